@@ -1,0 +1,131 @@
+/**
+ * createOptions reassembly. A module's Docker create options are a JSON string, split by IoT
+ * Edge tools into 512-character chunks under `createOptions`, `createOptions01`, ...
+ * `createOptions99` (keys compared case-insensitively, contiguous, at most 100 chunks). We join
+ * them, parse the JSON and point any error at the exact chunk key that holds it. In deployment
+ * templates `createOptions` may be an object instead of a string.
+ */
+import { error, joinPointer, warning, type Diagnostic } from './diagnostics.js';
+import { describeSyntaxError, lineColumn, parseJsonText } from './json-text.js';
+import { article, isObject, showValue, type JsonObject } from './json-values.js';
+import type { CreateOptions } from './model.js';
+
+/** Size of every chunk but the last, as IoT Edge tools split createOptions. */
+export const CHUNK_SIZE = 512;
+/** `createOptions` plus `createOptions01` ... `createOptions99`. */
+export const MAX_CHUNKS = 100;
+
+export interface CreateOptionsResult {
+  /** The parsed options; undefined when there were errors. */
+  options?: CreateOptions;
+  /** Pointer to the (first) createOptions key, `.../settings/createOptions` when absent. */
+  pointer: string;
+  diagnostics: Diagnostic[];
+}
+
+interface Chunk {
+  index: number;
+  key: string;
+  value: unknown;
+  pointer: string;
+}
+
+const CHUNK_KEY = /^createoptions(\d*)$/i;
+
+/** The conventional name of chunk `index`: `createOptions`, `createOptions01`, ... */
+export function chunkKey(index: number): string {
+  return index === 0 ? 'createOptions' : `createOptions${String(index).padStart(2, '0')}`;
+}
+
+function collectChunks(settings: JsonObject, settingsPointer: string, diagnostics: Diagnostic[]): Chunk[] {
+  const byIndex = new Map<number, Chunk>();
+  for (const [key, value] of Object.entries(settings)) {
+    const m = CHUNK_KEY.exec(key);
+    if (m === null) continue;
+    const pointer = joinPointer(settingsPointer, key);
+    const suffix = m[1]!;
+    let index: number;
+    if (suffix === '') index = 0;
+    else if (/^\d\d$/.test(suffix) && suffix !== '00') index = Number(suffix);
+    else if (Number(suffix) >= MAX_CHUNKS) {
+      diagnostics.push(error(pointer, `createOptions has too many chunks: ${showValue(key)} is beyond the limit of ${MAX_CHUNKS} chunks (createOptions, createOptions01 ... createOptions99)`, 'create-options-chunks'));
+      continue;
+    } else {
+      diagnostics.push(error(pointer, `${showValue(key)} is not a valid createOptions chunk key: after 'createOptions' the chunks are numbered with two digits, 'createOptions01' to 'createOptions99'`, 'create-options-chunks'));
+      continue;
+    }
+    const seen = byIndex.get(index);
+    if (seen !== undefined) {
+      diagnostics.push(error(pointer, `${showValue(key)} duplicates ${showValue(seen.key)} (createOptions chunk keys are case-insensitive)`, 'create-options-chunks'));
+      continue;
+    }
+    byIndex.set(index, { index, key, value, pointer });
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+}
+
+/** Reassembles and parses a module's createOptions from its `settings` object. */
+export function assembleCreateOptions(settings: JsonObject, settingsPointer: string, allowObject: boolean): CreateOptionsResult {
+  const diagnostics: Diagnostic[] = [];
+  const chunks = collectChunks(settings, settingsPointer, diagnostics);
+  const first = chunks[0];
+  const pointer = first?.index === 0 ? first.pointer : joinPointer(settingsPointer, 'createOptions');
+  if (diagnostics.length > 0) return { pointer, diagnostics };
+  if (first === undefined) return { options: {}, pointer, diagnostics };
+
+  if (first.index === 0 && isObject(first.value) && chunks.length === 1) {
+    if (allowObject) return { options: first.value, pointer, diagnostics };
+    diagnostics.push(error(pointer, 'createOptions must be a JSON string; an object is accepted only in a deployment template (*.template.json)', 'create-options-type'));
+    return { pointer, diagnostics };
+  }
+  for (const c of chunks) {
+    if (typeof c.value !== 'string') {
+      const what = allowObject && c.index === 0 && !Array.isArray(c.value) ? 'a string (or, alone, an object)' : 'a string holding a JSON object';
+      diagnostics.push(error(c.pointer, `'${c.key}' must be ${what}, not ${article(c.value)}`, 'create-options-type'));
+    }
+  }
+  const last = chunks[chunks.length - 1]!;
+  for (let i = 0; i <= last.index; i++) {
+    if (!chunks.some((c) => c.index === i)) {
+      diagnostics.push(error(joinPointer(settingsPointer, chunkKey(i)), `createOptions chunk '${chunkKey(i)}' is missing: chunks must be contiguous from 'createOptions' up to '${last.key}'`, 'create-options-chunks'));
+    }
+  }
+  if (diagnostics.length > 0) return { pointer, diagnostics };
+
+  const texts = chunks.map((c) => c.value as string);
+  chunks.slice(0, -1).forEach((c, i) => {
+    if (texts[i]!.length !== CHUNK_SIZE) {
+      diagnostics.push(warning(c.pointer, `createOptions chunk '${c.key}' has ${texts[i]!.length} characters; every chunk but the last is expected to have ${CHUNK_SIZE}`, 'create-options-chunk-size'));
+    }
+  });
+  const text = texts.join('');
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed === 'null') return { options: {}, pointer, diagnostics };
+
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) {
+    const { chunk, local } = chunkAt(texts, parsed.error.offset);
+    const c = chunks[chunk]!;
+    const where = lineColumn(texts[chunk]!, local);
+    const detail = describeSyntaxError({ ...parsed.error, ...where });
+    const of = chunks.length > 1 ? ` of chunk '${c.key}'` : '';
+    diagnostics.push(error(c.pointer, `createOptions is not valid JSON: ${detail}${of}`, 'create-options-json'));
+    return { pointer, diagnostics };
+  }
+  if (!isObject(parsed.value)) {
+    diagnostics.push(error(pointer, `createOptions must be a JSON object, not ${article(parsed.value)}`, 'create-options-type'));
+    return { pointer, diagnostics };
+  }
+  return { options: parsed.value, pointer, diagnostics };
+}
+
+/** Which chunk holds character `offset` of the joined text (the end of input is in the last). */
+function chunkAt(texts: readonly string[], offset: number): { chunk: number; local: number } {
+  let start = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const len = texts[i]!.length;
+    if (offset < start + len || i === texts.length - 1) return { chunk: i, local: offset - start };
+    start += len;
+  }
+  return { chunk: 0, local: offset };
+}

@@ -1,0 +1,47 @@
+/** Small helpers for inspecting untrusted JSON values without ever throwing. */
+
+export type JsonObject = Record<string, unknown>;
+
+/** True for a JSON object (not null, not an array). */
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The JSON type name of a value: `object`, `array`, `string`, `number`, `boolean` or `null`. */
+export function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+const MAX_SHOWN = 60;
+
+/**
+ * Renders a value for a message: strings quoted and cut at 60 characters, other scalars as
+ * JSON, containers by type. Never renders a huge input in full.
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') {
+    const cut = value.length > MAX_SHOWN ? value.slice(0, MAX_SHOWN) + '…' : value;
+    return `'${cut}'`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return article(value);
+}
+
+/** The JSON type with its article: `an array`, `a string`. */
+export function article(value: unknown): string {
+  const t = jsonType(value);
+  return t === 'array' || t === 'object' ? `an ${t}` : `a ${t}`;
+}
+
+/** Keys a twin adds to desired properties (`$version`, `$metadata`); they are not configuration. */
+export const TWIN_METADATA_KEYS: ReadonlySet<string> = new Set(['$version', '$metadata']);
+
+/** A shallow copy of `obj` without twin metadata keys, or `obj` itself when it has none. */
+export function withoutTwinMetadata(obj: JsonObject): JsonObject {
+  if (!('$version' in obj) && !('$metadata' in obj)) return obj;
+  const copy: JsonObject = {};
+  for (const [k, v] of Object.entries(obj)) if (!TWIN_METADATA_KEYS.has(k)) copy[k] = v;
+  return copy;
+}

@@ -1,0 +1,187 @@
+/**
+ * Intake from files: reads a manifest (and any layer files), resolves deployment template
+ * placeholders, merges layers, then runs the same pipeline as `parseManifest`. Diagnostics point
+ * into the file the value came from: the base file, or a layer file (named in the message), and
+ * through keys a placeholder renamed back to the template's own key.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { error, hasErrors, ManifestLoadError, type Diagnostic } from './diagnostics.js';
+import { detectForm } from './forms.js';
+import { describeSyntaxError, parseJsonText } from './json-text.js';
+import { isObject, showValue } from './json-values.js';
+import { inLayer, mergeLayers, readLayer } from './layers.js';
+import type { DeploymentModel } from './model.js';
+import { moduleImage, readModuleJson, type ModuleJson } from './module-json.js';
+import { parseParts, type ParseOutcome } from './parse.js';
+import { PointerMap } from './pointer-map.js';
+import { hasPlaceholders, parseModulePlaceholder, placeholdersIn, resolveTemplate } from './template.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A file read, parsed and (for templates) resolved. */
+interface ReadDocument {
+  doc?: unknown;
+  template: boolean;
+  diagnostics: Diagnostic[];
+  unresolved: Set<string>;
+  renames: PointerMap;
+  substituted: Map<string, string>;
+  secrets: Set<string>;
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'read error';
+    throw new ManifestLoadError(`cannot read ${path} (${code})`, path);
+  }
+}
+
+/** `.env` beside the template; absent is fine, unreadable is a load error. */
+async function readDotenv(dir: string): Promise<Record<string, string>> {
+  const path = join(dir, '.env');
+  try {
+    return parseDotenv(await readFile(path, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ManifestLoadError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'read error'})`, path);
+  }
+}
+
+/** True for a deployment template: by file name, by `$schema-template`, or by `${MODULES.x}` use. */
+export function isTemplate(path: string, doc: unknown): boolean {
+  return (
+    /\.template\.json$/i.test(path) ||
+    (isObject(doc) && '$schema-template' in doc) ||
+    hasPlaceholders(doc, (name) => parseModulePlaceholder(name) !== undefined)
+  );
+}
+
+function moduleNames(doc: unknown): Set<string> {
+  const names = new Set<string>();
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      for (const p of placeholdersIn(v)) {
+        const m = parseModulePlaceholder(p);
+        if (m !== undefined) names.add(m.name);
+      }
+    } else if (Array.isArray(v)) stack.push(...v);
+    else if (isObject(v)) stack.push(...Object.values(v));
+  }
+  return names;
+}
+
+async function readDocument(path: string, env: Env): Promise<ReadDocument> {
+  const result: ReadDocument = { template: false, diagnostics: [], unresolved: new Set(), renames: new PointerMap(), substituted: new Map(), secrets: new Set() };
+  const text = (await readText(path)).replace(/^\uFEFF/, '');
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) {
+    result.diagnostics.push(error('', `${basename(path)} is not valid JSON: ${describeSyntaxError(parsed.error)}`, 'json'));
+    return result;
+  }
+  result.template = isTemplate(path, parsed.value);
+  if (!result.template) {
+    result.doc = parsed.value;
+    return result;
+  }
+  const dir = dirname(path);
+  const dotenv = await readDotenv(dir);
+  // As iotedgedev: .env fills in variables the environment does not already set.
+  const merged: Record<string, string | undefined> = { ...dotenv };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
+  const modules = new Map<string, ModuleJson>();
+  for (const name of moduleNames(parsed.value)) modules.set(name, await readModuleJson(dir, name, merged));
+  const containerTag = merged['CONTAINER_TAG'] ?? '';
+  const resolved = resolveTemplate(parsed.value, {
+    env: merged,
+    moduleImage: (name, platform) => moduleImage(name, modules.get(name), platform, containerTag),
+  });
+  Object.assign(result, {
+    doc: resolved.value,
+    diagnostics: resolved.diagnostics,
+    unresolved: resolved.unresolved,
+    renames: resolved.renames,
+    substituted: resolved.substituted,
+    secrets: resolved.secrets,
+  });
+  return result;
+}
+
+/** Options for {@link loadManifest}. */
+export interface LoadOptions {
+  /** Variables for `${VAR}` in templates. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Layered deployment files merged onto the base, in ascending priority unless they carry one. */
+  layers?: string[];
+}
+
+/** A model (present iff there is no error diagnostic) and every diagnostic. */
+export interface ManifestResult {
+  model?: DeploymentModel;
+  diagnostics: Diagnostic[];
+}
+
+function redact(message: string, secrets: ReadonlySet<string>): string {
+  let out = message;
+  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
+  return out;
+}
+
+function remapModel(model: DeploymentModel, renames: PointerMap): DeploymentModel {
+  if (renames.size === 0) return model;
+  const map = (p: string): string => renames.map(p).pointer;
+  const mod = <M extends { pointer: string; createOptionsPointer: string }>(m: M): M => ({ ...m, pointer: map(m.pointer), createOptionsPointer: map(m.createOptionsPointer) });
+  const out: DeploymentModel = {
+    ...model,
+    registryCredentials: model.registryCredentials.map((c) => ({ ...c, pointer: map(c.pointer) })),
+    edgeAgent: mod(model.edgeAgent),
+    modules: model.modules.map(mod),
+  };
+  if (model.edgeHub !== undefined) out.edgeHub = mod(model.edgeHub);
+  return out;
+}
+
+/** Loads a manifest file (JSON or deployment template) and any layers. See index.ts. */
+export async function loadManifestFile(path: string, options: LoadOptions = {}): Promise<ManifestResult> {
+  const env: Env = options.env ?? process.env;
+  const base = await readDocument(path, env);
+  const layerPaths = options.layers ?? [];
+  // A layer is named by its file name, or by its path when two layers share a file name.
+  const label = (p: string): string => (layerPaths.filter((q) => basename(q) === basename(p)).length > 1 ? p : basename(p));
+  const layerDocs = await Promise.all(layerPaths.map(async (p) => ({ label: label(p), read: await readDocument(p, env) })));
+  const diagnostics: Diagnostic[] = [...base.diagnostics];
+  for (const { label, read } of layerDocs) diagnostics.push(...read.diagnostics.map((d) => inLayer(d, label)));
+  if (base.doc === undefined || layerDocs.some((l) => l.read.doc === undefined)) return { diagnostics };
+
+  const layers = layerDocs.map(({ label, read }) => readLayer(read.doc, label));
+  for (const layer of layers) diagnostics.push(...layer.diagnostics);
+  const merged = mergeLayers(detectForm(base.doc), layers);
+
+  const files = new Map([['', base], ...layerDocs.map(({ label, read }) => [label, read] as const)]);
+  const substituted = new Map<string, string>();
+  const secrets = new Set<string>();
+  for (const f of files.values()) {
+    for (const [k, v] of f.substituted) substituted.set(k, v);
+    for (const s of f.secrets) secrets.add(s);
+  }
+  const show = (value: unknown): string => (typeof value === 'string' && substituted.has(value) ? showValue(substituted.get(value)) : showValue(value));
+  const outcome: ParseOutcome = parseParts(merged.parts, { template: [...files.values()].some((f) => f.template), show });
+
+  for (const d of outcome.diagnostics) {
+    const origin = merged.origins.map(d.pointer);
+    const file = files.get(origin.note ?? '')!;
+    const pointer = file.renames.map(origin.pointer).pointer;
+    // An unresolved placeholder is already reported at this pointer; the schema's view of it is noise.
+    if (d.rule === 'schema' && file.unresolved.has(pointer)) continue;
+    const located = { ...d, pointer };
+    diagnostics.push(origin.note === undefined ? located : inLayer(located, origin.note));
+  }
+  const clean = diagnostics.map((d) => ({ ...d, message: redact(d.message, secrets) }));
+  if (hasErrors(clean) || outcome.model === undefined) return { diagnostics: clean };
+  return { model: remapModel(outcome.model, base.renames), diagnostics: clean };
+}

@@ -1,0 +1,163 @@
+/**
+ * Deployment template placeholders, as IoT Edge solution tools (iotedgedev, the VS Code
+ * extension) write them:
+ *
+ * - `${VAR}`, and `$VAR` when VAR is upper case (`$CONTAINER_REGISTRY_PASSWORD`, as the solution
+ *   tools write it): from the environment (and a `.env` file, loaded by the caller). Lower-case
+ *   `$upstream`, `$edgeAgent`, `$edgeHub` are IoT Edge syntax, never variables.
+ * - `${MODULES.name}` / `${MODULES.name.platform}`: the image built from `modules/<name>/module.json`
+ *   (resolved by the caller into `moduleImages`; see module-json.ts).
+ *
+ * Placeholders are replaced in string values and in keys (templates use them for registry
+ * credential names). Unresolved placeholders are errors that name the placeholder and its
+ * pointer. Pure: no I/O.
+ */
+import { error, joinPointer, type Diagnostic } from './diagnostics.js';
+import { isObject, type JsonObject } from './json-values.js';
+import { PointerMap } from './pointer-map.js';
+
+/** `${...}` (group 1) or upper-case `$NAME` (group 2). */
+export const PLACEHOLDER = /\$\{([^}]*)\}|\$([A-Z_][A-Z0-9_]*)/g;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Keys and variable names whose values are treated as secrets (never shown in messages). */
+const SECRET_NAME = /pass|secret|token|key|sas|connection|credential|pwd/i;
+
+/** A module image placeholder's outcome: the image, or why it cannot be built. */
+export type ModuleImage = { image: string } | { problem: string };
+
+export interface TemplateInputs {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Resolves `MODULES.name[.platform]` (the text inside `${}`). */
+  moduleImage: (name: string, platform: string | undefined) => ModuleImage;
+  /** Where variables come from, for messages. @default 'the environment or .env' */
+  envSource?: string;
+}
+
+export interface TemplateResult {
+  value: unknown;
+  diagnostics: Diagnostic[];
+  /** Pointers of unresolved placeholders. */
+  unresolved: Set<string>;
+  /** Resolved document pointers -> template pointers, for keys a placeholder renamed. */
+  renames: PointerMap;
+  /** Strings that resolution produced, mapped to their template text (shown instead). */
+  substituted: Map<string, string>;
+  /** Values of variables that are secrets; they are redacted from every message. */
+  secrets: Set<string>;
+}
+
+/** The placeholders in a string, e.g. `['MODULES.web', 'ACR_USER']`. */
+export function placeholdersIn(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? m[2]!);
+}
+
+/** True when any string (value or key) in `doc` has a placeholder. Iterative. */
+export function hasPlaceholders(doc: unknown, test: (name: string) => boolean = () => true): boolean {
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('$') && placeholdersIn(v).some(test)) return true;
+    } else if (Array.isArray(v)) stack.push(...v);
+    else if (isObject(v)) {
+      for (const [k, child] of Object.entries(v)) {
+        if (k.includes('$') && placeholdersIn(k).some(test)) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
+}
+
+/** Splits `MODULES.name.platform` into name and platform (the platform may hold dots: `amd64.debug`). */
+export function parseModulePlaceholder(inner: string): { name: string; platform?: string } | undefined {
+  if (!inner.startsWith('MODULES.')) return undefined;
+  const rest = inner.slice('MODULES.'.length);
+  const dot = rest.indexOf('.');
+  if (rest === '' || dot === 0) return undefined;
+  return dot === -1 ? { name: rest } : { name: rest.slice(0, dot), platform: rest.slice(dot + 1) };
+}
+
+interface Task {
+  value: unknown;
+  /** Pointer in the template. */
+  source: string;
+  /** Pointer in the resolved document. */
+  target: string;
+  /** The key this value sits under (for secret detection). */
+  key: string;
+  set: (v: unknown) => void;
+}
+
+/** Replaces every placeholder in `doc`. Never throws; iterative, so depth is not a problem. */
+export function resolveTemplate(doc: unknown, inputs: TemplateInputs): TemplateResult {
+  const result: TemplateResult = {
+    value: undefined,
+    diagnostics: [],
+    unresolved: new Set(),
+    renames: new PointerMap(),
+    substituted: new Map(),
+    secrets: new Set(),
+  };
+  const substitute = (text: string, pointer: string, key: string): string => {
+    if (!text.includes('$')) return text;
+    let changed = false;
+    const out = text.replace(PLACEHOLDER, (whole, braced: string | undefined, bare: string | undefined) => {
+      const inner = braced ?? bare!;
+      const value = resolveOne(inner, inputs);
+      if ('problem' in value) {
+        result.unresolved.add(pointer);
+        const shown = whole.length > 80 ? `${whole.slice(0, 78)}…}` : whole;
+        result.diagnostics.push(error(pointer, `unresolved placeholder ${shown}: ${value.problem}`, 'template-placeholder'));
+        return whole;
+      }
+      changed = true;
+      if (ENV_NAME.test(inner) && (SECRET_NAME.test(inner) || SECRET_NAME.test(key)) && value.value !== '') result.secrets.add(value.value);
+      return value.value;
+    });
+    if (changed) result.substituted.set(out, text);
+    return out;
+  };
+
+  const stack: Task[] = [{ value: doc, source: '', target: '', key: '', set: (v) => (result.value = v) }];
+  while (stack.length > 0) {
+    const task = stack.pop()!;
+    const { value } = task;
+    if (typeof value === 'string') {
+      task.set(substitute(value, task.source, task.key));
+    } else if (Array.isArray(value)) {
+      const arr: unknown[] = new Array<unknown>(value.length);
+      task.set(arr);
+      for (let i = value.length - 1; i >= 0; i--) {
+        stack.push({ value: value[i], source: joinPointer(task.source, i), target: joinPointer(task.target, i), key: task.key, set: (v) => (arr[i] = v) });
+      }
+    } else if (isObject(value)) {
+      const obj: JsonObject = {};
+      task.set(obj);
+      const children: Task[] = [];
+      for (const [k, child] of Object.entries(value)) {
+        const source = joinPointer(task.source, k);
+        const newKey = substitute(k, source, k);
+        const target = joinPointer(task.target, newKey);
+        if (newKey !== k) result.renames.add(target, source);
+        obj[newKey] = undefined;
+        children.push({ value: child, source, target, key: newKey, set: (v) => (obj[newKey] = v) });
+      }
+      stack.push(...children.reverse());
+    } else {
+      task.set(value);
+    }
+  }
+  return result;
+}
+
+function resolveOne(inner: string, inputs: TemplateInputs): { value: string } | { problem: string } {
+  const module = parseModulePlaceholder(inner);
+  if (module !== undefined) {
+    const image = inputs.moduleImage(module.name, module.platform);
+    return 'image' in image ? { value: image.image } : { problem: image.problem };
+  }
+  if (!ENV_NAME.test(inner)) return { problem: 'not a supported placeholder (use ${VARIABLE} or ${MODULES.name[.platform]})' };
+  const value = inputs.env[inner];
+  return value === undefined ? { problem: `${inner} is not set in ${inputs.envSource ?? 'the environment or .env'}` } : { value };
+}
