@@ -40,3 +40,32 @@ export function withDefaults(options: Partial<TranslateOptions> = {}): Translate
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   return { ...DEFAULT_OPTIONS, ...defined };
 }
+
+const SERVICE_TYPES: readonly ServiceType[] = ['LoadBalancer', 'ClusterIP', 'NodePort'];
+const VOLUME_BINDINGS: readonly VolumeBinding[] = ['dynamic', 'pre-provisioned'];
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const STORAGE_QUANTITY = /^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+
+/** Problems with the options themselves, as messages naming the option and its value. */
+export function optionProblems(options: TranslateOptions): string[] {
+  const problems: string[] = [];
+  const str = (v: unknown): string => JSON.stringify(v);
+  if (typeof options.namespace !== 'string' || options.namespace.length > 63 || !DNS1123_LABEL.test(options.namespace))
+    problems.push(`option 'namespace' (${str(options.namespace)}) must be a DNS-1123 label`);
+  if (typeof options.deviceId !== 'string' || options.deviceId === '') problems.push(`option 'deviceId' (${str(options.deviceId)}) must be a non-empty string`);
+  if (typeof options.hubHostname !== 'string' || options.hubHostname === '')
+    problems.push(`option 'hubHostname' (${str(options.hubHostname)}) must be a non-empty string`);
+  if (!SERVICE_TYPES.includes(options.portBindingServiceType))
+    problems.push(`option 'portBindingServiceType' (${str(options.portBindingServiceType)}) must be one of ${SERVICE_TYPES.join(', ')}`);
+  if (!VOLUME_BINDINGS.includes(options.volumeBinding))
+    problems.push(`option 'volumeBinding' (${str(options.volumeBinding)}) must be one of ${VOLUME_BINDINGS.join(', ')}`);
+  if (typeof options.volumeSize !== 'string' || !STORAGE_QUANTITY.test(options.volumeSize))
+    problems.push(`option 'volumeSize' (${str(options.volumeSize)}) must be a storage quantity such as "1Gi"`);
+  if (
+    options.storageClassName !== undefined &&
+    (typeof options.storageClassName !== 'string' || options.storageClassName.length > 253 || !DNS1123_SUBDOMAIN.test(options.storageClassName))
+  )
+    problems.push(`option 'storageClassName' (${str(options.storageClassName)}) must be a DNS-1123 subdomain`);
+  return problems;
+}

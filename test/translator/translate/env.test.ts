@@ -1,0 +1,65 @@
+import { co, translateOne } from './builders.js';
+import { translate } from '../../../translator/translate/index.js';
+import { deploymentModel, edgeHubModel, moduleModel } from './builders.js';
+
+const injected = (moduleId: string) => [
+  { name: 'IOTEDGE_DEVICEID', value: 'dev1' },
+  { name: 'IOTEDGE_MODULEID', value: moduleId },
+  { name: 'IOTEDGE_IOTHUBHOSTNAME', value: 'hub.azure-devices.net' },
+];
+const OPTIONS = { deviceId: 'dev1', hubHostname: 'hub.azure-devices.net' };
+
+describe('environment', () => {
+  it('orders createOptions Env, then module env (which wins in place), then injected variables', () => {
+    const r = translateOne(
+      { Env: ['A=1', 'B=2', 'C=x=y'] },
+      { env: [{ name: 'B', value: 'module' }, { name: 'D', value: '4' }] },
+      OPTIONS,
+    );
+    expect(r.container.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: 'module' },
+      { name: 'C', value: 'x=y' },
+      { name: 'D', value: '4' },
+      ...injected('mod'),
+      { name: 'IOTEDGE_GATEWAYHOSTNAME', value: 'edgehub' },
+    ]);
+  });
+
+  it('turns : in names into __ (as Azure Stack Edge does)', () => {
+    const r = translateOne({ Env: ['Logging:LogLevel:Default=Debug'] }, { env: [{ name: 'Section:Key', value: 'v' }] }, OPTIONS);
+    expect(r.container.env.slice(0, 2)).toEqual([
+      { name: 'Logging__LogLevel__Default', value: 'Debug' },
+      { name: 'Section__Key', value: 'v' },
+    ]);
+  });
+
+  it('edgeHub (system) gets no IOTEDGE_GATEWAYHOSTNAME; IOTEDGE_MODULEID is the original id', () => {
+    const r = translate(deploymentModel([], { edgeHub: edgeHubModel() }), OPTIONS);
+    const dep = r.objects.find((o) => o.kind === 'Deployment')!;
+    expect((dep.spec as any).template.spec.containers[0].env).toEqual(injected('edgeHub')); // eslint-disable-line @typescript-eslint/no-explicit-any
+  });
+
+  it('injected names replace user values with a warning', () => {
+    const r = translateOne({ Env: ['IOTEDGE_DEVICEID=mine'] }, {}, OPTIONS);
+    expect(r.container.env[0]).toEqual({ name: 'IOTEDGE_DEVICEID', value: 'dev1' });
+    expect(r.warnings.map((w) => w.rule)).toEqual(['env-reserved']);
+  });
+
+  it('Env entries without = and invalid names warn and are left out', () => {
+    const r = translateOne({ Env: ['HOSTVAR', 'OK=1', '1BAD=2'] }, { env: [{ name: 'has space', value: 'x' }] }, OPTIONS);
+    expect(r.container.env.slice(0, 1)).toEqual([{ name: 'OK', value: '1' }]);
+    expect(r.warnings.map((w) => w.pointer)).toEqual([co('Env', 0), co('Env'), '/modulesContent/$edgeAgent/properties.desired/modules/mod/env/has space']);
+  });
+
+  it('Env of the wrong type is an error', () => {
+    expect(translateOne({ Env: { A: '1' } }).errors.map((e) => e.pointer)).toEqual([co('Env')]);
+  });
+
+  it('the injected values follow the options', () => {
+    const model = deploymentModel([moduleModel('m')]);
+    const env = (translate(model, { deviceId: 'd2', hubHostname: 'h2' }).objects.find((o) => o.kind === 'Deployment')!.spec as any).template.spec.containers[0].env; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(env).toContainEqual({ name: 'IOTEDGE_DEVICEID', value: 'd2' });
+    expect(env).toContainEqual({ name: 'IOTEDGE_IOTHUBHOSTNAME', value: 'h2' });
+  });
+});

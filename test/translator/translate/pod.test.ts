@@ -1,0 +1,69 @@
+import { co, translateOne } from './builders.js';
+import { assertValidK8s } from './k8s-schema.js';
+
+describe('pod template', () => {
+  it('one container named after the module with image, pull policy, command and args', () => {
+    const r = translateOne(
+      { Entrypoint: ['/bin/sh'], Cmd: ['-c', 'run'], WorkingDir: '/app' },
+      { name: 'WebServerApp', image: 'mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine' },
+    );
+    expect(r.pod.containers).toHaveLength(1);
+    expect(r.container).toMatchObject({
+      name: 'webserverapp',
+      image: 'mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine',
+      imagePullPolicy: 'IfNotPresent',
+      command: ['/bin/sh'],
+      args: ['-c', 'run'],
+      workingDir: '/app',
+    });
+    expect(r.workload!.metadata.annotations).toEqual({ 'net.azure-devices.edge.original-moduleid': 'WebServerApp' });
+    assertValidK8s(r.objects);
+  });
+
+  it('empty Entrypoint / Cmd lists leave the image defaults', () => {
+    const r = translateOne({ Entrypoint: [], Cmd: [] });
+    expect(r.container).not.toHaveProperty('command');
+    expect(r.container).not.toHaveProperty('args');
+  });
+
+  it('Entrypoint [""] (clear the entrypoint) runs the Cmd as the command', () => {
+    const r = translateOne({ Entrypoint: [''], Cmd: ['python', 'app.py'] });
+    expect(r.container.command).toEqual(['python', 'app.py']);
+    expect(r.container).not.toHaveProperty('args');
+    const alone = translateOne({ Entrypoint: '' });
+    expect(alone.container).not.toHaveProperty('command');
+    expect(alone.warnings.map((w) => w.pointer)).toEqual([co('Entrypoint')]);
+  });
+
+  it('imagePullPolicy never -> Never', () => {
+    expect(translateOne({}, { imagePullPolicy: 'never' }).container.imagePullPolicy).toBe('Never');
+  });
+
+  it('turns service links off and does not mount a service account token', () => {
+    const r = translateOne({});
+    expect(r.pod.enableServiceLinks).toBe(false);
+    expect(r.pod.automountServiceAccountToken).toBe(false);
+  });
+
+  it('Labels -> pod template annotations, next to the original module id and version', () => {
+    const r = translateOne({ Labels: { 'com.example.vendor': 'Contoso', 'bad key!': 'x' } }, { version: '1.2' });
+    const meta = (r.workload!.spec as any).template.metadata; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(meta.annotations).toEqual({
+      'com.example.vendor': 'Contoso',
+      'net.azure-devices.edge.module-version': '1.2',
+      'net.azure-devices.edge.original-moduleid': 'mod',
+    });
+    expect(r.warnings.map((w) => w.pointer)).toEqual([co('Labels', 'bad key!')]);
+    assertValidK8s(r.objects);
+  });
+
+  it('Tty / OpenStdin / StdinOnce -> tty / stdin / stdinOnce; StopTimeout -> terminationGracePeriodSeconds', () => {
+    const r = translateOne({ Tty: true, OpenStdin: true, StdinOnce: true, StopTimeout: 60 });
+    expect(r.container).toMatchObject({ tty: true, stdin: true, stdinOnce: true });
+    expect(r.pod.terminationGracePeriodSeconds).toBe(60);
+  });
+
+  it('a Labels value that is not a string is an error', () => {
+    expect(translateOne({ Labels: { a: 1 } }).errors.map((e) => e.pointer)).toEqual([co('Labels', 'a')]);
+  });
+});

@@ -1,0 +1,68 @@
+import { normalizeRegistry, registryOf } from '../../../translator/translate/pull-secret.js';
+import { translate } from '../../../translator/translate/index.js';
+import { credential, deploymentModel, moduleModel } from './builders.js';
+import { assertValidK8s } from './k8s-schema.js';
+import { shortHash } from '../../../translator/translate/names.js';
+
+describe('registries', () => {
+  it('registryOf takes the host part of the image, docker.io when none', () => {
+    expect(registryOf('contoso.azurecr.io/app:1.0')).toBe('contoso.azurecr.io');
+    expect(registryOf('localhost:5000/app:1')).toBe('localhost:5000');
+    expect(registryOf('nginx:latest')).toBe('docker.io');
+    expect(registryOf('library/nginx:latest')).toBe('docker.io');
+    expect(registryOf('docker.io/library/nginx:latest')).toBe('docker.io');
+  });
+
+  it('normalizeRegistry drops scheme, path and case; Docker Hub aliases become docker.io', () => {
+    expect(normalizeRegistry('https://Contoso.azurecr.io/')).toBe('contoso.azurecr.io');
+    expect(normalizeRegistry('https://index.docker.io/v1/')).toBe('docker.io');
+    expect(normalizeRegistry('myreg:5000')).toBe('myreg:5000');
+  });
+});
+
+describe('pull Secrets', () => {
+  const model = deploymentModel(
+    [
+      moduleModel('app', {}, { image: 'contoso.azurecr.io/app:2.1' }),
+      moduleModel('hub', {}, { image: 'nginx:latest' }),
+      moduleModel('other', {}, { image: 'mcr.microsoft.com/x:1' }),
+    ],
+    { registryCredentials: [credential('contoso', 'https://contoso.azurecr.io/', 'contoso', 'p@ss'), credential('Docker_Hub', 'docker.io', 'me', 'pw')] },
+  );
+  const result = translate(model);
+  const secrets = result.objects.filter((o) => o.kind === 'Secret');
+  const pullSecretsOf = (name: string): unknown =>
+    (result.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!.spec as any).template.spec.imagePullSecrets; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  it('one dockerconfigjson Secret per credential, named pull-<key>', () => {
+    expect(secrets.map((s) => s.metadata.name)).toEqual(['pull-contoso', `pull-docker-hub-${shortHash('pull-Docker_Hub')}`]);
+    const contoso = secrets.find((s) => s.metadata.name === 'pull-contoso')!;
+    expect(contoso.type).toBe('kubernetes.io/dockerconfigjson');
+    const config = JSON.parse(Buffer.from((contoso.data as Record<string, string>)['.dockerconfigjson']!, 'base64').toString('utf8'));
+    expect(config).toEqual({
+      auths: { 'contoso.azurecr.io': { username: 'contoso', password: 'p@ss', auth: Buffer.from('contoso:p@ss').toString('base64') } },
+    });
+    expect(contoso.metadata.labels).not.toHaveProperty(['net.azure-devices.edge.module']);
+  });
+
+  it('Docker Hub credentials use the index.docker.io auth key', () => {
+    const hub = secrets.find((s) => s.metadata.name.startsWith('pull-docker-hub'))!;
+    const config = JSON.parse(Buffer.from((hub.data as Record<string, string>)['.dockerconfigjson']!, 'base64').toString('utf8'));
+    expect(Object.keys(config.auths)).toEqual(['https://index.docker.io/v1/']);
+  });
+
+  it('attaches Secrets to the modules whose image registry matches', () => {
+    expect(pullSecretsOf('app')).toEqual([{ name: 'pull-contoso' }]);
+    expect(pullSecretsOf('hub')).toEqual([{ name: secrets[1]!.metadata.name }]);
+    expect(pullSecretsOf('other')).toBeUndefined();
+  });
+
+  it('never puts a password in a diagnostic', () => {
+    expect(JSON.stringify(result.diagnostics)).not.toContain('p@ss');
+    expect(JSON.stringify(result.diagnostics)).not.toContain('pw');
+  });
+
+  it('produces valid objects', () => {
+    assertValidK8s(result.objects);
+  });
+});

@@ -1,0 +1,126 @@
+import { co, translateOne } from './builders.js';
+import { assertValidK8s } from './k8s-schema.js';
+
+describe('ports and Services', () => {
+  it('Azure Stack Edge web server: 80/tcp -> HostPort 8080 becomes LoadBalancer webserverapp 8080 -> 80', () => {
+    const r = translateOne(
+      { HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } },
+      { name: 'webserverapp', image: 'mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine' },
+    );
+    // translateOne names the module 'mod' unless overridden: find the Service by kind.
+    expect(r.service!.metadata.name).toBe('webserverapp');
+    expect(r.service!.spec).toEqual({
+      type: 'LoadBalancer',
+      selector: {
+        'app.kubernetes.io/managed-by': 'iotedge-k8s',
+        'net.azure-devices.edge.deviceid': 'edge-device',
+        'net.azure-devices.edge.module': 'webserverapp',
+      },
+      ports: [{ name: 'tcp-8080', port: 8080, protocol: 'TCP', targetPort: 80 }],
+    });
+    expect(r.container.ports).toEqual([{ containerPort: 80, name: 'tcp-80', protocol: 'TCP' }]);
+    expect(r.diagnostics).toEqual([]);
+    assertValidK8s(r.objects);
+  });
+
+  it('ExposedPorts alone give a ClusterIP Service with port = targetPort', () => {
+    const r = translateOne({ ExposedPorts: { '5000/tcp': {}, '53/udp': {} } });
+    expect(r.service!.spec).toMatchObject({
+      type: 'ClusterIP',
+      ports: [
+        { name: 'udp-53', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'tcp-5000', port: 5000, protocol: 'TCP', targetPort: 5000 },
+      ],
+    });
+    assertValidK8s(r.objects);
+  });
+
+  it('no ports, no Service', () => {
+    expect(translateOne({}).service).toBeUndefined();
+  });
+
+  it('uses the portBindingServiceType option', () => {
+    const r = translateOne({ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } }, {}, { portBindingServiceType: 'NodePort' });
+    expect((r.service!.spec as { type: string }).type).toBe('NodePort');
+  });
+
+  it('k8s-experimental.serviceOptions overrides type and sets loadBalancerIP', () => {
+    const r = translateOne({
+      HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } },
+      'k8s-experimental': { serviceOptions: { loadBalancerIP: '100.23.201.78', type: 'LoadBalancer' } },
+    });
+    expect(r.service!.spec).toMatchObject({ type: 'LoadBalancer', loadBalancerIP: '100.23.201.78' });
+    const c = translateOne({ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, 'k8s-experimental': { serviceOptions: { type: 'ClusterIP' } } });
+    expect((c.service!.spec as { type: string }).type).toBe('ClusterIP');
+    assertValidK8s([...r.objects, ...c.objects.filter((o) => o.kind === 'Service').map((o) => ({ ...o, metadata: { ...o.metadata, name: 'other' } }))]);
+  });
+
+  it('warns that loadBalancerIP is ignored for other types', () => {
+    const r = translateOne({ ExposedPorts: { '80/tcp': {} }, 'k8s-experimental': { serviceOptions: { loadBalancerIP: '10.0.0.1' } } });
+    expect(r.service!.spec).not.toHaveProperty('loadBalancerIP');
+    expect(r.warnings.map((w) => w.pointer)).toContain(co('k8s-experimental', 'serviceOptions', 'loadBalancerIP'));
+  });
+
+  it('a binding without HostPort publishes the container port', () => {
+    const r = translateOne({ HostConfig: { PortBindings: { '1883/tcp': [{}], '8883/tcp': null } } });
+    expect((r.service!.spec as { ports: unknown[] }).ports).toEqual([
+      { name: 'tcp-1883', port: 1883, protocol: 'TCP', targetPort: 1883 },
+      { name: 'tcp-8883', port: 8883, protocol: 'TCP', targetPort: 8883 },
+    ]);
+  });
+
+  it('keeps exposed and bound ports side by side, once per port and protocol', () => {
+    const r = translateOne({ ExposedPorts: { '80/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } });
+    expect((r.service!.spec as { ports: unknown[] }).ports).toEqual([
+      { name: 'tcp-80', port: 80, protocol: 'TCP', targetPort: 80 },
+      { name: 'tcp-8080', port: 8080, protocol: 'TCP', targetPort: 80 },
+    ]);
+    expect(r.container.ports).toEqual([{ containerPort: 80, name: 'tcp-80', protocol: 'TCP' }]);
+  });
+
+  it('upper-cases protocols and accepts a key without protocol (tcp)', () => {
+    const r = translateOne({ HostConfig: { PortBindings: { '5000': [{ HostPort: '5000' }], '161/UDP': [{ HostPort: '1161' }], '9/sctp': [{ HostPort: '9' }] } } });
+    const ports = (r.service!.spec as { ports: { port: number; protocol: string }[] }).ports;
+    expect(ports.map((p) => `${p.port}/${p.protocol}`)).toEqual(['9/SCTP', '1161/UDP', '5000/TCP']);
+  });
+
+  it('warns about TCP and UDP in one LoadBalancer (MetalLB on Azure Stack Edge needs two Services)', () => {
+    const r = translateOne({ HostConfig: { PortBindings: { '53/tcp': [{ HostPort: '53' }], '53/udp': [{ HostPort: '53' }] } } });
+    expect(r.ofKind('Service')).toHaveLength(1);
+    expect(r.warnings).toEqual([expect.objectContaining({ rule: 'mixed-protocol-load-balancer', pointer: co('HostConfig', 'PortBindings') })]);
+    assertValidK8s(r.objects);
+  });
+
+  it('expands small port ranges', () => {
+    const r = translateOne({ ExposedPorts: { '7000-7002/udp': {} } });
+    expect(r.container.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([7000, 7001, 7002]);
+  });
+
+  it('warns about HostIp and unknown binding fields', () => {
+    const r = translateOne({ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080', HostIp: '127.0.0.1', Extra: 1 }] } } });
+    expect(r.warnings.map((w) => w.pointer).sort()).toEqual([
+      co('HostConfig', 'PortBindings', '80/tcp', 0, 'Extra'),
+      co('HostConfig', 'PortBindings', '80/tcp', 0, 'HostIp'),
+    ]);
+    expect(r.service).toBeDefined();
+  });
+
+  it.each([
+    ['abc/tcp', { 'abc/tcp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', 'abc/tcp')],
+    ['port 70000', { '70000/tcp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '70000/tcp')],
+    ['protocol icmp', { '80/icmp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '80/icmp')],
+    ['HostPort 99999', { '80/tcp': [{ HostPort: '99999' }] }, co('HostConfig', 'PortBindings', '80/tcp', 0, 'HostPort')],
+    ['numeric HostPort', { '80/tcp': [{ HostPort: 8080 }] }, co('HostConfig', 'PortBindings', '80/tcp', 0, 'HostPort')],
+    ['binding not a list', { '80/tcp': 'x' }, co('HostConfig', 'PortBindings', '80/tcp')],
+    ['two targets on one port', { '80/tcp': [{ HostPort: '9000' }], '81/tcp': [{ HostPort: '9000' }] }, co('HostConfig', 'PortBindings')],
+  ])('rejects %s with a 400 at the key and skips the module', (_name, bindings, pointer) => {
+    const r = translateOne({ HostConfig: { PortBindings: bindings } });
+    expect(r.errors).toEqual([expect.objectContaining({ pointer, code: 400, severity: 'error' })]);
+    expect(r.objects).toEqual([]);
+  });
+
+  it('rejects a port range longer than 100', () => {
+    const r = translateOne({ ExposedPorts: { '1000-2000/tcp': {} } });
+    expect(r.errors[0]!.pointer).toBe(co('ExposedPorts', '1000-2000/tcp'));
+  });
+});

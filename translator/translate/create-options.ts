@@ -1,0 +1,294 @@
+/**
+ * createOptions -> ModuleSpec. Every key of the Docker ContainerCreate body (top level and
+ * inside HostConfig) is listed here: either mapped by a handler, or known to have no
+ * Kubernetes equivalent and warned about with the reason (rule `unsupported-create-option`).
+ * Keys not listed at all warn as unknown. Keys match with exact case, as the Docker API spells
+ * them; a key that differs only by case gets a "did you mean" hint. A known key whose value is
+ * Docker's "unset" (null, false, 0, "", [] or {}) changes nothing and does not warn.
+ * docs/translation.md has the same table in prose.
+ */
+import { joinPointer } from '../manifest/diagnostics.js';
+import type { ModuleModel } from '../manifest/model.js';
+import { Issues } from './issues.js';
+import { emptySpec, type ModuleSpec } from './spec.js';
+import { isObject, isUnset, typeName, readBoolean, readInteger, readObject, readString, readStringList, readStringMap, type JsonObject } from './values.js';
+import { readEnv } from './env.js';
+import { readExposedPorts, readPortBindings, servicePorts } from './service.js';
+import { checkDevices, readBinds, readDevices, readMounts, readShmSize, readTmpfs, readVolumes } from './volumes.js';
+import {
+  checkDockerResources,
+  checkResources,
+  mergeResources,
+  readCpuQuota,
+  readCpuShares,
+  readDeviceRequests,
+  readMemory,
+  readMemoryReservation,
+  readNanoCpus,
+} from './resources.js';
+import { readHealthcheck } from './probe.js';
+import {
+  checkSecurity,
+  readCapabilities,
+  readGroupAdd,
+  readPrivileged,
+  readReadonlyRootfs,
+  readSecurityOpt,
+  readSysctls,
+  readUser,
+} from './security.js';
+import { readDns, readDnsOptions, readDnsSearch, readExtraHosts, readHostNamespace, readHostname, readNetworkMode } from './host.js';
+import { readExperimental } from './experimental.js';
+import { isQualifiedName } from './names.js';
+import { ORIGINAL_MODULE_ID_ANNOTATION, MODULE_VERSION_ANNOTATION } from './labels.js';
+
+/** The createOptions key that holds Kubernetes fragments. */
+export const EXPERIMENTAL_KEY = 'k8s-experimental';
+
+/** Maps one key's value into the spec; `parent` is the object holding the key. */
+export type KeyHandler = (value: unknown, pointer: string, spec: ModuleSpec, issues: Issues, parent: JsonObject) => void;
+
+/** A key is mapped by a handler, or ignored with a reason that the warning quotes. */
+export type KeyRule = { handler: KeyHandler } | { ignored: string };
+
+const map = (handler: KeyHandler): KeyRule => ({ handler });
+const ignore = (reason: string): KeyRule => ({ ignored: reason });
+
+const ANNOTATION_RESERVED = [ORIGINAL_MODULE_ID_ANNOTATION, MODULE_VERSION_ANNOTATION];
+
+/** `Labels` -> pod template annotations (keys must be valid annotation keys). */
+function readLabels(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
+  const labels = readStringMap(value, pointer, issues);
+  for (const key of Object.keys(labels ?? {}).sort()) {
+    if (!isQualifiedName(key) || ANNOTATION_RESERVED.includes(key))
+      issues.warn(joinPointer(pointer, key), `label '${key}' is not a valid (or is a reserved) annotation key and is left out`);
+    else spec.annotations[key] = labels![key]!;
+  }
+}
+
+
+/** A boolean key that sets a container flag when true. */
+function flag(field: 'tty' | 'stdin' | 'stdinOnce'): KeyHandler {
+  return (value, pointer, spec, issues) => {
+    if (readBoolean(value, pointer, issues)) spec[field] = true;
+  };
+}
+
+/** Top-level keys of createOptions (Docker ContainerConfig plus HostConfig, NetworkingConfig). */
+export const TOP_LEVEL_KEYS: Record<string, KeyRule> = {
+  Hostname: map(readHostname),
+  Domainname: ignore('a pod has no domain name of its own; names come from Services and the namespace'),
+  User: map(readUser),
+  AttachStdin: ignore('attaching is done by the client (kubectl attach); the pod needs only stdin'),
+  AttachStdout: ignore('container output is always captured by the kubelet'),
+  AttachStderr: ignore('container output is always captured by the kubelet'),
+  ExposedPorts: map((v, p, s, i) => readExposedPorts(v, p, s, i)),
+  Tty: map(flag('tty')),
+  OpenStdin: map(flag('stdin')),
+  StdinOnce: map(flag('stdinOnce')),
+  Env: map((v, p, s, i) => readEnv(v, p, s, i)),
+  Cmd: map((v, p, s, i) => {
+    s.args = readStringList(v, p, i);
+  }),
+  Healthcheck: map((v, p, s, i) => readHealthcheck(v, p, s, i)),
+  ArgsEscaped: ignore('Windows only'),
+  Image: ignore("the module's settings.image is the image"),
+  Volumes: map((v, p, s, i) => readVolumes(v, p, s, i)),
+  WorkingDir: map((v, p, s, i) => {
+    s.workingDir = readString(v, p, i) || undefined;
+  }),
+  Entrypoint: map((v, p, s, i) => {
+    s.command = readStringList(v, p, i);
+  }),
+  NetworkDisabled: ignore('a pod always has a network interface'),
+  MacAddress: ignore('pod MAC addresses are assigned by the network plugin'),
+  OnBuild: ignore('build-time metadata'),
+  Labels: map(readLabels),
+  StopSignal: ignore("the container runtime sends the image's STOPSIGNAL (default SIGTERM); it cannot be set per pod"),
+  StopTimeout: map((v, p, s, i) => {
+    const seconds = readInteger(v, p, i);
+    if (seconds !== undefined) s.pod.terminationGracePeriodSeconds = seconds;
+  }),
+  Shell: ignore('build-time only (Dockerfile SHELL)'),
+  HostConfig: map((v, p, s, i) => {
+    const hostConfig = readObject(v, p, i);
+    if (hostConfig) applyKeys(hostConfig, p, HOST_CONFIG_KEYS, s, i, 'HostConfig.');
+  }),
+  NetworkingConfig: ignore(
+    'IoT Edge network settings (aliases, endpoints) have no Kubernetes equivalent: every pod is on the cluster network and modules reach each other through Services named after the modules',
+  ),
+  [EXPERIMENTAL_KEY]: map((v, p, s, i) => readExperimental(v, p, s.experimental, i)),
+};
+
+const BLKIO = 'block I/O limits are not part of the pod API';
+const WINDOWS = 'Windows only';
+const NODE_LEVEL = 'configured per node (kubelet / container runtime), not per pod';
+
+/** Keys of HostConfig. */
+export const HOST_CONFIG_KEYS: Record<string, KeyRule> = {
+  Binds: map((v, p, s, i) => readBinds(v, p, s, i)),
+  ContainerIDFile: ignore('there is no container id file on Kubernetes'),
+  LogConfig: ignore('the kubelet and container runtime own container logs (kubectl logs, GetModuleLogs)'),
+  NetworkMode: map((v, p, s, i) => readNetworkMode(v, p, s, i)),
+  PortBindings: map((v, p, s, i) => readPortBindings(v, p, s, i)),
+  RestartPolicy: ignore("the module's restartPolicy decides restarts (Deployment or Job)"),
+  AutoRemove: ignore('pods are removed by their controller'),
+  VolumeDriver: ignore('volume drivers are replaced by StorageClasses (see the volumeBinding and storageClassName options)'),
+  VolumesFrom: ignore('containers of different pods cannot share volumes; use a named volume (PersistentVolumeClaim)'),
+  Mounts: map((v, p, s, i) => readMounts(v, p, s, i)),
+  ConsoleSize: ignore('the terminal size is set by the attaching client'),
+  Annotations: ignore('container runtime annotations cannot be set through the pod API'),
+  CapAdd: map(readCapabilities('add')),
+  CapDrop: map(readCapabilities('drop')),
+  CgroupnsMode: ignore('cgroup namespaces are managed by the kubelet'),
+  Cgroup: ignore('cgroups are managed by the kubelet'),
+  CgroupParent: ignore('cgroups are managed by the kubelet'),
+  Dns: map((v, p, s, i) => readDns(v, p, s, i)),
+  DnsOptions: map((v, p, s, i) => readDnsOptions(v, p, s, i)),
+  DnsSearch: map((v, p, s, i) => readDnsSearch(v, p, s, i)),
+  ExtraHosts: map((v, p, s, i) => readExtraHosts(v, p, s, i)),
+  GroupAdd: map((v, p, s, i) => readGroupAdd(v, p, s, i)),
+  IpcMode: map(readHostNamespace('hostIPC', ['private', 'shareable'])),
+  Links: ignore('links are replaced by Services: reach a module at its name'),
+  OomScoreAdj: ignore('the kubelet sets it from the pod QoS class'),
+  PidMode: map(readHostNamespace('hostPID', ['private'])),
+  Privileged: map(readPrivileged),
+  PublishAllPorts: ignore('publish ports explicitly with PortBindings'),
+  ReadonlyRootfs: map(readReadonlyRootfs),
+  SecurityOpt: map(readSecurityOpt),
+  StorageOpt: ignore(NODE_LEVEL),
+  Tmpfs: map((v, p, s, i) => readTmpfs(v, p, s, i)),
+  UTSMode: ignore('the UTS namespace follows hostNetwork'),
+  UsernsMode: ignore('user namespaces are a pod-level setting (hostUsers) that is not mapped'),
+  ShmSize: map((v, p, s, i) => readShmSize(v, p, s, i)),
+  Sysctls: map(readSysctls),
+  Runtime: ignore('runtimes are chosen with RuntimeClasses; GPUs come from nvidia.com/gpu (DeviceRequests or k8s-experimental.resources)'),
+  Isolation: ignore(WINDOWS),
+  CpuShares: map((v, p, s, i) => readCpuShares(v, p, s, i)),
+  Memory: map((v, p, s, i) => readMemory(v, p, s, i)),
+  NanoCpus: map((v, p, s, i) => readNanoCpus(v, p, s, i)),
+  BlkioWeight: ignore(BLKIO),
+  BlkioWeightDevice: ignore(BLKIO),
+  BlkioDeviceReadBps: ignore(BLKIO),
+  BlkioDeviceWriteBps: ignore(BLKIO),
+  BlkioDeviceReadIOps: ignore(BLKIO),
+  BlkioDeviceWriteIOps: ignore(BLKIO),
+  CpuPeriod: map((_v, p, s, i, parent) => {
+    if (parent.CpuQuota === undefined) readCpuQuota(parent, parentPointer(p), s, i);
+  }),
+  CpuQuota: map((_v, p, s, i, parent) => readCpuQuota(parent, parentPointer(p), s, i)),
+  CpuRealtimePeriod: ignore('real-time scheduling is not part of the pod API'),
+  CpuRealtimeRuntime: ignore('real-time scheduling is not part of the pod API'),
+  CpusetCpus: ignore("CPU pinning is done by the kubelet's CPU manager (Guaranteed pods with whole cpus)"),
+  CpusetMems: ignore("memory node pinning is done by the kubelet's memory manager"),
+  Devices: map((v, p, s, i) => readDevices(v, p, s, i)),
+  DeviceCgroupRules: ignore('device cgroup rules cannot be set per pod; use a privileged container or a device plugin'),
+  DeviceRequests: map((v, p, s, i) => readDeviceRequests(v, p, s, i)),
+  KernelMemory: ignore('deprecated by Docker and not supported by cgroup v2'),
+  KernelMemoryTCP: ignore('deprecated by Docker and not supported by cgroup v2'),
+  MemoryReservation: map((v, p, s, i) => readMemoryReservation(v, p, s, i)),
+  MemorySwap: ignore(`swap is ${NODE_LEVEL}`),
+  MemorySwappiness: ignore(`swappiness is ${NODE_LEVEL}`),
+  OomKillDisable: ignore('the kubelet always enforces memory limits'),
+  Init: ignore('no init process is injected; use one in the image'),
+  PidsLimit: ignore(`the pid limit is ${NODE_LEVEL} (kubelet podPidsLimit)`),
+  Ulimits: ignore(`ulimits are ${NODE_LEVEL}`),
+  CpuCount: ignore(WINDOWS),
+  CpuPercent: ignore(WINDOWS),
+  IOMaximumIOps: ignore(WINDOWS),
+  IOMaximumBandwidth: ignore(WINDOWS),
+  MaskedPaths: ignore('masked paths follow the container runtime defaults (securityContext.procMount)'),
+  ReadonlyPaths: ignore('read-only paths follow the container runtime defaults (securityContext.procMount)'),
+};
+
+function parentPointer(pointer: string): string {
+  return pointer.slice(0, pointer.lastIndexOf('/'));
+}
+
+/** Why an unknown key was not recognized: a case slip, or a key that belongs at another level. */
+function hint(key: string, table: Record<string, KeyRule>): string {
+  const caseMatch = Object.keys(table).find((k) => k.toLowerCase() === key.toLowerCase());
+  if (caseMatch) return ` (did you mean '${caseMatch}'? keys are case-sensitive)`;
+  if (table === TOP_LEVEL_KEYS && key in HOST_CONFIG_KEYS) return ' (it belongs inside HostConfig)';
+  if (table === HOST_CONFIG_KEYS && key in TOP_LEVEL_KEYS) return ' (it belongs at the top level of createOptions)';
+  return '';
+}
+
+/** Applies `table` to every key of `obj`, in sorted order. */
+function applyKeys(obj: JsonObject, pointer: string, table: Record<string, KeyRule>, spec: ModuleSpec, issues: Issues, prefix: string): void {
+  for (const key of Object.keys(obj).sort()) {
+    const p = joinPointer(pointer, key);
+    const value = obj[key];
+    const rule = Object.hasOwn(table, key) ? table[key] : undefined;
+    if (rule === undefined) issues.warn(p, `createOptions key '${prefix}${key}' is unknown and is ignored${hint(key, table)}`);
+    else if ('ignored' in rule) {
+      if (!isUnset(value)) issues.warn(p, `createOptions key '${prefix}${key}' is not supported on Kubernetes and is ignored: ${rule.ignored}`);
+    } else rule.handler(value, p, spec, issues, obj);
+  }
+}
+
+/**
+ * `Entrypoint: [""]` clears the image's entrypoint in Docker. Kubernetes cannot clear it, but
+ * `command` replaces it: with a Cmd, the Cmd becomes the command; without one, the image's CMD
+ * is unknown here, so the reset is dropped with a warning.
+ */
+function resetEntrypoint(spec: ModuleSpec, pointer: string, issues: Issues): void {
+  if (spec.command?.length !== 1 || spec.command[0] !== '') return;
+  if (spec.args && spec.args.length > 0) {
+    spec.command = spec.args;
+    spec.args = undefined;
+  } else {
+    spec.command = undefined;
+    issues.warn(pointer, `Entrypoint [""] clears the image's entrypoint in Docker; Kubernetes cannot without a Cmd to run instead, so the image's entrypoint applies`);
+  }
+}
+
+/** k8s-experimental volumes must not reuse a mount path or a volume name. */
+function checkExperimentalMounts(spec: ModuleSpec, pointer: string, issues: Issues): void {
+  const paths = new Set(spec.mounts.map((m) => m.target));
+  const names = new Set<string>();
+  for (const { volume, volumeMounts } of spec.experimental.volumes ?? []) {
+    const name = String(volume.name);
+    if (names.has(name)) issues.error(pointer, `k8s-experimental volume name '${name}' is used twice`);
+    names.add(name);
+    for (const mount of volumeMounts) {
+      const path = String(mount.mountPath);
+      if (paths.has(path)) issues.error(pointer, `k8s-experimental volume '${name}' mounts ${path}, which another mount already uses`);
+      paths.add(path);
+    }
+  }
+}
+
+/** Restart policies whose workload is a Job (no restart on unhealthy). */
+const JOB_POLICIES = new Set(['on-failure', 'never']);
+
+/** Interprets one module's createOptions; `issues.failed` tells whether the module can be translated. */
+export function interpretCreateOptions(module: ModuleModel): { spec: ModuleSpec; issues: Issues } {
+  const spec = emptySpec();
+  const issues = new Issues();
+  const pointer = module.createOptionsPointer;
+  if (!isObject(module.createOptions)) {
+    issues.error(pointer, `createOptions must be a JSON object, found ${typeName(module.createOptions)}`);
+    return { spec, issues };
+  }
+  applyKeys(module.createOptions, pointer, TOP_LEVEL_KEYS, spec, issues, '');
+  const hostConfigPointer = joinPointer(pointer, 'HostConfig');
+  checkDevices(spec, issues);
+  checkSecurity(spec, hostConfigPointer, issues);
+  checkDockerResources(spec, hostConfigPointer, issues);
+  if (spec.experimental.resources) {
+    spec.resources = mergeResources(spec.resources, spec.experimental.resources);
+    checkResources(spec.resources, joinPointer(pointer, EXPERIMENTAL_KEY, 'resources'), issues);
+  }
+  resetEntrypoint(spec, joinPointer(pointer, 'Entrypoint'), issues);
+  servicePorts(spec, joinPointer(hostConfigPointer, 'PortBindings'), issues);
+  checkExperimentalMounts(spec, joinPointer(pointer, EXPERIMENTAL_KEY, 'volumes'), issues);
+  if (spec.livenessProbe && JOB_POLICIES.has(module.restartPolicy)) {
+    issues.warn(
+      joinPointer(pointer, 'Healthcheck'),
+      `Healthcheck is not applied: restartPolicy '${module.restartPolicy}' does not restart unhealthy modules, and a liveness probe would`,
+    );
+    delete spec.livenessProbe;
+  }
+  return { spec, issues };
+}

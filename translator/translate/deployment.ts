@@ -1,0 +1,41 @@
+/**
+ * Rule: a module with restartPolicy `always` or `on-unhealthy` becomes a Deployment with one
+ * replica (zero when its desired status is `stopped`). Strategy: k8s-experimental.strategy when
+ * given; otherwise Recreate when a rolling update would deadlock (a ReadWriteOnce claim, host
+ * networking, or GPUs held by the old pod), else RollingUpdate.
+ */
+import type { KubeObject } from './types.js';
+import type { ModuleSpec } from './spec.js';
+import { moduleMetadata, selectorLabels, type DeviceLabels } from './labels.js';
+import { usesGpu } from './resources.js';
+
+/** True when the old pod holds something the new pod needs, so they cannot run side by side. */
+export function needsRecreate(spec: ModuleSpec): boolean {
+  const claims = spec.mounts.some((m) => m.source.kind === 'claim');
+  const experimentalClaims = (spec.experimental.volumes ?? []).some((v) => v.volume.persistentVolumeClaim !== undefined);
+  return claims || experimentalClaims || spec.pod.hostNetwork === true || usesGpu(spec.resources);
+}
+
+export interface WorkloadInput {
+  name: string;
+  originalModuleId: string;
+  spec: ModuleSpec;
+  device: DeviceLabels;
+  namespace: string;
+  template: Record<string, unknown>;
+}
+
+export function buildDeployment(input: WorkloadInput, stopped: boolean): KubeObject {
+  const strategy = input.spec.experimental.strategy ?? { type: needsRecreate(input.spec) ? 'Recreate' : 'RollingUpdate' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: moduleMetadata(input.device, input.namespace, input.name, input.originalModuleId),
+    spec: {
+      replicas: stopped ? 0 : 1,
+      selector: { matchLabels: selectorLabels(input.device, input.name) },
+      strategy,
+      template: input.template,
+    },
+  };
+}

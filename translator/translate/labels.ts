@@ -1,0 +1,61 @@
+/**
+ * Labels and annotations every object carries, so the bridge (and Azure Stack Edge tooling)
+ * can find and prune what it owns. Module-scoped objects carry the module label and the
+ * original module id annotation; shared objects (pull Secrets, claims used by several modules)
+ * carry only the device labels.
+ */
+import { toLabelValue } from './names.js';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const NAME_LABEL = 'app.kubernetes.io/name';
+export const DEVICE_LABEL = 'net.azure-devices.edge.deviceid';
+export const MODULE_LABEL = 'net.azure-devices.edge.module';
+export const HUB_LABEL = 'net.azure-devices.edge.hub';
+export const MANAGED_BY = 'iotedge-k8s';
+
+/** Annotation with the module id exactly as the manifest spells it. */
+export const ORIGINAL_MODULE_ID_ANNOTATION = 'net.azure-devices.edge.original-moduleid';
+/** Pod template annotation with the module's `version`: changing it rolls the pods, as IoT Edge restarts the module. */
+export const MODULE_VERSION_ANNOTATION = 'net.azure-devices.edge.module-version';
+
+/** Device-wide label values, sanitized once per translation. */
+export interface DeviceLabels {
+  deviceId: string;
+  hub: string;
+}
+
+export function deviceLabels(deviceId: string, hubHostname: string): DeviceLabels {
+  return { deviceId: toLabelValue(deviceId), hub: toLabelValue(hubHostname) };
+}
+
+/** The labels of an object named `objectName`; `moduleName` (a Kubernetes name) for module-scoped objects. */
+export function objectLabels(device: DeviceLabels, objectName: string, moduleName?: string): Record<string, string> {
+  const labels: Record<string, string> = {
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    [NAME_LABEL]: toLabelValue(objectName),
+    [DEVICE_LABEL]: device.deviceId,
+    [HUB_LABEL]: device.hub,
+  };
+  if (moduleName !== undefined) labels[MODULE_LABEL] = moduleName;
+  return labels;
+}
+
+/** The selector of a module's pods: device, module and managed-by. */
+export function selectorLabels(device: DeviceLabels, moduleName: string): Record<string, string> {
+  return { [DEVICE_LABEL]: device.deviceId, [MANAGED_BY_LABEL]: MANAGED_BY, [MODULE_LABEL]: moduleName };
+}
+
+/** Metadata of a module-scoped object. */
+export function moduleMetadata(
+  device: DeviceLabels,
+  namespace: string,
+  name: string,
+  originalModuleId: string,
+): { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> } {
+  return {
+    name,
+    namespace,
+    labels: objectLabels(device, name, name),
+    annotations: { [ORIGINAL_MODULE_ID_ANNOTATION]: originalModuleId },
+  };
+}

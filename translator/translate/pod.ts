@@ -1,0 +1,83 @@
+/**
+ * The pod template of a module: one container named after the module, its ServiceAccount,
+ * pull Secrets, volumes, host settings and the k8s-experimental pod fields. Service links are
+ * off so Kubernetes does not add `<SERVICE>_PORT` variables that could clash with module env.
+ */
+import type { ModuleModel } from '../manifest/model.js';
+import type { Issues } from './issues.js';
+import type { ModuleSpec } from './spec.js';
+import { compareText, nonEmpty, nonEmptyRecord } from './canonical.js';
+import { containerPorts } from './service.js';
+import { podVolumes } from './volumes.js';
+import { resourcesField } from './resources.js';
+import { buildEnv, type InjectedEnv } from './env.js';
+import { MODULE_VERSION_ANNOTATION, ORIGINAL_MODULE_ID_ANNOTATION, objectLabels, type DeviceLabels } from './labels.js';
+
+const PULL_POLICY = { 'on-create': 'IfNotPresent', never: 'Never' } as const;
+
+export interface PodInput {
+  module: ModuleModel;
+  /** Kubernetes name of the module. */
+  name: string;
+  spec: ModuleSpec;
+  device: DeviceLabels;
+  injected: InjectedEnv;
+  pullSecrets: string[];
+  claimName: (source: string) => string;
+  restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  issues: Issues;
+}
+
+/** The PodTemplateSpec (metadata and spec) of a module. */
+export function buildPodTemplate(input: PodInput): Record<string, unknown> {
+  const { module, name, spec, issues } = input;
+  const experimental = spec.experimental;
+  const extraVolumes = experimental.volumes ?? [];
+  const { volumes, volumeMounts } = podVolumes(spec.mounts, input.claimName, new Set(extraVolumes.map((v) => v.volume.name as string)));
+  for (const extra of extraVolumes) {
+    volumeMounts.push(...extra.volumeMounts);
+    volumes.push(extra.volume);
+  }
+  volumes.sort((a, b) => compareText(String(a.name), String(b.name)));
+  volumeMounts.sort((a, b) => compareText(String(a.mountPath), String(b.mountPath)));
+
+  const container = {
+    name,
+    image: module.image,
+    imagePullPolicy: PULL_POLICY[module.imagePullPolicy],
+    command: nonEmpty(spec.command),
+    args: nonEmpty(spec.args),
+    workingDir: spec.workingDir,
+    env: nonEmpty(buildEnv(module, spec, input.injected, issues)),
+    ports: nonEmpty(containerPorts(spec)),
+    resources: resourcesField(spec.resources),
+    securityContext: nonEmptyRecord(spec.securityContext),
+    volumeMounts: nonEmpty(volumeMounts),
+    livenessProbe: spec.livenessProbe,
+    tty: spec.tty,
+    stdin: spec.stdin,
+    stdinOnce: spec.stdinOnce,
+  };
+
+  const annotations: Record<string, string> = { ...spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: module.name };
+  if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;
+
+  const podSecurity = { ...((spec.pod.securityContext as Record<string, unknown> | undefined) ?? {}), ...(experimental.securityContext ?? {}) };
+  return {
+    metadata: { labels: objectLabels(input.device, name, name), annotations },
+    spec: {
+      ...spec.pod,
+      containers: [container],
+      serviceAccountName: name,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      imagePullSecrets: nonEmpty(input.pullSecrets.map((s) => ({ name: s }))),
+      restartPolicy: input.restartPolicy,
+      volumes: nonEmpty(volumes),
+      securityContext: nonEmptyRecord(podSecurity),
+      nodeSelector: nonEmptyRecord(experimental.nodeSelector),
+      tolerations: nonEmpty(experimental.tolerations),
+      affinity: nonEmptyRecord(experimental.affinity),
+    },
+  };
+}

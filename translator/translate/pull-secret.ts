@@ -1,0 +1,70 @@
+/**
+ * Registry credentials.
+ *
+ * Rule: each `registryCredentials` entry becomes one `kubernetes.io/dockerconfigjson` Secret
+ * named `pull-<credential key>` (sanitized), holding `{"auths": {address: {username, password,
+ * auth}}}`. A module's pod lists, as imagePullSecrets, the Secrets whose registry is the host
+ * part of its image (docker.io when the image names none).
+ */
+import type { RegistryCredential } from '../manifest/model.js';
+import type { KubeObject } from './types.js';
+import type { TranslateOptions } from './options.js';
+import { objectLabels, type DeviceLabels } from './labels.js';
+import { assignNames, toDnsSubdomain, type AssignedName } from './names.js';
+
+/** The registry Docker Hub images come from. */
+export const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+/** The auths key Docker (and the kubelet) use for Docker Hub. */
+const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
+
+/** A registry address in comparable form: no scheme, no path, lowercase; Docker Hub aliases -> docker.io. */
+export function normalizeRegistry(address: string): string {
+  const host = address.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!.toLowerCase();
+  return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
+}
+
+/** The registry of an image reference: its first path part when that looks like a host, else docker.io. */
+export function registryOf(image: string): string {
+  const slash = image.indexOf('/');
+  if (slash < 0) return DOCKER_HUB;
+  const first = image.slice(0, slash);
+  const isHost = first.includes('.') || first.includes(':') || first === 'localhost';
+  return isHost ? normalizeRegistry(first) : DOCKER_HUB;
+}
+
+/** Secret names for credentials (`pull-<key>`), collisions resolved by hash. */
+export function pullSecretNames(credentials: readonly RegistryCredential[]): Map<string, AssignedName> {
+  return assignNames(
+    credentials.map((c) => c.name),
+    (name) => toDnsSubdomain(`pull-${name}`),
+  );
+}
+
+/** The Secret of one credential. */
+export function buildPullSecret(credential: RegistryCredential, name: string, device: DeviceLabels, options: TranslateOptions): KubeObject {
+  const registry = normalizeRegistry(credential.address);
+  const key = registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry;
+  const auth = Buffer.from(`${credential.username}:${credential.password}`, 'utf8').toString('base64');
+  const config = { auths: { [key]: { username: credential.username, password: credential.password, auth } } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: options.namespace, labels: objectLabels(device, name) },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': Buffer.from(JSON.stringify(config), 'utf8').toString('base64') },
+  };
+}
+
+/** The names of the pull Secrets matching an image, sorted. */
+export function pullSecretsFor(
+  image: string,
+  credentials: readonly RegistryCredential[],
+  names: ReadonlyMap<string, AssignedName>,
+): string[] {
+  const registry = registryOf(image);
+  return credentials
+    .filter((c) => normalizeRegistry(c.address) === registry)
+    .map((c) => names.get(c.name)!.name)
+    .sort();
+}

@@ -1,0 +1,219 @@
+/**
+ * Ports and Services.
+ *
+ * Rule: `ExposedPorts` become container ports and Service ports with port = targetPort = the
+ * container port. `HostConfig.PortBindings` become container ports and Service ports with
+ * port = HostPort and targetPort = the container port (a binding without HostPort publishes the
+ * container port). The module gets one Service, named after it, when it has any port: type
+ * ClusterIP when it only exposes ports, the configured PortBindings type (default LoadBalancer,
+ * as on Azure Stack Edge) when it binds any; `k8s-experimental.serviceOptions` overrides the
+ * type and sets loadBalancerIP.
+ */
+import { joinPointer } from '../manifest/diagnostics.js';
+import type { TranslateOptions } from './options.js';
+import type { KubeObject } from './types.js';
+import type { Issues } from './issues.js';
+import type { ExposedPort, ModuleSpec, PortBinding, Protocol } from './spec.js';
+import { isObject, readArray, readObject, readString, typeName } from './values.js';
+import { moduleMetadata, selectorLabels, type DeviceLabels } from './labels.js';
+import { compareText } from './canonical.js';
+
+/** Longest port range (`8000-8099/tcp`) expanded into single ports. */
+export const MAX_PORT_RANGE = 100;
+
+const PROTOCOLS: Record<string, Protocol> = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' };
+
+function parsePortNumber(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 1 && n <= 65535 ? n : undefined;
+}
+
+/**
+ * Parses a Docker port key (`80`, `80/tcp`, `8000-8010/udp`) into ports; records an error and
+ * returns undefined when it is not one.
+ */
+export function parsePortKey(key: string, pointer: string, issues: Issues): ExposedPort[] | undefined {
+  const [range = '', proto = 'tcp', ...rest] = key.split('/');
+  const protocol = PROTOCOLS[proto.toLowerCase()];
+  if (rest.length > 0 || protocol === undefined) {
+    issues.error(pointer, `port '${key}' must be PORT[/PROTOCOL] with protocol tcp, udp or sctp`);
+    return undefined;
+  }
+  const [lowText = '', highText, ...more] = range.split('-');
+  const low = parsePortNumber(lowText);
+  const high = highText === undefined ? low : parsePortNumber(highText);
+  if (low === undefined || high === undefined || more.length > 0 || high < low) {
+    issues.error(pointer, `port '${key}' must be a port number from 1 to 65535 (or a range LOW-HIGH)`);
+    return undefined;
+  }
+  if (high - low + 1 > MAX_PORT_RANGE) {
+    issues.error(pointer, `port range '${key}' has ${high - low + 1} ports; at most ${MAX_PORT_RANGE} are supported`);
+    return undefined;
+  }
+  const ports: ExposedPort[] = [];
+  for (let p = low; p <= high; p++) ports.push({ port: p, protocol });
+  return ports;
+}
+
+/** `ExposedPorts`: `{"80/tcp": {}}`. */
+export function readExposedPorts(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
+  const obj = readObject(value, pointer, issues);
+  if (!obj) return;
+  for (const key of Object.keys(obj).sort()) {
+    const ports = parsePortKey(key, joinPointer(pointer, key), issues);
+    if (ports) spec.exposedPorts.push(...ports);
+  }
+}
+
+/** `HostConfig.PortBindings`: `{"80/tcp": [{"HostPort": "8080", "HostIp": ""}]}`. */
+export function readPortBindings(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
+  const obj = readObject(value, pointer, issues);
+  if (!obj) return;
+  for (const key of Object.keys(obj).sort()) {
+    const keyPointer = joinPointer(pointer, key);
+    const ports = parsePortKey(key, keyPointer, issues);
+    const bindings = readArray(obj[key], keyPointer, issues);
+    if (!ports) continue;
+    if (!bindings || bindings.length === 0) {
+      // No binding list: Docker publishes on an ephemeral host port; we publish the container port.
+      for (const p of ports) spec.portBindings.push({ containerPort: p.port, protocol: p.protocol, hostPort: p.port });
+      continue;
+    }
+    bindings.forEach((binding, i) => readBinding(binding, joinPointer(keyPointer, i), ports, spec, issues));
+  }
+}
+
+function readBinding(binding: unknown, pointer: string, ports: ExposedPort[], spec: ModuleSpec, issues: Issues): void {
+  if (!isObject(binding)) {
+    issues.error(pointer, `expected an object {"HostPort": "..."} at ${pointer}, found ${typeName(binding)}`);
+    return;
+  }
+  for (const key of Object.keys(binding).sort()) {
+    if (key !== 'HostPort' && key !== 'HostIp')
+      issues.warn(joinPointer(pointer, key), `port binding field '${key}' is not supported and is ignored`);
+  }
+  const hostIp = readString(binding.HostIp, joinPointer(pointer, 'HostIp'), issues);
+  if (hostIp && !['0.0.0.0', '::'].includes(hostIp)) {
+    issues.warn(
+      joinPointer(pointer, 'HostIp'),
+      `HostIp '${hostIp}' is ignored: a Service listens on the addresses of its type; use k8s-experimental.serviceOptions.loadBalancerIP to pick one`,
+    );
+  }
+  const hostPortText = readString(binding.HostPort, joinPointer(pointer, 'HostPort'), issues);
+  let hostOffset: number | undefined;
+  if (hostPortText !== undefined && hostPortText !== '') {
+    const [lowText = '', highText] = hostPortText.split('-');
+    const low = parsePortNumber(lowText);
+    const high = highText === undefined ? low : parsePortNumber(highText);
+    if (low === undefined || high === undefined || high - low + 1 !== (highText === undefined ? 1 : ports.length)) {
+      issues.error(
+        joinPointer(pointer, 'HostPort'),
+        `HostPort '${hostPortText}' must be a port number from 1 to 65535 (or a range as long as the container range)`,
+      );
+      return;
+    }
+    hostOffset = low;
+  }
+  ports.forEach((p, i) => {
+    const hostPort = hostOffset === undefined ? p.port : ports.length > 1 ? hostOffset + i : hostOffset;
+    spec.portBindings.push({ containerPort: p.port, protocol: p.protocol, hostPort });
+  });
+}
+
+/** A port name (IANA_SVC_NAME, at most 15 characters): `tcp-8080`. */
+export function portName(protocol: Protocol, port: number): string {
+  return `${protocol.toLowerCase()}-${port}`;
+}
+
+/** The container ports: every exposed and bound container port once, sorted. */
+export function containerPorts(spec: ModuleSpec): { containerPort: number; name: string; protocol: Protocol }[] {
+  const seen = new Map<string, ExposedPort>();
+  for (const p of [...spec.exposedPorts, ...spec.portBindings.map((b) => ({ port: b.containerPort, protocol: b.protocol }))])
+    seen.set(`${p.protocol}/${p.port}`, p);
+  return [...seen.values()]
+    .sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol))
+    .map((p) => ({ containerPort: p.port, name: portName(p.protocol, p.port), protocol: p.protocol }));
+}
+
+interface ServicePort {
+  name: string;
+  port: number;
+  protocol: Protocol;
+  targetPort: number;
+}
+
+/**
+ * The Service ports: bindings (port = HostPort) then exposed ports (port = container port),
+ * one per (port, protocol). Two entries for the same port and protocol with different targets
+ * are an error.
+ */
+export function servicePorts(spec: ModuleSpec, pointer: string, issues: Issues): ServicePort[] {
+  const byKey = new Map<string, ServicePort>();
+  const add = (b: PortBinding, what: string): void => {
+    const key = `${b.protocol}/${b.hostPort}`;
+    const existing = byKey.get(key);
+    if (existing && existing.targetPort !== b.containerPort) {
+      issues.error(
+        pointer,
+        `${what} publishes ${key.toLowerCase()} for container port ${b.containerPort}, but it already publishes container port ${existing.targetPort}`,
+      );
+      return;
+    }
+    byKey.set(key, { name: portName(b.protocol, b.hostPort), port: b.hostPort, protocol: b.protocol, targetPort: b.containerPort });
+  };
+  for (const b of spec.portBindings) add(b, 'HostConfig.PortBindings');
+  for (const p of spec.exposedPorts) add({ containerPort: p.port, protocol: p.protocol, hostPort: p.port }, 'ExposedPorts');
+  return [...byKey.values()].sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol));
+}
+
+export interface ServiceInput {
+  name: string;
+  originalModuleId: string;
+  spec: ModuleSpec;
+  device: DeviceLabels;
+  options: TranslateOptions;
+  /** Pointer of the module's createOptions, for diagnostics about the Service as a whole. */
+  pointer: string;
+  issues: Issues;
+}
+
+/** The module's Service, or undefined when it has no ports. */
+export function buildService(input: ServiceInput): KubeObject | undefined {
+  const { spec, options, issues } = input;
+  const ports = servicePorts(spec, joinPointer(input.pointer, 'HostConfig', 'PortBindings'), issues);
+  if (ports.length === 0) {
+    if (spec.experimental.serviceOptions)
+      issues.warn(joinPointer(input.pointer, 'k8s-experimental', 'serviceOptions'), 'serviceOptions are ignored: the module publishes no ports');
+    return undefined;
+  }
+  const serviceOptions = spec.experimental.serviceOptions ?? {};
+  const type = serviceOptions.type ?? (spec.portBindings.length > 0 ? options.portBindingServiceType : 'ClusterIP');
+  let loadBalancerIP = serviceOptions.loadBalancerIP;
+  if (loadBalancerIP !== undefined && type !== 'LoadBalancer') {
+    issues.warn(
+      joinPointer(input.pointer, 'k8s-experimental', 'serviceOptions', 'loadBalancerIP'),
+      `loadBalancerIP is ignored: the Service type is ${type}, not LoadBalancer`,
+    );
+    loadBalancerIP = undefined;
+  }
+  const protocols = new Set(ports.map((p) => p.protocol));
+  if (type === 'LoadBalancer' && protocols.size > 1) {
+    issues.warn(
+      joinPointer(input.pointer, 'HostConfig', 'PortBindings'),
+      `Service '${input.name}' is a LoadBalancer with ${[...protocols].sort().join(' and ')} ports: Kubernetes allows this since 1.26, but some load balancers (MetalLB on Azure Stack Edge) need one Service per protocol`,
+      'mixed-protocol-load-balancer',
+    );
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: moduleMetadata(input.device, options.namespace, input.name, input.originalModuleId),
+    spec: {
+      type,
+      selector: selectorLabels(input.device, input.name),
+      ports,
+      loadBalancerIP,
+    },
+  };
+}

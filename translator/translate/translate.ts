@@ -1,0 +1,176 @@
+/**
+ * translate(model, options): the orchestration. Pure and deterministic: the same model and
+ * options give the same objects and diagnostics, whatever the order of modules in the input.
+ *
+ * Objects, in this order (by name within a kind): pull Secrets, ServiceAccounts,
+ * PersistentVolumeClaims, Services, Deployments, Jobs. edgeHub deploys like a module; edgeAgent
+ * is never deployed (the bridge is the agent). A module whose createOptions cannot be
+ * translated gets error diagnostics and no objects; the others still translate.
+ */
+import { error, warning, type Diagnostic } from '../manifest/diagnostics.js';
+import type { DeploymentModel, ModuleModel, RegistryCredential } from '../manifest/model.js';
+import { optionProblems, withDefaults, type TranslateOptions } from './options.js';
+import type { KubeObject, TranslationResult } from './types.js';
+import { canonical, compareText } from './canonical.js';
+import { interpretCreateOptions, EXPERIMENTAL_KEY } from './create-options.js';
+import type { ModuleSpec } from './spec.js';
+import type { Issues } from './issues.js';
+import { assignModuleNames, assignNames, toDnsSubdomain, type AssignedName } from './names.js';
+import { deviceLabels, type DeviceLabels } from './labels.js';
+import { buildPullSecret, pullSecretNames, pullSecretsFor } from './pull-secret.js';
+import { buildServiceAccount } from './service-account.js';
+import { buildClaim } from './volumes.js';
+import { buildService } from './service.js';
+import { buildPodTemplate } from './pod.js';
+import { buildDeployment } from './deployment.js';
+import { buildJob } from './job.js';
+import { joinPointer } from '../manifest/diagnostics.js';
+
+/** Output order of kinds. */
+export const KIND_ORDER = ['Secret', 'ServiceAccount', 'PersistentVolumeClaim', 'Service', 'Deployment', 'Job'];
+
+/** Rule of warnings about changed or colliding names. */
+export const NAME_RULE = 'name-collision';
+
+function nameDiagnostic(what: string, pointer: string, n: AssignedName): Diagnostic | undefined {
+  if (n.reason === 'sanitized')
+    return warning(pointer, `${what} '${n.original}' is not a valid Kubernetes name; its objects are named '${n.name}'`, NAME_RULE);
+  if (n.reason === 'collision')
+    return warning(
+      pointer,
+      `${what} '${n.original}' has the same Kubernetes name as ${n.collidedWith!.map((c) => `'${c}'`).join(', ')}; its objects are named '${n.name}'`,
+      NAME_RULE,
+    );
+  return undefined;
+}
+
+interface Interpreted {
+  module: ModuleModel;
+  name: string;
+  spec: ModuleSpec;
+  issues: Issues;
+}
+
+function compareObjects(a: KubeObject, b: KubeObject): number {
+  return KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareText(a.metadata.name, b.metadata.name);
+}
+
+/** Translates a deployment model into Kubernetes objects and diagnostics; never throws on model content. */
+export function translate(model: DeploymentModel, options: Partial<TranslateOptions> = {}): TranslationResult {
+  const opts = withDefaults(options);
+  const problems = optionProblems(opts);
+  if (problems.length > 0) return { objects: [], diagnostics: problems.map((m) => error('', m, 'invalid-option')) };
+
+  const diagnostics: Diagnostic[] = [];
+  const objects: KubeObject[] = [];
+  const device = deviceLabels(opts.deviceId, opts.hubHostname);
+  const byName = (a: ModuleModel, b: ModuleModel): number => compareText(a.name, b.name);
+  const systemIds = new Set([model.edgeAgent.name, ...(model.edgeHub ? [model.edgeHub.name] : [])]);
+  const userModules = [...model.modules].sort(byName).filter((m) => {
+    if (!systemIds.has(m.name)) return true;
+    diagnostics.push(error(m.pointer, `module id '${m.name}' is reserved for the IoT Edge system module of that name`, 'reserved-module-name'));
+    return false;
+  });
+  const modules = [...(model.edgeHub ? [model.edgeHub] : []), ...userModules];
+  const names = assignModuleNames(
+    modules.map((m) => m.name),
+    model.edgeHub ? [model.edgeHub.name] : [],
+  );
+
+  // Pull Secrets: one per credential.
+  const credentials = [...model.registryCredentials].sort((a, b) => compareText(a.name, b.name));
+  const secretNames = pullSecretNames(credentials);
+  for (const credential of credentials) {
+    const n = secretNames.get(credential.name)!;
+    const d = nameDiagnostic('registry credential', credential.pointer, n);
+    if (d && n.reason === 'collision') diagnostics.push(d);
+    objects.push(buildPullSecret(credential, n.name, device, opts));
+  }
+
+  // Interpret every module's createOptions; failed modules produce no objects.
+  const interpreted: Interpreted[] = [];
+  for (const module of modules) {
+    const n = names.get(module.name)!;
+    const d = nameDiagnostic('module', module.pointer, n);
+    if (d) diagnostics.push(d);
+    const outcome = guarded(module, () => interpretCreateOptions(module));
+    if ('diagnostic' in outcome) diagnostics.push(outcome.diagnostic);
+    else if (outcome.value.issues.failed) diagnostics.push(...outcome.value.issues.diagnostics);
+    else interpreted.push({ module, name: n.name, ...outcome.value });
+  }
+
+  // Claims: one per named volume, shared by the modules that mount it.
+  const claimUsers = new Map<string, { modules: Set<string>; pointer: string }>();
+  for (const { name, spec } of interpreted)
+    for (const m of spec.mounts)
+      if (m.source.kind === 'claim') {
+        const use = claimUsers.get(m.source.source) ?? { modules: new Set<string>(), pointer: m.pointer };
+        use.modules.add(name);
+        claimUsers.set(m.source.source, use);
+      }
+  const claimNames = assignNames([...claimUsers.keys()], toDnsSubdomain);
+  for (const [source, use] of [...claimUsers].sort(([a], [b]) => compareText(a, b))) {
+    const n = claimNames.get(source)!;
+    const d = nameDiagnostic('volume', use.pointer, n);
+    if (d) diagnostics.push(d);
+    objects.push(buildClaim({ name: n.name, modules: [...use.modules].sort() }, device, opts));
+  }
+  const claimName = (source: string): string => claimNames.get(source)!.name;
+
+  for (const { module, name, spec, issues } of interpreted) {
+    const built = guarded(module, () => buildModule({ module, name, spec, issues }, opts, device, credentials, secretNames, claimName));
+    if ('diagnostic' in built) diagnostics.push(built.diagnostic);
+    else objects.push(...built.value);
+    diagnostics.push(...issues.diagnostics);
+  }
+
+  return { objects: objects.sort(compareObjects).map((o) => canonical(o)), diagnostics };
+}
+
+/**
+ * Runs one module's step; an unexpected exception (a bug, never bad input) becomes an error
+ * diagnostic for that module instead of escaping translate().
+ */
+function guarded<T>(module: ModuleModel, step: () => T): { value: T } | { diagnostic: Diagnostic } {
+  try {
+    return { value: step() };
+  } catch (e) {
+    const name = e instanceof Error ? e.name : 'error';
+    return { diagnostic: error(module.pointer, `module '${module.name}' could not be translated (internal ${name}); please report this with the manifest`, 'internal') };
+  }
+}
+
+/** The ServiceAccount, Service and workload of one module. */
+function buildModule(
+  { module, name, spec, issues }: Interpreted,
+  opts: TranslateOptions,
+  device: DeviceLabels,
+  credentials: readonly RegistryCredential[],
+  secretNames: ReadonlyMap<string, AssignedName>,
+  claimName: (source: string) => string,
+): KubeObject[] {
+  const objects: KubeObject[] = [];
+  objects.push(buildServiceAccount(name, module.name, device, opts.namespace));
+  const service = buildService({ name, originalModuleId: module.name, spec, device, options: opts, pointer: module.createOptionsPointer, issues });
+  if (service) objects.push(service);
+  const isJob = module.restartPolicy === 'on-failure' || module.restartPolicy === 'never';
+  const template = buildPodTemplate({
+    module,
+    name,
+    spec,
+    device,
+    injected: { deviceId: opts.deviceId, hubHostname: opts.hubHostname },
+    pullSecrets: pullSecretsFor(module.image, credentials, secretNames),
+    claimName,
+    restartPolicy: module.restartPolicy === 'never' ? 'Never' : isJob ? 'OnFailure' : 'Always',
+    issues,
+  });
+  const workload = { name, originalModuleId: module.name, spec, device, namespace: opts.namespace, template };
+  if (!isJob) objects.push(buildDeployment(workload, module.status === 'stopped'));
+  else {
+    if (spec.experimental.strategy)
+      issues.warn(joinPointer(module.createOptionsPointer, EXPERIMENTAL_KEY, 'strategy'), 'strategy is ignored: the module runs as a Job');
+    if (module.status !== 'stopped') objects.push(buildJob(workload, module.restartPolicy as 'on-failure' | 'never'));
+  }
+  return objects;
+}

@@ -1,0 +1,113 @@
+/**
+ * Typed reads of createOptions values. Each reader returns the value when it has the expected
+ * type, `undefined` when it is absent or null, and records an error naming the pointer and the
+ * found type otherwise, so a wrong type never crashes the translation.
+ */
+import { isIP } from 'node:net';
+import { joinPointer } from '../manifest/diagnostics.js';
+import type { Issues } from './issues.js';
+
+export type JsonObject = Record<string, unknown>;
+
+/** A short description of a JSON value's type for messages (`string`, `array`, `object`...). */
+export function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * True for Docker's "unset" values: null, false, 0, "", [] and {}. Clients that serialize a
+ * whole ContainerCreate body emit them for every field; they change nothing.
+ */
+export function isUnset(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (isObject(value)) return Object.keys(value).length === 0;
+  return false;
+}
+
+function wrong(issues: Issues, pointer: string, expected: string, value: unknown): undefined {
+  issues.error(pointer, `expected ${expected} at ${pointer}, found ${typeName(value)}`);
+  return undefined;
+}
+
+export function readString(value: unknown, pointer: string, issues: Issues): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : wrong(issues, pointer, 'a string', value);
+}
+
+/**
+ * A boolean. The strings "true"/"false" (any case) are accepted too, because edgeAgent reads
+ * createOptions with Newtonsoft.Json, which converts them (Azure's own manifests rely on it).
+ */
+export function readBoolean(value: unknown, pointer: string, issues: Issues): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  return wrong(issues, pointer, 'a boolean', value);
+}
+
+/** An integer (JSON number without fraction, or a string of digits, as edgeAgent accepts) at least `min`. */
+export function readInteger(value: unknown, pointer: string, issues: Issues, min = 0): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' && /^-?\d{1,15}$/.test(value)) value = Number(value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) return wrong(issues, pointer, 'an integer', value);
+  if (value < min) {
+    issues.error(pointer, `expected an integer >= ${min} at ${pointer}, found ${value}`);
+    return undefined;
+  }
+  return value;
+}
+
+export function readObject(value: unknown, pointer: string, issues: Issues): JsonObject | undefined {
+  if (value === undefined || value === null) return undefined;
+  return isObject(value) ? value : wrong(issues, pointer, 'an object', value);
+}
+
+export function readArray(value: unknown, pointer: string, issues: Issues): unknown[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  return Array.isArray(value) ? value : wrong(issues, pointer, 'an array', value);
+}
+
+/** An array of strings; a single string is accepted as a one-element list (Docker's StrSlice). */
+export function readStringList(value: unknown, pointer: string, issues: Issues): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return [value];
+  if (!Array.isArray(value)) return wrong(issues, pointer, 'an array of strings', value);
+  const out: string[] = [];
+  let ok = true;
+  value.forEach((item, i) => {
+    if (typeof item === 'string') out.push(item);
+    else {
+      wrong(issues, `${pointer}/${i}`, 'a string', item);
+      ok = false;
+    }
+  });
+  return ok ? out : undefined;
+}
+
+/** An object whose values are all strings. */
+export function readStringMap(value: unknown, pointer: string, issues: Issues): Record<string, string> | undefined {
+  const obj = readObject(value, pointer, issues);
+  if (!obj) return undefined;
+  const out: Record<string, string> = {};
+  let ok = true;
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v === 'string') out[k] = v;
+    else {
+      wrong(issues, joinPointer(pointer, k), 'a string', v);
+      ok = false;
+    }
+  }
+  return ok ? out : undefined;
+}
+
+/** True when `text` is an IPv4 or IPv6 address. */
+export function isIpAddress(text: string): boolean {
+  return isIP(text) !== 0;
+}

@@ -1,0 +1,326 @@
+/**
+ * Storage.
+ *
+ * Rule: `HostConfig.Binds` (`/src:/dst[:ro]`) and `Mounts` of type `bind` become hostPath
+ * volumes (DirectoryOrCreate, read-only honoured). A named volume (`Binds` `myvol:/data`,
+ * `Mounts` type `volume`) becomes a PersistentVolumeClaim named after the volume, shared by every
+ * module that mounts it. `Mounts` type `tmpfs` and `HostConfig.Tmpfs` become memory emptyDirs;
+ * `HostConfig.ShmSize` a memory emptyDir at /dev/shm; `Volumes` (anonymous volumes) plain
+ * emptyDirs; `HostConfig.Devices` hostPath CharDevice volumes.
+ */
+import { joinPointer } from '../manifest/diagnostics.js';
+import type { KubeObject } from './types.js';
+import type { TranslateOptions } from './options.js';
+import type { Issues } from './issues.js';
+import type { ModuleSpec, MountSource, MountSpec } from './spec.js';
+import { bytesToQuantity } from './resources.js';
+import { isObject, readArray, readBoolean, readInteger, readObject, readString, readStringMap, typeName } from './values.js';
+import { objectLabels, type DeviceLabels } from './labels.js';
+import { MAX_LABEL_LENGTH, withHash } from './names.js';
+import { compareText } from './canonical.js';
+
+/** A Docker named volume (`myvol`), as `docker volume create` accepts it. */
+const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Bind options that have no Kubernetes equivalent (SELinux relabel, propagation, consistency). */
+const IGNORED_BIND_OPTIONS = new Set([
+  'z', 'Z', 'nocopy', 'shared', 'slave', 'private', 'rshared', 'rslave', 'rprivate', 'consistent', 'cached', 'delegated',
+]);
+
+function addMount(spec: ModuleSpec, mount: MountSpec, issues: Issues): void {
+  if (!mount.target.startsWith('/')) {
+    issues.error(mount.pointer, `mount target '${mount.target}' must be an absolute path`);
+    return;
+  }
+  const target = mount.target.length > 1 ? mount.target.replace(/\/+$/, '') : mount.target;
+  const clash = spec.mounts.find((m) => m.target === target);
+  if (clash && sameHostPath(clash.source, mount.source)) {
+    // Docker accepts the same host path twice (a device also listed in Binds); mount it once,
+    // as a device when either entry is one: a DirectoryOrCreate hostPath fails on a device node.
+    if (mount.source.type === 'CharDevice') clash.source = mount.source;
+    clash.readOnly = clash.readOnly && mount.readOnly;
+    issues.warn(mount.pointer, `'${target}' is already mounted from the same host path by ${clash.pointer}; mounted once`, 'duplicate-mount');
+    return;
+  }
+  if (clash) {
+    issues.error(mount.pointer, `mount target '${target}' is already used by ${clash.pointer}`);
+    return;
+  }
+  spec.mounts.push({ ...mount, target });
+}
+
+function sameHostPath(a: MountSource, b: MountSource): b is MountSource & { kind: 'hostPath' } {
+  return a.kind === 'hostPath' && b.kind === 'hostPath' && a.path === b.path;
+}
+
+/** The source of a bind or named volume: an absolute host path or a volume name. */
+function sourceOf(source: string, pointer: string, issues: Issues): MountSource | undefined {
+  if (source.startsWith('/')) return { kind: 'hostPath', path: source, type: 'DirectoryOrCreate' };
+  if (VOLUME_NAME.test(source)) return { kind: 'claim', source };
+  issues.error(pointer, `mount source '${source}' is neither an absolute host path nor a volume name`);
+  return undefined;
+}
+
+/** `HostConfig.Binds`: `["/host:/container:ro", "myvol:/data"]`. */
+export function readBinds(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
+  const binds = readArray(value, pointer, issues);
+  binds?.forEach((entry, i) => {
+    const p = joinPointer(pointer, i);
+    if (typeof entry !== 'string') {
+      issues.error(p, `expected a string "SOURCE:TARGET[:OPTIONS]" at ${p}, found ${typeName(entry)}`);
+      return;
+    }
+    const [src = '', dst = '', opts, ...rest] = entry.split(':');
+    if (src === '' || dst === '' || rest.length > 0) {
+      issues.error(p, `Binds entry '${entry}' must be SOURCE:TARGET[:OPTIONS] with a source and a target`);
+      return;
+    }
+    let readOnly = false;
+    for (const opt of opts === undefined || opts === '' ? [] : opts.split(',')) {
+      if (opt === 'ro') readOnly = true;
+      else if (opt === 'rw') readOnly = false;
+      else if (IGNORED_BIND_OPTIONS.has(opt))
+        issues.warn(p, `bind option '${opt}' in '${entry}' has no Kubernetes equivalent and is ignored`);
+      else {
+        issues.error(p, `Binds entry '${entry}' has an unknown option '${opt}'`);
+        return;
+      }
+    }
+    const source = sourceOf(src, p, issues);
+    if (source) addMount(spec, { target: dst, readOnly, source, pointer: p }, issues);
+  });
+}
+
+const MOUNT_FIELDS = new Set(['Type', 'Source', 'Target', 'ReadOnly', 'Consistency', 'BindOptions', 'VolumeOptions', 'TmpfsOptions']);
+
+/** `HostConfig.Mounts`: `[{"Type": "volume", "Source": "share", "Target": "/data"}]`. */
+export function readMounts(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
+  const mounts = readArray(value, pointer, issues);
+  mounts?.forEach((entry, i) => {
+    const p = joinPointer(pointer, i);
+    if (!isObject(entry)) {
+      issues.error(p, `expected a mount object at ${p}, found ${typeName(entry)}`);
+      return;
+    }
+    for (const key of Object.keys(entry).sort()) {
+      if (!MOUNT_FIELDS.has(key)) issues.warn(joinPointer(p, key), `mount field '${key}' is not supported and is ignored`);
+      else if (['Consistency', 'BindOptions', 'VolumeOptions'].includes(key) && entry[key] !== undefined && entry[key] !== null && entry[key] !== '')
+        issues.warn(joinPointer(p, key), `mount field '${key}' has no Kubernetes equivalent and is ignored`);
+    }
+    const type = readString(entry.Type, joinPointer(p, 'Type'), issues);
+    const source = readString(entry.Source, joinPointer(p, 'Source'), issues) ?? '';
+    const target = readString(entry.Target, joinPointer(p, 'Target'), issues);
+    const readOnly = readBoolean(entry.ReadOnly, joinPointer(p, 'ReadOnly'), issues) ?? false;
+    if (target === undefined || target === '') {
+      issues.error(joinPointer(p, 'Target'), `mount ${p} has no Target`);
+      return;
+    }
+    switch (type) {
+      case 'bind': {
+        if (!source.startsWith('/')) {
+          issues.error(joinPointer(p, 'Source'), `bind mount Source '${source}' must be an absolute host path`);
+          return;
+        }
+        addMount(spec, { target, readOnly, source: { kind: 'hostPath', path: source, type: 'DirectoryOrCreate' }, pointer: p }, issues);
+        return;
+      }
+      case 'volume': {
+        if (source === '') {
+          addMount(spec, { target, readOnly, source: { kind: 'emptyDir' }, pointer: p }, issues);
+          return;
+        }
+        const s = sourceOf(source, joinPointer(p, 'Source'), issues);
+        if (s) addMount(spec, { target, readOnly, source: s, pointer: p }, issues);
+        return;
+      }
+      case 'tmpfs': {
+        const tmpfs = readObject(entry.TmpfsOptions, joinPointer(p, 'TmpfsOptions'), issues);
+        const size = readInteger(tmpfs?.SizeBytes, joinPointer(p, 'TmpfsOptions', 'SizeBytes'), issues);
+        for (const key of Object.keys(tmpfs ?? {}).sort())
+          if (key !== 'SizeBytes')
+            issues.warn(joinPointer(p, 'TmpfsOptions', key), `tmpfs option '${key}' has no Kubernetes equivalent and is ignored`);
+        const src: MountSource = { kind: 'emptyDir', medium: 'Memory', sizeLimit: size ? bytesToQuantity(size) : undefined };
+        addMount(spec, { target, readOnly, source: src, pointer: p }, issues);
+        return;
+      }
+      case undefined:
+        issues.error(joinPointer(p, 'Type'), `mount ${p} has no Type (bind, volume or tmpfs)`);
+        return;
+      default:
+        issues.warn(joinPointer(p, 'Type'), `mount Type '${type}' is not supported on Kubernetes; the mount at '${target}' is left out`);
+    }
+  });
+}
+
+/** Parses a tmpfs size (`65536k`, `64m`, `1g`, bytes) into bytes. */
+function tmpfsSize(text: string): number | undefined {
+  const m = /^(\d+)([kmg]?)$/i.exec(text);
+  if (!m) return undefined;
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
+}
+
+/** `HostConfig.Tmpfs`: `{"/run": "rw,size=64m"}`. */
+export function readTmpfs(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
+  const map = readStringMap(value, pointer, issues);
+  for (const target of Object.keys(map ?? {}).sort()) {
+    const p = joinPointer(pointer, target);
+    let sizeLimit: string | undefined;
+    for (const opt of map![target]!.split(',').filter((o) => o !== '')) {
+      if (opt.startsWith('size=')) {
+        const bytes = tmpfsSize(opt.slice(5));
+        if (bytes === undefined || bytes === 0) {
+          issues.error(p, `tmpfs size '${opt.slice(5)}' must be a number of bytes with an optional k, m or g suffix`);
+          return;
+        }
+        sizeLimit = bytesToQuantity(bytes);
+      } else if (opt !== 'rw') issues.warn(p, `tmpfs option '${opt}' has no Kubernetes equivalent and is ignored`);
+    }
+    addMount(spec, { target, readOnly: false, source: { kind: 'emptyDir', medium: 'Memory', sizeLimit }, pointer: p }, issues);
+  }
+}
+
+/** `HostConfig.ShmSize` (bytes): a memory emptyDir at /dev/shm. */
+export function readShmSize(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
+  const size = readInteger(value, pointer, issues);
+  if (!size) return;
+  addMount(spec, { target: '/dev/shm', readOnly: false, source: { kind: 'emptyDir', medium: 'Memory', sizeLimit: bytesToQuantity(size) }, pointer }, issues);
+}
+
+/** `Volumes` (anonymous volumes): `{"/data": {}}` -> emptyDir. */
+export function readVolumes(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
+  const map = readObject(value, pointer, issues);
+  for (const target of Object.keys(map ?? {}).sort()) {
+    // Older Docker clients declare bind targets in Volumes too: a mount on the path wins.
+    // (HostConfig is read before Volumes, so its mounts are already known.)
+    const normalized = target.length > 1 ? target.replace(/\/+$/, '') : target;
+    if (spec.mounts.some((m) => m.target === normalized)) continue;
+    addMount(spec, { target, readOnly: false, source: { kind: 'emptyDir' }, pointer: joinPointer(pointer, target) }, issues);
+  }
+}
+
+/** `HostConfig.Devices`: `[{"PathOnHost": "/dev/ttyUSB0", "PathInContainer": "/dev/ttyUSB0", "CgroupPermissions": "rwm"}]`. */
+export function readDevices(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
+  const devices = readArray(value, pointer, issues);
+  devices?.forEach((entry, i) => {
+    const p = joinPointer(pointer, i);
+    const device = readObject(entry, p, issues);
+    if (!device) return;
+    const host = readString(device.PathOnHost, joinPointer(p, 'PathOnHost'), issues);
+    const inContainer = readString(device.PathInContainer, joinPointer(p, 'PathInContainer'), issues);
+    readString(device.CgroupPermissions, joinPointer(p, 'CgroupPermissions'), issues);
+    if (!host || !host.startsWith('/')) {
+      issues.error(joinPointer(p, 'PathOnHost'), `device ${p} needs an absolute PathOnHost`);
+      return;
+    }
+    for (const key of Object.keys(device).sort())
+      if (!['PathOnHost', 'PathInContainer', 'CgroupPermissions'].includes(key))
+        issues.warn(joinPointer(p, key), `device field '${key}' is not supported and is ignored`);
+    const target = inContainer || host;
+    addMount(spec, { target, readOnly: false, source: { kind: 'hostPath', path: host, type: 'CharDevice' }, pointer: p }, issues);
+  });
+}
+
+/** Every device mount needs a privileged container on Kubernetes: warn when it is not. */
+export function checkDevices(spec: ModuleSpec, issues: Issues): void {
+  if (spec.securityContext.privileged === true) return;
+  for (const m of spec.mounts)
+    if (m.source.kind === 'hostPath' && m.source.type === 'CharDevice')
+      issues.warn(
+        m.pointer,
+        `device '${m.source.path}' is mounted as a hostPath CharDevice volume, but Kubernetes grants device access only to privileged containers (set HostConfig.Privileged, or use a device plugin)`,
+      );
+}
+
+/** The volume and mount entries of a pod for a module's mounts; `claimName` maps a volume source to its claim. */
+export function podVolumes(
+  mounts: readonly MountSpec[],
+  claimName: (source: string) => string,
+  reserved: ReadonlySet<string> = new Set(),
+): { volumes: Record<string, unknown>[]; volumeMounts: Record<string, unknown>[] } {
+  const volumes: Record<string, unknown>[] = [];
+  const volumeMounts: Record<string, unknown>[] = [];
+  const byIdentity = new Map<string, string>();
+  const taken = new Set(reserved);
+  for (const m of [...mounts].sort((a, b) => compareText(a.target, b.target))) {
+    const identity = identityOf(m.source, m.target);
+    let name = byIdentity.get(identity);
+    if (name === undefined) {
+      name = volumeName(m.source, m.target, taken);
+      taken.add(name);
+      byIdentity.set(identity, name);
+      volumes.push({ name, ...volumeSource(m.source, claimName) });
+    }
+    volumeMounts.push({ name, mountPath: m.target, readOnly: m.readOnly ? true : undefined });
+  }
+  return { volumes, volumeMounts };
+}
+
+/** Mounts of the same host path or claim share one volume; emptyDirs are per mount. */
+function identityOf(source: MountSource, target: string): string {
+  switch (source.kind) {
+    case 'hostPath':
+      return `hostPath:${source.type}:${source.path}`;
+    case 'claim':
+      return `claim:${source.source}`;
+    case 'emptyDir':
+      return `emptyDir:${target}`;
+  }
+}
+
+function volumeSource(source: MountSource, claimName: (source: string) => string): Record<string, unknown> {
+  switch (source.kind) {
+    case 'hostPath':
+      return { hostPath: { path: source.path, type: source.type } };
+    case 'claim':
+      return { persistentVolumeClaim: { claimName: claimName(source.source) } };
+    case 'emptyDir':
+      return { emptyDir: { medium: source.medium, sizeLimit: source.sizeLimit } };
+  }
+}
+
+/** A readable, unique DNS-1123 label: `host-var-lib-data`, `claim-share1`, `tmp-run`, `shm`. */
+function volumeName(source: MountSource, target: string, taken: ReadonlySet<string>): string {
+  const [prefix, text] =
+    source.kind === 'hostPath'
+      ? [source.type === 'CharDevice' ? 'dev' : 'host', source.path]
+      : source.kind === 'claim'
+        ? ['claim', source.source]
+        : [target === '/dev/shm' ? 'shm' : source.medium === 'Memory' ? 'tmp' : 'data', target];
+  const slug = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const full = slug === '' || (prefix === 'shm' && target === '/dev/shm') ? prefix : `${prefix}-${slug}`;
+  let name = full.length <= MAX_LABEL_LENGTH ? full : withHash(full, `${prefix}:${text}`);
+  if (taken.has(name)) name = withHash(full, `${prefix}:${text}:${target}`);
+  for (let i = 2; taken.has(name); i++) name = withHash(full, `${prefix}:${text}:${target}:${i}`);
+  return name;
+}
+
+/** The claim for a named volume used by one or more modules. */
+export interface ClaimUse {
+  /** Kubernetes name of the claim. */
+  name: string;
+  /** Kubernetes names of the modules that mount it. */
+  modules: string[];
+}
+
+/**
+ * A PersistentVolumeClaim. `pre-provisioned` binds it to the PersistentVolume of the same name
+ * with `storageClassName: ""` (Azure Stack Edge shares); `dynamic` uses `storageClassName` (or
+ * the cluster default). Access mode ReadWriteOnce: every module of a device runs on one node.
+ */
+export function buildClaim(claim: ClaimUse, device: DeviceLabels, options: TranslateOptions): KubeObject {
+  const preProvisioned = options.volumeBinding === 'pre-provisioned';
+  const labels = objectLabels(device, claim.name, claim.modules.length === 1 ? claim.modules[0] : undefined);
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: claim.name, namespace: options.namespace, labels },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: options.volumeSize } },
+      storageClassName: preProvisioned ? '' : options.storageClassName,
+      volumeName: preProvisioned ? claim.name : undefined,
+    },
+  };
+}
+
