@@ -13,6 +13,8 @@ import { parseDocument } from './parse.js';
 import { resolveTemplate } from './template.js';
 
 export type { LoadOptions, ManifestResult } from './load.js';
+export type { DeploymentContent } from './content.js';
+export { chunkCreateOptions } from './content.js';
 
 function internalError(e: unknown): ManifestResult {
   const name = e instanceof Error ? e.name : 'error';

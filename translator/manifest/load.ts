@@ -16,6 +16,7 @@ import type { DeploymentModel } from './model.js';
 import { moduleImage, readModuleJson, type ModuleJson } from './module-json.js';
 import { parseParts, type ParseOutcome } from './parse.js';
 import { PointerMap } from './pointer-map.js';
+import { deploymentContent, type DeploymentContent } from './content.js';
 import { hasPlaceholders, parseModulePlaceholder, placeholdersIn, resolveTemplate } from './template.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -124,6 +125,11 @@ export interface LoadOptions {
 export interface ManifestResult {
   model?: DeploymentModel;
   diagnostics: Diagnostic[];
+  /**
+   * With a model from a file: the content to push to IoT Hub, placeholders resolved, layers
+   * merged, object createOptions serialized and chunked. Holds registry passwords: never log it.
+   */
+  content?: DeploymentContent;
 }
 
 function redact(message: string, secrets: ReadonlySet<string>): string {
@@ -183,5 +189,5 @@ export async function loadManifestFile(path: string, options: LoadOptions = {}):
   }
   const clean = diagnostics.map((d) => ({ ...d, message: redact(d.message, secrets) }));
   if (hasErrors(clean) || outcome.model === undefined) return { diagnostics: clean };
-  return { model: remapModel(outcome.model, base.renames), diagnostics: clean };
+  return { model: remapModel(outcome.model, base.renames), diagnostics: clean, content: deploymentContent(merged.parts) };
 }
