@@ -1,0 +1,91 @@
+import { describe, expect, it } from '@jest/globals';
+import { APPLIED_HASH_ANNOTATION, changeReason, isContainedIn, objectHash, quantityValue, stableJson, withHashAnnotation } from '../../../translator/reconcile/compare.js';
+import type { KubeObject } from '../../../translator/translate/types.js';
+
+const deployment = (image: string, env: Array<{ name: string; value: string }> = []): KubeObject => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: 'ns', labels: { a: '1' } },
+  spec: { replicas: 1, template: { spec: { containers: [{ name: 'web', image, env }] } } },
+});
+
+/** What a server returns: defaults added, status, server metadata. */
+const served = (object: KubeObject): KubeObject => {
+  const copy = structuredClone(object) as KubeObject & { spec: { template: { spec: Record<string, unknown> } } };
+  copy.metadata.uid = 'u-1';
+  copy.metadata.resourceVersion = '42';
+  copy.metadata.creationTimestamp = new Date('2026-01-01T00:00:00Z');
+  copy.spec.template.spec.restartPolicy = 'Always';
+  (copy.spec.template.spec.containers as Array<Record<string, unknown>>)[0]!.terminationMessagePath = '/dev/termination-log';
+  copy.status = { replicas: 1 };
+  return copy;
+};
+
+describe('stableJson and objectHash', () => {
+  it('ignore key order but not values', () => {
+    expect(stableJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
+    expect(objectHash(deployment('x:1'))).toBe(objectHash(JSON.parse(JSON.stringify(deployment('x:1'))) as KubeObject));
+    expect(objectHash(deployment('x:1'))).not.toBe(objectHash(deployment('x:2')));
+  });
+
+  it('do not depend on an existing hash annotation', () => {
+    const annotated = withHashAnnotation(deployment('x:1'));
+    expect(annotated.metadata.annotations?.[APPLIED_HASH_ANNOTATION]).toBe(objectHash(deployment('x:1')));
+    expect(objectHash(annotated)).toBe(objectHash(deployment('x:1')));
+  });
+});
+
+describe('isContainedIn', () => {
+  it('accepts server defaults and extra metadata', () => {
+    const want = deployment('x:1');
+    expect(isContainedIn(want, served(want))).toBe(true);
+  });
+
+  it('detects an edited value and a removed field', () => {
+    const live = served(deployment('x:1'));
+    expect(isContainedIn(deployment('x:2'), live)).toBe(false);
+    delete (live.metadata.labels as Record<string, string>).a;
+    expect(isContainedIn(deployment('x:1'), live)).toBe(false);
+  });
+
+  it('matches named list items by name and tolerates items another manager added', () => {
+    const want = deployment('x:1', [{ name: 'A', value: '1' }]);
+    const live = served(deployment('x:1', [{ name: 'B', value: 'theirs' }, { name: 'A', value: '1' }]));
+    expect(isContainedIn(want, live)).toBe(true);
+    expect(isContainedIn(deployment('x:1', [{ name: 'A', value: '2' }]), live)).toBe(false);
+  });
+
+  it('treats unnamed lists as atomic', () => {
+    expect(isContainedIn({ args: ['a', 'b'] }, { args: ['a', 'b'] })).toBe(true);
+    expect(isContainedIn({ args: ['a'] }, { args: ['a', 'b'] })).toBe(false);
+    expect(isContainedIn({ args: ['b', 'a'] }, { args: ['a', 'b'] })).toBe(false);
+  });
+});
+
+describe('changeReason', () => {
+  const applied = withHashAnnotation(deployment('x:1'));
+  it('is undefined for an up-to-date object', () => {
+    expect(changeReason(applied, served(applied))).toBeUndefined();
+  });
+  it('says missing, changed or drifted', () => {
+    expect(changeReason(applied, undefined)).toBe('missing');
+    expect(changeReason(withHashAnnotation(deployment('x:2')), served(applied))).toBe('changed');
+    const edited = served(applied) as KubeObject & { spec: { replicas: number } };
+    edited.spec.replicas = 3;
+    expect(changeReason(applied, edited)).toBe('drifted');
+  });
+});
+
+describe('quantities', () => {
+  it('parses Kubernetes quantities', () => {
+    expect(['500m', '0.5', '1Gi', '1024Mi', '2e3', '2k', 'abc', '1Gb'].map(quantityValue)).toEqual([0.5, 0.5, 2 ** 30, 2 ** 30, 2000, 2000, undefined, undefined]);
+  });
+
+  it('compares resource quantities by value, as the server rewrites them, and nothing else', () => {
+    const want = { resources: { limits: { cpu: '0.5', memory: '1Gi' }, requests: { storage: '1024Mi' } }, emptyDir: { sizeLimit: '1Gi' } };
+    const have = { resources: { limits: { cpu: '500m', memory: '1024Mi' }, requests: { storage: '1Gi' } }, emptyDir: { sizeLimit: '1073741824' } };
+    expect(isContainedIn(want, have)).toBe(true);
+    expect(isContainedIn({ resources: { limits: { cpu: '1' } } }, { resources: { limits: { cpu: '500m' } } })).toBe(false);
+    expect(isContainedIn({ labels: { size: '1k' } }, { labels: { size: '1000' } })).toBe(false);
+  });
+});

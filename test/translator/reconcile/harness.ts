@@ -1,0 +1,185 @@
+/**
+ * Reconcile test harness: a cluster (the emulator, or the real one named by KUBECONFIG, in a
+ * fresh namespace), a KubeConfig that records every request the client sends (to count API
+ * writes at the HTTP layer) and a builder of small IoT Edge deployments.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { parseManifest } from '../../../translator/manifest/index.js';
+import { translate } from '../../../translator/translate/index.js';
+import type { DesiredDeployment } from '../../../translator/reconcile/index.js';
+import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
+
+/** Images with the same behaviour on a real cluster (their command) and in the emulator (the catalog). */
+export const IMAGES = {
+  runs: { image: 'busybox:1.36', entrypoint: ['sh', '-c', 'echo hello; sleep 3600'] },
+  crashes: { image: 'busybox:1.35', entrypoint: ['sh', '-c', 'echo boom; exit 3'] },
+  finishes: { image: 'busybox:1.34', entrypoint: ['sh', '-c', 'sleep 1; echo done'] },
+  runsToo: { image: 'busybox:1.37', entrypoint: ['sh', '-c', 'echo hi; sleep 3600'] },
+} as const;
+
+export type ImageName = keyof typeof IMAGES;
+
+function catalog(): ImageCatalog {
+  return new ImageCatalog({
+    'busybox:1.36': { kind: 'run', lines: ['hello'] },
+    'busybox:1.37': { kind: 'run', lines: ['hi'] },
+    'busybox:1.35': { kind: 'crash', code: 3, afterMs: 100 },
+    'busybox:1.34': { kind: 'exit', code: 0, afterMs: 1000 },
+  });
+}
+
+export interface TestCluster {
+  /** For the test's own reads and edits (not counted). */
+  kc: k8s.KubeConfig;
+  namespace: string;
+  emulator?: KubeEmulator;
+  close(): Promise<void>;
+}
+
+/** Opens the cluster and creates a fresh namespace. */
+export async function openCluster(prefix: string): Promise<TestCluster> {
+  const kc = new k8s.KubeConfig();
+  let emulator: KubeEmulator | undefined;
+  if (process.env.KUBECONFIG) kc.loadFromDefault();
+  else {
+    emulator = await startKubeEmulator({ tls: false, timeFactor: 0.01, catalog: catalog() });
+    kc.loadFromString(emulator.kubeconfig);
+  }
+  const namespace = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  return {
+    kc,
+    namespace,
+    emulator,
+    async close() {
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+      await emulator?.stop();
+    },
+  };
+}
+
+/** One request the client sent. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+}
+
+/** A KubeConfig whose API requests are recorded as the client sends them. */
+export interface CountingKubeConfig {
+  kc: k8s.KubeConfig;
+  requests: RecordedRequest[];
+  /** POST, PUT, PATCH and DELETE requests since the last reset. */
+  writes(): RecordedRequest[];
+  reset(): void;
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Copies `source` and hooks the per-request authentication step, which the generated API
+ * clients and KubernetesObjectApi run exactly once for every HTTP request they send.
+ */
+export function countingKubeConfig(source: k8s.KubeConfig): CountingKubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(source.exportConfig());
+  const requests: RecordedRequest[] = [];
+  const original = kc.applySecurityAuthentication.bind(kc);
+  kc.applySecurityAuthentication = async (context) => {
+    requests.push({ method: String(context.getHttpMethod()).toUpperCase(), path: new URL(context.getUrl()).pathname });
+    return original(context);
+  };
+  return {
+    kc,
+    requests,
+    writes: () => requests.filter((r) => WRITE_METHODS.has(r.method)),
+    reset: () => void requests.splice(0),
+  };
+}
+
+/** A module of a test deployment. */
+export interface TestModule {
+  image: ImageName;
+  status?: 'running' | 'stopped';
+  restartPolicy?: 'always' | 'never' | 'on-failure' | 'on-unhealthy';
+  startupOrder?: number;
+  /** Container port exposed through a Service (HostPort binding). */
+  port?: number;
+  env?: Record<string, string>;
+  /** A named volume mounted at /data (a PersistentVolumeClaim). */
+  volume?: string;
+}
+
+/** An IoT Edge manifest with edgeHub and the given modules. */
+export function manifestOf(modules: Record<string, TestModule>, edgeHubStartupOrder = 0): Record<string, unknown> {
+  const module = (m: TestModule, system = false) => {
+    const createOptions: Record<string, unknown> = { Entrypoint: IMAGES[m.image].entrypoint };
+    const hostConfig: Record<string, unknown> = {};
+    if (m.port) hostConfig.PortBindings = { [`${m.port}/tcp`]: [{ HostPort: String(m.port) }] };
+    if (m.volume) hostConfig.Mounts = [{ Type: 'volume', Source: m.volume, Target: '/data' }];
+    if (Object.keys(hostConfig).length > 0) createOptions.HostConfig = hostConfig;
+    return {
+      type: 'docker',
+      ...(system ? {} : { version: '1.0', status: m.status ?? 'running' }),
+      ...(system ? { status: 'running' } : {}),
+      restartPolicy: m.restartPolicy ?? 'always',
+      ...(m.startupOrder !== undefined ? { startupOrder: m.startupOrder } : {}),
+      ...(m.env ? { env: Object.fromEntries(Object.entries(m.env).map(([k, v]) => [k, { value: v }])) } : {}),
+      settings: { image: IMAGES[m.image].image, createOptions: JSON.stringify(createOptions) },
+    };
+  };
+  return {
+    modulesContent: {
+      $edgeAgent: {
+        'properties.desired': {
+          schemaVersion: '1.1',
+          runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
+          systemModules: {
+            edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' } },
+            edgeHub: module({ image: 'runs', startupOrder: edgeHubStartupOrder }, true),
+          },
+          modules: Object.fromEntries(Object.entries(modules).map(([name, m]) => [name, module(m)])),
+        },
+      },
+      $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {}, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
+    },
+  };
+}
+
+/** Validates and translates a manifest into a desired deployment; throws on any diagnostic error. */
+export function desiredOf(doc: unknown, version: number, namespace: string, deviceId: string): DesiredDeployment {
+  const { model, diagnostics } = parseManifest(doc);
+  if (!model) throw new Error(`invalid test manifest: ${diagnostics.map((d) => `${d.pointer}: ${d.message}`).join('; ')}`);
+  const result = translate(model, { namespace, deviceId, hubHostname: 'hub.example.test' });
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new Error(`test manifest does not translate: ${errors.map((d) => d.message).join('; ')}`);
+  return { version, model, objects: result.objects };
+}
+
+/** Polls `check` until it returns a value other than undefined (or throws after `timeoutMs`). */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The HTTP status of a failed client-node call, or undefined when it succeeded. */
+export async function statusOf(promise: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'number') throw error;
+    return code;
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * OwnedObjectsWatcher and the whole loop (watcher -> scheduleReconciles -> Reconciler)
+ * against a cluster: drift is restored, dropped and expired watches recover.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { map, merge, type Subscription } from 'rxjs';
+import { OwnedObjectsWatcher, Reconciler, scheduleReconciles, type ReconcileRun } from '../../../translator/reconcile/index.js';
+import { fingerprint } from '../../../translator/reconcile/watcher.js';
+import { desiredOf, manifestOf, openCluster, statusOf, waitFor, type TestCluster } from './harness.js';
+
+jest.setTimeout(process.env.KUBECONFIG ? 120_000 : 30_000);
+
+const DEVICE = 'dev-1';
+const emulatorOnly = process.env.KUBECONFIG ? test.skip : test;
+
+let cluster: TestCluster;
+let apps: k8s.AppsV1Api;
+let core: k8s.CoreV1Api;
+
+beforeAll(async () => {
+  cluster = await openCluster('watch');
+  apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+  core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+});
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+/** A watcher counting its ticks. */
+async function startWatcher(logs: string[] = []) {
+  const watcher = new OwnedObjectsWatcher({
+    kubeConfig: cluster.kc,
+    namespace: cluster.namespace,
+    deviceId: DEVICE,
+    delay: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+    log: (_level, msg) => logs.push(msg),
+  });
+  let ticks = 0;
+  const sub = watcher.changes$.subscribe(() => ticks++);
+  await watcher.start();
+  return { watcher, ticks: () => ticks, stop: async () => (sub.unsubscribe(), await watcher.stop()) };
+}
+
+const desired = (image: 'runs' | 'runsToo' = 'runs') => desiredOf(manifestOf({ app: { image, port: 8080 } }), 1, cluster.namespace, DEVICE);
+
+describe('fingerprint', () => {
+  test('ignores status and server bookkeeping, not spec or labels; Pods only by identity and labels', () => {
+    const base = { metadata: { uid: 'u', resourceVersion: '1', labels: { a: '1' } }, spec: { replicas: 1 }, status: { ready: 0 } };
+    const statusOnly = { ...base, metadata: { ...base.metadata, resourceVersion: '2' }, status: { ready: 1 } };
+    expect(fingerprint('Deployment', statusOnly)).toBe(fingerprint('Deployment', base));
+    expect(fingerprint('Deployment', { ...base, spec: { replicas: 2 } })).not.toBe(fingerprint('Deployment', base));
+    expect(fingerprint('Deployment', { ...base, metadata: { ...base.metadata, labels: {} } })).not.toBe(fingerprint('Deployment', base));
+    expect(fingerprint('Pod', { ...base, spec: { nodeName: 'n' } })).toBe(fingerprint('Pod', base));
+  });
+});
+
+describe('OwnedObjectsWatcher', () => {
+  test('ticks on changes of owned objects only', async () => {
+    const w = await startWatcher();
+    try {
+      expect(w.ticks()).toBe(0);
+      await core.createNamespacedConfigMap({ namespace: cluster.namespace, body: { metadata: { name: 'unrelated' } } });
+      await core.createNamespacedServiceAccount({ namespace: cluster.namespace, body: { metadata: { name: 'not-ours' } } });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(w.ticks()).toBe(0);
+      await core.createNamespacedServiceAccount({
+        namespace: cluster.namespace,
+        body: { metadata: { name: 'ours', labels: { 'app.kubernetes.io/managed-by': 'iotedge-k8s', 'net.azure-devices.edge.deviceid': DEVICE } } },
+      });
+      await waitFor('a tick', async () => (w.ticks() >= 1 ? true : undefined), 5000);
+      await core.deleteNamespacedServiceAccount({ name: 'ours', namespace: cluster.namespace });
+      await waitFor('a second tick', async () => (w.ticks() >= 2 ? true : undefined), 5000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(w.ticks()).toBe(2); // created, deleted: nothing for the objects we do not own
+      expect(w.watcher.restarts).toBe(0);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  emulatorOnly('recovers from dropped watches and from 410 Gone, and keeps ticking', async () => {
+    const logs: string[] = [];
+    const w = await startWatcher(logs);
+    try {
+      const kinds = 7;
+      cluster.emulator!.faults.dropWatches();
+      await waitFor('every watch restarted after the drop', async () => (w.watcher.restarts >= kinds ? true : undefined), 5000);
+      expect(logs.filter((m) => m === 'watch expired (410); relisting')).toHaveLength(0);
+      // Let the restarted watches reach the server, then expire them: each relists.
+      await new Promise((r) => setTimeout(r, 300));
+      cluster.emulator!.faults.expireNextWatches(kinds);
+      cluster.emulator!.faults.dropWatches();
+      await waitFor('every watch restarted twice more (drop, then 410)', async () => (w.watcher.restarts >= 3 * kinds ? true : undefined), 5000);
+      expect(logs.filter((m) => m === 'watch expired (410); relisting')).toHaveLength(kinds);
+      const before = w.ticks();
+      await core.createNamespacedSecret({
+        namespace: cluster.namespace,
+        body: { metadata: { name: 'after-410', labels: { 'app.kubernetes.io/managed-by': 'iotedge-k8s', 'net.azure-devices.edge.deviceid': DEVICE } } },
+      });
+      await waitFor('a tick after recovery', async () => (w.ticks() > before ? true : undefined), 5000);
+      await core.deleteNamespacedSecret({ name: 'after-410', namespace: cluster.namespace });
+    } finally {
+      await w.stop();
+    }
+  });
+});
+
+describe('the loop: watcher ticks schedule reconciles', () => {
+  let reconciler: Reconciler;
+  let watcher: Awaited<ReturnType<typeof startWatcher>>;
+  let loop: Subscription;
+  const runs: ReconcileRun[] = [];
+
+  beforeAll(async () => {
+    reconciler = new Reconciler({ kubeConfig: cluster.kc, namespace: cluster.namespace, deviceId: DEVICE });
+    watcher = await startWatcher();
+    const d = desired();
+    loop = scheduleReconciles({
+      triggers: merge(watcher.watcher.changes$, [undefined]).pipe(map(() => DEVICE)),
+      reconcile: () => reconciler.reconcile(d),
+      resyncMs: 60_000,
+    }).subscribe((r) => runs.push(r));
+    await waitFor('first reconcile', async () => (runs.some((r) => r.outcome.kind === 'done') ? true : undefined));
+  });
+
+  afterAll(async () => {
+    loop?.unsubscribe();
+    await watcher?.stop();
+  });
+
+  test('a deleted Deployment is restored within seconds', async () => {
+    const before = await apps.readNamespacedDeployment({ name: 'app', namespace: cluster.namespace });
+    await apps.deleteNamespacedDeployment({ name: 'app', namespace: cluster.namespace });
+    const started = Date.now();
+    const restored = await waitFor(
+      'the Deployment back',
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'app', namespace: cluster.namespace });
+        return d.metadata?.uid !== before.metadata?.uid ? d : undefined;
+      },
+      5000,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(restored.spec?.template.spec?.containers[0]?.image).toBe('busybox:1.36');
+    expect(runs.some((r) => r.cause !== 'resync' && r.outcome.kind === 'done' && r.outcome.applied.includes('Deployment/app'))).toBe(true);
+  });
+
+  test('an edited field we own is set back; a deleted Service too', async () => {
+    await apps.patchNamespacedDeployment(
+      { name: 'app', namespace: cluster.namespace, body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'busybox:1.37' }] } } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+    );
+    await core.deleteNamespacedService({ name: 'app', namespace: cluster.namespace });
+    await waitFor(
+      'image restored',
+      async () => ((await apps.readNamespacedDeployment({ name: 'app', namespace: cluster.namespace })).spec?.template.spec?.containers[0]?.image === 'busybox:1.36' ? true : undefined),
+      5000,
+    );
+    await waitFor('Service restored', async () => ((await statusOf(core.readNamespacedService({ name: 'app', namespace: cluster.namespace }))) === undefined ? true : undefined), 5000);
+  });
+
+  test('after the drift settles, reconciles triggered by the watcher write nothing', async () => {
+    await new Promise((r) => setTimeout(r, 500));
+    const settled = runs.length;
+    await core.createNamespacedSecret({
+      namespace: cluster.namespace,
+      body: { metadata: { name: 'stray', labels: { 'app.kubernetes.io/managed-by': 'iotedge-k8s', 'net.azure-devices.edge.deviceid': DEVICE } } },
+    });
+    // An owned object nobody desires: the tick reconciles and prunes it, then the loop goes quiet.
+    await waitFor('stray pruned', async () => ((await statusOf(core.readNamespacedSecret({ name: 'stray', namespace: cluster.namespace }))) === 404 ? true : undefined), 5000);
+    await new Promise((r) => setTimeout(r, 500));
+    const later = runs.slice(settled);
+    expect(later.some((r) => r.outcome.kind === 'done' && r.outcome.pruned.includes('Secret/stray'))).toBe(true);
+    const last = later[later.length - 1]!;
+    expect(last.outcome).toEqual({ kind: 'done', writes: 0, applied: [], pruned: [] });
+  });
+});
+
+describe('lifecycle', () => {
+  test('a stopped watcher cannot be restarted, and its changes$ completes', async () => {
+    const w = new OwnedObjectsWatcher({ kubeConfig: cluster.kc, namespace: cluster.namespace, deviceId: DEVICE });
+    let completed = false;
+    w.changes$.subscribe({ complete: () => (completed = true) });
+    await w.start();
+    await w.stop();
+    expect(completed).toBe(true);
+    await expect(w.start()).rejects.toThrow('OwnedObjectsWatcher was stopped; create a new one');
+  });
+});
+
+describe('backoff', () => {
+  test('failed lists are retried with exponential backoff through the injected delay', async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'http://127.0.0.1:9', skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const delays: number[] = [];
+    const warnings: string[] = [];
+    const w = new OwnedObjectsWatcher({
+      kubeConfig: kc,
+      namespace: 'nowhere',
+      deviceId: DEVICE,
+      kinds: [{ apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' }],
+      backoff: { initialMs: 100, maxMs: 400, jitter: 0.5 },
+      random: () => 0.5,
+      delay: async (ms) => {
+        delays.push(ms);
+        await new Promise((r) => setTimeout(r, 1));
+      },
+      log: (level, msg, fields) => level === 'warn' && warnings.push(`${msg} ${JSON.stringify(fields)}`),
+    });
+    await w.start();
+    await waitFor('five retries', async () => (delays.length >= 5 ? true : undefined), 5000);
+    await w.stop();
+    expect(delays.slice(0, 5)).toEqual([100, 200, 400, 400, 400]);
+    expect(warnings[0]).toMatch(/^watch failed; restarting after backoff .*"kind":"Deployment".*cannot reach the Kubernetes API/);
+  });
+});

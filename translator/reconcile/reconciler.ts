@@ -1,0 +1,322 @@
+/**
+ * The Reconciler: makes the device namespace match one desired deployment.
+ * list the namespace (one list per kind) -> plan (pure) -> write group by group in
+ * startupOrder, waiting for each written group's pods (bounded) -> prune. Writes are server-side applies with a fixed field
+ * manager and force; an object whose hash annotation and owned fields match costs nothing.
+ * Every client failure is normalized (errors.ts) and turned into a typed outcome.
+ */
+import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeObject } from '../translate/types.js';
+import { KubeApiError, isKubeError, isNotFound, isRetryable, kubeCall } from './errors.js';
+import { MANAGED_KINDS, MODULE_LABEL, isOwnedBy, objectKey, ownedSelector } from './kinds.js';
+import { LAST_GOOD_KEY, LAST_GOOD_SECRET, LastGoodError, decodeLastGood, lastGoodSecret, type LastGood } from './last-good.js';
+import { desiredProblems, planReconcile, type StartupGroup, type WriteAction } from './plan.js';
+import { deploymentStarted, podStarted, type DeploymentLike, type PodLike } from './startup.js';
+import type { DesiredDeployment, ReconcileLog, ReconcileOutcome, ReconcilerOptions } from './types.js';
+
+/** Default field manager of server-side apply. */
+export const DEFAULT_FIELD_MANAGER = 'iotedge-k8s';
+/** Default bound of the wait between startupOrder groups. */
+export const DEFAULT_STARTUP_GROUP_TIMEOUT_MS = 60_000;
+/** Poll interval while waiting for pods or a deleted Job. */
+const POLL_MS = 100;
+/** Writes in flight at once within one kind of one startup group. */
+const WRITE_CONCURRENCY = 8;
+/** Longest wait for a replaced Job to disappear before the reconcile is retried. */
+const JOB_GONE_TIMEOUT_MS = 30_000;
+
+/** The desired state cannot be applied as it is (maps to a terminal 400 outcome). */
+class InvalidDesiredState extends Error {
+  override readonly name = 'InvalidDesiredState';
+}
+
+/** A write the reconciler made, with what the server returned. */
+interface Written {
+  action: WriteAction;
+  result: KubernetesObject;
+}
+
+let reconcileCounter = 0;
+
+/**
+ * Applies desired deployments to one device namespace. See docs/reconcile.md.
+ * @see ReconcilerOptions for the defaults.
+ */
+export class Reconciler {
+  private readonly objects: KubernetesObjectApi;
+  private readonly core: CoreV1Api;
+  private readonly namespace: string;
+  private readonly deviceId: string;
+  private readonly fieldManager: string;
+  private readonly groupTimeoutMs: number;
+  private readonly log: ReconcileLog;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ReconcilerOptions) {
+    this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.namespace = options.namespace;
+    this.deviceId = options.deviceId;
+    this.fieldManager = options.fieldManager ?? DEFAULT_FIELD_MANAGER;
+    this.groupTimeoutMs = options.startupGroupTimeoutMs ?? DEFAULT_STARTUP_GROUP_TIMEOUT_MS;
+    this.log = options.log ?? (() => undefined);
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Creates the namespace when it does not exist. */
+  async ensureNamespace(): Promise<void> {
+    const name = this.namespace;
+    try {
+      await kubeCall(`read Namespace/${name}`, () => this.core.readNamespace({ name }));
+      return;
+    } catch (error) {
+      if (!(isKubeError(error) && isNotFound(error))) throw error;
+    }
+    try {
+      await kubeCall(`create Namespace/${name}`, () => this.core.createNamespace({ body: { metadata: { name } } }));
+      this.log('info', 'namespace created', { namespace: name });
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+    }
+  }
+
+  /**
+   * Makes the namespace match `desired`; never throws. Calls are serialized: a call made while
+   * another runs starts when it ends (the scheduler already avoids that; this is a guard).
+   */
+  reconcile(desired: DesiredDeployment): Promise<ReconcileOutcome> {
+    const next = this.tail.then(() => this.reconcileNow(desired));
+    this.tail = next;
+    return next;
+  }
+
+  private async reconcileNow(desired: DesiredDeployment): Promise<ReconcileOutcome> {
+    const id = ++reconcileCounter;
+    const started = Date.now();
+    this.log('debug', 'reconcile start', { reconcile: id, version: desired.version, objects: desired.objects.length });
+    let writes = 0;
+    const count = () => void writes++;
+    try {
+      const result = await this.run(desired, count, id);
+      this.log('info', 'reconcile done', { reconcile: id, version: desired.version, writes, applied: result.applied, pruned: result.pruned, ms: Date.now() - started });
+      return { kind: 'done', writes, ...result };
+    } catch (error) {
+      const outcome = this.outcomeOf(error);
+      this.log(outcome.kind === 'retry' ? 'warn' : 'error', `reconcile ${outcome.kind}`, { reconcile: id, version: desired.version, writes, error: outcome.kind === 'retry' ? outcome.error : outcome.description });
+      return outcome;
+    }
+  }
+
+  private outcomeOf(error: unknown): Exclude<ReconcileOutcome, { kind: 'done' }> {
+    if (error instanceof InvalidDesiredState) return { kind: 'terminal', code: 400, description: error.message };
+    if (isKubeError(error)) {
+      if (isRetryable(error)) return { kind: 'retry', afterMs: error instanceof KubeApiError ? (error.retryAfterMs ?? 0) : 0, error: error.message };
+      return { kind: 'terminal', code: 400, description: error instanceof KubeApiError ? error.apiMessage : error.message };
+    }
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { kind: 'terminal', code: 500, description: `internal error while reconciling: ${message}` };
+  }
+
+  private async run(desired: DesiredDeployment, count: () => void, id: number): Promise<{ applied: string[]; pruned: string[] }> {
+    const objects = desired.objects.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? this.namespace } }));
+    const problems = desiredProblems(objects, this.namespace, this.deviceId);
+    if (problems.length > 0) throw new InvalidDesiredState(problems.map((p) => p.message).join('; '));
+
+    const { owned, foreign } = await this.listNamespace();
+    const taken = objects.map(objectKey).filter((key) => foreign.has(key));
+    if (taken.length > 0)
+      throw new InvalidDesiredState(
+        `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''} in namespace '${this.namespace}' and ${taken.length === 1 ? 'is' : 'are'} not managed by iotedge-k8s for device '${this.deviceId}'; left untouched`,
+      );
+    const plan = planReconcile(objects, owned, desired.model);
+
+    const applied: string[] = [];
+    const writableGroups = plan.groups.filter((g) => g.writes.length > 0);
+    for (const [index, group] of writableGroups.entries()) {
+      const written: Written[] = [];
+      for (const wave of byKind(group.writes, (w) => w.object.kind)) {
+        const results = await mapLimit(wave, WRITE_CONCURRENCY, async (action) => ({ action, result: await this.write(action, count) }));
+        for (const w of results) {
+          written.push(w);
+          applied.push(objectKey(w.action.object));
+          this.log('debug', 'written', { reconcile: id, object: objectKey(w.action.object), mode: w.action.mode, reason: w.action.reason });
+        }
+      }
+      if (index < writableGroups.length - 1) await this.waitForGroup(group, written, id);
+    }
+    if (plan.keptClaims.length > 0) this.log('info', 'claims kept: still mounted by a desired module', { reconcile: id, claims: plan.keptClaims });
+    const pruned: string[] = [];
+    for (const wave of byKind(plan.prune, (o) => o.kind)) {
+      await mapLimit(wave, WRITE_CONCURRENCY, (object) => this.remove(object, count));
+      pruned.push(...wave.map(objectKey));
+    }
+    return { applied, pruned };
+  }
+
+  /**
+   * Every object of the managed kinds in the namespace, split into the device's own (by
+   * "Kind/name") and the names of the others. One list per kind, whatever the number of modules.
+   */
+  private async listNamespace(): Promise<{ owned: Map<string, KubeObject>; foreign: Set<string> }> {
+    const owned = new Map<string, KubeObject>();
+    const foreign = new Set<string>();
+    for (const kind of MANAGED_KINDS) {
+      const list = await kubeCall(`list ${kind.kind}`, () => this.objects.list(kind.apiVersion, kind.kind, this.namespace));
+      for (const item of list.items) {
+        const object = { ...item, apiVersion: kind.apiVersion, kind: kind.kind } as unknown as KubeObject;
+        if (isOwnedBy(object.metadata.labels, this.deviceId)) owned.set(objectKey(object), object);
+        else foreign.add(objectKey(object));
+      }
+    }
+    return { owned, foreign };
+  }
+
+  private async write(action: WriteAction, count: () => void): Promise<KubernetesObject> {
+    if (action.mode === 'replace') {
+      await this.remove(action.object, count);
+      await this.waitGone(action.object);
+    }
+    const key = objectKey(action.object);
+    const result = await kubeCall(`apply ${key}`, () =>
+      this.objects.patch(action.object as KubernetesObject, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply),
+    );
+    count();
+    return result;
+  }
+
+  /** Deletes an object (dependents in the background); a 404 is success. */
+  private async remove(object: KubeObject, count: () => void): Promise<void> {
+    try {
+      await kubeCall(`delete ${objectKey(object)}`, () => this.objects.delete(header(object), undefined, undefined, undefined, undefined, 'Background'));
+      count();
+    } catch (error) {
+      if (!(isKubeError(error) && isNotFound(error))) throw error;
+    }
+  }
+
+  private async waitGone(object: KubeObject): Promise<void> {
+    const deadline = Date.now() + JOB_GONE_TIMEOUT_MS;
+    for (;;) {
+      try {
+        await kubeCall(`read ${objectKey(object)}`, () => this.objects.read(header(object)));
+      } catch (error) {
+        if (isKubeError(error) && isNotFound(error)) return;
+        throw error;
+      }
+      if (Date.now() > deadline) throw new KubeApiError(409, 'Conflict', `${objectKey(object)} is still being deleted`, undefined, `replace ${objectKey(object)}`);
+      await this.sleep(POLL_MS);
+    }
+  }
+
+  /** Waits until the group's written workloads have started, at most the group timeout. */
+  private async waitForGroup(group: StartupGroup, written: readonly Written[], id: number): Promise<void> {
+    const workloads = written.filter((w) => w.action.object.kind === 'Deployment' || w.action.object.kind === 'Job');
+    if (workloads.length === 0) return;
+    const deadline = Date.now() + this.groupTimeoutMs;
+    let pending = workloads;
+    for (;;) {
+      const states = await Promise.all(pending.map(async (w) => ((await this.workloadStarted(w)) ? undefined : w)));
+      pending = states.filter((w): w is Written => w !== undefined);
+      if (pending.length === 0) {
+        this.log('debug', 'startup group started', { reconcile: id, order: group.order, modules: group.modules });
+        return;
+      }
+      if (Date.now() >= deadline) {
+        this.log('warn', 'startup group timed out; starting the next group', {
+          reconcile: id,
+          order: group.order,
+          waiting: pending.map((w) => objectKey(w.action.object)),
+          timeoutMs: this.groupTimeoutMs,
+        });
+        return;
+      }
+      await this.sleep(Math.min(POLL_MS, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  private async workloadStarted({ action, result }: Written): Promise<boolean> {
+    const object = action.object;
+    if (object.kind === 'Deployment') {
+      const live = (await kubeCall(`read ${objectKey(object)}`, () => this.objects.read(header(object)))) as unknown as DeploymentLike;
+      return deploymentStarted(live, result.metadata?.generation);
+    }
+    const module = object.metadata.labels?.[MODULE_LABEL];
+    const selector = `${ownedSelector(this.deviceId)}${module ? `,${MODULE_LABEL}=${module}` : ''}`;
+    const pods = await kubeCall('list Pod', () => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: selector }));
+    // Only this Job's pods: those of a replaced Job may linger while they are garbage-collected.
+    const ours = pods.items.filter((pod) => pod.metadata?.ownerReferences?.some((ref) => ref.uid === result.metadata?.uid));
+    return ours.some((pod) => podStarted(pod as PodLike));
+  }
+
+  /** Stores the last good deployment in the namespace's `iotedge-k8s-last-good` Secret. */
+  async saveLastGood(desired: LastGood): Promise<void> {
+    const secret = lastGoodSecret(this.namespace, desired);
+    await kubeCall(`apply Secret/${LAST_GOOD_SECRET}`, () =>
+      this.objects.patch(secret as KubernetesObject, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply),
+    );
+    this.log('info', 'last good deployment saved', { version: desired.version });
+  }
+
+  /** The stored last good deployment; undefined when there is none or it cannot be read (logged). */
+  async loadLastGood(): Promise<LastGood | undefined> {
+    let data: string | undefined;
+    try {
+      const secret = await kubeCall(`read Secret/${LAST_GOOD_SECRET}`, () => this.core.readNamespacedSecret({ name: LAST_GOOD_SECRET, namespace: this.namespace }));
+      data = secret.data?.[LAST_GOOD_KEY];
+    } catch (error) {
+      if (isKubeError(error) && isNotFound(error)) return undefined;
+      throw error;
+    }
+    if (data === undefined) {
+      this.log('warn', `Secret ${LAST_GOOD_SECRET} has no '${LAST_GOOD_KEY}' key; ignoring it`);
+      return undefined;
+    }
+    try {
+      return decodeLastGood(data);
+    } catch (error) {
+      if (!(error instanceof LastGoodError)) throw error;
+      this.log('warn', 'last good deployment unreadable; ignoring it', { error: error.message });
+      return undefined;
+    }
+  }
+}
+
+/**
+ * Consecutive runs of items of the same kind, in order: each run is written in parallel, runs
+ * one after another, so Secrets and ServiceAccounts exist before the workloads that use them.
+ */
+function byKind<T>(items: readonly T[], kindOf: (item: T) => string): T[][] {
+  const waves: T[][] = [];
+  for (const item of items) {
+    const last = waves[waves.length - 1];
+    if (last && kindOf(last[0]!) === kindOf(item)) last.push(item);
+    else waves.push([item]);
+  }
+  return waves;
+}
+
+/** Maps with at most `limit` calls in flight; results in input order; the first failure rejects (after in-flight calls settle). */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}
+
+/** apiVersion, kind, name and namespace: what read and delete need. */
+function header(object: KubeObject): KubernetesObject & { metadata: { name: string; namespace: string } } {
+  return { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: object.metadata.namespace ?? '' } };
+}
