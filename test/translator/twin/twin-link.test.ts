@@ -1,0 +1,202 @@
+/**
+ * TwinLink and ReportedPublisher against the sandbox IoT Hub with the real SDKs: azure-iot-device
+ * (Mqtt) on the bridge side, azure-iothub Registry on the service side.
+ */
+import { Registry } from 'azure-iothub';
+import { firstValueFrom } from 'rxjs';
+import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
+import { ReportedPublisher, TwinLink, TwinError, type DesiredState, type SentPatch } from '../../../translator/twin/index.js';
+
+let hub: HubEmulator;
+let registry: Registry;
+const DEVICE = 'twin-device';
+
+async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function setDesired(patch: Record<string, unknown>): Promise<void> {
+  await registry.updateModuleTwin(DEVICE, '$edgeAgent', { properties: { desired: patch } }, '*');
+}
+
+async function hubReported(): Promise<Record<string, unknown>> {
+  const twin = (await registry.getModuleTwin(DEVICE, '$edgeAgent')).responseBody;
+  return twin.properties.reported as Record<string, unknown>;
+}
+
+/** Changes the desired properties without pushing the patch to the device: a push lost in transit. */
+function patchWithoutPush(patch: Parameters<HubEmulator['registry']['patchDesired']>[2]): void {
+  const listeners = hub.registry.listeners('desired') as ((...args: unknown[]) => void)[];
+  for (const l of listeners) hub.registry.off('desired', l);
+  try {
+    hub.registry.patchDesired(DEVICE, '$edgeAgent', patch);
+  } finally {
+    for (const l of listeners) hub.registry.on('desired', l);
+  }
+}
+
+function record<T>(source: { subscribe(fn: (v: T) => void): unknown }): T[] {
+  const out: T[] = [];
+  source.subscribe((v) => out.push(v));
+  return out;
+}
+
+beforeAll(async () => {
+  hub = await startHubEmulator({ serviceHost: '127.0.0.151', seedEdgeDevice: DEVICE });
+  registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
+  await setDesired({ schemaVersion: '1.1', modules: { web: { settings: { image: 'nginx:1.27' } } } });
+}, 20_000);
+
+afterAll(async () => {
+  await hub?.stop();
+});
+
+describe('TwinLink desired intake', () => {
+  let link: TwinLink;
+  let states: DesiredState[];
+
+  beforeAll(async () => {
+    link = await TwinLink.open({ connectionString: hub.edgeAgentConnectionString, ca: hub.caPem, retryDelayMs: 100 });
+    states = record(link.desired$);
+  }, 20_000);
+  afterAll(async () => {
+    await link?.close();
+  });
+
+  test('the full twin at start, without $-keys', async () => {
+    const twin = (await registry.getModuleTwin(DEVICE, '$edgeAgent')).responseBody;
+    expect(states).toHaveLength(1);
+    expect(states[0]).toEqual({ version: twin.properties.desired.$version, desired: { schemaVersion: '1.1', modules: { web: { settings: { image: 'nginx:1.27' } } } } });
+    expect(link.fullFetchCount).toBe(1);
+  });
+
+  test('a sequential patch is applied without a full fetch', async () => {
+    const before = link.current!.version;
+    await setDesired({ modules: { web: { settings: { image: 'nginx:1.28' } }, api: { settings: { image: 'api:1' } } } });
+    const next = await waitFor('patched state', () => states.find((s) => s.version === before + 1));
+    expect(next.desired).toEqual({ schemaVersion: '1.1', modules: { web: { settings: { image: 'nginx:1.28' } }, api: { settings: { image: 'api:1' } } } });
+    await setDesired({ modules: { api: null } });
+    const removed = await waitFor('removal', () => states.find((s) => s.version === before + 2));
+    expect(removed.desired).toEqual({ schemaVersion: '1.1', modules: { web: { settings: { image: 'nginx:1.28' } } } });
+    expect(link.fullFetchCount).toBe(1);
+  });
+
+  test('a gap in $version triggers a full fetch that picks up the missed change', async () => {
+    const before = link.current!.version;
+    // Lose one push in transit: the registry changes without notifying the MQTT gateway.
+    patchWithoutPush({ missed: 'yes' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(link.current!.version).toBe(before);
+    await setDesired({ afterGap: 1 });
+    const caughtUp = await waitFor('full refetch after the gap', () => states.find((s) => s.version === before + 2));
+    expect(caughtUp.desired).toMatchObject({ missed: 'yes', afterGap: 1 });
+    expect(link.fullFetchCount).toBe(2);
+    expect(states.some((s) => s.version === before + 1)).toBe(false);
+  });
+
+  test('after a dropped connection the twin is fetched again and changes made offline arrive', async () => {
+    const fetches = link.fullFetchCount;
+    const before = link.current!.version;
+    const reconnected = firstValueFrom(link.reconnected$);
+    expect(hub.faults.dropConnection(DEVICE, '$edgeAgent')).toBe(true);
+    // While the link is down, a change is made that is never pushed (IoT Hub does not queue them).
+    patchWithoutPush({ whileAway: 'changed' });
+    await reconnected;
+    const after = await waitFor('state after reconnect', () => states.find((s) => s.version === before + 1));
+    expect(after.desired).toMatchObject({ whileAway: 'changed' });
+    await waitFor('full fetch after reconnect', () => (link.fullFetchCount > fetches ? true : undefined));
+  }, 30_000);
+});
+
+describe('ReportedPublisher', () => {
+  let link: TwinLink;
+  let publisher: ReportedPublisher;
+  let sent: SentPatch[];
+
+  beforeAll(async () => {
+    link = await TwinLink.open({ connectionString: hub.edgeAgentConnectionString, ca: hub.caPem });
+    publisher = new ReportedPublisher(link, { coalesceMs: 250, minIntervalMs: 1000, retryDelayMs: 100 });
+    sent = record(publisher.sent$);
+  }, 20_000);
+  afterAll(async () => {
+    publisher?.close();
+    await link?.close();
+  });
+
+  test('a burst of documents within 250 ms becomes one minimal patch', async () => {
+    const start = Date.now();
+    publisher.publish({ lastDesiredVersion: 1, modules: { a: { runtimeStatus: 'unknown' } } });
+    publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'backoff' } } });
+    await new Promise((r) => setTimeout(r, 50));
+    publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' }, b: { runtimeStatus: 'running' } } });
+    await publisher.idle();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.at - start).toBeGreaterThanOrEqual(240);
+    expect(sent[0]!.patch).toEqual({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' }, b: { runtimeStatus: 'running' } } });
+    expect(await hubReported()).toMatchObject({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' }, b: { runtimeStatus: 'running' } } });
+  });
+
+  test('the next change sends only the difference, removed keys as null, no faster than 1 patch/s', async () => {
+    const previous = sent[sent.length - 1]!.at;
+    publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' } } });
+    await publisher.idle();
+    const last = sent[sent.length - 1]!;
+    expect(last.patch).toEqual({ modules: { b: null } });
+    expect(last.at - previous).toBeGreaterThanOrEqual(990);
+    const reported = await hubReported();
+    expect(reported.modules).toEqual({ a: { runtimeStatus: 'running' } });
+    const count = sent.length;
+    publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' } } });
+    await publisher.idle();
+    expect(sent).toHaveLength(count);
+  });
+
+  test('after a reconnect, what the hub missed is resent', async () => {
+    const reconnected = firstValueFrom(link.reconnected$);
+    expect(hub.faults.dropConnection(DEVICE, '$edgeAgent')).toBe(true);
+    // Meanwhile someone else (an old agent) overwrote a reported value at the hub.
+    hub.registry.patchReported(DEVICE, '$edgeAgent', { lastDesiredVersion: 99, stale: true });
+    publisher.publish({ lastDesiredVersion: 3, modules: { a: { runtimeStatus: 'running' } } });
+    await reconnected;
+    await waitFor('hub to hold the current document', async () => {
+      const r = await hubReported();
+      return r.lastDesiredVersion === 3 && !('stale' in r) ? r : undefined;
+    }, 15_000);
+    await publisher.idle();
+    expect(publisher.acknowledgedDocument).toEqual({ lastDesiredVersion: 3, modules: { a: { runtimeStatus: 'running' } } });
+  }, 30_000);
+
+  test('a refused send is reported as a typed error and retried', async () => {
+    const errors = record(publisher.errors$);
+    hub.faults.refuseTwinRequests(500);
+    publisher.publish({ lastDesiredVersion: 4, modules: { a: { runtimeStatus: 'running' } } });
+    await waitFor('a send failure', () => errors[0]);
+    hub.faults.clear();
+    await waitFor('retried patch at the hub', async () => ((await hubReported()).lastDesiredVersion === 4 ? true : undefined), 15_000);
+    expect(errors[0]).toBeInstanceOf(TwinError);
+    expect(errors[0]!.message).not.toMatch(/SharedAccess|sig=/);
+  }, 30_000);
+});
+
+describe('TwinLink errors', () => {
+  test('a wrong key is an unauthorized TwinError without the key in its message', async () => {
+    const wrong = hub.edgeAgentConnectionString.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.from('x'.repeat(32)).toString('base64')}`);
+    const err = await TwinLink.open({ connectionString: wrong, ca: hub.caPem }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TwinError);
+    expect((err as TwinError).kind).toBe('unauthorized');
+    expect((err as TwinError).message).not.toContain(Buffer.from('x'.repeat(32)).toString('base64'));
+  }, 20_000);
+
+  test('a malformed connection string is an invalid-configuration TwinError', async () => {
+    const err = await TwinLink.open({ connectionString: 'HostName=x;SharedAccessKey=secretvalue' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TwinError);
+    expect((err as TwinError).kind).toBe('invalid-configuration');
+    expect((err as TwinError).message).not.toContain('secretvalue');
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * The Kubernetes reads and writes the direct methods need, through @kubernetes/client-node:
+ * a device's module pods and workloads (found by the managed-by and device labels and the
+ * original-moduleid annotation), pod logs, a Deployment rollout restart and pod deletion.
+ * API failures become {@link MethodError}s with status 500 and a message without secrets.
+ */
+import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { DEVICE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/labels.js';
+import { toLabelValue } from '../translate/names.js';
+import { MethodError } from './requests.js';
+
+/** The pod template annotation `kubectl rollout restart` sets. */
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+
+/** A module's workload. */
+export type Workload = { kind: 'Deployment'; object: V1Deployment } | { kind: 'Job'; object: V1Job };
+
+function apiError(e: unknown, what: string): MethodError {
+  if (e instanceof MethodError) return e;
+  const code = e instanceof ApiException ? e.code : undefined;
+  const body = e instanceof ApiException ? (e.body as { message?: unknown } | string | undefined) : undefined;
+  const detail = typeof body === 'object' && body && typeof body.message === 'string' ? body.message : e instanceof Error ? e.message.split('\n')[0] : String(e);
+  return new MethodError(500, `${what} failed${code !== undefined ? ` (Kubernetes API ${code})` : ''}: ${detail}`);
+}
+
+function timeOf(pod: V1Pod): number {
+  const t = pod.metadata?.creationTimestamp as Date | string | undefined;
+  return t ? new Date(t).getTime() : 0;
+}
+
+/** The newest pod by creationTimestamp (ties by name). */
+export function newestOf(pods: readonly V1Pod[]): V1Pod | undefined {
+  return [...pods].sort((a, b) => timeOf(b) - timeOf(a) || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''))[0];
+}
+
+function moduleIdOf(object: { metadata?: { annotations?: Record<string, string> } }): string | undefined {
+  return object.metadata?.annotations?.[ORIGINAL_MODULE_ID_ANNOTATION];
+}
+
+/** Cluster access scoped to one device's namespace and objects. */
+export class DeviceCluster {
+  private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly batch: BatchV1Api;
+  private readonly selector: string;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    readonly namespace: string,
+    deviceId: string,
+  ) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.batch = kubeConfig.makeApiClient(BatchV1Api);
+    this.selector = `${MANAGED_BY_LABEL}=${MANAGED_BY},${DEVICE_LABEL}=${toLabelValue(deviceId)}`;
+  }
+
+  /** The device's pods grouped by module id. */
+  async podsByModule(): Promise<Map<string, V1Pod[]>> {
+    let pods: V1Pod[];
+    try {
+      pods = (await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.selector })).items;
+    } catch (e) {
+      throw apiError(e, 'listing pods');
+    }
+    const byModule = new Map<string, V1Pod[]>();
+    for (const pod of pods) {
+      const id = moduleIdOf(pod);
+      if (id === undefined) continue;
+      byModule.set(id, [...(byModule.get(id) ?? []), pod]);
+    }
+    return byModule;
+  }
+
+  /** The Deployment or Job of a module, or undefined. */
+  async workloadOf(moduleId: string): Promise<Workload | undefined> {
+    try {
+      const deployments = (await this.apps.listNamespacedDeployment({ namespace: this.namespace, labelSelector: this.selector })).items;
+      const deployment = deployments.find((d) => moduleIdOf(d) === moduleId);
+      if (deployment) return { kind: 'Deployment', object: deployment };
+      const jobs = (await this.batch.listNamespacedJob({ namespace: this.namespace, labelSelector: this.selector })).items;
+      const job = jobs.find((j) => moduleIdOf(j) === moduleId);
+      return job ? { kind: 'Job', object: job } : undefined;
+    } catch (e) {
+      throw apiError(e, `finding the workload of module '${moduleId}'`);
+    }
+  }
+
+  /** Rollout restart: sets the restartedAt annotation of the pod template. */
+  async restartDeployment(name: string, at: Date): Promise<void> {
+    const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: at.toISOString() } } } } };
+    try {
+      await this.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    } catch (e) {
+      throw apiError(e, `restarting Deployment '${name}'`);
+    }
+  }
+
+  /** Deletes a pod (its controller creates a new one). */
+  async deletePod(name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedPod({ name, namespace: this.namespace });
+    } catch (e) {
+      throw apiError(e, `deleting pod '${name}'`);
+    }
+  }
+
+  /**
+   * The log of a pod's first container with timestamps; `undefined` when the container has not
+   * started (the kubelet answers 400 then). `since` and `tailLines` narrow what the kubelet sends.
+   */
+  async podLog(pod: V1Pod, range: { since?: Date; tailLines?: number } = {}): Promise<string | undefined> {
+    const sinceTime = range.since;
+    const name = pod.metadata?.name ?? '';
+    const container = pod.spec?.containers?.[0]?.name;
+    try {
+      const text = await this.core.readNamespacedPodLog({
+        name,
+        namespace: this.namespace,
+        timestamps: true,
+        ...(container ? { container } : {}),
+        ...(range.tailLines !== undefined ? { tailLines: range.tailLines } : {}),
+        ...(sinceTime ? { sinceSeconds: Math.max(1, Math.ceil((Date.now() - sinceTime.getTime()) / 1000)) } : {}),
+      });
+      return typeof text === 'string' ? text : String(text ?? '');
+    } catch (e) {
+      if (e instanceof ApiException && (e.code === 400 || e.code === 404)) return undefined;
+      throw apiError(e, `reading the log of pod '${name}'`);
+    }
+  }
+}

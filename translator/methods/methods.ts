@@ -1,0 +1,190 @@
+/**
+ * edgeAgent's direct methods, answered by the bridge: ping, RestartModule, GetModuleLogs and
+ * GetTaskStatus. Method names are case-insensitive; an unknown method or a bad payload answers
+ * 400 `{ message }`; other failures 500 `{ message }` (edgeAgent answers 500 for an unknown
+ * module in RestartModule too); a GetModuleLogs response over 127,000 bytes answers 413.
+ */
+import type { EventEmitter } from 'node:events';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { DeviceMethodResponse, type DeviceTransport, type MethodMessage, type ModuleClient } from 'azure-iot-device';
+import { SILENT_LOGGER, type TwinLogger } from '../twin/logger.js';
+import { DeviceCluster, newestOf } from './cluster.js';
+import { encodeLogs, filterLines, parseKubeletLog, type LogsResponseItem } from './logs.js';
+import { MethodError, parseGetModuleLogs, parseGetTaskStatus, parseRestartModule } from './requests.js';
+
+/** Largest GetModuleLogs response: IoT Hub limits method payloads to 128 KB. */
+export const MAX_LOGS_PAYLOAD_BYTES = 127_000;
+
+/** Canonical names of the methods answered. */
+export const METHOD_NAMES = ['ping', 'RestartModule', 'GetModuleLogs', 'GetTaskStatus'] as const;
+
+/** Ids that name the bridge itself. */
+const AGENT_IDS = new Set(['edgeagent', '$edgeagent']);
+
+/** Options of {@link Methods}. */
+export interface MethodsOptions {
+  kubeConfig: KubeConfig;
+  /** The device's namespace. */
+  namespace: string;
+  /** The IoT Hub device id (selects the device's objects by label). */
+  deviceId: string;
+  /** IoT Hub host name written into json log messages. @default '' */
+  iotHub?: string;
+  logger?: TwinLogger;
+  /** Clock, for relative `since`/`until` and restart stamps. @default () => new Date() */
+  now?: () => Date;
+  /** @default MAX_LOGS_PAYLOAD_BYTES */
+  maxLogsPayloadBytes?: number;
+}
+
+/** A method's answer: status and JSON payload. */
+export interface MethodResponse {
+  status: number;
+  payload: unknown;
+}
+
+/** Status values of GetTaskStatus (edgeAgent's BackgroundTaskRunStatus). */
+export type TaskStatus = 'NotStarted' | 'Running' | 'Completed' | 'Cancelled' | 'Failed' | 'Unknown';
+
+/** The direct-method handlers of one device. */
+export class Methods {
+  private readonly cluster: DeviceCluster;
+  private readonly logger: TwinLogger;
+  private readonly now: () => Date;
+  private readonly maxLogsPayloadBytes: number;
+
+  constructor(private readonly options: MethodsOptions) {
+    this.cluster = new DeviceCluster(options.kubeConfig, options.namespace, options.deviceId);
+    this.logger = options.logger ?? SILENT_LOGGER;
+    this.now = options.now ?? (() => new Date());
+    this.maxLogsPayloadBytes = options.maxLogsPayloadBytes ?? MAX_LOGS_PAYLOAD_BYTES;
+  }
+
+  /** Answers one call; never throws. */
+  async handle(methodName: string, payload: unknown): Promise<MethodResponse> {
+    const started = Date.now();
+    let response: MethodResponse;
+    try {
+      response = await this.dispatch(methodName, payload);
+    } catch (e) {
+      const error = e instanceof MethodError ? e : new MethodError(500, `${methodName} failed: ${e instanceof Error ? e.message : String(e)}`);
+      response = { status: error.status, payload: { message: error.message } };
+    }
+    this.logger.info({ method: methodName, status: response.status, ms: Date.now() - started }, 'direct method answered');
+    return response;
+  }
+
+  private dispatch(methodName: string, payload: unknown): Promise<MethodResponse> {
+    switch (methodName.toLowerCase()) {
+      case 'ping':
+        return Promise.resolve({ status: 200, payload: null });
+      case 'restartmodule':
+        return this.restartModule(payload);
+      case 'getmodulelogs':
+        return this.getModuleLogs(payload);
+      case 'gettaskstatus': {
+        const request = parseGetTaskStatus(payload);
+        // No background task (UploadModuleLogs, UploadSupportBundle) is run by the bridge yet.
+        const status: TaskStatus = 'Unknown';
+        return Promise.resolve({ status: 200, payload: { status, message: `no task with correlationId '${request.correlationId}'`, correlationId: request.correlationId } });
+      }
+      default:
+        throw new MethodError(400, `unknown method '${methodName.slice(0, 100)}' (supported: ${METHOD_NAMES.join(', ')})`);
+    }
+  }
+
+  private async restartModule(payload: unknown): Promise<MethodResponse> {
+    const { id } = parseRestartModule(payload);
+    if (AGENT_IDS.has(id.toLowerCase())) throw new MethodError(400, `RestartModule: '${id}' is the bridge itself and cannot be restarted through this method`);
+    const workload = await this.cluster.workloadOf(id);
+    if (!workload) throw new MethodError(500, `RestartModule: module '${id}' not found in namespace '${this.options.namespace}'`);
+    const name = workload.object.metadata?.name ?? '';
+    if (workload.kind === 'Deployment') {
+      if ((workload.object.spec?.replicas ?? 1) === 0) throw new MethodError(500, `RestartModule: module '${id}' is stopped`);
+      await this.cluster.restartDeployment(name, this.now());
+    } else {
+      const pods = (await this.cluster.podsByModule()).get(id) ?? [];
+      const active = pods.filter((p) => !p.metadata?.deletionTimestamp && (p.status?.phase === 'Running' || p.status?.phase === 'Pending'));
+      if (active.length === 0) throw new MethodError(500, `RestartModule: module '${id}' (Job '${name}') has no running pod; deploy it again to run it again`);
+      for (const pod of active) await this.cluster.deletePod(pod.metadata?.name ?? '');
+    }
+    return { status: 200, payload: null };
+  }
+
+  private async getModuleLogs(payload: unknown): Promise<MethodResponse> {
+    const request = parseGetModuleLogs(payload, this.now());
+    const pods = await this.cluster.podsByModule();
+    const result: LogsResponseItem[] = [];
+    for (const moduleId of [...pods.keys()].sort()) {
+      const item = request.items.find((i) => i.id.test(moduleId));
+      const pod = item && newestOf(pods.get(moduleId) ?? []);
+      if (!item || !pod) continue;
+      const { since, tail, until, regex, loglevel } = item.filter;
+      // The kubelet can apply tail itself only when no other filter drops lines after it.
+      const kubeletTail = until === undefined && regex === undefined && loglevel === undefined ? tail : undefined;
+      const raw = (await this.cluster.podLog(pod, { ...(since ? { since } : {}), ...(kubeletTail !== undefined ? { tailLines: kubeletTail } : {}) })) ?? '';
+      const lines = filterLines(parseKubeletLog(raw), item.filter);
+      result.push(encodeLogs(moduleId, lines, request, { iotHub: this.options.iotHub ?? '', deviceId: this.options.deviceId }));
+    }
+    const size = Buffer.byteLength(JSON.stringify(result), 'utf8');
+    if (size > this.maxLogsPayloadBytes) {
+      throw new MethodError(
+        413,
+        `GetModuleLogs: the response would be ${size} bytes, over the ${this.maxLogsPayloadBytes}-byte limit of a direct method; narrow it with filter.tail, since, until, regex or loglevel, or use "encoding": "gzip"`,
+      );
+    }
+    return { status: 200, payload: result };
+  }
+
+  /**
+   * Registers the handlers on an open ModuleClient. The canonical names are registered with
+   * `onMethod` (which subscribes to methods); calls are then taken from the MQTT transport's
+   * `method_<name>` events so that any spelling of a name, unknown methods and non-JSON payloads
+   * are answered too (`onMethod` matches names exactly and answers bad JSON with a bare string).
+   * That uses the SDK's internal `_transport`; without it only the exact canonical names work.
+   */
+  attach(client: ModuleClient): void {
+    const transport = (client as unknown as { _transport?: EventEmitter & DeviceTransport })._transport;
+    if (transport && typeof transport.emit === 'function') {
+      const emit = transport.emit.bind(transport);
+      transport.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+        if (typeof event === 'string' && event.startsWith('method_')) {
+          void this.answerRaw(transport, args[0] as MethodMessage);
+          return true;
+        }
+        return emit(event, ...args);
+      }) as typeof transport.emit;
+    } else {
+      this.logger.warn({}, 'the device SDK has no _transport: direct method names are matched exactly');
+    }
+    for (const name of METHOD_NAMES) {
+      client.onMethod(name, (request, response) => {
+        if (request && response) void this.handle(request.methodName, request.payload).then((r) => this.send(response, r));
+      });
+    }
+  }
+
+  private async answerRaw(transport: DeviceTransport, message: MethodMessage): Promise<void> {
+    const response = new DeviceMethodResponse(message.requestId, transport);
+    const name = message.methods?.methodName ?? '';
+    const body = message.body ? Buffer.from(message.body).toString('utf8') : '';
+    let payload: unknown;
+    if (body.trim() !== '') {
+      try {
+        payload = JSON.parse(body);
+      } catch {
+        await this.send(response, { status: 400, payload: { message: `${name}: the payload is not valid JSON` } });
+        return;
+      }
+    }
+    await this.send(response, await this.handle(name, payload));
+  }
+
+  private async send(response: DeviceMethodResponse, answer: MethodResponse): Promise<void> {
+    try {
+      await response.send(answer.status, answer.payload ?? undefined);
+    } catch (e) {
+      this.logger.warn({ status: answer.status }, `sending a direct method response failed: ${e instanceof Error ? e.name : 'error'}`);
+    }
+  }
+}

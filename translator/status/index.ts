@@ -1,0 +1,13 @@
+/** Status: Kubernetes observations -> edgeAgent reported properties (pure). */
+export { moduleRuntimeStatus, newestPod, externalAddressOf } from './runtime-status.js';
+export type { ModuleStatusInput } from './runtime-status.js';
+export { moduleStatuses } from './observed.js';
+export type { ObservedObjects } from './observed.js';
+export { reportedDocument, BRIDGE_IMAGE } from './reported.js';
+export type { ReportedInput } from './reported.js';
+export { mergePatch, applyMergePatch, jsonEqual, isJsonObject } from './merge-patch.js';
+export type { JsonObject } from './merge-patch.js';
+export { reportedEnv, reportedSettings, CREATE_OPTIONS_CHUNK } from './desired-fields.js';
+export { NEVER_UTC } from './reported-types.js';
+export type { RuntimeStatus, ReportedModule, ReportedAgent, ReportedDocument, ReportedSettings, DesiredStatus, AgentVersion, Platform } from './reported-types.js';
+export type { PodJson, DeploymentJson, JobJson, ServiceJson, ContainerStatusJson, ContainerStateJson, PodConditionJson, Timestamp } from './kube-json.js';

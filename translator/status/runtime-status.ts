@@ -1,0 +1,224 @@
+/**
+ * Module runtime status: what edgeAgent would report for a module, read from the module's
+ * newest pod (by creationTimestamp) and its workload.
+ *
+ * Mapping rule, in order:
+ * - desired `stopped` -> `stopped`, whatever pods are still terminating;
+ * - a Job that completed -> `stopped` (exit 0); a Job that failed -> `failed` with the exit code;
+ * - no pod -> `unknown` (nothing scheduled yet, or no workload);
+ * - pod phase `Succeeded` -> `stopped`, `Failed` -> `failed`, `Unknown` -> `unknown`;
+ * - container waiting: a back-off or pull/create error (CrashLoopBackOff, ImagePullBackOff,
+ *   ErrImagePull, CreateContainerConfigError, ...) -> `backoff` at once; ContainerCreating /
+ *   PodInitializing before the first start -> `unknown`; after a start -> `backoff`;
+ * - container running -> `running`, or `unhealthy` when it has a liveness or readiness probe and
+ *   is not ready;
+ * - container terminated -> `stopped` for exit 0, `failed` otherwise;
+ * - pod pending without a container status -> `backoff` when unschedulable, else `unknown`.
+ * Times come from the container's state and lastState; restartCount is the container's real count.
+ */
+import type { ModuleModel } from '../manifest/model.js';
+import { reportedEnv, reportedSettings } from './desired-fields.js';
+import { conditionTrue, type ContainerStateJson, type ContainerStatusJson, type DeploymentJson, type JobJson, type PodJson, type ServiceJson, type Timestamp } from './kube-json.js';
+import { NEVER_UTC, type ReportedModule, type RuntimeStatus } from './reported-types.js';
+
+/** Input of {@link moduleRuntimeStatus}. */
+export interface ModuleStatusInput {
+  /** The desired module. */
+  module: ModuleModel;
+  /** Its Deployment or Job, when one exists. */
+  workload?: DeploymentJson | JobJson;
+  /** Its pods (any order; the newest wins). */
+  pods: readonly PodJson[];
+  /** Its Service, when it has one; a LoadBalancer Service adds the external address. */
+  service?: ServiceJson;
+}
+
+/** Waiting reasons that mean the container cannot start and will be retried. */
+const BACKOFF_REASONS = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'ErrImageNeverPull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'PreStartHookError',
+  'PostStartHookError',
+]);
+
+interface Observed {
+  runtimeStatus: RuntimeStatus;
+  statusDescription: string;
+  exitCode: number;
+  lastStartTimeUtc: string;
+  lastExitTimeUtc: string;
+  restartCount: number;
+  lastRestartTimeUtc: string;
+}
+
+function millis(time: Timestamp | undefined): number {
+  return time === undefined ? NaN : time instanceof Date ? time.getTime() : Date.parse(time);
+}
+
+/** The newest pod by creationTimestamp (ties broken by name, so the choice is stable). */
+export function newestPod<P extends PodJson>(pods: readonly P[]): P | undefined {
+  let best: P | undefined;
+  for (const pod of pods) {
+    if (!best) {
+      best = pod;
+      continue;
+    }
+    const a = millis(pod.metadata?.creationTimestamp) || 0;
+    const b = millis(best.metadata?.creationTimestamp) || 0;
+    if (a > b || (a === b && (pod.metadata?.name ?? '') > (best.metadata?.name ?? ''))) best = pod;
+  }
+  return best;
+}
+
+/** Kubernetes timestamps have second precision; edgeAgent writes ISO 8601 UTC. */
+function utc(time: Timestamp | undefined): string | undefined {
+  if (!time) return undefined;
+  const ms = millis(time);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+function describe(reason: string | undefined, message: string | undefined, fallback: string): string {
+  const r = reason?.trim();
+  const m = message?.trim();
+  if (r && m) return `${r}: ${m}`;
+  return r || m || fallback;
+}
+
+/** The module's container status: the one named like the pod's module container, else the first. */
+function moduleContainer(pod: PodJson): ContainerStatusJson | undefined {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const wanted = pod.spec?.containers?.[0]?.name;
+  return statuses.find((s) => s.name === wanted) ?? statuses[0];
+}
+
+function hasProbe(pod: PodJson, name: string | undefined): boolean {
+  const spec = pod.spec?.containers?.find((c) => c.name === name) ?? pod.spec?.containers?.[0];
+  return spec !== undefined && (spec.livenessProbe !== undefined || spec.readinessProbe !== undefined);
+}
+
+/** Times, exit code and restart count of a container, before the runtime status is decided. */
+function timesOf(status: ContainerStatusJson | undefined): Omit<Observed, 'runtimeStatus' | 'statusDescription'> {
+  const state: ContainerStateJson = status?.state ?? {};
+  const last = status?.lastState?.terminated;
+  const terminated = state.terminated ?? last;
+  const restartCount = Math.max(0, Math.trunc(status?.restartCount ?? 0));
+  const started = utc(state.running?.startedAt ?? state.terminated?.startedAt ?? last?.startedAt);
+  return {
+    exitCode: terminated?.exitCode ?? 0,
+    lastStartTimeUtc: started ?? NEVER_UTC,
+    lastExitTimeUtc: utc(terminated?.finishedAt) ?? NEVER_UTC,
+    restartCount,
+    lastRestartTimeUtc: restartCount > 0 ? (started ?? NEVER_UTC) : NEVER_UTC,
+  };
+}
+
+function fromContainer(pod: PodJson, status: ContainerStatusJson): Pick<Observed, 'runtimeStatus' | 'statusDescription'> {
+  const state = status.state ?? {};
+  if (state.waiting) {
+    const reason = state.waiting.reason ?? '';
+    const description = describe(reason, state.waiting.message, 'waiting');
+    if (BACKOFF_REASONS.has(reason)) return { runtimeStatus: 'backoff', statusDescription: description };
+    const everStarted = (status.restartCount ?? 0) > 0 || status.lastState?.terminated !== undefined;
+    return { runtimeStatus: everStarted ? 'backoff' : 'unknown', statusDescription: description };
+  }
+  if (state.running) {
+    if (status.ready === false && hasProbe(pod, status.name)) {
+      return { runtimeStatus: 'unhealthy', statusDescription: describe('Unhealthy', 'the container is running but its probe fails (not ready)', '') };
+    }
+    return { runtimeStatus: 'running', statusDescription: 'running' };
+  }
+  if (state.terminated) {
+    const code = state.terminated.exitCode ?? 0;
+    const description = describe(state.terminated.reason, state.terminated.message, 'terminated') + ` (exit code ${code})`;
+    return { runtimeStatus: code === 0 ? 'stopped' : 'failed', statusDescription: description };
+  }
+  return { runtimeStatus: 'unknown', statusDescription: 'the container reports no state' };
+}
+
+function fromPod(pod: PodJson): Observed {
+  const container = moduleContainer(pod);
+  const times = timesOf(container);
+  const phase = pod.status?.phase ?? 'Unknown';
+  const podDescription = (fallback: string): string => describe(pod.status?.reason, pod.status?.message, fallback);
+  if (phase === 'Succeeded') return { ...times, runtimeStatus: 'stopped', statusDescription: podDescription(`Completed (exit code ${times.exitCode})`) };
+  if (phase === 'Failed') return { ...times, runtimeStatus: 'failed', statusDescription: podDescription(`Failed (exit code ${times.exitCode})`) };
+  if (phase !== 'Running' && phase !== 'Pending') return { ...times, runtimeStatus: 'unknown', statusDescription: podDescription(`pod phase ${phase}`) };
+  if (!container) {
+    const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (scheduled?.status === 'False') return { ...times, runtimeStatus: 'backoff', statusDescription: describe(scheduled.reason, scheduled.message, 'not scheduled') };
+    return { ...times, runtimeStatus: 'unknown', statusDescription: podDescription(`pod ${phase.toLowerCase()}`) };
+  }
+  return { ...times, ...fromContainer(pod, container) };
+}
+
+function fromJob(job: JobJson, pod: PodJson | undefined): Observed | undefined {
+  const conditions = job.status?.conditions;
+  const complete = conditionTrue(conditions, 'Complete');
+  const failed = conditionTrue(conditions, 'Failed');
+  if (!complete && !failed) return undefined;
+  const times = timesOf(pod ? moduleContainer(pod) : undefined);
+  if (complete) return { ...times, exitCode: 0, runtimeStatus: 'stopped', statusDescription: 'Job completed (exit code 0)' };
+  const condition = conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+  return { ...times, runtimeStatus: 'failed', statusDescription: describe(condition?.reason, condition?.message, 'Job failed') + ` (exit code ${times.exitCode})` };
+}
+
+/** The external address of a LoadBalancer Service: `ip:port` (first port) or the host name. */
+export function externalAddressOf(service: ServiceJson | undefined): string | undefined {
+  if (service?.spec?.type !== 'LoadBalancer') return undefined;
+  const ingress = service.status?.loadBalancer?.ingress?.[0];
+  const host = ingress?.ip ?? ingress?.hostname;
+  if (!host) return undefined;
+  const port = service.spec.ports?.[0]?.port;
+  return port !== undefined ? `${host}:${port}` : host;
+}
+
+function observe(input: ModuleStatusInput): Observed {
+  const pod = newestPod(input.pods);
+  if (input.module.status === 'stopped') {
+    const times = timesOf(pod ? moduleContainer(pod) : undefined);
+    return { ...times, runtimeStatus: 'stopped', statusDescription: 'desired status is stopped' };
+  }
+  if (input.workload?.kind === 'Job') {
+    const job = fromJob(input.workload, pod);
+    if (job) return job;
+  }
+  if (pod) return fromPod(pod);
+  const times = timesOf(undefined);
+  const why = input.workload ? `${input.workload.kind} has no pod yet` : 'no workload deployed';
+  return { ...times, runtimeStatus: 'unknown', statusDescription: why };
+}
+
+/** What edgeAgent would report for `input.module`, from its newest pod and workload. Pure. */
+export function moduleRuntimeStatus(input: ModuleStatusInput): ReportedModule {
+  const { module } = input;
+  const observed = observe(input);
+  const reported: ReportedModule = {
+    runtimeStatus: observed.runtimeStatus,
+    statusDescription: observed.statusDescription,
+    exitCode: observed.exitCode,
+    lastStartTimeUtc: observed.lastStartTimeUtc,
+    lastExitTimeUtc: observed.lastExitTimeUtc,
+    restartCount: observed.restartCount,
+    lastRestartTimeUtc: observed.lastRestartTimeUtc,
+    type: module.type,
+    status: module.status,
+    restartPolicy: module.restartPolicy,
+    imagePullPolicy: module.imagePullPolicy,
+    startupOrder: module.startupOrder,
+    env: reportedEnv(module.env),
+    settings: reportedSettings(module.image, module.createOptions),
+  };
+  if (module.version !== undefined) reported.version = module.version;
+  if (input.service?.spec?.type === 'LoadBalancer') {
+    const address = externalAddressOf(input.service);
+    if (address) reported.externalAddress = address;
+    reported.statusDescription += address ? `; external address ${address}` : '; external address pending';
+  }
+  return reported;
+}

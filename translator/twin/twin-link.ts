@@ -1,0 +1,244 @@
+/**
+ * The bridge's link to IoT Hub as the device's `$edgeAgent` module identity
+ * (azure-iot-device ModuleClient over MQTT).
+ *
+ * Desired state intake follows edgeAgent: the full twin is fetched at start; a desired patch is
+ * applied only when its `$version` is the last one plus one, otherwise the full twin is fetched
+ * again; the full twin is fetched again after every reconnect. Patches that arrive while a
+ * fetch is in flight are kept and applied on top of its result when they follow it.
+ */
+import { ModuleClient, type Twin } from 'azure-iot-device';
+import { Mqtt } from 'azure-iot-device-mqtt';
+import { Observable, ReplaySubject, Subject } from 'rxjs';
+import { applyMergePatch, isJsonObject, type JsonObject } from '../status/merge-patch.js';
+import { TwinError, toTwinError } from './errors.js';
+import { SILENT_LOGGER, type TwinLogger } from './logger.js';
+
+/** A desired document and its `$version`. `desired` carries no `$`-keys. */
+export interface DesiredState {
+  version: number;
+  desired: JsonObject;
+}
+
+/** The twin as fetched in full: desired (with version) and reported (without `$`-keys). */
+export interface TwinSnapshot extends DesiredState {
+  reported: JsonObject;
+}
+
+/** Options of {@link TwinLink.open}. */
+export interface TwinLinkOptions {
+  /** `$edgeAgent` module connection string. Never logged. */
+  connectionString: string;
+  /** PEM of a CA to trust (a private hub or the sandbox). */
+  ca?: string;
+  logger?: TwinLogger;
+  /** First delay before retrying a failed full fetch; doubles up to 30 s. @default 1000 */
+  retryDelayMs?: number;
+}
+
+const MAX_RETRY_DELAY_MS = 30_000;
+
+/** A plain JSON copy of a twin section without `$version`, `$metadata` and other `$`-keys. */
+function withoutMeta(section: unknown): JsonObject {
+  const out: JsonObject = {};
+  if (!isJsonObject(section)) return out;
+  for (const [key, value] of Object.entries(section)) {
+    // JSON round trip: drops the SDK's `update` function and anything else that is not data.
+    if (!key.startsWith('$') && typeof value !== 'function' && value !== undefined) out[key] = JSON.parse(JSON.stringify(value));
+  }
+  return out;
+}
+
+function versionOf(section: unknown): number | undefined {
+  const v = isJsonObject(section) ? section.$version : undefined;
+  return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
+}
+
+function getTwin(client: ModuleClient): Promise<Twin> {
+  return new Promise((resolve, reject) => client.getTwin((err, twin) => (err || !twin ? reject(err ?? new Error('no twin returned')) : resolve(twin))));
+}
+
+/** A `$edgeAgent` connection to IoT Hub with a versioned desired-properties stream. */
+export class TwinLink {
+  /** Every desired state, in version order; replays the latest to new subscribers. */
+  readonly desired$: Observable<DesiredState>;
+  /** Every full twin fetch (at start, after a gap, after a reconnect). */
+  readonly snapshots$: Observable<TwinSnapshot>;
+  /** Emits when the SDK has reconnected (not for the first connection). */
+  readonly reconnected$: Observable<void>;
+  /** Failures the link recovers from by itself (refetch failures, SDK errors), already normalized. */
+  readonly errors$: Observable<TwinError>;
+
+  private readonly desiredSubject = new ReplaySubject<DesiredState>(1);
+  private readonly snapshotSubject = new ReplaySubject<TwinSnapshot>(1);
+  private readonly reconnectedSubject = new Subject<void>();
+  private readonly errorSubject = new Subject<TwinError>();
+  private state: DesiredState | undefined;
+  private fetching: Promise<void> | undefined;
+  private fetchAgain = false;
+  private buffered: JsonObject[] = [];
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private fullFetches = 0;
+
+  private constructor(
+    /** The open ModuleClient; methods attach to it. */
+    readonly client: ModuleClient,
+    private readonly twin: Twin,
+    private readonly logger: TwinLogger,
+    private readonly retryDelayMs: number,
+  ) {
+    this.desired$ = this.desiredSubject.asObservable();
+    this.snapshots$ = this.snapshotSubject.asObservable();
+    this.reconnected$ = this.reconnectedSubject.asObservable();
+    this.errors$ = this.errorSubject.asObservable();
+  }
+
+  /** Connects, fetches the full twin and subscribes to desired patches. Rejects with a {@link TwinError}. */
+  static async open(options: TwinLinkOptions): Promise<TwinLink> {
+    const logger = options.logger ?? SILENT_LOGGER;
+    let client: ModuleClient;
+    try {
+      client = ModuleClient.fromConnectionString(options.connectionString, Mqtt);
+    } catch (e) {
+      throw new TwinError('invalid-configuration', toTwinError(e, 'the $edgeAgent connection string is invalid').message);
+    }
+    try {
+      if (options.ca) await client.setOptions({ ca: options.ca });
+      await client.open();
+      const twin = await getTwin(client);
+      const link = new TwinLink(client, twin, logger, options.retryDelayMs ?? 1000);
+      link.start();
+      return link;
+    } catch (e) {
+      await client.close().catch(() => undefined);
+      throw toTwinError(e, 'cannot connect to IoT Hub as $edgeAgent');
+    }
+  }
+
+  /** The latest desired state (undefined only before the first fetch completes). */
+  get current(): DesiredState | undefined {
+    return this.state;
+  }
+
+  /** Number of full twin fetches so far (for metrics and tests). */
+  get fullFetchCount(): number {
+    return this.fullFetches;
+  }
+
+  private start(): void {
+    this.takeSnapshot(this.twin);
+    this.twin.on('properties.desired', (patch: unknown) => this.onPatch(patch));
+    this.client.on('connect', () => {
+      if (this.closed) return;
+      this.logger.info({}, 'IoT Hub link reconnected; fetching the full twin');
+      this.reconnectedSubject.next();
+      this.refetch();
+    });
+    this.client.on('disconnect', () => this.logger.warn({}, 'IoT Hub link disconnected'));
+    this.client.on('error', (e: unknown) => this.report(toTwinError(e, 'IoT Hub link error')));
+  }
+
+  private report(error: TwinError): void {
+    this.logger.warn({ kind: error.kind }, error.message);
+    this.errorSubject.next(error);
+  }
+
+  private takeSnapshot(twin: Twin): void {
+    const version = versionOf(twin.properties.desired) ?? 0;
+    const snapshot: TwinSnapshot = { version, desired: withoutMeta(twin.properties.desired), reported: withoutMeta(twin.properties.reported) };
+    this.fullFetches += 1;
+    this.snapshotSubject.next(snapshot);
+    this.setState({ version, desired: snapshot.desired });
+  }
+
+  private setState(next: DesiredState): void {
+    if (this.state && next.version === this.state.version) {
+      this.state = next;
+      return;
+    }
+    this.state = next;
+    this.desiredSubject.next(next);
+  }
+
+  private onPatch(patch: unknown): void {
+    if (this.closed || !isJsonObject(patch)) return;
+    const version = versionOf(patch);
+    if (version === undefined) return;
+    if (this.fetching) {
+      this.buffered.push(patch);
+      return;
+    }
+    this.applyPatch(patch, version);
+  }
+
+  /** Applies a sequential patch; ignores an old one; refetches on a gap. */
+  private applyPatch(patch: JsonObject, version: number): void {
+    const last = this.state?.version ?? 0;
+    if (version <= last) return;
+    if (version !== last + 1) {
+      this.logger.info({ last, received: version }, 'desired patch does not follow the last version; fetching the full twin');
+      this.refetch();
+      return;
+    }
+    const desired = applyMergePatch(this.state?.desired ?? {}, withoutMeta(patch)) as JsonObject;
+    this.setState({ version, desired });
+  }
+
+  /** Fetches the full twin (coalescing concurrent requests), then applies buffered patches that follow it. */
+  refetch(): void {
+    if (this.closed) return;
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return;
+    }
+    this.fetching = this.fetchLoop().finally(() => {
+      this.fetching = undefined;
+      const pending = this.buffered.sort((a, b) => (versionOf(a) ?? 0) - (versionOf(b) ?? 0));
+      this.buffered = [];
+      for (const patch of pending) if (!this.fetching) this.applyPatch(patch, versionOf(patch) ?? 0);
+      else this.buffered.push(patch);
+    });
+  }
+
+  private async fetchLoop(): Promise<void> {
+    let delay = this.retryDelayMs;
+    for (;;) {
+      this.fetchAgain = false;
+      try {
+        const twin = await getTwin(this.client);
+        if (this.closed) return;
+        this.takeSnapshot(twin);
+        if (!this.fetchAgain) return;
+      } catch (e) {
+        if (this.closed) return;
+        this.report(toTwinError(e, 'fetching the $edgeAgent twin failed'));
+        await new Promise<void>((resolve) => {
+          this.retryTimer = setTimeout(resolve, delay);
+        });
+        if (this.closed) return;
+        delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+      }
+    }
+  }
+
+  /** Sends a reported-properties patch; resolves when IoT Hub acknowledges it. Rejects with a {@link TwinError}. */
+  updateReported(patch: JsonObject): Promise<void> {
+    if (this.closed) return Promise.reject(new TwinError('not-connected', 'the IoT Hub link is closed'));
+    return new Promise((resolve, reject) =>
+      this.twin.properties.reported.update(patch, (err?: Error) => (err ? reject(toTwinError(err, 'reporting properties failed')) : resolve())),
+    );
+  }
+
+  /** Closes the connection and completes the streams. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.desiredSubject.complete();
+    this.snapshotSubject.complete();
+    this.reconnectedSubject.complete();
+    this.errorSubject.complete();
+    await this.client.close().catch((e: unknown) => this.logger.warn({}, toTwinError(e, 'closing the IoT Hub link').message));
+  }
+}
