@@ -1,0 +1,287 @@
+/**
+ * Deployment controller: one ReplicaSet per pod template (named with
+ * pod-template-hash), RollingUpdate and Recreate, status and conditions
+ * (Available, Progressing incl. ProgressDeadlineExceeded), revision history.
+ */
+import { findType } from '../resources.js';
+import type { StoreEvent } from '../store.js';
+import { clone, isObject, jsonEqual, type JsonObject, type KubeObject } from '../types.js';
+import { podActive } from './replicaset.js';
+import { controllerRef, controllerUid, keyOf, safeHash, splitKey, WorkQueue, type ControllerContext } from './runtime.js';
+
+const DEPLOYMENTS = findType('apps', 'deployments')!;
+const RS = findType('apps', 'replicasets')!;
+const PODS = findType('', 'pods')!;
+const COMPONENT = 'deployment-controller';
+const REVISION = 'deployment.kubernetes.io/revision';
+
+/** Resolves an int-or-percent against a total (percentages round up or down). */
+export function resolveIntOrPercent(value: unknown, total: number, roundUp: boolean): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.endsWith('%')) {
+    const n = (Number(value.slice(0, -1)) * total) / 100;
+    return roundUp ? Math.ceil(n) : Math.floor(n);
+  }
+  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+  return 0;
+}
+
+function revisionOf(rs: KubeObject): number {
+  return Number(rs.metadata.annotations?.[REVISION] ?? 0);
+}
+
+function replicasOf(rs: KubeObject): number {
+  return Number(rs.spec?.replicas ?? 0);
+}
+
+function statusNumber(obj: KubeObject, key: string): number {
+  return Number(obj.status?.[key] ?? 0);
+}
+
+interface Condition {
+  type: string;
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+  lastUpdateTime?: string;
+  lastTransitionTime?: string;
+}
+
+function nowStamp(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function setCondition(conditions: Condition[], next: Condition, progressed: boolean): Condition[] {
+  const existing = conditions.find((c) => c.type === next.type);
+  const now = nowStamp();
+  const merged: Condition = {
+    type: next.type,
+    status: next.status,
+    lastUpdateTime: existing && existing.reason === next.reason && existing.status === next.status && !progressed ? existing.lastUpdateTime : now,
+    lastTransitionTime: existing && existing.status === next.status ? existing.lastTransitionTime : now,
+    reason: next.reason,
+    message: next.message,
+  };
+  return [...conditions.filter((c) => c.type !== next.type), merged].sort((a, b) => (a.type < b.type ? -1 : 1));
+}
+
+/** Starts the Deployment controller; returns its stop function. */
+export function startDeploymentController(ctx: ControllerContext): () => void {
+  const { api } = ctx;
+  const queue = new WorkQueue((key) => reconcile(key), ctx.timers);
+  /** Real time of the last observed progress per Deployment (conditions only keep whole seconds). */
+  const lastProgress = new Map<string, number>();
+
+  function replicaSetsOf(d: KubeObject): KubeObject[] {
+    return api.list(RS, d.metadata.namespace).items.filter((rs) => controllerUid(rs) === d.metadata.uid);
+  }
+
+  function scale(d: KubeObject, rs: KubeObject, replicas: number): void {
+    if (replicasOf(rs) === replicas) return;
+    const from = replicasOf(rs);
+    const latest = api.get(RS, rs.metadata.namespace, rs.metadata.name ?? '');
+    latest.spec = { ...(latest.spec ?? {}), replicas };
+    latest.metadata.annotations = {
+      ...(latest.metadata.annotations ?? {}),
+      'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1),
+    };
+    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { fieldManager: 'kube-controller-manager' });
+    rs.spec = latest.spec;
+    const verb = replicas > from ? 'up' : 'down';
+    ctx.recorder.record(DEPLOYMENTS, d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`, COMPONENT);
+  }
+
+  function reconcile(key: string): void {
+    const { namespace, name } = splitKey(key);
+    const d = api.tryGet(DEPLOYMENTS, namespace, name);
+    if (!d || d.metadata.deletionTimestamp) return;
+    const spec = d.spec ?? {};
+    const replicas = Number(spec.replicas ?? 1);
+    const template = clone(isObject(spec.template) ? spec.template : {});
+    const hash = safeHash(template);
+    const all = replicaSetsOf(d);
+    let newRS = all.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
+    const olds = all.filter((rs) => rs !== newRS);
+    const maxRevision = Math.max(0, ...all.map(revisionOf));
+    let created = false;
+    if (spec.paused === true) {
+      updateStatus(d, newRS, olds, false);
+      return;
+    }
+    if (!newRS) {
+      const labels = { ...((template.metadata as JsonObject | undefined)?.labels as Record<string, string> | undefined), 'pod-template-hash': hash };
+      const selector = clone(isObject(spec.selector) ? spec.selector : {});
+      selector.matchLabels = { ...((selector.matchLabels as Record<string, string>) ?? {}), 'pod-template-hash': hash };
+      const rsTemplate = { ...template, metadata: { ...((template.metadata as JsonObject) ?? {}), labels } };
+      const strategy = isObject(spec.strategy) ? spec.strategy : {};
+      const surge = strategy.type === 'Recreate' ? 0 : resolveIntOrPercent((strategy.rollingUpdate as JsonObject | undefined)?.maxSurge, replicas, true);
+      const initial = olds.some((rs) => replicasOf(rs) > 0) ? 0 : replicas;
+      newRS = api.create(
+        RS,
+        namespace,
+        {
+          metadata: {
+            name: `${name}-${hash}`,
+            namespace,
+            labels,
+            annotations: {
+              'deployment.kubernetes.io/desired-replicas': String(replicas),
+              'deployment.kubernetes.io/max-replicas': String(replicas + surge),
+              [REVISION]: String(maxRevision + 1),
+            },
+            ownerReferences: [controllerRef(DEPLOYMENTS, d)],
+          },
+          spec: { replicas: initial, minReadySeconds: spec.minReadySeconds ?? 0, selector, template: rsTemplate },
+        },
+        { fieldManager: 'kube-controller-manager' },
+      );
+      created = true;
+      if (initial > 0) {
+        ctx.recorder.record(DEPLOYMENTS, d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRS.metadata.name} from 0 to ${initial}`, COMPONENT);
+      }
+    } else if (revisionOf(newRS) < maxRevision) {
+      const latest = api.get(RS, namespace, newRS.metadata.name ?? '');
+      latest.metadata.annotations = { ...(latest.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) };
+      newRS = api.update(RS, namespace, newRS.metadata.name ?? '', latest, { fieldManager: 'kube-controller-manager' });
+    }
+    const revision = String(revisionOf(newRS));
+    if (d.metadata.annotations?.[REVISION] !== revision) {
+      const latest = api.get(DEPLOYMENTS, namespace, name);
+      latest.metadata.annotations = { ...(latest.metadata.annotations ?? {}), [REVISION]: revision };
+      api.update(DEPLOYMENTS, namespace, name, latest, { fieldManager: 'kube-controller-manager' });
+    }
+    const strategy = isObject(spec.strategy) ? spec.strategy : {};
+    if (strategy.type === 'Recreate') recreate(d, newRS, olds, replicas);
+    else rollingUpdate(d, newRS, olds, replicas, isObject(strategy.rollingUpdate) ? strategy.rollingUpdate : {});
+    cleanup(d, olds);
+    updateStatus(d, newRS, olds, created);
+  }
+
+  function recreate(d: KubeObject, newRS: KubeObject, olds: KubeObject[], replicas: number): void {
+    for (const rs of olds) if (replicasOf(rs) > 0) scale(d, rs, 0);
+    const oldPods = olds.flatMap((rs) => api.list(PODS, d.metadata.namespace).items.filter((p) => controllerUid(p) === rs.metadata.uid && podActive(p)));
+    if (oldPods.length === 0) scale(d, newRS, replicas);
+  }
+
+  function rollingUpdate(d: KubeObject, newRS: KubeObject, olds: KubeObject[], replicas: number, rolling: JsonObject): void {
+    let maxSurge = resolveIntOrPercent(rolling.maxSurge ?? '25%', replicas, true);
+    let maxUnavailable = resolveIntOrPercent(rolling.maxUnavailable ?? '25%', replicas, false);
+    if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
+    maxSurge = Math.max(0, maxSurge);
+    const total = () => replicasOf(newRS) + olds.reduce((n, rs) => n + replicasOf(rs), 0);
+    if (replicasOf(newRS) > replicas) scale(d, newRS, replicas);
+    else if (replicasOf(newRS) < replicas) {
+      const room = replicas + maxSurge - total();
+      if (room > 0) scale(d, newRS, Math.min(replicas, replicasOf(newRS) + room));
+    }
+    const minAvailable = replicas - maxUnavailable;
+    const newUnavailable = replicasOf(newRS) - statusNumber(newRS, 'availableReplicas');
+    let maxScaledDown = total() - minAvailable - newUnavailable;
+    if (maxScaledDown <= 0) return;
+    const sorted = [...olds].sort((a, b) => revisionOf(a) - revisionOf(b));
+    for (const rs of sorted) {
+      if (maxScaledDown <= 0) break;
+      const unhealthy = Math.min(maxScaledDown, replicasOf(rs) - statusNumber(rs, 'availableReplicas'));
+      if (unhealthy > 0) {
+        scale(d, rs, replicasOf(rs) - unhealthy);
+        maxScaledDown -= unhealthy;
+      }
+    }
+    const availableAll = statusNumber(newRS, 'availableReplicas') + olds.reduce((n, rs) => n + Math.min(statusNumber(rs, 'availableReplicas'), replicasOf(rs)), 0);
+    let budget = availableAll - minAvailable;
+    for (const rs of sorted) {
+      if (budget <= 0) break;
+      const cut = Math.min(replicasOf(rs), budget);
+      if (cut > 0) {
+        scale(d, rs, replicasOf(rs) - cut);
+        budget -= cut;
+      }
+    }
+  }
+
+  function cleanup(d: KubeObject, olds: KubeObject[]): void {
+    const limit = Number(d.spec?.revisionHistoryLimit ?? 10);
+    const idle = olds.filter((rs) => replicasOf(rs) === 0 && statusNumber(rs, 'replicas') === 0).sort((a, b) => revisionOf(a) - revisionOf(b));
+    for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
+      api.delete(RS, rs.metadata.namespace, rs.metadata.name ?? '');
+    }
+  }
+
+  function updateStatus(d: KubeObject, newRS: KubeObject | undefined, olds: KubeObject[], created: boolean): void {
+    const current = api.get(DEPLOYMENTS, d.metadata.namespace, d.metadata.name ?? '');
+    const spec = current.spec ?? {};
+    const replicas = Number(spec.replicas ?? 1);
+    const all = newRS ? [newRS, ...olds] : olds;
+    const fresh = all.map((rs) => api.tryGet(RS, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs);
+    const newFresh = newRS ? fresh[0] : undefined;
+    const sum = (key: string) => fresh.reduce((n, rs) => n + statusNumber(rs, key), 0);
+    const updated = newFresh ? statusNumber(newFresh, 'replicas') : 0;
+    const available = sum('availableReplicas');
+    const totalPods = sum('replicas');
+    const strategy = isObject(spec.strategy) ? spec.strategy : {};
+    const maxUnavailable =
+      strategy.type === 'Recreate' ? 0 : resolveIntOrPercent((strategy.rollingUpdate as JsonObject | undefined)?.maxUnavailable ?? '25%', replicas, false);
+    const old = current.status ?? {};
+    let conditions = (Array.isArray(old.conditions) ? clone(old.conditions) : []) as Condition[];
+    const progressed =
+      updated !== Number(old.updatedReplicas ?? 0) || available !== Number(old.availableReplicas ?? 0) || totalPods !== Number(old.replicas ?? 0) || created;
+    conditions = setCondition(
+      conditions,
+      available >= replicas - maxUnavailable
+        ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+        : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+      false,
+    );
+    const rsName = newFresh?.metadata.name ?? '';
+    const complete = newFresh !== undefined && updated === replicas && totalPods === replicas && available === replicas && replicasOf(newFresh) === replicas;
+    const previousProgress = conditions.find((c) => c.type === 'Progressing');
+    const deadline = Number(spec.progressDeadlineSeconds ?? 600);
+    if (complete) {
+      conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }, progressed);
+    } else if (created) {
+      conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` }, true);
+    } else if (progressed || !previousProgress || previousProgress.reason === 'NewReplicaSetAvailable') {
+      conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` }, true);
+    } else if (previousProgress.reason !== 'ProgressDeadlineExceeded') {
+      const since = lastProgress.get(keyOf(current)) ?? Date.now();
+      const elapsedSimulated = (Date.now() - since) / ctx.timeFactor;
+      if (elapsedSimulated >= deadline * 1000) {
+        conditions = setCondition(conditions, { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` }, true);
+      } else {
+        queue.addAfter(keyOf(current), deadline * 1000 - elapsedSimulated + 10);
+      }
+    }
+    if (progressed || created || !lastProgress.has(keyOf(current))) lastProgress.set(keyOf(current), Date.now());
+    if (!complete && (progressed || created)) queue.addAfter(keyOf(current), deadline * 1000 + 10);
+    const status: JsonObject = {
+      observedGeneration: current.metadata.generation,
+      replicas: totalPods,
+      updatedReplicas: updated,
+      readyReplicas: sum('readyReplicas'),
+      availableReplicas: available,
+      unavailableReplicas: Math.max(0, replicas - available),
+      conditions,
+    };
+    for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas']) if (status[k] === 0) delete status[k];
+    if (jsonEqual(status, old)) return;
+    current.status = status;
+    api.update(DEPLOYMENTS, current.metadata.namespace, current.metadata.name ?? '', current, {
+      subresource: 'status',
+      fieldManager: 'kube-controller-manager',
+    });
+  }
+
+  const unsubscribe = api.store.subscribe((event: StoreEvent) => {
+    if (event.resource === DEPLOYMENTS) {
+      if (event.type !== 'DELETED') queue.add(keyOf(event.object));
+      else lastProgress.delete(keyOf(event.object));
+    } else if (event.resource === RS) {
+      const owner = (event.object.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'Deployment');
+      if (owner) queue.add(`${event.object.metadata.namespace}/${owner.name}`);
+    }
+  });
+  return () => {
+    unsubscribe();
+    queue.stop();
+  };
+}

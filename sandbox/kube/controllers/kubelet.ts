@@ -1,0 +1,550 @@
+/**
+ * Scheduler and kubelet of the one simulated node: binds pods, "pulls" images,
+ * runs containers as the image catalog says (run, exit, crash, pull failure),
+ * restarts them per restartPolicy with CrashLoopBackOff, keeps their log lines,
+ * reports pod status and records the kubelet's events.
+ */
+import type { ImageCatalog } from '../catalog.js';
+import { badRequest, KubeApiError } from '../errors.js';
+import { findType } from '../resources.js';
+import type { StoreEvent } from '../store.js';
+import type { JsonObject, KubeObject } from '../types.js';
+import type { ControllerContext } from './runtime.js';
+
+const PODS = findType('', 'pods')!;
+
+/** The simulated node's name and address. */
+export const NODE_NAME = 'sandbox-node';
+export const NODE_IP = '10.0.0.10';
+
+const PULL_MS = 500;
+/** How long stopping the containers of a deleted pod takes. */
+const STOP_MS = 1000;
+const BACKOFF_START_MS = 10_000;
+const BACKOFF_MAX_MS = 300_000;
+
+/** One log line of a container instance. */
+export interface LogLine {
+  time: Date;
+  text: string;
+}
+
+interface ContainerRun {
+  name: string;
+  image: string;
+  state: 'waiting' | 'running' | 'terminated';
+  waitingReason: string;
+  waitingMessage?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  lastTerminated?: JsonObject;
+  restartCount: number;
+  pullFailures: number;
+  containerID?: string;
+  logs: LogLine[];
+  previousLogs?: LogLine[];
+  timers: Set<NodeJS.Timeout>;
+  ever: boolean;
+}
+
+interface PodRun {
+  uid: string;
+  namespace: string;
+  name: string;
+  restartPolicy: string;
+  podIP: string;
+  startTime: string;
+  containers: ContainerRun[];
+  followers: Set<(container: string, line: LogLine | null) => void>;
+  done: boolean;
+  killing: boolean;
+}
+
+/** Options of a pods/log read. */
+export interface LogOptions {
+  container?: string;
+  previous?: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  sinceTime?: string;
+  timestamps?: boolean;
+  limitBytes?: number;
+}
+
+function stamp(date = new Date()): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** RFC 3339 with nanoseconds, as the kubelet prefixes `timestamps=true` lines. */
+function nanoStamp(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+}
+
+/** The simulated kubelet; `stop()` clears every timer. */
+export class Kubelet {
+  private readonly pods = new Map<string, PodRun>();
+  private nextIP = 10;
+  private readonly unsubscribe: () => void;
+  private readonly pulled = new Set<string>();
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly catalog: ImageCatalog,
+  ) {
+    this.unsubscribe = ctx.api.store.subscribe((event) => this.onEvent(event));
+  }
+
+  /** Stops every container timer and the subscription. */
+  stop(): void {
+    this.unsubscribe();
+    for (const pod of this.pods.values()) this.forget(pod);
+  }
+
+  private onEvent(event: StoreEvent): void {
+    if (event.resource !== PODS) return;
+    const pod = event.object;
+    const uid = pod.metadata.uid ?? '';
+    if (event.type === 'DELETED') {
+      const run = this.pods.get(uid);
+      if (run) this.forget(run);
+      return;
+    }
+    if (pod.metadata.deletionTimestamp && (pod.metadata.finalizers ?? []).length === 0) {
+      this.ctx.timers.after(0, () => this.kill(pod));
+      return;
+    }
+    if (!pod.spec?.nodeName && !this.pods.has(uid)) {
+      this.ctx.timers.after(0, () => this.schedule(pod.metadata.namespace ?? '', pod.metadata.name ?? '', uid));
+    }
+  }
+
+  /** Graceful deletion: stops the containers (Killing), then removes the pod. */
+  private kill(pod: KubeObject): void {
+    const run = this.pods.get(pod.metadata.uid ?? '');
+    if (!run) {
+      this.ctx.api.forceRemove(PODS, pod);
+      return;
+    }
+    if (run.done || run.killing) return;
+    run.killing = true;
+    for (const c of run.containers) {
+      for (const t of c.timers) this.ctx.timers.cancel(t);
+      c.timers.clear();
+      if (c.state === 'running') {
+        this.event(run, c, 'Normal', 'Killing', `Stopping container ${c.name}`);
+        c.state = 'terminated';
+        c.exitCode = 0;
+        c.finishedAt = stamp();
+      } else if (c.state === 'waiting') c.waitingReason = 'ContainerCreating';
+    }
+    this.report(run);
+    const timer = this.ctx.timers.after(STOP_MS, () => {
+      this.forget(run);
+      this.ctx.api.forceRemove(PODS, pod);
+    });
+    if (timer) run.containers[0]?.timers.add(timer);
+  }
+
+  private forget(run: PodRun): void {
+    run.done = true;
+    for (const c of run.containers) for (const t of c.timers) this.ctx.timers.cancel(t);
+    for (const follower of run.followers) for (const c of run.containers) follower(c.name, null);
+    run.followers.clear();
+    this.pods.delete(run.uid);
+  }
+
+  private schedule(namespace: string, name: string, uid: string): void {
+    const pod = this.ctx.api.tryGet(PODS, namespace, name);
+    if (!pod || pod.metadata.uid !== uid || this.pods.has(uid) || pod.metadata.deletionTimestamp) return;
+    pod.spec = { ...(pod.spec ?? {}), nodeName: NODE_NAME };
+    try {
+      this.ctx.api.update(PODS, namespace, name, pod, { fieldManager: 'kube-scheduler' });
+    } catch {
+      return;
+    }
+    this.ctx.recorder.record(PODS, pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${NODE_NAME}`, 'default-scheduler');
+    const spec = pod.spec;
+    const containers = (Array.isArray(spec.containers) ? spec.containers : []) as JsonObject[];
+    const run: PodRun = {
+      uid,
+      namespace,
+      name,
+      restartPolicy: String(spec.restartPolicy ?? 'Always'),
+      podIP: `10.244.${Math.floor(this.nextIP / 250)}.${(this.nextIP % 250) + 2}`,
+      startTime: stamp(),
+      containers: containers.map((c) => ({
+        name: String(c.name),
+        image: String(c.image),
+        state: 'waiting',
+        waitingReason: 'ContainerCreating',
+        restartCount: 0,
+        pullFailures: 0,
+        logs: [],
+        timers: new Set(),
+        ever: false,
+      })),
+      followers: new Set(),
+      done: false,
+      killing: false,
+    };
+    this.nextIP++;
+    this.pods.set(uid, run);
+    this.report(run);
+    for (const c of run.containers) this.pull(run, c, String(containers.find((x) => x.name === c.name)?.imagePullPolicy ?? 'IfNotPresent'));
+  }
+
+  private after(c: ContainerRun, ms: number, fn: () => void): void {
+    const timer = this.ctx.timers.after(ms, () => {
+      if (timer) c.timers.delete(timer);
+      fn();
+    });
+    if (timer) c.timers.add(timer);
+  }
+
+  private event(run: PodRun, c: ContainerRun | undefined, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const pod = this.ctx.api.tryGet(PODS, run.namespace, run.name);
+    if (!pod) return;
+    this.ctx.recorder.record(PODS, pod, type, reason, message, 'kubelet', c ? `spec.containers{${c.name}}` : undefined);
+  }
+
+  private pull(run: PodRun, c: ContainerRun, policy: string): void {
+    const behaviour = this.catalog.behaviourOf(c.image);
+    if (behaviour.kind !== 'pull-fail' && policy !== 'Always' && this.pulled.has(c.image)) {
+      this.event(run, c, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`);
+      this.start(run, c);
+      return;
+    }
+    this.event(run, c, 'Normal', 'Pulling', `Pulling image "${c.image}"`);
+    this.after(c, PULL_MS, () => {
+      if (run.done) return;
+      if (behaviour.kind === 'pull-fail') {
+        c.pullFailures++;
+        c.state = 'waiting';
+        c.waitingReason = 'ErrImagePull';
+        c.waitingMessage = `failed to pull and unpack image "${c.image}": not found`;
+        this.event(run, c, 'Warning', 'Failed', `Failed to pull image "${c.image}": rpc error: code = NotFound desc = ${c.waitingMessage}`);
+        this.event(run, c, 'Warning', 'Failed', 'Error: ErrImagePull');
+        this.report(run);
+        const delay = Math.min(BACKOFF_START_MS * 2 ** (c.pullFailures - 1), BACKOFF_MAX_MS);
+        this.after(c, Math.min(1000, delay), () => {
+          if (run.done) return;
+          c.waitingReason = 'ImagePullBackOff';
+          c.waitingMessage = `Back-off pulling image "${c.image}"`;
+          this.event(run, c, 'Normal', 'BackOff', `Back-off pulling image "${c.image}"`);
+          this.event(run, c, 'Warning', 'Failed', 'Error: ImagePullBackOff');
+          this.report(run);
+        });
+        this.after(c, delay, () => !run.done && this.pull(run, c, policy));
+        return;
+      }
+      this.pulled.add(c.image);
+      this.event(run, c, 'Normal', 'Pulled', `Successfully pulled image "${c.image}" in ${PULL_MS}ms (${PULL_MS}ms including waiting). Image size: 0 bytes.`);
+      this.start(run, c);
+    });
+  }
+
+  private log(run: PodRun, c: ContainerRun, text: string): void {
+    const line = { time: new Date(), text };
+    c.logs.push(line);
+    if (c.logs.length > 10_000) c.logs.splice(0, c.logs.length - 10_000);
+    for (const follower of run.followers) follower(c.name, line);
+  }
+
+  private start(run: PodRun, c: ContainerRun): void {
+    if (run.done) return;
+    c.containerID = `containerd://${run.uid.replace(/-/g, '')}${c.name.length}${c.restartCount}`.slice(0, 77);
+    this.event(run, c, 'Normal', 'Created', `Created container: ${c.name}`);
+    this.event(run, c, 'Normal', 'Started', `Started container ${c.name}`);
+    c.state = 'running';
+    c.ever = true;
+    c.startedAt = stamp();
+    c.waitingMessage = undefined;
+    const behaviour = this.catalog.behaviourOf(c.image);
+    switch (behaviour.kind) {
+      case 'run': {
+        const lines = behaviour.lines && behaviour.lines.length > 0 ? behaviour.lines : [`${c.image} started`];
+        this.log(run, c, lines[0]!);
+        if (behaviour.logEvery && behaviour.logEvery > 0) {
+          let n = 1;
+          const tick = () => {
+            if (run.done || c.state !== 'running') return;
+            this.log(run, c, lines[n % lines.length]!);
+            n++;
+            this.after(c, behaviour.logEvery!, tick);
+          };
+          this.after(c, behaviour.logEvery, tick);
+        }
+        break;
+      }
+      case 'exit':
+      case 'crash':
+        this.log(run, c, `${c.image} started`);
+        this.after(c, behaviour.afterMs, () => {
+          this.log(run, c, behaviour.kind === 'crash' ? `${c.image} crashed with exit code ${behaviour.code}` : `${c.image} exiting with code ${behaviour.code}`);
+          this.terminate(run, c, behaviour.code);
+        });
+        break;
+      case 'pull-fail':
+        break;
+    }
+    this.report(run);
+  }
+
+  private terminate(run: PodRun, c: ContainerRun, code: number): void {
+    if (run.done) return;
+    c.state = 'terminated';
+    c.exitCode = code;
+    c.finishedAt = stamp();
+    const restart = run.restartPolicy === 'Always' || (run.restartPolicy === 'OnFailure' && code !== 0);
+    for (const follower of run.followers) follower(c.name, null);
+    if (!restart) {
+      this.report(run);
+      return;
+    }
+    const terminated = {
+      exitCode: code,
+      reason: code === 0 ? 'Completed' : 'Error',
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      containerID: c.containerID,
+    };
+    const delay = c.restartCount === 0 ? 0 : Math.min(BACKOFF_START_MS * 2 ** (c.restartCount - 1), BACKOFF_MAX_MS);
+    c.lastTerminated = { terminated };
+    if (delay > 0) {
+      c.state = 'waiting';
+      c.waitingReason = 'CrashLoopBackOff';
+      c.waitingMessage = `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.name} pod=${run.name}_${run.namespace}(${run.uid})`;
+      this.event(run, c, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${run.name}_${run.namespace}(${run.uid})`);
+    }
+    this.report(run);
+    this.after(c, delay, () => {
+      if (run.done) return;
+      c.previousLogs = c.logs;
+      c.logs = [];
+      c.restartCount++;
+      this.event(run, c, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`);
+      this.start(run, c);
+    });
+  }
+
+  private containerStatus(c: ContainerRun): JsonObject {
+    let state: JsonObject;
+    if (c.state === 'running') state = { running: { startedAt: c.startedAt } };
+    else if (c.state === 'terminated') {
+      state = {
+        terminated: {
+          exitCode: c.exitCode,
+          reason: c.exitCode === 0 ? 'Completed' : 'Error',
+          startedAt: c.startedAt,
+          finishedAt: c.finishedAt,
+          containerID: c.containerID,
+        },
+      };
+    } else state = { waiting: c.waitingMessage ? { reason: c.waitingReason, message: c.waitingMessage } : { reason: c.waitingReason } };
+    const status: JsonObject = {
+      name: c.name,
+      state,
+      lastState: c.lastTerminated ?? {},
+      ready: c.state === 'running',
+      restartCount: c.restartCount,
+      image: c.image,
+      imageID: c.ever ? `docker.io/library/${c.image}@sha256:${'0'.repeat(64)}` : '',
+      started: c.state === 'running',
+    };
+    if (c.containerID) status.containerID = c.containerID;
+    return status;
+  }
+
+  private phase(run: PodRun): string {
+    const cs = run.containers;
+    if (cs.length > 0 && cs.every((c) => c.state === 'terminated')) {
+      return cs.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
+    }
+    return cs.some((c) => c.ever) ? 'Running' : 'Pending';
+  }
+
+  private report(run: PodRun): void {
+    if (run.done) return;
+    const pod = this.ctx.api.tryGet(PODS, run.namespace, run.name);
+    if (!pod || pod.metadata.uid !== run.uid) {
+      this.forget(run);
+      return;
+    }
+    const phase = this.phase(run);
+    const allReady = run.containers.every((c) => c.state === 'running');
+    const notReady = run.containers.filter((c) => c.state !== 'running').map((c) => c.name);
+    const previous = Array.isArray(pod.status?.conditions) ? (pod.status.conditions as JsonObject[]) : [];
+    const condition = (type: string, ok: boolean, reason?: string): JsonObject => {
+      const before = previous.find((p) => p.type === type);
+      const status = ok ? 'True' : 'False';
+      const out: JsonObject = {
+        type,
+        status,
+        lastProbeTime: null,
+        lastTransitionTime: before && before.status === status ? before.lastTransitionTime : stamp(),
+      };
+      if (!ok && reason) {
+        out.reason = reason;
+        out.message = `containers with unready status: [${notReady.join(' ')}]`;
+      }
+      if (!ok && phase === 'Succeeded') out.reason = 'PodCompleted';
+      return out;
+    };
+    const finished = phase === 'Succeeded' || phase === 'Failed';
+    const status: JsonObject = {
+      phase,
+      conditions: [
+        condition('PodReadyToStartContainers', !finished),
+        condition('Initialized', true),
+        condition('Ready', allReady && !finished, 'ContainersNotReady'),
+        condition('ContainersReady', allReady && !finished, 'ContainersNotReady'),
+        condition('PodScheduled', true),
+      ],
+      hostIP: NODE_IP,
+      hostIPs: [{ ip: NODE_IP }],
+      podIP: run.podIP,
+      podIPs: [{ ip: run.podIP }],
+      startTime: run.startTime,
+      containerStatuses: run.containers.map((c) => this.containerStatus(c)),
+      qosClass: pod.status?.qosClass ?? 'BestEffort',
+    };
+    pod.status = status;
+    try {
+      this.ctx.api.update(PODS, run.namespace, run.name, pod, { subresource: 'status', fieldManager: 'kubelet' });
+    } catch (error) {
+      if (error instanceof KubeApiError && error.code === 404) this.forget(run);
+      else throw error;
+    }
+    if (finished) for (const c of run.containers) for (const t of c.timers) this.ctx.timers.cancel(t);
+  }
+
+  private containerFor(pod: KubeObject, container: string | undefined): { run: PodRun; c: ContainerRun } {
+    const name = pod.metadata.name ?? '';
+    const run = this.pods.get(pod.metadata.uid ?? '');
+    const names = (Array.isArray(pod.spec?.containers) ? (pod.spec.containers as JsonObject[]) : []).map((c) => String(c.name));
+    if (!container) {
+      if (names.length !== 1) throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+      container = names[0]!;
+    }
+    if (!names.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
+    const c = run?.containers.find((x) => x.name === container);
+    if (!run || !c) throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
+    return { run, c };
+  }
+
+  /** Log text for pods/log; 400 BadRequest as the real kubelet answers for waiting containers. */
+  readLogs(pod: KubeObject, options: LogOptions): string {
+    const { run, c } = this.containerFor(pod, options.container);
+    let lines: LogLine[];
+    if (options.previous) {
+      if (!c.previousLogs) throw badRequest(`previous terminated container "${c.name}" in pod "${run.name}" not found`);
+      lines = c.previousLogs;
+    } else {
+      if (!c.ever) {
+        const why = c.waitingReason === 'ErrImagePull' || c.waitingReason === 'ImagePullBackOff' ? 'trying and failing to pull image' : c.waitingReason;
+        throw badRequest(`container "${c.name}" in pod "${run.name}" is waiting to start: ${why}`);
+      }
+      lines = c.logs;
+    }
+    return formatLogs(lines, options);
+  }
+
+  /**
+   * Follows a container's log: calls `onLine` for every new line and `onEnd` when the
+   * container stops or the pod goes away. Returns the unsubscribe function.
+   */
+  followLogs(pod: KubeObject, container: string | undefined, onLine: (line: LogLine) => void, onEnd: () => void): () => void {
+    const { run, c } = this.containerFor(pod, container);
+    if (c.state !== 'running') {
+      setImmediate(onEnd);
+      return () => undefined;
+    }
+    const follower = (name: string, line: LogLine | null) => {
+      if (name !== c.name) return;
+      if (line) onLine(line);
+      else {
+        run.followers.delete(follower);
+        onEnd();
+      }
+    };
+    run.followers.add(follower);
+    return () => run.followers.delete(follower);
+  }
+}
+
+/** Applies sinceSeconds/sinceTime/tailLines/limitBytes/timestamps to log lines. */
+export function formatLogs(lines: LogLine[], options: LogOptions, now = new Date()): string {
+  let selected = lines;
+  if (options.sinceSeconds !== undefined) {
+    const since = now.getTime() - options.sinceSeconds * 1000;
+    selected = selected.filter((l) => l.time.getTime() >= since);
+  }
+  if (options.sinceTime !== undefined) {
+    const since = Date.parse(options.sinceTime);
+    if (!Number.isNaN(since)) selected = selected.filter((l) => l.time.getTime() >= since);
+  }
+  if (options.tailLines !== undefined) selected = options.tailLines <= 0 ? [] : selected.slice(-options.tailLines);
+  let text = selected.map((l) => formatLine(l, options.timestamps ?? false)).join('');
+  if (options.limitBytes !== undefined && options.limitBytes >= 0) text = Buffer.from(text).subarray(0, options.limitBytes).toString();
+  return text;
+}
+
+/** One log line as the kubelet serves it. */
+export function formatLine(line: LogLine, timestamps: boolean): string {
+  return timestamps ? `${nanoStamp(line.time)} ${line.text}\n` : `${line.text}\n`;
+}
+
+/** The Ready node object the cluster starts with. */
+export function nodeObject(): KubeObject {
+  const now = stamp();
+  const condition = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+    reason,
+    message,
+  });
+  return {
+    metadata: {
+      name: NODE_NAME,
+      labels: {
+        'kubernetes.io/hostname': NODE_NAME,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'beta.kubernetes.io/os': 'linux',
+        'beta.kubernetes.io/arch': 'amd64',
+        'node-role.kubernetes.io/control-plane': '',
+      },
+    },
+    spec: { podCIDR: '10.244.0.0/24', podCIDRs: ['10.244.0.0/24'] },
+    status: {
+      capacity: { cpu: '4', memory: '16374572Ki', pods: '110', 'ephemeral-storage': '102350Mi' },
+      allocatable: { cpu: '4', memory: '16272172Ki', pods: '110', 'ephemeral-storage': '102350Mi' },
+      conditions: [
+        condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+        condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+        condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+        condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+      ],
+      addresses: [
+        { type: 'InternalIP', address: NODE_IP },
+        { type: 'Hostname', address: NODE_NAME },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: {
+        machineID: 'sandbox',
+        systemUUID: 'sandbox',
+        bootID: 'sandbox',
+        kernelVersion: '6.1.0',
+        osImage: 'iotedge-k8s sandbox',
+        containerRuntimeVersion: 'containerd://1.7.0',
+        kubeletVersion: 'v1.32.0',
+        kubeProxyVersion: 'v1.32.0',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
+    },
+  };
+}

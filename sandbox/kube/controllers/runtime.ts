@@ -1,0 +1,218 @@
+/**
+ * Shared machinery of the simulated controllers: a keyed work queue, scaled
+ * timers, the event recorder and owner-reference helpers.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { KubeApi } from '../api.js';
+import { KubeApiError } from '../errors.js';
+import { findType, groupVersion, type ResourceType } from '../resources.js';
+import { canonicalJson, type KubeObject, type OwnerReference } from '../types.js';
+
+/** Shared context of every controller. */
+export interface ControllerContext {
+  api: KubeApi;
+  /** Multiplies every simulated duration (1 = real time, 0.01 = 100x faster). */
+  timeFactor: number;
+  recorder: EventRecorder;
+  /** Timers owned by the cluster, cleared on stop. */
+  timers: TimerSet;
+}
+
+/** setTimeout with scaling and central cancellation. */
+export class TimerSet {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(private readonly factor: number) {}
+
+  /** Runs `fn` after `ms` simulated milliseconds. */
+  after(ms: number, fn: () => void): NodeJS.Timeout | undefined {
+    if (this.stopped) return undefined;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.stopped) return;
+      try {
+        fn();
+      } catch {
+        // Simulated components recover on their next event; a failed step never crashes the process.
+      }
+    }, Math.max(0, Math.round(ms * this.factor)));
+    this.timers.add(timer);
+    return timer;
+  }
+
+  /** Cancels one timer. */
+  cancel(timer: NodeJS.Timeout | undefined): void {
+    if (!timer) return;
+    clearTimeout(timer);
+    this.timers.delete(timer);
+  }
+
+  /** Cancels every timer; later calls to `after` do nothing. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+/**
+ * A de-duplicating work queue: `add(key)` schedules one call of the handler per key;
+ * conflicts and other errors (but 404s) requeue the key after a short delay.
+ */
+export class WorkQueue {
+  private readonly pending = new Set<string>();
+  private scheduled = false;
+  private stopped = false;
+
+  constructor(
+    private readonly handler: (key: string) => void,
+    private readonly timers: TimerSet,
+  ) {}
+
+  /** Schedules a reconcile of `key`. */
+  add(key: string): void {
+    if (this.stopped) return;
+    this.pending.add(key);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  /** Schedules a reconcile of `key` after `ms` simulated milliseconds. */
+  addAfter(key: string, ms: number): void {
+    this.timers.after(ms, () => this.add(key));
+  }
+
+  /** Stops processing. */
+  stop(): void {
+    this.stopped = true;
+    this.pending.clear();
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    const keys = [...this.pending];
+    this.pending.clear();
+    for (const key of keys) {
+      if (this.stopped) return;
+      try {
+        this.handler(key);
+      } catch (error) {
+        if (error instanceof KubeApiError && error.code === 404) continue;
+        this.timers.after(50, () => this.add(key));
+      }
+    }
+  }
+}
+
+/** `namespace/name` key of an object. */
+export function keyOf(obj: KubeObject): string {
+  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
+}
+
+/** Splits a `namespace/name` key. */
+export function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** The controller owner reference pointing at `owner`. */
+export function controllerRef(type: ResourceType, owner: KubeObject): OwnerReference {
+  return {
+    apiVersion: groupVersion(type),
+    kind: type.kind,
+    name: owner.metadata.name ?? '',
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** The uid of the object's controller, if any. */
+export function controllerUid(obj: KubeObject): string | undefined {
+  return (obj.metadata.ownerReferences ?? []).find((r) => r.controller)?.uid;
+}
+
+const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** A short stable hash (independent of key order) in the alphabet Kubernetes uses for generated names. */
+export function safeHash(value: unknown, length = 10): string {
+  const digest = createHash('sha256').update(canonicalJson(value)).digest();
+  let out = '';
+  for (let i = 0; i < length; i++) out += SAFE_ALPHABET[digest[i]! % SAFE_ALPHABET.length];
+  return out;
+}
+
+const EVENTS = findType('', 'events')!;
+/** How many distinct events the recorder remembers for aggregation (oldest forgotten first). */
+const MAX_AGGREGATED = 5000;
+
+/** Records core/v1 Events the way the real components do, aggregating repeats. */
+export class EventRecorder {
+  private readonly seen = new Map<string, string>();
+
+  constructor(
+    private readonly api: KubeApi,
+    private readonly host: string,
+  ) {}
+
+  /** Records an event about `obj` of type `type`. Never throws. */
+  record(
+    type: ResourceType,
+    obj: KubeObject,
+    eventType: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    component: string,
+    fieldPath?: string,
+  ): void {
+    const namespace = obj.metadata.namespace ?? 'default';
+    const involvedObject: Record<string, unknown> = {
+      kind: type.kind,
+      namespace: obj.metadata.namespace,
+      name: obj.metadata.name,
+      uid: obj.metadata.uid,
+      apiVersion: groupVersion(type),
+      resourceVersion: obj.metadata.resourceVersion,
+    };
+    if (fieldPath) involvedObject.fieldPath = fieldPath;
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const key = JSON.stringify([obj.metadata.uid, reason, message, fieldPath ?? '', component]);
+    try {
+      const existingName = this.seen.get(key);
+      const existing = existingName ? this.api.tryGet(EVENTS, namespace, existingName) : undefined;
+      if (existing) {
+        existing.count = Number(existing.count ?? 1) + 1;
+        existing.lastTimestamp = now;
+        this.api.update(EVENTS, namespace, existingName!, existing, { fieldManager: component });
+        return;
+      }
+      const name = `${obj.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
+      this.api.create(
+        EVENTS,
+        namespace,
+        {
+          metadata: { name, namespace },
+          involvedObject,
+          reason,
+          message,
+          source: { component, host: component === 'kubelet' ? this.host : undefined },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          type: eventType,
+          eventTime: null,
+          reportingComponent: component,
+          reportingInstance: component === 'kubelet' ? this.host : '',
+        },
+        { fieldManager: component },
+      );
+      this.seen.set(key, name);
+      if (this.seen.size > MAX_AGGREGATED) this.seen.delete(this.seen.keys().next().value as string);
+    } catch {
+      // Events are best effort, as in the real cluster (e.g. the namespace is being deleted).
+    }
+  }
+}

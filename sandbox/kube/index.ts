@@ -1,0 +1,119 @@
+/**
+ * `sandbox/kube`: a Kubernetes API server emulator with simulated controllers,
+ * kubelet and load balancer, that @kubernetes/client-node and kubectl accept.
+ * Test and demo infrastructure; the bridge never imports it at run time.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ImageCatalog } from './catalog.js';
+import { startCluster } from './cluster.js';
+import { FaultInjector } from './faults.js';
+import { buildKubeconfig } from './kubeconfig.js';
+import { OpenApiDocuments } from './openapi.js';
+import { handleRequest, type ServerContext } from './server.js';
+import { generateTls } from './tls.js';
+
+export { CatalogError, ImageCatalog, type ImageBehaviour } from './catalog.js';
+export { FaultInjector, type RequestMatch } from './faults.js';
+
+/** Options of {@link startKubeEmulator}. */
+export interface KubeEmulatorOptions {
+  /** TCP port; 0 or unset picks a free one. */
+  port?: number;
+  /** Interface to listen on. @default '127.0.0.1' */
+  host?: string;
+  /**
+   * Serve HTTPS with a CA generated at start (the kubeconfig carries the CA). With
+   * `false` the API is plain HTTP and the kubeconfig sets insecure-skip-tls-verify,
+   * which @kubernetes/client-node requires for http URLs. @default true
+   */
+  tls?: boolean;
+  /** When set, `<stateDir>/kubeconfig` is written once the API serves requests. */
+  stateDir?: string;
+  /** What each image does. @default an empty catalog: every image runs and logs a line */
+  catalog?: ImageCatalog;
+  /** External IPs for LoadBalancer Services: IPs, `a-b` ranges or a CIDR. @default [] (Services stay pending) */
+  loadBalancerPool?: string[];
+  /**
+   * Multiplies every simulated duration (image pulls, restart back-off, exit delays,
+   * progress deadlines, bookmarks). 0.01 makes the cluster 100 times faster. @default 1
+   */
+  timeFactor?: number;
+}
+
+/** A running emulator. */
+export interface KubeEmulator {
+  /** Base URL of the API server, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** Path of the kubeconfig file, when `stateDir` was given. */
+  kubeconfigPath?: string;
+  /** Kubeconfig YAML pointing at this emulator. */
+  kubeconfig: string;
+  /** Stops the server, the watches and every simulated controller. */
+  stop(): Promise<void>;
+  /** Fault injection for tests. */
+  faults: FaultInjector;
+  /** The image catalog in use (mutable while running). */
+  catalog: ImageCatalog;
+}
+
+/** Starts the emulator and resolves once it serves requests. */
+export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Promise<KubeEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const timeFactor = options.timeFactor ?? 1;
+  if (!(timeFactor > 0) || !Number.isFinite(timeFactor)) throw new RangeError(`timeFactor must be a positive number, got ${String(options.timeFactor)}`);
+  const catalog = options.catalog ?? new ImageCatalog();
+  const faults = new FaultInjector();
+  const cluster = startCluster({ catalog, loadBalancerPool: options.loadBalancerPool ?? [], timeFactor });
+  const tls = options.tls !== false ? generateTls([host, 'localhost', '127.0.0.1']) : undefined;
+  let address = '';
+  const ctx: ServerContext = {
+    api: cluster.api,
+    kubelet: cluster.kubelet,
+    faults,
+    openapi: new OpenApiDocuments(),
+    address: () => address,
+    bookmarkMs: Math.max(50, Math.round(60_000 * timeFactor)),
+  };
+  const handler = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => void handleRequest(ctx, req, res);
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${address}`;
+  const kubeconfig = buildKubeconfig(url, tls?.caCert);
+  let kubeconfigPath: string | undefined;
+  if (options.stateDir) {
+    await mkdir(options.stateDir, { recursive: true });
+    kubeconfigPath = join(options.stateDir, 'kubeconfig');
+    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+  }
+  let stopped = false;
+  return {
+    url,
+    kubeconfig,
+    kubeconfigPath,
+    faults,
+    catalog,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      cluster.stop();
+      faults.dropWatches();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * Field ownership (metadata.managedFields) for updates and server-side apply.
+ */
+import { KubeApiError } from './errors.js';
+import {
+  changedFields,
+  fieldsOf,
+  fromFieldsV1,
+  hasPathUnder,
+  mergeApplied,
+  removeAt,
+  toFieldsV1,
+  valueAt,
+  type FieldPath,
+  type FieldScope,
+  type FieldSet,
+} from './fieldset.js';
+import { clone, isObject, jsonEqual, type JsonObject, type KubeObject, type ManagedFieldsEntry } from './types.js';
+
+/** One manager's ownership as a set. */
+interface Ownership {
+  entry: ManagedFieldsEntry;
+  set: FieldSet;
+}
+
+function scopeOf(entry: ManagedFieldsEntry): FieldScope {
+  return entry.subresource === 'status' ? 'status' : 'main';
+}
+
+function readOwnership(obj: KubeObject): Ownership[] {
+  return (obj.metadata.managedFields ?? []).map((entry) => ({ entry, set: fromFieldsV1(entry.fieldsV1) }));
+}
+
+function writeOwnership(obj: KubeObject, owners: Ownership[]): void {
+  const entries = owners
+    .filter((o) => o.set.size > 0)
+    .map((o) => ({ ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(o.set) }));
+  if (entries.length > 0) obj.metadata.managedFields = entries;
+  else delete obj.metadata.managedFields;
+}
+
+function sameManager(entry: ManagedFieldsEntry, manager: string, operation: 'Apply' | 'Update', scope: FieldScope): boolean {
+  return entry.manager === manager && entry.operation === operation && scopeOf(entry) === scope;
+}
+
+/** A field path as the real server prints it in conflicts: `.spec.containers[name="a"].image`. */
+export function pathText(text: string): string {
+  return (JSON.parse(text) as FieldPath)
+    .map((element) => {
+      const body = element.slice(2);
+      if (element.startsWith('f:')) return `.${body}`;
+      if (element.startsWith('v:')) return `[=${body}]`;
+      const key = JSON.parse(body) as Record<string, unknown>;
+      return `[${Object.entries(key)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(',')}]`;
+    })
+    .join('');
+}
+
+/** Ownership entries equal apart from their timestamps. */
+export function managedFieldsEqual(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => (o.metadata.managedFields ?? []).map((e) => ({ ...e, time: undefined }));
+  return jsonEqual(strip(a), strip(b));
+}
+
+/**
+ * Records an Update operation by `manager`: it takes ownership of every field it
+ * added or changed, and fields it removed leave every manager's set.
+ */
+export function recordUpdate(
+  before: KubeObject | undefined,
+  after: KubeObject,
+  manager: string,
+  apiVersion: string,
+  time: string,
+  scope: FieldScope,
+): void {
+  const { changed, removed } = changedFields(before as JsonObject | undefined, after as JsonObject, scope);
+  const owners = readOwnership(after);
+  for (const o of owners) {
+    for (const text of changed) o.set.delete(text);
+    for (const text of removed) o.set.delete(text);
+  }
+  if (changed.size > 0) {
+    let mine = owners.find((o) => sameManager(o.entry, manager, 'Update', scope));
+    if (!mine) {
+      mine = {
+        entry: { manager, operation: 'Update', apiVersion, time, fieldsType: 'FieldsV1', fieldsV1: {} },
+        set: new Set(),
+      };
+      if (scope === 'status') mine.entry.subresource = 'status';
+      owners.push(mine);
+    }
+    mine.entry.time = time;
+    for (const text of changed) mine.set.add(text);
+  }
+  writeOwnership(after, owners);
+}
+
+/** Options of one server-side apply. */
+export interface ApplyRequest {
+  manager: string;
+  force: boolean;
+  apiVersion: string;
+  time: string;
+  scope: FieldScope;
+}
+
+/**
+ * Server-side apply of `applied` onto `live` (undefined when creating). Returns the
+ * merged object with updated managedFields; throws 409 Conflict listing the fields
+ * other managers own with different values unless `force`.
+ */
+export function serverSideApply(live: KubeObject | undefined, applied: KubeObject, req: ApplyRequest): KubeObject {
+  const base: KubeObject = live ? clone(live) : { metadata: {} };
+  const owners = readOwnership(base);
+  const appliedSet = fieldsOf(applied as JsonObject, req.scope);
+  const mine = owners.find((o) => sameManager(o.entry, req.manager, 'Apply', req.scope));
+  const previous = mine?.set ?? new Set<string>();
+  const others = owners.filter((o) => o !== mine);
+
+  const conflicts: Array<{ manager: string; field: string; text: string }> = [];
+  for (const text of appliedSet) {
+    const path = JSON.parse(text) as FieldPath;
+    const liveValue = valueAt(base, path);
+    const appliedValue = valueAt(applied, path);
+    if (liveValue === undefined || isObject(appliedValue) || jsonEqual(liveValue, appliedValue)) continue;
+    for (const o of others) {
+      if (o.set.has(text)) conflicts.push({ manager: o.entry.manager, field: pathText(text), text });
+    }
+  }
+  if (conflicts.length > 0 && !req.force) {
+    const versionOf = (manager: string) => others.find((o) => o.entry.manager === manager)?.entry.apiVersion ?? req.apiVersion;
+    const managers = [...new Set(conflicts.map((c) => c.manager))];
+    const message =
+      conflicts.length === 1
+        ? `Apply failed with 1 conflict: conflict with "${conflicts[0]!.manager}" using ${versionOf(conflicts[0]!.manager)}: ${conflicts[0]!.field}`
+        : `Apply failed with ${conflicts.length} conflicts: ${managers
+            .map((m) => `conflicts with "${m}" using ${versionOf(m)}:\n${conflicts.filter((c) => c.manager === m).map((c) => `- ${c.field}`).join('\n')}`)
+            .join('\n')}`;
+    throw new KubeApiError(409, 'Conflict', message, {}, conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })));
+  }
+  for (const c of conflicts) for (const o of others) o.set.delete(c.text);
+
+  const merged = mergeApplied(base, stripForMerge(applied, req.scope)) as KubeObject;
+  const removed = [...previous].filter((text) => !appliedSet.has(text));
+  const removable = removed
+    .map((text) => JSON.parse(text) as FieldPath)
+    .filter((path) => !others.some((o) => hasPathUnder(o.set, path)))
+    .sort((a, b) => a.length - b.length);
+  const done: FieldPath[] = [];
+  for (const path of removable) {
+    if (done.some((prefix) => prefix.every((element, i) => path[i] === element))) continue;
+    removeAt(merged, path);
+    pruneEmptyParents(merged, path);
+    done.push(path);
+  }
+
+  const entry: ManagedFieldsEntry = mine?.entry ?? {
+    manager: req.manager,
+    operation: 'Apply',
+    apiVersion: req.apiVersion,
+    fieldsType: 'FieldsV1',
+    fieldsV1: {},
+  };
+  if (req.scope === 'status') entry.subresource = 'status';
+  const changedOwnership = !mine || mine.set.size !== appliedSet.size || [...appliedSet].some((t) => !previous.has(t));
+  entry.time = changedOwnership || !mine?.entry.time ? req.time : mine.entry.time;
+  entry.apiVersion = req.apiVersion;
+  const result = others.slice();
+  result.push({ entry, set: appliedSet });
+  merged.metadata = isObject(merged.metadata) ? merged.metadata : {};
+  writeOwnership(merged, orderLike(owners, result));
+  return merged;
+}
+
+/** Drops lists and maps left empty by a removal (up to the top-level fields). */
+function pruneEmptyParents(obj: KubeObject, path: FieldPath): void {
+  for (let end = path.length - 1; end >= 2; end--) {
+    const parentPath = path.slice(0, end);
+    const value = valueAt(obj, parentPath);
+    const empty = Array.isArray(value) ? value.length === 0 : isObject(value) && Object.keys(value).length === 0;
+    if (!empty) return;
+    removeAt(obj, parentPath);
+  }
+}
+
+/** Keeps managers in their existing order, new ones last. */
+function orderLike(before: Ownership[], after: Ownership[]): Ownership[] {
+  const index = (o: Ownership) => {
+    const i = before.findIndex((b) => b.entry.manager === o.entry.manager && b.entry.operation === o.entry.operation && scopeOf(b.entry) === scopeOf(o.entry));
+    return i < 0 ? before.length : i;
+  };
+  return [...after].sort((a, b) => index(a) - index(b));
+}
+
+function stripForMerge(applied: KubeObject, scope: FieldScope): KubeObject {
+  const out = clone(applied);
+  if (scope === 'main') delete out.status;
+  else {
+    for (const key of Object.keys(out)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(key)) delete out[key];
+  }
+  delete out.metadata.managedFields;
+  delete out.metadata.resourceVersion;
+  delete out.metadata.uid;
+  delete out.metadata.creationTimestamp;
+  return out;
+}

@@ -1,0 +1,247 @@
+/**
+ * Object schemas of the served kinds, derived from the model classes that
+ * @kubernetes/client-node generates from the official Kubernetes OpenAPI document
+ * (attribute names, types and formats). Used for the OpenAPI documents and for
+ * unknown-field detection (fieldValidation).
+ */
+import * as models from '@kubernetes/client-node';
+import { listKind } from './list-keys.js';
+import { RESOURCE_TYPES, type ResourceType } from './resources.js';
+import { isObject, type JsonObject } from './types.js';
+
+interface Attribute {
+  name: string;
+  baseName: string;
+  type: string;
+  format: string;
+}
+
+interface ModelClass {
+  getAttributeTypeMap(): Attribute[];
+}
+
+const META_MODELS = new Set([
+  'V1ObjectMeta',
+  'V1ListMeta',
+  'V1LabelSelector',
+  'V1LabelSelectorRequirement',
+  'V1OwnerReference',
+  'V1ManagedFieldsEntry',
+  'V1Status',
+  'V1StatusDetails',
+  'V1StatusCause',
+  'V1DeleteOptions',
+  'V1Preconditions',
+  'V1Condition',
+  'V1Patch',
+]);
+
+const GROUP_OF_MODEL: Record<string, string> = {
+  V1RollingUpdateDeployment: 'apps',
+  V1UncountedTerminatedPods: 'batch',
+  V1SuccessPolicy: 'batch',
+  V1SuccessPolicyRule: 'batch',
+  V1PodFailurePolicy: 'batch',
+  V1PodFailurePolicyRule: 'batch',
+  V1PodFailurePolicyOnExitCodesRequirement: 'batch',
+  V1PodFailurePolicyOnPodConditionsPattern: 'batch',
+  V1Scale: 'autoscaling',
+  V1ScaleSpec: 'autoscaling',
+  V1ScaleStatus: 'autoscaling',
+};
+
+function modelClass(name: string): ModelClass | undefined {
+  const candidate = (models as unknown as Record<string, unknown>)[name];
+  if (typeof candidate === 'function' && typeof (candidate as unknown as ModelClass).getAttributeTypeMap === 'function') {
+    return candidate as unknown as ModelClass;
+  }
+  return undefined;
+}
+
+/** The attribute list of a client-node model, or undefined for unknown names. */
+export function modelAttributes(name: string): Attribute[] | undefined {
+  return modelClass(name)?.getAttributeTypeMap();
+}
+
+function groupPackage(group: string): string {
+  if (group === '') return 'core';
+  return group.replace(/\.k8s\.io$/, '');
+}
+
+/** The canonical OpenAPI definition name of a client-node model. */
+export function definitionName(model: string): string {
+  if (model === 'IntOrString') return 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
+  if (META_MODELS.has(model)) return `io.k8s.apimachinery.pkg.apis.meta.v1.${model.slice(2)}`;
+  const match = /^(Core)?(V\d+(?:alpha\d+|beta\d+)?)(.+)$/.exec(model);
+  const version = match ? match[2]!.toLowerCase() : 'v1';
+  const kind = match ? match[3]! : model;
+  const root = RESOURCE_TYPES.find((t) => kind.startsWith(t.kind) && t.group !== '');
+  const group = GROUP_OF_MODEL[model] ?? (root ? root.group : '');
+  return `io.k8s.api.${groupPackage(group)}.${version}.${kind}`;
+}
+
+type RefStyle = 'v2' | 'v3';
+
+function ref(name: string, style: RefStyle): JsonObject {
+  return { $ref: `${style === 'v2' ? '#/definitions/' : '#/components/schemas/'}${definitionName(name)}` };
+}
+
+function typeSchema(type: string, format: string, style: RefStyle, pending: string[], path: string[], field: string): JsonObject {
+  const array = /^Array<(.+)>$/.exec(type);
+  if (array) {
+    const out: JsonObject = { type: 'array', items: typeSchema(array[1]!, '', style, pending, path, field) };
+    const kind = listKind(path, field);
+    if (kind.type === 'map') {
+      out['x-kubernetes-list-type'] = 'map';
+      out['x-kubernetes-list-map-keys'] = kind.keys;
+      out['x-kubernetes-patch-merge-key'] = kind.keys[0];
+      out['x-kubernetes-patch-strategy'] = 'merge';
+    } else if (kind.type === 'set') {
+      out['x-kubernetes-list-type'] = 'set';
+      out['x-kubernetes-patch-strategy'] = 'merge';
+    } else out['x-kubernetes-list-type'] = 'atomic';
+    return out;
+  }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) return { type: 'object', additionalProperties: typeSchema(map[1]!, '', style, pending, path, field) };
+  switch (type) {
+    case 'string':
+      return format ? { type: 'string', format } : { type: 'string' };
+    case 'number':
+      return format === 'double' ? { type: 'number', format: 'double' } : { type: 'integer', format: format || 'int32' };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'Date':
+    case 'V1MicroTime':
+      return { type: 'string', format: 'date-time' };
+    case 'any':
+    case 'object':
+      return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+    case 'IntOrString':
+      return { 'x-kubernetes-int-or-string': true, format: 'int-or-string' };
+    default:
+      if (modelClass(type)) {
+        pending.push(type);
+        return ref(type, style);
+      }
+      return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  }
+}
+
+/** The path of field names a model usually sits at, used to pick list merge keys. */
+const MODEL_PATH: Record<string, string[]> = {
+  V1Container: ['spec', 'containers'],
+  V1PodSpec: ['spec'],
+  V1ServiceSpec: ['spec'],
+  V1ObjectMeta: ['metadata'],
+};
+
+/** OpenAPI schemas (definitions) for every served kind and everything they reference. */
+export function buildDefinitions(style: RefStyle, roots: readonly ResourceType[] = RESOURCE_TYPES): Record<string, JsonObject> {
+  const out: Record<string, JsonObject> = {};
+  const pending: string[] = [];
+  const gvk = new Map<string, JsonObject[]>();
+  for (const t of roots) {
+    pending.push(t.model);
+    gvk.set(t.model, [{ group: t.group, version: t.version, kind: t.kind }]);
+    const listModel = `${t.model}List`;
+    if (modelClass(listModel)) {
+      pending.push(listModel);
+      gvk.set(listModel, [{ group: t.group, version: t.version, kind: `${t.kind}List` }]);
+    }
+  }
+  pending.push('V1Status', 'V1DeleteOptions', 'V1Scale');
+  gvk.set('V1Scale', [{ group: 'autoscaling', version: 'v1', kind: 'Scale' }]);
+  while (pending.length > 0) {
+    const model = pending.pop()!;
+    const name = definitionName(model);
+    if (out[name]) continue;
+    const attributes = modelAttributes(model) ?? [];
+    const properties: JsonObject = {};
+    const path = MODEL_PATH[model] ?? [];
+    for (const a of attributes) properties[a.baseName] = typeSchema(a.type, a.format, style, pending, path, a.baseName);
+    const schema: JsonObject = { type: 'object', properties };
+    if (gvk.has(model)) schema['x-kubernetes-group-version-kind'] = gvk.get(model);
+    out[name] = schema;
+  }
+  out['io.k8s.apimachinery.pkg.util.intstr.IntOrString'] = { type: 'string', format: 'int-or-string' };
+  return out;
+}
+
+/** Paths (dotted, with `[i]` for list items) of fields a model does not know (patch directives `$...` skipped). */
+export function unknownFields(model: string, value: unknown, prefix = ''): string[] {
+  const attributes = modelAttributes(model);
+  if (!attributes || !isObject(value)) return [];
+  const byName = new Map(attributes.map((a) => [a.baseName, a]));
+  const out: string[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    if (key.startsWith('$')) continue;
+    const path = prefix ? `${prefix}.${key}` : key;
+    const attribute = byName.get(key);
+    if (!attribute) {
+      out.push(path);
+      continue;
+    }
+    const array = /^Array<(.+)>$/.exec(attribute.type);
+    const map = /^\{ \[key: string\]: (.+); \}$/.exec(attribute.type);
+    if (array && Array.isArray(child)) child.forEach((item, i) => out.push(...unknownFields(array[1]!, item, `${path}[${i}]`)));
+    else if (map && isObject(child)) for (const [k, v] of Object.entries(child)) out.push(...unknownFields(map[1]!, v, `${path}.${k}`));
+    else out.push(...unknownFields(attribute.type, child, path));
+  }
+  return out;
+}
+
+/** A value whose JSON type does not fit the schema. */
+export interface TypeMismatch {
+  path: string;
+  expected: string;
+  got: string;
+}
+
+function jsonType(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  return typeof value === 'object' ? 'object' : typeof value;
+}
+
+function expectedKind(type: string): string {
+  if (/^Array<.+>$/.test(type)) return 'array';
+  if (/^\{ \[key: string\]: .+; \}$/.test(type)) return 'object';
+  switch (type) {
+    case 'string':
+    case 'Date':
+    case 'V1MicroTime':
+      return 'string';
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'IntOrString':
+      return 'string|number';
+    case 'any':
+    case 'object':
+      return 'any';
+    default:
+      return modelClass(type) ? 'object' : 'any';
+  }
+}
+
+/** Values whose JSON type does not match the model (null is accepted anywhere, as Go decoding does). */
+export function typeMismatches(type: string, value: unknown, path = ''): TypeMismatch[] {
+  if (value === null || value === undefined) return [];
+  const expected = expectedKind(type);
+  const got = jsonType(value);
+  if (expected === 'any') return [];
+  if (!expected.split('|').includes(got)) return [{ path, expected: type, got }];
+  const array = /^Array<(.+)>$/.exec(type);
+  if (array) return (value as unknown[]).flatMap((item, i) => typeMismatches(array[1]!, item, `${path}[${i}]`));
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) return Object.entries(value as JsonObject).flatMap(([k, v]) => typeMismatches(map[1]!, v, `${path}.${k}`));
+  const attributes = modelAttributes(type);
+  if (!attributes) return [];
+  const out: TypeMismatch[] = [];
+  for (const a of attributes) {
+    const child = (value as JsonObject)[a.baseName];
+    if (child !== undefined) out.push(...typeMismatches(a.type, child, path ? `${path}.${a.baseName}` : a.baseName));
+  }
+  return out;
+}

@@ -1,0 +1,149 @@
+/**
+ * The object store: every object by type, namespace and name, one global
+ * monotonic resourceVersion, and a bounded history of changes for watches.
+ */
+import { expired } from './errors.js';
+import type { ResourceType } from './resources.js';
+import type { KubeObject } from './types.js';
+
+/** A change as watches and controllers see it. */
+export interface StoreEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  resource: ResourceType;
+  object: KubeObject;
+  /** The object before the change (undefined for ADDED). */
+  previous?: KubeObject;
+  resourceVersion: number;
+}
+
+/** Receives every change, synchronously, in resourceVersion order. */
+export type StoreListener = (event: StoreEvent) => void;
+
+function typeKey(t: ResourceType): string {
+  return `${t.group}/${t.plural}`;
+}
+
+function objectKey(namespace: string | undefined, name: string): string {
+  return `${namespace ?? ''}/${name}`;
+}
+
+/** In-memory object store with a retained change window. */
+export class ObjectStore {
+  private readonly objects = new Map<string, Map<string, KubeObject>>();
+  private readonly history: StoreEvent[] = [];
+  private historyStart = 0;
+  private readonly listeners = new Set<StoreListener>();
+  private version = 1;
+
+  constructor(private readonly retained = 10_000) {}
+
+  /** The latest resourceVersion issued. */
+  get resourceVersion(): number {
+    return this.version;
+  }
+
+  /** The object or undefined. Callers must not mutate it. */
+  get(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.objects.get(typeKey(type))?.get(objectKey(type.namespaced ? namespace : undefined, name));
+  }
+
+  /** All objects of a type (in one namespace when given), sorted by namespace and name. */
+  list(type: ResourceType, namespace?: string): KubeObject[] {
+    const bucket = this.objects.get(typeKey(type));
+    if (!bucket) return [];
+    const out: KubeObject[] = [];
+    for (const [key, obj] of bucket) {
+      if (namespace === undefined || key.startsWith(`${namespace}/`)) out.push(obj);
+    }
+    return out.sort((a, b) => {
+      const ka = objectKey(a.metadata.namespace, a.metadata.name ?? '');
+      const kb = objectKey(b.metadata.namespace, b.metadata.name ?? '');
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+  }
+
+  /** Number of stored objects of every type. */
+  count(): number {
+    let n = 0;
+    for (const bucket of this.objects.values()) n += bucket.size;
+    return n;
+  }
+
+  /** Stores a created or changed object under a new resourceVersion and notifies listeners. */
+  put(type: ResourceType, obj: KubeObject): KubeObject {
+    const key = objectKey(type.namespaced ? obj.metadata.namespace : undefined, obj.metadata.name ?? '');
+    let bucket = this.objects.get(typeKey(type));
+    if (!bucket) {
+      bucket = new Map();
+      this.objects.set(typeKey(type), bucket);
+    }
+    const previous = bucket.get(key);
+    this.version++;
+    obj.metadata.resourceVersion = String(this.version);
+    bucket.set(key, obj);
+    this.emit({ type: previous ? 'MODIFIED' : 'ADDED', resource: type, object: obj, previous, resourceVersion: this.version });
+    return obj;
+  }
+
+  /** Removes an object; the DELETED event carries a new resourceVersion. */
+  remove(type: ResourceType, obj: KubeObject): KubeObject | undefined {
+    const key = objectKey(type.namespaced ? obj.metadata.namespace : undefined, obj.metadata.name ?? '');
+    const bucket = this.objects.get(typeKey(type));
+    const previous = bucket?.get(key);
+    if (!bucket || !previous) return undefined;
+    bucket.delete(key);
+    this.version++;
+    const gone: KubeObject = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(this.version) } };
+    this.emit({ type: 'DELETED', resource: type, object: gone, previous, resourceVersion: this.version });
+    return gone;
+  }
+
+  /**
+   * Starts the watch window at the current version, as a freshly started API server's
+   * watch cache does: watches from older versions get 410 Expired.
+   */
+  startWindow(): void {
+    this.history.length = 0;
+    this.historyStart = this.version;
+  }
+
+  /** Subscribes to every future change. Returns the unsubscribe function. */
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Changes after `resourceVersion` still in the retained window; throws 410 Expired
+   * when the window no longer reaches back that far.
+   */
+  since(resourceVersion: number): StoreEvent[] {
+    if (resourceVersion >= this.version) return [];
+    if (resourceVersion < this.historyStart) {
+      throw expired(`too old resource version: ${resourceVersion} (${this.historyStart})`);
+    }
+    let lo = 0;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.history[mid]!.resourceVersion <= resourceVersion) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.history.slice(lo);
+  }
+
+  private emit(event: StoreEvent): void {
+    this.history.push(event);
+    if (this.history.length > this.retained) {
+      const dropped = this.history.splice(0, this.history.length - this.retained);
+      this.historyStart = dropped[dropped.length - 1]!.resourceVersion;
+    }
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // A failing listener (a controller) must not fail the write that caused the event.
+      }
+    }
+  }
+}
