@@ -6,11 +6,14 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DeviceMethodResponse, type DeviceTransport, type MethodMessage, type ModuleClient } from 'azure-iot-device';
+import deviceSdk, { type DeviceMethodResponse, type DeviceTransport, type MethodMessage, type ModuleClient } from 'azure-iot-device';
 import { SILENT_LOGGER, type TwinLogger } from '../twin/logger.js';
 import { DeviceCluster, newestOf } from './cluster.js';
 import { encodeLogs, filterLines, parseKubeletLog, type LogsResponseItem } from './logs.js';
 import { MethodError, parseGetModuleLogs, parseGetTaskStatus, parseRestartModule } from './requests.js';
+
+// The SDK is CommonJS: Node's ESM loader offers it only as a default export.
+const DeviceMethodResponseClass = deviceSdk.DeviceMethodResponse;
 
 /** Largest GetModuleLogs response: IoT Hub limits method payloads to 128 KB. */
 export const MAX_LOGS_PAYLOAD_BYTES = 127_000;
@@ -165,7 +168,7 @@ export class Methods {
   }
 
   private async answerRaw(transport: DeviceTransport, message: MethodMessage): Promise<void> {
-    const response = new DeviceMethodResponse(message.requestId, transport);
+    const response = new DeviceMethodResponseClass(message.requestId, transport);
     const name = message.methods?.methodName ?? '';
     const body = message.body ? Buffer.from(message.body).toString('utf8') : '';
     let payload: unknown;

@@ -7,12 +7,15 @@
  * again; the full twin is fetched again after every reconnect. Patches that arrive while a
  * fetch is in flight are kept and applied on top of its result when they follow it.
  */
-import { ModuleClient, type Twin } from 'azure-iot-device';
-import { Mqtt } from 'azure-iot-device-mqtt';
+import deviceSdk, { type ModuleClient, type Twin } from 'azure-iot-device';
+import mqttTransport from 'azure-iot-device-mqtt';
 import { Observable, ReplaySubject, Subject } from 'rxjs';
 import { applyMergePatch, isJsonObject, type JsonObject } from '../status/merge-patch.js';
 import { TwinError, toTwinError } from './errors.js';
 import { SILENT_LOGGER, type TwinLogger } from './logger.js';
+
+// The SDKs are CommonJS: Node's ESM loader offers them only as a default export.
+const { Mqtt } = mqttTransport;
 
 /** A desired document and its `$version`. `desired` carries no `$`-keys. */
 export interface DesiredState {
@@ -99,7 +102,7 @@ export class TwinLink {
     const logger = options.logger ?? SILENT_LOGGER;
     let client: ModuleClient;
     try {
-      client = ModuleClient.fromConnectionString(options.connectionString, Mqtt);
+      client = deviceSdk.ModuleClient.fromConnectionString(options.connectionString, Mqtt);
     } catch (e) {
       throw new TwinError('invalid-configuration', toTwinError(e, 'the $edgeAgent connection string is invalid').message);
     }
