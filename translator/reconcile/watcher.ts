@@ -58,6 +58,12 @@ export class OwnedObjectsWatcher {
   private readonly changes = new Subject<void>();
   /** One tick per relevant change of an owned object (never completes until stop()). */
   readonly changes$: Observable<void> = this.changes.asObservable();
+  private readonly observed = new Subject<void>();
+  /**
+   * One tick per event of an owned object, status changes included (a pod starting, a Job
+   * finishing): what the status reporter follows. Relists tick too.
+   */
+  readonly observed$: Observable<void> = this.observed.asObservable();
   private restartCount = 0;
   private stopped = true;
   /** Set by stop(): `changes$` has completed. */
@@ -159,6 +165,7 @@ export class OwnedObjectsWatcher {
     const changed = previous.size !== next.size || [...next].some(([name, print]) => previous.get(name) !== print);
     this.caches.set(kind.kind, next);
     if (changed && !initial) this.changes.next();
+    if (!initial) this.observed.next();
     return list.metadata?.resourceVersion ?? '';
   }
 
@@ -208,6 +215,7 @@ export class OwnedObjectsWatcher {
   }
 
   private apply(kind: string, cache: Map<string, string>, type: string, object: RawObject): void {
+    this.observed.next();
     const name = object.metadata?.name ?? '';
     if (type === 'DELETED') {
       if (cache.delete(name) || kind !== 'Pod') this.changes.next();

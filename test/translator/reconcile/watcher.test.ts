@@ -57,6 +57,29 @@ describe('fingerprint', () => {
 });
 
 describe('OwnedObjectsWatcher', () => {
+  test('observed$ also ticks on status-only changes, which changes$ ignores', async () => {
+    const w = await startWatcher();
+    let observed = 0;
+    const sub = w.watcher.observed$.subscribe(() => observed++);
+    try {
+      const labels = { 'app.kubernetes.io/managed-by': 'iotedge-k8s', 'net.azure-devices.edge.deviceid': DEVICE };
+      await core.createNamespacedService({ namespace: cluster.namespace, body: { metadata: { name: 'observed-svc', labels }, spec: { ports: [{ port: 80 }] } } });
+      await waitFor('the create tick', async () => (w.ticks() >= 1 && observed >= 1 ? true : undefined), 5000);
+      const [ticks, seen] = [w.ticks(), observed];
+      await core.patchNamespacedServiceStatus(
+        { name: 'observed-svc', namespace: cluster.namespace, body: { status: { conditions: [{ type: 'Probe', status: 'True', reason: 'Test', message: 'status only', lastTransitionTime: new Date() }] } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+      await waitFor('an observed tick for the status change', async () => (observed > seen ? true : undefined), 5000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(w.ticks()).toBe(ticks);
+    } finally {
+      sub.unsubscribe();
+      await core.deleteNamespacedService({ name: 'observed-svc', namespace: cluster.namespace }).catch(() => undefined);
+      await w.stop();
+    }
+  });
+
   test('ticks on changes of owned objects only', async () => {
     const w = await startWatcher();
     try {
