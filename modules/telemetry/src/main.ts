@@ -1,0 +1,26 @@
+/**
+ * Entry point of the telemetry module: connects (see connect.ts), then sends a temperature every
+ * INTERVAL_MS milliseconds (default 5000) to the edgeHub output `temperatureOutput` (or straight
+ * to IoT Hub with IotHubConnectionString) until SIGTERM or SIGINT.
+ */
+import { connectFromEnvironment } from './connect.js';
+import { TelemetrySender } from './sender.js';
+
+async function main(): Promise<void> {
+  const intervalMs = Number(process.env['INTERVAL_MS'] ?? 5000);
+  const { client, viaEdgeHub } = await connectFromEnvironment(process.env);
+  const sender = new TelemetrySender(client, { intervalMs, ...(viaEdgeHub ? { output: 'temperatureOutput' } : {}) });
+  await sender.start();
+  console.log(`telemetry: sending every ${sender.interval} ms`);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      sender.stop();
+      void client.close().finally(() => process.exit(0));
+    });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`telemetry: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+/** renderModuleTable and LiveTable in both modes; TTY output is replayed on a tiny screen model. */
+import { describeRow, LiveTable, moduleRows, renderModuleTable, type ModuleRow } from '../../../translator/cli/table.js';
+
+const web: ModuleRow = { module: 'webserverapp', desiredStatus: 'running', runtimeStatus: 'running', restartCount: 0, address: '10.96.0.12:8080' };
+const sensor: ModuleRow = { module: 'SimulatedTemperatureSensor', desiredStatus: 'running', runtimeStatus: 'backoff', restartCount: 3 };
+
+/** CSI sequences the table uses: ESC [ n A, ESC [ 2 K. */
+const ESCAPE = new RegExp(`^${String.fromCharCode(27)}\\[(\\d*)([AK])`);
+
+/** Applies text with `\r`, `\n`, ESC[nA (cursor up) and ESC[2K (clear line) to a screen of lines. */
+function replay(chunks: string[]): string[] {
+  const screen: string[] = [''];
+  let row = 0;
+  let col = 0;
+  const text = chunks.join('');
+  for (let i = 0; i < text.length; ) {
+    const esc = ESCAPE.exec(text.slice(i));
+    if (esc) {
+      if (esc[2] === 'A') row = Math.max(0, row - Number(esc[1] || '1'));
+      else if (esc[1] === '2') screen[row] = '';
+      else throw new Error(`unexpected escape ${JSON.stringify(esc[0])}`);
+      i += esc[0].length;
+      continue;
+    }
+    const ch = text[i++]!;
+    if (ch === '\u001b') throw new Error('unsupported escape sequence');
+    if (ch === '\r') col = 0;
+    else if (ch === '\n') {
+      row++;
+      col = 0;
+      if (screen[row] === undefined) screen[row] = '';
+    } else {
+      const line = (screen[row] ?? '').padEnd(col);
+      screen[row] = line.slice(0, col) + ch + line.slice(col + 1);
+      col++;
+    }
+  }
+  while (screen.length > 0 && screen[screen.length - 1] === '') screen.pop();
+  return screen;
+}
+
+describe('renderModuleTable', () => {
+  test('aligns the columns under the header', () => {
+    expect(renderModuleTable([web, sensor])).toBe(
+      [
+        'MODULE                       DESIRED   RUNTIME   RESTARTS   ADDRESS',
+        'webserverapp                 running   running   0          10.96.0.12:8080',
+        'SimulatedTemperatureSensor   running   backoff   3',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('an empty table is the header alone', () => {
+    expect(renderModuleTable([])).toBe('MODULE   DESIRED   RUNTIME   RESTARTS   ADDRESS\n');
+  });
+
+  test('width cuts long lines with an ellipsis', () => {
+    const lines = renderModuleTable([web, sensor], 40).split('\n').slice(0, -1);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(40);
+    expect(lines[1]!.endsWith('…')).toBe(true);
+    expect(lines[1]!.startsWith('webserverapp ')).toBe(true);
+  });
+});
+
+describe('LiveTable on a terminal', () => {
+  test('redraws in place, only when the content changed', () => {
+    const writes: string[] = [];
+    const table = new LiveTable({ write: (t) => writes.push(t) }, true);
+    table.update([web]);
+    expect(replay(writes)).toEqual(renderModuleTable([web]).trimEnd().split('\n'));
+    table.update([web]);
+    expect(writes).toHaveLength(1);
+
+    const restarted = { ...sensor, restartCount: 4 };
+    table.update([web, restarted]);
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toContain('\u001b[2A');
+    expect(replay(writes)).toEqual(renderModuleTable([web, restarted]).trimEnd().split('\n'));
+
+    // Shrinking leaves no stale line below the table.
+    table.update([sensor]);
+    expect(replay(writes)).toEqual(renderModuleTable([sensor]).trimEnd().split('\n'));
+  });
+
+  test('uses the terminal width', () => {
+    const writes: string[] = [];
+    new LiveTable({ write: (t) => writes.push(t), columns: 30 }, true).update([web, sensor]);
+    for (const line of replay(writes)) expect(line.length).toBeLessThanOrEqual(30);
+  });
+});
+
+describe('LiveTable without a terminal', () => {
+  test('writes plain lines for new and changed rows only', () => {
+    const writes: string[] = [];
+    const table = new LiveTable({ write: (t) => writes.push(t) }, false);
+    table.update([web, sensor]);
+    expect(writes.join('')).toBe(
+      'module webserverapp: running (restarts 0) at 10.96.0.12:8080\nmodule SimulatedTemperatureSensor: backoff (desired running) (restarts 3)\n',
+    );
+    table.update([web, sensor]);
+    expect(writes).toHaveLength(1);
+    table.update([web, { ...sensor, runtimeStatus: 'running', restartCount: 4 }]);
+    expect(writes[1]).toBe('module SimulatedTemperatureSensor: running (restarts 4)\n');
+    table.update([{ ...sensor, runtimeStatus: 'running', restartCount: 4 }]);
+    expect(writes[2]).toBe('module webserverapp: removed\n');
+    expect(writes.join('')).not.toContain('\u001b');
+  });
+
+  test('describeRow matches the documented form', () => {
+    expect(describeRow({ module: 'webserverapp', desiredStatus: 'running', runtimeStatus: 'running', restartCount: 0 })).toBe('module webserverapp: running (restarts 0)');
+    expect(describeRow({ module: 'job', desiredStatus: 'stopped', runtimeStatus: 'stopped', restartCount: 0 })).toBe('module job: stopped (restarts 0)');
+  });
+});
+
+describe('moduleRows', () => {
+  const reported = (runtimeStatus: 'running' | 'backoff', status: 'running' | 'stopped', restartCount: number, externalAddress?: string) =>
+    ({ runtimeStatus, status, restartCount, ...(externalAddress ? { externalAddress } : {}) }) as unknown as import('../../../translator/status/index.js').ReportedModule;
+
+  test('edgeHub first, then modules by name, with desired status, restarts and address', () => {
+    const rows = moduleRows({
+      systemModules: { edgeAgent: {} as never, edgeHub: reported('running', 'running', 0) },
+      modules: { web: reported('running', 'running', 1, '10.0.0.9:8080'), sensor: reported('backoff', 'running', 5) },
+    });
+    expect(rows).toEqual([
+      { module: 'edgeHub', desiredStatus: 'running', runtimeStatus: 'running', restartCount: 0 },
+      { module: 'sensor', desiredStatus: 'running', runtimeStatus: 'backoff', restartCount: 5 },
+      { module: 'web', desiredStatus: 'running', runtimeStatus: 'running', restartCount: 1, address: '10.0.0.9:8080' },
+    ]);
+  });
+
+  test('no edgeHub, no modules: no rows', () => {
+    expect(moduleRows({ systemModules: { edgeAgent: {} as never }, modules: {} })).toEqual([]);
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * `iotedge-k8s push FILE --hub-connection-string CS --device-id ID [--ca FILE]`: validates a
+ * deployment manifest with the project's loader, then sets it on one IoT Edge device with
+ * azure-iothub `Registry.applyConfigurationContentOnDevice` (the REST call
+ * `applyConfigurationContent`), against a real IoT Hub or the sandbox hub alike.
+ *
+ * What is pushed is the loader's `content`: the file's `modulesContent` with template
+ * placeholders resolved, layers merged and object createOptions serialized and chunked, as the
+ * IoT Edge tools' "generate deployment manifest" writes it. Connection strings, keys and SAS
+ * tokens never appear in the output.
+ */
+import { readFile } from 'node:fs/promises';
+// azure-iothub is CommonJS: Node's ESM loader (and tsx) only give it as a default export.
+import iothub from 'azure-iothub';
+import { ManifestLoadError } from '../manifest/diagnostics.js';
+import { loadManifest, type DeploymentContent } from '../manifest/index.js';
+import { trustHubCa } from '../../sandbox/hub/sdk-trust.js';
+import { scrubSecrets } from '../twin/errors.js';
+import { formatDiagnostic } from './format.js';
+
+/** Flags of `iotedge-k8s push`. */
+export interface PushFlags {
+  /** The deployment manifest or deployment template, in any form the loader accepts. */
+  file: string;
+  /** An IoT Hub connection string with registry write rights (`iothubowner`). Never printed. */
+  hubConnectionString: string;
+  /** The IoT Edge device to configure. */
+  deviceId: string;
+  /** PEM file of a CA to trust for the service API (the sandbox hub's `hub-ca.pem`). */
+  ca?: string;
+  /** Layered deployment files merged onto the base before pushing (as `--layer` in `translate`). */
+  layers?: string[];
+  /** Longest wait for IoT Hub's answer. @default 60000 */
+  timeoutMs?: number;
+}
+
+/** Output channels; `main.ts`'s `Io` fits. */
+export interface PushIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** A push failure with a message fit for the terminal (no secrets). */
+export class PushError extends Error {
+  override name = 'PushError';
+}
+
+const { Registry } = iothub;
+type Registry = InstanceType<typeof Registry>;
+
+/** IoT Hub did not answer within the push timeout. */
+class HubTimeout extends Error {}
+
+function describeHubError(e: unknown, deviceId: string, host: string): string {
+  const err = e as { name?: string; code?: string; message?: string; response?: { statusCode?: number } };
+  const name = e instanceof Error ? e.constructor.name : '';
+  const status = err.response?.statusCode;
+  if (name === 'DeviceNotFoundError' || status === 404) return `device '${deviceId}' was not found in IoT Hub ${host}`;
+  if (name === 'UnauthorizedError' || status === 401) return `IoT Hub ${host} refused the credentials of the connection string`;
+  if (e instanceof HubTimeout || name === 'TimeoutError') return `IoT Hub ${host} did not answer in time`;
+  const code = err.code ?? '';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `cannot verify the TLS certificate of ${host} (${code}); pass the hub's CA with --ca FILE`;
+  if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET)$/.test(code)) return `cannot reach IoT Hub at ${host} (${code})`;
+  const detail = scrubSecrets(err.message ?? String(e)).split('\n')[0];
+  return `IoT Hub ${host} rejected the deployment${status ? ` (HTTP ${status})` : ''}: ${detail}`;
+}
+
+function hostOf(connectionString: string): string {
+  const m = /(?:^|;)\s*HostName=([^;]+)/i.exec(connectionString);
+  if (!m || !/(?:^|;)\s*SharedAccessKey=[^;]+/i.test(connectionString)) {
+    throw new PushError('--hub-connection-string is not an IoT Hub connection string (expected HostName=...;SharedAccessKeyName=...;SharedAccessKey=...)');
+  }
+  return m[1]!.trim();
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HubTimeout(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function readCa(path: string): Promise<string> {
+  try {
+    const pem = await readFile(path, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new PushError(`--ca ${path} is not a PEM certificate`);
+    return pem;
+  } catch (e) {
+    if (e instanceof PushError) throw e;
+    throw new PushError(`cannot read --ca ${path} (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
+  }
+}
+
+/** What {@link pushContent} sends, and where. */
+export interface PushTarget {
+  /** An IoT Hub connection string with registry write rights. Never printed. */
+  hubConnectionString: string;
+  deviceId: string;
+  /** `{modulesContent}`, such as a loaded manifest's `content`. */
+  content: DeploymentContent;
+  /** PEM of a CA to trust for the service API (the sandbox hub's CA). */
+  caPem?: string;
+  /** Longest wait for IoT Hub's answer. @default 60000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Sets `content` on one device with `Registry.applyConfigurationContentOnDevice`. Resolves when
+ * IoT Hub accepted it; rejects with a {@link PushError} whose message names the problem (unknown
+ * device, refused credentials, untrusted certificate, unreachable hub, timeout) and no secret.
+ */
+export async function pushContent(target: PushTarget): Promise<void> {
+  if (target.deviceId.trim() === '') throw new PushError('the device id must not be empty');
+  const host = hostOf(target.hubConnectionString);
+  let registry: Registry;
+  try {
+    registry = Registry.fromConnectionString(target.hubConnectionString);
+  } catch {
+    throw new PushError('--hub-connection-string is not a valid IoT Hub connection string');
+  }
+  if (target.caPem !== undefined) trustHubCa(registry, target.caPem);
+  try {
+    await withTimeout(registry.applyConfigurationContentOnDevice(target.deviceId, target.content), target.timeoutMs ?? 60_000);
+  } catch (e) {
+    throw new PushError(describeHubError(e, target.deviceId, host));
+  }
+}
+
+/** Validates, then pushes. Returns the exit code: 0 pushed, 1 invalid manifest or hub error. */
+export async function runPush(flags: PushFlags, io: PushIo): Promise<number> {
+  try {
+    if (flags.deviceId.trim() === '') throw new PushError('--device-id must not be empty');
+    hostOf(flags.hubConnectionString);
+    const result = await loadManifest(flags.file, flags.layers ? { layers: flags.layers } : {});
+    for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
+    if (result.model === undefined || result.content === undefined) {
+      io.stderr(`${flags.file} is not a valid deployment; nothing was pushed\n`);
+      return 1;
+    }
+    const caPem = flags.ca === undefined ? undefined : await readCa(flags.ca);
+    await pushContent({
+      hubConnectionString: flags.hubConnectionString,
+      deviceId: flags.deviceId,
+      content: result.content,
+      ...(caPem !== undefined ? { caPem } : {}),
+      ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
+    });
+    const twins = Object.keys(result.content.modulesContent).join(', ');
+    io.stdout(`pushed ${flags.file} to device ${flags.deviceId} on ${hostOf(flags.hubConnectionString)} (${twins})\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof PushError || e instanceof ManifestLoadError) {
+      io.stderr(`error: ${e.message}\n`);
+      return 1;
+    }
+    io.stderr(`error: push failed unexpectedly: ${scrubSecrets(e instanceof Error ? e.message : String(e))}\n`);
+    return 1;
+  }
+}
