@@ -1,0 +1,203 @@
+/**
+ * The whole loop on the sandbox, with real clients only: a deployment pushed through azure-iothub
+ * reaches the bridge over MQTT, is applied to the emulated cluster, and module status comes back
+ * to the `$edgeAgent` twin, where azure-iothub reads it. The cluster is read through
+ * @kubernetes/client-node, as a user of a real cluster would.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { Client, Registry } from 'azure-iothub';
+import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
+import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
+import { startRun, type RunningBridge } from '../../translator/cli/run.js';
+import type { Io } from '../../translator/cli/main.js';
+import { samplePath } from '../golden/samples.js';
+
+const NS = 'e2e-device';
+let kube: KubeEmulator;
+let hub: HubEmulator;
+let running: RunningBridge;
+let registry: Registry;
+let service: Client;
+let apps: AppsV1Api;
+let core: CoreV1Api;
+let output = '';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
+type Json = any;
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function webserverContent(): Json {
+  return JSON.parse(readFileSync(samplePath('webserver.json'), 'utf8'));
+}
+
+async function push(content: Json): Promise<void> {
+  await registry.applyConfigurationContentOnDevice(hub.deviceId, content);
+}
+
+async function reported(): Promise<Json> {
+  const twin = (await registry.getModuleTwin(hub.deviceId, '$edgeAgent')).responseBody as Json;
+  return twin.properties.reported;
+}
+
+/** iotedge_k8s_api_writes_total by "Kind verb", read from the bridge's /metrics. */
+async function apiWrites(): Promise<Record<string, number>> {
+  const text = await (await fetch(`${running.opsUrl}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const [, kind, verb, n] of text.matchAll(/^iotedge_k8s_api_writes_total\{kind="([^"]+)",verb="([^"]+)"\} (\d+)/gm)) counts[`${kind} ${verb}`] = Number(n);
+  return counts;
+}
+
+async function desiredVersion(): Promise<number> {
+  const twin = (await registry.getModuleTwin(hub.deviceId, '$edgeAgent')).responseBody as Json;
+  return twin.properties.desired.$version;
+}
+
+beforeAll(async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-e2e-'));
+  const catalog = ImageCatalog.fromJson({ 'contoso.azurecr.io/crasher:1.0': { kind: 'crash', code: 3, afterMs: 50 } });
+  kube = await startKubeEmulator({ stateDir, timeFactor: 0.01, catalog, loadBalancerPool: ['192.0.2.10-192.0.2.20'] });
+  hub = await startHubEmulator({ stateDir, serviceHost: '127.0.0.61' });
+  registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
+  service = trustHubCa(Client.fromConnectionString(hub.serviceConnectionString), hub.caPem);
+  const kc = new KubeConfig();
+  kc.loadFromString(kube.kubeconfig);
+  apps = kc.makeApiClient(AppsV1Api);
+  core = kc.makeApiClient(CoreV1Api);
+  const io: Io = { stdout: (t) => (output += t), stderr: (t) => (output += t) };
+  running = await startRun(
+    {
+      kubeconfig: kube.kubeconfigPath,
+      namespace: NS,
+      connectionString: hub.edgeAgentConnectionString,
+      ca: hub.caFile,
+      layer: [],
+      stateDir,
+      opsPort: 0,
+      opsHost: '127.0.0.1',
+      logLevel: 'warn',
+      translate: {},
+    },
+    io,
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await running?.stop();
+  await service?.close();
+  await hub?.stop();
+  await kube?.stop();
+});
+
+describe('the bridge on the sandbox', () => {
+  it('applies a pushed deployment and reports its modules running', async () => {
+    await push(webserverContent());
+    const deployment = await waitFor('Deployment webserverapp', () => apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS }));
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine');
+    const svc = await core.readNamespacedService({ name: 'webserverapp', namespace: NS });
+    expect(svc.spec?.type).toBe('LoadBalancer');
+    expect(svc.spec?.ports?.[0]).toMatchObject({ port: 8080, targetPort: 80 });
+    const version = await desiredVersion();
+    const r = await waitFor('webserverapp running in reported', async () => {
+      const rep = await reported();
+      return rep?.modules?.webserverapp?.runtimeStatus === 'running' && rep.systemModules?.edgeHub?.runtimeStatus === 'running' ? rep : undefined;
+    });
+    expect(r.lastDesiredVersion).toBe(version);
+    expect(r.lastDesiredStatus).toEqual({ code: 200, description: '' });
+    expect(r.modules.webserverapp.restartCount).toBe(0);
+    expect(r.modules.webserverapp.externalAddress).toMatch(/^192\.0\.2\.\d+:8080$/);
+  }, 60_000);
+
+  it('answers direct methods invoked through azure-iothub', async () => {
+    const ping = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', { methodName: 'ping', payload: null, responseTimeoutInSeconds: 10 });
+    expect(ping.result.status).toBe(200);
+    const unknown = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', { methodName: 'NoSuchMethod', payload: {}, responseTimeoutInSeconds: 10 });
+    expect(unknown.result.status).toBe(400);
+  }, 30_000);
+
+  it('keeps what runs and reports 400 when an invalid deployment arrives', async () => {
+    const bad = webserverContent();
+    bad.modulesContent.$edgeAgent['properties.desired'].modules.webserverapp.restartPolicy = 'sometimes';
+    await push(bad);
+    const version = await desiredVersion();
+    const r = await waitFor('lastDesiredStatus 400', async () => {
+      const rep = await reported();
+      return rep.lastDesiredVersion === version && rep.lastDesiredStatus.code === 400 ? rep : undefined;
+    });
+    expect(r.lastDesiredStatus.description).toContain('/modules/webserverapp/restartPolicy');
+    expect(r.modules.webserverapp.runtimeStatus).toBe('running');
+    await expect(apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS })).resolves.toBeDefined();
+  }, 60_000);
+
+  it('restores a Deployment someone deletes', async () => {
+    const before = await apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS });
+    await apps.deleteNamespacedDeployment({ name: 'webserverapp', namespace: NS });
+    const after = await waitFor('Deployment webserverapp restored', async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS });
+      return d.metadata?.uid !== before.metadata?.uid ? d : undefined;
+    });
+    expect(after.spec?.template.spec?.containers[0]?.image).toBe('mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine');
+  }, 30_000);
+
+  it('writes only the changed module when one image changes', async () => {
+    const writesBefore = await apiWrites();
+    const content = webserverContent();
+    content.modulesContent.$edgeAgent['properties.desired'].modules.webserverapp.settings.image = 'mcr.microsoft.com/oss/nginx/nginx:1.16.0-alpine';
+    await push(content);
+    const version = await desiredVersion();
+    await waitFor('new image reported running', async () => {
+      const rep = await reported();
+      const m = rep.modules?.webserverapp;
+      return rep.lastDesiredVersion === version && m?.settings?.image === 'mcr.microsoft.com/oss/nginx/nginx:1.16.0-alpine' && m.runtimeStatus === 'running' ? true : undefined;
+    });
+    expect(await apiWrites()).toEqual({ ...writesBefore, 'Deployment apply': (writesBefore['Deployment apply'] ?? 0) + 1 });
+  }, 30_000);
+
+  it('reports a crash-looping module as backoff with its exit code and restart count, and prunes a removed one', async () => {
+    const content = webserverContent();
+    content.modulesContent.$edgeAgent['properties.desired'].modules.crasher = {
+      version: '1.0', type: 'docker', status: 'running', restartPolicy: 'always',
+      settings: { image: 'contoso.azurecr.io/crasher:1.0', createOptions: '{}' },
+    };
+    await push(content);
+    const r = await waitFor('crasher in backoff with restarts', async () => {
+      const rep = await reported();
+      const m = rep.modules?.crasher;
+      return m && m.runtimeStatus === 'backoff' && m.restartCount >= 1 ? m : undefined;
+    });
+    expect(r.exitCode).toBe(3);
+
+    await push(webserverContent());
+    await waitFor('crasher pruned', async () => {
+      try {
+        await apps.readNamespacedDeployment({ name: 'crasher', namespace: NS });
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    await waitFor('crasher removed from reported', async () => ((await reported()).modules?.crasher === undefined ? true : undefined));
+  }, 60_000);
+
+  it('serves metrics and readiness', async () => {
+    const metrics = await (await fetch(`${running.opsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/iotedge_k8s_reconciles_total\{outcome="done"\} [1-9]/);
+    expect((await fetch(`${running.opsUrl}/readyz`)).status).toBe(200);
+  });
+});

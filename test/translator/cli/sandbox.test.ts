@@ -1,0 +1,42 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from '../../golden/samples.js';
+
+const bin = join(repoRoot, 'bin', 'iotedge-k8s.js');
+
+async function waitFor(check: () => boolean, what: string, ms = 20000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('iotedge-k8s sandbox', () => {
+  it('writes kubeconfig and hub.json, serves kubectl, and stops cleanly on SIGTERM', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-sandbox-'));
+    const child = spawn(process.execPath, [bin, 'sandbox', '--state-dir', stateDir, '--service-host', '127.0.0.9'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => existsSync(join(stateDir, 'hub.json')) || child.exitCode !== null, 'hub.json');
+      expect(child.exitCode).toBeNull();
+      expect(out).toContain('kubectl --kubeconfig');
+      const hub = JSON.parse(readFileSync(join(stateDir, 'hub.json'), 'utf8'));
+      expect(Object.keys(hub).sort()).toEqual(['caFile', 'deviceId', 'edgeAgentConnectionString', 'serviceConnectionString']);
+      expect(hub.serviceConnectionString).toMatch(/HostName=127\.0\.0\.9;SharedAccessKeyName=iothubowner;SharedAccessKey=/);
+      expect(hub.edgeAgentConnectionString).toMatch(/ModuleId=\$edgeAgent/);
+      const { stdout } = await promisify(execFile)('kubectl', ['--kubeconfig', join(stateDir, 'kubeconfig'), 'get', 'namespaces', '-o', 'name']);
+      expect(stdout.split('\n')).toContain('namespace/default');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain('Stopping the sandbox.');
+  }, 60000);
+});

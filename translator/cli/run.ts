@@ -1,0 +1,201 @@
+/**
+ * `iotedge-k8s run`: the bridge's main job. Desired deployments come from the device's
+ * `$edgeAgent` twin (a module connection string) or from local files; they are applied to the
+ * cluster; module status goes back to the twin (or a status file) and to the terminal.
+ * `--sandbox` runs the whole loop on the built-in cluster and IoT Hub emulators.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Observable } from 'rxjs';
+import { Bridge, type DesiredInput } from '../bridge/bridge.js';
+import { ManifestLoadError } from '../manifest/diagnostics.js';
+import { loadManifest } from '../manifest/index.js';
+import { Methods } from '../methods/index.js';
+import { BridgeMetrics, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
+import type { ReconcileRun } from '../reconcile/index.js';
+import { twinDesired } from '../sources/twin.js';
+import { manifestFiles, watchManifest } from '../sources/watch.js';
+import type { ReportedDocument } from '../status/index.js';
+import type { TranslateOptions } from '../translate/options.js';
+import { ReportedPublisher, TwinLink } from '../twin/index.js';
+import { startHubEmulator, type HubEmulator } from '../../sandbox/hub/index.js';
+import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
+import type { Io } from './main.js';
+import { pushContent } from './push.js';
+import { DEFAULT_LB_POOL } from './sandbox.js';
+import { LiveTable, moduleRows } from './table.js';
+
+/** Environment variable holding the `$edgeAgent` module connection string. */
+export const CONNECTION_STRING_ENV = 'IOTEDGE_K8S_CONNECTION_STRING';
+
+export interface RunFlags {
+  kubeconfig?: string;
+  namespace: string;
+  connectionString?: string;
+  ca?: string;
+  manifest?: string;
+  layer: string[];
+  sandbox?: boolean;
+  stateDir: string;
+  statusFile?: string;
+  deviceId?: string;
+  hub?: string;
+  opsPort: number;
+  opsHost: string;
+  logLevel: LogLevel;
+  translate: Partial<TranslateOptions>;
+}
+
+export class RunError extends Error {
+  override readonly name = 'RunError';
+}
+
+/** Fields of an IoT Hub connection string (`HostName=...;DeviceId=...;ModuleId=...;SharedAccessKey=...`). */
+export function connectionStringFields(cs: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const part of cs.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return fields;
+}
+
+export interface RunningBridge {
+  bridge: Bridge;
+  /** URL of /metrics, /healthz and /readyz. */
+  opsUrl: string;
+  kube?: KubeEmulator;
+  hub?: HubEmulator;
+  stop(): Promise<void>;
+}
+
+/** Starts everything `run` needs and returns once the bridge is running. */
+export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<RunningBridge> {
+  const logger = createLogger({ level: flags.logLevel, destination: { write: (line: string) => io.stderr(line) } });
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e: unknown) => logger.warn({ error: (e as Error).message }, 'shutdown step failed'));
+  };
+  try {
+    const kubeConfig = new KubeConfig();
+    let connectionString = flags.connectionString ?? process.env[CONNECTION_STRING_ENV];
+    let ca = flags.ca;
+    let kube: KubeEmulator | undefined;
+    let hub: HubEmulator | undefined;
+    if (flags.sandbox) {
+      const stateDir = resolve(flags.stateDir);
+      kube = await startKubeEmulator({ stateDir, loadBalancerPool: DEFAULT_LB_POOL });
+      cleanups.push(() => kube!.stop());
+      hub = await startHubEmulator({ stateDir });
+      cleanups.push(() => hub!.stop());
+      kubeConfig.loadFromString(kube.kubeconfig);
+      connectionString = hub.edgeAgentConnectionString;
+      io.stdout(`Sandbox: kubectl --kubeconfig ${kube.kubeconfigPath} get pods -A; IoT Hub details in ${resolve(stateDir, 'hub.json')}\n`);
+    } else if (flags.kubeconfig) {
+      kubeConfig.loadFromFile(flags.kubeconfig);
+    } else if (process.env.KUBECONFIG) {
+      kubeConfig.loadFromFile(process.env.KUBECONFIG);
+    } else {
+      kubeConfig.loadFromCluster();
+      if (!process.env.KUBERNETES_SERVICE_HOST) throw new RunError('no cluster given: pass --kubeconfig FILE, set KUBECONFIG, run in a cluster, or use --sandbox');
+    }
+
+    const files = flags.manifest ? await manifestFiles(flags.manifest, flags.layer) : undefined;
+    let desired$: Observable<DesiredInput>;
+    let report: (document: ReportedDocument) => void;
+    let link: TwinLink | undefined;
+    let deviceId: string;
+    let hubHostname: string;
+    const metrics = new BridgeMetrics();
+    const table = new LiveTable({ write: (t: string) => io.stdout(t), columns: process.stdout.columns }, isTTY);
+
+    if (connectionString) {
+      const fields = connectionStringFields(connectionString);
+      if (!fields['DeviceId'] || !fields['ModuleId'] || !fields['HostName']) {
+        throw new RunError('the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
+      }
+      deviceId = fields['DeviceId'];
+      hubHostname = fields['HostName'];
+      if (hub) ca = hub.caPem;
+      else if (ca) ca = await readCa(ca);
+      if (hub && files) {
+        // In the sandbox a --manifest goes through IoT Hub, as a real deployment would.
+        const loaded = await loadManifest(files.base, { layers: files.layers });
+        if (!loaded.content) throw new RunError(`${files.base} is not a valid deployment; run 'iotedge-k8s validate ${files.base}'`);
+        await pushContent({ hubConnectionString: hub.serviceConnectionString, deviceId, content: loaded.content, caPem: hub.caPem });
+        io.stdout(`Pushed ${files.base} to device '${deviceId}' through the sandbox IoT Hub.\n`);
+      }
+      link = await TwinLink.open({ connectionString, ca, logger: logger });
+      const publisher = new ReportedPublisher(link, { logger: logger });
+      publisher.sent$.subscribe(() => metrics.recordTwinPatch('sent'));
+      publisher.errors$.subscribe(() => metrics.recordTwinPatch('failed'));
+      cleanups.push(async () => {
+        publisher.close();
+        await link!.close();
+      });
+      desired$ = twinDesired(link);
+      report = (doc) => publisher.publish(doc);
+    } else if (files) {
+      deviceId = flags.deviceId ?? 'edge-device';
+      hubHostname = flags.hub ?? 'localhost';
+      const statusFile = resolve(flags.statusFile ?? resolve(flags.stateDir, 'status.json'));
+      desired$ = watchManifest(files);
+      report = (doc) => void writeFile(statusFile, JSON.stringify(doc, null, 2) + '\n').catch((e: unknown) => logger.warn({ error: (e as Error).message, statusFile }, 'cannot write the status file'));
+      io.stdout(`Watching ${files.base}${files.layers.length ? ` and ${files.layers.length} layer(s)` : ''}; reported properties go to ${statusFile}\n`);
+    } else {
+      throw new RunError(`nothing to run: pass --connection-string (or set ${CONNECTION_STRING_ENV}), --manifest FILE|DIR, or --sandbox`);
+    }
+
+    const bridge = new Bridge({
+      kubeConfig,
+      namespace: flags.namespace,
+      deviceId,
+      translate: { ...flags.translate, hubHostname },
+      desired$,
+      report: (doc) => {
+        report(doc);
+        metrics.setLastDesiredVersion(doc.lastDesiredVersion);
+        metrics.setModuleStatuses(Object.values(doc.modules).map((m) => m.runtimeStatus));
+        table.update(moduleRows(doc));
+      },
+      log: levelLog(logger),
+      onRun: (run) => recordRun(metrics, run),
+    });
+    await bridge.start();
+    cleanups.push(() => bridge.stop());
+    if (link) new Methods({ kubeConfig, namespace: flags.namespace, deviceId, iotHub: hubHostname, logger: logger }).attach(link.client);
+    const ops = await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready: () => bridge.ready() });
+    cleanups.push(() => ops.stop());
+    logger.info({ namespace: flags.namespace, deviceId, ops: ops.url }, 'bridge running');
+    return { bridge, opsUrl: ops.url, kube, hub, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Runs until `stopSignal` resolves; the exit code. */
+export async function runBridge(flags: RunFlags, io: Io, stopSignal: Promise<unknown>, isTTY = false): Promise<number> {
+  const running = await startRun(flags, io, isTTY);
+  await stopSignal;
+  io.stdout('Stopping the bridge.\n');
+  await running.stop();
+  return 0;
+}
+
+async function readCa(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ManifestLoadError(`cannot read the CA file ${path}: ${(e as Error).message}`, path);
+  }
+}
+
+/** Reconcile outcomes and the API writes they made ("Kind/name" entries) as metrics. */
+function recordRun(metrics: BridgeMetrics, run: ReconcileRun): void {
+  metrics.recordReconcile(run.outcome.kind, run.durationMs / 1000);
+  if (run.outcome.kind !== 'done') return;
+  for (const key of run.outcome.applied) metrics.recordApiWrite(key.slice(0, key.indexOf('/')), 'apply');
+  for (const key of run.outcome.pruned) metrics.recordApiWrite(key.slice(0, key.indexOf('/')), 'delete');
+}
