@@ -195,6 +195,57 @@ describe('the bridge on the sandbox', () => {
     await waitFor('crasher removed from reported', async () => ((await reported()).modules?.crasher === undefined ? true : undefined));
   }, 60_000);
 
+  it('catches up with a deployment pushed while its IoT Hub connection was down', async () => {
+    expect(hub.faults.dropConnection(hub.deviceId, '$edgeAgent')).toBe(true);
+    const content = webserverContent();
+    content.modulesContent.$edgeAgent['properties.desired'].modules.webserverapp.env = { AFTER_DROP: { value: 'yes' } };
+    await push(content);
+    const version = await desiredVersion();
+    await waitFor('the pushed version applied', async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS });
+      return d.spec?.template.spec?.containers[0]?.env?.some((e) => e.name === 'AFTER_DROP') ? true : undefined;
+    });
+    await waitFor('the version reported', async () => ((await reported()).lastDesiredVersion === version ? true : undefined));
+  }, 60_000);
+
+  it('retries through Kubernetes API 500s and survives dropped and expired watches', async () => {
+    kube.faults.failNext(4, { method: 'PATCH' });
+    const content = webserverContent();
+    content.modulesContent.$edgeAgent['properties.desired'].modules.webserverapp.env = { AFTER_FAULTS: { value: 'yes' } };
+    await push(content);
+    await waitFor('applied despite the 500s', async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS });
+      return d.spec?.template.spec?.containers[0]?.env?.some((e) => e.name === 'AFTER_FAULTS') ? true : undefined;
+    });
+    expect(await (await fetch(`${running.opsUrl}/metrics`)).text()).toMatch(/iotedge_k8s_reconciles_total\{outcome="retry"\} [1-9]/);
+    kube.faults.expireNextWatches(7);
+    kube.faults.dropWatches();
+    await new Promise((r) => setTimeout(r, 500));
+    await core.deleteNamespacedService({ name: 'webserverapp', namespace: NS });
+    await waitFor('Service restored after the watches came back', () => core.readNamespacedService({ name: 'webserverapp', namespace: NS }));
+    expect(running.bridge.watchRestarts).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('returns module logs and restarts a module through direct methods', async () => {
+    const logs = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', {
+      methodName: 'GetModuleLogs',
+      payload: { schemaVersion: '1.0', items: [{ id: 'webserverapp', filter: { tail: 5 } }], encoding: 'none', contentType: 'text' },
+      responseTimeoutInSeconds: 10,
+    });
+    expect(logs.result.status).toBe(200);
+    expect((logs.result.payload as Json)[0].id).toBe('webserverapp');
+    const before = await apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS });
+    const restart = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', {
+      methodName: 'RestartModule',
+      payload: { schemaVersion: '1.0', id: 'webserverapp' },
+      responseTimeoutInSeconds: 10,
+    });
+    expect(restart.result.status).toBe(200);
+    const after = await apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS });
+    expect(after.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeDefined();
+    expect(after.metadata?.generation).toBeGreaterThan(before.metadata?.generation ?? 0);
+  }, 30_000);
+
   it('serves metrics and readiness', async () => {
     const metrics = await (await fetch(`${running.opsUrl}/metrics`)).text();
     expect(metrics).toMatch(/iotedge_k8s_reconciles_total\{outcome="done"\} [1-9]/);

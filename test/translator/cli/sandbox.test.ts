@@ -39,4 +39,21 @@ describe('iotedge-k8s sandbox', () => {
     expect(await exited).toBe(0);
     expect(out).toContain('Stopping the sandbox.');
   }, 60000);
+
+  it('run --sandbox --manifest (what npm start runs) pushes the sample and reports it running', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-start-'));
+    const args = [bin, 'run', '--sandbox', '--manifest', join(repoRoot, 'deployment-manifests', 'webserver.json'), '--state-dir', stateDir, '--ops-port', '0'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => /module webserverapp: running/.test(out) || child.exitCode !== null, 'webserverapp running', 40000);
+      expect(out).toContain("Pushed ");
+      expect(out).toMatch(/module webserverapp: running \(restarts 0\) at 10\.128\.44\.\d+:8080/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 60000);
 });
