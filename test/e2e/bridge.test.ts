@@ -14,6 +14,7 @@ import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../sandbo
 import { startRun, type RunningBridge } from '../../translator/cli/run.js';
 import type { Io } from '../../translator/cli/main.js';
 import { samplePath } from '../golden/samples.js';
+import { waitFor } from '../support/wait.js';
 
 const NS = 'e2e-device';
 let kube: KubeEmulator;
@@ -28,20 +29,6 @@ let output = '';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
 type Json = any;
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function webserverContent(): Json {
   return JSON.parse(readFileSync(samplePath('webserver.json'), 'utf8'));

@@ -9,6 +9,7 @@ import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
 import { startRun, type RunningBridge } from '../../translator/cli/run.js';
 import { samplePath } from '../golden/samples.js';
+import { waitFor } from '../support/wait.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and reports are free-form JSON here
 type Json = any;
@@ -20,15 +21,6 @@ let apps: AppsV1Api;
 let dir: string;
 let output = '';
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve(check()).catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const manifestPath = () => join(dir, 'deployment.json');
 const status = (): Json => (existsSync(join(dir, 'status.json')) ? JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) : undefined);

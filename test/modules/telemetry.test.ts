@@ -10,6 +10,7 @@ import iothub from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
 import { connectFromEnvironment, type Connection } from '../../modules/telemetry/src/connect.js';
 import { parseInterval, TelemetrySender, temperatureAt, type TemperatureReading } from '../../modules/telemetry/src/sender.js';
+import { waitFor } from '../support/wait.js';
 
 const { Client, Registry } = iothub;
 const SERVICE_HOST = '127.0.0.22';
@@ -22,15 +23,6 @@ let connection: Connection;
 let sender: TelemetrySender;
 const logLines: string[] = [];
 
-async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const readings = (): TemperatureReading[] => hub.telemetry(hub.deviceId, MODULE_ID).map((m) => JSON.parse(m.body) as TemperatureReading);
 const reported = async (): Promise<Record<string, unknown>> => (await registry.getModuleTwin(hub.deviceId, MODULE_ID)).responseBody.properties.reported as Record<string, unknown>;

@@ -3,6 +3,7 @@ import { ModuleClient, type Twin } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import { Client, Registry } from 'azure-iothub';
 import { trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
+export { waitFor } from '../../support/wait.js';
 
 /** Opens a module client with the Mqtt transport that trusts the emulator CA. */
 export async function openModule(connectionString: string, caPem: string): Promise<ModuleClient> {
@@ -22,16 +23,6 @@ export function serviceClient(hub: HubEmulator): Client {
   return trustHubCa(Client.fromConnectionString(hub.serviceConnectionString), hub.caPem);
 }
 
-/** Polls `check` every 50 ms until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Collects the desired-property patches a twin receives (registering the listener enables them). */
 export function collectDesired(twin: Twin): Record<string, unknown>[] {

@@ -6,6 +6,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
+export { waitFor } from '../../support/wait.js';
 
 /** Images with a fixed behaviour on real clusters (via their command) and in the emulator (via the catalog). */
 export const IMAGES = {
@@ -63,21 +64,6 @@ export async function openCluster(prefix: string): Promise<TestCluster> {
   };
 }
 
-/** Polls `check` until it returns a value other than undefined (or throws after `timeoutMs`). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The status code and parsed Status body of a failed client-node call. */
 export async function apiError(promise: Promise<unknown>): Promise<{ code: number; status: Record<string, unknown> }> {

@@ -4,16 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../golden/samples.js';
+import { waitFor } from '../../support/wait.js';
 
 const bin = join(repoRoot, 'bin', 'iotedge-k8s.js');
-
-async function waitFor(check: () => boolean, what: string, ms = 20000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('iotedge-k8s sandbox', () => {
   it('writes kubeconfig and hub.json, serves kubectl, and stops cleanly on SIGTERM', async () => {
@@ -24,7 +17,7 @@ describe('iotedge-k8s sandbox', () => {
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => existsSync(join(stateDir, 'hub.json')) || child.exitCode !== null, 'hub.json');
+      await waitFor('hub.json', () => (existsSync(join(stateDir, 'hub.json')) || child.exitCode !== null ? true : undefined));
       expect(child.exitCode).toBeNull();
       expect(out).toContain('kubectl --kubeconfig');
       const hub = JSON.parse(readFileSync(join(stateDir, 'hub.json'), 'utf8'));
@@ -48,7 +41,7 @@ describe('iotedge-k8s sandbox', () => {
     child.stdout.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => /module webserverapp: running/.test(out) || child.exitCode !== null, 'webserverapp running', 40000);
+      await waitFor('webserverapp running', () => (/module webserverapp: running/.test(out) || child.exitCode !== null ? true : undefined), 40000);
       expect(out).toContain("Pushed ");
       expect(out).toMatch(/module webserverapp: running \(restarts 0\) at 10\.128\.44\.\d+:8080/);
     } finally {

@@ -14,6 +14,7 @@ import { parseManifest } from '../../../translator/manifest/index.js';
 import { translate } from '../../../translator/translate/index.js';
 import { Methods, RESTARTED_AT_ANNOTATION, type LogMessage } from '../../../translator/methods/index.js';
 import { TwinLink } from '../../../translator/twin/index.js';
+import { waitFor } from '../../support/wait.js';
 
 const DEVICE = 'methods-device';
 const NAMESPACE = 'edge-methods';
@@ -51,15 +52,6 @@ const manifest = {
   },
 };
 
-async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function invoke(methodName: string, payload?: unknown): Promise<{ status: number; payload: unknown }> {
   try {

@@ -8,6 +8,7 @@ import { parseManifest } from '../../../translator/manifest/index.js';
 import { translate } from '../../../translator/translate/index.js';
 import type { DesiredDeployment } from '../../../translator/reconcile/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
+export { waitFor } from '../../support/wait.js';
 
 /** Images with the same behaviour on a real cluster (their command) and in the emulator (the catalog). */
 export const IMAGES = {
@@ -156,21 +157,6 @@ export function desiredOf(doc: unknown, version: number, namespace: string, devi
   return { version, model, objects: result.objects };
 }
 
-/** Polls `check` until it returns a value other than undefined (or throws after `timeoutMs`). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The HTTP status of a failed client-node call, or undefined when it succeeded. */
 export async function statusOf(promise: Promise<unknown>): Promise<number | undefined> {

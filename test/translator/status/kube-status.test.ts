@@ -9,6 +9,7 @@ import { parseManifest } from '../../../translator/manifest/index.js';
 import type { DeploymentModel } from '../../../translator/manifest/model.js';
 import { moduleStatuses, type ReportedModule } from '../../../translator/status/index.js';
 import { translate } from '../../../translator/translate/index.js';
+import { waitFor } from '../../support/wait.js';
 
 const NAMESPACE = 'edge-status';
 let kube: KubeEmulator;
@@ -21,15 +22,6 @@ function mod(image: string, extra: Record<string, unknown> = {}): Record<string,
   return { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image, createOptions: '{}' }, ...extra };
 }
 
-async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The status of a module from everything the cluster holds, as the bridge computes it from its watch caches. */
 async function statusOf(id: string): Promise<ReportedModule> {

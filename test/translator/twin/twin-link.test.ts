@@ -6,20 +6,12 @@ import { Registry } from 'azure-iothub';
 import { firstValueFrom } from 'rxjs';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { ReportedPublisher, TwinLink, TwinError, type DesiredState, type SentPatch } from '../../../translator/twin/index.js';
+import { waitFor } from '../../support/wait.js';
 
 let hub: HubEmulator;
 let registry: Registry;
 const DEVICE = 'twin-device';
 
-async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function setDesired(patch: Record<string, unknown>): Promise<void> {
   await registry.updateModuleTwin(DEVICE, '$edgeAgent', { properties: { desired: patch } }, '*');
