@@ -211,6 +211,9 @@ describe('the bridge on the sandbox', () => {
     await core.deleteNamespacedService({ name: 'webserverapp', namespace: NS });
     await waitFor('Service restored after the watches came back', () => core.readNamespacedService({ name: 'webserverapp', namespace: NS }));
     expect(running.bridge.watchRestarts).toBeGreaterThan(0);
+    await waitFor('watch restarts counted in /metrics', async () =>
+      /iotedge_k8s_watch_restarts_total [1-9]/.test(await (await fetch(`${running.opsUrl}/metrics`)).text()) ? true : undefined,
+    );
   }, 60_000);
 
   it('returns module logs and restarts a module through direct methods', async () => {

@@ -113,11 +113,6 @@ export class Bridge {
       this.log('warn', 'the last good deployment could not be read; starting without it', { error: (e as Error).message });
       return undefined;
     });
-    if (lastGood && isModelBackup(lastGood.manifest)) {
-      this.log('info', 'running the last good deployment until a new one arrives', { version: lastGood.version });
-      this.accept({ version: lastGood.version, manifest: { model: lastGood.manifest.model, diagnostics: [] } });
-      this.savedVersion = lastGood.version;
-    }
     await this.watcher.start();
     const changes$ = this.watcher.changes$;
     const runs$ = scheduleReconciles({
@@ -136,6 +131,12 @@ export class Bridge {
         .pipe(debounceTime(this.options.statusDebounceMs ?? 200))
         .subscribe(() => void this.refreshStatus()),
     );
+    // After the loop is subscribed, so the trigger of the last good deployment is not lost.
+    if (lastGood && isModelBackup(lastGood.manifest)) {
+      this.log('info', 'running the last good deployment until a new one arrives', { version: lastGood.version });
+      this.savedVersion = lastGood.version;
+      this.accept({ version: lastGood.version, manifest: { model: lastGood.manifest.model, diagnostics: [] } });
+    }
     this.subscriptions.add(this.options.desired$.subscribe((input) => this.accept(input)));
     this.observed.next();
   }

@@ -14,11 +14,10 @@ import { loadManifest } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
 import { BridgeMetrics, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
 import type { ReconcileRun } from '../reconcile/index.js';
-import { twinDesired } from '../sources/twin.js';
 import { manifestFiles, watchManifest } from '../sources/watch.js';
 import type { ReportedDocument } from '../status/index.js';
 import type { TranslateOptions } from '../translate/options.js';
-import { ReportedPublisher, TwinLink } from '../twin/index.js';
+import { HubLink } from './hub-link.js';
 import { startHubEmulator, type HubEmulator } from '../../sandbox/hub/index.js';
 import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
 import type { Io } from './main.js';
@@ -104,7 +103,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     const files = flags.manifest ? await manifestFiles(flags.manifest, flags.layer) : undefined;
     let desired$: Observable<DesiredInput>;
     let report: (document: ReportedDocument) => void;
-    let link: TwinLink | undefined;
+    let startLink: (() => Promise<void>) | undefined;
     let deviceId: string;
     let hubHostname: string;
     const metrics = new BridgeMetrics();
@@ -126,16 +125,12 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
         await pushContent({ hubConnectionString: hub.serviceConnectionString, deviceId, content: loaded.content, caPem: hub.caPem });
         io.stdout(`Pushed ${files.base} to device '${deviceId}' through the sandbox IoT Hub.\n`);
       }
-      link = await TwinLink.open({ connectionString, ca, logger: logger });
-      const publisher = new ReportedPublisher(link, { logger: logger });
-      publisher.sent$.subscribe(() => metrics.recordTwinPatch('sent'));
-      publisher.errors$.subscribe(() => metrics.recordTwinPatch('failed'));
-      cleanups.push(async () => {
-        publisher.close();
-        await link!.close();
-      });
-      desired$ = twinDesired(link);
-      report = (doc) => publisher.publish(doc);
+      const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId, iotHub: hubHostname, logger });
+      const hubLink = new HubLink({ connectionString, ca, logger, metrics, onConnected: (link) => methods.attach(link.client) });
+      cleanups.push(() => hubLink.stop());
+      startLink = () => hubLink.start();
+      desired$ = hubLink.desired$;
+      report = (doc) => hubLink.report(doc);
     } else if (files) {
       deviceId = flags.deviceId ?? 'edge-device';
       hubHostname = flags.hub ?? 'localhost';
@@ -147,6 +142,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
       throw new RunError(`nothing to run: pass --connection-string (or set ${CONNECTION_STRING_ENV}), --manifest FILE|DIR, or --sandbox`);
     }
 
+    let watchRestartsSeen = 0;
     const bridge = new Bridge({
       kubeConfig,
       namespace: flags.namespace,
@@ -158,13 +154,15 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
         metrics.setLastDesiredVersion(doc.lastDesiredVersion);
         metrics.setModuleStatuses(Object.values(doc.modules).map((m) => m.runtimeStatus));
         table.update(moduleRows(doc));
+        for (; watchRestartsSeen < bridge.watchRestarts; watchRestartsSeen++) metrics.recordWatchRestart();
       },
       log: levelLog(logger),
       onRun: (run) => recordRun(metrics, run),
     });
     await bridge.start();
     cleanups.push(() => bridge.stop());
-    if (link) new Methods({ kubeConfig, namespace: flags.namespace, deviceId, iotHub: hubHostname, logger: logger }).attach(link.client);
+    // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
+    await startLink?.();
     const ops = await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready: () => bridge.ready() });
     cleanups.push(() => ops.stop());
     logger.info({ namespace: flags.namespace, deviceId, ops: ops.url }, 'bridge running');

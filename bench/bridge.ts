@@ -1,0 +1,567 @@
+/**
+ * bench/bridge: the bridge (`iotedge-k8s run`) end to end on the sandbox emulators.
+ *
+ * Starts the Kubernetes API emulator (plain HTTP, timeFactor 0.01) and the IoT Hub emulator in this
+ * process, puts a counting HTTP proxy between every Kubernetes client and the emulator, pushes
+ * deployments with azure-iothub and reads the `$edgeAgent` reported twin with
+ * `Registry.getModuleTwin` (polled every 10 ms). Prints:
+ *   1. push-to-applied latency (p50/p95) for 10 and 50 modules, every module's env changed per round;
+ *   2. API writes for a no-op resync and for a one-module change among 50 (proxy and /metrics);
+ *   3. pod status change to reported runtimeStatus visible at the hub (p50/p95);
+ *   4. the bridge vs `iotedge-k8s translate | kubectl apply --server-side` for 50 modules;
+ *   5. resident memory of a bridge running as its own process with 50 modules.
+ *
+ *   npx tsx bench/bridge.ts [--rounds N]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+// azure-iothub is CommonJS: Node's ESM loader (and tsx) only give it as a default export.
+import iothub, { type Registry } from 'azure-iothub';
+import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
+import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
+import type { Io } from '../translator/cli/main.js';
+import { startRun, type RunningBridge } from '../translator/cli/run.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
+type Json = any;
+
+const TIME_FACTOR = 0.01;
+const SERVICE_HOST = '127.0.0.71';
+const POLL_MS = 10;
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A failure that ends the benchmark with a clear message. */
+class BenchError extends Error {
+  override readonly name = 'BenchError';
+}
+
+function parseRounds(argv: string[]): number {
+  const at = argv.indexOf('--rounds');
+  if (at < 0) return 10;
+  const n = Number(argv[at + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new BenchError(`--rounds must be a positive integer, got '${argv[at + 1] ?? ''}'`);
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counting proxy
+
+/** One request that went through the proxy; times are performance.now() milliseconds. */
+interface ApiRequest {
+  method: string;
+  path: string;
+  start: number;
+  /** When the upstream response ended (unset for watches still open). */
+  end?: number;
+}
+
+/** A plain HTTP proxy in front of the emulator that records every request. */
+class CountingProxy {
+  readonly requests: ApiRequest[] = [];
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  private server?: Server;
+  url = '';
+
+  constructor(private readonly target: string) {}
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      const record: ApiRequest = { method: req.method ?? 'GET', path: req.url ?? '/', start: performance.now() };
+      this.requests.push(record);
+      const upstream = request(`${this.target}${record.path}`, { method: record.method, headers: req.headers, agent: this.agent }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.on('end', () => (record.end = performance.now()));
+        up.pipe(res);
+      });
+      upstream.on('error', () => {
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
+      });
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  /** Requests that started at or after `since`, optionally only those under namespace `ns`. */
+  since(since: number, ns?: string): ApiRequest[] {
+    return this.requests.filter((r) => r.start >= since && (ns === undefined || r.path.includes(`/namespaces/${ns}/`)));
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    this.agent.destroy();
+  }
+}
+
+function writesOf(requests: ApiRequest[]): ApiRequest[] {
+  return requests.filter((r) => WRITE_METHODS.has(r.method));
+}
+
+/** "PATCH deployments: 3, GET pods: 1" style summary. */
+function describeRequests(requests: ApiRequest[]): string {
+  const counts = new Map<string, number>();
+  for (const r of requests) {
+    const path = r.path.split('?')[0]!;
+    const parts = path.split('/').filter(Boolean);
+    const nsAt = parts.indexOf('namespaces');
+    const resource = nsAt >= 0 && parts.length > nsAt + 2 ? parts[nsAt + 2]! : nsAt >= 0 ? 'namespaces' : parts.slice(0, 3).join('/') || '/';
+    const key = `${r.method} ${resource}${r.path.includes('watch=') ? ' (watch)' : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none';
+}
+
+function byMethod(requests: ApiRequest[]): string {
+  const counts = new Map<string, number>();
+  for (const r of requests) counts.set(r.method, (counts.get(r.method) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deployments
+
+/** A deployment with `n` modules; `round` goes into every module's env, `extra` into one module's. */
+function deploymentContent(n: number, round: number, extra?: { module: number; value: string }): Json {
+  const modules: Json = {};
+  for (let i = 0; i < n; i++) {
+    const env: Json = { BENCH_ROUND: { value: String(round) } };
+    if (extra?.module === i) env.BENCH_EXTRA = { value: extra.value };
+    modules[`module${i}`] = {
+      version: '1.0',
+      type: 'docker',
+      status: 'running',
+      restartPolicy: 'always',
+      env,
+      settings: { image: `contoso.azurecr.io/bench-module-${i}:1.0`, createOptions: JSON.stringify({ ExposedPorts: { [`${8000 + i}/tcp`]: {} } }) },
+    };
+  }
+  return {
+    modulesContent: {
+      $edgeAgent: {
+        'properties.desired': {
+          schemaVersion: '1.1',
+          runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
+          systemModules: {
+            edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' } },
+            edgeHub: { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5', createOptions: '{}' } },
+          },
+          modules,
+        },
+      },
+      $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: { upstream: 'FROM /messages/* INTO $upstream' }, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and output
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(0)} ms`;
+}
+
+function p50p95(values: number[]): string {
+  return `p50 ${ms(percentile(values, 50))}, p95 ${ms(percentile(values, 95))} (n=${values.length}, min ${ms(Math.min(...values))}, max ${ms(Math.max(...values))})`;
+}
+
+const sleep = (millis: number) => new Promise((r) => setTimeout(r, millis));
+
+// ---------------------------------------------------------------------------------------------
+// The bench
+
+class Bench {
+  readonly dir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-bench-'));
+  kube!: KubeEmulator;
+  hub!: HubEmulator;
+  proxy!: CountingProxy;
+  registry!: Registry;
+  apps!: AppsV1Api;
+  core!: CoreV1Api;
+  kubeconfigPath = '';
+  bridge?: RunningBridge;
+  child?: ChildProcess;
+  private bridgeLog = '';
+
+  constructor(readonly rounds: number) {}
+
+  async start(): Promise<void> {
+    this.kube = await startKubeEmulator({ tls: false, timeFactor: TIME_FACTOR, catalog: new ImageCatalog() });
+    this.hub = await startHubEmulator({ stateDir: this.dir, serviceHost: SERVICE_HOST });
+    this.proxy = new CountingProxy(this.kube.url);
+    await this.proxy.start();
+    this.kubeconfigPath = join(this.dir, 'kubeconfig-via-proxy');
+    writeFileSync(this.kubeconfigPath, this.kube.kubeconfig.replace(this.kube.url, this.proxy.url), { mode: 0o600 });
+    this.registry = trustHubCa(iothub.Registry.fromConnectionString(this.hub.serviceConnectionString), this.hub.caPem);
+    // The bench's own client-node reads go straight to the emulator, so they never show in the proxy counts.
+    const kc = new KubeConfig();
+    kc.loadFromString(this.kube.kubeconfig);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async stop(): Promise<void> {
+    const steps: (() => Promise<unknown>)[] = [
+      () => this.stopChild(),
+      () => this.stopBridge(),
+      () => this.proxy?.stop() ?? Promise.resolve(),
+      () => this.hub?.stop() ?? Promise.resolve(),
+      () => this.kube?.stop() ?? Promise.resolve(),
+    ];
+    for (const step of steps) await step().catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async startBridge(namespace: string): Promise<RunningBridge> {
+    const io: Io = { stdout: () => undefined, stderr: (t) => (this.bridgeLog = (this.bridgeLog + t).slice(-4000)) };
+    this.bridge = await startRun(
+      {
+        kubeconfig: this.kubeconfigPath,
+        namespace,
+        connectionString: this.hub.edgeAgentConnectionString,
+        ca: this.hub.caFile,
+        layer: [],
+        stateDir: this.dir,
+        opsPort: 0,
+        opsHost: '127.0.0.1',
+        logLevel: 'warn',
+        translate: {},
+      },
+      io,
+    );
+    return this.bridge;
+  }
+
+  async stopBridge(): Promise<void> {
+    const bridge = this.bridge;
+    this.bridge = undefined;
+    await bridge?.stop();
+  }
+
+  async stopChild(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Pushes `content`; the push start time and the new desired $version. */
+  async push(content: Json): Promise<{ t0: number; version: number }> {
+    const t0 = performance.now();
+    await this.registry.applyConfigurationContentOnDevice(this.hub.deviceId, content);
+    const twin = (await this.registry.getModuleTwin(this.hub.deviceId, '$edgeAgent')).responseBody as Json;
+    return { t0, version: twin.properties.desired.$version };
+  }
+
+  /** Polls the reported twin every POLL_MS until `check` returns a value; that value and when it was seen. */
+  async pollReported<T>(what: string, check: (reported: Json) => T | undefined, timeoutMs = 90_000): Promise<{ value: T; at: number }> {
+    const deadline = performance.now() + timeoutMs;
+    let last: Json;
+    for (;;) {
+      const twin = (await this.registry.getModuleTwin(this.hub.deviceId, '$edgeAgent')).responseBody as Json;
+      last = twin.properties.reported;
+      const value = check(last);
+      if (value !== undefined) return { value, at: performance.now() };
+      if (performance.now() > deadline) {
+        const status = last?.lastDesiredStatus ? ` (reported lastDesiredVersion ${last.lastDesiredVersion}, status ${JSON.stringify(last.lastDesiredStatus)})` : '';
+        throw new BenchError(`timed out after ${timeoutMs} ms waiting for ${what}${status}${this.bridgeLog ? `; bridge log tail: ${this.bridgeLog.slice(-600)}` : ''}`);
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Waits until `version` is reported applied with status 200. */
+  applied(version: number): Promise<{ value: true; at: number }> {
+    return this.pollReported(`lastDesiredVersion ${version} with status 200`, (r) => {
+      if (r?.lastDesiredVersion !== version) return undefined;
+      if (r.lastDesiredStatus?.code !== 200) throw new BenchError(`version ${version} was reported with ${JSON.stringify(r.lastDesiredStatus)}`);
+      return true;
+    });
+  }
+
+  /** iotedge_k8s_api_writes_total summed over kinds and verbs, from the in-process bridge's /metrics. */
+  async metricWrites(): Promise<number> {
+    if (!this.bridge) throw new BenchError('no in-process bridge is running');
+    const text = await (await fetch(`${this.bridge.opsUrl}/metrics`)).text();
+    let total = 0;
+    for (const [, n] of text.matchAll(/^iotedge_k8s_api_writes_total\{[^}]*\} (\d+)/gm)) total += Number(n);
+    return total;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 1. push-to-applied latency
+
+  async latency(namespace: string, n: number): Promise<void> {
+    // Warm-up: the first apply of this size (creates the objects), not measured.
+    const first = await this.push(deploymentContent(n, 0));
+    await this.applied(first.version);
+    const hub: number[] = [];
+    const kube: number[] = [];
+    const writes: number[] = [];
+    let lastRound: ApiRequest[] = [];
+    for (let round = 1; round <= this.rounds; round++) {
+      await sleep(1100); // let the reported-patch rate limit (1/s) recover, so each round starts alike
+      const { t0, version } = await this.push(deploymentContent(n, round));
+      const { at } = await this.applied(version);
+      const roundWrites = writesOf(this.proxy.since(t0, namespace));
+      const deploymentWrites = roundWrites.filter((w) => w.path.includes('/deployments/')).length;
+      if (deploymentWrites < n) throw new BenchError(`round ${round}: ${n} modules changed but only ${deploymentWrites} Deployment writes reached the API before the version was reported`);
+      lastRound = roundWrites;
+      hub.push(at - t0);
+      kube.push(Math.max(...roundWrites.map((w) => w.end ?? at)) - t0);
+      writes.push(roundWrites.length);
+    }
+    console.log(`  ${String(n).padStart(2)} modules, push -> last write answered by the API:   ${p50p95(kube)}`);
+    console.log(`  ${String(n).padStart(2)} modules, push -> reported lastDesiredVersion + 200: ${p50p95(hub)}`);
+    console.log(`  ${String(n).padStart(2)} modules, API writes per round: ${[...new Set(writes)].join('/')}; last round: ${describeRequests(lastRound)}`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 2. writes for a no-op resync and a one-module change
+
+  async writes(namespace: string): Promise<void> {
+    const base = deploymentContent(50, this.rounds);
+    const cases: { label: string; content: Json; expected: number }[] = [
+      { label: 'no-op resync (same content pushed again, new $version)', content: base, expected: 0 },
+      { label: 'one-module change among 50 (env of module7)', content: deploymentContent(50, this.rounds, { module: 7, value: 'changed' }), expected: 1 },
+    ];
+    for (const c of cases) {
+      await sleep(1100);
+      const metricBefore = await this.metricWrites();
+      const { t0, version } = await this.push(c.content);
+      await this.applied(version);
+      await sleep(1000); // anything a reconcile still writes after reporting would show here
+      const seen = writesOf(this.proxy.since(t0, namespace));
+      const metric = (await this.metricWrites()) - metricBefore;
+      const verdict = seen.length === c.expected && metric === c.expected ? 'as expected' : `differs from the expected ${c.expected}`;
+      console.log(`  ${c.label}: ${seen.length} writes at the proxy (${describeRequests(seen)}), ${metric} in /metrics: ${verdict}`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 3. pod status change -> reported at the hub
+
+  async statusLatency(namespace: string): Promise<void> {
+    const moduleName = 'module3';
+    const image = 'contoso.azurecr.io/bench-module-3:1.0';
+    const deployment = await this.apps.readNamespacedDeployment({ name: moduleName, namespace });
+    const selector = Object.entries(deployment.spec?.selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    if (!selector) throw new BenchError(`Deployment ${moduleName} has no selector`);
+    const samples: Record<string, number[]> = { 'running -> crashing': [], 'crashing -> running': [] };
+    const seen: Record<string, Set<string>> = { 'running -> crashing': new Set(), 'crashing -> running': new Set() };
+    await this.pollReported(`${moduleName} running`, (r) => (r?.modules?.[moduleName]?.runtimeStatus === 'running' ? true : undefined));
+    for (let round = 0; round < this.rounds; round++) {
+      for (const [label, behaviour] of [
+        ['running -> crashing', { kind: 'crash', code: 2, afterMs: 0 }],
+        ['crashing -> running', { kind: 'run' }],
+      ] as const) {
+        await sleep(1100); // the reported-patch rate limit (1/s) starts each sample from rest
+        const before = (await this.pollReported(`${moduleName} reported`, (r) => r?.modules?.[moduleName]?.runtimeStatus as string | undefined)).value;
+        this.kube.catalog.set(image, behaviour);
+        const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
+        const t0 = performance.now();
+        for (const pod of pods.items) await this.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace });
+        const wanted = label === 'crashing -> running' ? (s: string) => s === 'running' : (s: string) => s !== before && s !== 'running';
+        const { value, at } = await this.pollReported(`${moduleName} ${label}`, (r) => {
+          const s = r?.modules?.[moduleName]?.runtimeStatus as string | undefined;
+          return s !== undefined && wanted(s) ? s : undefined;
+        });
+        samples[label]!.push(at - t0);
+        seen[label]!.add(`${before} -> ${value}`);
+      }
+    }
+    for (const [label, values] of Object.entries(samples)) {
+      console.log(`  ${label.padEnd(20)} (pod deleted -> runtimeStatus at the hub): ${p50p95(values)}; reported ${[...seen[label]!].join(', ')}`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 4. the bridge vs translate | kubectl apply --server-side
+
+  async sideBySide(): Promise<void> {
+    const empty = deploymentContent(0, 0);
+    const full = deploymentContent(50, 1);
+    const emptyFile = join(this.dir, 'empty.json');
+    const fullFile = join(this.dir, 'full.json');
+    writeFileSync(emptyFile, JSON.stringify(empty));
+    writeFileSync(fullFile, JSON.stringify(full));
+
+    // The bridge, in a fresh namespace that first runs an empty deployment (edgeHub only).
+    const bridgeNs = 'bench-sbs-bridge';
+    await this.startBridge(bridgeNs);
+    const e = await this.push(empty);
+    await this.applied(e.version);
+    await sleep(1100);
+    const { t0, version } = await this.push(full);
+    const { at } = await this.applied(version);
+    await sleep(1000);
+    const bridgeRequests = this.proxy.since(t0).filter((r) => r.start <= at + 1000);
+    const bridgeWrites = writesOf(bridgeRequests);
+    const bridgeWall = Math.max(...bridgeWrites.map((w) => w.end ?? at)) - t0;
+    await this.stopBridge(); // nothing else talks to the API while kubectl runs
+
+    // kubectl, in fresh namespaces that first hold the same empty deployment's objects.
+    const hub = this.hub.hostName;
+    const device = this.hub.deviceId;
+    const pipeline = (file: string, ns: string) =>
+      `node bin/iotedge-k8s.js translate ${file} --namespace ${ns} --device-id ${device} --hub ${hub} | /usr/bin/kubectl --kubeconfig ${this.kubeconfigPath} apply --server-side -f -`;
+    const kubectlNs = 'bench-sbs-kubectl';
+    await this.core.createNamespace({ body: { metadata: { name: kubectlNs } } });
+    await this.shell(pipeline(emptyFile, kubectlNs));
+    const k0 = performance.now();
+    await this.shell(pipeline(fullFile, kubectlNs));
+    const kubectlWall = performance.now() - k0;
+    const kubectlRequests = this.proxy.since(k0);
+    const objects = (JSON.parse(await this.shell(`node bin/iotedge-k8s.js translate ${fullFile} --namespace x -o json`)) as Json).items.length as number;
+    const emptyObjects = (JSON.parse(await this.shell(`node bin/iotedge-k8s.js translate ${emptyFile} --namespace x -o json`)) as Json).items.length as number;
+
+    // kubectl alone on the pre-translated YAML, to separate the translate step's node start-up.
+    const kubectlOnlyNs = 'bench-sbs-kubectl-only';
+    await this.core.createNamespace({ body: { metadata: { name: kubectlOnlyNs } } });
+    await this.shell(pipeline(emptyFile, kubectlOnlyNs));
+    const yamlFile = join(this.dir, 'full.yaml');
+    writeFileSync(yamlFile, await this.shell(`node bin/iotedge-k8s.js translate ${fullFile} --namespace ${kubectlOnlyNs} --device-id ${device} --hub ${hub}`));
+    const o0 = performance.now();
+    await this.shell(`/usr/bin/kubectl --kubeconfig ${this.kubeconfigPath} apply --server-side -f ${yamlFile}`);
+    const onlyWall = performance.now() - o0;
+    const onlyRequests = this.proxy.since(o0);
+
+    console.log(`  translate gives ${objects} objects for 50 modules, ${emptyObjects} for the empty deployment already in place`);
+    console.log(`  bridge:  push -> last write answered ${ms(bridgeWall)}; push -> reported 200 ${ms(at - t0)}; ${bridgeRequests.length} API requests (${byMethod(bridgeRequests)})`);
+    console.log(`  translate | kubectl apply --server-side: ${ms(kubectlWall)} wall; ${kubectlRequests.length} API requests (${byMethod(kubectlRequests)})`);
+    console.log(`  kubectl apply --server-side -f FILE alone: ${ms(onlyWall)} wall; ${onlyRequests.length} API requests (${byMethod(onlyRequests)})`);
+    console.log(
+      `  ratio kubectl pipeline / bridge (push -> last write): wall ${(kubectlWall / bridgeWall).toFixed(2)}x, API requests ${(kubectlRequests.length / bridgeRequests.length).toFixed(2)}x`,
+    );
+    console.log(`  ratio kubectl pipeline / bridge (push -> reported 200): wall ${(kubectlWall / (at - t0)).toFixed(2)}x`);
+    console.log(`  ratio kubectl alone / bridge (push -> last write): wall ${(onlyWall / bridgeWall).toFixed(2)}x, API requests ${(onlyRequests.length / bridgeRequests.length).toFixed(2)}x`);
+    console.log(`  bridge requests by resource: ${describeRequests(bridgeRequests)}`);
+  }
+
+  /** Runs `command` with sh in the repo root; its stdout, or a BenchError with its stderr. */
+  shell(command: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('sh', ['-c', command], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new BenchError(`'${command.split('|').pop()!.trim().split(' ')[0]}' exited with ${code}: ${err.trim()}`))));
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 5. resident memory of the bridge as its own process
+
+  async memory(): Promise<void> {
+    const namespace = 'bench-rss';
+    const { version } = await this.push(deploymentContent(50, 2));
+    const args = ['bin/iotedge-k8s.js', 'run', '--kubeconfig', this.kubeconfigPath, '--connection-string', this.hub.edgeAgentConnectionString, '--ca', this.hub.caFile!];
+    args.push('--namespace', namespace, '--ops-port', '0', '--ops-host', '127.0.0.1', '--log-level', 'warn');
+    let log = '';
+    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-2000)));
+    const pid = child.pid;
+    if (pid === undefined) throw new BenchError('could not start the bridge process');
+    const startedAt = performance.now();
+    try {
+      await this.pollReported('50 modules running from the bridge process', (r) => {
+        if (child.exitCode !== null) throw new BenchError(`the bridge process exited with ${child.exitCode}: ${log.trim()}`);
+        if (r?.lastDesiredVersion !== version || r.lastDesiredStatus?.code !== 200) return undefined;
+        const modules = Object.values(r.modules ?? {}) as Json[];
+        return modules.length === 50 && modules.every((m) => m.runtimeStatus === 'running') ? true : undefined;
+      });
+    } catch (e) {
+      throw new BenchError(`${(e as Error).message}${log ? `; bridge process stderr: ${log.trim()}` : ''}`);
+    }
+    const ready = performance.now() - startedAt;
+    const rss: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await sleep(1000);
+      rss.push(statusKiB(pid, 'VmRSS'));
+    }
+    const hwm = statusKiB(pid, 'VmHWM');
+    const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+    console.log(`  bridge process (pid ${pid}): 50 modules reported running ${ms(ready)} after spawn`);
+    console.log(`  VmRSS over 5 s once running: median ${mib(percentile(rss, 50))}, max ${mib(Math.max(...rss))}; VmHWM (peak) ${mib(hwm)}`);
+    console.log('  (read from /proc/<pid>/status of the separate process; the in-process bridges of 1-4 share the bench process and are not used for this)');
+    await this.stopChild();
+  }
+}
+
+/** A `Vm*` line of /proc/<pid>/status, in KiB. */
+function statusKiB(pid: number, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new BenchError(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]);
+}
+
+async function main(): Promise<number> {
+  const rounds = parseRounds(process.argv);
+  const bench = new Bench(rounds);
+  const started = performance.now();
+  try {
+    await bench.start();
+    console.log(`bench/bridge: node ${process.version}, ${rounds} rounds, kube emulator timeFactor ${TIME_FACTOR} (plain HTTP, behind a counting proxy), hub service host ${SERVICE_HOST}`);
+    console.log(`reported twin polled with Registry.getModuleTwin every ${POLL_MS} ms; the bridge coalesces reported patches (250 ms) and sends at most 1 per second`);
+
+    const ns = 'bench-device';
+    await bench.startBridge(ns);
+    console.log('\n1. push-to-applied latency, every module\'s env changed each round (first apply not measured)');
+    await bench.latency(ns, 10);
+    await bench.latency(ns, 50);
+
+    console.log('\n2. API writes (counted at the proxy by method, cross-checked with iotedge_k8s_api_writes_total)');
+    await bench.writes(ns);
+
+    console.log('\n3. pod status change -> reported runtimeStatus visible at the hub (image made to crash / run again in the catalog, pod deleted)');
+    await bench.statusLatency(ns);
+    await bench.stopBridge();
+
+    console.log('\n4. 50-module deployment, side by side on the same emulator, fresh namespaces (each first holds an empty deployment)');
+    await bench.sideBySide();
+
+    console.log('\n5. resident memory of the bridge as a separate process with 50 modules');
+    await bench.memory();
+    console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return 0;
+  } finally {
+    await bench.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`bench/bridge failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,85 @@
+/**
+ * The bridge's IoT Hub side, connected in the background: the bridge starts (and keeps the last
+ * good deployment running) whether or not IoT Hub is reachable; the link connects with backoff,
+ * then feeds desired deployments in and sends the latest reported document out.
+ */
+import { Subject, Subscription, type Observable } from 'rxjs';
+import type { Logger } from 'pino';
+import type { DesiredInput } from '../bridge/bridge.js';
+import type { BridgeMetrics } from '../ops/index.js';
+import { backoffDelay } from '../reconcile/index.js';
+import { twinDesired } from '../sources/twin.js';
+import type { ReportedDocument } from '../status/index.js';
+import { ReportedPublisher, TwinError, TwinLink } from '../twin/index.js';
+
+export interface HubLinkOptions {
+  connectionString: string;
+  ca?: string;
+  logger: Logger;
+  metrics: BridgeMetrics;
+  /** Called once connected, e.g. to attach direct-method handlers to the client. */
+  onConnected?: (link: TwinLink) => void;
+}
+
+export class HubLink {
+  private readonly desired = new Subject<DesiredInput>();
+  /** Desired deployments from the twin, once connected. */
+  readonly desired$: Observable<DesiredInput> = this.desired.asObservable();
+  private link: TwinLink | undefined;
+  private publisher: ReportedPublisher | undefined;
+  private latest: ReportedDocument | undefined;
+  private readonly subscriptions = new Subscription();
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private attempts = 0;
+
+  constructor(private readonly options: HubLinkOptions) {}
+
+  /** True once the twin link is open. */
+  get connected(): boolean {
+    return this.link !== undefined;
+  }
+
+  /** Connects now and, on failure, again with backoff until connected or stopped. */
+  start(): Promise<void> {
+    return this.connect();
+  }
+
+  /** Sends a reported document now if connected, else once connected (only the latest is kept). */
+  report(document: ReportedDocument): void {
+    this.latest = document;
+    this.publisher?.publish(document);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.subscriptions.unsubscribe();
+    this.publisher?.close();
+    await this.link?.close();
+  }
+
+  private async connect(): Promise<void> {
+    const { logger, metrics } = this.options;
+    try {
+      const link = await TwinLink.open({ connectionString: this.options.connectionString, ca: this.options.ca, logger });
+      if (this.stopped) {
+        await link.close();
+        return;
+      }
+      this.link = link;
+      this.publisher = new ReportedPublisher(link, { logger });
+      this.subscriptions.add(this.publisher.sent$.subscribe(() => metrics.recordTwinPatch('sent')));
+      this.subscriptions.add(this.publisher.errors$.subscribe(() => metrics.recordTwinPatch('failed')));
+      this.subscriptions.add(twinDesired(link).subscribe((input) => this.desired.next(input)));
+      if (this.latest) this.publisher.publish(this.latest);
+      this.options.onConnected?.(link);
+      logger.info({}, 'connected to IoT Hub as $edgeAgent');
+    } catch (e) {
+      if (e instanceof TwinError && e.kind === 'invalid-configuration') throw e;
+      const delay = backoffDelay(this.attempts++, { initialMs: 1000, maxMs: 30_000 });
+      logger.warn({ error: e instanceof Error ? e.message : String(e), retryInMs: delay }, 'cannot reach IoT Hub; the current deployment keeps running');
+      if (!this.stopped) this.timer = setTimeout(() => void this.connect().catch(() => undefined), delay);
+    }
+  }
+}
