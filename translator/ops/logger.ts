@@ -54,11 +54,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return options.destination === undefined ? pino(config) : pino(config, options.destination);
 }
 
-/** A child logger whose every line carries `reconcileId`. */
-export function reconcileLogger(logger: Logger, reconcileId: string): Logger {
-  return logger.child({ reconcileId });
-}
-
 /** A `(level, msg, fields?)` log function (the shape translator/reconcile's `ReconcileLog` takes). */
 export type LevelLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: object) => void;
 

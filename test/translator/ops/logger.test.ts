@@ -1,6 +1,6 @@
 /** createLogger: JSON lines, secrets redacted at any depth we promise, reconcile ids on child lines. */
 import { Writable } from 'node:stream';
-import { createLogger, levelLog, reconcileLogger, REDACTED } from '../../../translator/ops/index.js';
+import { createLogger, levelLog, REDACTED } from '../../../translator/ops/index.js';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -60,24 +60,13 @@ test('secret fields are redacted at the top level and nested', () => {
   });
 });
 
-test('child loggers per reconcile carry the reconcile id', () => {
-  const { stream, lines } = capture();
-  const log = createLogger({ destination: stream });
-  reconcileLogger(log, 'r-17').info({ writes: 2 }, 'reconciled');
-  reconcileLogger(log, 'r-18').warn('retrying');
-  expect(lines().map((l) => [l['reconcileId'], l['msg']])).toEqual([
-    ['r-17', 'reconciled'],
-    ['r-18', 'retrying'],
-  ]);
-});
-
 test('levelLog adapts to (level, msg, fields) and still redacts', () => {
   const { stream, lines } = capture();
-  const log = levelLog(reconcileLogger(createLogger({ level: 'debug', destination: stream }), 'r-1'));
+  const log = levelLog(createLogger({ level: 'debug', destination: stream }));
   log('warn', 'apply failed', { kind: 'Secret', password: 'hunter2' });
   log('debug', 'no fields');
   expect(lines()).toEqual([
-    expect.objectContaining({ level: 40, msg: 'apply failed', kind: 'Secret', password: REDACTED, reconcileId: 'r-1' }),
-    expect.objectContaining({ level: 20, msg: 'no fields', reconcileId: 'r-1' }),
+    expect.objectContaining({ level: 40, msg: 'apply failed', kind: 'Secret', password: REDACTED }),
+    expect.objectContaining({ level: 20, msg: 'no fields' }),
   ]);
 });
