@@ -51,7 +51,7 @@ export interface WatchOptions {
   debounceMs?: number;
 }
 
-/** Loads the files now and after each change. Errors loading a file are emitted as diagnostics-free failures to `error`. */
+/** Loads the files now and after each change; a file that cannot be read becomes a 400 diagnostic of that version. */
 export function watchManifest(files: ManifestFiles, options: WatchOptions = {}): Observable<DesiredInput> {
   return new Observable<DesiredInput>((subscriber) => {
     let version = 0;
