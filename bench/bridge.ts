@@ -327,6 +327,7 @@ class Bench {
     let lastRound: ApiRequest[] = [];
     for (let round = 1; round <= this.rounds; round++) {
       await sleep(1100); // let the reported-patch rate limit (1/s) recover, so each round starts alike
+      await this.quiet(namespace);
       const { t0, version } = await this.push(deploymentContent(n, round));
       const { at } = await this.applied(version);
       const roundWrites = writesOf(this.proxy.since(t0, namespace));
@@ -353,6 +354,7 @@ class Bench {
     ];
     for (const c of cases) {
       await sleep(1100);
+      await this.quiet(namespace);
       const metricBefore = await this.metricWrites();
       const { t0, version } = await this.push(c.content);
       await this.applied(version);
@@ -413,11 +415,12 @@ class Bench {
     writeFileSync(fullFile, JSON.stringify(full));
 
     // The bridge, in a fresh namespace that first runs an empty deployment (edgeHub only).
+    // The empty deployment is pushed before the bridge starts, so the namespace never holds the 50 modules before t0.
     const bridgeNs = 'bench-sbs-bridge';
-    await this.startBridge(bridgeNs);
     const e = await this.push(empty);
+    await this.startBridge(bridgeNs);
     await this.applied(e.version);
-    await sleep(1100);
+    await this.quiet(bridgeNs);
     const { t0, version } = await this.push(full);
     const { at } = await this.applied(version);
     await sleep(1000);
@@ -464,6 +467,16 @@ class Bench {
     console.log(`  bridge requests by resource: ${describeRequests(bridgeRequests)}`);
   }
 
+  /** Waits until no write under namespace `ns` has reached the proxy for `millis`. */
+  async quiet(ns: string, millis = 1100): Promise<void> {
+    for (;;) {
+      const last = Math.max(0, ...writesOf(this.proxy.since(0, ns)).map((r) => r.end ?? r.start));
+      const idle = performance.now() - last;
+      if (idle >= millis) return;
+      await sleep(millis - idle);
+    }
+  }
+
   /** Runs `command` with sh in the repo root; its stdout, or a BenchError with its stderr. */
   shell(command: string): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -482,7 +495,7 @@ class Bench {
 
   async memory(): Promise<void> {
     const namespace = 'bench-rss';
-    const { version } = await this.push(deploymentContent(50, 2));
+    const empty = await this.push(deploymentContent(0, 0));
     const args = ['bin/iotedge-k8s.js', 'run', '--kubeconfig', this.kubeconfigPath, '--connection-string', this.hub.edgeAgentConnectionString, '--ca', this.hub.caFile!];
     args.push('--namespace', namespace, '--ops-port', '0', '--ops-host', '127.0.0.1', '--log-level', 'warn');
     let log = '';
@@ -491,27 +504,40 @@ class Bench {
     child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-2000)));
     const pid = child.pid;
     if (pid === undefined) throw new BenchError('could not start the bridge process');
-    const startedAt = performance.now();
-    try {
-      await this.pollReported('50 modules running from the bridge process', (r) => {
-        if (child.exitCode !== null) throw new BenchError(`the bridge process exited with ${child.exitCode}: ${log.trim()}`);
-        if (r?.lastDesiredVersion !== version || r.lastDesiredStatus?.code !== 200) return undefined;
-        const modules = Object.values(r.modules ?? {}) as Json[];
-        return modules.length === 50 && modules.every((m) => m.runtimeStatus === 'running') ? true : undefined;
-      });
-    } catch (e) {
-      throw new BenchError(`${(e as Error).message}${log ? `; bridge process stderr: ${log.trim()}` : ''}`);
-    }
-    const ready = performance.now() - startedAt;
-    const rss: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      await sleep(1000);
-      rss.push(statusKiB(pid, 'VmRSS'));
-    }
-    const hwm = statusKiB(pid, 'VmHWM');
+    /** Waits until `version` is reported with `modules` modules, all running, by the child. */
+    const running = async (version: number, modules: number) => {
+      try {
+        await this.pollReported(`${modules} modules running from the bridge process`, (r) => {
+          if (child.exitCode !== null) throw new BenchError(`the bridge process exited with ${child.exitCode}`);
+          if (r?.lastDesiredVersion !== version || r.lastDesiredStatus?.code !== 200) return undefined;
+          const reported = Object.values(r.modules ?? {}) as Json[];
+          return reported.length === modules && reported.every((m) => m.runtimeStatus === 'running') ? true : undefined;
+        });
+      } catch (e) {
+        throw new BenchError(`${(e as Error).message}${log ? `; bridge process stderr: ${log.trim()}` : ''}`);
+      }
+    };
+    /** VmRSS sampled once a second for 5 s, in KiB. */
+    const sampleRss = async () => {
+      const rss: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await sleep(1000);
+        rss.push(statusKiB(pid, 'VmRSS'));
+      }
+      return rss;
+    };
     const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
-    console.log(`  bridge process (pid ${pid}): 50 modules reported running ${ms(ready)} after spawn`);
-    console.log(`  VmRSS over 5 s once running: median ${mib(percentile(rss, 50))}, max ${mib(Math.max(...rss))}; VmHWM (peak) ${mib(hwm)}`);
+
+    await running(empty.version, 0);
+    const idle = await sampleRss();
+    const full = await this.push(deploymentContent(50, 3));
+    await running(full.version, 50);
+    const loaded = await sampleRss();
+    const hwm = statusKiB(pid, 'VmHWM');
+    console.log(`  bridge process (pid ${pid}, node bin/iotedge-k8s.js run, which loads the TypeScript sources through tsx)`);
+    console.log(`  VmRSS, empty deployment (edgeHub only):  median ${mib(percentile(idle, 50))} over 5 s`);
+    console.log(`  VmRSS, 50 modules reported running:      median ${mib(percentile(loaded, 50))} over 5 s (max ${mib(Math.max(...loaded))}); VmHWM (peak) ${mib(hwm)}`);
+    console.log(`  50 modules add ${mib(percentile(loaded, 50) - percentile(idle, 50))}`);
     console.log('  (read from /proc/<pid>/status of the separate process; the in-process bridges of 1-4 share the bench process and are not used for this)');
     await this.stopChild();
   }

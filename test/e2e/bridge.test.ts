@@ -153,7 +153,12 @@ describe('the bridge on the sandbox', () => {
       const m = rep.modules?.webserverapp;
       return rep.lastDesiredVersion === version && m?.settings?.image === 'mcr.microsoft.com/oss/nginx/nginx:1.16.0-alpine' && m.runtimeStatus === 'running' ? true : undefined;
     });
-    expect(await apiWrites()).toEqual({ ...writesBefore, 'Deployment apply': (writesBefore['Deployment apply'] ?? 0) + 1 });
+    // The module's Deployment, and the last-good Secret that every new version rewrites.
+    expect(await apiWrites()).toEqual({
+      ...writesBefore,
+      'Deployment apply': (writesBefore['Deployment apply'] ?? 0) + 1,
+      'Secret apply': (writesBefore['Secret apply'] ?? 0) + 1,
+    });
   }, 30_000);
 
   it('reports a crash-looping module as backoff with its exit code and restart count, and prunes a removed one', async () => {

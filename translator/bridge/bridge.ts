@@ -50,6 +50,8 @@ export interface BridgeOptions {
   statusDebounceMs?: number;
   /** Called after each reconcile (metrics). */
   onRun?: (run: ReconcileRun) => void;
+  /** Called for each API write: the reconcile's applies and deletions, and the last-good Secret. */
+  onApiWrite?: (kind: string, verb: 'apply' | 'delete') => void;
 }
 
 interface Current {
@@ -174,8 +176,14 @@ export class Bridge {
     const current = this.current;
     if (!current) return { kind: 'done', writes: 0, applied: [], pruned: [] };
     const outcome = await this.reconciler.reconcile(current);
+    if (outcome.kind === 'done') {
+      const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
+      for (const key of outcome.applied) this.options.onApiWrite?.(kindOf(key), 'apply');
+      for (const key of outcome.pruned) this.options.onApiWrite?.(kindOf(key), 'delete');
+    }
     if (outcome.kind === 'done' && this.savedVersion !== current.version) {
       await this.reconciler.saveLastGood({ version: current.version, manifest: { model: current.model } });
+      this.options.onApiWrite?.('Secret', 'apply');
       this.savedVersion = current.version;
     }
     return outcome;

@@ -13,7 +13,6 @@ import { ManifestLoadError } from '../manifest/diagnostics.js';
 import { loadManifest } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
 import { BridgeMetrics, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
-import type { ReconcileRun } from '../reconcile/index.js';
 import { manifestFiles, watchManifest } from '../sources/watch.js';
 import type { ReportedDocument } from '../status/index.js';
 import type { TranslateOptions } from '../translate/options.js';
@@ -157,7 +156,8 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
         for (; watchRestartsSeen < bridge.watchRestarts; watchRestartsSeen++) metrics.recordWatchRestart();
       },
       log: levelLog(logger),
-      onRun: (run) => recordRun(metrics, run),
+      onRun: (run) => metrics.recordReconcile(run.outcome.kind, run.durationMs / 1000),
+      onApiWrite: (kind, verb) => metrics.recordApiWrite(kind, verb),
     });
     await bridge.start();
     cleanups.push(() => bridge.stop());
@@ -188,12 +188,4 @@ async function readCa(path: string): Promise<string> {
   } catch (e) {
     throw new ManifestLoadError(`cannot read the CA file ${path}: ${(e as Error).message}`, path);
   }
-}
-
-/** Reconcile outcomes and the API writes they made ("Kind/name" entries) as metrics. */
-function recordRun(metrics: BridgeMetrics, run: ReconcileRun): void {
-  metrics.recordReconcile(run.outcome.kind, run.durationMs / 1000);
-  if (run.outcome.kind !== 'done') return;
-  for (const key of run.outcome.applied) metrics.recordApiWrite(key.slice(0, key.indexOf('/')), 'apply');
-  for (const key of run.outcome.pruned) metrics.recordApiWrite(key.slice(0, key.indexOf('/')), 'delete');
 }
