@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { Client, Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
@@ -240,6 +240,37 @@ describe('the bridge on the sandbox', () => {
     expect(after.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeDefined();
     expect(after.metadata?.generation).toBeGreaterThan(before.metadata?.generation ?? 0);
   }, 30_000);
+
+  it('starts modules in startupOrder groups', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(kube.kubeconfig);
+    const seen: { at: number; what: string }[] = [];
+    const watch = new Watch(kc);
+    const record = (what: (type: string, o: Json) => string | undefined) => (type: string, o: Json) => {
+      const w = what(type, o);
+      if (w && !seen.some((s) => s.what === w)) seen.push({ at: Date.now(), what: w });
+    };
+    const deployments = await watch.watch(`/apis/apps/v1/namespaces/${NS}/deployments`, {}, record((t, o) => (t === 'ADDED' && o.metadata.name.startsWith('order-') ? `created ${o.metadata.name}` : undefined)), () => undefined);
+    const pods = await watch.watch(`/api/v1/namespaces/${NS}/pods`, {}, record((_t, o) => {
+      const running = o.status?.containerStatuses?.some((c: Json) => c.state?.running);
+      const module = o.metadata.labels?.['net.azure-devices.edge.module'];
+      return running && module?.startsWith('order-') ? `running ${module}` : undefined;
+    }), () => undefined);
+    try {
+      const content = webserverContent();
+      const modules = content.modulesContent.$edgeAgent['properties.desired'].modules;
+      const mod = (startupOrder: number) => ({ version: '1.0', type: 'docker', status: 'running', restartPolicy: 'always', startupOrder, settings: { image: 'busybox:1.36', createOptions: '{}' } });
+      modules['order-late'] = mod(2);
+      modules['order-early'] = mod(1);
+      await push(content);
+      await waitFor('both ordered modules running', () => (seen.filter((s) => s.what.startsWith('running')).length === 2 ? true : undefined));
+      const at = (what: string) => seen.find((s) => s.what === what)!.at;
+      expect(at('created order-late')).toBeGreaterThanOrEqual(at('running order-early'));
+    } finally {
+      deployments.abort();
+      pods.abort();
+    }
+  }, 60_000);
 
   it('serves metrics and readiness', async () => {
     const metrics = await (await fetch(`${running.opsUrl}/metrics`)).text();

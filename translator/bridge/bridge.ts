@@ -72,6 +72,8 @@ export class Bridge {
   private readonly startedAt = new Date().toISOString();
   private current: Current | undefined;
   private savedVersion: number | undefined;
+  /** Version of the deployment the last reconcile worked on. */
+  private reconciledVersion: number | undefined;
   private lastDesiredVersion = 0;
   private lastDesiredStatus: DesiredStatus = { code: 406, description: 'no deployment received yet' };
   private lastReport: ReportedDocument | undefined;
@@ -150,7 +152,6 @@ export class Bridge {
 
   /** Validates and translates a new desired deployment; only a clean one replaces the current. */
   private accept(input: DesiredInput): void {
-    this.lastDesiredVersion = input.version;
     const { model, diagnostics } = input.manifest;
     const all: Diagnostic[] = [...diagnostics];
     let objects: KubeObject[] = [];
@@ -160,14 +161,15 @@ export class Bridge {
       objects = result.objects;
     }
     if (!model || hasErrors(all)) {
+      this.lastDesiredVersion = input.version;
       this.lastDesiredStatus = { code: statusOf(all), description: describe(all) };
       this.log('warn', 'desired deployment rejected; the running one stays', { version: input.version, code: this.lastDesiredStatus.code, description: this.lastDesiredStatus.description });
       this.observed.next();
       return;
     }
     for (const d of all) this.log('warn', `${d.pointer}: ${d.message}`, { version: input.version, rule: d.rule });
+    // lastDesiredVersion and lastDesiredStatus follow once a reconcile of this version ends.
     this.current = { version: input.version, model, objects };
-    this.lastDesiredStatus = { code: 200, description: '' };
     this.log('info', 'desired deployment accepted', { version: input.version, modules: model.modules.length, objects: objects.length });
     this.triggers.next(KEY);
   }
@@ -175,6 +177,7 @@ export class Bridge {
   private async reconcileOnce(): Promise<ReconcileOutcome> {
     const current = this.current;
     if (!current) return { kind: 'done', writes: 0, applied: [], pruned: [] };
+    this.reconciledVersion = current.version;
     const outcome = await this.reconciler.reconcile(current);
     if (outcome.kind === 'done') {
       const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
@@ -191,11 +194,11 @@ export class Bridge {
 
   private afterRun(run: ReconcileRun): void {
     this.lastOutcome = run.outcome;
-    const version = this.current?.version;
-    if (run.outcome.kind === 'terminal' && version === this.lastDesiredVersion) {
-      this.lastDesiredStatus = { code: run.outcome.code, description: run.outcome.description };
-    } else if (run.outcome.kind === 'done' && version === this.lastDesiredVersion) {
-      this.lastDesiredStatus = { code: 200, description: '' };
+    const version = this.reconciledVersion;
+    // A version is reported once applied (200) or refused by the cluster; never in place of a newer rejected one.
+    if (version !== undefined && version >= this.lastDesiredVersion && run.outcome.kind !== 'retry') {
+      this.lastDesiredVersion = version;
+      this.lastDesiredStatus = run.outcome.kind === 'done' ? { code: 200, description: '' } : { code: run.outcome.code, description: run.outcome.description };
     }
     const level = run.outcome.kind === 'done' ? (run.outcome.writes ? 'info' : 'debug') : 'warn';
     this.log(level, `reconcile ${run.id} (${run.cause}): ${run.outcome.kind}`, { ...run.outcome, durationMs: run.durationMs, version });
