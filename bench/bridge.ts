@@ -350,7 +350,8 @@ class Bench {
     const base = deploymentContent(50, this.rounds);
     const cases: { label: string; content: Json; expected: number }[] = [
       { label: 'no-op resync (same content pushed again, new $version)', content: base, expected: 0 },
-      { label: 'one-module change among 50 (env of module7)', content: deploymentContent(50, this.rounds, { module: 7, value: 'changed' }), expected: 1 },
+      // The module's Deployment, and the last-good Secret that a new deployment rewrites.
+      { label: 'one-module change among 50 (env of module7)', content: deploymentContent(50, this.rounds, { module: 7, value: 'changed' }), expected: 2 },
     ];
     for (const c of cases) {
       await sleep(1100);
