@@ -7,7 +7,7 @@ import { findType } from '../resources.js';
 import type { StoreEvent } from '../store.js';
 import { clone, isObject, jsonEqual, type JsonObject, type KubeObject } from '../types.js';
 import { podActive, podReady } from './replicaset.js';
-import { controllerRef, controllerUid, keyOf, splitKey, WorkQueue, type ControllerContext } from './runtime.js';
+import { controllerUid, createPodFromTemplate, keyOf, splitKey, WorkQueue, type ControllerContext } from './runtime.js';
 
 const JOBS = findType('batch', 'jobs')!;
 const PODS = findType('', 'pods')!;
@@ -73,22 +73,7 @@ export function startJobController(ctx: ControllerContext): () => void {
       if (wanted > 0 && Date.now() < notBefore) queue.addAfter(key, (notBefore - Date.now()) / ctx.timeFactor);
       else {
         for (let i = 0; i < wanted; i++) {
-          const meta = isObject(template.metadata) ? template.metadata : {};
-          const pod = api.create(
-            PODS,
-            namespace,
-            {
-              metadata: {
-                generateName: `${name}-`,
-                namespace,
-                labels: clone((meta.labels as Record<string, string>) ?? {}),
-                annotations: meta.annotations ? clone(meta.annotations as Record<string, string>) : undefined,
-                ownerReferences: [controllerRef(JOBS, job)],
-              },
-              spec: clone(podSpec),
-            },
-            { fieldManager: 'kube-controller-manager' },
-          );
+          const pod = createPodFromTemplate(api, PODS, JOBS, job, template);
           active.push(pod);
           ctx.recorder.record(JOBS, job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, COMPONENT);
         }

@@ -4,8 +4,8 @@
  */
 import { findType } from '../resources.js';
 import type { StoreEvent } from '../store.js';
-import { clone, isObject, jsonEqual, type KubeObject } from '../types.js';
-import { controllerRef, controllerUid, keyOf, splitKey, WorkQueue, type ControllerContext } from './runtime.js';
+import { jsonEqual, type KubeObject } from '../types.js';
+import { controllerUid, createPodFromTemplate, keyOf, splitKey, WorkQueue, type ControllerContext } from './runtime.js';
 
 const RS = findType('apps', 'replicasets')!;
 const PODS = findType('', 'pods')!;
@@ -41,24 +41,8 @@ export function startReplicaSetController(ctx: ControllerContext): () => void {
     const desired = Number(spec.replicas ?? 1);
     const pods = podsOf(rs).filter(podActive);
     if (pods.length < desired) {
-      const template = isObject(spec.template) ? spec.template : {};
-      const templateMeta = isObject(template.metadata) ? template.metadata : {};
       for (let i = pods.length; i < desired; i++) {
-        const pod = api.create(
-          PODS,
-          namespace,
-          {
-            metadata: {
-              generateName: `${name}-`,
-              namespace,
-              labels: clone((templateMeta.labels as Record<string, string>) ?? {}),
-              annotations: templateMeta.annotations ? clone(templateMeta.annotations as Record<string, string>) : undefined,
-              ownerReferences: [controllerRef(RS, rs)],
-            },
-            spec: clone(template.spec as Record<string, unknown>),
-          },
-          { fieldManager: 'kube-controller-manager' },
-        );
+        const pod = createPodFromTemplate(api, PODS, RS, rs, spec.template);
         ctx.recorder.record(RS, rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`, COMPONENT);
       }
     } else if (pods.length > desired) {

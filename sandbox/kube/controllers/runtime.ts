@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { KubeApi } from '../api.js';
 import { KubeApiError } from '../errors.js';
 import { findType, groupVersion, type ResourceType } from '../resources.js';
-import { canonicalJson, type KubeObject, type OwnerReference } from '../types.js';
+import { canonicalJson, clone, isObject, type KubeObject, type OwnerReference } from '../types.js';
 
 /** Shared context of every controller. */
 export interface ControllerContext {
@@ -131,6 +131,28 @@ export function controllerRef(type: ResourceType, owner: KubeObject): OwnerRefer
 }
 
 /** The uid of the object's controller, if any. */
+/** Creates one pod from a controller's pod template (`generateName: <owner>-`), owned by the controller. */
+export function createPodFromTemplate(api: KubeApi, podType: ResourceType, ownerType: ResourceType, owner: KubeObject, template: unknown): KubeObject {
+  const meta = isObject(template) && isObject(template.metadata) ? template.metadata : {};
+  const spec = isObject(template) && isObject(template.spec) ? template.spec : {};
+  const namespace = owner.metadata.namespace ?? '';
+  return api.create(
+    podType,
+    namespace,
+    {
+      metadata: {
+        generateName: `${owner.metadata.name ?? ''}-`,
+        namespace,
+        labels: clone((meta.labels as Record<string, string>) ?? {}),
+        annotations: meta.annotations ? clone(meta.annotations as Record<string, string>) : undefined,
+        ownerReferences: [controllerRef(ownerType, owner)],
+      },
+      spec: clone(spec),
+    },
+    { fieldManager: 'kube-controller-manager' },
+  );
+}
+
 export function controllerUid(obj: KubeObject): string | undefined {
   return (obj.metadata.ownerReferences ?? []).find((r) => r.controller)?.uid;
 }
