@@ -19,7 +19,7 @@
 import type { ModuleModel } from '../manifest/model.js';
 import { reportedEnv, reportedSettings } from './desired-fields.js';
 import { conditionTrue, type ContainerStateJson, type ContainerStatusJson, type DeploymentJson, type JobJson, type PodJson, type ServiceJson, type Timestamp } from './kube-json.js';
-import { NEVER_UTC, type ReportedModule, type RuntimeStatus } from './reported-types.js';
+import { NEVER_UTC, type ReportedModule } from './reported-types.js';
 
 /** Input of {@link moduleRuntimeStatus}. */
 export interface ModuleStatusInput {
@@ -47,15 +47,8 @@ const BACKOFF_REASONS = new Set([
   'PostStartHookError',
 ]);
 
-interface Observed {
-  runtimeStatus: RuntimeStatus;
-  statusDescription: string;
-  exitCode: number;
-  lastStartTimeUtc: string;
-  lastExitTimeUtc: string;
-  restartCount: number;
-  lastRestartTimeUtc: string;
-}
+/** The observed half of a reported module (the rest copies the desired fields). */
+type Observed = Pick<ReportedModule, 'runtimeStatus' | 'statusDescription' | 'exitCode' | 'lastStartTimeUtc' | 'lastExitTimeUtc' | 'restartCount' | 'lastRestartTimeUtc'>;
 
 function millis(time: Timestamp | undefined): number {
   return time === undefined ? NaN : time instanceof Date ? time.getTime() : Date.parse(time);
