@@ -4,9 +4,10 @@
  * emulator with a fast clock and an image catalog that makes the test images
  * behave as their commands do on a real cluster.
  */
-import * as k8s from '@kubernetes/client-node';
-import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
+import { ImageCatalog } from '../../../sandbox/kube/index.js';
 export { waitFor } from '../../support/wait.js';
+import { openCluster as openSharedCluster, type TestCluster } from '../../support/cluster.js';
+export type { TestCluster };
 
 /** Images with a fixed behaviour on real clusters (via their command) and in the emulator (via the catalog). */
 export const IMAGES = {
@@ -30,38 +31,9 @@ export function testCatalog(): ImageCatalog {
   });
 }
 
-/** A cluster to test against. */
-export interface TestCluster {
-  kc: k8s.KubeConfig;
-  namespace: string;
-  /** True when running against the emulator. */
-  emulated: boolean;
-  emulator?: KubeEmulator;
-  close(): Promise<void>;
-}
-
 /** Opens the cluster (real when KUBECONFIG is set) and creates a fresh namespace. */
-export async function openCluster(prefix: string): Promise<TestCluster> {
-  const kc = new k8s.KubeConfig();
-  let emulator: KubeEmulator | undefined;
-  if (process.env.KUBECONFIG) kc.loadFromDefault();
-  else {
-    emulator = await startKubeEmulator({ timeFactor: 0.02, catalog: testCatalog(), loadBalancerPool: ['192.0.2.10'] });
-    kc.loadFromString(emulator.kubeconfig);
-  }
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const namespace = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-  return {
-    kc,
-    namespace,
-    emulated: emulator !== undefined,
-    emulator,
-    async close() {
-      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-      await emulator?.stop();
-    },
-  };
+export function openCluster(prefix: string): Promise<TestCluster> {
+  return openSharedCluster(prefix, { timeFactor: 0.02, catalog: testCatalog(), loadBalancerPool: ['192.0.2.10'] });
 }
 
 

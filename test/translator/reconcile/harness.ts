@@ -7,8 +7,10 @@ import * as k8s from '@kubernetes/client-node';
 import { parseManifest } from '../../../translator/manifest/index.js';
 import { translate } from '../../../translator/translate/index.js';
 import type { DesiredDeployment } from '../../../translator/reconcile/index.js';
-import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
+import { ImageCatalog } from '../../../sandbox/kube/index.js';
 export { waitFor } from '../../support/wait.js';
+import { openCluster as openSharedCluster, type TestCluster } from '../../support/cluster.js';
+export type { TestCluster };
 
 /** Images with the same behaviour on a real cluster (their command) and in the emulator (the catalog). */
 export const IMAGES = {
@@ -29,35 +31,9 @@ function catalog(): ImageCatalog {
   });
 }
 
-export interface TestCluster {
-  /** For the test's own reads and edits (not counted). */
-  kc: k8s.KubeConfig;
-  namespace: string;
-  emulator?: KubeEmulator;
-  close(): Promise<void>;
-}
-
-/** Opens the cluster and creates a fresh namespace. */
-export async function openCluster(prefix: string): Promise<TestCluster> {
-  const kc = new k8s.KubeConfig();
-  let emulator: KubeEmulator | undefined;
-  if (process.env.KUBECONFIG) kc.loadFromDefault();
-  else {
-    emulator = await startKubeEmulator({ tls: false, timeFactor: 0.01, catalog: catalog() });
-    kc.loadFromString(emulator.kubeconfig);
-  }
-  const namespace = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-  return {
-    kc,
-    namespace,
-    emulator,
-    async close() {
-      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-      await emulator?.stop();
-    },
-  };
+/** Opens the cluster (real when KUBECONFIG is set) and creates a fresh namespace. */
+export function openCluster(prefix: string): Promise<TestCluster> {
+  return openSharedCluster(prefix, { tls: false, timeFactor: 0.01, catalog: catalog() });
 }
 
 /** One request the client sent. */
