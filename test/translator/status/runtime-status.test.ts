@@ -1,28 +1,16 @@
 /** Pod, container and workload states -> edgeAgent runtime status, with pod JSON shaped as the API server sends it. */
-import { DEFAULT_STARTUP_ORDER, type ModuleModel } from '../../../translator/manifest/model.js';
+import type { ModuleModel } from '../../../translator/manifest/model.js';
 import type { PodConditionJson } from '../../../translator/status/kube-json.js';
 import { moduleRuntimeStatus, NEVER_UTC, newestPod, type ContainerStatusJson, type JobJson, type PodJson, type ServiceJson } from '../../../translator/status/index.js';
+import { moduleModel as sharedModuleModel } from '../translate/builders.js';
 
 const T0 = '2026-11-28T02:00:00Z';
 const T1 = '2026-11-28T02:05:00Z';
 const T2 = '2026-11-28T02:10:00Z';
 
+/** The module every case reports on: the shared translator builder's module, with one env variable. */
 function moduleModel(overrides: Partial<ModuleModel> = {}): ModuleModel {
-  return {
-    name: 'SimulatedTemperatureSensor',
-    pointer: '/modulesContent/$edgeAgent/properties.desired/modules/SimulatedTemperatureSensor',
-    system: false,
-    type: 'docker',
-    image: 'mcr.microsoft.com/azureiotedge-simulated-temperature-sensor:1.5',
-    status: 'running',
-    restartPolicy: 'always',
-    imagePullPolicy: 'on-create',
-    startupOrder: DEFAULT_STARTUP_ORDER,
-    env: [{ name: 'SendData', value: 'true' }],
-    createOptions: {},
-    createOptionsPointer: '/x',
-    ...overrides,
-  };
+  return sharedModuleModel('SimulatedTemperatureSensor', {}, { env: [{ name: 'SendData', value: 'true' }], ...overrides });
 }
 
 function pod(phase: string, container: ContainerStatusJson | undefined, options: { created?: string; name?: string; probe?: boolean; conditions?: PodConditionJson[] } = {}): PodJson {
