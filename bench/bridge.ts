@@ -26,8 +26,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import iothub, { type Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
-import type { Io } from '../translator/cli/main.js';
-import { startRun, type RunningBridge } from '../translator/cli/run.js';
+import { startRun, type Io, type RunningBridge } from '../translator/cli/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
 type Json = any;

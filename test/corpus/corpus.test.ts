@@ -7,10 +7,10 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileFile, type CompiledManifest } from '../../translator/sources/local.js';
-import type { Diagnostic } from '../../translator/manifest/diagnostics.js';
+import { compileFile, type CompiledManifest } from '../../translator/sources/index.js';
+import type { Diagnostic } from '../../translator/manifest/index.js';
 import { repoRoot } from '../golden/samples.js';
-import { assertValidK8s } from '../translator/translate/k8s-schema.js';
+import { assertValidK8s } from '../support/k8s-schema.js';
 
 const corpusDir = join(repoRoot, '..', 'shared', 'corpus');
 const files = existsSync(corpusDir) ? readdirSync(corpusDir).filter((f) => f.endsWith('.json')).sort() : [];

@@ -11,8 +11,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node
 import { Client, Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
-import { startRun, type RunningBridge } from '../../translator/cli/run.js';
-import type { Io } from '../../translator/cli/main.js';
+import { startRun, type RunningBridge, type Io } from '../../translator/cli/index.js';
 import { samplePath } from '../golden/samples.js';
 import { waitFor } from '../support/wait.js';
 

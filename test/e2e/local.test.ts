@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
-import { startRun, type RunningBridge } from '../../translator/cli/run.js';
+import { startRun, type RunningBridge } from '../../translator/cli/index.js';
 import { samplePath } from '../golden/samples.js';
 import { waitFor } from '../support/wait.js';
 

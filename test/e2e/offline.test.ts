@@ -2,17 +2,16 @@
  * Started without IoT Hub connectivity, the bridge keeps running the last good deployment (kept
  * in the cluster) and reports once IoT Hub is back.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
 import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
-import { startRun, type RunFlags, type RunningBridge } from '../../translator/cli/run.js';
+import { startRun, type RunFlags, type RunningBridge } from '../../translator/cli/index.js';
 import { samplePath } from '../golden/samples.js';
 import { waitFor } from '../support/wait.js';
-import { readFileSync } from 'node:fs';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- twins are free-form JSON here
 type Json = any;

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { renderGolden } from './render.js';
 import { goldenDir, samples } from './samples.js';
-import { assertValidK8s } from '../translator/translate/k8s-schema.js';
-import type { KubeObject } from '../../translator/translate/types.js';
+import { assertValidK8s } from '../support/k8s-schema.js';
+import type { KubeObject } from '../../translator/translate/index.js';
 
 describe.each(samples)('sample $name', (sample) => {
   it('translates exactly to its golden file (npm run golden:update regenerates it)', async () => {

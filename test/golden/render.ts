@@ -1,6 +1,6 @@
 /** Renders a sample to its golden text: diagnostics as YAML comments, then the objects. */
-import { compileFile } from '../../translator/sources/local.js';
-import { formatDiagnostic, toYaml } from '../../translator/cli/format.js';
+import { compileFile } from '../../translator/sources/index.js';
+import { formatDiagnostic, toYaml } from '../../translator/cli/index.js';
 import { goldenOptions, samplePath, type Sample } from './samples.js';
 
 export async function renderGolden(sample: Sample): Promise<{ text: string; ok: boolean }> {

@@ -1,7 +1,7 @@
 /** The samples in deployment-manifests/ that have golden files, and the options they are translated with. */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TranslateOptions } from '../../translator/translate/options.js';
+import type { TranslateOptions } from '../../translator/translate/index.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const goldenDir = join(repoRoot, 'test', 'golden');

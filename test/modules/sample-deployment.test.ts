@@ -5,7 +5,7 @@
  */
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compileFile } from '../../translator/sources/local.js';
+import { compileFile } from '../../translator/sources/index.js';
 
 const dir = 'deployment-manifests/sample-modules';
 

@@ -9,25 +9,14 @@
  *
  * Invalid desired state is reported as lastDesiredStatus and never replaces what is running.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
-import { CoreV1Api, AppsV1Api, BatchV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, AppsV1Api, BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Subject, Subscription, debounceTime, map, merge, type Observable } from 'rxjs';
-import { hasErrors, statusOf, type Diagnostic } from '../manifest/diagnostics.js';
-import type { ManifestResult } from '../manifest/index.js';
-import type { DeploymentModel } from '../manifest/model.js';
+import { hasErrors, statusOf, type Diagnostic, type DeploymentModel } from '../manifest/index.js';
+import type { DesiredInput } from '../sources/index.js';
 import { OwnedObjectsWatcher, Reconciler, scheduleReconciles, ownedSelector, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
 import { moduleStatuses, reportedDocument, type DesiredStatus, type ObservedObjects, type ReportedDocument } from '../status/index.js';
-import { translate } from '../translate/index.js';
-import type { TranslateOptions } from '../translate/options.js';
-import type { KubeObject } from '../translate/types.js';
+import { translate, type TranslateOptions, type KubeObject } from '../translate/index.js';
 import { bridgeVersion, platform } from './identity.js';
-
-/** One desired deployment as a source delivers it: already loaded and validated. */
-export interface DesiredInput {
-  /** Twin `$version`, or the local save counter. */
-  version: number;
-  manifest: ManifestResult;
-}
 
 export type BridgeLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: object) => void;
 

@@ -1,7 +1,7 @@
 /** Rendering of diagnostics and objects for the terminal and for machines. */
 import { stringify } from 'yaml';
-import type { Diagnostic } from '../manifest/diagnostics.js';
-import type { KubeObject } from '../translate/types.js';
+import type { Diagnostic } from '../manifest/index.js';
+import type { KubeObject } from '../translate/index.js';
 
 /** One line: `error 400 /modulesContent/$edgeAgent/properties.desired/modules/web.server: message`. */
 export function formatDiagnostic(d: Diagnostic): string {

@@ -3,15 +3,17 @@
  * it in-process; bad input never ends in a stack trace.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ManifestLoadError } from '../manifest/diagnostics.js';
-import { compileFile } from '../sources/local.js';
-import type { ServiceType, TranslateOptions, VolumeBinding } from '../translate/options.js';
-import { CONNECTION_STRING_ENV, RunError, runBridge, type RunFlags } from './run.js';
-import { PushError, runPush, type PushFlags } from './push.js';
+import { ManifestLoadError } from '../manifest/index.js';
+import { CONNECTION_STRING_ENV, compileFile } from '../sources/index.js';
+import type { ServiceType, TranslateOptions, VolumeBinding } from '../translate/index.js';
+import { TwinError } from '../twin/index.js';
+import { PushError, RunError, SandboxError } from './errors.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
-import { runSandbox, type SandboxFlags } from './sandbox.js';
-import { ServiceBindError } from '../../sandbox/hub/index.js';
-import { CatalogError } from '../../sandbox/kube/index.js';
+// The verbs below are loaded when used (`import()`): `validate` and `translate` load neither the
+// bridge nor the emulators; only `sandbox` and `run --sandbox` load sandbox/.
+import type { PushFlags } from './push.js';
+import type { RunFlags } from './run.js';
+import type { SandboxFlags } from './sandbox.js';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -135,6 +137,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .addOption(new Option('--log-level <level>', 'log level (JSON lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   ).action(async (flags: TranslateFlags & Omit<RunFlags, 'translate' | 'namespace'> & { namespace?: string }) => {
     const runFlags: RunFlags = { ...flags, namespace: flags.namespace ?? 'iotedge', translate: translateOptions(flags) };
+    const { runBridge } = await import('./run.js');
     setExit(await runBridge(runFlags, io, untilSignal(), process.stdout.isTTY === true));
   });
 
@@ -147,6 +150,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--ca <file>', 'PEM CA certificate to trust for the IoT Hub service API (the sandbox hub-ca.pem)')
     .option('--layer <file>', 'a layered deployment merged onto the base (repeatable)', collect, [])
     .action(async (file: string, flags: Omit<PushFlags, 'file' | 'layers'> & { layer: string[] }) => {
+      const { runPush } = await import('./push.js');
       setExit(await runPush({ ...flags, file, layers: flags.layer }, io));
     });
 
@@ -160,6 +164,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--mqtt-port <port>', 'port of the IoT Hub MQTT listener (default: a free one)', port)
     .option('--service-host <ip>', 'loopback address whose port 443 serves the IoT Hub service API (default 127.0.0.2)')
     .action(async (flags: SandboxFlags) => {
+      const { runSandbox } = await import('./sandbox.js');
       setExit(await runSandbox(flags, io, untilSignal()));
     });
 
@@ -193,7 +198,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof ManifestLoadError || e instanceof CatalogError || e instanceof ServiceBindError || e instanceof RunError || e instanceof PushError) {
+    const userError = e instanceof ManifestLoadError || e instanceof SandboxError || e instanceof RunError || e instanceof PushError;
+    if (userError || (e instanceof TwinError && e.kind === 'invalid-configuration')) {
       io.stderr(`error: ${e.message}\n`);
       return 1;
     }

@@ -12,10 +12,9 @@
 import { readFile } from 'node:fs/promises';
 // azure-iothub is CommonJS: Node's ESM loader (and tsx) only give it as a default export.
 import iothub from 'azure-iothub';
-import { ManifestLoadError } from '../manifest/diagnostics.js';
-import { loadManifest, type DeploymentContent } from '../manifest/index.js';
-import { trustHubCa } from '../../sandbox/hub/sdk-trust.js';
-import { scrubSecrets } from '../twin/errors.js';
+import { loadManifest, ManifestLoadError, type DeploymentContent } from '../manifest/index.js';
+import { scrubSecrets, trustHubCa } from '../twin/index.js';
+import { PushError } from './errors.js';
 import { formatDiagnostic } from './format.js';
 
 /** Flags of `iotedge-k8s push`. */
@@ -41,9 +40,7 @@ export interface PushIo {
 }
 
 /** A push failure with a message fit for the terminal (no secrets). */
-export class PushError extends Error {
-  override name = 'PushError';
-}
+export { PushError };
 
 const { Registry } = iothub;
 type Registry = InstanceType<typeof Registry>;

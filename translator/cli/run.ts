@@ -1,31 +1,29 @@
 /**
- * `iotedge-k8s run`: the bridge's main job. Desired deployments come from the device's
- * `$edgeAgent` twin (a module connection string) or from local files; they are applied to the
- * cluster; module status goes back to the twin (or a status file) and to the terminal.
- * `--sandbox` runs the whole loop on the built-in cluster and IoT Hub emulators.
+ * `iotedge-k8s run`: the composition root of the bridge. It picks the cluster, the desired
+ * source (the device's `$edgeAgent` twin or local files) and the sinks of the reports (the
+ * source, metrics, the terminal table), wires them to one {@link Bridge} and starts the
+ * operations server. `--sandbox` first starts both emulators (loaded lazily) and, with
+ * `--manifest`, pushes the manifest through the sandbox IoT Hub as a real deployment would.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { Observable } from 'rxjs';
-import { Bridge, type DesiredInput } from '../bridge/bridge.js';
-import { ManifestLoadError } from '../manifest/diagnostics.js';
-import { loadManifest } from '../manifest/index.js';
+import { Bridge } from '../bridge/index.js';
+import { loadManifest, ManifestLoadError } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
 import { BridgeMetrics, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
-import { manifestFiles, watchManifest } from '../sources/watch.js';
-import type { ReportedDocument } from '../status/index.js';
-import type { TranslateOptions } from '../translate/options.js';
-import { HubLink } from './hub-link.js';
-import { startHubEmulator, type HubEmulator } from '../../sandbox/hub/index.js';
-import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
+import { CONNECTION_STRING_ENV, FilesSource, TwinSource, connectionStringDevice, manifestFiles, type DesiredSource, type ManifestFiles } from '../sources/index.js';
+import { RUNTIME_STATUSES, type ReportedDocument } from '../status/index.js';
+import type { TranslateOptions } from '../translate/index.js';
+import type { HubEmulator } from '../../sandbox/hub/index.js';
+import type { KubeEmulator } from '../../sandbox/kube/index.js';
+import { RunError } from './errors.js';
 import type { Io } from './main.js';
 import { pushContent } from './push.js';
-import { DEFAULT_LB_POOL } from './sandbox.js';
+import type { Emulators } from './sandbox.js';
 import { LiveTable, moduleRows } from './table.js';
 
-/** Environment variable holding the `$edgeAgent` module connection string. */
-export const CONNECTION_STRING_ENV = 'IOTEDGE_K8S_CONNECTION_STRING';
+export { CONNECTION_STRING_ENV, RunError };
 
 export interface RunFlags {
   kubeconfig?: string;
@@ -45,20 +43,6 @@ export interface RunFlags {
   translate: Partial<TranslateOptions>;
 }
 
-export class RunError extends Error {
-  override readonly name = 'RunError';
-}
-
-/** Fields of an IoT Hub connection string (`HostName=...;DeviceId=...;ModuleId=...;SharedAccessKey=...`). */
-export function connectionStringFields(cs: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const part of cs.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) fields[part.slice(0, eq)] = part.slice(eq + 1);
-  }
-  return fields;
-}
-
 export interface RunningBridge {
   bridge: Bridge;
   /** URL of /metrics, /healthz and /readyz. */
@@ -68,88 +52,41 @@ export interface RunningBridge {
   stop(): Promise<void>;
 }
 
+type Logger = ReturnType<typeof createLogger>;
+
+/** Shutdown steps, run in reverse order of registration; a failing step does not stop the others. */
+class Cleanups {
+  private readonly steps: (() => Promise<unknown>)[] = [];
+  constructor(private readonly logger: Logger) {}
+  add(step: () => Promise<unknown>): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) await step().catch((e: unknown) => this.logger.warn({ error: (e as Error).message }, 'shutdown step failed'));
+  }
+}
+
 /** Starts everything `run` needs and returns once the bridge is running. */
 export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<RunningBridge> {
   const logger = createLogger({ level: flags.logLevel, destination: { write: (line: string) => io.stderr(line) } });
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const stop = async () => {
-    for (const c of cleanups.reverse()) await c().catch((e: unknown) => logger.warn({ error: (e as Error).message }, 'shutdown step failed'));
-  };
+  const cleanups = new Cleanups(logger);
   try {
-    const kubeConfig = new KubeConfig();
-    let connectionString = flags.connectionString ?? process.env[CONNECTION_STRING_ENV];
-    let ca = flags.ca;
-    let kube: KubeEmulator | undefined;
-    let hub: HubEmulator | undefined;
-    if (flags.sandbox) {
-      const stateDir = resolve(flags.stateDir);
-      kube = await startKubeEmulator({ stateDir, loadBalancerPool: DEFAULT_LB_POOL });
-      cleanups.push(() => kube!.stop());
-      hub = await startHubEmulator({ stateDir });
-      cleanups.push(() => hub!.stop());
-      kubeConfig.loadFromString(kube.kubeconfig);
-      connectionString = hub.edgeAgentConnectionString;
-      io.stdout(`Sandbox: kubectl --kubeconfig ${kube.kubeconfigPath} get pods -A; IoT Hub details in ${resolve(stateDir, 'hub.json')}\n`);
-    } else if (flags.kubeconfig) {
-      kubeConfig.loadFromFile(flags.kubeconfig);
-    } else if (process.env.KUBECONFIG) {
-      kubeConfig.loadFromFile(process.env.KUBECONFIG);
-    } else {
-      kubeConfig.loadFromCluster();
-      if (!process.env.KUBERNETES_SERVICE_HOST) throw new RunError('no cluster given: pass --kubeconfig FILE, set KUBECONFIG, run in a cluster, or use --sandbox');
-    }
-
+    const sandbox = flags.sandbox ? await startSandbox(flags, io, cleanups) : undefined;
+    const kubeConfig = clusterConfig(flags, sandbox);
     const files = flags.manifest ? await manifestFiles(flags.manifest, flags.layer) : undefined;
-    let desired$: Observable<DesiredInput>;
-    let report: (document: ReportedDocument) => void;
-    let startLink: (() => Promise<void>) | undefined;
-    let deviceId: string;
-    let hubHostname: string;
-    const metrics = new BridgeMetrics();
+    const metrics = new BridgeMetrics({ runtimeStatuses: RUNTIME_STATUSES });
+    const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics });
+    cleanups.add(() => source.stop());
     const table = new LiveTable({ write: (t: string) => io.stdout(t), columns: process.stdout.columns }, isTTY);
-
-    if (connectionString) {
-      const fields = connectionStringFields(connectionString);
-      if (!fields['DeviceId'] || !fields['ModuleId'] || !fields['HostName']) {
-        throw new RunError('the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
-      }
-      deviceId = fields['DeviceId'];
-      hubHostname = fields['HostName'];
-      if (hub) ca = hub.caPem;
-      else if (ca) ca = await readCa(ca);
-      if (hub && files) {
-        // In the sandbox a --manifest goes through IoT Hub, as a real deployment would.
-        const loaded = await loadManifest(files.base, { layers: files.layers });
-        if (!loaded.content) throw new RunError(`${files.base} is not a valid deployment; run 'iotedge-k8s validate ${files.base}'`);
-        await pushContent({ hubConnectionString: hub.serviceConnectionString, deviceId, content: loaded.content, caPem: hub.caPem });
-        io.stdout(`Pushed ${files.base} to device '${deviceId}' through the sandbox IoT Hub.\n`);
-      }
-      const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId, iotHub: hubHostname, logger });
-      const hubLink = new HubLink({ connectionString, ca, logger, metrics, onConnected: (link) => methods.attach(link.client) });
-      cleanups.push(() => hubLink.stop());
-      startLink = () => hubLink.start();
-      desired$ = hubLink.desired$;
-      report = (doc) => hubLink.report(doc);
-    } else if (files) {
-      deviceId = flags.deviceId ?? 'edge-device';
-      hubHostname = flags.hub ?? 'localhost';
-      const statusFile = resolve(flags.statusFile ?? resolve(flags.stateDir, 'status.json'));
-      desired$ = watchManifest(files);
-      report = (doc) => void writeFile(statusFile, JSON.stringify(doc, null, 2) + '\n').catch((e: unknown) => logger.warn({ error: (e as Error).message, statusFile }, 'cannot write the status file'));
-      io.stdout(`Watching ${files.base}${files.layers.length ? ` and ${files.layers.length} layer(s)` : ''}; reported properties go to ${statusFile}\n`);
-    } else {
-      throw new RunError(`nothing to run: pass --connection-string (or set ${CONNECTION_STRING_ENV}), --manifest FILE|DIR, or --sandbox`);
-    }
-
     let watchRestartsSeen = 0;
     const bridge = new Bridge({
       kubeConfig,
       namespace: flags.namespace,
-      deviceId,
-      translate: { ...flags.translate, hubHostname },
-      desired$,
-      report: (doc) => {
-        report(doc);
+      deviceId: source.device.deviceId,
+      translate: { ...flags.translate, hubHostname: source.device.hubHostname },
+      desired$: source.desired$,
+      report: (doc: ReportedDocument) => {
+        source.report(doc);
         metrics.setLastDesiredVersion(doc.lastDesiredVersion);
         metrics.setModuleStatuses(Object.values(doc.modules).map((m) => m.runtimeStatus));
         table.update(moduleRows(doc));
@@ -160,15 +97,15 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
       onApiWrite: (kind, verb) => metrics.recordApiWrite(kind, verb),
     });
     await bridge.start();
-    cleanups.push(() => bridge.stop());
+    cleanups.add(() => bridge.stop());
     // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
-    await startLink?.();
+    await source.start();
     const ops = await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready: () => bridge.ready() });
-    cleanups.push(() => ops.stop());
-    logger.info({ namespace: flags.namespace, deviceId, ops: ops.url }, 'bridge running');
-    return { bridge, opsUrl: ops.url, kube, hub, stop };
+    cleanups.add(() => ops.stop());
+    logger.info({ namespace: flags.namespace, deviceId: source.device.deviceId, ops: ops.url }, 'bridge running');
+    return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, stop: () => cleanups.run() };
   } catch (e) {
-    await stop();
+    await cleanups.run();
     throw e;
   }
 }
@@ -180,6 +117,73 @@ export async function runBridge(flags: RunFlags, io: Io, stopSignal: Promise<unk
   io.stdout('Stopping the bridge.\n');
   await running.stop();
   return 0;
+}
+
+/** Both emulators, loaded only now (`import()`) so that no other verb loads sandbox/. */
+async function startSandbox(flags: RunFlags, io: Io, cleanups: Cleanups): Promise<Emulators> {
+  const { startEmulators } = await import('./sandbox.js');
+  const emulators = await startEmulators({ stateDir: flags.stateDir });
+  cleanups.add(() => emulators.stop());
+  io.stdout(`Sandbox: kubectl --kubeconfig ${emulators.kube.kubeconfigPath} get pods -A; IoT Hub details in ${resolve(flags.stateDir, 'hub.json')}\n`);
+  return emulators;
+}
+
+/** The sandbox cluster, else --kubeconfig, else KUBECONFIG, else the in-cluster configuration. */
+function clusterConfig(flags: RunFlags, sandbox: Emulators | undefined): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (sandbox) kubeConfig.loadFromString(sandbox.kube.kubeconfig);
+  else if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
+  else if (process.env.KUBECONFIG) kubeConfig.loadFromFile(process.env.KUBECONFIG);
+  else {
+    kubeConfig.loadFromCluster();
+    if (!process.env.KUBERNETES_SERVICE_HOST) throw new RunError('no cluster given: pass --kubeconfig FILE, set KUBECONFIG, run in a cluster, or use --sandbox');
+  }
+  return kubeConfig;
+}
+
+interface SourceContext {
+  sandbox: Emulators | undefined;
+  files: ManifestFiles | undefined;
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  metrics: BridgeMetrics;
+}
+
+/**
+ * The twin when a connection string is given (the sandbox hub's in the sandbox, where a
+ * --manifest is pushed through IoT Hub first); else the local files, watched.
+ */
+async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConfig, logger, metrics }: SourceContext): Promise<DesiredSource> {
+  const connectionString = sandbox?.hub.edgeAgentConnectionString ?? flags.connectionString ?? process.env[CONNECTION_STRING_ENV];
+  if (connectionString) {
+    const device = connectionStringDevice(connectionString);
+    if (!device) throw new RunError('the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
+    const ca = sandbox ? sandbox.hub.caPem : flags.ca ? await readCa(flags.ca) : undefined;
+    if (sandbox && files) await pushThroughSandbox(sandbox, files, device.deviceId, io);
+    const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId: device.deviceId, iotHub: device.hubHostname, logger });
+    return new TwinSource({
+      connectionString,
+      ca,
+      logger,
+      onPatch: (result) => metrics.recordTwinPatch(result),
+      onConnected: (link) => methods.attach(link.client),
+    });
+  }
+  if (files) {
+    const statusFile = resolve(flags.statusFile ?? resolve(flags.stateDir, 'status.json'));
+    io.stdout(`Watching ${files.base}${files.layers.length ? ` and ${files.layers.length} layer(s)` : ''}; reported properties go to ${statusFile}\n`);
+    const device = { deviceId: flags.deviceId ?? 'edge-device', hubHostname: flags.hub ?? 'localhost' };
+    return new FilesSource({ files, device, statusFile, logger });
+  }
+  throw new RunError(`nothing to run: pass --connection-string (or set ${CONNECTION_STRING_ENV}), --manifest FILE|DIR, or --sandbox`);
+}
+
+/** In the sandbox a --manifest goes through IoT Hub, as a real deployment would. */
+async function pushThroughSandbox(sandbox: Emulators, files: ManifestFiles, deviceId: string, io: Io): Promise<void> {
+  const loaded = await loadManifest(files.base, { layers: files.layers });
+  if (!loaded.content) throw new RunError(`${files.base} is not a valid deployment; run 'iotedge-k8s validate ${files.base}'`);
+  await pushContent({ hubConnectionString: sandbox.hub.serviceConnectionString, deviceId, content: loaded.content, caPem: sandbox.hub.caPem });
+  io.stdout(`Pushed ${files.base} to device '${deviceId}' through the sandbox IoT Hub.\n`);
 }
 
 async function readCa(path: string): Promise<string> {

@@ -1,11 +1,16 @@
 /**
- * `iotedge-k8s sandbox`: the built-in stand-ins for a cluster and an IoT Hub, for demos, module
- * development and tests. Runs until SIGINT/SIGTERM; writes `<stateDir>/kubeconfig` and
- * `<stateDir>/hub.json` once each emulator serves requests.
+ * `iotedge-k8s sandbox` and `run --sandbox`: the built-in stand-ins for a cluster and an IoT
+ * Hub, for demos, module development and tests. `sandbox` runs until SIGINT/SIGTERM; both write
+ * `<stateDir>/kubeconfig` and `<stateDir>/hub.json` once each emulator serves requests.
+ *
+ * This is the only module of translator/ that loads sandbox/, and the CLI loads it lazily
+ * (`import()`), so `validate`, `translate`, `push` and `run` without `--sandbox` never load
+ * the emulators.
  */
 import { resolve } from 'node:path';
-import { startHubEmulator, type HubEmulator } from '../../sandbox/hub/index.js';
-import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
+import { ServiceBindError, startHubEmulator, type HubEmulator } from '../../sandbox/hub/index.js';
+import { CatalogError, ImageCatalog, startKubeEmulator, type KubeEmulator, type KubeEmulatorOptions } from '../../sandbox/kube/index.js';
+import { SandboxError } from './errors.js';
 import type { Io } from './main.js';
 
 export interface SandboxFlags {
@@ -20,19 +25,50 @@ export interface SandboxFlags {
 /** External IPs handed to LoadBalancer Services when no `--lb-pool` is given. */
 export const DEFAULT_LB_POOL = ['10.128.44.240-10.128.44.250'];
 
+/** Both emulators, started. */
+export interface Emulators {
+  kube: KubeEmulator;
+  hub: HubEmulator;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the Kubernetes API emulator, then the IoT Hub emulator. A bad catalog or a busy
+ * address is a {@link SandboxError} (one line for the CLI user); whatever started is stopped.
+ */
+export async function startEmulators(flags: Partial<SandboxFlags> & { stateDir: string }): Promise<Emulators> {
+  const stateDir = resolve(flags.stateDir);
+  let kube: KubeEmulator | undefined;
+  try {
+    const options: KubeEmulatorOptions = {
+      stateDir,
+      catalog: flags.catalog ? ImageCatalog.fromFile(flags.catalog) : undefined,
+      port: flags.kubePort,
+      loadBalancerPool: flags.lbPool?.length ? flags.lbPool : DEFAULT_LB_POOL,
+    };
+    kube = await startKubeEmulator(options);
+    const hub = await startHubEmulator({ stateDir, mqttPort: flags.mqttPort, serviceHost: flags.serviceHost });
+    const started = kube;
+    return {
+      kube: started,
+      hub,
+      stop: async () => {
+        await hub.stop();
+        await started.stop();
+      },
+    };
+  } catch (e) {
+    await kube?.stop();
+    if (e instanceof CatalogError || e instanceof ServiceBindError) throw new SandboxError(e.message);
+    throw e;
+  }
+}
+
 export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promise<unknown>): Promise<number> {
   const stateDir = resolve(flags.stateDir);
-  const catalog = flags.catalog ? ImageCatalog.fromFile(flags.catalog) : undefined;
-  let kube: KubeEmulator | undefined;
-  let hub: HubEmulator | undefined;
+  const emulators = await startEmulators(flags);
   try {
-    kube = await startKubeEmulator({
-      stateDir,
-      catalog,
-      port: flags.kubePort,
-      loadBalancerPool: flags.lbPool.length ? flags.lbPool : DEFAULT_LB_POOL,
-    });
-    hub = await startHubEmulator({ stateDir, mqttPort: flags.mqttPort, serviceHost: flags.serviceHost });
+    const { kube, hub } = emulators;
     io.stdout(
       [
         `Sandbox running (state in ${stateDir}); Ctrl-C stops it.`,
@@ -47,7 +83,6 @@ export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promis
     io.stdout('Stopping the sandbox.\n');
     return 0;
   } finally {
-    await hub?.stop();
-    await kube?.stop();
+    await emulators.stop();
   }
 }

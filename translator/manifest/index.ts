@@ -13,6 +13,10 @@ import { parseDocument } from './parse.js';
 import { resolveTemplate } from './template.js';
 
 export type { LoadOptions, ManifestResult } from './load.js';
+export { error, warning, hasErrors, statusOf, joinPointer, ManifestLoadError } from './diagnostics.js';
+export type { Diagnostic, Severity, StatusCode } from './diagnostics.js';
+export { DEFAULT_STARTUP_ORDER } from './model.js';
+export type { DeploymentModel, ModuleModel, EdgeHubModel, EnvVar, RegistryCredential, Route, CreateOptions, ModuleStatus, RestartPolicy, ImagePullPolicy } from './model.js';
 export type { DeploymentContent } from './content.js';
 export { chunkCreateOptions } from './content.js';
 

@@ -1,11 +1,8 @@
 /** Small helpers for inspecting untrusted JSON values without ever throwing. */
 
-export type JsonObject = Record<string, unknown>;
+import type { JsonObject } from '../shared/index.js';
 
-/** True for a JSON object (not null, not an array). */
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isObject, type JsonObject } from '../shared/index.js';
 
 /** The JSON type name of a value: `object`, `array`, `string`, `number`, `boolean` or `null`. */
 export function jsonType(value: unknown): string {

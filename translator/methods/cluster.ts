@@ -5,8 +5,7 @@
  * API failures become {@link MethodError}s with status 500 and a message without secrets.
  */
 import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import { DEVICE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/labels.js';
-import { toLabelValue } from '../translate/names.js';
+import { ORIGINAL_MODULE_ID_ANNOTATION, ownedSelector } from '../translate/index.js';
 import { MethodError } from './requests.js';
 
 /** The pod template annotation `kubectl rollout restart` sets. */
@@ -52,7 +51,7 @@ export class DeviceCluster {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.batch = kubeConfig.makeApiClient(BatchV1Api);
-    this.selector = `${MANAGED_BY_LABEL}=${MANAGED_BY},${DEVICE_LABEL}=${toLabelValue(deviceId)}`;
+    this.selector = ownedSelector(deviceId);
   }
 
   /** The device's pods grouped by module id. */

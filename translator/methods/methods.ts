@@ -7,7 +7,7 @@
 import type { EventEmitter } from 'node:events';
 import type { KubeConfig } from '@kubernetes/client-node';
 import deviceSdk, { type DeviceMethodResponse, type DeviceTransport, type MethodMessage, type ModuleClient } from 'azure-iot-device';
-import { SILENT_LOGGER, type TwinLogger } from '../twin/logger.js';
+import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
 import { DeviceCluster, newestOf } from './cluster.js';
 import { encodeLogs, filterLines, parseKubeletLog, type LogsResponseItem } from './logs.js';
 import { MethodError, parseGetModuleLogs, parseGetTaskStatus, parseRestartModule } from './requests.js';
@@ -33,7 +33,7 @@ export interface MethodsOptions {
   deviceId: string;
   /** IoT Hub host name written into json log messages. @default '' */
   iotHub?: string;
-  logger?: TwinLogger;
+  logger?: StructuredLogger;
   /** Clock, for relative `since`/`until` and restart stamps. @default () => new Date() */
   now?: () => Date;
   /** @default MAX_LOGS_PAYLOAD_BYTES */
@@ -52,7 +52,7 @@ export type TaskStatus = 'NotStarted' | 'Running' | 'Completed' | 'Cancelled' | 
 /** The direct-method handlers of one device. */
 export class Methods {
   private readonly cluster: DeviceCluster;
-  private readonly logger: TwinLogger;
+  private readonly logger: StructuredLogger;
   private readonly now: () => Date;
   private readonly maxLogsPayloadBytes: number;
 

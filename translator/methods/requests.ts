@@ -10,6 +10,7 @@
  * Times (`since`, `until`): a duration before now ("1d", "90m", "2 hours 30 minutes"), an
  * RFC 3339 timestamp, or unix seconds (number or digits).
  */
+import { isObject } from '../shared/index.js';
 
 /** A direct-method failure with the HTTP-like status edgeAgent answers. */
 export class MethodError extends Error {
@@ -24,10 +25,6 @@ export class MethodError extends Error {
 
 function bad(message: string): MethodError {
   return new MethodError(400, message);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function shown(value: unknown): string {

@@ -1,4 +1,5 @@
 /** Operating the bridge: structured logs, Prometheus metrics and the health/metrics endpoint. */
 export { createLogger, levelLog, redactPaths, REDACTED, type LevelLog, type LoggerOptions, type LogLevel } from './logger.js';
-export { BridgeMetrics, METRIC_PREFIX, RUNTIME_STATUSES, type ApiWriteVerb, type ReconcileOutcomeKind, type TwinPatchResult } from './metrics.js';
+export { BridgeMetrics, METRIC_PREFIX, type BridgeMetricsOptions, type ApiWriteVerb, type ReconcileOutcomeKind, type TwinPatchResult } from './metrics.js';
+export { SILENT_LOGGER, type StructuredLogger } from './structured-logger.js';
 export { startOpsServer, type OpsServer, type OpsServerOptions, type ReadinessCheck } from './server.js';

@@ -4,7 +4,6 @@
  * `iotedge_k8s_`; the methods below are the only way the bridge records them.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RuntimeStatus } from '../status/index.js';
 
 /** How a reconcile ended: the `kind` of translator/reconcile's `ReconcileOutcome`, or `error` for an exception. */
 export type ReconcileOutcomeKind = 'done' | 'retry' | 'terminal' | 'error';
@@ -12,8 +11,14 @@ export type ReconcileOutcomeKind = 'done' | 'retry' | 'terminal' | 'error';
 export type ApiWriteVerb = 'apply' | 'create' | 'delete' | 'patch';
 /** Result of one reported-properties patch. */
 export type TwinPatchResult = 'sent' | 'failed';
-/** IoT Edge module runtime statuses (as reported in `$edgeAgent`), each always exported. */
-export const RUNTIME_STATUSES: readonly RuntimeStatus[] = ['running', 'backoff', 'stopped', 'failed', 'unhealthy', 'unknown'];
+/** Options of {@link BridgeMetrics}. */
+export interface BridgeMetricsOptions {
+  /**
+   * Every module runtime status (translator/status's `RUNTIME_STATUSES`): each is always
+   * exported, 0 when no module has it. @default [] (only statuses seen so far)
+   */
+  runtimeStatuses?: readonly string[];
+}
 
 /** Metric name prefix. */
 export const METRIC_PREFIX = 'iotedge_k8s_';
@@ -37,6 +42,13 @@ export class BridgeMetrics {
   private readonly watchRestarts = new Counter({ name: `${METRIC_PREFIX}watch_restarts_total`, help: 'Kubernetes watches restarted after they ended or failed', registers: [this.registry] });
   private readonly lastDesiredVersion = new Gauge({ name: `${METRIC_PREFIX}last_desired_version`, help: 'The $version of the last desired properties processed', registers: [this.registry] });
   private readonly modules = new Gauge({ name: `${METRIC_PREFIX}modules`, help: 'Modules, by reported runtime status', labelNames: ['runtime_status'], registers: [this.registry] });
+
+  /** Runtime statuses exported so far; each stays exported (0 when it empties). */
+  private readonly statusesShown: Set<string>;
+
+  constructor(options: BridgeMetricsOptions = {}) {
+    this.statusesShown = new Set(options.runtimeStatuses ?? []);
+  }
 
   /** Records one finished reconcile: its outcome and how long it took. */
   recordReconcile(outcome: ReconcileOutcomeKind, durationSeconds: number): void {
@@ -68,9 +80,10 @@ export class BridgeMetrics {
    * Sets the module count per runtime status from the modules' current statuses. Every status
    * is written (0 when absent) so a status that empties drops to 0 instead of keeping its value.
    */
-  setModuleStatuses(statuses: Iterable<RuntimeStatus>): void {
-    const counts = new Map<RuntimeStatus, number>(RUNTIME_STATUSES.map((s) => [s, 0]));
+  setModuleStatuses(statuses: Iterable<string>): void {
+    const counts = new Map<string, number>([...this.statusesShown].map((s) => [s, 0]));
     for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+    for (const s of counts.keys()) this.statusesShown.add(s);
     for (const [status, n] of counts) this.modules.set({ runtime_status: status }, n);
   }
 

@@ -9,7 +9,7 @@
  * Both true: no write. Otherwise the object is applied again.
  */
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../translate/types.js';
+import type { KubeObject } from '../translate/index.js';
 
 /** Annotation holding the hash of the object as the bridge last applied it. */
 export const APPLIED_HASH_ANNOTATION = 'iotedge-k8s/applied-hash';

@@ -3,6 +3,7 @@
  * (ApiException with a code and a body, node-fetch FetchError, plain Error). Everything the
  * reconciler catches from the client goes through {@link toKubeError} first.
  */
+import { isObject } from '../shared/index.js';
 
 /** The API server answered with an error status. */
 export class KubeApiError extends Error {
@@ -37,23 +38,19 @@ export class KubeConnectionError extends Error {
 /** Either kind of client failure. */
 export type KubeError = KubeApiError | KubeConnectionError;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function parseBody(body: unknown): Record<string, unknown> | undefined {
-  if (isRecord(body)) return body;
+  if (isObject(body)) return body;
   if (typeof body !== 'string' || body === '') return undefined;
   try {
     const parsed: unknown = JSON.parse(body);
-    return isRecord(parsed) ? parsed : undefined;
+    return isObject(parsed) ? parsed : undefined;
   } catch {
     return undefined;
   }
 }
 
 function headerValue(headers: unknown, name: string): string | undefined {
-  if (!isRecord(headers)) return undefined;
+  if (!isObject(headers)) return undefined;
   for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return typeof value === 'string' ? value : undefined;
   return undefined;
 }
@@ -80,7 +77,7 @@ function isNetworkFailure(e: Record<string, unknown>): boolean {
  */
 export function toKubeError(error: unknown, operation: string): unknown {
   if (error instanceof KubeApiError || error instanceof KubeConnectionError) return error;
-  if (!isRecord(error) && !(error instanceof Error)) return error;
+  if (!isObject(error) && !(error instanceof Error)) return error;
   const e = error as unknown as Record<string, unknown>;
   const status = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;
   if (status !== undefined && status >= 100 && status < 600) {

@@ -7,7 +7,6 @@ export type { DesiredDeployment, ReconcileOutcome, ReconcilerOptions, ReconcileL
 export { Reconciler, DEFAULT_FIELD_MANAGER, DEFAULT_STARTUP_GROUP_TIMEOUT_MS } from './reconciler.js';
 export { OwnedObjectsWatcher, type OwnedObjectsWatcherOptions } from './watcher.js';
 export { scheduleReconciles, DEFAULT_RESYNC_MS, type ScheduleOptions, type ReconcileRun, type RunCause } from './schedule.js';
-export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { KubeApiError, KubeConnectionError, toKubeError, type KubeError } from './errors.js';
 export { APPLIED_HASH_ANNOTATION } from './compare.js';
 export { LAST_GOOD_SECRET, LastGoodError, type LastGood } from './last-good.js';

@@ -2,11 +2,9 @@
  * The namespaced kinds the bridge writes and prunes, and the label selector of owned objects.
  * Ownership = `app.kubernetes.io/managed-by: iotedge-k8s` + the device label, in the namespace.
  */
-import { DEVICE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, MODULE_LABEL, ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/labels.js';
-import { toLabelValue } from '../translate/names.js';
-import type { KubeObject } from '../translate/types.js';
+import { MANAGED_BY, MANAGED_BY_LABEL, MODULE_LABEL, ORIGINAL_MODULE_ID_ANNOTATION, isOwnedBy, ownedSelector, type KubeObject } from '../translate/index.js';
 
-export { MANAGED_BY, MANAGED_BY_LABEL, MODULE_LABEL, ORIGINAL_MODULE_ID_ANNOTATION };
+export { MANAGED_BY, MANAGED_BY_LABEL, MODULE_LABEL, ORIGINAL_MODULE_ID_ANNOTATION, isOwnedBy, ownedSelector };
 
 /** A kind the bridge manages. */
 export interface ManagedKind {
@@ -35,22 +33,7 @@ export function collectionPath(kind: ManagedKind, namespace: string): string {
   return `${root}/namespaces/${encodeURIComponent(namespace)}/${kind.plural}`;
 }
 
-/** The label value of a device id, as the translator writes it. */
-function deviceLabelValue(deviceId: string): string {
-  return toLabelValue(deviceId);
-}
-
-/** Label selector of the objects owned by one device. */
-export function ownedSelector(deviceId: string): string {
-  return `${MANAGED_BY_LABEL}=${MANAGED_BY},${DEVICE_LABEL}=${deviceLabelValue(deviceId)}`;
-}
-
 /** "Deployment/web": how objects are named in outcomes and logs. */
 export function objectKey(object: Pick<KubeObject, 'kind'> & { metadata?: { name?: string } }): string {
   return `${object.kind}/${object.metadata?.name ?? ''}`;
-}
-
-/** True when the object carries both ownership labels for the device. */
-export function isOwnedBy(labels: Record<string, string> | undefined, deviceId: string): boolean {
-  return labels?.[MANAGED_BY_LABEL] === MANAGED_BY && labels[DEVICE_LABEL] === deviceLabelValue(deviceId);
 }

@@ -4,7 +4,7 @@
  * Data: `deployment` = base64(gzip(JSON {version, manifest})). Its content is never logged.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { KubeObject } from '../translate/types.js';
+import type { KubeObject } from '../translate/index.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from './kinds.js';
 
 /** Name of the Secret. */

@@ -3,8 +3,8 @@
  * which objects to write (grouped by the modules' startupOrder), which Jobs to replace and
  * which owned objects to prune. The reconciler only executes it.
  */
-import type { DeploymentModel } from '../manifest/model.js';
-import type { KubeObject } from '../translate/types.js';
+import type { DeploymentModel } from '../manifest/index.js';
+import type { KubeObject } from '../translate/index.js';
 import { changeReason, withHashAnnotation } from './compare.js';
 import { MANAGED_KINDS, MODULE_LABEL, ORIGINAL_MODULE_ID_ANNOTATION, isOwnedBy, objectKey } from './kinds.js';
 

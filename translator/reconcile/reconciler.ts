@@ -6,7 +6,7 @@
  * Every client failure is normalized (errors.ts) and turned into a typed outcome.
  */
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import type { KubeObject } from '../translate/types.js';
+import type { KubeObject } from '../translate/index.js';
 import { KubeApiError, isKubeError, isNotFound, isRetryable, kubeCall } from './errors.js';
 import { MANAGED_KINDS, MODULE_LABEL, isOwnedBy, objectKey, ownedSelector } from './kinds.js';
 import { LAST_GOOD_KEY, LAST_GOOD_SECRET, LastGoodError, decodeLastGood, lastGoodSecret, type LastGood } from './last-good.js';

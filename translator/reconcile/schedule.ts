@@ -10,7 +10,7 @@
  *   can never leave a device unreconciled for long.
  */
 import { Observable, asyncScheduler, interval, timer, type SchedulerLike, type Subscription } from 'rxjs';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from '../shared/index.js';
 import type { ReconcileOutcome } from './types.js';
 
 /** Default resync period. */

@@ -1,7 +1,7 @@
 /** Public types of the reconcile stage. */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { DeploymentModel } from '../manifest/model.js';
-import type { KubeObject } from '../translate/types.js';
+import type { DeploymentModel } from '../manifest/index.js';
+import type { KubeObject } from '../translate/index.js';
 
 /** One desired deployment: its version (twin `$version` or local save counter), model and translated objects. */
 export interface DesiredDeployment {

@@ -14,7 +14,7 @@
  */
 import { KubernetesObjectApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Subject, type Observable } from 'rxjs';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from '../shared/index.js';
 import { stableJson } from './compare.js';
 import { isKubeError, kubeCall } from './errors.js';
 import { WATCHED_KINDS, collectionPath, ownedSelector, type ManagedKind } from './kinds.js';

@@ -1,10 +1,79 @@
-/** The `$edgeAgent` twin as a source of desired deployments. */
+/**
+ * The `$edgeAgent` twin as a source of desired deployments: desired properties in (validated,
+ * with their `$version`), reported documents out. IoT Hub connects in the background, so the
+ * bridge runs (the last good deployment included) while the hub is unreachable.
+ */
 import { map, type Observable } from 'rxjs';
 import { parseManifest } from '../manifest/index.js';
-import type { DesiredInput } from '../bridge/bridge.js';
-import type { TwinLink } from '../twin/index.js';
+import type { StructuredLogger } from '../ops/index.js';
+import type { ReportedDocument } from '../status/index.js';
+import { HubLink, TwinError, type TwinLink } from '../twin/index.js';
+import type { DesiredInput, DesiredSource, SourceDevice } from './desired.js';
+
+/** Environment variable holding the `$edgeAgent` module connection string. */
+export const CONNECTION_STRING_ENV = 'IOTEDGE_K8S_CONNECTION_STRING';
 
 /** Each desired document the twin link settles on, validated, with its `$version`. */
 export function twinDesired(link: Pick<TwinLink, 'desired$'>): Observable<DesiredInput> {
   return link.desired$.pipe(map(({ version, desired }) => ({ version, manifest: parseManifest(desired) })));
+}
+
+/** Fields of an IoT Hub connection string (`HostName=...;DeviceId=...;ModuleId=...;SharedAccessKey=...`). */
+export function connectionStringFields(cs: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const part of cs.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return fields;
+}
+
+/** The device of a module connection string (`HostName`, `DeviceId`, `ModuleId`); undefined for any other string. */
+export function connectionStringDevice(connectionString: string): SourceDevice | undefined {
+  const fields = connectionStringFields(connectionString);
+  if (!fields['DeviceId'] || !fields['ModuleId'] || !fields['HostName']) return undefined;
+  return { deviceId: fields['DeviceId'], hubHostname: fields['HostName'] };
+}
+
+export interface TwinSourceOptions {
+  /** The `$edgeAgent` module connection string. */
+  connectionString: string;
+  /** PEM of a CA to trust besides the system ones. */
+  ca?: string;
+  logger: StructuredLogger;
+  /** Called for each reported patch sent or failed (metrics). */
+  onPatch?: (result: 'sent' | 'failed') => void;
+  /** Called once connected, e.g. to attach direct-method handlers to the client. */
+  onConnected?: (link: TwinLink) => void;
+}
+
+export class TwinSource implements DesiredSource {
+  readonly device: SourceDevice;
+  readonly desired$: Observable<DesiredInput>;
+  private readonly link: HubLink;
+
+  constructor(options: TwinSourceOptions) {
+    const device = connectionStringDevice(options.connectionString);
+    if (!device) throw new TwinError('invalid-configuration', 'the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
+    this.device = device;
+    this.link = new HubLink(options);
+    this.desired$ = twinDesired(this.link);
+  }
+
+  /** True once the twin link is open. */
+  get connected(): boolean {
+    return this.link.connected;
+  }
+
+  report(document: ReportedDocument): void {
+    this.link.report(document);
+  }
+
+  start(): Promise<void> {
+    return this.link.start();
+  }
+
+  stop(): Promise<void> {
+    return this.link.stop();
+  }
 }

@@ -4,7 +4,7 @@
  * with the createOptions re-serialized as JSON and split into 512-character chunks
  * (`createOptions`, `createOptions01`, ...) exactly as a manifest carries them.
  */
-import type { EnvVar } from '../manifest/model.js';
+import type { EnvVar } from '../manifest/index.js';
 import type { ReportedSettings } from './reported-types.js';
 
 /** Length of one createOptions chunk in IoT Edge manifests. */

@@ -4,8 +4,8 @@
  * the translator puts on workloads, pod templates and Services, so the Kubernetes names the
  * translator chose never need to be recomputed here.
  */
-import type { DeploymentModel, ModuleModel } from '../manifest/model.js';
-import { ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/labels.js';
+import type { DeploymentModel, ModuleModel } from '../manifest/index.js';
+import { ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/index.js';
 import type { DeploymentJson, JobJson, ObjectMetaJson, PodJson, ServiceJson } from './kube-json.js';
 import type { ReportedModule } from './reported-types.js';
 import { moduleRuntimeStatus } from './runtime-status.js';

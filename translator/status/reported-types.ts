@@ -2,10 +2,12 @@
  * The `$edgeAgent` reported properties, as edgeAgent writes them (Agent.IoTHub AgentState and
  * the module reported shape). Field names and value spellings follow edgeAgent exactly.
  */
-import type { ImagePullPolicy, ModuleStatus, RestartPolicy } from '../manifest/model.js';
+import type { ImagePullPolicy, ModuleStatus, RestartPolicy } from '../manifest/index.js';
 
 /** edgeAgent's runtime status of a module. */
-export type RuntimeStatus = 'running' | 'backoff' | 'stopped' | 'failed' | 'unhealthy' | 'unknown';
+/** IoT Edge module runtime statuses, as `$edgeAgent` reports them. */
+export const RUNTIME_STATUSES = ['running', 'backoff', 'stopped', 'failed', 'unhealthy', 'unknown'] as const;
+export type RuntimeStatus = (typeof RUNTIME_STATUSES)[number];
 
 /** edgeAgent writes `DateTime.MinValue` for a time that never happened. */
 export const NEVER_UTC = '0001-01-01T00:00:00Z';

@@ -4,7 +4,7 @@
  * platform the bridge runs on), systemModules (edgeAgent is the bridge itself and always
  * `running`; edgeHub as observed from its pods) and the user modules.
  */
-import type { DeploymentModel } from '../manifest/model.js';
+import type { DeploymentModel } from '../manifest/index.js';
 import { reportedEnv, reportedSettings } from './desired-fields.js';
 import { NEVER_UTC, type AgentVersion, type DesiredStatus, type Platform, type ReportedAgent, type ReportedDocument, type ReportedModule } from './reported-types.js';
 

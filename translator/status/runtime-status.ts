@@ -16,7 +16,7 @@
  * - pod pending without a container status -> `backoff` when unschedulable, else `unknown`.
  * Times come from the container's state and lastState; restartCount is the container's real count.
  */
-import type { ModuleModel } from '../manifest/model.js';
+import type { ModuleModel } from '../manifest/index.js';
 import { reportedEnv, reportedSettings } from './desired-fields.js';
 import { conditionTrue, type ContainerStateJson, type ContainerStatusJson, type DeploymentJson, type JobJson, type PodJson, type ServiceJson, type Timestamp } from './kube-json.js';
 import { NEVER_UTC, type ReportedModule } from './reported-types.js';

@@ -7,8 +7,7 @@
  * Docker's "unset" (null, false, 0, "", [] or {}) changes nothing and does not warn.
  * docs/translation.md has the same table in prose.
  */
-import { joinPointer } from '../manifest/diagnostics.js';
-import type { ModuleModel } from '../manifest/model.js';
+import { joinPointer, type ModuleModel } from '../manifest/index.js';
 import { Issues } from './issues.js';
 import { emptySpec, type ModuleSpec } from './spec.js';
 import { isObject, isUnset, typeName, readBoolean, readInteger, readObject, readString, readStringList, readStringMap, type JsonObject } from './values.js';

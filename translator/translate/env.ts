@@ -7,8 +7,7 @@
  * non-system modules, IOTEDGE_GATEWAYHOSTNAME=edgehub. `:` in names becomes `__` (as Azure
  * Stack Edge does). Injected names replace user values with a warning.
  */
-import { joinPointer } from '../manifest/diagnostics.js';
-import type { EnvVar, ModuleModel } from '../manifest/model.js';
+import { joinPointer, type EnvVar, type ModuleModel } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
 import { readStringList } from './values.js';

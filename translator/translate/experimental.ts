@@ -5,7 +5,7 @@
  * ({type, loadBalancerIP}), strategy, tolerations, affinity. Values are type-checked here and
  * otherwise passed on verbatim; unknown keys warn.
  */
-import { joinPointer } from '../manifest/diagnostics.js';
+import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { Experimental, Quantities, Resources } from './spec.js';
 import { isIpAddress, isObject, readArray, readObject, readString, readStringMap, typeName } from './values.js';

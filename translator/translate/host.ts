@@ -7,7 +7,7 @@
  * names keep resolving; the given servers are added). `Hostname` -> pod hostname (a DNS-1123
  * label).
  */
-import { joinPointer } from '../manifest/diagnostics.js';
+import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
 import { isIpAddress, readString, readStringList } from './values.js';

@@ -2,7 +2,7 @@
  * Collects the diagnostics of one module's translation. An error means the module cannot be
  * translated (it is skipped); warnings never stop it.
  */
-import { error, warning, type Diagnostic } from '../manifest/diagnostics.js';
+import { error, warning, type Diagnostic } from '../manifest/index.js';
 
 /** Rule of warnings about createOptions keys that are not (fully) mapped. */
 export const UNSUPPORTED = 'unsupported-create-option';

@@ -45,6 +45,19 @@ export function selectorLabels(device: DeviceLabels, moduleName: string): Record
   return { [DEVICE_LABEL]: device.deviceId, [MANAGED_BY_LABEL]: MANAGED_BY, [MODULE_LABEL]: moduleName };
 }
 
+/**
+ * Label selector of the objects owned by one device: managed-by plus the device label, as
+ * {@link objectLabels} writes them. Reconcile, status and the direct methods select by it.
+ */
+export function ownedSelector(deviceId: string): string {
+  return `${MANAGED_BY_LABEL}=${MANAGED_BY},${DEVICE_LABEL}=${toLabelValue(deviceId)}`;
+}
+
+/** True when `labels` carry both ownership labels of the device. */
+export function isOwnedBy(labels: Readonly<Record<string, string>> | undefined, deviceId: string): boolean {
+  return labels?.[MANAGED_BY_LABEL] === MANAGED_BY && labels[DEVICE_LABEL] === toLabelValue(deviceId);
+}
+
 /** Metadata of a module-scoped object. */
 export function moduleMetadata(
   device: DeviceLabels,

@@ -3,7 +3,7 @@
  * pull Secrets, volumes, host settings and the k8s-experimental pod fields. Service links are
  * off so Kubernetes does not add `<SERVICE>_PORT` variables that could clash with module env.
  */
-import type { ModuleModel } from '../manifest/model.js';
+import type { ModuleModel } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
 import { compareText, nonEmpty, nonEmptyRecord } from './canonical.js';

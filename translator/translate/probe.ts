@@ -7,7 +7,7 @@
  * Retries is the failure threshold. Docker's defaults (30s, 30s, 0, 3) are written explicitly
  * because Kubernetes' defaults differ. StartPeriod becomes initialDelaySeconds.
  */
-import { joinPointer } from '../manifest/diagnostics.js';
+import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
 import { readInteger, readObject, readStringList } from './values.js';

@@ -6,7 +6,7 @@
  * auth}}}`. A module's pod lists, as imagePullSecrets, the Secrets whose registry is the host
  * part of its image (docker.io when the image names none).
  */
-import type { RegistryCredential } from '../manifest/model.js';
+import type { RegistryCredential } from '../manifest/index.js';
 import type { KubeObject } from './types.js';
 import type { TranslateOptions } from './options.js';
 import { objectLabels, type DeviceLabels } from './labels.js';

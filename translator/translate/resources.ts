@@ -7,7 +7,7 @@
  * (1024 shares = 1 cpu); GPU `DeviceRequests` -> limits `nvidia.com/gpu`. CPU is written in
  * millicores, rounded up, at least 1m. `k8s-experimental.resources` overrides per resource.
  */
-import { joinPointer } from '../manifest/diagnostics.js';
+import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec, Quantities, Resources } from './spec.js';
 import { readArray, readInteger, readObject, readString, readStringList } from './values.js';

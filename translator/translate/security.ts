@@ -6,7 +6,7 @@
  * no-new-privileges / seccomp=unconfined / apparmor=unconfined too. `GroupAdd` (numeric) and
  * `Sysctls` go to the pod securityContext.
  */
-import { joinPointer } from '../manifest/diagnostics.js';
+import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
 import { readBoolean, readStringList, readStringMap, readString } from './values.js';

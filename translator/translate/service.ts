@@ -9,7 +9,7 @@
  * as on Azure Stack Edge) when it binds any; `k8s-experimental.serviceOptions` overrides the
  * type and sets loadBalancerIP.
  */
-import { joinPointer } from '../manifest/diagnostics.js';
+import { joinPointer } from '../manifest/index.js';
 import type { TranslateOptions } from './options.js';
 import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';

@@ -3,7 +3,7 @@
  * assembled into objects. `create-options.ts` fills it key by key; `pod.ts`, `service.ts`,
  * `deployment.ts` and `job.ts` turn it into objects.
  */
-import type { EnvVar } from '../manifest/model.js';
+import type { EnvVar } from '../manifest/index.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 

@@ -7,8 +7,7 @@
  * is never deployed (the bridge is the agent). A module whose createOptions cannot be
  * translated gets error diagnostics and no objects; the others still translate.
  */
-import { error, warning, type Diagnostic } from '../manifest/diagnostics.js';
-import type { DeploymentModel, ModuleModel, RegistryCredential } from '../manifest/model.js';
+import { error, warning, joinPointer, type Diagnostic, type DeploymentModel, type ModuleModel, type RegistryCredential } from '../manifest/index.js';
 import { optionProblems, withDefaults, type TranslateOptions } from './options.js';
 import type { KubeObject, TranslationResult } from './types.js';
 import { canonical, compareText } from './canonical.js';
@@ -24,7 +23,6 @@ import { buildService } from './service.js';
 import { buildPodTemplate } from './pod.js';
 import { buildDeployment } from './deployment.js';
 import { buildJob } from './job.js';
-import { joinPointer } from '../manifest/diagnostics.js';
 
 /** Output order of kinds. */
 export const KIND_ORDER = ['Secret', 'ServiceAccount', 'PersistentVolumeClaim', 'Service', 'Deployment', 'Job'];

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../manifest/diagnostics.js';
+import type { Diagnostic } from '../manifest/index.js';
 
 /** A Kubernetes object as plain JSON (apiVersion, kind, metadata first). */
 export interface KubeObject {

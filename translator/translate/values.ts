@@ -4,20 +4,18 @@
  * found type otherwise, so a wrong type never crashes the translation.
  */
 import { isIP } from 'node:net';
-import { joinPointer } from '../manifest/diagnostics.js';
+import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 
-export type JsonObject = Record<string, unknown>;
+import { isObject, type JsonObject } from '../shared/index.js';
+
+export { isObject, type JsonObject };
 
 /** A short description of a JSON value's type for messages (`string`, `array`, `object`...). */
 export function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   return typeof value;
-}
-
-export function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**

@@ -8,7 +8,7 @@
  * `HostConfig.ShmSize` a memory emptyDir at /dev/shm; `Volumes` (anonymous volumes) plain
  * emptyDirs; `HostConfig.Devices` hostPath CharDevice volumes.
  */
-import { joinPointer } from '../manifest/diagnostics.js';
+import { joinPointer } from '../manifest/index.js';
 import type { KubeObject } from './types.js';
 import type { TranslateOptions } from './options.js';
 import type { Issues } from './issues.js';

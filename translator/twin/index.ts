@@ -1,9 +1,9 @@
 /** The IoT Hub link: desired state in, reported state out, as `$edgeAgent`. */
 export { TwinLink } from './twin-link.js';
+export { HubLink, type HubLinkOptions } from './hub-link.js';
 export type { DesiredState, TwinSnapshot, TwinLinkOptions } from './twin-link.js';
 export { ReportedPublisher } from './reported-publisher.js';
 export type { ReportedChannel, ReportedPublisherOptions, SentPatch } from './reported-publisher.js';
 export { TwinError, toTwinError, scrubSecrets } from './errors.js';
+export { trustHubCa } from './sdk-trust.js';
 export type { TwinErrorKind } from './errors.js';
-export { SILENT_LOGGER } from './logger.js';
-export type { TwinLogger } from './logger.js';

@@ -7,9 +7,9 @@
  * whatever the hub missed is resent.
  */
 import { Subject, type Observable, type Subscription } from 'rxjs';
-import { applyMergePatch, isJsonObject, mergePatch, type JsonObject } from '../status/merge-patch.js';
+import { applyMergePatch, isObject, mergePatch, type JsonObject } from '../shared/index.js';
 import { TwinError, toTwinError } from './errors.js';
-import { SILENT_LOGGER, type TwinLogger } from './logger.js';
+import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
 
 /** Where reported patches go: a {@link TwinLink} satisfies it. */
 export interface ReportedChannel {
@@ -26,7 +26,7 @@ export interface ReportedPublisherOptions {
   minIntervalMs?: number;
   /** Delay before retrying a failed send; doubles up to 30 s. @default 1000 */
   retryDelayMs?: number;
-  logger?: TwinLogger;
+  logger?: StructuredLogger;
 }
 
 /** A patch IoT Hub acknowledged. */
@@ -50,7 +50,7 @@ export class ReportedPublisher {
   private readonly coalesceMs: number;
   private readonly minIntervalMs: number;
   private readonly retryDelayMs: number;
-  private readonly logger: TwinLogger;
+  private readonly logger: StructuredLogger;
   private readonly subscription: Subscription;
   private acknowledged: JsonObject = {};
   private latest: JsonObject | undefined;
@@ -85,7 +85,7 @@ export class ReportedPublisher {
   /** Takes the next full reported document; a patch follows within the coalescing and rate limits. */
   publish(document: object): void {
     if (this.closed) return;
-    if (!isJsonObject(document)) throw new TypeError('ReportedPublisher.publish: the reported document must be a JSON object');
+    if (!isObject(document)) throw new TypeError('ReportedPublisher.publish: the reported document must be a JSON object');
     this.latest = structuredClone(document);
     this.schedule(this.coalesceMs);
   }
@@ -126,7 +126,7 @@ export class ReportedPublisher {
   private async send(): Promise<void> {
     if (!this.latest) return;
     const patch = mergePatch(this.acknowledged, this.latest);
-    if (!isJsonObject(patch)) return;
+    if (!isObject(patch)) return;
     try {
       await this.channel.updateReported(patch);
       this.acknowledged = applyMergePatch(this.acknowledged, patch) as JsonObject;

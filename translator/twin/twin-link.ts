@@ -10,9 +10,9 @@
 import deviceSdk, { type ModuleClient, type Twin } from 'azure-iot-device';
 import mqttTransport from 'azure-iot-device-mqtt';
 import { Observable, ReplaySubject, Subject } from 'rxjs';
-import { applyMergePatch, isJsonObject, type JsonObject } from '../status/merge-patch.js';
+import { applyMergePatch, isObject, type JsonObject } from '../shared/index.js';
 import { TwinError, toTwinError } from './errors.js';
-import { SILENT_LOGGER, type TwinLogger } from './logger.js';
+import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
 
 // The SDKs are CommonJS: Node's ESM loader offers them only as a default export.
 const { Mqtt } = mqttTransport;
@@ -34,7 +34,7 @@ export interface TwinLinkOptions {
   connectionString: string;
   /** PEM of a CA to trust (a private hub or the sandbox). */
   ca?: string;
-  logger?: TwinLogger;
+  logger?: StructuredLogger;
   /** First delay before retrying a failed full fetch; doubles up to 30 s. @default 1000 */
   retryDelayMs?: number;
 }
@@ -44,7 +44,7 @@ const MAX_RETRY_DELAY_MS = 30_000;
 /** A plain JSON copy of a twin section without `$version`, `$metadata` and other `$`-keys. */
 function withoutMeta(section: unknown): JsonObject {
   const out: JsonObject = {};
-  if (!isJsonObject(section)) return out;
+  if (!isObject(section)) return out;
   for (const [key, value] of Object.entries(section)) {
     // JSON round trip: drops the SDK's `update` function and anything else that is not data.
     if (!key.startsWith('$') && typeof value !== 'function' && value !== undefined) out[key] = JSON.parse(JSON.stringify(value));
@@ -53,7 +53,7 @@ function withoutMeta(section: unknown): JsonObject {
 }
 
 function versionOf(section: unknown): number | undefined {
-  const v = isJsonObject(section) ? section.$version : undefined;
+  const v = isObject(section) ? section.$version : undefined;
   return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
 }
 
@@ -88,7 +88,7 @@ export class TwinLink {
     /** The open ModuleClient; methods attach to it. */
     readonly client: ModuleClient,
     private readonly twin: Twin,
-    private readonly logger: TwinLogger,
+    private readonly logger: StructuredLogger,
     private readonly retryDelayMs: number,
   ) {
     this.desired$ = this.desiredSubject.asObservable();
@@ -165,7 +165,7 @@ export class TwinLink {
   }
 
   private onPatch(patch: unknown): void {
-    if (this.closed || !isJsonObject(patch)) return;
+    if (this.closed || !isObject(patch)) return;
     const version = versionOf(patch);
     if (version === undefined) return;
     if (this.fetching) {

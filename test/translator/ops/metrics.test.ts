@@ -1,6 +1,7 @@
 /** BridgeMetrics: names, labels and values as Prometheus text, in a registry of its own. */
 import { register as globalRegistry } from 'prom-client';
 import { BridgeMetrics } from '../../../translator/ops/index.js';
+import { RUNTIME_STATUSES } from '../../../translator/status/index.js';
 
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
@@ -8,7 +9,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 test('records every metric under iotedge_k8s_ names', async () => {
-  const m = new BridgeMetrics();
+  const m = new BridgeMetrics({ runtimeStatuses: RUNTIME_STATUSES });
   m.recordReconcile('done', 0.03);
   m.recordReconcile('done', 0.2);
   m.recordReconcile('retry', 1.5);

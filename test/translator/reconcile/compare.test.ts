@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { APPLIED_HASH_ANNOTATION, changeReason, isContainedIn, objectHash, quantityValue, stableJson, withHashAnnotation } from '../../../translator/reconcile/compare.js';
-import type { KubeObject } from '../../../translator/translate/types.js';
+import type { KubeObject } from '../../../translator/translate/index.js';
 
 const deployment = (image: string, env: Array<{ name: string; value: string }> = []): KubeObject => ({
   apiVersion: 'apps/v1',

@@ -7,7 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileFile } from '../../../translator/sources/local.js';
+import { compileFile } from '../../../translator/sources/index.js';
 import { LAST_GOOD_SECRET, Reconciler, type DesiredDeployment, type ReconcileOutcome } from '../../../translator/reconcile/index.js';
 import { countingKubeConfig, desiredOf, manifestOf, openCluster, statusOf, waitFor, type CountingKubeConfig, type TestCluster, type TestModule } from './harness.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Subject, firstValueFrom, take, toArray } from 'rxjs';
-import { backoffDelay, scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../../../translator/reconcile/index.js';
+import { scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../../../translator/reconcile/index.js';
 
 const done: ReconcileOutcome = { kind: 'done', writes: 0, applied: [], pruned: [] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,15 +25,6 @@ function controllable() {
     });
   return { calls, reconcile, maxRunning: () => maxRunning };
 }
-
-describe('backoffDelay', () => {
-  it('doubles from the initial delay up to the cap, jittered within bounds', () => {
-    const mid = () => 0.5;
-    expect([1, 2, 3, 4, 10].map((n) => backoffDelay(n, { initialMs: 100, maxMs: 500 }, mid))).toEqual([100, 200, 400, 500, 500]);
-    expect(backoffDelay(1, { initialMs: 100, jitter: 0.2 }, () => 0)).toBe(80);
-    expect(backoffDelay(1, { initialMs: 100, jitter: 0.2 }, () => 0.999999)).toBe(120);
-  });
-});
 
 describe('scheduleReconciles', () => {
   it('coalesces triggers during a run into exactly one follow-up and never runs two at once', async () => {

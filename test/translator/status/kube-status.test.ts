@@ -5,8 +5,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
-import { parseManifest } from '../../../translator/manifest/index.js';
-import type { DeploymentModel } from '../../../translator/manifest/model.js';
+import { parseManifest, type DeploymentModel } from '../../../translator/manifest/index.js';
 import { moduleStatuses, type ReportedModule } from '../../../translator/status/index.js';
 import { translate } from '../../../translator/translate/index.js';
 import { waitFor } from '../../support/wait.js';

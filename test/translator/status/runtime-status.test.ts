@@ -1,5 +1,5 @@
 /** Pod, container and workload states -> edgeAgent runtime status, with pod JSON shaped as the API server sends it. */
-import type { ModuleModel } from '../../../translator/manifest/model.js';
+import type { ModuleModel } from '../../../translator/manifest/index.js';
 import type { PodConditionJson } from '../../../translator/status/kube-json.js';
 import { moduleRuntimeStatus, NEVER_UTC, newestPod, type ContainerStatusJson, type JobJson, type PodJson, type ServiceJson } from '../../../translator/status/index.js';
 import { moduleModel as sharedModuleModel } from '../translate/builders.js';

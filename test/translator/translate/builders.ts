@@ -1,10 +1,8 @@
 /** Small builders of deployment models for translator tests (no manifest parsing involved). */
-import type { DeploymentModel, ModuleModel, RegistryCredential } from '../../../translator/manifest/model.js';
-import { DEFAULT_STARTUP_ORDER } from '../../../translator/manifest/model.js';
+import { DEFAULT_STARTUP_ORDER, type DeploymentModel, type ModuleModel, type RegistryCredential, type Diagnostic } from '../../../translator/manifest/index.js';
 import { translate } from '../../../translator/translate/index.js';
 import type { TranslateOptions } from '../../../translator/translate/options.js';
 import type { KubeObject, TranslationResult } from '../../../translator/translate/types.js';
-import type { Diagnostic } from '../../../translator/manifest/diagnostics.js';
 
 const AGENT = '/modulesContent/$edgeAgent/properties.desired';
 

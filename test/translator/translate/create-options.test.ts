@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { HOST_CONFIG_KEYS, TOP_LEVEL_KEYS, type KeyRule } from '../../../translator/translate/create-options.js';
 import { translate } from '../../../translator/translate/index.js';
 import { co, deploymentModel, moduleModel, translateOne, type OneModule } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 
 const ignoredKeys = (table: Record<string, KeyRule>): string[] => Object.keys(table).filter((k) => 'ignored' in table[k]!);
 const mappedKeys = (table: Record<string, KeyRule>): string[] => Object.keys(table).filter((k) => 'handler' in table[k]!);

@@ -1,5 +1,5 @@
 import { translateOne } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 
 describe('Deployment', () => {
   it.each(['always', 'on-unhealthy'] as const)('restartPolicy %s -> Deployment with 1 replica, pod restartPolicy Always', (restartPolicy) => {

@@ -1,5 +1,5 @@
 import { co, translateOne } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 
 describe('k8s-experimental', () => {
   it('nodeSelector, tolerations, affinity and securityContext go to the pod', () => {

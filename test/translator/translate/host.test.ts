@@ -1,5 +1,5 @@
 import { co, translateOne } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 
 describe('host settings', () => {
   it('NetworkMode host -> hostNetwork with ClusterFirstWithHostNet and Recreate', () => {

@@ -1,6 +1,6 @@
 import { nanosToSeconds } from '../../../translator/translate/probe.js';
 import { co, translateOne } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 
 describe('Healthcheck -> livenessProbe', () => {
   it('CMD with durations in nanoseconds (rounded up to seconds) and Retries', () => {

@@ -1,7 +1,7 @@
 import { normalizeRegistry, registryOf } from '../../../translator/translate/pull-secret.js';
 import { translate } from '../../../translator/translate/index.js';
 import { credential, deploymentModel, moduleModel } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 import { shortHash } from '../../../translator/translate/names.js';
 
 describe('registries', () => {

@@ -1,6 +1,6 @@
 import { bytesToQuantity, cpuQuantity, parseQuantity } from '../../../translator/translate/resources.js';
 import { co, translateOne } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 
 describe('quantities', () => {
   it('bytesToQuantity uses Gi/Mi/Ki when exact, else bytes', () => {

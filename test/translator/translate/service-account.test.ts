@@ -1,5 +1,5 @@
 import { translateOne } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 
 describe('ServiceAccount', () => {
   it('one per module, token automount off, used by the pod', () => {

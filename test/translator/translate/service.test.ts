@@ -1,5 +1,5 @@
 import { co, translateOne } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 
 describe('ports and Services', () => {
   it('Azure Stack Edge web server: 80/tcp -> HostPort 8080 becomes LoadBalancer webserverapp 8080 -> 80', () => {

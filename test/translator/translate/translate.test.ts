@@ -1,8 +1,8 @@
 import { translate } from '../../../translator/translate/index.js';
 import { credential, deploymentModel, edgeHubModel, moduleModel } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 import { shortHash } from '../../../translator/translate/names.js';
-import type { DeploymentModel } from '../../../translator/manifest/model.js';
+import type { DeploymentModel } from '../../../translator/manifest/index.js';
 
 const OPTIONS = { namespace: 'iotedge', deviceId: 'ase-device', hubHostname: 'myhub.azure-devices.net' };
 const LABELS = (name: string) => ({

@@ -1,6 +1,6 @@
 import { translate } from '../../../translator/translate/index.js';
 import { co, deploymentModel, moduleModel, translateOne } from './builders.js';
-import { assertValidK8s } from './k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 import { shortHash } from '../../../translator/translate/names.js';
 
 const SHARES = {

@@ -1,4 +1,4 @@
-/** Exponential backoff with jitter, shared by watch restarts and reconcile retries. */
+/** Exponential backoff with jitter, shared by watch restarts, reconcile retries and the IoT Hub reconnects. */
 
 export interface BackoffOptions {
   /** Delay of the first retry. @default 500 */

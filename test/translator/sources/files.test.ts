@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { manifestFiles } from '../../../translator/sources/watch.js';
+import { manifestFiles } from '../../../translator/sources/files.js';
 
 function folder(files: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'manifest-files-'));

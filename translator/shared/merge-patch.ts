@@ -6,18 +6,13 @@
  * "delete"), so targets are expected to carry no nulls (reported documents never do).
  */
 
-/** A JSON object. */
-export type JsonObject = { [key: string]: unknown };
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isObject, type JsonObject } from './json.js';
 
 /** Deep equality of JSON values (member order ignored). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  if (isJsonObject(a) && isJsonObject(b)) {
+  if (isObject(a) && isObject(b)) {
     const keys = Object.keys(a);
     return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
   }
@@ -29,7 +24,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  * When either side is not an object, the patch is `next` itself.
  */
 export function mergePatch(acknowledged: unknown, next: unknown): unknown {
-  if (!isJsonObject(acknowledged) || !isJsonObject(next)) return jsonEqual(acknowledged, next) ? undefined : next;
+  if (!isObject(acknowledged) || !isObject(next)) return jsonEqual(acknowledged, next) ? undefined : next;
   const patch: JsonObject = {};
   for (const key of Object.keys(acknowledged)) if (!Object.hasOwn(next, key) || next[key] === undefined) patch[key] = null;
   for (const [key, value] of Object.entries(next)) {
@@ -38,7 +33,7 @@ export function mergePatch(acknowledged: unknown, next: unknown): unknown {
       patch[key] = value;
       continue;
     }
-    const sub = isJsonObject(acknowledged[key]) && isJsonObject(value) ? mergePatch(acknowledged[key], value) : jsonEqual(acknowledged[key], value) ? undefined : value;
+    const sub = isObject(acknowledged[key]) && isObject(value) ? mergePatch(acknowledged[key], value) : jsonEqual(acknowledged[key], value) ? undefined : value;
     if (sub !== undefined) patch[key] = sub;
   }
   return Object.keys(patch).length === 0 ? undefined : patch;
@@ -46,8 +41,8 @@ export function mergePatch(acknowledged: unknown, next: unknown): unknown {
 
 /** Applies a merge patch to `target` (RFC 7386 MergePatch); returns a new value, never mutates. */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isJsonObject(patch)) return structuredClone(patch);
-  const out: JsonObject = isJsonObject(target) ? { ...target } : {};
+  if (!isObject(patch)) return structuredClone(patch);
+  const out: JsonObject = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
     else out[key] = applyMergePatch(out[key], value);

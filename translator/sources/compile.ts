@@ -2,12 +2,8 @@
  * Local manifest files: load (manifest, template or base + layers), validate, translate.
  * The one path from a file on disk to Kubernetes objects, shared by the CLI and the bridge.
  */
-import { hasErrors, type Diagnostic } from '../manifest/diagnostics.js';
-import { loadManifest, type LoadOptions } from '../manifest/index.js';
-import type { DeploymentModel } from '../manifest/model.js';
-import { translate } from '../translate/index.js';
-import type { TranslateOptions } from '../translate/options.js';
-import type { KubeObject } from '../translate/types.js';
+import { hasErrors, loadManifest, type Diagnostic, type LoadOptions, type DeploymentModel } from '../manifest/index.js';
+import { translate, type TranslateOptions, type KubeObject } from '../translate/index.js';
 
 export interface CompiledManifest {
   /** Present when the manifest itself is valid. */

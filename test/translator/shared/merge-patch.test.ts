@@ -1,5 +1,5 @@
 /** Minimal JSON merge patches (RFC 7386) between reported documents. */
-import { applyMergePatch, mergePatch } from '../../../translator/status/index.js';
+import { applyMergePatch, mergePatch } from '../../../translator/shared/index.js';
 
 describe('mergePatch', () => {
   test('equal documents give no patch (member order ignored)', () => {

@@ -7,12 +7,13 @@
  * `deployment.json`, or its only other `.json` file) and any `*.layer.json` layered deployments.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Observable } from 'rxjs';
-import { ManifestLoadError } from '../manifest/diagnostics.js';
-import { loadManifest } from '../manifest/index.js';
-import type { DesiredInput } from '../bridge/bridge.js';
+import { loadManifest, ManifestLoadError } from '../manifest/index.js';
+import type { StructuredLogger } from '../ops/index.js';
+import type { ReportedDocument } from '../status/index.js';
+import type { DesiredInput, DesiredSource, SourceDevice } from './desired.js';
 
 const BASE_NAMES = ['deployment.template.json', 'deployment.debug.template.json', 'deployment.json'];
 
@@ -85,4 +86,33 @@ export function watchManifest(files: ManifestFiles, options: WatchOptions = {}):
       for (const w of watchers) w.close();
     };
   });
+}
+
+export interface FilesSourceOptions {
+  files: ManifestFiles;
+  device: SourceDevice;
+  /** Where each reported document is written (JSON, replaced whole). */
+  statusFile: string;
+  logger: StructuredLogger;
+  watch?: WatchOptions;
+}
+
+/** Local manifest files in, reported documents out to a status file. */
+export class FilesSource implements DesiredSource {
+  readonly device: SourceDevice;
+  readonly desired$: Observable<DesiredInput>;
+
+  constructor(private readonly options: FilesSourceOptions) {
+    this.device = options.device;
+    this.desired$ = watchManifest(options.files, options.watch);
+  }
+
+  report(document: ReportedDocument): void {
+    const { statusFile, logger } = this.options;
+    void writeFile(statusFile, JSON.stringify(document, null, 2) + '\n').catch((e: unknown) => logger.warn({ error: (e as Error).message, statusFile }, 'cannot write the status file'));
+  }
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {}
 }

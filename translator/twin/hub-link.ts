@@ -4,30 +4,29 @@
  * then feeds desired deployments in and sends the latest reported document out.
  */
 import { Subject, Subscription, type Observable } from 'rxjs';
-import type { Logger } from 'pino';
-import type { DesiredInput } from '../bridge/bridge.js';
-import type { BridgeMetrics } from '../ops/index.js';
-import { backoffDelay } from '../reconcile/index.js';
-import { twinDesired } from '../sources/twin.js';
-import type { ReportedDocument } from '../status/index.js';
-import { ReportedPublisher, TwinError, TwinLink } from '../twin/index.js';
+import type { StructuredLogger } from '../ops/index.js';
+import { backoffDelay } from '../shared/index.js';
+import { TwinError } from './errors.js';
+import { ReportedPublisher } from './reported-publisher.js';
+import { TwinLink, type DesiredState } from './twin-link.js';
 
 export interface HubLinkOptions {
   connectionString: string;
   ca?: string;
-  logger: Logger;
-  metrics: BridgeMetrics;
+  logger: StructuredLogger;
+  /** Called for each reported patch IoT Hub acknowledged or that failed (metrics). */
+  onPatch?: (result: 'sent' | 'failed') => void;
   /** Called once connected, e.g. to attach direct-method handlers to the client. */
   onConnected?: (link: TwinLink) => void;
 }
 
 export class HubLink {
-  private readonly desired = new Subject<DesiredInput>();
-  /** Desired deployments from the twin, once connected. */
-  readonly desired$: Observable<DesiredInput> = this.desired.asObservable();
+  private readonly desired = new Subject<DesiredState>();
+  /** The twin's desired properties with their `$version`, once connected. */
+  readonly desired$: Observable<DesiredState> = this.desired.asObservable();
   private link: TwinLink | undefined;
   private publisher: ReportedPublisher | undefined;
-  private latest: ReportedDocument | undefined;
+  private latest: object | undefined;
   private readonly subscriptions = new Subscription();
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -46,7 +45,7 @@ export class HubLink {
   }
 
   /** Sends a reported document now if connected, else once connected (only the latest is kept). */
-  report(document: ReportedDocument): void {
+  report(document: object): void {
     this.latest = document;
     this.publisher?.publish(document);
   }
@@ -60,7 +59,7 @@ export class HubLink {
   }
 
   private async connect(): Promise<void> {
-    const { logger, metrics } = this.options;
+    const { logger, onPatch } = this.options;
     try {
       const link = await TwinLink.open({ connectionString: this.options.connectionString, ca: this.options.ca, logger });
       if (this.stopped) {
@@ -69,9 +68,9 @@ export class HubLink {
       }
       this.link = link;
       this.publisher = new ReportedPublisher(link, { logger });
-      this.subscriptions.add(this.publisher.sent$.subscribe(() => metrics.recordTwinPatch('sent')));
-      this.subscriptions.add(this.publisher.errors$.subscribe(() => metrics.recordTwinPatch('failed')));
-      this.subscriptions.add(twinDesired(link).subscribe((input) => this.desired.next(input)));
+      this.subscriptions.add(this.publisher.sent$.subscribe(() => onPatch?.('sent')));
+      this.subscriptions.add(this.publisher.errors$.subscribe(() => onPatch?.('failed')));
+      this.subscriptions.add(link.desired$.subscribe((state) => this.desired.next(state)));
       if (this.latest) this.publisher.publish(this.latest);
       this.options.onConnected?.(link);
       logger.info({}, 'connected to IoT Hub as $edgeAgent');

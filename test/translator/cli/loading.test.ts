@@ -1,0 +1,52 @@
+/**
+ * Which modules a CLI verb loads, seen from a real `iotedge-k8s` process (a resolve hook
+ * records every module URL): `validate` and `translate` never load the emulators (sandbox/),
+ * which only the sandbox wiring loads, lazily.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from '../../golden/samples.js';
+
+const bin = join(repoRoot, 'bin', 'iotedge-k8s.js');
+const recorder = join(repoRoot, 'test', 'support', 'record-loads.mjs');
+const sandboxUrl = pathToFileURL(join(repoRoot, 'sandbox')).href + '/';
+const sample = join(repoRoot, 'deployment-manifests', 'webserver.json');
+
+/** Runs the CLI; its exit code, stderr and the modules it resolved. */
+function runCli(args: string[]): Promise<{ code: number; stderr: string; modules: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-loads-'));
+  const file = join(dir, 'modules.txt');
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', pathToFileURL(recorder).href, bin, ...args], { env: { ...process.env, RECORD_LOADS_FILE: file }, cwd: dir }, (error, _stdout, stderr) => {
+      let modules: string[] = [];
+      try {
+        modules = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      } catch {
+        // nothing resolved
+      }
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stderr, modules });
+    });
+  });
+}
+
+const fromSandbox = (modules: string[]) => modules.filter((url) => url.startsWith(sandboxUrl));
+
+it.each([
+  ['validate', [sample]],
+  ['translate', [sample]],
+])('%s does not load the emulators', async (verb, args) => {
+  const { code, modules } = await runCli([verb, ...args]);
+  expect(code).toBe(0);
+  expect(modules.some((url) => url.endsWith('/translator/cli/main.ts'))).toBe(true);
+  expect(fromSandbox(modules)).toEqual([]);
+}, 60_000);
+
+it('sandbox loads them when it runs (the recorder sees lazy loads), and a bad catalog is one line', async () => {
+  const { code, stderr, modules } = await runCli(['sandbox', '--catalog', join(tmpdir(), 'no-such-catalog.json')]);
+  expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: .*no-such-catalog\.json/)]);
+  expect(code).toBe(1);
+  expect(fromSandbox(modules)).toEqual(expect.arrayContaining([expect.stringMatching(/\/sandbox\/kube\/index\.ts$/)]));
+}, 60_000);

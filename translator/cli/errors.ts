@@ -1,0 +1,20 @@
+/**
+ * The CLI's own errors: ordinary mistakes a user can fix, printed as one `error: ...` line
+ * with exit code 1. They live apart from the verbs so `main` can recognise them without
+ * loading a verb's module (the verbs are loaded lazily).
+ */
+
+/** `run` cannot start: no cluster, nothing to run, an invalid deployment to push. */
+export class RunError extends Error {
+  override readonly name = 'RunError';
+}
+
+/** `push` failed: an invalid manifest, an IoT Hub that refused or cannot be reached. */
+export class PushError extends Error {
+  override name = 'PushError';
+}
+
+/** The sandbox cannot start: a bad image catalog, an address in use. */
+export class SandboxError extends Error {
+  override readonly name = 'SandboxError';
+}
