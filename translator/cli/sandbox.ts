@@ -18,7 +18,7 @@ export interface SandboxFlags {
 }
 
 /** External IPs handed to LoadBalancer Services when no `--lb-pool` is given. */
-export const DEFAULT_LB_POOL = ['10.128.44.240-10.128.44.250'];
+export const DEFAULT_LB_POOL = ['127.200.0.1-127.200.0.250'];
 
 export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promise<unknown>): Promise<number> {
   const stateDir = resolve(flags.stateDir);
