@@ -10,6 +10,7 @@ import { CONNECTION_STRING_ENV, RunError, runBridge, type RunFlags } from './run
 import { PushError, runPush, type PushFlags } from './push.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
 import { runSandbox, type SandboxFlags } from './sandbox.js';
+import { MonitorError, runMonitor, type MonitorFlags } from './monitor.js';
 import { ServiceBindError } from '../../sandbox/hub/index.js';
 import { CatalogError } from '../../sandbox/kube/index.js';
 
@@ -163,7 +164,27 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await runSandbox(flags, io, untilSignal()));
     });
 
+  program
+    .command('hub')
+    .description('The sandbox IoT Hub.')
+    .command('monitor')
+    .description('Print the device-to-cloud messages arriving at the sandbox IoT Hub (like az iot hub monitor-events).')
+    .option('--state-dir <dir>', 'the sandbox whose hub.json to read', '.sandbox')
+    .option('--device-id <id>', 'only messages of this device')
+    .option('--module-id <id>', 'only messages of this module')
+    .option('--properties', 'show system and application properties and annotations')
+    .option('--timeout <seconds>', 'stop after this many seconds (0: until Ctrl-C)', seconds, 0)
+    .action(async (flags: MonitorFlags) => {
+      setExit(await runMonitor(flags, io, untilSignal()));
+    });
+
   return program;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`'${value}' is not a number of seconds.`);
+  return n;
 }
 
 function port(value: string): number {
@@ -193,7 +214,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof ManifestLoadError || e instanceof CatalogError || e instanceof ServiceBindError || e instanceof RunError || e instanceof PushError) {
+    if (e instanceof ManifestLoadError || e instanceof CatalogError || e instanceof ServiceBindError || e instanceof RunError || e instanceof PushError || e instanceof MonitorError) {
       io.stderr(`error: ${e.message}\n`);
       return 1;
     }
