@@ -13,11 +13,12 @@ import { PodAddresses } from '../loopback.js';
 import { ContainerConfigError } from '../pod-env.js';
 import { VolumeError } from '../pod-volumes.js';
 import { processContext, processSpec } from '../process-container.js';
-import { ContainerProcess } from '../process-runner.js';
+import { ContainerProcess, type ProcessSpec } from '../process-runner.js';
+import { probeOnce, probeTiming } from '../probes.js';
 import { badRequest, KubeApiError } from '../errors.js';
 import { findType } from '../resources.js';
 import type { StoreEvent } from '../store.js';
-import type { JsonObject, KubeObject } from '../types.js';
+import { isObject, type JsonObject, type KubeObject } from '../types.js';
 import type { ControllerContext } from './runtime.js';
 
 const PODS = findType('', 'pods')!;
@@ -63,6 +64,8 @@ interface ContainerRun {
   spec: JsonObject;
   /** The running process of a process image. */
   proc?: ContainerProcess;
+  /** Readiness from the readinessProbe (undefined: no probe, ready while running). */
+  probeReady?: boolean;
 }
 
 interface PodRun {
@@ -423,6 +426,8 @@ export class Kubelet {
       },
     );
     c.proc = proc;
+    c.probeReady = isObject(c.spec.readinessProbe) ? false : undefined;
+    if (isObject(c.spec.readinessProbe)) this.startReadinessProbe(run, c, proc, c.spec.readinessProbe, spec);
     c.containerID = `containerd://${run.uid.replace(/-/g, '')}${c.name.length}${c.restartCount}`.slice(0, 77);
     this.event(run, c, 'Normal', 'Started', `Started container ${c.name}`);
     c.state = 'running';
@@ -469,6 +474,41 @@ export class Kubelet {
     });
   }
 
+  /** Runs the readiness probe while `proc` runs; readiness changes are reported. */
+  private startReadinessProbe(run: PodRun, c: ContainerRun, proc: ContainerProcess, probe: JsonObject, spec: ProcessSpec): void {
+    const timing = probeTiming(probe);
+    let successes = 0;
+    let failures = 0;
+    const attempt = (): void => {
+      if (run.done || run.killing || c.proc !== proc) return;
+      void probeOnce(probe, c.spec, run.podIP, spec, timing.timeoutMs).then((ok) => {
+        if (run.done || run.killing || c.proc !== proc) return;
+        if (ok) {
+          failures = 0;
+          successes++;
+          if (!c.probeReady && successes >= timing.successThreshold) {
+            c.probeReady = true;
+            this.report(run);
+          }
+        } else {
+          successes = 0;
+          failures++;
+          if (failures === 1 || failures % 10 === 0) this.event(run, c, 'Warning', 'Unhealthy', 'Readiness probe failed');
+          if (c.probeReady && failures >= timing.failureThreshold) {
+            c.probeReady = false;
+            this.report(run);
+          }
+        }
+        this.after(c, timing.periodMs, attempt);
+      });
+    };
+    this.after(c, timing.initialDelayMs, attempt);
+  }
+
+  private isReady(c: ContainerRun): boolean {
+    return c.state === 'running' && c.probeReady !== false;
+  }
+
   private containerStatus(c: ContainerRun): JsonObject {
     let state: JsonObject;
     if (c.state === 'running') state = { running: { startedAt: c.startedAt } };
@@ -487,7 +527,7 @@ export class Kubelet {
       name: c.name,
       state,
       lastState: c.lastTerminated ?? {},
-      ready: c.state === 'running',
+      ready: this.isReady(c),
       restartCount: c.restartCount,
       image: c.image,
       imageID: c.ever ? `docker.io/library/${c.image}@sha256:${'0'.repeat(64)}` : '',
@@ -513,8 +553,8 @@ export class Kubelet {
       return;
     }
     const phase = this.phase(run);
-    const allReady = run.containers.every((c) => c.state === 'running');
-    const notReady = run.containers.filter((c) => c.state !== 'running').map((c) => c.name);
+    const allReady = run.containers.every((c) => this.isReady(c));
+    const notReady = run.containers.filter((c) => !this.isReady(c)).map((c) => c.name);
     const previous = Array.isArray(pod.status?.conditions) ? (pod.status.conditions as JsonObject[]) : [];
     const condition = (type: string, ok: boolean, reason?: string): JsonObject => {
       const before = previous.find((p) => p.type === type);
