@@ -15,6 +15,7 @@ import { startReplicaSetController } from './controllers/replicaset.js';
 import { startVolumeBinder } from './controllers/volumes.js';
 import { EventRecorder, TimerSet, type ControllerContext } from './controllers/runtime.js';
 import { startServiceProxy, type ServiceProxy } from './service-proxy.js';
+import { proxyAddressOf } from './loopback.js';
 import type { ServiceAllocator } from './defaults.js';
 import { KubeApiError } from './errors.js';
 import { findType } from './resources.js';
@@ -58,6 +59,8 @@ export interface ClusterOptions {
   retainedEvents?: number;
   /** Kubelet directory (pod volumes, container roots); a temporary one when unset. */
   kubeletDir?: string;
+  /** The loopback network slot (pod IPs, Service proxy addresses; loopback.ts). @default 0 */
+  networkSlot?: number;
 }
 
 /** A running simulated cluster. */
@@ -85,8 +88,8 @@ export function startCluster(options: ClusterOptions): Cluster {
   ];
   const hostsFile = options.kubeletDir ? join(options.kubeletDir, 'hosts.json') : undefined;
   if (options.kubeletDir) mkdirSync(options.kubeletDir, { recursive: true });
-  const proxy = startServiceProxy(ctx, hostsFile);
-  const kubelet = new Kubelet(ctx, options.catalog, { dir: options.kubeletDir, hostsFile });
+  const proxy = startServiceProxy(ctx, proxyAddressOf(options.networkSlot ?? 0), hostsFile);
+  const kubelet = new Kubelet(ctx, options.catalog, { dir: options.kubeletDir, hostsFile, networkSlot: options.networkSlot });
   const manager = { fieldManager: 'kube-apiserver' };
   for (const name of INITIAL_NAMESPACES) api.create(findType('', 'namespaces')!, undefined, { metadata: { name } }, manager);
   const nodes = findType('', 'nodes')!;

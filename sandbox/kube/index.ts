@@ -17,14 +17,14 @@ import { buildKubeconfig } from './kubeconfig.js';
 import { OpenApiDocuments } from './openapi.js';
 import { handleRequest, type ServerContext } from './server.js';
 import { generateTls } from './tls.js';
-import { DEFAULT_LOAD_BALANCER_POOL } from './loopback.js';
+import { claimLoopbackNetwork, loadBalancerPoolOf } from './loopback.js';
 import { moduleProcessImages, REPOSITORY_ROOT } from './modules.js';
 import type { ServiceAddress } from './service-proxy.js';
 
 export { CatalogError, ImageCatalog, type ImageBehaviour } from './catalog.js';
 export { FaultInjector, type RequestMatch } from './faults.js';
 export { type ProcessImage } from './catalog.js';
-export { DEFAULT_LOAD_BALANCER_POOL } from './loopback.js';
+export { DEFAULT_LOAD_BALANCER_POOL, loadBalancerPoolOf } from './loopback.js';
 export { findModuleImages, REPOSITORY_ROOT, type ModuleImage } from './modules.js';
 export type { ServiceAddress } from './service-proxy.js';
 
@@ -47,9 +47,14 @@ export interface KubeEmulatorOptions {
   /**
    * External IPs for LoadBalancer Services: IPs, `a-b` ranges or a CIDR. The proxy really
    * forwards from the ones this machine has (loopback). `[]`: Services stay pending.
-   * @default DEFAULT_LOAD_BALANCER_POOL (127.200.0.1-127.200.0.250)
+   * @default the network slot's pool, 127.<102+3s>.0.1-250 (127.102.0.1-250 for the first sandbox)
    */
   loadBalancerPool?: string[];
+  /**
+   * Loopback network slot (0-31) for pod IPs, Service proxy addresses and the default pool
+   * (docs/sandbox-kube.md, "Pod network"). @default the first slot no other running sandbox holds
+   */
+  networkSlot?: number;
   /**
    * Repository whose `modules/*\/module.json` images run as real processes; `false`: none
    * (every image not in the catalog is simulated). @default this repository
@@ -76,6 +81,8 @@ export interface KubeEmulator {
   faults: FaultInjector;
   /** The image catalog in use (mutable while running). */
   catalog: ImageCatalog;
+  /** The loopback network slot this emulator holds. */
+  networkSlot: number;
   /**
    * Where a Service really answers: its load-balancer addresses (external) first, then its proxy
    * address (what module processes reach by its name). Empty until the proxy listens.
@@ -96,8 +103,9 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
   const catalog = options.catalog ?? new ImageCatalog();
   if (options.modules !== false) catalog.addModuleImages(moduleProcessImages(options.modules ?? REPOSITORY_ROOT));
   const faults = new FaultInjector();
+  const network = await claimLoopbackNetwork(options.networkSlot);
   const kubeletDir = options.stateDir ? join(options.stateDir, 'kubelet') : mkdtempSync(join(tmpdir(), 'iotedge-k8s-kubelet-'));
-  const cluster = startCluster({ catalog, loadBalancerPool: options.loadBalancerPool ?? DEFAULT_LOAD_BALANCER_POOL, timeFactor, kubeletDir });
+  const cluster = startCluster({ catalog, loadBalancerPool: options.loadBalancerPool ?? loadBalancerPoolOf(network.slot), timeFactor, kubeletDir, networkSlot: network.slot });
   const tls = options.tls !== false ? generateTls([host, 'localhost', '127.0.0.1']) : undefined;
   let address = '';
   const ctx: ServerContext = {
@@ -135,12 +143,14 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     kubeconfigPath,
     faults,
     catalog,
+    networkSlot: network.slot,
     serviceAddresses: (namespace, service) => cluster.proxy.addresses(namespace, service),
     whenServing: (namespace, service, timeoutMs = 30_000) => whenServing(() => cluster.proxy.addresses(namespace, service), `${namespace}/${service}`, timeoutMs),
     async stop() {
       if (stopped) return;
       stopped = true;
       cluster.stop();
+      network.release();
       if (!options.stateDir) rmSync(kubeletDir, { recursive: true, force: true });
       faults.dropWatches();
       await new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@
  * - Service names: `dns.lookup` (which net, tls, http and fetch use) answers `<service>`,
  *   `<service>.<namespace>`, `<service>.<namespace>.svc` and `<service>.<namespace>.svc.cluster.local`
  *   with the Service's proxy address, read from the JSON file named by SANDBOX_HOSTS_FILE
- *   (`{"<service>.<namespace>": "127.96.x.y"}`); a bare name is looked up in SANDBOX_NAMESPACE,
+ *   (`{"<service>.<namespace>": "127.101.a.b"}`); a bare name is looked up in SANDBOX_NAMESPACE,
  *   as the cluster DNS search path does. Other names resolve as usual.
  * - Parent watchdog: when the emulator that started this process goes away (even by SIGKILL),
  *   the process ends itself, so no module process outlives its sandbox.

@@ -25,7 +25,7 @@ export const PRELOAD = new URL('./preload.mjs', import.meta.url).href;
 export const SANDBOX_ENV = {
   /** The container's root directory: an absolute path P in the container is `$SANDBOX_ROOT/P` here. */
   root: 'SANDBOX_ROOT',
-  /** The pod's IP (127.244.x.y), the address to listen on. */
+  /** The pod's IP (loopback.ts), the address to listen on. */
   podIP: 'SANDBOX_POD_IP',
   /** The pod's namespace (the resolver's search domain). */
   namespace: 'SANDBOX_NAMESPACE',

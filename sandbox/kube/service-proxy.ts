@@ -2,8 +2,8 @@
  * The sandbox's kube-proxy and ServiceLB: every Service with a selector gets real listeners that
  * forward TCP connections and UDP datagrams to a ready pod of the Service (round robin), on
  *
- * - its proxy address, the loopback stand-in of its cluster IP (10.x.y.z -> 127.x.y.z), at each
- *   Service port: what module processes reach by Service name (see preload.mjs);
+ * - its proxy address, the loopback stand-in of its cluster IP (loopback.ts), at each Service
+ *   port: what module processes reach by Service name (see preload.mjs);
  * - each `status.loadBalancer.ingress` IP of a LoadBalancer Service, at each Service port, as
  *   k3s's ServiceLB does.
  *
@@ -17,7 +17,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { renameSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { serviceProxyAddress } from './loopback.js';
+import type { ProxyAddressOf } from './loopback.js';
 import { findType } from './resources.js';
 import type { StoreEvent } from './store.js';
 import { isObject, type JsonObject, type KubeObject } from './types.js';
@@ -114,7 +114,7 @@ export function endpointsOf(service: KubeObject, port: number, protocol: Protoco
 }
 
 /** The addresses a Service should be served on. Pure. */
-export function bindingsOf(service: KubeObject): Binding[] {
+export function bindingsOf(service: KubeObject, proxyAddressOf: ProxyAddressOf): Binding[] {
   const spec = service.spec ?? {};
   if (!isObject(spec.selector) || Object.keys(spec.selector).length === 0) return [];
   const namespace = service.metadata.namespace ?? '';
@@ -124,7 +124,7 @@ export function bindingsOf(service: KubeObject): Binding[] {
     const ingress = service.status.loadBalancer.ingress;
     for (const i of Array.isArray(ingress) ? ingress.filter(isObject) : []) if (typeof i.ip === 'string') ips.push({ ip: i.ip, external: true });
   }
-  const proxy = serviceProxyAddress(spec.clusterIP);
+  const proxy = proxyAddressOf(spec.clusterIP);
   if (proxy) ips.push({ ip: proxy, external: false });
   const out: Binding[] = [];
   for (const p of Array.isArray(spec.ports) ? spec.ports.filter(isObject) : []) {
@@ -138,7 +138,7 @@ export function bindingsOf(service: KubeObject): Binding[] {
 }
 
 /** Starts the proxy; `hostsFile` receives the Service names. */
-export function startServiceProxy(ctx: ControllerContext, hostsFile?: string): ServiceProxy {
+export function startServiceProxy(ctx: ControllerContext, proxyAddressOf: ProxyAddressOf, hostsFile?: string): ServiceProxy {
   const { api } = ctx;
   const listeners = new Map<string, Listener>();
   const failed = new Map<string, string>();
@@ -277,7 +277,7 @@ export function startServiceProxy(ctx: ControllerContext, hostsFile?: string): S
     if (!hostsFile) return;
     const table: Record<string, string> = {};
     for (const svc of api.list(SERVICES, undefined).items) {
-      const proxy = serviceProxyAddress(svc.spec?.clusterIP);
+      const proxy = proxyAddressOf(svc.spec?.clusterIP);
       if (proxy) table[`${svc.metadata.name ?? ''}.${svc.metadata.namespace ?? ''}`] = proxy;
     }
     try {
@@ -292,7 +292,7 @@ export function startServiceProxy(ctx: ControllerContext, hostsFile?: string): S
     scheduled = false;
     if (stopped) return;
     const desired = new Map<string, Binding>();
-    for (const svc of api.list(SERVICES, undefined).items) if (!svc.metadata.deletionTimestamp) for (const b of bindingsOf(svc)) desired.set(b.key, b);
+    for (const svc of api.list(SERVICES, undefined).items) if (!svc.metadata.deletionTimestamp) for (const b of bindingsOf(svc, proxyAddressOf)) desired.set(b.key, b);
     for (const [key, l] of listeners) {
       const want = desired.get(key);
       if (!want || want.namespace !== l.binding.namespace || want.service !== l.binding.service) {

@@ -17,8 +17,8 @@ export interface SandboxFlags {
   serviceHost?: string;
 }
 
-/** External IPs handed to LoadBalancer Services when no `--lb-pool` is given. */
-export const DEFAULT_LB_POOL = ['127.200.0.1-127.200.0.250'];
+/** External IPs of the first sandbox's LoadBalancer Services (later sandboxes get their own, see docs/sandbox-kube.md). */
+export const DEFAULT_LB_POOL = ['127.102.0.1-127.102.0.250'];
 
 export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promise<unknown>): Promise<number> {
   const stateDir = resolve(flags.stateDir);
@@ -30,7 +30,7 @@ export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promis
       stateDir,
       catalog,
       port: flags.kubePort,
-      loadBalancerPool: flags.lbPool.length ? flags.lbPool : DEFAULT_LB_POOL,
+      loadBalancerPool: flags.lbPool.length ? flags.lbPool : undefined,
     });
     hub = await startHubEmulator({ stateDir, mqttPort: flags.mqttPort, serviceHost: flags.serviceHost });
     io.stdout(

@@ -89,6 +89,8 @@ export interface KubeletOptions {
   dir?: string;
   /** File the Service proxy keeps the Service names in (handed to processes as SANDBOX_HOSTS_FILE). */
   hostsFile?: string;
+  /** The loopback network slot whose pod IPs to hand out (loopback.ts). @default 0 */
+  networkSlot?: number;
 }
 
 /** Options of a pods/log read. */
@@ -114,7 +116,7 @@ function nanoStamp(date: Date): string {
 /** The simulated kubelet; `stop()` clears every timer. */
 export class Kubelet {
   private readonly pods = new Map<string, PodRun>();
-  private readonly addresses = new PodAddresses();
+  private readonly addresses: PodAddresses;
   private readonly unsubscribe: () => void;
   private readonly pulled = new Set<string>();
   private dir: string | undefined;
@@ -128,6 +130,7 @@ export class Kubelet {
     this.unsubscribe = ctx.api.store.subscribe((event) => this.onEvent(event));
     this.dir = options.dir;
     this.ownsDir = options.dir === undefined;
+    this.addresses = new PodAddresses(options.networkSlot ?? 0);
   }
 
   /** Stops every container timer and the subscription, and kills every process (SIGKILL). */

@@ -110,12 +110,13 @@ afterAll(async () => {
 
 test('the external IP of the LoadBalancer Service answers /identity.json from the module process', async () => {
   const url = await externalUrl('web');
-  expect(url).toMatch(/^http:\/\/127\.200\.0\.\d+:8080$/);
+  const slot = emulator!.networkSlot;
+  expect(url).toMatch(new RegExp(`^http://127\\.${102 + 3 * slot}\\.0\\.\\d+:8080$`));
   const body = await waitFor('the web server through the load balancer', () => identity(url));
   const [pod] = await podsOf('web');
   expect(body).toMatchObject({ moduleId: 'webserverapp', podName: pod!.metadata!.name });
   expect(alive(body.pid)).toBe(true);
-  expect(pod!.status!.podIP).toMatch(/^127\.244\.\d+\.\d+$/);
+  expect(pod!.status!.podIP).toMatch(new RegExp(`^127\\.${100 + 3 * slot}\\.0\\.\\d+$`));
   expect(pod!.status!.containerStatuses![0]).toMatchObject({ ready: true, restartCount: 0, state: { running: expect.anything() } });
 });
 
@@ -181,6 +182,30 @@ test('two modules listening on the same container port both answer, each on its 
   expect([a.moduleId, b.moduleId]).toEqual(['webserverapp', 'otherapp']);
   const ips = (await core.listNamespacedPod({ namespace: NS })).items.filter((p) => ['web', 'other'].includes(p.metadata!.labels!.app!)).map((p) => p.status!.podIP);
   expect(new Set(ips).size).toBe(2);
+});
+
+test('a second sandbox side by side gets its own network slot, and the same module answers in both', async () => {
+  const otherDir = await mkdtemp(join(tmpdir(), 'kube-processes-2-'));
+  const second = await startKubeEmulator({ stateDir: otherDir, timeFactor: 0.02 });
+  try {
+    expect(second.networkSlot).not.toBe(emulator!.networkSlot);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(second.kubeconfig);
+    const labels = { app: 'web' };
+    await kc.makeApiClient(k8s.AppsV1Api).createNamespacedDeployment({
+      namespace: NS,
+      body: { metadata: { name: 'web' }, spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: IMAGE, env: [{ name: 'IOTEDGE_MODULEID', value: 'second' }] }] } } } },
+    });
+    await kc.makeApiClient(k8s.CoreV1Api).createNamespacedService({ namespace: NS, body: { metadata: { name: 'web' }, spec: { type: 'LoadBalancer', selector: labels, ports: [{ port: 8080 }] } } });
+    const [address] = await second.whenServing(NS, 'web', 30_000);
+    expect(address!.ip).toMatch(new RegExp(`^127\\.${102 + 3 * second.networkSlot}\\.0\\.`));
+    const body = await waitFor('the second sandbox\'s web server', () => identity(`http://${address!.ip}:${address!.port}`));
+    expect(body.moduleId).toBe('second');
+    expect((await waitFor('the first sandbox\'s web server', async () => identity(await externalUrl('web')))).moduleId).toBe('webserverapp');
+  } finally {
+    await second.stop();
+    await rm(otherDir, { recursive: true, force: true });
+  }
 });
 
 test('no module process survives the emulator stop', async () => {

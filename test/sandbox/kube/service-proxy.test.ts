@@ -10,6 +10,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
 import { bindingsOf, endpointsOf, targetPortOf } from '../../../sandbox/kube/service-proxy.js';
+import { proxyAddressOf } from '../../../sandbox/kube/loopback.js';
 import type { KubeObject } from '../../../sandbox/kube/types.js';
 import { waitFor } from './harness.js';
 
@@ -86,7 +87,7 @@ test('a module process reaches a ClusterIP Service by its name, short or qualifi
   await deployment('client', 'sandbox.test/fetcher:1');
   const logs = await logsWhen('client', 'done');
   expect(logs).toBe(['web', 'web.default', 'web.default.svc', 'web.default.svc.cluster.local'].map((h) => `${h} -> webserverapp\n`).join('') + 'done\n');
-  expect(emulator.serviceAddresses(NS, 'web')).toEqual([{ protocol: 'TCP', ip: expect.stringMatching(/^127\.96\./), port: 80, external: false, endpoints: 1 }]);
+  expect(emulator.serviceAddresses(NS, 'web')).toEqual([{ protocol: 'TCP', ip: expect.stringMatching(new RegExp(`^127\\.${101 + 3 * emulator.networkSlot}\\.0\\.`)), port: 80, external: false, endpoints: 1 }]);
 });
 
 test('a LoadBalancer Service forwards UDP to its pod', async () => {
@@ -145,7 +146,8 @@ describe('endpoint rules', () => {
   });
 
   test('a Service is served on its proxy address and its load-balancer IPs, per port and protocol', () => {
-    expect(bindingsOf(service).map((b) => b.key)).toEqual(['TCP/127.200.0.1:80', 'TCP/127.96.0.42:80', 'UDP/127.200.0.1:53', 'UDP/127.96.0.42:53']);
-    expect(bindingsOf({ ...service, spec: { ...service.spec, selector: undefined } })).toEqual([]);
+    expect(bindingsOf(service, proxyAddressOf(0)).map((b) => b.key)).toEqual(['TCP/127.200.0.1:80', 'TCP/127.101.0.42:80', 'UDP/127.200.0.1:53', 'UDP/127.101.0.42:53']);
+    expect(bindingsOf(service, proxyAddressOf(2)).map((b) => b.key)).toContain('TCP/127.107.0.42:80');
+    expect(bindingsOf({ ...service, spec: { ...service.spec, selector: undefined } }, proxyAddressOf(0))).toEqual([]);
   });
 });
