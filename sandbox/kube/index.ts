@@ -125,6 +125,11 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
       server.off('error', reject);
       resolve();
     });
+  }).catch((error: unknown) => {
+    cluster.stop();
+    network.release();
+    if (!options.stateDir) rmSync(kubeletDir, { recursive: true, force: true });
+    throw error;
   });
   const port = (server.address() as AddressInfo).port;
   address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
