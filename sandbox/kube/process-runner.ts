@@ -1,7 +1,9 @@
 /**
  * One container as a real child process: spawned in its own process group, stdout and stderr
- * split into log lines, exit code (128 + signal number when killed), graceful stop (SIGTERM, then
- * SIGKILL after the grace period). Every live process is killed when this Node process exits.
+ * split into log lines, exit code (128 + signal number when killed), graceful stop (SIGTERM to the
+ * main process, as a container runtime signals PID 1, then SIGKILL to the whole group after the
+ * grace period). When the main process ends, what is left of its group is killed, as a container's
+ * processes end with its PID 1. Every live process is killed when this Node process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
@@ -85,6 +87,8 @@ export class ContainerProcess {
         onLine(`failed to start ${file ?? ''}: ${error.code ?? error.message}`);
         finish(128);
       });
+      // Like a container, the group does not outlive its main process.
+      this.child.once('exit', () => killGroup(this.child, 'SIGKILL'));
       // 'close' waits for the output streams, so every line is in before the exit is reported.
       this.child.once('close', (code, signal) => finish(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
     });
@@ -100,10 +104,14 @@ export class ContainerProcess {
     return !this.exited;
   }
 
-  /** SIGTERM to the process group, SIGKILL after `graceMs` if it is still running; resolves on exit. */
+  /** SIGTERM to the main process, SIGKILL to the group after `graceMs` if it still runs; resolves on exit. */
   stop(graceMs: number): Promise<number> {
     if (!this.exited) {
-      killGroup(this.child, 'SIGTERM');
+      try {
+        this.child.kill('SIGTERM');
+      } catch {
+        // Already gone.
+      }
       clearTimeout(this.killTimer);
       this.killTimer = setTimeout(() => killGroup(this.child, 'SIGKILL'), Math.max(0, graceMs));
     }

@@ -3,8 +3,9 @@
  * environment (valueFrom secretKeyRef, configMapKeyRef, fieldRef, envFrom, $(VAR)), its args and
  * the files of its volumes under SANDBOX_ROOT; a missing Secret holds it in
  * CreateContainerConfigError until the Secret exists; a process that ignores SIGTERM is killed
- * after the pod's grace period.
+ * after the pod's grace period, while `kubectl logs -f` follows its output to the end.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +158,11 @@ test('a process that ignores SIGTERM is killed after the grace period, then the 
     body: { metadata: { name: 'stubborn' }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'sandbox.test/stubborn:1' }] } },
   });
   await logsWhen('stubborn', 'up');
+  let followed = '';
+  const follower = spawn('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), 'logs', '-f', 'stubborn'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  follower.stdout.on('data', (d: Buffer) => (followed += d.toString()));
+  const followEnded = new Promise((resolve) => follower.once('exit', resolve));
+  await waitFor('kubectl logs -f printing', () => (followed.includes('up') ? true : undefined));
   const started = Date.now();
   await core.deleteNamespacedPod({ namespace: NS, name: 'stubborn' });
   await waitFor('the TERM trap', async () => ((await core.readNamespacedPodLog({ namespace: NS, name: 'stubborn' })).includes('ignoring TERM') ? true : undefined));
@@ -171,4 +177,6 @@ test('a process that ignores SIGTERM is killed after the grace period, then the 
   const elapsed = Date.now() - started;
   expect(elapsed).toBeGreaterThanOrEqual(900);
   expect(elapsed).toBeLessThan(5_000);
+  await followEnded;
+  expect(followed).toBe('up\nignoring TERM\n');
 });
