@@ -14,6 +14,7 @@ import { MqttGateway } from './gateway.js';
 import { HubRegistry } from './registry.js';
 import { ServiceApi } from './service-api.js';
 import { TelemetryStore, type TelemetryMessage } from './telemetry.js';
+import { startEventStream, type EventStream } from './events.js';
 
 export type { HubFaults } from './faults.js';
 export type { TelemetryMessage } from './telemetry.js';
@@ -22,6 +23,7 @@ export type { MethodRequest, MethodResult } from './gateway.js';
 export { HubError, ServiceBindError } from './errors.js';
 export { createSas } from './sas.js';
 export { trustHubCa } from './sdk-trust.js';
+export { EVENTS_PORT } from './events.js';
 
 /** Options of {@link startHubEmulator}. */
 export interface HubEmulatorOptions {
@@ -66,6 +68,8 @@ export interface HubEmulator {
   telemetry(deviceId: string, moduleId?: string): TelemetryMessage[];
   /** Connection string of a registered device or module (primary key, with GatewayHostName). */
   connectionString(deviceId: string, moduleId?: string): string;
+  /** URL of the event stream (device-to-cloud messages as JSON lines; events.ts), unless its port was taken. */
+  eventsUrl?: string;
   /** Stops both listeners and removes `hub.json`. */
   stop(): Promise<void>;
 }
@@ -116,6 +120,9 @@ export async function startHubEmulator(options: HubEmulatorOptions = {}): Promis
     throw err;
   }
 
+  // The event stream is a convenience (`hub monitor`): a taken port leaves the hub without it.
+  const events: EventStream | undefined = await startEventStream({ telemetry, host: serviceHost, tls: serverTls, policyKey: () => registry.policyKey, hostNames }).catch(() => undefined);
+
   const connectionString = (device: string, module?: string): string => {
     const identity = registry.identity(device, module);
     return [
@@ -163,9 +170,10 @@ export async function startHubEmulator(options: HubEmulatorOptions = {}): Promis
     faults,
     telemetry: (device, module) => telemetry.get(device, module),
     connectionString,
+    ...(events ? { eventsUrl: events.url } : {}),
     stop: async () => {
       registry.off('tags', onTags);
-      await Promise.all([gateway.stop(), service.stop()]);
+      await Promise.all([gateway.stop(), service.stop(), events?.stop()]);
       if (hubJsonFile) rmSync(hubJsonFile, { force: true });
     },
   };

@@ -15,6 +15,7 @@ export interface TelemetryMessage {
 /** A bounded store of telemetry, newest last. */
 export class TelemetryStore {
   private readonly byIdentity = new Map<string, TelemetryMessage[]>();
+  private readonly listeners = new Set<(message: TelemetryMessage) => void>();
 
   constructor(private readonly limit: number) {}
 
@@ -25,6 +26,13 @@ export class TelemetryStore {
     list.push(message);
     if (list.length > this.limit) list.splice(0, list.length - this.limit);
     this.byIdentity.set(key, list);
+    for (const listener of this.listeners) listener(message);
+  }
+
+  /** Calls `listener` with every message added from now on; returns the unsubscribe function. */
+  subscribe(listener: (message: TelemetryMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The kept messages of one identity, oldest first (a copy). */

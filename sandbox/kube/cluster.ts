@@ -2,6 +2,8 @@
  * The simulated cluster: store, API semantics, allocators, seed objects and
  * controllers, without any HTTP.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { KubeApi } from './api.js';
 import type { ImageCatalog } from './catalog.js';
 import { startDeploymentController } from './controllers/deployment.js';
@@ -12,6 +14,8 @@ import { startLoadBalancerAllocator } from './controllers/loadbalancer.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import { startVolumeBinder } from './controllers/volumes.js';
 import { EventRecorder, TimerSet, type ControllerContext } from './controllers/runtime.js';
+import { startServiceProxy, type ServiceProxy } from './service-proxy.js';
+import { proxyAddressOf } from './loopback.js';
 import type { ServiceAllocator } from './defaults.js';
 import { KubeApiError } from './errors.js';
 import { findType } from './resources.js';
@@ -53,12 +57,18 @@ export interface ClusterOptions {
   loadBalancerPool: string[];
   timeFactor: number;
   retainedEvents?: number;
+  /** Kubelet directory (pod volumes, container roots); a temporary one when unset. */
+  kubeletDir?: string;
+  /** The loopback network slot (pod IPs, Service proxy addresses; loopback.ts). @default 0 */
+  networkSlot?: number;
 }
 
 /** A running simulated cluster. */
 export interface Cluster {
   api: KubeApi;
   kubelet: Kubelet;
+  /** The Service proxy / load balancer that really forwards. */
+  proxy: ServiceProxy;
   stop(): void;
 }
 
@@ -76,7 +86,10 @@ export function startCluster(options: ClusterOptions): Cluster {
     startLoadBalancerAllocator(ctx, options.loadBalancerPool),
     startVolumeBinder(ctx),
   ];
-  const kubelet = new Kubelet(ctx, options.catalog);
+  const hostsFile = options.kubeletDir ? join(options.kubeletDir, 'hosts.json') : undefined;
+  if (options.kubeletDir) mkdirSync(options.kubeletDir, { recursive: true });
+  const proxy = startServiceProxy(ctx, proxyAddressOf(options.networkSlot ?? 0), hostsFile);
+  const kubelet = new Kubelet(ctx, options.catalog, { dir: options.kubeletDir, hostsFile, networkSlot: options.networkSlot });
   const manager = { fieldManager: 'kube-apiserver' };
   for (const name of INITIAL_NAMESPACES) api.create(findType('', 'namespaces')!, undefined, { metadata: { name } }, manager);
   const nodes = findType('', 'nodes')!;
@@ -95,7 +108,9 @@ export function startCluster(options: ClusterOptions): Cluster {
   return {
     api,
     kubelet,
+    proxy,
     stop() {
+      proxy.stop();
       kubelet.stop();
       for (const stop of stops) stop();
       timers.stop();

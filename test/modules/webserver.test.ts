@@ -1,5 +1,6 @@
 /** The webserver sample module, run in-process on a random port and fetched over HTTP. */
 import { moduleIdentity, renderPage, startWebServer, type WebServer } from '../../modules/webserver/src/server.js';
+import { readSettings } from '../../modules/webserver/src/settings.js';
 
 const env = {
   IOTEDGE_MODULEID: 'webserverapp',
@@ -27,7 +28,9 @@ test('GET / as JSON shows the module identity and IOTEDGE_* environment only', a
     deviceId: 'edge-device',
     iotHubHostName: 'contoso.azure-devices.net',
     gatewayHostName: 'edgehub',
+    podName: 'webserverapp-5d9c7b-x2x7q',
     hostname: 'webserverapp-5d9c7b-x2x7q',
+    pid: process.pid,
     environment: {
       IOTEDGE_APIVERSION: '2019-01-30',
       IOTEDGE_AUTHSCHEME: 'sasToken',
@@ -65,4 +68,21 @@ test('values are escaped in the page', () => {
   const page = renderPage(moduleIdentity({ IOTEDGE_MODULEID: '<script>x</script>' }, 'h'));
   expect(page).not.toContain('<script>');
   expect(page).toContain('&#60;script&#62;');
+});
+
+test('POD_NAME, else HOSTNAME, names the pod', () => {
+  expect(moduleIdentity({ HOSTNAME: 'web-abc' }, 'machine').podName).toBe('web-abc');
+  expect(moduleIdentity({ HOSTNAME: 'web-abc', POD_NAME: 'web-xyz' }, 'machine').podName).toBe('web-xyz');
+  expect(moduleIdentity({}, 'machine').podName).toBe('machine');
+});
+
+test('settings: PORT, the listen address from POD_IP or SANDBOX_POD_IP, EXIT_AT_START', () => {
+  expect(readSettings({})).toEqual({ port: 8080, host: '0.0.0.0' });
+  expect(readSettings({ PORT: '81', SANDBOX_POD_IP: '127.244.0.2' })).toEqual({ port: 81, host: '127.244.0.2' });
+  expect(readSettings({ POD_IP: '10.1.2.3', SANDBOX_POD_IP: '127.244.0.2' })).toEqual({ port: 8080, host: '10.1.2.3' });
+  expect(readSettings({ EXIT_AT_START: '3' })).toEqual({ port: 8080, host: '0.0.0.0', exitAtStart: 3 });
+  expect(readSettings({ EXIT_AT_START: '0' })).toMatchObject({ exitAtStart: 0 });
+  expect(readSettings({ EXIT_AT_START: 'x' })).toEqual({ error: "EXIT_AT_START must be an exit code (0-255), got 'x'" });
+  expect(readSettings({ PORT: '70000' })).toEqual({ error: "PORT must be a TCP port number, got '70000'" });
+  expect(readSettings({ POD_IP: 'web' })).toMatchObject({ error: expect.stringContaining("got 'web'") });
 });

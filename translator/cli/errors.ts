@@ -18,3 +18,8 @@ export class PushError extends Error {
 export class SandboxError extends Error {
   override readonly name = 'SandboxError';
 }
+
+/** `hub monitor` cannot follow the sandbox hub's messages: no sandbox state, a refused stream. */
+export class MonitorError extends Error {
+  override readonly name = 'MonitorError';
+}

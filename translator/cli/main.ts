@@ -7,10 +7,11 @@ import { ManifestLoadError } from '../manifest/index.js';
 import { CONNECTION_STRING_ENV, compileFile } from '../sources/index.js';
 import type { ServiceType, TranslateOptions, VolumeBinding } from '../translate/index.js';
 import { TwinError } from '../twin/index.js';
-import { PushError, RunError, SandboxError } from './errors.js';
+import { MonitorError, PushError, RunError, SandboxError } from './errors.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
 // The verbs below are loaded when used (`import()`): `validate` and `translate` load neither the
 // bridge nor the emulators; only `sandbox` and `run --sandbox` load sandbox/.
+import type { MonitorFlags } from './monitor.js';
 import type { PushFlags } from './push.js';
 import type { RunFlags } from './run.js';
 import type { SandboxFlags } from './sandbox.js';
@@ -168,7 +169,28 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await runSandbox(flags, io, untilSignal()));
     });
 
+  program
+    .command('hub')
+    .description('The sandbox IoT Hub.')
+    .command('monitor')
+    .description('Print the device-to-cloud messages arriving at the sandbox IoT Hub (like az iot hub monitor-events).')
+    .option('--state-dir <dir>', 'the sandbox whose hub.json to read', '.sandbox')
+    .option('--device-id <id>', 'only messages of this device')
+    .option('--module-id <id>', 'only messages of this module')
+    .option('--properties', 'show system and application properties and annotations')
+    .option('--timeout <seconds>', 'stop after this many seconds (0: until Ctrl-C)', seconds, 0)
+    .action(async (flags: MonitorFlags) => {
+      const { runMonitor } = await import('./monitor.js');
+      setExit(await runMonitor(flags, io, untilSignal()));
+    });
+
   return program;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`'${value}' is not a number of seconds.`);
+  return n;
 }
 
 function port(value: string): number {
@@ -198,7 +220,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    const userError = e instanceof ManifestLoadError || e instanceof SandboxError || e instanceof RunError || e instanceof PushError;
+    const userError = e instanceof ManifestLoadError || e instanceof SandboxError || e instanceof RunError || e instanceof PushError || e instanceof MonitorError;
     if (userError || (e instanceof TwinError && e.kind === 'invalid-configuration')) {
       io.stderr(`error: ${e.message}\n`);
       return 1;

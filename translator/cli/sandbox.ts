@@ -13,6 +13,9 @@ import { CatalogError, ImageCatalog, startKubeEmulator, type KubeEmulator, type 
 import { SandboxError } from './errors.js';
 import type { Io } from './main.js';
 
+/** What `hub monitor` needs to sign its request to the sandbox hub's event stream. */
+export { createSas, EVENTS_PORT } from '../../sandbox/hub/index.js';
+
 export interface SandboxFlags {
   stateDir: string;
   catalog?: string;
@@ -21,9 +24,6 @@ export interface SandboxFlags {
   mqttPort?: number;
   serviceHost?: string;
 }
-
-/** External IPs handed to LoadBalancer Services when no `--lb-pool` is given. */
-export const DEFAULT_LB_POOL = ['10.128.44.240-10.128.44.250'];
 
 /** Both emulators, started. */
 export interface Emulators {
@@ -44,7 +44,7 @@ export async function startEmulators(flags: Partial<SandboxFlags> & { stateDir: 
       stateDir,
       catalog: flags.catalog ? ImageCatalog.fromFile(flags.catalog) : undefined,
       port: flags.kubePort,
-      loadBalancerPool: flags.lbPool?.length ? flags.lbPool : DEFAULT_LB_POOL,
+      loadBalancerPool: flags.lbPool?.length ? flags.lbPool : undefined,
     };
     kube = await startKubeEmulator(options);
     const hub = await startHubEmulator({ stateDir, mqttPort: flags.mqttPort, serviceHost: flags.serviceHost });

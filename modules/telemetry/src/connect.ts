@@ -3,8 +3,10 @@
  * `EdgeHubConnectionString` (through edgeHub) or `IotHubConnectionString` (straight to IoT Hub),
  * trusting `EdgeModuleCACertificateFile` when given; otherwise `ModuleClient.fromEnvironment`,
  * which uses the IoT Edge workload API (`IOTEDGE_WORKLOADURI`, ...). Always the MQTT transport.
+ * In the sandbox (SANDBOX_ROOT set), an absolute certificate path is read under SANDBOX_ROOT.
  */
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 // The SDKs are CommonJS: plain Node ESM gives them only as default exports.
 import deviceSdk, { type ModuleClient } from 'azure-iot-device';
 import mqttTransport from 'azure-iot-device-mqtt';
@@ -16,6 +18,23 @@ const { Mqtt } = mqttTransport;
 export interface Connection {
   client: ModuleClient;
   viaEdgeHub: boolean;
+}
+
+/** The workload API variables `ModuleClient.fromEnvironment` needs without a connection string. */
+const WORKLOAD_VARIABLES = ['IOTEDGE_WORKLOADURI', 'IOTEDGE_DEVICEID', 'IOTEDGE_MODULEID', 'IOTEDGE_IOTHUBHOSTNAME', 'IOTEDGE_AUTHSCHEME', 'IOTEDGE_MODULEGENERATIONID'];
+
+/** Why the environment holds no credentials to connect with, or undefined when it has some. Pure. */
+export function missingCredentials(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (env['EdgeHubConnectionString'] || env['IotHubConnectionString']) return undefined;
+  const missing = WORKLOAD_VARIABLES.filter((name) => !env[name]);
+  if (missing.length === 0) return undefined;
+  return `no module credentials: neither EdgeHubConnectionString nor IotHubConnectionString is set, and the IoT Edge workload API variables are incomplete (missing ${missing.join(', ')})`;
+}
+
+/** A path the module was given, as this process sees it: absolute paths under SANDBOX_ROOT in the sandbox. Pure. */
+export function sandboxPath(path: string, env: Readonly<Record<string, string | undefined>>): string {
+  const root = env['SANDBOX_ROOT'];
+  return root && isAbsolute(path) ? join(root, path) : path;
 }
 
 /** Creates and opens a ModuleClient from the environment. Errors never contain the connection string. */
@@ -31,7 +50,7 @@ export async function connectFromEnvironment(env: Readonly<Record<string, string
     }
     const caFile = env['EdgeModuleCACertificateFile'];
     if (caFile !== undefined && caFile !== '') {
-      const ca = await readFile(caFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      const ca = await readFile(sandboxPath(caFile, env), 'utf8').catch((e: NodeJS.ErrnoException) => {
         throw new Error(`cannot read EdgeModuleCACertificateFile ${caFile} (${e.code ?? 'read error'})`);
       });
       await client.setOptions({ ca });

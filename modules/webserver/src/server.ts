@@ -15,7 +15,11 @@ export interface ModuleIdentity {
   deviceId?: string;
   iotHubHostName?: string;
   gatewayHostName?: string;
+  /** The pod (Kubernetes) or container name: `POD_NAME`, else `HOSTNAME`, else the host name. */
+  podName: string;
   hostname: string;
+  /** The server's process id. */
+  pid: number;
   /** Every `IOTEDGE_*` variable except those that look secret, sorted by name. */
   environment: Record<string, string>;
 }
@@ -24,13 +28,13 @@ export interface ModuleIdentity {
 const SECRET_NAME = /KEY|TOKEN|PASSWORD|SECRET|CONNECTIONSTRING|SAS/i;
 
 /** The identity shown for an environment and host name. Pure. */
-export function moduleIdentity(env: Readonly<Record<string, string | undefined>>, hostname: string): ModuleIdentity {
+export function moduleIdentity(env: Readonly<Record<string, string | undefined>>, hostname: string, pid = 0): ModuleIdentity {
   const environment: Record<string, string> = {};
   for (const name of Object.keys(env).sort()) {
     const value = env[name];
     if (name.startsWith('IOTEDGE_') && value !== undefined && !SECRET_NAME.test(name)) environment[name] = value;
   }
-  const identity: ModuleIdentity = { hostname, environment };
+  const identity: ModuleIdentity = { podName: env['POD_NAME'] || env['HOSTNAME'] || hostname, hostname, pid, environment };
   if (env['IOTEDGE_MODULEID']) identity.moduleId = env['IOTEDGE_MODULEID'];
   if (env['IOTEDGE_DEVICEID']) identity.deviceId = env['IOTEDGE_DEVICEID'];
   if (env['IOTEDGE_IOTHUBHOSTNAME']) identity.iotHubHostName = env['IOTEDGE_IOTHUBHOSTNAME'];
@@ -95,7 +99,8 @@ function handle(req: IncomingMessage, res: ServerResponse, identity: ModuleIdent
 
 /** Starts the server; resolves once it listens. */
 export async function startWebServer(options: WebServerOptions = {}): Promise<WebServer> {
-  const identity = moduleIdentity(options.env ?? process.env, options.hostname ?? osHostname());
+  const env = options.env ?? process.env;
+  const identity = moduleIdentity(env, options.hostname ?? env['HOSTNAME'] ?? osHostname(), process.pid);
   const server = createServer((req, res) => handle(req, res, identity));
   const host = options.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
@@ -103,8 +108,9 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
     server.listen(options.port ?? 8080, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    url: `http://${shown}:${port}`,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((e) => (e ? reject(e) : resolve()));

@@ -1,14 +1,24 @@
 /**
  * Scheduler and kubelet of the one simulated node: binds pods, "pulls" images,
- * runs containers as the image catalog says (run, exit, crash, pull failure),
- * restarts them per restartPolicy with CrashLoopBackOff, keeps their log lines,
- * reports pod status and records the kubelet's events.
+ * runs containers as the image catalog says (run, exit, crash, pull failure, or a
+ * real process: see process-container.ts), restarts them per restartPolicy with
+ * CrashLoopBackOff, keeps their log lines, reports pod status and records the
+ * kubelet's events.
  */
-import type { ImageCatalog } from '../catalog.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ImageCatalog, ProcessImage } from '../catalog.js';
+import { PodAddresses } from '../loopback.js';
+import { ContainerConfigError } from '../pod-env.js';
+import { VolumeError } from '../pod-volumes.js';
+import { processContext, processSpec } from '../process-container.js';
+import { ContainerProcess, type ProcessSpec } from '../process-runner.js';
+import { probeOnce, probeTiming } from '../probes.js';
 import { badRequest, KubeApiError } from '../errors.js';
 import { findType } from '../resources.js';
 import type { StoreEvent } from '../store.js';
-import type { JsonObject, KubeObject } from '../types.js';
+import { isObject, type JsonObject, type KubeObject } from '../types.js';
 import type { ControllerContext } from './runtime.js';
 
 const PODS = findType('', 'pods')!;
@@ -21,6 +31,10 @@ const PULL_MS = 500;
 /** How long stopping the containers of a deleted pod takes. */
 const STOP_MS = 1000;
 const BACKOFF_START_MS = 10_000;
+/** How long a process container that cannot be configured (missing Secret, unbound claim) waits before the next try. */
+const CONFIG_RETRY_MS = 2_000;
+/** Grace period (real time) of the processes of a pod removed without graceful deletion. */
+const FORGET_GRACE_MS = 2_000;
 const BACKOFF_MAX_MS = 300_000;
 
 /** One log line of a container instance. */
@@ -46,6 +60,12 @@ interface ContainerRun {
   previousLogs?: LogLine[];
   timers: Set<NodeJS.Timeout>;
   ever: boolean;
+  /** The container's spec in the pod. */
+  spec: JsonObject;
+  /** The running process of a process image. */
+  proc?: ContainerProcess;
+  /** Readiness from the readinessProbe (undefined: no probe, ready while running). */
+  probeReady?: boolean;
 }
 
 interface PodRun {
@@ -59,6 +79,18 @@ interface PodRun {
   followers: Set<(container: string, line: LogLine | null) => void>;
   done: boolean;
   killing: boolean;
+  /** Volume name -> directory, once set up for a process container. */
+  volumes?: Map<string, string>;
+}
+
+/** Options of the kubelet. */
+export interface KubeletOptions {
+  /** Directory for pod volumes, container roots and the node's filesystem. @default a temporary directory removed at stop */
+  dir?: string;
+  /** File the Service proxy keeps the Service names in (handed to processes as SANDBOX_HOSTS_FILE). */
+  hostsFile?: string;
+  /** The loopback network slot whose pod IPs to hand out (loopback.ts). @default 0 */
+  networkSlot?: number;
 }
 
 /** Options of a pods/log read. */
@@ -84,21 +116,35 @@ function nanoStamp(date: Date): string {
 /** The simulated kubelet; `stop()` clears every timer. */
 export class Kubelet {
   private readonly pods = new Map<string, PodRun>();
-  private nextIP = 10;
+  private readonly addresses: PodAddresses;
   private readonly unsubscribe: () => void;
   private readonly pulled = new Set<string>();
+  private dir: string | undefined;
+  private readonly ownsDir: boolean;
 
   constructor(
     private readonly ctx: ControllerContext,
     private readonly catalog: ImageCatalog,
+    private readonly options: KubeletOptions = {},
   ) {
     this.unsubscribe = ctx.api.store.subscribe((event) => this.onEvent(event));
+    this.dir = options.dir;
+    this.ownsDir = options.dir === undefined;
+    this.addresses = new PodAddresses(options.networkSlot ?? 0);
   }
 
-  /** Stops every container timer and the subscription. */
+  /** Stops every container timer and the subscription, and kills every process (SIGKILL). */
   stop(): void {
     this.unsubscribe();
-    for (const pod of this.pods.values()) this.forget(pod);
+    for (const pod of this.pods.values()) this.forget(pod, 0);
+    if (this.ownsDir && this.dir) rmSync(this.dir, { recursive: true, force: true });
+    else if (this.dir) rmSync(join(this.dir, 'pods'), { recursive: true, force: true });
+  }
+
+  /** The kubelet directory (created on first use). */
+  private kubeletDir(): string {
+    this.dir ??= mkdtempSync(join(tmpdir(), 'iotedge-k8s-kubelet-'));
+    return this.dir;
   }
 
   private onEvent(event: StoreEvent): void {
@@ -128,10 +174,22 @@ export class Kubelet {
     }
     if (run.done || run.killing) return;
     run.killing = true;
+    const graceSeconds = Number(pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+    const exits: Promise<unknown>[] = [];
     for (const c of run.containers) {
       for (const t of c.timers) this.ctx.timers.cancel(t);
       c.timers.clear();
-      if (c.state === 'running') {
+      if (c.proc) {
+        this.event(run, c, 'Normal', 'Killing', `Stopping container ${c.name}`);
+        exits.push(
+          c.proc.stop(graceSeconds * 1000).then((code) => {
+            c.state = 'terminated';
+            c.exitCode = code;
+            c.finishedAt = stamp();
+            c.proc = undefined;
+          }),
+        );
+      } else if (c.state === 'running') {
         this.event(run, c, 'Normal', 'Killing', `Stopping container ${c.name}`);
         c.state = 'terminated';
         c.exitCode = 0;
@@ -139,6 +197,16 @@ export class Kubelet {
       } else if (c.state === 'waiting') c.waitingReason = 'ContainerCreating';
     }
     this.report(run);
+    if (exits.length > 0) {
+      void Promise.all(exits).then(() => {
+        if (run.done) return;
+        this.report(run);
+        this.forget(run);
+        const latest = this.ctx.api.tryGet(PODS, run.namespace, run.name);
+        if (latest && latest.metadata.uid === run.uid) this.ctx.api.forceRemove(PODS, latest);
+      });
+      return;
+    }
     const timer = this.ctx.timers.after(STOP_MS, () => {
       this.forget(run);
       this.ctx.api.forceRemove(PODS, pod);
@@ -146,12 +214,30 @@ export class Kubelet {
     if (timer) run.containers[0]?.timers.add(timer);
   }
 
-  private forget(run: PodRun): void {
+  /** Drops a pod: timers, followers, its IP; its processes get `graceMs` after SIGTERM (0: SIGKILL now). */
+  private forget(run: PodRun, graceMs = FORGET_GRACE_MS): void {
+    if (run.done && !this.pods.has(run.uid)) return;
     run.done = true;
     for (const c of run.containers) for (const t of c.timers) this.ctx.timers.cancel(t);
     for (const follower of run.followers) for (const c of run.containers) follower(c.name, null);
     run.followers.clear();
     this.pods.delete(run.uid);
+    const exits: Promise<unknown>[] = [];
+    for (const c of run.containers) {
+      if (!c.proc) continue;
+      if (graceMs === 0) c.proc.kill();
+      else exits.push(c.proc.stop(graceMs));
+    }
+    const cleanUp = () => {
+      this.addresses.release(run.podIP);
+      if (this.dir && graceMs !== 0) rmSync(this.podDir(run), { recursive: true, force: true });
+    };
+    if (exits.length > 0) void Promise.all(exits).then(cleanUp);
+    else cleanUp();
+  }
+
+  private podDir(run: PodRun): string {
+    return join(this.kubeletDir(), 'pods', run.uid);
   }
 
   private schedule(namespace: string, name: string, uid: string): void {
@@ -171,7 +257,7 @@ export class Kubelet {
       namespace,
       name,
       restartPolicy: String(spec.restartPolicy ?? 'Always'),
-      podIP: `10.244.${Math.floor(this.nextIP / 250)}.${(this.nextIP % 250) + 2}`,
+      podIP: this.addresses.allocate(),
       startTime: stamp(),
       containers: containers.map((c) => ({
         name: String(c.name),
@@ -183,12 +269,12 @@ export class Kubelet {
         logs: [],
         timers: new Set(),
         ever: false,
+        spec: c,
       })),
       followers: new Set(),
       done: false,
       killing: false,
     };
-    this.nextIP++;
     this.pods.set(uid, run);
     this.report(run);
     for (const c of run.containers) this.pull(run, c, String(containers.find((x) => x.name === c.name)?.imagePullPolicy ?? 'IfNotPresent'));
@@ -253,6 +339,11 @@ export class Kubelet {
 
   private start(run: PodRun, c: ContainerRun): void {
     if (run.done) return;
+    const image = this.catalog.behaviourOf(c.image);
+    if (image.kind === 'process') {
+      this.startProcess(run, c, image);
+      return;
+    }
     c.containerID = `containerd://${run.uid.replace(/-/g, '')}${c.name.length}${c.restartCount}`.slice(0, 77);
     this.event(run, c, 'Normal', 'Created', `Created container: ${c.name}`);
     this.event(run, c, 'Normal', 'Started', `Started container ${c.name}`);
@@ -286,8 +377,66 @@ export class Kubelet {
         });
         break;
       case 'pull-fail':
+      case 'process':
         break;
     }
+    this.report(run);
+  }
+
+  /** Starts a process container: volumes, root, env, then the process; a configuration error waits and retries. */
+  private startProcess(run: PodRun, c: ContainerRun, image: ProcessImage): void {
+    if (run.done || run.killing) return;
+    const pod = this.ctx.api.tryGet(PODS, run.namespace, run.name);
+    if (!pod || pod.metadata.uid !== run.uid) return;
+    const pctx = processContext({
+      api: this.ctx.api,
+      pod,
+      podIP: run.podIP,
+      hostIP: NODE_IP,
+      podDir: this.podDir(run),
+      hostRoot: join(this.kubeletDir(), 'host'),
+      hostsFile: this.options.hostsFile,
+    });
+    let spec;
+    try {
+      run.volumes ??= pctx.volumes();
+      spec = processSpec(pctx, c.spec, image, run.volumes);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      c.state = 'waiting';
+      if (error instanceof VolumeError) {
+        c.waitingReason = 'ContainerCreating';
+        c.waitingMessage = undefined;
+        this.event(run, undefined, 'Warning', 'FailedMount', message);
+      } else {
+        c.waitingReason = error instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'RunContainerError';
+        c.waitingMessage = message;
+        this.event(run, c, 'Warning', 'Failed', `Error: ${message}`);
+      }
+      this.report(run);
+      this.after(c, CONFIG_RETRY_MS, () => this.startProcess(run, c, image));
+      return;
+    }
+    this.event(run, c, 'Normal', 'Created', `Created container: ${c.name}`);
+    const proc = new ContainerProcess(
+      spec,
+      (line) => this.log(run, c, line),
+      (code) => {
+        if (c.proc !== proc) return;
+        if (run.done || run.killing) return;
+        c.proc = undefined;
+        this.terminate(run, c, code);
+      },
+    );
+    c.proc = proc;
+    c.probeReady = isObject(c.spec.readinessProbe) ? false : undefined;
+    if (isObject(c.spec.readinessProbe)) this.startReadinessProbe(run, c, proc, c.spec.readinessProbe, spec);
+    c.containerID = `containerd://${run.uid.replace(/-/g, '')}${c.name.length}${c.restartCount}`.slice(0, 77);
+    this.event(run, c, 'Normal', 'Started', `Started container ${c.name}`);
+    c.state = 'running';
+    c.ever = true;
+    c.startedAt = stamp();
+    c.waitingMessage = undefined;
     this.report(run);
   }
 
@@ -328,6 +477,41 @@ export class Kubelet {
     });
   }
 
+  /** Runs the readiness probe while `proc` runs; readiness changes are reported. */
+  private startReadinessProbe(run: PodRun, c: ContainerRun, proc: ContainerProcess, probe: JsonObject, spec: ProcessSpec): void {
+    const timing = probeTiming(probe);
+    let successes = 0;
+    let failures = 0;
+    const attempt = (): void => {
+      if (run.done || run.killing || c.proc !== proc) return;
+      void probeOnce(probe, c.spec, run.podIP, spec, timing.timeoutMs).then((ok) => {
+        if (run.done || run.killing || c.proc !== proc) return;
+        if (ok) {
+          failures = 0;
+          successes++;
+          if (!c.probeReady && successes >= timing.successThreshold) {
+            c.probeReady = true;
+            this.report(run);
+          }
+        } else {
+          successes = 0;
+          failures++;
+          if (failures === 1 || failures % 10 === 0) this.event(run, c, 'Warning', 'Unhealthy', 'Readiness probe failed');
+          if (c.probeReady && failures >= timing.failureThreshold) {
+            c.probeReady = false;
+            this.report(run);
+          }
+        }
+        this.after(c, timing.periodMs, attempt);
+      });
+    };
+    this.after(c, timing.initialDelayMs, attempt);
+  }
+
+  private isReady(c: ContainerRun): boolean {
+    return c.state === 'running' && c.probeReady !== false;
+  }
+
   private containerStatus(c: ContainerRun): JsonObject {
     let state: JsonObject;
     if (c.state === 'running') state = { running: { startedAt: c.startedAt } };
@@ -346,7 +530,7 @@ export class Kubelet {
       name: c.name,
       state,
       lastState: c.lastTerminated ?? {},
-      ready: c.state === 'running',
+      ready: this.isReady(c),
       restartCount: c.restartCount,
       image: c.image,
       imageID: c.ever ? `docker.io/library/${c.image}@sha256:${'0'.repeat(64)}` : '',
@@ -372,8 +556,8 @@ export class Kubelet {
       return;
     }
     const phase = this.phase(run);
-    const allReady = run.containers.every((c) => c.state === 'running');
-    const notReady = run.containers.filter((c) => c.state !== 'running').map((c) => c.name);
+    const allReady = run.containers.every((c) => this.isReady(c));
+    const notReady = run.containers.filter((c) => !this.isReady(c)).map((c) => c.name);
     const previous = Array.isArray(pod.status?.conditions) ? (pod.status.conditions as JsonObject[]) : [];
     const condition = (type: string, ok: boolean, reason?: string): JsonObject => {
       const before = previous.find((p) => p.type === type);

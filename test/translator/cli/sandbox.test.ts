@@ -43,7 +43,7 @@ describe('iotedge-k8s sandbox', () => {
     try {
       await waitFor('webserverapp running', () => (/module webserverapp: running/.test(out) || child.exitCode !== null ? true : undefined), 40000);
       expect(out).toContain("Pushed ");
-      expect(out).toMatch(/module webserverapp: running \(restarts 0\) at 10\.128\.44\.\d+:8080/);
+      expect(out).toMatch(/module webserverapp: running \(restarts 0\) at 127\.102\.0\.\d+:8080/);
     } finally {
       child.kill('SIGTERM');
     }

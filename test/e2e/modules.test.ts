@@ -1,0 +1,99 @@
+/**
+ * The sample modules for real, end to end: the sample-modules template pushed through the sandbox
+ * IoT Hub, applied by the bridge, run by the sandbox kubelet as processes. The web server answers
+ * on the address the twin reports; a crash (EXIT_AT_START=3) is reported as backoff with exit
+ * code 3 and a growing restart count, and the fixed deployment brings it back to running.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'azure-iothub';
+import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
+import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
+import { loadManifest } from '../../translator/manifest/index.js';
+import { startRun, type RunningBridge, type Io } from '../../translator/cli/index.js';
+import { waitFor } from '../support/wait.js';
+import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
+
+jest.setTimeout(90_000);
+
+const NS = 'e2e-modules';
+let kube: KubeEmulator;
+let hub: HubEmulator;
+let running: RunningBridge;
+let registry: Registry;
+let core: CoreV1Api;
+let stateDir: string;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
+type Json = any;
+
+async function sampleContent(): Promise<Json> {
+  const loaded = await loadManifest('deployment-manifests/sample-modules/deployment.template.json', { env: {} });
+  if (!loaded.content) throw new Error('the sample template did not load');
+  return JSON.parse(JSON.stringify(loaded.content));
+}
+
+async function reported(): Promise<Json> {
+  return ((await registry.getModuleTwin(hub.deviceId, '$edgeAgent')).responseBody as Json).properties.reported;
+}
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-e2e-modules-'));
+  kube = await startKubeEmulator({ stateDir, timeFactor: 0.02 });
+  hub = await startHubEmulator({ stateDir, serviceHost: '127.0.0.62' });
+  registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
+  const kc = new KubeConfig();
+  kc.loadFromString(kube.kubeconfig);
+  core = kc.makeApiClient(CoreV1Api);
+  const io: Io = { stdout: () => undefined, stderr: () => undefined };
+  running = await startRun(
+    { kubeconfig: kube.kubeconfigPath, namespace: NS, connectionString: hub.edgeAgentConnectionString, ca: hub.caFile, layer: [], stateDir, opsPort: 0, opsHost: '127.0.0.1', logLevel: 'warn', translate: {} },
+    io,
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await running?.stop();
+  await hub?.stop();
+  await kube?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+test('the web server module answers on the external address the twin reports, with its module id and pod name', async () => {
+  await registry.applyConfigurationContentOnDevice(hub.deviceId, await sampleContent());
+  const r = await waitFor('webserver running with an external address', async () => {
+    const rep = await reported();
+    return rep?.modules?.webserver?.runtimeStatus === 'running' && rep.modules.webserver.externalAddress ? rep : undefined;
+  }, 60_000);
+  const address: string = r.modules.webserver.externalAddress;
+  expect(address).toMatch(new RegExp(`^127\\.${102 + 3 * kube.networkSlot}\\.0\\.\\d+:8080$`));
+  const identity = await waitFor('identity.json', async () => (await (await fetch(`http://${address}/identity.json`)).json()) as { moduleId: string; podName: string });
+  const pods = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'net.azure-devices.edge.module=webserver' })).items;
+  expect(identity).toMatchObject({ moduleId: 'webserver', podName: pods[0]!.metadata!.name });
+  const telemetry = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'net.azure-devices.edge.module=telemetry' })).items[0]!;
+  const log = await waitFor('the telemetry module log', async () => {
+    const text = await core.readNamespacedPodLog({ namespace: NS, name: telemetry.metadata!.name! });
+    return text !== '' ? text : undefined;
+  });
+  expect(log).toMatch(/^telemetry: /);
+});
+
+test('EXIT_AT_START=3 is reported as backoff with exit code 3 and a growing restartCount; the fix brings it back to running', async () => {
+  const broken = await sampleContent();
+  broken.modulesContent.$edgeAgent['properties.desired'].modules.webserver.env.EXIT_AT_START = { value: '3' };
+  await registry.applyConfigurationContentOnDevice(hub.deviceId, broken);
+  const first = await waitFor('webserver in backoff', async () => {
+    const m = (await reported())?.modules?.webserver;
+    return m?.runtimeStatus === 'backoff' && m.exitCode === 3 && m.restartCount >= 1 ? m : undefined;
+  }, 60_000);
+  await waitFor('a growing restartCount', async () => ((await reported())?.modules?.webserver?.restartCount > first.restartCount ? true : undefined), 60_000);
+  await registry.applyConfigurationContentOnDevice(hub.deviceId, await sampleContent());
+  const fixed = await waitFor('webserver running again', async () => {
+    const rep = await reported();
+    return rep?.modules?.webserver?.runtimeStatus === 'running' ? rep.modules.webserver : undefined;
+  }, 60_000);
+  const identity = await waitFor('identity.json again', async () => (await (await fetch(`http://${fixed.externalAddress}/identity.json`)).json()) as { moduleId: string });
+  expect(identity.moduleId).toBe('webserver');
+});
