@@ -1,22 +1,25 @@
 /**
  * The bridge: one device's desired deployments in, Kubernetes objects applied, reported
- * properties out. This is the one place where the stages are wired together with rxjs:
+ * properties out. This is the one place where the stages are wired together with rxjs; each
+ * stage's policy lives in its own folder:
  *
- *   desired$ ──> accept (validate + translate) ──┐
- *   watcher.changes$ ────────────────────────────┼─> scheduleReconciles ─> Reconciler
- *   periodic resync ─────────────────────────────┘
- *   watcher.observed$ (status too) + runs ─> (debounce) ─> observe ─> status ─> report(document)
+ *   desired$ ──> admitDeployment (translate) ──┐
+ *   watcher.changes$ ──────────────────────────┼─> scheduleReconciles ─> Reconciler ─> LastGoodKeeper
+ *   periodic resync ───────────────────────────┘             │
+ *   watcher.observed$ + admissions + runs ─> (debounce) ─> listObserved ─> moduleStatuses
+ *                                               ─> reportedDocument ─> report(document)
  *
  * Invalid desired state is reported as lastDesiredStatus and never replaces what is running.
  */
-import { CoreV1Api, AppsV1Api, BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { Subject, Subscription, debounceTime, map, merge, type Observable } from 'rxjs';
-import { hasErrors, statusOf, type Diagnostic, type DeploymentModel } from '../manifest/index.js';
-import type { DesiredInput } from '../sources/index.js';
-import { OwnedObjectsWatcher, Reconciler, scheduleReconciles, ownedSelector, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
-import { moduleStatuses, reportedDocument, type DesiredStatus, type ObservedObjects, type ReportedDocument } from '../status/index.js';
-import { translate, type TranslateOptions, type KubeObject } from '../translate/index.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Subject, Subscription, debounceTime, map, merge } from 'rxjs';
+import type { DeploymentModel } from '../manifest/index.js';
+import { LastGoodKeeper, OwnedObjectsWatcher, Reconciler, scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
+import type { DesiredInput, DesiredSource } from '../sources/index.js';
+import { DesiredStatusTracker, moduleStatuses, reportedDocument, type DesiredStatus, type ReportedDocument } from '../status/index.js';
+import { admitDeployment, type KubeObject, type TranslateOptions } from '../translate/index.js';
 import { bridgeVersion, platform } from './identity.js';
+import { listObserved } from './observe.js';
 
 export type BridgeLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: object) => void;
 
@@ -27,7 +30,7 @@ export interface BridgeOptions {
   deviceId: string;
   /** Translation options; namespace and deviceId are taken from above. */
   translate?: Partial<TranslateOptions>;
-  desired$: Observable<DesiredInput>;
+  desired$: DesiredSource['desired$'];
   /** Receives every new reported document (the twin publisher coalesces and diffs). */
   report: (document: ReportedDocument) => void;
   log?: BridgeLog;
@@ -43,6 +46,7 @@ export interface BridgeOptions {
   onApiWrite?: (kind: string, verb: 'apply' | 'delete') => void;
 }
 
+/** The deployment being run. */
 interface Current {
   version: number;
   model: DeploymentModel;
@@ -54,17 +58,16 @@ const KEY = 'device';
 export class Bridge {
   private readonly reconciler: Reconciler;
   private readonly watcher: OwnedObjectsWatcher;
+  private readonly lastGood: LastGoodKeeper;
+  private readonly desiredTracker = new DesiredStatusTracker();
   private readonly triggers = new Subject<typeof KEY>();
   private readonly observed = new Subject<void>();
   private readonly subscriptions = new Subscription();
   private readonly log: BridgeLog;
   private readonly startedAt = new Date().toISOString();
   private current: Current | undefined;
-  private savedVersion: number | undefined;
   /** Version of the deployment the last reconcile worked on. */
   private reconciledVersion: number | undefined;
-  private lastDesiredVersion = 0;
-  private lastDesiredStatus: DesiredStatus = { code: 406, description: 'no deployment received yet' };
   private lastReport: ReportedDocument | undefined;
   private lastOutcome: ReconcileOutcome | undefined;
 
@@ -73,6 +76,7 @@ export class Bridge {
     const { kubeConfig, namespace, deviceId } = options;
     this.reconciler = new Reconciler({ kubeConfig, namespace, deviceId, startupGroupTimeoutMs: options.startupGroupTimeoutMs, log: this.log });
     this.watcher = new OwnedObjectsWatcher({ kubeConfig, namespace, deviceId, log: this.log });
+    this.lastGood = new LastGoodKeeper(this.reconciler, this.log);
   }
 
   /** The deployment being run, if any. */
@@ -81,7 +85,7 @@ export class Bridge {
   }
 
   get desiredStatus(): { version: number; status: DesiredStatus } {
-    return { version: this.lastDesiredVersion, status: this.lastDesiredStatus };
+    return this.desiredTracker.current;
   }
 
   /** The last reported document built. */
@@ -102,14 +106,10 @@ export class Bridge {
 
   async start(): Promise<void> {
     await this.reconciler.ensureNamespace();
-    const lastGood = await this.reconciler.loadLastGood().catch((e: unknown) => {
-      this.log('warn', 'the last good deployment could not be read; starting without it', { error: (e as Error).message });
-      return undefined;
-    });
+    const restored = await this.lastGood.restore();
     await this.watcher.start();
-    const changes$ = this.watcher.changes$;
     const runs$ = scheduleReconciles({
-      triggers: merge(this.triggers, changes$.pipe(map(() => KEY))),
+      triggers: merge(this.triggers, this.watcher.changes$.pipe(map(() => KEY))),
       reconcile: () => this.reconcileOnce(),
       resyncMs: this.options.resyncMs,
     });
@@ -125,11 +125,7 @@ export class Bridge {
         .subscribe(() => void this.refreshStatus()),
     );
     // After the loop is subscribed, so the trigger of the last good deployment is not lost.
-    if (lastGood && isModelBackup(lastGood.manifest)) {
-      this.log('info', 'running the last good deployment until a new one arrives', { version: lastGood.version });
-      this.savedVersion = lastGood.version;
-      this.accept({ version: lastGood.version, manifest: { model: lastGood.manifest.model, diagnostics: [] } });
-    }
+    if (restored) this.accept({ version: restored.version, manifest: { model: restored.model, diagnostics: [] } });
     this.subscriptions.add(this.options.desired$.subscribe((input) => this.accept(input)));
     this.observed.next();
   }
@@ -139,27 +135,20 @@ export class Bridge {
     await this.watcher.stop();
   }
 
-  /** Validates and translates a new desired deployment; only a clean one replaces the current. */
+  /** A new desired deployment: only an admitted one replaces the current. */
   private accept(input: DesiredInput): void {
-    const { model, diagnostics } = input.manifest;
-    const all: Diagnostic[] = [...diagnostics];
-    let objects: KubeObject[] = [];
-    if (model) {
-      const result = translate(model, { ...this.options.translate, namespace: this.options.namespace, deviceId: this.options.deviceId });
-      all.push(...result.diagnostics);
-      objects = result.objects;
-    }
-    if (!model || hasErrors(all)) {
-      this.lastDesiredVersion = input.version;
-      this.lastDesiredStatus = { code: statusOf(all), description: describe(all) };
-      this.log('warn', 'desired deployment rejected; the running one stays', { version: input.version, code: this.lastDesiredStatus.code, description: this.lastDesiredStatus.description });
+    const { namespace, deviceId } = this.options;
+    const admission = admitDeployment(input.manifest, { ...this.options.translate, namespace, deviceId });
+    if (admission.kind === 'rejected') {
+      this.desiredTracker.rejected(input.version, admission.status);
+      this.log('warn', 'desired deployment rejected; the running one stays', { version: input.version, ...admission.status });
       this.observed.next();
       return;
     }
-    for (const d of all) this.log('warn', `${d.pointer}: ${d.message}`, { version: input.version, rule: d.rule });
+    for (const d of admission.warnings) this.log('warn', `${d.pointer}: ${d.message}`, { version: input.version, rule: d.rule });
     // lastDesiredVersion and lastDesiredStatus follow once a reconcile of this version ends.
-    this.current = { version: input.version, model, objects };
-    this.log('info', 'desired deployment accepted', { version: input.version, modules: model.modules.length, objects: objects.length });
+    this.current = { version: input.version, model: admission.model, objects: admission.objects };
+    this.log('info', 'desired deployment accepted', { version: input.version, modules: admission.model.modules.length, objects: admission.objects.length });
     this.triggers.next(KEY);
   }
 
@@ -168,42 +157,36 @@ export class Bridge {
     if (!current) return { kind: 'done', writes: 0, applied: [], pruned: [] };
     this.reconciledVersion = current.version;
     const outcome = await this.reconciler.reconcile(current);
-    if (outcome.kind === 'done') {
-      const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
-      for (const key of outcome.applied) this.options.onApiWrite?.(kindOf(key), 'apply');
-      for (const key of outcome.pruned) this.options.onApiWrite?.(kindOf(key), 'delete');
-    }
-    if (outcome.kind === 'done' && this.savedVersion !== current.version) {
-      await this.reconciler.saveLastGood({ version: current.version, manifest: { model: current.model } });
-      this.options.onApiWrite?.('Secret', 'apply');
-      this.savedVersion = current.version;
-    }
+    if (outcome.kind !== 'done') return outcome;
+    const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
+    for (const key of outcome.applied) this.options.onApiWrite?.(kindOf(key), 'apply');
+    for (const key of outcome.pruned) this.options.onApiWrite?.(kindOf(key), 'delete');
+    if (await this.lastGood.keep(current)) this.options.onApiWrite?.('Secret', 'apply');
     return outcome;
   }
 
   private afterRun(run: ReconcileRun): void {
     this.lastOutcome = run.outcome;
     const version = this.reconciledVersion;
-    // A version is reported once applied (200) or refused by the cluster; never in place of a newer rejected one.
-    if (version !== undefined && version >= this.lastDesiredVersion && run.outcome.kind !== 'retry') {
-      this.lastDesiredVersion = version;
-      this.lastDesiredStatus = run.outcome.kind === 'done' ? { code: 200, description: '' } : { code: run.outcome.code, description: run.outcome.description };
-    }
-    const level = run.outcome.kind === 'done' ? (run.outcome.writes ? 'info' : 'debug') : 'warn';
-    this.log(level, `reconcile ${run.id} (${run.cause}): ${run.outcome.kind}`, { ...run.outcome, durationMs: run.durationMs, version });
+    const { outcome } = run;
+    this.desiredTracker.reconciled(version, outcome.kind === 'retry' ? 'retry' : outcome.kind === 'done' ? { code: 200, description: '' } : { code: outcome.code, description: outcome.description });
+    const level = outcome.kind === 'done' ? (outcome.writes ? 'info' : 'debug') : 'warn';
+    this.log(level, `reconcile ${run.id} (${run.cause}): ${outcome.kind}`, { ...outcome, durationMs: run.durationMs, version });
     this.options.onRun?.(run);
     this.observed.next();
   }
 
   private async refreshStatus(): Promise<void> {
     try {
-      const observed = this.current ? await this.observe() : undefined;
+      const { kubeConfig, namespace, deviceId } = this.options;
+      const observed = this.current ? await listObserved(kubeConfig, namespace, deviceId) : undefined;
       const modules = this.current && observed ? moduleStatuses(this.current.model, observed) : new Map();
+      const { version, status } = this.desiredTracker.current;
       this.lastReport = reportedDocument({
         model: this.current?.model,
         modules,
-        lastDesiredVersion: this.lastDesiredVersion,
-        lastDesiredStatus: this.lastDesiredStatus,
+        lastDesiredVersion: version,
+        lastDesiredStatus: status,
         bridgeVersion,
         platform,
         startedAt: this.startedAt,
@@ -213,37 +196,4 @@ export class Bridge {
       this.log('warn', 'could not read module status from the cluster; will try again on the next change', { error: (e as Error).message });
     }
   }
-
-  private async observe(): Promise<ObservedObjects> {
-    const { kubeConfig, namespace, deviceId } = this.options;
-    const labelSelector = ownedSelector(deviceId);
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    const apps = kubeConfig.makeApiClient(AppsV1Api);
-    const batch = kubeConfig.makeApiClient(BatchV1Api);
-    const [pods, deployments, jobs, services] = await Promise.all([
-      core.listNamespacedPod({ namespace, labelSelector }),
-      apps.listNamespacedDeployment({ namespace, labelSelector }),
-      batch.listNamespacedJob({ namespace, labelSelector }),
-      core.listNamespacedService({ namespace, labelSelector }),
-    ]);
-    // The status stage reads plain JSON; the client's typed objects carry Date instances.
-    const plain = <T>(items: unknown[]): T[] => JSON.parse(JSON.stringify(items)) as T[];
-    return {
-      pods: plain(pods.items),
-      deployments: plain(deployments.items),
-      jobs: plain(jobs.items),
-      services: plain(services.items),
-    };
-  }
-}
-
-function isModelBackup(value: unknown): value is { model: DeploymentModel } {
-  return typeof value === 'object' && value !== null && 'model' in value && typeof (value as { model: unknown }).model === 'object';
-}
-
-/** lastDesiredStatus.description: the errors, each with its pointer, within a twin-friendly length. */
-function describe(diagnostics: readonly Diagnostic[]): string {
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  const text = errors.map((d) => `${d.pointer || '/'}: ${d.message}`).join('; ');
-  return text.length > 1000 ? `${text.slice(0, 997)}...` : text;
 }

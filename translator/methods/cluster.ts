@@ -5,6 +5,7 @@
  * API failures become {@link MethodError}s with status 500 and a message without secrets.
  */
 import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { KubeApiError, KubeConnectionError, toKubeError } from '../reconcile/index.js';
 import { ORIGINAL_MODULE_ID_ANNOTATION, ownedSelector } from '../translate/index.js';
 import { MethodError } from './requests.js';
 
@@ -14,22 +15,13 @@ export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 /** A module's workload. */
 export type Workload = { kind: 'Deployment'; object: V1Deployment } | { kind: 'Job'; object: V1Job };
 
+/** A client failure as the 500 a method answers, through reconcile's normaliser of client errors. */
 function apiError(e: unknown, what: string): MethodError {
   if (e instanceof MethodError) return e;
-  const code = e instanceof ApiException ? e.code : undefined;
-  const body = e instanceof ApiException ? (e.body as { message?: unknown } | string | undefined) : undefined;
-  const detail = typeof body === 'object' && body && typeof body.message === 'string' ? body.message : e instanceof Error ? e.message.split('\n')[0] : String(e);
-  return new MethodError(500, `${what} failed${code !== undefined ? ` (Kubernetes API ${code})` : ''}: ${detail}`);
-}
-
-function timeOf(pod: V1Pod): number {
-  const t = pod.metadata?.creationTimestamp as Date | string | undefined;
-  return t ? new Date(t).getTime() : 0;
-}
-
-/** The newest pod by creationTimestamp (ties by name). */
-export function newestOf(pods: readonly V1Pod[]): V1Pod | undefined {
-  return [...pods].sort((a, b) => timeOf(b) - timeOf(a) || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''))[0];
+  const error = toKubeError(e, what);
+  if (error instanceof KubeApiError) return new MethodError(500, `${what} failed (Kubernetes API ${error.status}): ${error.apiMessage}`);
+  if (error instanceof KubeConnectionError) return new MethodError(500, `${what} failed: cannot reach the Kubernetes API: ${error.causeMessage}`);
+  return new MethodError(500, `${what} failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
 }
 
 function moduleIdOf(object: { metadata?: { annotations?: Record<string, string> } }): string | undefined {

@@ -8,7 +8,8 @@ import type { EventEmitter } from 'node:events';
 import type { KubeConfig } from '@kubernetes/client-node';
 import deviceSdk, { type DeviceMethodResponse, type DeviceTransport, type MethodMessage, type ModuleClient } from 'azure-iot-device';
 import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
-import { DeviceCluster, newestOf } from './cluster.js';
+import { newestPod } from '../status/index.js';
+import { DeviceCluster } from './cluster.js';
 import { encodeLogs, filterLines, parseKubeletLog, type LogsResponseItem } from './logs.js';
 import { MethodError, parseGetModuleLogs, parseGetTaskStatus, parseRestartModule } from './requests.js';
 
@@ -20,6 +21,7 @@ export const MAX_LOGS_PAYLOAD_BYTES = 127_000;
 
 /** Canonical names of the methods answered. */
 export const METHOD_NAMES = ['ping', 'RestartModule', 'GetModuleLogs', 'GetTaskStatus'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** Ids that name the bridge itself. */
 const AGENT_IDS = new Set(['edgeagent', '$edgeagent']);
@@ -77,23 +79,23 @@ export class Methods {
     return response;
   }
 
+  /** The handler of each method, by canonical name: a new method is one entry here. */
+  private readonly handlers: Readonly<Record<MethodName, (payload: unknown) => Promise<MethodResponse>>> = {
+    ping: () => Promise.resolve({ status: 200, payload: null }),
+    RestartModule: (payload) => this.restartModule(payload),
+    GetModuleLogs: (payload) => this.getModuleLogs(payload),
+    GetTaskStatus: (payload) => {
+      const request = parseGetTaskStatus(payload);
+      // No background task (UploadModuleLogs, UploadSupportBundle) is run by the bridge yet.
+      const status: TaskStatus = 'Unknown';
+      return Promise.resolve({ status: 200, payload: { status, message: `no task with correlationId '${request.correlationId}'`, correlationId: request.correlationId } });
+    },
+  };
+
   private dispatch(methodName: string, payload: unknown): Promise<MethodResponse> {
-    switch (methodName.toLowerCase()) {
-      case 'ping':
-        return Promise.resolve({ status: 200, payload: null });
-      case 'restartmodule':
-        return this.restartModule(payload);
-      case 'getmodulelogs':
-        return this.getModuleLogs(payload);
-      case 'gettaskstatus': {
-        const request = parseGetTaskStatus(payload);
-        // No background task (UploadModuleLogs, UploadSupportBundle) is run by the bridge yet.
-        const status: TaskStatus = 'Unknown';
-        return Promise.resolve({ status: 200, payload: { status, message: `no task with correlationId '${request.correlationId}'`, correlationId: request.correlationId } });
-      }
-      default:
-        throw new MethodError(400, `unknown method '${methodName.slice(0, 100)}' (supported: ${METHOD_NAMES.join(', ')})`);
-    }
+    const name = METHOD_NAMES.find((n) => n.toLowerCase() === methodName.toLowerCase());
+    if (!name) throw new MethodError(400, `unknown method '${methodName.slice(0, 100)}' (supported: ${METHOD_NAMES.join(', ')})`);
+    return this.handlers[name](payload);
   }
 
   private async restartModule(payload: unknown): Promise<MethodResponse> {
@@ -120,7 +122,7 @@ export class Methods {
     const result: LogsResponseItem[] = [];
     for (const moduleId of [...pods.keys()].sort()) {
       const item = request.items.find((i) => i.id.test(moduleId));
-      const pod = item && newestOf(pods.get(moduleId) ?? []);
+      const pod = item && newestPod(pods.get(moduleId) ?? []);
       if (!item || !pod) continue;
       const { since, tail, until, regex, loglevel } = item.filter;
       // The kubelet can apply tail itself only when no other filter drops lines after it.

@@ -10,5 +10,6 @@ export { scheduleReconciles, DEFAULT_RESYNC_MS, type ScheduleOptions, type Recon
 export { KubeApiError, KubeConnectionError, toKubeError, type KubeError } from './errors.js';
 export { APPLIED_HASH_ANNOTATION } from './compare.js';
 export { LAST_GOOD_SECRET, LastGoodError, type LastGood } from './last-good.js';
+export { LastGoodKeeper, type LastGoodStore, type KeptDeployment } from './last-good-keeper.js';
 export { MANAGED_KINDS, WATCHED_KINDS, ownedSelector, type ManagedKind } from './kinds.js';
 export { planReconcile, type Plan, type StartupGroup, type WriteAction } from './plan.js';

@@ -5,9 +5,8 @@
  */
 import { map, type Observable } from 'rxjs';
 import { parseManifest } from '../manifest/index.js';
-import type { StructuredLogger } from '../ops/index.js';
 import type { ReportedDocument } from '../status/index.js';
-import { HubLink, TwinError, type TwinLink } from '../twin/index.js';
+import { HubLink, TwinError, type HubLinkOptions, type TwinLink } from '../twin/index.js';
 import type { DesiredInput, DesiredSource, SourceDevice } from './desired.js';
 
 /** Environment variable holding the `$edgeAgent` module connection string. */
@@ -35,17 +34,8 @@ export function connectionStringDevice(connectionString: string): SourceDevice |
   return { deviceId: fields['DeviceId'], hubHostname: fields['HostName'] };
 }
 
-export interface TwinSourceOptions {
-  /** The `$edgeAgent` module connection string. */
-  connectionString: string;
-  /** PEM of a CA to trust besides the system ones. */
-  ca?: string;
-  logger: StructuredLogger;
-  /** Called for each reported patch sent or failed (metrics). */
-  onPatch?: (result: 'sent' | 'failed') => void;
-  /** Called once connected, e.g. to attach direct-method handlers to the client. */
-  onConnected?: (link: TwinLink) => void;
-}
+/** The `$edgeAgent` connection string, CA, logger and callbacks of the IoT Hub link. */
+export type TwinSourceOptions = HubLinkOptions;
 
 export class TwinSource implements DesiredSource {
   readonly device: SourceDevice;

@@ -4,6 +4,7 @@ export type { ModuleStatusInput } from './runtime-status.js';
 export { moduleStatuses } from './observed.js';
 export type { ObservedObjects } from './observed.js';
 export { reportedDocument, BRIDGE_IMAGE } from './reported.js';
+export { DesiredStatusTracker } from './desired-status.js';
 export type { ReportedInput } from './reported.js';
 export { reportedEnv, reportedSettings, CREATE_OPTIONS_CHUNK } from './desired-fields.js';
 export { NEVER_UTC, RUNTIME_STATUSES } from './reported-types.js';

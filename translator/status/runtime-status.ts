@@ -54,8 +54,11 @@ function millis(time: Timestamp | undefined): number {
   return time === undefined ? NaN : time instanceof Date ? time.getTime() : Date.parse(time);
 }
 
-/** The newest pod by creationTimestamp (ties broken by name, so the choice is stable). */
-export function newestPod<P extends PodJson>(pods: readonly P[]): P | undefined {
+/**
+ * The newest pod by creationTimestamp (ties broken by name, so the choice is stable): the pod
+ * whose state is reported, and whose log GetModuleLogs reads. Takes plain JSON or client objects.
+ */
+export function newestPod<P extends { metadata?: { name?: string; creationTimestamp?: Timestamp } }>(pods: readonly P[]): P | undefined {
   let best: P | undefined;
   for (const pod of pods) {
     if (!best) {

@@ -1,5 +1,6 @@
 /** The translator: a pure function from the deployment model to Kubernetes objects. */
 export { translate } from './translate.js';
+export { admitDeployment, describeErrors, type Admission } from './admit.js';
 export type { KubeObject, TranslationResult } from './types.js';
 export { DEFAULT_OPTIONS, withDefaults, optionProblems } from './options.js';
 export type { TranslateOptions, ServiceType, VolumeBinding } from './options.js';

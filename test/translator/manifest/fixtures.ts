@@ -1,5 +1,6 @@
 /** Shared builders for manifest intake tests: fresh, valid documents that tests then break. */
 import { fileURLToPath } from 'node:url';
+import { wrapDesired } from '../../support/manifest.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/manifest/', import.meta.url));
 export const CORPUS = '/work/shared/corpus/';
@@ -52,7 +53,7 @@ export function hubDesired(): Doc {
 
 /** A `{modulesContent}` manifest around the given desired properties. */
 export function manifest(agent: unknown = agentDesired(), hub: unknown = hubDesired()): Doc {
-  return { modulesContent: { $edgeAgent: { 'properties.desired': agent }, $edgeHub: { 'properties.desired': hub } } };
+  return wrapDesired(agent, hub);
 }
 
 /** Splits text into 512-character createOptions chunks keyed createOptions, createOptions01, ... */

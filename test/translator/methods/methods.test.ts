@@ -14,6 +14,7 @@ import { parseManifest } from '../../../translator/manifest/index.js';
 import { translate } from '../../../translator/translate/index.js';
 import { Methods, RESTARTED_AT_ANNOTATION, type LogMessage } from '../../../translator/methods/index.js';
 import { TwinLink } from '../../../translator/twin/index.js';
+import { deploymentManifest, dockerModule } from '../../support/manifest.js';
 import { waitFor } from '../../support/wait.js';
 
 const DEVICE = 'methods-device';
@@ -27,30 +28,13 @@ let service: Client;
 let apps: k8s.AppsV1Api;
 let core: k8s.CoreV1Api;
 
-function module(image: string, restartPolicy = 'always'): Record<string, unknown> {
-  return { type: 'docker', status: 'running', restartPolicy, settings: { image, createOptions: '{}' } };
-}
-
-const manifest = {
-  modulesContent: {
-    $edgeAgent: {
-      'properties.desired': {
-        schemaVersion: '1.1',
-        runtime: { type: 'docker', settings: {} },
-        systemModules: {
-          edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' } },
-          edgeHub: { ...module('mcr.microsoft.com/azureiotedge-hub:1.5') },
-        },
-        modules: {
-          SensorModule: module('sensor:1'),
-          chatty: module('chatty:1'),
-          oneshot: module('oneshot:1', 'never'),
-        },
-      },
-    },
-    $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {}, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
+const manifest = deploymentManifest({
+  modules: {
+    SensorModule: dockerModule('sensor:1'),
+    chatty: dockerModule('chatty:1'),
+    oneshot: dockerModule('oneshot:1', { restartPolicy: 'never' }),
   },
-};
+});
 
 
 async function invoke(methodName: string, payload?: unknown): Promise<{ status: number; payload: unknown }> {

@@ -10,6 +10,7 @@ import type { DesiredDeployment } from '../../../translator/reconcile/index.js';
 import { ImageCatalog } from '../../../sandbox/kube/index.js';
 export { waitFor } from '../../support/wait.js';
 import { openCluster as openSharedCluster, type TestCluster } from '../../support/cluster.js';
+import { deploymentManifest } from '../../support/manifest.js';
 export type { TestCluster };
 
 /** Images with the same behaviour on a real cluster (their command) and in the emulator (the catalog). */
@@ -105,22 +106,11 @@ export function manifestOf(modules: Record<string, TestModule>, edgeHubStartupOr
       settings: { image: IMAGES[m.image].image, createOptions: JSON.stringify(createOptions) },
     };
   };
-  return {
-    modulesContent: {
-      $edgeAgent: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
-          systemModules: {
-            edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' } },
-            edgeHub: module({ image: 'runs', startupOrder: edgeHubStartupOrder }, true),
-          },
-          modules: Object.fromEntries(Object.entries(modules).map(([name, m]) => [name, module(m)])),
-        },
-      },
-      $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {}, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
-    },
-  };
+  return deploymentManifest({
+    runtimeSettings: { minDockerVersion: 'v1.25' },
+    edgeHub: module({ image: 'runs', startupOrder: edgeHubStartupOrder }, true),
+    modules: Object.fromEntries(Object.entries(modules).map(([name, m]) => [name, module(m)])),
+  });
 }
 
 /** Validates and translates a manifest into a desired deployment; throws on any diagnostic error. */

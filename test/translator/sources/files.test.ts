@@ -1,7 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { manifestFiles } from '../../../translator/sources/files.js';
+import { SILENT_LOGGER } from '../../../translator/ops/index.js';
+import { FilesSource, manifestFiles } from '../../../translator/sources/files.js';
+import type { ReportedDocument } from '../../../translator/status/index.js';
+import { deploymentManifest, dockerModule } from '../../support/manifest.js';
+import { waitFor } from '../../support/wait.js';
 
 function folder(files: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'manifest-files-'));
@@ -32,5 +36,34 @@ describe('manifestFiles', () => {
     await expect(manifestFiles(folder([]))).rejects.toThrow(/holds no deployment manifest/);
     await expect(manifestFiles(folder(['a.json', 'b.json']))).rejects.toThrow(/several manifests \(a\.json, b\.json\)/);
     await expect(manifestFiles('/nonexistent/deployment.json')).rejects.toThrow(/no such file or folder/);
+  });
+});
+
+describe('FilesSource', () => {
+  it('delivers the file as version 1, a save as version 2, and writes each report to the status file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'files-source-'));
+    const base = join(dir, 'deployment.json');
+    writeFileSync(base, JSON.stringify(deploymentManifest({ modules: { web: dockerModule('nginx:1.27') } })));
+    const statusFile = join(dir, 'status.json');
+    const source = new FilesSource({ files: { base, layers: [] }, device: { deviceId: 'dev', hubHostname: 'hub' }, statusFile, logger: SILENT_LOGGER, watch: { debounceMs: 20 } });
+    const seen: { version: number; modules: string[] }[] = [];
+    const sub = source.desired$.subscribe((input) => seen.push({ version: input.version, modules: (input.manifest.model?.modules ?? []).filter((m) => !m.system).map((m) => m.name) }));
+    try {
+      await source.start();
+      await waitFor('version 1', () => (seen.length >= 1 ? true : undefined));
+      writeFileSync(base, JSON.stringify(deploymentManifest({ modules: { web: dockerModule('nginx:1.27'), api: dockerModule('api:1') } })));
+      await waitFor('version 2', () => (seen.length >= 2 ? true : undefined));
+      expect(seen).toEqual([
+        { version: 1, modules: ['web'] },
+        { version: 2, modules: ['api', 'web'] },
+      ]);
+      expect(source.device).toEqual({ deviceId: 'dev', hubHostname: 'hub' });
+      source.report({ lastDesiredVersion: 2 } as unknown as ReportedDocument);
+      const written = await waitFor('status file', () => (existsSync(statusFile) && readFileSync(statusFile, 'utf8').endsWith('\n') ? readFileSync(statusFile, 'utf8') : undefined));
+      expect(JSON.parse(written)).toEqual({ lastDesiredVersion: 2 });
+    } finally {
+      sub.unsubscribe();
+      await source.stop();
+    }
   });
 });

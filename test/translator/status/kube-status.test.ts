@@ -8,6 +8,7 @@ import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../san
 import { parseManifest, type DeploymentModel } from '../../../translator/manifest/index.js';
 import { moduleStatuses, type ReportedModule } from '../../../translator/status/index.js';
 import { translate } from '../../../translator/translate/index.js';
+import { deploymentManifest, dockerModule } from '../../support/manifest.js';
 import { waitFor } from '../../support/wait.js';
 
 const NAMESPACE = 'edge-status';
@@ -17,9 +18,7 @@ let batch: k8s.BatchV1Api;
 let apps: k8s.AppsV1Api;
 let model: DeploymentModel;
 
-function mod(image: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image, createOptions: '{}' }, ...extra };
-}
+const mod = dockerModule;
 
 
 /** The status of a module from everything the cluster holds, as the bridge computes it from its watch caches. */
@@ -49,27 +48,18 @@ beforeAll(async () => {
   core = kc.makeApiClient(k8s.CoreV1Api);
   batch = kc.makeApiClient(k8s.BatchV1Api);
   apps = kc.makeApiClient(k8s.AppsV1Api);
-  const parsed = parseManifest({
-    modulesContent: {
-      $edgeAgent: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          runtime: { type: 'docker', settings: {} },
-          systemModules: {
-            edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' } },
-            edgeHub: mod('mcr.microsoft.com/azureiotedge-hub:1.5'),
-          },
-          modules: {
-            good: { ...mod('good:1'), settings: { image: 'good:1', createOptions: JSON.stringify({ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } }) } },
-            crasher: mod('crash:1'),
-            unpullable: mod('nope:1'),
-            batchok: mod('batch-ok:1', { restartPolicy: 'never' }),
-            batchbad: mod('batch-bad:1', { restartPolicy: 'never' }),
-          },
-        },
+  const parsed = parseManifest(
+    deploymentManifest({
+      modules: {
+        good: { ...mod('good:1'), settings: { image: 'good:1', createOptions: JSON.stringify({ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } }) } },
+        crasher: mod('crash:1'),
+        unpullable: mod('nope:1'),
+        batchok: mod('batch-ok:1', { restartPolicy: 'never' }),
+        batchbad: mod('batch-bad:1', { restartPolicy: 'never' }),
       },
-    },
-  });
+      edgeHubDesired: false,
+    }),
+  );
   if (!parsed.model) throw new Error(JSON.stringify(parsed.diagnostics));
   model = parsed.model;
   await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });

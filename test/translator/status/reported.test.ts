@@ -1,24 +1,13 @@
 /** The whole `$edgeAgent` reported document, against the manifest parser's model. */
 import { parseManifest } from '../../../translator/manifest/index.js';
 import { moduleRuntimeStatus, NEVER_UTC, reportedDocument, type ReportedModule } from '../../../translator/status/index.js';
+import { deploymentManifest, dockerModule } from '../../support/manifest.js';
 
-const manifest = {
-  modulesContent: {
-    $edgeAgent: {
-      'properties.desired': {
-        schemaVersion: '1.1',
-        runtime: { type: 'docker', settings: {} },
-        systemModules: {
-          edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' }, env: { RuntimeLogLevel: { value: 'debug' } } },
-          edgeHub: { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5', createOptions: '{}' } },
-        },
-        modules: {
-          web: { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image: 'nginx:1.27' } },
-        },
-      },
-    },
-  },
-};
+const manifest = deploymentManifest({
+  edgeAgent: { env: { RuntimeLogLevel: { value: 'debug' } } },
+  modules: { web: dockerModule('nginx:1.27', { settings: { image: 'nginx:1.27' } }) },
+  edgeHubDesired: false,
+});
 
 test('the document edgeAgent writes: versions, runtime, systemModules (edgeHub moved there), modules', () => {
   const { model } = parseManifest(manifest);

@@ -1,0 +1,54 @@
+/**
+ * The last good deployment policy: the model of the newest deployment that reconciled cleanly
+ * is kept in the cluster (Secret `iotedge-k8s-last-good`), written once per version, and a
+ * bridge that starts runs it until a new deployment arrives, with or without IoT Hub.
+ */
+import type { DeploymentModel } from '../manifest/index.js';
+import type { LastGood } from './last-good.js';
+import type { ReconcileLog } from './types.js';
+
+/** Where the last good deployment is kept (the {@link Reconciler} implements it). */
+export interface LastGoodStore {
+  loadLastGood(): Promise<LastGood | undefined>;
+  saveLastGood(value: LastGood): Promise<void>;
+}
+
+/** A deployment the bridge can run again: its version and model. */
+export interface KeptDeployment {
+  version: number;
+  model: DeploymentModel;
+}
+
+export class LastGoodKeeper {
+  /** The version the store holds, once known. */
+  private savedVersion: number | undefined;
+
+  constructor(
+    private readonly store: LastGoodStore,
+    private readonly log: ReconcileLog = () => undefined,
+  ) {}
+
+  /** The kept deployment, to run until a new one arrives; undefined when there is none or it cannot be read (logged). */
+  async restore(): Promise<KeptDeployment | undefined> {
+    const lastGood = await this.store.loadLastGood().catch((e: unknown) => {
+      this.log('warn', 'the last good deployment could not be read; starting without it', { error: (e as Error).message });
+      return undefined;
+    });
+    if (!lastGood || !isModelBackup(lastGood.manifest)) return undefined;
+    this.log('info', 'running the last good deployment until a new one arrives', { version: lastGood.version });
+    this.savedVersion = lastGood.version;
+    return { version: lastGood.version, model: lastGood.manifest.model };
+  }
+
+  /** Keeps `deployment` (just reconciled cleanly) unless the store already holds its version; true when it wrote. */
+  async keep(deployment: KeptDeployment): Promise<boolean> {
+    if (this.savedVersion === deployment.version) return false;
+    await this.store.saveLastGood({ version: deployment.version, manifest: { model: deployment.model } });
+    this.savedVersion = deployment.version;
+    return true;
+  }
+}
+
+function isModelBackup(value: unknown): value is { model: DeploymentModel } {
+  return typeof value === 'object' && value !== null && 'model' in value && typeof (value as { model: unknown }).model === 'object';
+}
