@@ -10,7 +10,8 @@
  * Invalid desired state is reported as lastDesiredStatus and never replaces what is running.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { CoreV1Api, AppsV1Api, BatchV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
+import { WORKLOAD_KINDS } from '../kinds/index.js';
 import { Subject, Subscription, debounceTime, map, merge, type Observable } from 'rxjs';
 import { hasErrors, statusOf, type Diagnostic } from '../manifest/diagnostics.js';
 import type { ManifestResult } from '../manifest/index.js';
@@ -229,20 +230,19 @@ export class Bridge {
     const { kubeConfig, namespace, deviceId } = this.options;
     const labelSelector = ownedSelector(deviceId);
     const core = kubeConfig.makeApiClient(CoreV1Api);
-    const apps = kubeConfig.makeApiClient(AppsV1Api);
-    const batch = kubeConfig.makeApiClient(BatchV1Api);
-    const [pods, deployments, jobs, services] = await Promise.all([
+    const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+    const [pods, services, ...workloads] = await Promise.all([
       core.listNamespacedPod({ namespace, labelSelector }),
-      apps.listNamespacedDeployment({ namespace, labelSelector }),
-      batch.listNamespacedJob({ namespace, labelSelector }),
       core.listNamespacedService({ namespace, labelSelector }),
+      ...WORKLOAD_KINDS.map(async (k) =>
+        (await objects.list(k.apiVersion, k.kind, namespace, undefined, undefined, undefined, undefined, labelSelector)).items.map((o) => ({ ...o, kind: k.kind })),
+      ),
     ]);
     // The status stage reads plain JSON; the client's typed objects carry Date instances.
     const plain = <T>(items: unknown[]): T[] => JSON.parse(JSON.stringify(items)) as T[];
     return {
       pods: plain(pods.items),
-      deployments: plain(deployments.items),
-      jobs: plain(jobs.items),
+      workloads: plain(workloads.flat()),
       services: plain(services.items),
     };
   }

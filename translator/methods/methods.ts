@@ -102,13 +102,13 @@ export class Methods {
     const workload = await this.cluster.workloadOf(id);
     if (!workload) throw new MethodError(500, `RestartModule: module '${id}' not found in namespace '${this.options.namespace}'`);
     const name = workload.object.metadata?.name ?? '';
-    if (workload.kind === 'Deployment') {
-      if ((workload.object.spec?.replicas ?? 1) === 0) throw new MethodError(500, `RestartModule: module '${id}' is stopped`);
-      await this.cluster.restartDeployment(name, this.now());
+    if (workload.kind.workload.restart === 'rollout') {
+      if (workload.kind.workload.stopped(workload.object)) throw new MethodError(500, `RestartModule: module '${id}' is stopped`);
+      await this.cluster.rolloutRestart(workload, this.now());
     } else {
       const pods = (await this.cluster.podsByModule()).get(id) ?? [];
       const active = pods.filter((p) => !p.metadata?.deletionTimestamp && (p.status?.phase === 'Running' || p.status?.phase === 'Pending'));
-      if (active.length === 0) throw new MethodError(500, `RestartModule: module '${id}' (Job '${name}') has no running pod; deploy it again to run it again`);
+      if (active.length === 0) throw new MethodError(500, `RestartModule: module '${id}' (${workload.kind.kind} '${name}') has no running pod; deploy it again to run it again`);
       for (const pod of active) await this.cluster.deletePod(pod.metadata?.name ?? '');
     }
     return { status: 200, payload: null };

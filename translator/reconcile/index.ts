@@ -11,5 +11,5 @@ export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { KubeApiError, KubeConnectionError, toKubeError, type KubeError } from './errors.js';
 export { APPLIED_HASH_ANNOTATION } from './compare.js';
 export { LAST_GOOD_SECRET, LastGoodError, type LastGood } from './last-good.js';
-export { MANAGED_KINDS, WATCHED_KINDS, ownedSelector, type ManagedKind } from './kinds.js';
+export { ownedSelector, isOwnedBy } from './ownership.js';
 export { planReconcile, type Plan, type StartupGroup, type WriteAction } from './plan.js';

@@ -5,7 +5,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { KubeObject } from '../translate/types.js';
-import { MANAGED_BY, MANAGED_BY_LABEL } from './kinds.js';
+import { MANAGED_BY, MANAGED_BY_LABEL } from './ownership.js';
 
 /** Name of the Secret. */
 export const LAST_GOOD_SECRET = 'iotedge-k8s-last-good';

@@ -8,10 +8,10 @@
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import type { KubeObject } from '../translate/types.js';
 import { KubeApiError, isKubeError, isNotFound, isRetryable, kubeCall } from './errors.js';
-import { MANAGED_KINDS, MODULE_LABEL, isOwnedBy, objectKey, ownedSelector } from './kinds.js';
+import { MANAGED_KINDS, objectKey, workloadRules, type KubeJson } from '../kinds/index.js';
+import { MODULE_LABEL, isOwnedBy, ownedSelector } from './ownership.js';
 import { LAST_GOOD_KEY, LAST_GOOD_SECRET, LastGoodError, decodeLastGood, lastGoodSecret, type LastGood } from './last-good.js';
 import { desiredProblems, planReconcile, type StartupGroup, type WriteAction } from './plan.js';
-import { deploymentStarted, podStarted, type DeploymentLike, type PodLike } from './startup.js';
 import type { DesiredDeployment, ReconcileLog, ReconcileOutcome, ReconcilerOptions } from './types.js';
 
 /** Default field manager of server-side apply. */
@@ -211,7 +211,7 @@ export class Reconciler {
 
   /** Waits until the group's written workloads have started, at most the group timeout. */
   private async waitForGroup(group: StartupGroup, written: readonly Written[], id: number): Promise<void> {
-    const workloads = written.filter((w) => w.action.object.kind === 'Deployment' || w.action.object.kind === 'Job');
+    const workloads = written.filter((w) => workloadRules(w.action.object.kind) !== undefined);
     if (workloads.length === 0) return;
     const deadline = Date.now() + this.groupTimeoutMs;
     let pending = workloads;
@@ -237,16 +237,12 @@ export class Reconciler {
 
   private async workloadStarted({ action, result }: Written): Promise<boolean> {
     const object = action.object;
-    if (object.kind === 'Deployment') {
-      const live = (await kubeCall(`read ${objectKey(object)}`, () => this.objects.read(header(object)))) as unknown as DeploymentLike;
-      return deploymentStarted(live, result.metadata?.generation);
-    }
+    const rules = workloadRules(object.kind)!;
+    const live = (await kubeCall(`read ${objectKey(object)}`, () => this.objects.read(header(object)))) as unknown as KubeJson;
     const module = object.metadata.labels?.[MODULE_LABEL];
     const selector = `${ownedSelector(this.deviceId)}${module ? `,${MODULE_LABEL}=${module}` : ''}`;
     const pods = await kubeCall('list Pod', () => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: selector }));
-    // Only this Job's pods: those of a replaced Job may linger while they are garbage-collected.
-    const ours = pods.items.filter((pod) => pod.metadata?.ownerReferences?.some((ref) => ref.uid === result.metadata?.uid));
-    return ours.some((pod) => podStarted(pod as PodLike));
+    return rules.started(live, result.metadata?.generation, pods.items as unknown as KubeJson[]);
   }
 
   /** Stores the last good deployment in the namespace's `iotedge-k8s-last-good` Secret. */

@@ -17,15 +17,16 @@ import { Subject, type Observable } from 'rxjs';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { stableJson } from './compare.js';
 import { isKubeError, kubeCall } from './errors.js';
-import { WATCHED_KINDS, collectionPath, ownedSelector, type ManagedKind } from './kinds.js';
+import { KINDS, collectionPath, type KindSpec } from '../kinds/index.js';
+import { ownedSelector } from './ownership.js';
 import type { ReconcileLog } from './types.js';
 
 export interface OwnedObjectsWatcherOptions {
   kubeConfig: KubeConfig;
   namespace: string;
   deviceId: string;
-  /** Kinds to follow. @default WATCHED_KINDS */
-  kinds?: readonly ManagedKind[];
+  /** Kinds to follow. @default every kind of the registry */
+  kinds?: readonly KindSpec[];
   /** Backoff of restarts after failures. @default 500 ms doubling to 30 s, jitter 0.2 */
   backoff?: BackoffOptions;
   /** How restarts wait. @default setTimeout */
@@ -73,7 +74,7 @@ export class OwnedObjectsWatcher {
   private loops: Promise<void>[] = [];
   private readonly objects: KubernetesObjectApi;
   private readonly watch: Watch;
-  private readonly kinds: readonly ManagedKind[];
+  private readonly kinds: readonly KindSpec[];
   private readonly delay: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly log: ReconcileLog;
@@ -81,7 +82,7 @@ export class OwnedObjectsWatcher {
   constructor(private readonly options: OwnedObjectsWatcherOptions) {
     this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
     this.watch = new Watch(options.kubeConfig);
-    this.kinds = options.kinds ?? WATCHED_KINDS;
+    this.kinds = options.kinds ?? KINDS;
     this.delay = options.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
     this.log = options.log ?? (() => undefined);
@@ -119,7 +120,7 @@ export class OwnedObjectsWatcher {
     this.changes.complete();
   }
 
-  private async run(kind: ManagedKind, ready: () => void): Promise<void> {
+  private async run(kind: KindSpec, ready: () => void): Promise<void> {
     let resourceVersion: string | undefined;
     let failures = 0;
     let first = true;
@@ -155,7 +156,7 @@ export class OwnedObjectsWatcher {
   }
 
   /** Lists the kind, replaces its cache and ticks when anything differs; returns the resourceVersion. */
-  private async relist(kind: ManagedKind, initial: boolean): Promise<string> {
+  private async relist(kind: KindSpec, initial: boolean): Promise<string> {
     const list = await kubeCall(`list ${kind.kind}`, () =>
       this.objects.list(kind.apiVersion, kind.kind, this.options.namespace, undefined, undefined, undefined, undefined, ownedSelector(this.options.deviceId)),
     );
@@ -170,7 +171,7 @@ export class OwnedObjectsWatcher {
   }
 
   /** One watch request, until it ends; `established` is called once the server answered it. */
-  private watchOnce(kind: ManagedKind, resourceVersion: string, seen: (rv: string) => void, established: () => void): Promise<WatchEnd> {
+  private watchOnce(kind: KindSpec, resourceVersion: string, seen: (rv: string) => void, established: () => void): Promise<WatchEnd> {
     const cache = this.caches.get(kind.kind)!;
     let events = 0;
     let gone = false;

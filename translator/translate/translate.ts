@@ -25,9 +25,8 @@ import { buildPodTemplate } from './pod.js';
 import { buildDeployment } from './deployment.js';
 import { buildJob } from './job.js';
 import { joinPointer } from '../manifest/diagnostics.js';
+import { applyRank } from '../kinds/index.js';
 
-/** Output order of kinds. */
-export const KIND_ORDER = ['Secret', 'ServiceAccount', 'PersistentVolumeClaim', 'Service', 'Deployment', 'Job'];
 
 /** Rule of warnings about changed or colliding names. */
 export const NAME_RULE = 'name-collision';
@@ -52,7 +51,7 @@ interface Interpreted {
 }
 
 function compareObjects(a: KubeObject, b: KubeObject): number {
-  return KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareText(a.metadata.name, b.metadata.name);
+  return applyRank(a.kind) - applyRank(b.kind) || compareText(a.metadata.name, b.metadata.name);
 }
 
 /** Translates a deployment model into Kubernetes objects and diagnostics; never throws on model content. */

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { map, merge, type Subscription } from 'rxjs';
 import { OwnedObjectsWatcher, Reconciler, scheduleReconciles, type ReconcileRun } from '../../../translator/reconcile/index.js';
 import { fingerprint } from '../../../translator/reconcile/watcher.js';
+import { kindSpec } from '../../../translator/kinds/index.js';
 import { desiredOf, manifestOf, openCluster, statusOf, waitFor, type TestCluster } from './harness.js';
 
 jest.setTimeout(process.env.KUBECONFIG ? 120_000 : 30_000);
@@ -228,7 +229,7 @@ describe('backoff', () => {
       kubeConfig: kc,
       namespace: 'nowhere',
       deviceId: DEVICE,
-      kinds: [{ apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' }],
+      kinds: [kindSpec('Deployment')!],
       backoff: { initialMs: 100, maxMs: 400, jitter: 0.5 },
       random: () => 0.5,
       delay: async (ms) => {
