@@ -3,20 +3,19 @@
  * properties out. This is the one place where the stages are wired together with rxjs:
  *
  *   desired$ ──> accept (validate + translate) ──┐
- *   watcher.changes$ ────────────────────────────┼─> scheduleReconciles ─> Reconciler
+ *   cache.changes$ ──────────────────────────────┼─> scheduleReconciles ─> Reconciler
  *   periodic resync ─────────────────────────────┘
- *   watcher.observed$ (status too) + runs ─> (debounce) ─> observe ─> status ─> report(document)
+ *   cache.observed$ (status too) + runs ─> (debounce) ─> observe (cache) ─> status ─> report(document)
  *
  * Invalid desired state is reported as lastDesiredStatus and never replaces what is running.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
-import { WORKLOAD_KINDS } from '../kinds/index.js';
+import { POD_KIND, WORKLOAD_KINDS, kindSpec } from '../kinds/index.js';
 import { Subject, Subscription, debounceTime, map, merge, type Observable } from 'rxjs';
 import { hasErrors, statusOf, type Diagnostic } from '../manifest/diagnostics.js';
 import type { ManifestResult } from '../manifest/index.js';
 import type { DeploymentModel } from '../manifest/model.js';
-import { OwnedObjectsWatcher, Reconciler, scheduleReconciles, ownedSelector, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
+import { InformerCache, Reconciler, scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
 import { moduleStatuses, reportedDocument, type DesiredStatus, type ObservedObjects, type ReportedDocument } from '../status/index.js';
 import { translate } from '../translate/index.js';
 import type { TranslateOptions } from '../translate/options.js';
@@ -51,6 +50,8 @@ export interface BridgeOptions {
   statusDebounceMs?: number;
   /** Called after each reconcile (metrics). */
   onRun?: (run: ReconcileRun) => void;
+  /** The namespace's informer cache, when the caller shares it (direct methods read it too); else the bridge makes one. Stopped by stop(). */
+  cache?: InformerCache;
   /** Called for each API write: the reconcile's applies and deletions, and the last-good Secret. */
   onApiWrite?: (kind: string, verb: 'apply' | 'delete') => void;
 }
@@ -65,7 +66,7 @@ const KEY = 'device';
 
 export class Bridge {
   private readonly reconciler: Reconciler;
-  private readonly watcher: OwnedObjectsWatcher;
+  private readonly watcher: InformerCache;
   private readonly triggers = new Subject<typeof KEY>();
   private readonly observed = new Subject<void>();
   private readonly subscriptions = new Subscription();
@@ -83,8 +84,8 @@ export class Bridge {
   constructor(private readonly options: BridgeOptions) {
     this.log = options.log ?? (() => undefined);
     const { kubeConfig, namespace, deviceId } = options;
-    this.reconciler = new Reconciler({ kubeConfig, namespace, deviceId, startupGroupTimeoutMs: options.startupGroupTimeoutMs, log: this.log });
-    this.watcher = new OwnedObjectsWatcher({ kubeConfig, namespace, deviceId, log: this.log });
+    this.watcher = options.cache ?? new InformerCache({ kubeConfig, namespace, deviceId, log: this.log });
+    this.reconciler = new Reconciler({ kubeConfig, namespace, deviceId, startupGroupTimeoutMs: options.startupGroupTimeoutMs, log: this.log, cache: this.watcher });
   }
 
   /** The deployment being run, if any. */
@@ -99,6 +100,11 @@ export class Bridge {
   /** The last reported document built. */
   get report(): ReportedDocument | undefined {
     return this.lastReport;
+  }
+
+  /** The namespace as the bridge knows it (for direct methods). */
+  get cache(): InformerCache {
+    return this.watcher;
   }
 
   get watchRestarts(): number {
@@ -186,8 +192,7 @@ export class Bridge {
       for (const key of outcome.pruned) this.options.onApiWrite?.(kindOf(key), 'delete');
     }
     if (outcome.kind === 'done' && this.savedVersion !== current.version) {
-      await this.reconciler.saveLastGood({ version: current.version, manifest: { model: current.model } });
-      this.options.onApiWrite?.('Secret', 'apply');
+      if (await this.reconciler.saveLastGood({ version: current.version, manifest: { model: current.model } })) this.options.onApiWrite?.('Secret', 'apply');
       this.savedVersion = current.version;
     }
     return outcome;
@@ -209,7 +214,7 @@ export class Bridge {
 
   private async refreshStatus(): Promise<void> {
     try {
-      const observed = this.current ? await this.observe() : undefined;
+      const observed = this.current ? this.observe() : undefined;
       const modules = this.current && observed ? moduleStatuses(this.current.model, observed) : new Map();
       this.lastReport = reportedDocument({
         model: this.current?.model,
@@ -226,24 +231,13 @@ export class Bridge {
     }
   }
 
-  private async observe(): Promise<ObservedObjects> {
-    const { kubeConfig, namespace, deviceId } = this.options;
-    const labelSelector = ownedSelector(deviceId);
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-    const [pods, services, ...workloads] = await Promise.all([
-      core.listNamespacedPod({ namespace, labelSelector }),
-      core.listNamespacedService({ namespace, labelSelector }),
-      ...WORKLOAD_KINDS.map(async (k) =>
-        (await objects.list(k.apiVersion, k.kind, namespace, undefined, undefined, undefined, undefined, labelSelector)).items.map((o) => ({ ...o, kind: k.kind })),
-      ),
-    ]);
-    // The status stage reads plain JSON; the client's typed objects carry Date instances.
-    const plain = <T>(items: unknown[]): T[] => JSON.parse(JSON.stringify(items)) as T[];
+  /** What the cache holds for the status stage (no API request). */
+  private observe(): ObservedObjects {
+    const cache = this.watcher;
     return {
-      pods: plain(pods.items),
-      workloads: plain(workloads.flat()),
-      services: plain(services.items),
+      pods: cache.list(POD_KIND.kind) as ObservedObjects['pods'],
+      workloads: WORKLOAD_KINDS.flatMap((k) => cache.list(k.kind)) as ObservedObjects['workloads'],
+      services: cache.list(kindSpec('Service')!.kind) as ObservedObjects['services'],
     };
   }
 }

@@ -124,7 +124,8 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
         await pushContent({ hubConnectionString: hub.serviceConnectionString, deviceId, content: loaded.content, caPem: hub.caPem });
         io.stdout(`Pushed ${files.base} to device '${deviceId}' through the sandbox IoT Hub.\n`);
       }
-      const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId, iotHub: hubHostname, logger });
+      // Methods answer only once the hub link is up, after the bridge (and its cache) started.
+      const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId, iotHub: hubHostname, logger, objects: { list: (kind) => bridge.cache.list(kind) } });
       const hubLink = new HubLink({ connectionString, ca, logger, metrics, onConnected: (link) => methods.attach(link.client) });
       cleanups.push(() => hubLink.stop());
       startLink = () => hubLink.start();

@@ -15,4 +15,5 @@ export {
   type WorkloadRules,
   type RestartRule,
   type KubeJson,
+  type ObjectReader,
 } from './registry.js';

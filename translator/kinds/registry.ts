@@ -209,3 +209,9 @@ export function collectionPath(kind: Pick<KindSpec, 'apiVersion' | 'plural' | 'n
 export function objectKey(object: { kind?: string; metadata?: { name?: string } }): string {
   return `${object.kind ?? ''}/${object.metadata?.name ?? ''}`;
 }
+
+/** Read access to a device's objects as an informer cache holds them (status and methods read it). */
+export interface ObjectReader {
+  /** The device's owned objects of a kind (plain JSON, with `kind` set), in no order. */
+  list(kind: string): readonly KubeJson[];
+}

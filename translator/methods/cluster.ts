@@ -5,7 +5,7 @@
  * API failures become {@link MethodError}s with status 500 and a message without secrets.
  */
 import { ApiException, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
-import { WORKLOAD_KINDS, type KindSpec, type KubeJson, type WorkloadRules } from '../kinds/index.js';
+import { POD_KIND, WORKLOAD_KINDS, type KindSpec, type KubeJson, type ObjectReader, type WorkloadRules } from '../kinds/index.js';
 import { DEVICE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/labels.js';
 import { toLabelValue } from '../translate/names.js';
 import { MethodError } from './requests.js';
@@ -51,6 +51,8 @@ export class DeviceCluster {
     kubeConfig: KubeConfig,
     readonly namespace: string,
     deviceId: string,
+    /** The bridge's informer cache: pods and workloads are read from it instead of the API. */
+    private readonly cache?: ObjectReader,
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
@@ -61,7 +63,7 @@ export class DeviceCluster {
   async podsByModule(): Promise<Map<string, V1Pod[]>> {
     let pods: V1Pod[];
     try {
-      pods = (await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.selector })).items;
+      pods = this.cache ? (this.cache.list(POD_KIND.kind) as V1Pod[]) : (await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.selector })).items;
     } catch (e) {
       throw apiError(e, 'listing pods');
     }
@@ -78,8 +80,10 @@ export class DeviceCluster {
   async workloadOf(moduleId: string): Promise<Workload | undefined> {
     try {
       for (const kind of WORKLOAD_KINDS) {
-        const list = await this.objects.list(kind.apiVersion, kind.kind, this.namespace, undefined, undefined, undefined, undefined, this.selector);
-        const object = list.items.find((o) => moduleIdOf(o) === moduleId);
+        const items = this.cache
+          ? this.cache.list(kind.kind)
+          : (await this.objects.list(kind.apiVersion, kind.kind, this.namespace, undefined, undefined, undefined, undefined, this.selector)).items;
+        const object = items.find((o) => moduleIdOf(o) === moduleId);
         if (object) return { kind, object: object as KubeJson };
       }
       return undefined;

@@ -8,6 +8,7 @@ import type { EventEmitter } from 'node:events';
 import type { KubeConfig } from '@kubernetes/client-node';
 import deviceSdk, { type DeviceMethodResponse, type DeviceTransport, type MethodMessage, type ModuleClient } from 'azure-iot-device';
 import { SILENT_LOGGER, type TwinLogger } from '../twin/logger.js';
+import type { ObjectReader } from '../kinds/index.js';
 import { DeviceCluster, newestOf } from './cluster.js';
 import { encodeLogs, filterLines, parseKubeletLog, type LogsResponseItem } from './logs.js';
 import { MethodError, parseGetModuleLogs, parseGetTaskStatus, parseRestartModule } from './requests.js';
@@ -36,6 +37,8 @@ export interface MethodsOptions {
   logger?: TwinLogger;
   /** Clock, for relative `since`/`until` and restart stamps. @default () => new Date() */
   now?: () => Date;
+  /** The bridge's informer cache; without it every call lists the device's pods and workloads. */
+  objects?: ObjectReader;
   /** @default MAX_LOGS_PAYLOAD_BYTES */
   maxLogsPayloadBytes?: number;
 }
@@ -57,7 +60,7 @@ export class Methods {
   private readonly maxLogsPayloadBytes: number;
 
   constructor(private readonly options: MethodsOptions) {
-    this.cluster = new DeviceCluster(options.kubeConfig, options.namespace, options.deviceId);
+    this.cluster = new DeviceCluster(options.kubeConfig, options.namespace, options.deviceId, options.objects);
     this.logger = options.logger ?? SILENT_LOGGER;
     this.now = options.now ?? (() => new Date());
     this.maxLogsPayloadBytes = options.maxLogsPayloadBytes ?? MAX_LOGS_PAYLOAD_BYTES;

@@ -1,11 +1,11 @@
 /**
  * translator/reconcile: applies translated objects to the device namespace (server-side
- * apply, startupOrder groups, pruning, Job replacement), watches what it owns and schedules
- * level-triggered reconciles. See docs/reconcile.md.
+ * apply, startupOrder groups, pruning, Job replacement), keeps an informer cache of the namespace and
+ * schedules level-triggered reconciles. See docs/reconcile.md.
  */
 export type { DesiredDeployment, ReconcileOutcome, ReconcilerOptions, ReconcileLog } from './types.js';
 export { Reconciler, DEFAULT_FIELD_MANAGER, DEFAULT_STARTUP_GROUP_TIMEOUT_MS } from './reconciler.js';
-export { OwnedObjectsWatcher, type OwnedObjectsWatcherOptions } from './watcher.js';
+export { InformerCache, fingerprint, type InformerCacheOptions, type CacheEvent } from './informer.js';
 export { scheduleReconciles, DEFAULT_RESYNC_MS, type ScheduleOptions, type ReconcileRun, type RunCause } from './schedule.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { KubeApiError, KubeConnectionError, toKubeError, type KubeError } from './errors.js';
