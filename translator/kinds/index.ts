@@ -17,3 +17,4 @@ export {
   type KubeJson,
   type ObjectReader,
 } from './registry.js';
+export { RegistryObjectApi } from './object-api.js';

@@ -5,7 +5,7 @@
  * API failures become {@link MethodError}s with status 500 and a message without secrets.
  */
 import { ApiException, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
-import { POD_KIND, WORKLOAD_KINDS, type KindSpec, type KubeJson, type ObjectReader, type WorkloadRules } from '../kinds/index.js';
+import { POD_KIND, WORKLOAD_KINDS, type KindSpec, type KubeJson, type ObjectReader, type WorkloadRules, RegistryObjectApi } from '../kinds/index.js';
 import { DEVICE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/labels.js';
 import { toLabelValue } from '../translate/names.js';
 import { MethodError } from './requests.js';
@@ -55,7 +55,7 @@ export class DeviceCluster {
     private readonly cache?: ObjectReader,
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+    this.objects = RegistryObjectApi.forConfig(kubeConfig);
     this.selector = `${MANAGED_BY_LABEL}=${MANAGED_BY},${DEVICE_LABEL}=${toLabelValue(deviceId)}`;
   }
 

@@ -26,7 +26,7 @@
  */
 import { KubernetesObjectApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Subject, type Observable } from 'rxjs';
-import { KINDS, collectionPath, objectKey, type KindSpec, type KubeJson, type ObjectReader } from '../kinds/index.js';
+import { KINDS, collectionPath, objectKey, type KindSpec, type KubeJson, type ObjectReader, RegistryObjectApi } from '../kinds/index.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { stableJson } from './compare.js';
 import { KubeApiError, isKubeError, kubeCall, type KubeError } from './errors.js';
@@ -127,7 +127,7 @@ export class InformerCache implements ObjectReader {
   private readonly log: ReconcileLog;
 
   constructor(private readonly options: InformerCacheOptions) {
-    this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    this.objects = RegistryObjectApi.forConfig(options.kubeConfig);
     this.watch = new Watch(options.kubeConfig);
     this.kinds = options.kinds ?? KINDS;
     this.delay = options.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));

@@ -12,7 +12,7 @@ import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubernetesObject } 
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../translate/types.js';
 import { KubeApiError, isKubeError, isNotFound, isRetryable, kubeCall } from './errors.js';
-import { MANAGED_KINDS, POD_KIND, objectKey, workloadRules, type KubeJson } from '../kinds/index.js';
+import { MANAGED_KINDS, POD_KIND, objectKey, workloadRules, type KubeJson, RegistryObjectApi } from '../kinds/index.js';
 import type { InformerCache } from './informer.js';
 import { MODULE_LABEL } from './ownership.js';
 import { LAST_GOOD_KEY, LAST_GOOD_SECRET, LastGoodError, decodeLastGood, lastGoodSecret, type LastGood } from './last-good.js';
@@ -59,7 +59,7 @@ export class Reconciler {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: ReconcilerOptions) {
-    this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    this.objects = RegistryObjectApi.forConfig(options.kubeConfig);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.namespace = options.namespace;
     this.deviceId = options.deviceId;
