@@ -130,6 +130,35 @@ describe('InformerCache', () => {
   });
 });
 
+describe('relist after 410', () => {
+  emulatorOnly('an object deleted while the watches were down is emitted as a delete by the relist', async () => {
+    const logs: string[] = [];
+    const w = await startWatcher(logs);
+    const events: string[] = [];
+    const sub = w.watcher.events$.subscribe((e) => events.push(`${e.type} ${e.kind}/${e.object.metadata?.name ?? ''}`));
+    const labels = { 'app.kubernetes.io/managed-by': 'iotedge-k8s', 'net.azure-devices.edge.deviceid': DEVICE };
+    try {
+      await core.createNamespacedSecret({ namespace: cluster.namespace, body: { metadata: { name: 'vanishing', labels } } });
+      await waitFor('the secret cached', async () => (w.watcher.get('Secret', 'vanishing') ? true : undefined), 5000);
+      const ticks = w.ticks();
+      // Every request waits 300 ms: the restarted watches get 410 and relist only after the delete.
+      cluster.emulator!.faults.setLatency(300);
+      cluster.emulator!.faults.expireNextWatches(7);
+      cluster.emulator!.faults.dropWatches();
+      await core.deleteNamespacedSecret({ name: 'vanishing', namespace: cluster.namespace });
+      await waitFor('the delete emitted', async () => (events.includes('DELETED Secret/vanishing') ? true : undefined), 10_000);
+      expect(logs.filter((m) => m === 'watch expired (410); relisting').length).toBeGreaterThan(0);
+      expect(w.watcher.get('Secret', 'vanishing')).toBeUndefined();
+      expect(w.watcher.list('Secret').map((o) => o.metadata?.name)).not.toContain('vanishing');
+      await waitFor('a change tick', async () => (w.ticks() > ticks ? true : undefined), 5000);
+    } finally {
+      cluster.emulator!.faults.setLatency(0);
+      sub.unsubscribe();
+      await w.stop();
+    }
+  });
+});
+
 describe('the loop: watcher ticks schedule reconciles', () => {
   let reconciler: Reconciler;
   let watcher: Awaited<ReturnType<typeof startWatcher>>;
