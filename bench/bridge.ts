@@ -11,7 +11,9 @@
  *   4. the bridge vs `iotedge-k8s translate | kubectl apply --server-side` for 50 modules;
  *   5. resident memory of a bridge running as its own process with 50 modules.
  *
- *   npx tsx bench/bridge.ts [--rounds N]
+ *   npx tsx bench/bridge.ts [--rounds N] [--only latency,writes,status,sbs,memory]
+ *
+ * Exits 1 when a check fails (a no-op that writes, a push the hub gave no new $version).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,6 +62,9 @@ interface ApiRequest {
   start: number;
   /** When the upstream response ended (unset for watches still open). */
   end?: number;
+  /** The body and content type of a write, for the floor's replay. */
+  body?: Buffer;
+  contentType?: string;
 }
 
 /** A plain HTTP proxy in front of the emulator that records every request. */
@@ -75,6 +80,12 @@ class CountingProxy {
     const server = createServer((req, res) => {
       const record: ApiRequest = { method: req.method ?? 'GET', path: req.url ?? '/', start: performance.now() };
       this.requests.push(record);
+      if (WRITE_METHODS.has(record.method)) {
+        const chunks: Buffer[] = [];
+        record.contentType = req.headers['content-type'];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => (record.body = Buffer.concat(chunks)));
+      }
       const upstream = request(`${this.target}${record.path}`, { method: record.method, headers: req.headers, agent: this.agent }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.on('end', () => (record.end = performance.now()));
@@ -137,8 +148,12 @@ function byMethod(requests: ApiRequest[]): string {
 // ---------------------------------------------------------------------------------------------
 // Deployments
 
-/** A deployment with `n` modules; `round` goes into every module's env, `extra` into one module's. */
-function deploymentContent(n: number, round: number, extra?: { module: number; value: string }): Json {
+/**
+ * A deployment with `n` modules; `round` goes into every module's env, `extra` into one module's.
+ * `pad` adds spaces around module0's createOptions string: different bytes (so IoT Hub gives the
+ * push a new `$version`), the same deployment once parsed.
+ */
+function deploymentContent(n: number, round: number, extra?: { module: number; value: string }, pad = 0): Json {
   const modules: Json = {};
   for (let i = 0; i < n; i++) {
     const env: Json = { BENCH_ROUND: { value: String(round) } };
@@ -149,7 +164,10 @@ function deploymentContent(n: number, round: number, extra?: { module: number; v
       status: 'running',
       restartPolicy: 'always',
       env,
-      settings: { image: `contoso.azurecr.io/bench-module-${i}:1.0`, createOptions: JSON.stringify({ ExposedPorts: { [`${8000 + i}/tcp`]: {} } }) },
+      settings: {
+        image: `contoso.azurecr.io/bench-module-${i}:1.0`,
+        createOptions: `${i === 0 ? ' '.repeat(pad) : ''}${JSON.stringify({ ExposedPorts: { [`${8000 + i}/tcp`]: {} } })}${i === 0 ? ' '.repeat(pad) : ''}`,
+      },
     };
   }
   return {
@@ -202,6 +220,8 @@ class Bench {
   kubeconfigPath = '';
   bridge?: RunningBridge;
   child?: ChildProcess;
+  /** Checks that did not hold; the bench exits 1 when there is any. */
+  readonly failures: string[] = [];
   private bridgeLog = '';
 
   constructor(readonly rounds: number) {}
@@ -318,10 +338,18 @@ class Bench {
 
   async latency(namespace: string, n: number): Promise<void> {
     // Warm-up: the first apply of this size (creates the objects), not measured.
+    const w0 = performance.now();
     const first = await this.push(deploymentContent(n, 0));
     await this.applied(first.version);
+    await this.quiet(namespace);
+    // The floor's namespace starts where the bridge's is: the warm-up's writes, replayed.
+    const floorNs = `${namespace}-floor-${n}`;
+    await this.core.createNamespace({ body: { metadata: { name: floorNs } } });
+    await this.replay(writesOf(this.proxy.since(w0, namespace)), namespace, floorNs, 8);
     const hub: number[] = [];
     const kube: number[] = [];
+    const floor: number[] = [];
+    const floor8: number[] = [];
     const writes: number[] = [];
     let lastRound: ApiRequest[] = [];
     for (let round = 1; round <= this.rounds; round++) {
@@ -329,6 +357,7 @@ class Bench {
       await this.quiet(namespace);
       const { t0, version } = await this.push(deploymentContent(n, round));
       const { at } = await this.applied(version);
+      await this.quiet(namespace, 300);
       const roundWrites = writesOf(this.proxy.since(t0, namespace));
       const deploymentWrites = roundWrites.filter((w) => w.path.includes('/deployments/')).length;
       if (deploymentWrites < n) throw new BenchError(`round ${round}: ${n} modules changed but only ${deploymentWrites} Deployment writes reached the API before the version was reported`);
@@ -336,10 +365,61 @@ class Bench {
       hub.push(at - t0);
       kube.push(Math.max(...roundWrites.map((w) => w.end ?? at)) - t0);
       writes.push(roundWrites.length);
+      // The floor: the same writes (same objects, same change), sent by a minimal client to a twin
+      // namespace holding the previous round's state; back to back, then 8 in flight like the bridge.
+      floor.push(await this.replay(roundWrites, namespace, floorNs, 1));
+      floor8.push(await this.replayFresh(round, namespace, floorNs, roundWrites));
     }
+    const ratio = (a: number[], b: number[]) => (percentile(a, 50) / percentile(b, 50)).toFixed(2);
     console.log(`  ${String(n).padStart(2)} modules, push -> last write answered by the API:   ${p50p95(kube)}`);
+    console.log(`  ${String(n).padStart(2)} modules, floor: the same ${writes[0]} writes back to back: ${p50p95(floor)}`);
+    console.log(`  ${String(n).padStart(2)} modules, floor: the same writes, 8 in flight:     ${p50p95(floor8)}`);
+    console.log(`  ${String(n).padStart(2)} modules, ratio push->last write / floor (p50): ${ratio(kube, floor)}x back to back, ${ratio(kube, floor8)}x 8 in flight`);
     console.log(`  ${String(n).padStart(2)} modules, push -> reported lastDesiredVersion + 200: ${p50p95(hub)}`);
     console.log(`  ${String(n).padStart(2)} modules, API writes per round: ${[...new Set(writes)].join('/')}; last round: ${describeRequests(lastRound)}`);
+  }
+
+  /**
+   * The floor with 8 in flight: the round's writes with the env value of a further round, so
+   * they change the objects as the bridge's did (identical bodies would be no-ops).
+   */
+  private async replayFresh(round: number, from: string, to: string, roundWrites: ApiRequest[]): Promise<number> {
+    const next = `${round}.5`;
+    const changed = roundWrites.map((w) => ({ ...w, body: w.body && Buffer.from(w.body.toString('utf8').replaceAll(`"BENCH_ROUND","value":"${round}"`, `"BENCH_ROUND","value":"${next}"`)) }));
+    return this.replay(changed, from, to, 8);
+  }
+
+  /**
+   * Sends `writes` (recorded at the proxy) again, straight to the emulator, with namespace
+   * `from` replaced by `to`, `concurrency` at a time; the wall time from the first send to the
+   * last answer. A minimal client: node:http with keep-alive, nothing else.
+   */
+  async replay(writes: ApiRequest[], from: string, to: string, concurrency: number): Promise<number> {
+    const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+    const target = new URL(this.kube.url);
+    const send = (w: ApiRequest) =>
+      new Promise<void>((resolve, reject) => {
+        const body = Buffer.from((w.body ?? Buffer.alloc(0)).toString('utf8').replaceAll(`"namespace":"${from}"`, `"namespace":"${to}"`));
+        const req = request(
+          { host: target.hostname, port: target.port, method: w.method, path: w.path.replace(`/namespaces/${from}/`, `/namespaces/${to}/`), agent, headers: { 'content-type': w.contentType ?? 'application/json', 'content-length': body.length } },
+          (res) => {
+            res.resume();
+            res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new BenchError(`floor ${w.method} ${w.path}: ${res.statusCode}`))));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, writes.length) }, async () => {
+        while (next < writes.length) await send(writes[next++]!);
+      }),
+    );
+    const wall = performance.now() - started;
+    agent.destroy();
+    return wall;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -348,21 +428,35 @@ class Bench {
   async writes(namespace: string): Promise<void> {
     const base = deploymentContent(50, this.rounds);
     const cases: { label: string; content: Json; expected: number }[] = [
-      { label: 'no-op resync (same content pushed again, new $version)', content: base, expected: 0 },
-      // The module's Deployment, and the last-good Secret that a new deployment rewrites.
+      // Different bytes, same deployment: IoT Hub gives it a new $version, so the bridge runs.
+      { label: 'no-op (same content, new $version: module0 createOptions re-spaced)', content: deploymentContent(50, this.rounds, undefined, 1), expected: 0 },
+      { label: 'no-op again (re-spaced back, another $version)', content: base, expected: 0 },
+      // The module's Deployment, and the last-good Secret that a changed deployment rewrites.
       { label: 'one-module change among 50 (env of module7)', content: deploymentContent(50, this.rounds, { module: 7, value: 'changed' }), expected: 2 },
     ];
+    const twin = (await this.registry.getModuleTwin(this.hub.deviceId, '$edgeAgent')).responseBody as Json;
+    let previousVersion = twin.properties.desired.$version as number;
     for (const c of cases) {
       await sleep(1100);
       await this.quiet(namespace);
       const metricBefore = await this.metricWrites();
       const { t0, version } = await this.push(c.content);
+      if (version <= previousVersion) {
+        this.failures.push(`${c.label}: the hub kept $version ${previousVersion}, so the bridge never ran`);
+        console.log(`  ${c.label}: the hub kept $version ${previousVersion}: the bridge does not run, nothing is measured (FAILED)`);
+        continue;
+      }
+      previousVersion = version;
+      // The bridge ran: it reports the new version (applied, 200).
       await this.applied(version);
       await sleep(1000); // anything a reconcile still writes after reporting would show here
       const seen = writesOf(this.proxy.since(t0, namespace));
+      const all = this.proxy.since(t0, namespace);
       const metric = (await this.metricWrites()) - metricBefore;
-      const verdict = seen.length === c.expected && metric === c.expected ? 'as expected' : `differs from the expected ${c.expected}`;
-      console.log(`  ${c.label}: ${seen.length} writes at the proxy (${describeRequests(seen)}), ${metric} in /metrics: ${verdict}`);
+      const ok = seen.length === c.expected && metric === c.expected;
+      if (!ok) this.failures.push(`${c.label}: ${seen.length} writes (expected ${c.expected})`);
+      const verdict = ok ? 'as expected' : `differs from the expected ${c.expected} (FAILED)`;
+      console.log(`  ${c.label}: reported lastDesiredVersion ${version}; ${seen.length} writes at the proxy (${describeRequests(seen)}), ${all.length} requests in all, ${metric} writes in /metrics: ${verdict}`);
     }
   }
 
@@ -418,6 +512,7 @@ class Bench {
     // The empty deployment is pushed before the bridge starts, so the namespace never holds the 50 modules before t0.
     const bridgeNs = 'bench-sbs-bridge';
     const e = await this.push(empty);
+    const s0 = performance.now();
     await this.startBridge(bridgeNs);
     await this.applied(e.version);
     await this.quiet(bridgeNs);
@@ -425,6 +520,7 @@ class Bench {
     const { at } = await this.applied(version);
     await sleep(1000);
     const bridgeRequests = this.proxy.since(t0).filter((r) => r.start <= at + 1000);
+    const startRequests = this.proxy.since(s0).filter((r) => r.start < t0);
     const bridgeWrites = writesOf(bridgeRequests);
     const bridgeWall = Math.max(...bridgeWrites.map((w) => w.end ?? at)) - t0;
     await this.stopBridge(); // nothing else talks to the API while kubectl runs
@@ -465,6 +561,10 @@ class Bench {
     console.log(`  ratio kubectl pipeline / bridge (push -> reported 200): wall ${(kubectlWall / (at - t0)).toFixed(2)}x`);
     console.log(`  ratio kubectl alone / bridge (push -> last write): wall ${(onlyWall / bridgeWall).toFixed(2)}x, API requests ${(onlyRequests.length / bridgeRequests.length).toFixed(2)}x`);
     console.log(`  bridge requests by resource: ${describeRequests(bridgeRequests)}`);
+    console.log(
+      `  bridge start-up, once per process (lists and watches of the informer cache, namespace, last good, the empty deployment): ${startRequests.length} requests (${describeRequests(startRequests)})`,
+    );
+    console.log(`  bridge start-up + first apply of 50 modules: ${startRequests.length + bridgeRequests.length} requests vs ${kubectlRequests.length} for translate | kubectl`);
   }
 
   /** Waits until no write under namespace `ns` has reached the proxy for `millis`. */
@@ -550,8 +650,17 @@ function statusKiB(pid: number, field: string): number {
   return Number(match[1]);
 }
 
+/** The sections to run (`--only a,b`); all by default. */
+function parseOnly(argv: string[]): (section: string) => boolean {
+  const at = argv.indexOf('--only');
+  if (at < 0) return () => true;
+  const wanted = new Set((argv[at + 1] ?? '').split(','));
+  return (section) => wanted.has(section);
+}
+
 async function main(): Promise<number> {
   const rounds = parseRounds(process.argv);
+  const only = parseOnly(process.argv);
   const bench = new Bench(rounds);
   const started = performance.now();
   try {
@@ -560,24 +669,40 @@ async function main(): Promise<number> {
     console.log(`reported twin polled with Registry.getModuleTwin every ${POLL_MS} ms; the bridge coalesces reported patches (250 ms) and sends at most 1 per second`);
 
     const ns = 'bench-device';
-    await bench.startBridge(ns);
-    console.log('\n1. push-to-applied latency, every module\'s env changed each round (first apply not measured)');
-    await bench.latency(ns, 10);
-    await bench.latency(ns, 50);
+    if (only('latency') || only('writes') || only('status')) {
+      await bench.startBridge(ns);
+      if (only('latency')) {
+        console.log('\n1. push-to-applied latency, every module\'s env changed each round (first apply not measured); floor beside it');
+        await bench.latency(ns, 10);
+        await bench.latency(ns, 50);
+      }
+      if (only('writes')) {
+        console.log('\n2. API writes (counted at the proxy by method, cross-checked with iotedge_k8s_api_writes_total)');
+        if (!only('latency')) await bench.applied((await bench.push(deploymentContent(50, rounds))).version);
+        await bench.writes(ns);
+      }
+      if (only('status')) {
+        console.log('\n3. pod status change -> reported runtimeStatus visible at the hub (image made to crash / run again in the catalog, pod deleted)');
+        if (!only('latency') && !only('writes')) await bench.applied((await bench.push(deploymentContent(50, rounds))).version);
+        await bench.statusLatency(ns);
+      }
+      await bench.stopBridge();
+    }
 
-    console.log('\n2. API writes (counted at the proxy by method, cross-checked with iotedge_k8s_api_writes_total)');
-    await bench.writes(ns);
+    if (only('sbs')) {
+      console.log('\n4. 50-module deployment, side by side on the same emulator, fresh namespaces (each first holds an empty deployment)');
+      await bench.sideBySide();
+    }
 
-    console.log('\n3. pod status change -> reported runtimeStatus visible at the hub (image made to crash / run again in the catalog, pod deleted)');
-    await bench.statusLatency(ns);
-    await bench.stopBridge();
-
-    console.log('\n4. 50-module deployment, side by side on the same emulator, fresh namespaces (each first holds an empty deployment)');
-    await bench.sideBySide();
-
-    console.log('\n5. resident memory of the bridge as a separate process with 50 modules');
-    await bench.memory();
+    if (only('memory')) {
+      console.log('\n5. resident memory of the bridge as a separate process with 50 modules');
+      await bench.memory();
+    }
     console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (bench.failures.length > 0) {
+      console.log(`FAILED checks:\n  ${bench.failures.join('\n  ')}`);
+      return 1;
+    }
     return 0;
   } finally {
     await bench.stop();

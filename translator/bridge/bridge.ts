@@ -4,22 +4,22 @@
  * stage's policy lives in its own folder:
  *
  *   desired$ ──> admitDeployment (translate) ──┐
- *   watcher.changes$ ──────────────────────────┼─> scheduleReconciles ─> Reconciler ─> LastGoodKeeper
+ *   cache.changes$ ────────────────────────────┼─> scheduleReconciles ─> Reconciler ─> LastGoodKeeper
  *   periodic resync ───────────────────────────┘             │
- *   watcher.observed$ + admissions + runs ─> (debounce) ─> listObserved ─> moduleStatuses
+ *   cache.observed$ + admissions + runs ─> (debounce) ─> observe (cache) ─> moduleStatuses
  *                                               ─> reportedDocument ─> report(document)
  *
  * Invalid desired state is reported as lastDesiredStatus and never replaces what is running.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Subject, Subscription, debounceTime, map, merge } from 'rxjs';
+import { POD_KIND, WORKLOAD_KINDS, kindSpec } from '../kinds/index.js';
 import type { DeploymentModel } from '../manifest/index.js';
-import { LastGoodKeeper, OwnedObjectsWatcher, Reconciler, scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
+import { InformerCache, LastGoodKeeper, Reconciler, scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
 import type { DesiredInput, DesiredSource } from '../sources/index.js';
-import { DesiredStatusTracker, moduleStatuses, reportedDocument, type DesiredStatus, type ReportedDocument } from '../status/index.js';
+import { DesiredStatusTracker, moduleStatuses, reportedDocument, type DesiredStatus, type ObservedObjects, type ReportedDocument } from '../status/index.js';
 import { admitDeployment, type KubeObject, type TranslateOptions } from '../translate/index.js';
 import { bridgeVersion, platform } from './identity.js';
-import { listObserved } from './observe.js';
 
 export type BridgeLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: object) => void;
 
@@ -42,6 +42,8 @@ export interface BridgeOptions {
   statusDebounceMs?: number;
   /** Called after each reconcile (metrics). */
   onRun?: (run: ReconcileRun) => void;
+  /** The namespace's informer cache, when the caller shares it (direct methods read it too); else the bridge makes one. Stopped by stop(). */
+  cache?: InformerCache;
   /** Called for each API write: the reconcile's applies and deletions, and the last-good Secret. */
   onApiWrite?: (kind: string, verb: 'apply' | 'delete') => void;
 }
@@ -57,7 +59,7 @@ const KEY = 'device';
 
 export class Bridge {
   private readonly reconciler: Reconciler;
-  private readonly watcher: OwnedObjectsWatcher;
+  private readonly watcher: InformerCache;
   private readonly lastGood: LastGoodKeeper;
   private readonly desiredTracker = new DesiredStatusTracker();
   private readonly triggers = new Subject<typeof KEY>();
@@ -74,8 +76,8 @@ export class Bridge {
   constructor(private readonly options: BridgeOptions) {
     this.log = options.log ?? (() => undefined);
     const { kubeConfig, namespace, deviceId } = options;
-    this.reconciler = new Reconciler({ kubeConfig, namespace, deviceId, startupGroupTimeoutMs: options.startupGroupTimeoutMs, log: this.log });
-    this.watcher = new OwnedObjectsWatcher({ kubeConfig, namespace, deviceId, log: this.log });
+    this.watcher = options.cache ?? new InformerCache({ kubeConfig, namespace, deviceId, log: this.log });
+    this.reconciler = new Reconciler({ kubeConfig, namespace, deviceId, startupGroupTimeoutMs: options.startupGroupTimeoutMs, log: this.log, cache: this.watcher });
     this.lastGood = new LastGoodKeeper(this.reconciler, this.log);
   }
 
@@ -91,6 +93,11 @@ export class Bridge {
   /** The last reported document built. */
   get report(): ReportedDocument | undefined {
     return this.lastReport;
+  }
+
+  /** The namespace as the bridge knows it (for direct methods). */
+  get cache(): InformerCache {
+    return this.watcher;
   }
 
   get watchRestarts(): number {
@@ -178,8 +185,7 @@ export class Bridge {
 
   private async refreshStatus(): Promise<void> {
     try {
-      const { kubeConfig, namespace, deviceId } = this.options;
-      const observed = this.current ? await listObserved(kubeConfig, namespace, deviceId) : undefined;
+      const observed = this.current ? this.observe() : undefined;
       const modules = this.current && observed ? moduleStatuses(this.current.model, observed) : new Map();
       const { version, status } = this.desiredTracker.current;
       this.lastReport = reportedDocument({
@@ -195,5 +201,15 @@ export class Bridge {
     } catch (e) {
       this.log('warn', 'could not read module status from the cluster; will try again on the next change', { error: (e as Error).message });
     }
+  }
+
+  /** What the cache holds for the status stage (no API request). */
+  private observe(): ObservedObjects {
+    const cache = this.watcher;
+    return {
+      pods: cache.list(POD_KIND.kind) as ObservedObjects['pods'],
+      workloads: WORKLOAD_KINDS.flatMap((k) => cache.list(k.kind)) as ObservedObjects['workloads'],
+      services: cache.list(kindSpec('Service')!.kind) as ObservedObjects['services'],
+    };
   }
 }

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Bridge } from '../bridge/index.js';
+import type { ObjectReader } from '../kinds/index.js';
 import { loadManifest, ManifestLoadError } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
 import { BridgeMetrics, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
@@ -75,7 +76,11 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     const kubeConfig = clusterConfig(flags, sandbox);
     const files = flags.manifest ? await manifestFiles(flags.manifest, flags.layer) : undefined;
     const metrics = new BridgeMetrics({ runtimeStatuses: RUNTIME_STATUSES });
-    const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics });
+    // Direct methods read the bridge's informer cache; they are answered only once the hub link is
+    // up, which is after the bridge (and its cache) started.
+    const started: { bridge?: Bridge } = {};
+    const objects: ObjectReader = { list: (kind) => started.bridge?.cache.list(kind) ?? [] };
+    const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics, objects });
     cleanups.add(() => source.stop());
     const table = new LiveTable({ write: (t: string) => io.stdout(t), columns: process.stdout.columns }, isTTY);
     let watchRestartsSeen = 0;
@@ -96,6 +101,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
       onRun: (run) => metrics.recordReconcile(run.outcome.kind, run.durationMs / 1000),
       onApiWrite: (kind, verb) => metrics.recordApiWrite(kind, verb),
     });
+    started.bridge = bridge;
     await bridge.start();
     cleanups.add(() => bridge.stop());
     // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
@@ -147,20 +153,21 @@ interface SourceContext {
   kubeConfig: KubeConfig;
   logger: Logger;
   metrics: BridgeMetrics;
+  objects: ObjectReader;
 }
 
 /**
  * The twin when a connection string is given (the sandbox hub's in the sandbox, where a
  * --manifest is pushed through IoT Hub first); else the local files, watched.
  */
-async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConfig, logger, metrics }: SourceContext): Promise<DesiredSource> {
+async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConfig, logger, metrics, objects }: SourceContext): Promise<DesiredSource> {
   const connectionString = sandbox?.hub.edgeAgentConnectionString ?? flags.connectionString ?? process.env[CONNECTION_STRING_ENV];
   if (connectionString) {
     const device = connectionStringDevice(connectionString);
     if (!device) throw new RunError('the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
     const ca = sandbox ? sandbox.hub.caPem : flags.ca ? await readCa(flags.ca) : undefined;
     if (sandbox && files) await pushThroughSandbox(sandbox, files, device.deviceId, io);
-    const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId: device.deviceId, iotHub: device.hubHostname, logger });
+    const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId: device.deviceId, iotHub: device.hubHostname, logger, objects });
     return new TwinSource({
       connectionString,
       ca,

@@ -4,7 +4,8 @@
  * original-moduleid annotation), pod logs, a Deployment rollout restart and pod deletion.
  * API failures become {@link MethodError}s with status 500 and a message without secrets.
  */
-import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { POD_KIND, WORKLOAD_KINDS, type KindSpec, type KubeJson, type ObjectReader, type WorkloadRules, RegistryObjectApi } from '../kinds/index.js';
 import { KubeApiError, KubeConnectionError, toKubeError } from '../reconcile/index.js';
 import { ORIGINAL_MODULE_ID_ANNOTATION, ownedSelector } from '../translate/index.js';
 import { MethodError } from './requests.js';
@@ -12,8 +13,11 @@ import { MethodError } from './requests.js';
 /** The pod template annotation `kubectl rollout restart` sets. */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 
-/** A module's workload. */
-export type Workload = { kind: 'Deployment'; object: V1Deployment } | { kind: 'Job'; object: V1Job };
+/** A module's workload: its kind's entry in the kind registry and the object. */
+export interface Workload {
+  kind: KindSpec & { workload: WorkloadRules };
+  object: KubeJson;
+}
 
 /** A client failure as the 500 a method answers, through reconcile's normaliser of client errors. */
 function apiError(e: unknown, what: string): MethodError {
@@ -31,18 +35,18 @@ function moduleIdOf(object: { metadata?: { annotations?: Record<string, string> 
 /** Cluster access scoped to one device's namespace and objects. */
 export class DeviceCluster {
   private readonly core: CoreV1Api;
-  private readonly apps: AppsV1Api;
-  private readonly batch: BatchV1Api;
+  private readonly objects: KubernetesObjectApi;
   private readonly selector: string;
 
   constructor(
     kubeConfig: KubeConfig,
     readonly namespace: string,
     deviceId: string,
+    /** The bridge's informer cache: pods and workloads are read from it instead of the API. */
+    private readonly cache?: ObjectReader,
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.apps = kubeConfig.makeApiClient(AppsV1Api);
-    this.batch = kubeConfig.makeApiClient(BatchV1Api);
+    this.objects = RegistryObjectApi.forConfig(kubeConfig);
     this.selector = ownedSelector(deviceId);
   }
 
@@ -50,7 +54,7 @@ export class DeviceCluster {
   async podsByModule(): Promise<Map<string, V1Pod[]>> {
     let pods: V1Pod[];
     try {
-      pods = (await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.selector })).items;
+      pods = this.cache ? (this.cache.list(POD_KIND.kind) as V1Pod[]) : (await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: this.selector })).items;
     } catch (e) {
       throw apiError(e, 'listing pods');
     }
@@ -63,27 +67,35 @@ export class DeviceCluster {
     return byModule;
   }
 
-  /** The Deployment or Job of a module, or undefined. */
+  /** The workload of a module (of the registry's workload kinds, by their priority), or undefined. */
   async workloadOf(moduleId: string): Promise<Workload | undefined> {
     try {
-      const deployments = (await this.apps.listNamespacedDeployment({ namespace: this.namespace, labelSelector: this.selector })).items;
-      const deployment = deployments.find((d) => moduleIdOf(d) === moduleId);
-      if (deployment) return { kind: 'Deployment', object: deployment };
-      const jobs = (await this.batch.listNamespacedJob({ namespace: this.namespace, labelSelector: this.selector })).items;
-      const job = jobs.find((j) => moduleIdOf(j) === moduleId);
-      return job ? { kind: 'Job', object: job } : undefined;
+      for (const kind of WORKLOAD_KINDS) {
+        const items = this.cache
+          ? this.cache.list(kind.kind)
+          : (await this.objects.list(kind.apiVersion, kind.kind, this.namespace, undefined, undefined, undefined, undefined, this.selector)).items;
+        const object = items.find((o) => moduleIdOf(o) === moduleId);
+        if (object) return { kind, object: object as KubeJson };
+      }
+      return undefined;
     } catch (e) {
       throw apiError(e, `finding the workload of module '${moduleId}'`);
     }
   }
 
-  /** Rollout restart: sets the restartedAt annotation of the pod template. */
-  async restartDeployment(name: string, at: Date): Promise<void> {
-    const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: at.toISOString() } } } } };
+  /** Rollout restart: sets the restartedAt annotation of the workload's pod template. */
+  async rolloutRestart(workload: Workload, at: Date): Promise<void> {
+    const name = workload.object.metadata?.name ?? '';
+    const body = {
+      apiVersion: workload.kind.apiVersion,
+      kind: workload.kind.kind,
+      metadata: { name, namespace: this.namespace },
+      spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: at.toISOString() } } } },
+    };
     try {
-      await this.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await this.objects.patch(body as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
     } catch (e) {
-      throw apiError(e, `restarting Deployment '${name}'`);
+      throw apiError(e, `restarting ${workload.kind.kind} '${name}'`);
     }
   }
 

@@ -9,6 +9,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import deviceSdk, { type DeviceMethodResponse, type DeviceTransport, type MethodMessage, type ModuleClient } from 'azure-iot-device';
 import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
 import { newestPod } from '../status/index.js';
+import type { ObjectReader } from '../kinds/index.js';
 import { DeviceCluster } from './cluster.js';
 import { encodeLogs, filterLines, parseKubeletLog, type LogsResponseItem } from './logs.js';
 import { MethodError, parseGetModuleLogs, parseGetTaskStatus, parseRestartModule } from './requests.js';
@@ -38,6 +39,8 @@ export interface MethodsOptions {
   logger?: StructuredLogger;
   /** Clock, for relative `since`/`until` and restart stamps. @default () => new Date() */
   now?: () => Date;
+  /** The bridge's informer cache; without it every call lists the device's pods and workloads. */
+  objects?: ObjectReader;
   /** @default MAX_LOGS_PAYLOAD_BYTES */
   maxLogsPayloadBytes?: number;
 }
@@ -59,7 +62,7 @@ export class Methods {
   private readonly maxLogsPayloadBytes: number;
 
   constructor(private readonly options: MethodsOptions) {
-    this.cluster = new DeviceCluster(options.kubeConfig, options.namespace, options.deviceId);
+    this.cluster = new DeviceCluster(options.kubeConfig, options.namespace, options.deviceId, options.objects);
     this.logger = options.logger ?? SILENT_LOGGER;
     this.now = options.now ?? (() => new Date());
     this.maxLogsPayloadBytes = options.maxLogsPayloadBytes ?? MAX_LOGS_PAYLOAD_BYTES;
@@ -104,13 +107,13 @@ export class Methods {
     const workload = await this.cluster.workloadOf(id);
     if (!workload) throw new MethodError(500, `RestartModule: module '${id}' not found in namespace '${this.options.namespace}'`);
     const name = workload.object.metadata?.name ?? '';
-    if (workload.kind === 'Deployment') {
-      if ((workload.object.spec?.replicas ?? 1) === 0) throw new MethodError(500, `RestartModule: module '${id}' is stopped`);
-      await this.cluster.restartDeployment(name, this.now());
+    if (workload.kind.workload.restart === 'rollout') {
+      if (workload.kind.workload.stopped(workload.object)) throw new MethodError(500, `RestartModule: module '${id}' is stopped`);
+      await this.cluster.rolloutRestart(workload, this.now());
     } else {
       const pods = (await this.cluster.podsByModule()).get(id) ?? [];
       const active = pods.filter((p) => !p.metadata?.deletionTimestamp && (p.status?.phase === 'Running' || p.status?.phase === 'Pending'));
-      if (active.length === 0) throw new MethodError(500, `RestartModule: module '${id}' (Job '${name}') has no running pod; deploy it again to run it again`);
+      if (active.length === 0) throw new MethodError(500, `RestartModule: module '${id}' (${workload.kind.kind} '${name}') has no running pod; deploy it again to run it again`);
       for (const pod of active) await this.cluster.deletePod(pod.metadata?.name ?? '');
     }
     return { status: 200, payload: null };

@@ -1,15 +1,14 @@
 /**
  * translator/reconcile: applies translated objects to the device namespace (server-side
- * apply, startupOrder groups, pruning, Job replacement), watches what it owns and schedules
- * level-triggered reconciles. See docs/reconcile.md.
+ * apply, startupOrder groups, pruning, Job replacement), keeps an informer cache of the namespace and
+ * schedules level-triggered reconciles. See docs/reconcile.md.
  */
 export type { DesiredDeployment, ReconcileOutcome, ReconcilerOptions, ReconcileLog } from './types.js';
 export { Reconciler, DEFAULT_FIELD_MANAGER, DEFAULT_STARTUP_GROUP_TIMEOUT_MS } from './reconciler.js';
-export { OwnedObjectsWatcher, type OwnedObjectsWatcherOptions } from './watcher.js';
+export { InformerCache, fingerprint, type InformerCacheOptions, type CacheEvent } from './informer.js';
 export { scheduleReconciles, DEFAULT_RESYNC_MS, type ScheduleOptions, type ReconcileRun, type RunCause } from './schedule.js';
 export { KubeApiError, KubeConnectionError, toKubeError, type KubeError } from './errors.js';
 export { APPLIED_HASH_ANNOTATION } from './compare.js';
 export { LAST_GOOD_SECRET, LastGoodError, type LastGood } from './last-good.js';
 export { LastGoodKeeper, type LastGoodStore, type KeptDeployment } from './last-good-keeper.js';
-export { MANAGED_KINDS, WATCHED_KINDS, ownedSelector, type ManagedKind } from './kinds.js';
 export { planReconcile, type Plan, type StartupGroup, type WriteAction } from './plan.js';

@@ -1,6 +1,7 @@
 /**
  * The last good deployment policy: the model of the newest deployment that reconciled cleanly
- * is kept in the cluster (Secret `iotedge-k8s-last-good`), written once per version, and a
+ * is kept in the cluster (Secret `iotedge-k8s-last-good`), written only when what it holds differs
+ * from the cache's copy (a new model, or a Secret someone deleted), and a
  * bridge that starts runs it until a new deployment arrives, with or without IoT Hub.
  */
 import type { DeploymentModel } from '../manifest/index.js';
@@ -10,7 +11,8 @@ import type { ReconcileLog } from './types.js';
 /** Where the last good deployment is kept (the {@link Reconciler} implements it). */
 export interface LastGoodStore {
   loadLastGood(): Promise<LastGood | undefined>;
-  saveLastGood(value: LastGood): Promise<void>;
+  /** Writes unless the stored model is already `value`'s; true when it wrote. */
+  saveLastGood(value: LastGood): Promise<boolean>;
 }
 
 /** A deployment the bridge can run again: its version and model. */
@@ -20,9 +22,6 @@ export interface KeptDeployment {
 }
 
 export class LastGoodKeeper {
-  /** The version the store holds, once known. */
-  private savedVersion: number | undefined;
-
   constructor(
     private readonly store: LastGoodStore,
     private readonly log: ReconcileLog = () => undefined,
@@ -36,16 +35,12 @@ export class LastGoodKeeper {
     });
     if (!lastGood || !isModelBackup(lastGood.manifest)) return undefined;
     this.log('info', 'running the last good deployment until a new one arrives', { version: lastGood.version });
-    this.savedVersion = lastGood.version;
     return { version: lastGood.version, model: lastGood.manifest.model };
   }
 
-  /** Keeps `deployment` (just reconciled cleanly) unless the store already holds its version; true when it wrote. */
-  async keep(deployment: KeptDeployment): Promise<boolean> {
-    if (this.savedVersion === deployment.version) return false;
-    await this.store.saveLastGood({ version: deployment.version, manifest: { model: deployment.model } });
-    this.savedVersion = deployment.version;
-    return true;
+  /** Keeps `deployment` (just reconciled cleanly) unless the store already holds its model; true when it wrote. */
+  keep(deployment: KeptDeployment): Promise<boolean> {
+    return this.store.saveLastGood({ version: deployment.version, manifest: { model: deployment.model } });
   }
 }
 

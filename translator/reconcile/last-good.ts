@@ -4,8 +4,7 @@
  * Data: `deployment` = base64(gzip(JSON {version, manifest})). Its content is never logged.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { KubeObject } from '../translate/index.js';
-import { MANAGED_BY, MANAGED_BY_LABEL } from './kinds.js';
+import { MANAGED_BY, MANAGED_BY_LABEL, type KubeObject } from '../translate/index.js';
 
 /** Name of the Secret. */
 export const LAST_GOOD_SECRET = 'iotedge-k8s-last-good';

@@ -6,9 +6,10 @@
 import type { DeploymentModel } from '../manifest/index.js';
 import type { KubeObject } from '../translate/index.js';
 import { changeReason, withHashAnnotation } from './compare.js';
-import { MANAGED_KINDS, MODULE_LABEL, ORIGINAL_MODULE_ID_ANNOTATION, isOwnedBy, objectKey } from './kinds.js';
+import { applyRank, kindSpec, objectKey, workloadRules } from '../kinds/index.js';
+import { MODULE_LABEL, ORIGINAL_MODULE_ID_ANNOTATION, isOwnedBy } from '../translate/index.js';
 
-/** One object to write. `replace`: a Job whose spec changed (delete, wait until gone, create). */
+/** One object to write. `replace`: a workload whose pod template cannot change in place (a Job): delete, wait until gone, create. */
 export interface WriteAction {
   object: KubeObject;
   mode: 'apply' | 'replace';
@@ -25,7 +26,7 @@ export interface StartupGroup {
 }
 
 export interface Plan {
-  /** Ascending startupOrder; within a group, writes in apply order of kinds (MANAGED_KINDS). */
+  /** Ascending startupOrder; within a group, writes in apply order of kinds (the kind registry). */
   groups: StartupGroup[];
   /** Owned objects that are no longer desired, in prune order (workloads first). */
   prune: KubeObject[];
@@ -47,8 +48,8 @@ export function desiredProblems(objects: readonly KubeObject[], namespace: strin
   const seen = new Set<string>();
   for (const object of objects) {
     const key = objectKey(object);
-    const managed = MANAGED_KINDS.find((k) => k.kind === object.kind);
-    if (!managed || managed.apiVersion !== object.apiVersion)
+    const managed = kindSpec(object.kind);
+    if (!managed || managed.prune !== 'owned' || managed.apiVersion !== object.apiVersion)
       problems.push({ key, message: `${key}: ${object.apiVersion} ${object.kind} is not a kind the bridge manages` });
     if (object.metadata.namespace !== undefined && object.metadata.namespace !== namespace)
       problems.push({ key, message: `${key}: namespace '${object.metadata.namespace}' is not the device namespace '${namespace}'` });
@@ -70,7 +71,7 @@ function startupOrders(model: DeploymentModel): Map<string, number> {
 export function claimsInUse(objects: readonly KubeObject[]): Set<string> {
   const used = new Set<string>();
   for (const object of objects) {
-    if (object.kind !== 'Deployment' && object.kind !== 'Job') continue;
+    if (!workloadRules(object.kind)) continue;
     const spec = object.spec as { template?: { spec?: { volumes?: Array<{ persistentVolumeClaim?: { claimName?: string } }> } } } | undefined;
     for (const volume of spec?.template?.spec?.volumes ?? []) {
       const claim = volume.persistentVolumeClaim?.claimName;
@@ -79,9 +80,6 @@ export function claimsInUse(objects: readonly KubeObject[]): Set<string> {
   }
   return used;
 }
-
-const APPLY_ORDER = MANAGED_KINDS.map((k) => k.kind);
-const PRUNE_ORDER = [...APPLY_ORDER].reverse();
 
 /**
  * Plans a reconcile. `desired` are the translated objects (namespace set), `live` the owned
@@ -109,7 +107,7 @@ export function planReconcile(desired: readonly KubeObject[], live: ReadonlyMap<
       unchanged++;
       continue;
     }
-    const mode = object.kind === 'Job' && current !== undefined ? 'replace' : 'apply';
+    const mode = workloadRules(object.kind)?.replaceOnChange && current !== undefined ? 'replace' : 'apply';
     g.writes.push({ object: applied, mode, reason });
   }
   const wanted = new Set(desired.map(objectKey));
@@ -122,8 +120,8 @@ export function planReconcile(desired: readonly KubeObject[], live: ReadonlyMap<
       keptClaims.push(o.metadata.name);
       return false;
     })
-    .sort((a, b) => PRUNE_ORDER.indexOf(a.kind) - PRUNE_ORDER.indexOf(b.kind) || (a.metadata.name < b.metadata.name ? -1 : 1));
-  const kindRank = (w: WriteAction) => APPLY_ORDER.indexOf(w.object.kind);
+    .sort((a, b) => applyRank(b.kind) - applyRank(a.kind) || (a.metadata.name < b.metadata.name ? -1 : 1));
+  const kindRank = (w: WriteAction) => applyRank(w.object.kind);
   for (const g of groups.values()) g.writes.sort((a, b) => kindRank(a) - kindRank(b));
   return { groups: [...groups.values()].sort((a, b) => a.order - b.order), prune, keptClaims, unchanged };
 }

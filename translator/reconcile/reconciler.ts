@@ -1,27 +1,32 @@
 /**
  * The Reconciler: makes the device namespace match one desired deployment.
- * list the namespace (one list per kind) -> plan (pure) -> write group by group in
- * startupOrder, waiting for each written group's pods (bounded) -> prune. Writes are server-side applies with a fixed field
- * manager and force; an object whose hash annotation and owned fields match costs nothing.
+ * read the namespace from the informer cache (no API request) -> plan (pure) -> write group by
+ * group in startupOrder, waiting for each written group's workloads to start (bounded; the
+ * cache's watch events wake the wait, nothing is polled) -> prune. Writes are server-side
+ * applies with a fixed field manager and force; an object whose hash annotation and owned
+ * fields match costs nothing. Every answer to a write goes into the cache, so the watch
+ * events of the bridge's own writes trigger nothing.
  * Every client failure is normalized (errors.ts) and turned into a typed outcome.
  */
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../translate/index.js';
 import { KubeApiError, isKubeError, isNotFound, isRetryable, kubeCall } from './errors.js';
-import { MANAGED_KINDS, MODULE_LABEL, isOwnedBy, objectKey, ownedSelector } from './kinds.js';
+import { MANAGED_KINDS, POD_KIND, objectKey, workloadRules, type KubeJson, RegistryObjectApi } from '../kinds/index.js';
+import type { InformerCache } from './informer.js';
+import { MODULE_LABEL } from '../translate/index.js';
 import { LAST_GOOD_KEY, LAST_GOOD_SECRET, LastGoodError, decodeLastGood, lastGoodSecret, type LastGood } from './last-good.js';
 import { desiredProblems, planReconcile, type StartupGroup, type WriteAction } from './plan.js';
-import { deploymentStarted, podStarted, type DeploymentLike, type PodLike } from './startup.js';
 import type { DesiredDeployment, ReconcileLog, ReconcileOutcome, ReconcilerOptions } from './types.js';
 
 /** Default field manager of server-side apply. */
 export const DEFAULT_FIELD_MANAGER = 'iotedge-k8s';
 /** Default bound of the wait between startupOrder groups. */
 export const DEFAULT_STARTUP_GROUP_TIMEOUT_MS = 60_000;
-/** Poll interval while waiting for pods or a deleted Job. */
-const POLL_MS = 100;
 /** Writes in flight at once within one kind of one startup group. */
 const WRITE_CONCURRENCY = 8;
+/** How long a group must stay started before the next group starts. */
+const STARTUP_SETTLE_MS = 100;
 /** Longest wait for a replaced Job to disappear before the reconcile is retried. */
 const JOB_GONE_TIMEOUT_MS = 30_000;
 
@@ -50,18 +55,18 @@ export class Reconciler {
   private readonly fieldManager: string;
   private readonly groupTimeoutMs: number;
   private readonly log: ReconcileLog;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly cache: InformerCache;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: ReconcilerOptions) {
-    this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    this.objects = RegistryObjectApi.forConfig(options.kubeConfig);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.namespace = options.namespace;
     this.deviceId = options.deviceId;
     this.fieldManager = options.fieldManager ?? DEFAULT_FIELD_MANAGER;
     this.groupTimeoutMs = options.startupGroupTimeoutMs ?? DEFAULT_STARTUP_GROUP_TIMEOUT_MS;
     this.log = options.log ?? (() => undefined);
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.cache = options.cache;
   }
 
   /** Creates the namespace when it does not exist. */
@@ -123,7 +128,7 @@ export class Reconciler {
     const problems = desiredProblems(objects, this.namespace, this.deviceId);
     if (problems.length > 0) throw new InvalidDesiredState(problems.map((p) => p.message).join('; '));
 
-    const { owned, foreign } = await this.listNamespace();
+    const { owned, foreign } = await this.readNamespace();
     const taken = objects.map(objectKey).filter((key) => foreign.has(key));
     if (taken.length > 0)
       throw new InvalidDesiredState(
@@ -148,28 +153,21 @@ export class Reconciler {
     if (plan.keptClaims.length > 0) this.log('info', 'claims kept: still mounted by a desired module', { reconcile: id, claims: plan.keptClaims });
     const pruned: string[] = [];
     for (const wave of byKind(plan.prune, (o) => o.kind)) {
-      await mapLimit(wave, WRITE_CONCURRENCY, (object) => this.remove(object, count));
-      pruned.push(...wave.map(objectKey));
+      const deleted = await mapLimit(wave, WRITE_CONCURRENCY, (object) => this.remove(object, count));
+      pruned.push(...wave.filter((_, i) => deleted[i]).map(objectKey));
     }
     return { applied, pruned };
   }
 
   /**
    * Every object of the managed kinds in the namespace, split into the device's own (by
-   * "Kind/name") and the names of the others. One list per kind, whatever the number of modules.
+   * "Kind/name") and the names of the others, from the cache (started here when it was not).
    */
-  private async listNamespace(): Promise<{ owned: Map<string, KubeObject>; foreign: Set<string> }> {
-    const owned = new Map<string, KubeObject>();
-    const foreign = new Set<string>();
-    for (const kind of MANAGED_KINDS) {
-      const list = await kubeCall(`list ${kind.kind}`, () => this.objects.list(kind.apiVersion, kind.kind, this.namespace));
-      for (const item of list.items) {
-        const object = { ...item, apiVersion: kind.apiVersion, kind: kind.kind } as unknown as KubeObject;
-        if (isOwnedBy(object.metadata.labels, this.deviceId)) owned.set(objectKey(object), object);
-        else foreign.add(objectKey(object));
-      }
-    }
-    return { owned, foreign };
+  private async readNamespace(): Promise<{ owned: Map<string, KubeObject>; foreign: Set<string> }> {
+    await this.cache.start();
+    const failure = this.cache.syncError();
+    if (failure) throw failure;
+    return { owned: this.cache.owned(MANAGED_KINDS) as Map<string, KubeObject>, foreign: this.cache.foreign() };
   }
 
   private async write(action: WriteAction, count: () => void): Promise<KubernetesObject> {
@@ -182,80 +180,88 @@ export class Reconciler {
       this.objects.patch(action.object as KubernetesObject, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply),
     );
     count();
+    this.cache.recordApplied({ ...(result as KubeJson), kind: action.object.kind });
     return result;
   }
 
-  /** Deletes an object (dependents in the background); a 404 is success. */
-  private async remove(object: KubeObject, count: () => void): Promise<void> {
+  /** Deletes an object (dependents in the background); true when deleted, false when it was already gone (404). */
+  private async remove(object: KubeObject, count: () => void): Promise<boolean> {
+    const { kind, metadata } = object;
+    const uid = this.cache.get(kind, metadata.name)?.metadata?.uid ?? (metadata.uid as string | undefined);
     try {
       await kubeCall(`delete ${objectKey(object)}`, () => this.objects.delete(header(object), undefined, undefined, undefined, undefined, 'Background'));
       count();
+      this.cache.recordDeleted(kind, metadata.name, uid);
+      return true;
     } catch (error) {
       if (!(isKubeError(error) && isNotFound(error))) throw error;
+      this.cache.recordDeleted(kind, metadata.name, uid);
+      return false;
     }
   }
 
+  /** Waits until the cache has seen a deleted object go (its watch's DELETED event). */
   private async waitGone(object: KubeObject): Promise<void> {
-    const deadline = Date.now() + JOB_GONE_TIMEOUT_MS;
-    for (;;) {
-      try {
-        await kubeCall(`read ${objectKey(object)}`, () => this.objects.read(header(object)));
-      } catch (error) {
-        if (isKubeError(error) && isNotFound(error)) return;
-        throw error;
-      }
-      if (Date.now() > deadline) throw new KubeApiError(409, 'Conflict', `${objectKey(object)} is still being deleted`, undefined, `replace ${objectKey(object)}`);
-      await this.sleep(POLL_MS);
-    }
+    const gone = await this.cache.waitFor(() => !this.cache.deleting(object.kind, object.metadata.name), JOB_GONE_TIMEOUT_MS);
+    if (!gone) throw new KubeApiError(409, 'Conflict', `${objectKey(object)} is still being deleted`, undefined, `replace ${objectKey(object)}`);
   }
 
   /** Waits until the group's written workloads have started, at most the group timeout. */
   private async waitForGroup(group: StartupGroup, written: readonly Written[], id: number): Promise<void> {
-    const workloads = written.filter((w) => w.action.object.kind === 'Deployment' || w.action.object.kind === 'Job');
+    const workloads = written.filter((w) => workloadRules(w.action.object.kind) !== undefined);
     if (workloads.length === 0) return;
+    const pending = () => workloads.filter((w) => !this.workloadStarted(w));
     const deadline = Date.now() + this.groupTimeoutMs;
-    let pending = workloads;
-    for (;;) {
-      const states = await Promise.all(pending.map(async (w) => ((await this.workloadStarted(w)) ? undefined : w)));
-      pending = states.filter((w): w is Written => w !== undefined);
-      if (pending.length === 0) {
+    while (await this.cache.waitFor(() => pending().length === 0, deadline - Date.now())) {
+      // Still started a moment later: a container that crashes right after its start has not started.
+      await this.cache.waitFor(() => pending().length > 0, Math.min(STARTUP_SETTLE_MS, Math.max(0, deadline - Date.now())));
+      if (pending().length === 0) {
         this.log('debug', 'startup group started', { reconcile: id, order: group.order, modules: group.modules });
         return;
       }
-      if (Date.now() >= deadline) {
-        this.log('warn', 'startup group timed out; starting the next group', {
-          reconcile: id,
-          order: group.order,
-          waiting: pending.map((w) => objectKey(w.action.object)),
-          timeoutMs: this.groupTimeoutMs,
-        });
-        return;
-      }
-      await this.sleep(Math.min(POLL_MS, Math.max(1, deadline - Date.now())));
+      if (Date.now() >= deadline) break;
     }
+    this.log('warn', 'startup group timed out; starting the next group', {
+      reconcile: id,
+      order: group.order,
+      waiting: pending().map((w) => objectKey(w.action.object)),
+      timeoutMs: this.groupTimeoutMs,
+    });
   }
 
-  private async workloadStarted({ action, result }: Written): Promise<boolean> {
+  /** Whether a written workload has started, by its kind's rule, from the cache. */
+  private workloadStarted({ action, result }: Written): boolean {
     const object = action.object;
-    if (object.kind === 'Deployment') {
-      const live = (await kubeCall(`read ${objectKey(object)}`, () => this.objects.read(header(object)))) as unknown as DeploymentLike;
-      return deploymentStarted(live, result.metadata?.generation);
-    }
+    const rules = workloadRules(object.kind)!;
+    const live = this.cache.get(object.kind, object.metadata.name) ?? ({ ...result, kind: object.kind } as KubeJson);
     const module = object.metadata.labels?.[MODULE_LABEL];
-    const selector = `${ownedSelector(this.deviceId)}${module ? `,${MODULE_LABEL}=${module}` : ''}`;
-    const pods = await kubeCall('list Pod', () => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: selector }));
-    // Only this Job's pods: those of a replaced Job may linger while they are garbage-collected.
-    const ours = pods.items.filter((pod) => pod.metadata?.ownerReferences?.some((ref) => ref.uid === result.metadata?.uid));
-    return ours.some((pod) => podStarted(pod as PodLike));
+    const pods = this.cache.list(POD_KIND.kind).filter((pod) => module === undefined || pod.metadata?.labels?.[MODULE_LABEL] === module);
+    return rules.started(live, result.metadata?.generation, pods);
   }
 
-  /** Stores the last good deployment in the namespace's `iotedge-k8s-last-good` Secret. */
-  async saveLastGood(desired: LastGood): Promise<void> {
+  /**
+   * Stores the last good deployment in the namespace's `iotedge-k8s-last-good` Secret, unless
+   * the Secret (as the cache holds it) already has the same manifest: a new version with the
+   * same content costs no write (the stored version then stays the older one). True when written.
+   */
+  async saveLastGood(desired: LastGood): Promise<boolean> {
+    await this.cache.start();
+    const stored = this.cache.get('Secret', LAST_GOOD_SECRET) as { data?: Record<string, string> } | undefined;
+    const data = stored?.data?.[LAST_GOOD_KEY];
+    if (data !== undefined) {
+      try {
+        if (isDeepStrictEqual(decodeLastGood(data).manifest, JSON.parse(JSON.stringify(desired.manifest)))) return false;
+      } catch (error) {
+        if (!(error instanceof LastGoodError)) throw error;
+      }
+    }
     const secret = lastGoodSecret(this.namespace, desired);
-    await kubeCall(`apply Secret/${LAST_GOOD_SECRET}`, () =>
+    const result = await kubeCall(`apply Secret/${LAST_GOOD_SECRET}`, () =>
       this.objects.patch(secret as KubernetesObject, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply),
     );
+    this.cache.recordApplied({ ...(result as KubeJson), kind: 'Secret' });
     this.log('info', 'last good deployment saved', { version: desired.version });
+    return true;
   }
 
   /** The stored last good deployment; undefined when there is none or it cannot be read (logged). */

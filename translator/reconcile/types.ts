@@ -2,6 +2,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { DeploymentModel } from '../manifest/index.js';
 import type { KubeObject } from '../translate/index.js';
+import type { InformerCache } from './informer.js';
 
 /** One desired deployment: its version (twin `$version` or local save counter), model and translated objects. */
 export interface DesiredDeployment {
@@ -38,6 +39,9 @@ export interface ReconcilerOptions {
   /** Longest wait for a startupOrder group's pods before the next group starts. @default 60000 */
   startupGroupTimeoutMs?: number;
   log?: ReconcileLog;
-  /** Delay used while polling (startup groups, Job deletion). @default setTimeout */
-  sleep?: (ms: number) => Promise<void>;
+  /**
+   * The namespace as the bridge knows it: planning, pruning and startup waits read it instead
+   * of the API. Started by the first reconcile when not yet started; the caller stops it.
+   */
+  cache: InformerCache;
 }

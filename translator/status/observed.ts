@@ -4,6 +4,7 @@
  * the translator puts on workloads, pod templates and Services, so the Kubernetes names the
  * translator chose never need to be recomputed here.
  */
+import { WORKLOAD_KINDS } from '../kinds/index.js';
 import type { DeploymentModel, ModuleModel } from '../manifest/index.js';
 import { ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/index.js';
 import type { DeploymentJson, JobJson, ObjectMetaJson, PodJson, ServiceJson } from './kube-json.js';
@@ -13,8 +14,8 @@ import { moduleRuntimeStatus } from './runtime-status.js';
 /** What the watches hold for one device (plain JSON; any order). */
 export interface ObservedObjects {
   pods: readonly PodJson[];
-  deployments: readonly Omit<DeploymentJson, 'kind'>[];
-  jobs: readonly Omit<JobJson, 'kind'>[];
+  /** Objects of the kind registry's workload kinds, each with its `kind`. */
+  workloads: readonly (DeploymentJson | JobJson)[];
   services: readonly ServiceJson[];
 }
 
@@ -37,15 +38,15 @@ function byModule<T extends { metadata?: ObjectMetaJson }>(objects: readonly T[]
  */
 export function moduleStatuses(model: DeploymentModel, observed: ObservedObjects): Map<string, ReportedModule> {
   const pods = byModule(observed.pods);
-  const deployments = byModule(observed.deployments);
-  const jobs = byModule(observed.jobs);
+  const workloads = byModule(observed.workloads);
+  // During a kind change a module may have two workloads: the registry's priority decides.
+  const rank = (w: { kind: string }) => WORKLOAD_KINDS.findIndex((k) => k.kind === w.kind);
+  for (const list of workloads.values()) list.sort((a, b) => rank(a) - rank(b));
   const services = byModule(observed.services);
   const modules: ModuleModel[] = [...(model.edgeHub ? [model.edgeHub] : []), ...model.modules];
   const result = new Map<string, ReportedModule>();
   for (const module of modules) {
-    const deployment = deployments.get(module.name)?.[0];
-    const job = jobs.get(module.name)?.[0];
-    const workload: DeploymentJson | JobJson | undefined = job ? { ...job, kind: 'Job' } : deployment ? { ...deployment, kind: 'Deployment' } : undefined;
+    const workload = workloads.get(module.name)?.find((w) => rank(w) >= 0);
     const service = services.get(module.name)?.[0];
     result.set(
       module.name,

@@ -16,9 +16,10 @@
  * - pod pending without a container status -> `backoff` when unschedulable, else `unknown`.
  * Times come from the container's state and lastState; restartCount is the container's real count.
  */
+import { workloadRules } from '../kinds/index.js';
 import type { ModuleModel } from '../manifest/index.js';
 import { reportedEnv, reportedSettings } from './desired-fields.js';
-import { conditionTrue, type ContainerStateJson, type ContainerStatusJson, type DeploymentJson, type JobJson, type PodJson, type ServiceJson, type Timestamp } from './kube-json.js';
+import { type ContainerStateJson, type ContainerStatusJson, type DeploymentJson, type JobJson, type PodJson, type ServiceJson, type Timestamp } from './kube-json.js';
 import { NEVER_UTC, type ReportedModule } from './reported-types.js';
 
 /** Input of {@link moduleRuntimeStatus}. */
@@ -153,15 +154,14 @@ function fromPod(pod: PodJson): Observed {
   return { ...times, ...fromContainer(pod, container) };
 }
 
-function fromJob(job: JobJson, pod: PodJson | undefined): Observed | undefined {
-  const conditions = job.status?.conditions;
-  const complete = conditionTrue(conditions, 'Complete');
-  const failed = conditionTrue(conditions, 'Failed');
-  if (!complete && !failed) return undefined;
+/** A workload that runs to completion (the kind registry says which) and has ended. */
+function fromCompletion(workload: DeploymentJson | JobJson, pod: PodJson | undefined): Observed | undefined {
+  const completion = workloadRules(workload.kind)?.completion?.(workload);
+  if (completion === undefined) return undefined;
   const times = timesOf(pod ? moduleContainer(pod) : undefined);
-  if (complete) return { ...times, exitCode: 0, runtimeStatus: 'stopped', statusDescription: 'Job completed (exit code 0)' };
-  const condition = conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
-  return { ...times, runtimeStatus: 'failed', statusDescription: describe(condition?.reason, condition?.message, 'Job failed') + ` (exit code ${times.exitCode})` };
+  if (completion === 'complete') return { ...times, exitCode: 0, runtimeStatus: 'stopped', statusDescription: `${workload.kind} completed (exit code 0)` };
+  const condition = workload.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+  return { ...times, runtimeStatus: 'failed', statusDescription: describe(condition?.reason, condition?.message, `${workload.kind} failed`) + ` (exit code ${times.exitCode})` };
 }
 
 /** The external address of a LoadBalancer Service: `ip:port` (first port) or the host name. */
@@ -180,9 +180,9 @@ function observe(input: ModuleStatusInput): Observed {
     const times = timesOf(pod ? moduleContainer(pod) : undefined);
     return { ...times, runtimeStatus: 'stopped', statusDescription: 'desired status is stopped' };
   }
-  if (input.workload?.kind === 'Job') {
-    const job = fromJob(input.workload, pod);
-    if (job) return job;
+  if (input.workload) {
+    const ended = fromCompletion(input.workload, pod);
+    if (ended) return ended;
   }
   if (pod) return fromPod(pod);
   const times = timesOf(undefined);

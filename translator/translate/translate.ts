@@ -23,9 +23,7 @@ import { buildService } from './service.js';
 import { buildPodTemplate } from './pod.js';
 import { buildDeployment } from './deployment.js';
 import { buildJob } from './job.js';
-
-/** Output order of kinds. */
-export const KIND_ORDER = ['Secret', 'ServiceAccount', 'PersistentVolumeClaim', 'Service', 'Deployment', 'Job'];
+import { applyRank } from '../kinds/index.js';
 
 /** Rule of warnings about changed or colliding names. */
 export const NAME_RULE = 'name-collision';
@@ -50,7 +48,7 @@ interface Interpreted {
 }
 
 function compareObjects(a: KubeObject, b: KubeObject): number {
-  return KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareText(a.metadata.name, b.metadata.name);
+  return applyRank(a.kind) - applyRank(b.kind) || compareText(a.metadata.name, b.metadata.name);
 }
 
 /** Translates a deployment model into Kubernetes objects and diagnostics; never throws on model content. */

@@ -1,5 +1,6 @@
 /** DeviceCluster's failures: one 500 MethodError naming what failed, through the client-error normaliser. */
 import * as k8s from '@kubernetes/client-node';
+import { kindSpec, type KindSpec, type WorkloadRules } from '../../../translator/kinds/index.js';
 import { DeviceCluster, MethodError } from '../../../translator/methods/index.js';
 import { openCluster, type TestCluster } from '../../support/cluster.js';
 
@@ -15,7 +16,8 @@ afterAll(async () => {
 
 test('an API error names the operation, the status and the API message', async () => {
   const device = new DeviceCluster(cluster.kc, cluster.namespace, 'dev');
-  const error = await device.restartDeployment('nothere', new Date()).catch((e: unknown) => e);
+  const kind = kindSpec('Deployment') as KindSpec & { workload: WorkloadRules };
+  const error = await device.rolloutRestart({ kind, object: { metadata: { name: 'nothere' } } }, new Date()).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(MethodError);
   expect(error).toMatchObject({ status: 500 });
   expect((error as Error).message).toMatch(/^restarting Deployment 'nothere' failed \(Kubernetes API 404\): .*nothere.* not found$/);

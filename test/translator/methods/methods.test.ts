@@ -15,6 +15,7 @@ import { translate } from '../../../translator/translate/index.js';
 import { Methods, RESTARTED_AT_ANNOTATION, type LogMessage } from '../../../translator/methods/index.js';
 import { TwinLink } from '../../../translator/twin/index.js';
 import { deploymentManifest, dockerModule } from '../../support/manifest.js';
+import { InformerCache } from '../../../translator/reconcile/index.js';
 import { waitFor } from '../../support/wait.js';
 
 const DEVICE = 'methods-device';
@@ -23,6 +24,7 @@ const NAMESPACE = 'edge-methods';
 let hub: HubEmulator;
 let kube: KubeEmulator;
 let link: TwinLink;
+let cache: InformerCache;
 let agent: ModuleClient;
 let service: Client;
 let apps: k8s.AppsV1Api;
@@ -70,7 +72,10 @@ beforeAll(async () => {
   // The bridge's wiring: the methods share the $edgeAgent connection of the twin link.
   link = await TwinLink.open({ connectionString: hub.edgeAgentConnectionString, ca: hub.caPem });
   agent = link.client;
-  new Methods({ kubeConfig: kc, namespace: NAMESPACE, deviceId: DEVICE, iotHub: hub.hostName }).attach(agent);
+  // As in the bridge, pods and workloads are read from the informer cache.
+  cache = new InformerCache({ kubeConfig: kc, namespace: NAMESPACE, deviceId: DEVICE });
+  await cache.start();
+  new Methods({ kubeConfig: kc, namespace: NAMESPACE, deviceId: DEVICE, iotHub: hub.hostName, objects: cache }).attach(agent);
   service = trustHubCa(Client.fromConnectionString(hub.serviceConnectionString), hub.caPem);
   await waitFor('module pods running', async () => {
     const pods = (await core.listNamespacedPod({ namespace: NAMESPACE })).items;
@@ -80,6 +85,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
+  await cache?.stop();
   await link?.close();
   await Promise.all([hub?.stop(), kube?.stop()]);
 });

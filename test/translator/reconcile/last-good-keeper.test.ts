@@ -1,29 +1,33 @@
 /** The last good deployment policy, kept by a real Reconciler in the cluster (emulator or KUBECONFIG). */
 import * as k8s from '@kubernetes/client-node';
-import { LAST_GOOD_SECRET, LastGoodKeeper, Reconciler } from '../../../translator/reconcile/index.js';
+import { InformerCache, LAST_GOOD_SECRET, LastGoodKeeper, Reconciler } from '../../../translator/reconcile/index.js';
 import { countingKubeConfig, desiredOf, manifestOf, openCluster, type TestCluster } from './harness.js';
 
 const DEVICE = 'dev-keeper';
 let cluster: TestCluster;
+const caches: InformerCache[] = [];
 
 beforeAll(async () => {
   cluster = await openCluster('keeper');
 });
 
 afterAll(async () => {
+  await Promise.all(caches.map((c) => c.stop()));
   await cluster?.close();
 });
 
 async function setup() {
   const counting = countingKubeConfig(cluster.kc);
   const logs: Array<{ level: string; msg: string }> = [];
-  const reconciler = new Reconciler({ kubeConfig: counting.kc, namespace: cluster.namespace, deviceId: DEVICE, log: (level, msg) => logs.push({ level, msg }) });
+  const cache = new InformerCache({ kubeConfig: counting.kc, namespace: cluster.namespace, deviceId: DEVICE });
+  caches.push(cache);
+  const reconciler = new Reconciler({ kubeConfig: counting.kc, namespace: cluster.namespace, deviceId: DEVICE, cache, log: (level, msg) => logs.push({ level, msg }) });
   const keeper = () => new LastGoodKeeper(reconciler, (level, msg) => logs.push({ level, msg }));
   counting.reset();
   return { counting, reconciler, keeper, logs };
 }
 
-test('keeps each version once, and a new keeper restores the newest one without writing it again', async () => {
+test('writes only a model the cluster does not hold yet, and a new keeper restores the newest one without writing it again', async () => {
   const { counting, keeper } = await setup();
   const first = keeper();
   expect(await first.restore()).toBeUndefined();
@@ -61,7 +65,7 @@ test('a Secret that holds no model, or that cannot be read, restores nothing (lo
 
 test('a store that fails restores nothing and says so', async () => {
   const logs: string[] = [];
-  const failing = { loadLastGood: () => Promise.reject(new Error('forbidden')), saveLastGood: () => Promise.resolve() };
+  const failing = { loadLastGood: () => Promise.reject(new Error('forbidden')), saveLastGood: () => Promise.resolve(false) };
   expect(await new LastGoodKeeper(failing, (_level, msg) => logs.push(msg)).restore()).toBeUndefined();
   expect(logs).toEqual(['the last good deployment could not be read; starting without it']);
 });

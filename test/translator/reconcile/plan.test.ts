@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { withHashAnnotation } from '../../../translator/reconcile/compare.js';
-import { objectKey } from '../../../translator/reconcile/kinds.js';
+import { objectKey } from '../../../translator/kinds/index.js';
 import { claimsInUse, desiredProblems, planReconcile } from '../../../translator/reconcile/plan.js';
 import type { KubeObject } from '../../../translator/translate/index.js';
 import { desiredOf, manifestOf } from './harness.js';

@@ -29,7 +29,8 @@ async function statusOf(id: string): Promise<ReportedModule> {
     batch.listNamespacedJob({ namespace: NAMESPACE }),
     core.listNamespacedService({ namespace: NAMESPACE }),
   ]);
-  const statuses = moduleStatuses(model, { pods: pods.items, deployments: deployments.items, jobs: jobs.items, services: services.items });
+  const workloads = [...deployments.items.map((d) => ({ ...d, kind: 'Deployment' as const })), ...jobs.items.map((j) => ({ ...j, kind: 'Job' as const }))];
+  const statuses = moduleStatuses(model, { pods: pods.items, workloads, services: services.items });
   expect([...statuses.keys()].sort()).toEqual(['batchbad', 'batchok', 'crasher', 'edgeHub', 'good', 'unpullable']);
   return statuses.get(id)!;
 }

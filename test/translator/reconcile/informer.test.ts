@@ -1,12 +1,12 @@
 /**
- * OwnedObjectsWatcher and the whole loop (watcher -> scheduleReconciles -> Reconciler)
- * against a cluster: drift is restored, dropped and expired watches recover.
+ * InformerCache and the whole loop (cache -> scheduleReconciles -> Reconciler) against a
+ * cluster: drift is restored, dropped and expired watches recover.
  */
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { map, merge, type Subscription } from 'rxjs';
-import { OwnedObjectsWatcher, Reconciler, scheduleReconciles, type ReconcileRun } from '../../../translator/reconcile/index.js';
-import { fingerprint } from '../../../translator/reconcile/watcher.js';
+import { InformerCache, Reconciler, fingerprint, scheduleReconciles, type ReconcileRun } from '../../../translator/reconcile/index.js';
+import { kindSpec } from '../../../translator/kinds/index.js';
 import { desiredOf, manifestOf, openCluster, statusOf, waitFor, type TestCluster } from './harness.js';
 
 jest.setTimeout(process.env.KUBECONFIG ? 120_000 : 30_000);
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 /** A watcher counting its ticks. */
 async function startWatcher(logs: string[] = []) {
-  const watcher = new OwnedObjectsWatcher({
+  const watcher = new InformerCache({
     kubeConfig: cluster.kc,
     namespace: cluster.namespace,
     deviceId: DEVICE,
@@ -56,7 +56,7 @@ describe('fingerprint', () => {
   });
 });
 
-describe('OwnedObjectsWatcher', () => {
+describe('InformerCache', () => {
   test('observed$ also ticks on status-only changes, which changes$ ignores', async () => {
     const w = await startWatcher();
     let observed = 0;
@@ -130,6 +130,35 @@ describe('OwnedObjectsWatcher', () => {
   });
 });
 
+describe('relist after 410', () => {
+  emulatorOnly('an object deleted while the watches were down is emitted as a delete by the relist', async () => {
+    const logs: string[] = [];
+    const w = await startWatcher(logs);
+    const events: string[] = [];
+    const sub = w.watcher.events$.subscribe((e) => events.push(`${e.type} ${e.kind}/${e.object.metadata?.name ?? ''}`));
+    const labels = { 'app.kubernetes.io/managed-by': 'iotedge-k8s', 'net.azure-devices.edge.deviceid': DEVICE };
+    try {
+      await core.createNamespacedSecret({ namespace: cluster.namespace, body: { metadata: { name: 'vanishing', labels } } });
+      await waitFor('the secret cached', async () => (w.watcher.get('Secret', 'vanishing') ? true : undefined), 5000);
+      const ticks = w.ticks();
+      // Every request waits 300 ms: the restarted watches get 410 and relist only after the delete.
+      cluster.emulator!.faults.setLatency(300);
+      cluster.emulator!.faults.expireNextWatches(7);
+      cluster.emulator!.faults.dropWatches();
+      await core.deleteNamespacedSecret({ name: 'vanishing', namespace: cluster.namespace });
+      await waitFor('the delete emitted', async () => (events.includes('DELETED Secret/vanishing') ? true : undefined), 10_000);
+      expect(logs.filter((m) => m === 'watch expired (410); relisting').length).toBeGreaterThan(0);
+      expect(w.watcher.get('Secret', 'vanishing')).toBeUndefined();
+      expect(w.watcher.list('Secret').map((o) => o.metadata?.name)).not.toContain('vanishing');
+      await waitFor('a change tick', async () => (w.ticks() > ticks ? true : undefined), 5000);
+    } finally {
+      cluster.emulator!.faults.setLatency(0);
+      sub.unsubscribe();
+      await w.stop();
+    }
+  });
+});
+
 describe('the loop: watcher ticks schedule reconciles', () => {
   let reconciler: Reconciler;
   let watcher: Awaited<ReturnType<typeof startWatcher>>;
@@ -137,8 +166,8 @@ describe('the loop: watcher ticks schedule reconciles', () => {
   const runs: ReconcileRun[] = [];
 
   beforeAll(async () => {
-    reconciler = new Reconciler({ kubeConfig: cluster.kc, namespace: cluster.namespace, deviceId: DEVICE });
     watcher = await startWatcher();
+    reconciler = new Reconciler({ kubeConfig: cluster.kc, namespace: cluster.namespace, deviceId: DEVICE, cache: watcher.watcher });
     const d = desired();
     loop = scheduleReconciles({
       triggers: merge(watcher.watcher.changes$, [undefined]).pipe(map(() => DEVICE)),
@@ -196,20 +225,59 @@ describe('the loop: watcher ticks schedule reconciles', () => {
     await new Promise((r) => setTimeout(r, 500));
     const later = runs.slice(settled);
     expect(later.some((r) => r.outcome.kind === 'done' && r.outcome.pruned.includes('Secret/stray'))).toBe(true);
-    const last = later[later.length - 1]!;
-    expect(last.outcome).toEqual({ kind: 'done', writes: 0, applied: [], pruned: [] });
+    // The bridge's own delete signals nothing; whatever ran after the prune (pods coming and
+    // going) wrote nothing.
+    const pruning = later.findIndex((r) => r.outcome.kind === 'done' && r.outcome.pruned.includes('Secret/stray'));
+    for (const run of later.slice(pruning + 1)) expect(run.outcome).toEqual({ kind: 'done', writes: 0, applied: [], pruned: [] });
+  });
+});
+
+describe("the bridge's own writes", () => {
+  test('applies and deletes recorded from the answers signal nothing, and the cache holds them at once', async () => {
+    const namespace = `${cluster.namespace}-own`;
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    const cache = new InformerCache({ kubeConfig: cluster.kc, namespace, deviceId: DEVICE });
+    const reconciler = new Reconciler({ kubeConfig: cluster.kc, namespace, deviceId: DEVICE, cache });
+    await cache.start();
+    let changes = 0;
+    let observed = 0;
+    const subs = [cache.changes$.subscribe(() => changes++), cache.observed$.subscribe(() => observed++)];
+    try {
+      const full = desiredOf(manifestOf({ app: { image: 'runs', port: 8080 } }), 1, namespace, DEVICE);
+      // No workloads: nothing but the bridge writes these objects (no controller, no pods).
+      const objects = full.objects.filter((o) => o.kind === 'Service' || o.kind === 'ServiceAccount');
+      const applied = await reconciler.reconcile({ ...full, objects });
+      expect(applied).toMatchObject({ kind: 'done', writes: objects.length });
+      expect(cache.list('Service').map((o) => o.metadata?.name)).toEqual(['app']);
+      await new Promise((r) => setTimeout(r, 500));
+      expect([changes, observed]).toEqual([0, 0]);
+
+      const pruned = await reconciler.reconcile({ ...full, objects: objects.filter((o) => o.kind !== 'Service') });
+      expect(pruned).toMatchObject({ kind: 'done', pruned: ['Service/app'] });
+      expect(cache.list('Service')).toEqual([]);
+      await new Promise((r) => setTimeout(r, 500));
+      expect([changes, observed]).toEqual([0, 0]);
+
+      // Someone else's change still signals.
+      await core.deleteNamespacedServiceAccount({ name: 'app', namespace });
+      await waitFor('a change tick', async () => (changes > 0 && observed > 0 ? true : undefined), 5000);
+    } finally {
+      for (const sub of subs) sub.unsubscribe();
+      await cache.stop();
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    }
   });
 });
 
 describe('lifecycle', () => {
   test('a stopped watcher cannot be restarted, and its changes$ completes', async () => {
-    const w = new OwnedObjectsWatcher({ kubeConfig: cluster.kc, namespace: cluster.namespace, deviceId: DEVICE });
+    const w = new InformerCache({ kubeConfig: cluster.kc, namespace: cluster.namespace, deviceId: DEVICE });
     let completed = false;
     w.changes$.subscribe({ complete: () => (completed = true) });
     await w.start();
     await w.stop();
     expect(completed).toBe(true);
-    await expect(w.start()).rejects.toThrow('OwnedObjectsWatcher was stopped; create a new one');
+    await expect(w.start()).rejects.toThrow('InformerCache was stopped; create a new one');
   });
 });
 
@@ -224,11 +292,11 @@ describe('backoff', () => {
     });
     const delays: number[] = [];
     const warnings: string[] = [];
-    const w = new OwnedObjectsWatcher({
+    const w = new InformerCache({
       kubeConfig: kc,
       namespace: 'nowhere',
       deviceId: DEVICE,
-      kinds: [{ apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' }],
+      kinds: [kindSpec('Deployment')!],
       backoff: { initialMs: 100, maxMs: 400, jitter: 0.5 },
       random: () => 0.5,
       delay: async (ms) => {

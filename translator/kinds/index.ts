@@ -1,0 +1,20 @@
+/** translator/kinds: the one registry of the Kubernetes kinds the bridge writes and reads. */
+export {
+  KINDS,
+  MANAGED_KINDS,
+  WORKLOAD_KINDS,
+  POD_KIND,
+  kindSpec,
+  workloadRules,
+  applyRank,
+  collectionPath,
+  objectKey,
+  podStarted,
+  deploymentStarted,
+  type KindSpec,
+  type WorkloadRules,
+  type RestartRule,
+  type KubeJson,
+  type ObjectReader,
+} from './registry.js';
+export { RegistryObjectApi } from './object-api.js';
