@@ -5,7 +5,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { parseManifest } from '../../../translator/manifest/index.js';
-import { translate } from '../../../translator/translate/index.js';
+import { translate, type TranslateOptions } from '../../../translator/translate/index.js';
 import type { DesiredDeployment } from '../../../translator/reconcile/index.js';
 import { ImageCatalog } from '../../../sandbox/kube/index.js';
 export { waitFor } from '../../support/wait.js';
@@ -114,10 +114,10 @@ export function manifestOf(modules: Record<string, TestModule>, edgeHubStartupOr
 }
 
 /** Validates and translates a manifest into a desired deployment; throws on any diagnostic error. */
-export function desiredOf(doc: unknown, version: number, namespace: string, deviceId: string): DesiredDeployment {
+export function desiredOf(doc: unknown, version: number, namespace: string, deviceId: string, options: Partial<TranslateOptions> = {}): DesiredDeployment {
   const { model, diagnostics } = parseManifest(doc);
   if (!model) throw new Error(`invalid test manifest: ${diagnostics.map((d) => `${d.pointer}: ${d.message}`).join('; ')}`);
-  const result = translate(model, { namespace, deviceId, hubHostname: 'hub.example.test' });
+  const result = translate(model, { namespace, deviceId, hubHostname: 'hub.example.test', ...options });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new Error(`test manifest does not translate: ${errors.map((d) => d.message).join('; ')}`);
   return { version, model, objects: result.objects };

@@ -243,8 +243,9 @@ describe("the bridge's own writes", () => {
     let observed = 0;
     const subs = [cache.changes$.subscribe(() => changes++), cache.observed$.subscribe(() => observed++)];
     try {
-      const full = desiredOf(manifestOf({ app: { image: 'runs', port: 8080 } }), 1, namespace, DEVICE);
-      // No workloads: nothing but the bridge writes these objects (no controller, no pods).
+      // ClusterIP, no workloads: nothing but the bridge writes these objects (no controller, no
+      // pods, no load balancer filling in a Service's status).
+      const full = desiredOf(manifestOf({ app: { image: 'runs', port: 8080 } }), 1, namespace, DEVICE, { portBindingServiceType: 'ClusterIP' });
       const objects = full.objects.filter((o) => o.kind === 'Service' || o.kind === 'ServiceAccount');
       const applied = await reconciler.reconcile({ ...full, objects });
       expect(applied).toMatchObject({ kind: 'done', writes: objects.length });
