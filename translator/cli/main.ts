@@ -12,6 +12,7 @@ import { formatDiagnostic, toJsonList, toYaml } from './format.js';
 import { runSandbox, type SandboxFlags } from './sandbox.js';
 import { ServiceBindError } from '../../sandbox/hub/index.js';
 import { CatalogError } from '../../sandbox/kube/index.js';
+import { packageVersion } from '../package.js';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -77,6 +78,7 @@ async function compile(file: string, flags: TranslateFlags) {
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('iotedge-k8s')
     .description('Runs Azure IoT Edge deployments on Kubernetes.')
+    .version(packageVersion, '-V, --version', "print iotedge-k8s's version")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();
