@@ -76,7 +76,7 @@ describe('the compiled package', () => {
   it('what npm pack ships works on its own: validate finds the schemas from dist/', async () => {
     const listing = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8' })) as [{ files: { path: string }[] }];
     const files = listing[0].files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'bin/iotedge-k8s.js', 'dist/translator/cli/main.js']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'bin/iotedge-k8s.js', 'dist/translator/cli/main.js', 'dist/translator/index.js', 'dist/translator/index.d.ts']));
     expect(files.some((f) => f.startsWith('schemas/') && f.endsWith('.json'))).toBe(true);
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('translator/') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
 

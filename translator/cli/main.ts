@@ -4,8 +4,8 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ManifestLoadError } from '../manifest/diagnostics.js';
-import { compileFile } from '../sources/local.js';
-import type { ServiceType, TranslateOptions, VolumeBinding } from '../translate/options.js';
+import { translateFile, type ServiceType, type TranslationOptions, type VolumeBinding } from '../index.js';
+import type { TranslateOptions } from '../translate/options.js';
 import { CONNECTION_STRING_ENV, RunError, runBridge, type RunFlags } from './run.js';
 import { PushError, runPush, type PushFlags } from './push.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
@@ -71,8 +71,14 @@ function translateOptions(flags: TranslateFlags): Partial<TranslateOptions> {
   };
 }
 
+/** The programmatic API's translation options from the command's flags. */
+function apiOptions(flags: TranslateFlags): TranslationOptions {
+  const { namespace, deviceId, hub, serviceType, volumeBinding, storageClass, volumeSize } = flags;
+  return { namespace, deviceId, hub, serviceType, volumeBinding, storageClass, volumeSize };
+}
+
 async function compile(file: string, flags: TranslateFlags) {
-  return compileFile(file, { layers: flags.layer }, translateOptions(flags));
+  return translateFile(file, { layers: flags.layer, ...apiOptions(flags) });
 }
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -93,12 +99,12 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   ).action(async (file: string, flags: TranslateFlags) => {
     const result = await compile(file, flags);
     if (flags.json) {
-      io.stdout(JSON.stringify({ valid: result.ok, diagnostics: result.diagnostics }, null, 2) + '\n');
+      io.stdout(JSON.stringify({ valid: result.valid, diagnostics: result.diagnostics }, null, 2) + '\n');
     } else {
       for (const d of result.diagnostics) io.stdout(formatDiagnostic(d) + '\n');
-      if (result.ok) io.stdout(`${file}: valid (${result.model?.modules.length ?? 0} modules, ${result.objects.length} objects)\n`);
+      if (result.valid) io.stdout(`${file}: valid (${result.modules.length} modules, ${result.objects.length} objects)\n`);
     }
-    setExit(result.ok ? 0 : 1);
+    setExit(result.valid ? 0 : 1);
   });
 
   addTranslateOptions(
@@ -111,7 +117,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   ).action(async (file: string, flags: TranslateFlags) => {
     const result = await compile(file, flags);
     for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
-    if (!result.ok) {
+    if (!result.valid) {
       io.stderr(`${file}: not translated: fix the errors above.\n`);
       setExit(1);
       return;
