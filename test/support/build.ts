@@ -23,7 +23,7 @@ function newestMtime(dir: string, pick: (name: string) => boolean): number {
 
 /** Builds dist/ unless it is newer than every source it is compiled from. */
 export function ensureBuilt(): void {
-  const marker = join(distDir, 'translator', 'cli', 'main.js');
+  const marker = join(distDir, 'translator', 'cli', 'entry.js');
   const sources = Math.max(
     ...['translator', 'sandbox'].map((d) => newestMtime(join(repoRoot, d), (n) => n.endsWith('.ts'))),
     ...['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(repoRoot, f)).mtimeMs),

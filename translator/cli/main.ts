@@ -10,6 +10,7 @@ import { CONNECTION_STRING_ENV, RunError, runBridge, type RunFlags } from './run
 import { PushError, runPush, type PushFlags } from './push.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
 import { runSandbox, type SandboxFlags } from './sandbox.js';
+import { InstallError, installManifests, POD_SECURITY_LEVELS, type InstallOptions } from './install.js';
 import { ServiceBindError } from '../../sandbox/hub/index.js';
 import { CatalogError } from '../../sandbox/kube/index.js';
 import { packageVersion } from '../package.js';
@@ -159,6 +160,24 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('install')
+    .description("Print the manifests that run the bridge in a cluster (Namespace, ServiceAccount, Role, RoleBinding, Deployment, metrics Service): pipe them to kubectl apply --server-side -f -.")
+    .requiredOption('--namespace <ns>', "the device's namespace", dnsLabel('namespace'))
+    .requiredOption('--credential-secret <name>', "Secret in that namespace with the device's connection strings")
+    .option('--connection-string-key <key>', 'key of the Secret holding the $edgeAgent module connection string', 'connectionString')
+    .option('--device-connection-string-key <key>', 'key of the Secret holding the device connection string', 'deviceConnectionString')
+    .option('--replicas <n>', 'bridge replicas (more than one: standbys through leader election)', positiveInt, 1)
+    .option('--image <image>', 'bridge image (default: iotedge-k8s:VERSION)')
+    .addOption(new Option('--pod-security <level>', 'Pod Security Standard enforced on the namespace (and passed to run)').choices(POD_SECURITY_LEVELS))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .action((flags: Omit<InstallOptions, 'podSecurity'> & { podSecurity?: InstallOptions['podSecurity']; output: 'yaml' | 'json' }) => {
+      const { output, ...options } = flags;
+      const objects = installManifests(options);
+      io.stdout(output === 'json' ? toJsonList(objects) : toYaml(objects));
+      setExit(0);
+    });
+
+  program
     .command('sandbox')
     .description('Run the built-in Kubernetes API and IoT Hub emulators until Ctrl-C.')
     .option('--state-dir <dir>', 'where kubeconfig, hub.json and the hub registry are written', '.sandbox')
@@ -172,6 +191,12 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${value}' is not a positive integer.`);
+  return n;
 }
 
 function port(value: string): number {
@@ -201,7 +226,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof ManifestLoadError || e instanceof CatalogError || e instanceof ServiceBindError || e instanceof RunError || e instanceof PushError) {
+    if (e instanceof ManifestLoadError || e instanceof CatalogError || e instanceof ServiceBindError || e instanceof RunError || e instanceof PushError || e instanceof InstallError) {
       io.stderr(`error: ${e.message}\n`);
       return 1;
     }
