@@ -35,6 +35,10 @@ export interface InstallOptions {
   image?: string;
   /** Sets `pod-security.kubernetes.io/enforce` on the Namespace and `run --pod-security`. */
   podSecurity?: PodSecurityLevel;
+  /** More `run` arguments, e.g. `--volume-binding=pre-provisioned` (Azure Stack Edge shares). */
+  runArgs?: string[];
+  /** Leave the Namespace object out (clusters where an administrator creates namespaces). */
+  withoutNamespace?: boolean;
 }
 
 /** Name of the ServiceAccount, Role, RoleBinding and Deployment; also the leader-election Lease. */
@@ -130,6 +134,7 @@ export function installProblems(o: InstallOptions): string[] {
   }
   if (o.replicas !== undefined && (!Number.isInteger(o.replicas) || o.replicas < 1 || o.replicas > 10)) problems.push(`replicas (${o.replicas}) must be an integer from 1 to 10`);
   if (o.image !== undefined && (o.image.trim() === '' || /\s/.test(o.image))) problems.push(`image '${o.image}' must be an image reference without spaces`);
+  for (const a of o.runArgs ?? []) if (!a.startsWith('-') || /[\s]/.test(a)) problems.push(`run argument '${a}' must be an option such as --volume-binding=pre-provisioned`);
   if (o.podSecurity !== undefined && !POD_SECURITY_LEVELS.includes(o.podSecurity)) problems.push(`pod security level '${o.podSecurity}' must be one of ${POD_SECURITY_LEVELS.join(', ')}`);
   return problems;
 }
@@ -141,6 +146,7 @@ function secretEnv(name: string, secret: string, key: string): object {
 function bridgeDeployment(o: InstallOptions): KubeObject {
   const args = ['run', '--namespace', o.namespace, '--ops-host', '0.0.0.0', '--ops-port', String(OPS_PORT), '--leader-elect'];
   if (o.podSecurity !== undefined) args.push('--pod-security', o.podSecurity);
+  args.push(...(o.runArgs ?? []));
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: 'ops' },
     periodSeconds,
@@ -197,8 +203,9 @@ export function installManifests(o: InstallOptions): KubeObject[] {
   const ns = o.namespace;
   const namespaceLabels: Record<string, string> = { ...labels('namespace') };
   if (o.podSecurity !== undefined) namespaceLabels['pod-security.kubernetes.io/enforce'] = o.podSecurity;
+  const namespace: KubeObject[] = o.withoutNamespace ? [] : [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: namespaceLabels } }];
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: namespaceLabels } },
+    ...namespace,
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: BRIDGE_NAME, namespace: ns, labels: labels('bridge') } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -169,10 +169,12 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--replicas <n>', 'bridge replicas (more than one: standbys through leader election)', positiveInt, 1)
     .option('--image <image>', 'bridge image (default: iotedge-k8s:VERSION)')
     .addOption(new Option('--pod-security <level>', 'Pod Security Standard enforced on the namespace (and passed to run)').choices(POD_SECURITY_LEVELS))
+    .option('--run-arg <arg>', 'one more argument of the bridge (repeatable), e.g. --run-arg=--volume-binding=pre-provisioned', collect, [])
+    .option('--without-namespace', 'leave the Namespace out (an administrator creates it, as on Azure Stack Edge)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action((flags: Omit<InstallOptions, 'podSecurity'> & { podSecurity?: InstallOptions['podSecurity']; output: 'yaml' | 'json' }) => {
-      const { output, ...options } = flags;
-      const objects = installManifests(options);
+      const { output, runArg, ...options } = flags as typeof flags & { runArg: string[] };
+      const objects = installManifests({ ...options, runArgs: runArg });
       io.stdout(output === 'json' ? toJsonList(objects) : toYaml(objects));
       setExit(0);
     });

@@ -85,12 +85,30 @@ describe('installManifests', () => {
   });
 });
 
+describe('installManifests for Azure Stack Edge style clusters', () => {
+  it('passes more run arguments and can leave the Namespace to an administrator', () => {
+    const o: Json[] = installManifests({ ...base, runArgs: ['--volume-binding=pre-provisioned'], withoutNamespace: true });
+    expect(o.map((x) => x.kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding', 'Deployment', 'Service']);
+    expect(byKind(o, 'Deployment').spec.template.spec.containers[0].args.at(-1)).toBe('--volume-binding=pre-provisioned');
+    expect(() => installManifests({ ...base, runArgs: ['volume binding'] })).toThrow("run argument 'volume binding' must be an option");
+  });
+});
+
 describe('iotedge-k8s install', () => {
+  it('takes --run-arg and --without-namespace', async () => {
+    const r = await run('install', '--namespace', 'site-7', '--credential-secret', 'creds', '--run-arg=--volume-binding=pre-provisioned', '--run-arg=--service-type=LoadBalancer', '--without-namespace', '-o', 'json');
+    expect(r.code).toBe(0);
+    const items: Json[] = JSON.parse(r.out).items;
+    expect(items[0].kind).toBe('ServiceAccount');
+    expect(byKind(items, 'Deployment').spec.template.spec.containers[0].args.slice(-2)).toEqual(['--volume-binding=pre-provisioned', '--service-type=LoadBalancer']);
+  });
+
+
   it('prints the manifests as YAML documents', async () => {
     const r = await run('install', '--namespace', 'site-7', '--credential-secret', 'creds', '--replicas', '2', '--pod-security', 'baseline');
     expect(r.code).toBe(0);
     const docs = parseAllDocuments(r.out).map((d) => d.toJS());
-    expect(docs).toEqual(installManifests({ namespace: 'site-7', credentialSecret: 'creds', replicas: 2, podSecurity: 'baseline', connectionStringKey: 'connectionString', deviceConnectionStringKey: 'deviceConnectionString' }));
+    expect(docs).toEqual(installManifests({ namespace: 'site-7', credentialSecret: 'creds', replicas: 2, podSecurity: 'baseline' }));
   });
 
   it.each([
