@@ -105,15 +105,25 @@ async function main(): Promise<number> {
     hub = await startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.72' });
     const registry: Registry = trustHubCa(iothub.Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
     const h = hub;
+    // The service client reuses kept-alive connections, which the emulator may have closed meanwhile.
+    const retried = async <T>(call: () => Promise<T>): Promise<T> => {
+      try {
+        return await call();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ECONNRESET' && !/ECONNRESET/.test((e as Error).message)) throw e;
+        return call();
+      }
+    };
+    const twin = async (): Promise<Json> => ((await retried(() => registry.getModuleTwin(h.deviceId, '$edgeAgent'))).responseBody as Json).properties;
     const push = async (doc: Json): Promise<number> => {
-      await registry.applyConfigurationContentOnDevice(h.deviceId, doc);
-      return ((await registry.getModuleTwin(h.deviceId, '$edgeAgent')).responseBody as Json).properties.desired.$version as number;
+      await retried(() => registry.applyConfigurationContentOnDevice(h.deviceId, doc));
+      return (await twin()).desired.$version as number;
     };
     const running = async (version: number, modules: number, proc: ChildProcess) => {
       const deadline = performance.now() + 120_000;
       for (;;) {
         if (proc.exitCode !== null) throw new Error(`the bridge process exited with ${proc.exitCode}`);
-        const r = ((await registry.getModuleTwin(h.deviceId, '$edgeAgent')).responseBody as Json).properties.reported;
+        const r = (await twin()).reported;
         const reported = Object.values(r?.modules ?? {}) as Json[];
         if (r?.lastDesiredVersion === version && r.lastDesiredStatus?.code === 200 && reported.length === modules && reported.every((m) => m.runtimeStatus === 'running')) return;
         if (performance.now() > deadline) throw new Error(`timed out waiting for ${modules} modules running (version ${version})`);
@@ -169,7 +179,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    console.error(`bench/rss: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`bench/rss: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exit(1);
   },
 );

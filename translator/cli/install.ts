@@ -179,7 +179,7 @@ function bridgeDeployment(o: InstallOptions): KubeObject {
               ports: [{ name: 'ops', containerPort: OPS_PORT, protocol: 'TCP' }],
               livenessProbe: probe('/healthz', 10, 3),
               readinessProbe: probe('/readyz', 5, 1),
-              resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+              resources: { requests: { cpu: '50m', memory: '192Mi' }, limits: { cpu: '500m', memory: '384Mi' } },
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
