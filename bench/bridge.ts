@@ -634,7 +634,7 @@ class Bench {
     await running(full.version, 50);
     const loaded = await sampleRss();
     const hwm = statusKiB(pid, 'VmHWM');
-    console.log(`  bridge process (pid ${pid}, node bin/iotedge-k8s.js run, which loads the TypeScript sources through tsx)`);
+    console.log(`  bridge process (pid ${pid}, node bin/iotedge-k8s.js run: the compiled JavaScript in dist/)`);
     console.log(`  VmRSS, empty deployment (edgeHub only):  median ${mib(percentile(idle, 50))} over 5 s`);
     console.log(`  VmRSS, 50 modules reported running:      median ${mib(percentile(loaded, 50))} over 5 s (max ${mib(Math.max(...loaded))}); VmHWM (peak) ${mib(hwm)}`);
     console.log(`  50 modules add ${mib(percentile(loaded, 50) - percentile(idle, 50))}`);

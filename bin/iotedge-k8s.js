@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx's loader, so `npm ci` is the only set-up step.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../translator/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+// Runs the compiled CLI (dist/, built by `npm run build`, which `npm ci` and `npm install` run as
+// the `prepare` script) with plain node: no TypeScript loader at run time.
+try {
+  await import('../dist/translator/cli/entry.js');
+} catch (e) {
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('dist/translator/cli/entry.js')) throw e;
+  process.stderr.write('iotedge-k8s: the compiled CLI (dist/) is missing: run `npm run build` (npm ci runs it).\n');
+  process.exitCode = 1;
+}

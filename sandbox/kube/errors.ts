@@ -16,6 +16,7 @@ export type StatusReason =
   | 'Expired'
   | 'Gone'
   | 'Forbidden'
+  | 'Unauthorized'
   | 'NotAcceptable'
   | 'UnsupportedMediaType'
   | 'InternalError'

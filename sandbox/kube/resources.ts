@@ -76,6 +76,10 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   }),
   type('batch', 'v1', 'Job', 'jobs', true, { categories: ['all'], subresources: ['status'] }),
   type('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
+  type('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
+  type('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
+  type('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
+  type('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
 ];
 
 /** "apps/v1" or "v1". */

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeApi, PatchType, WriteOptions } from './api.js';
+import { guard } from './auth.js';
 import type { Kubelet, LogOptions } from './controllers/kubelet.js';
 import { formatLine } from './controllers/kubelet.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
@@ -62,6 +63,7 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
       }
       throw new KubeApiError(500, 'InternalError', 'Internal error occurred: injected fault');
     }
+    if (await guard(ctx.api, req, res, url, method)) return; // authentication, RBAC, TokenRequest, SelfSubjectAccessReview
     await route(ctx, req, res, url, method);
   } catch (error) {
     const retryAfter = (error as { retryAfter?: number }).retryAfter;

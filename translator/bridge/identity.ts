@@ -1,11 +1,9 @@
 /** What the bridge reports about itself as edgeAgent's `version` and `runtime.platform`. */
-import { readFileSync } from 'node:fs';
 import { arch, platform as osPlatform, release } from 'node:os';
 import type { AgentVersion, Platform } from '../status/index.js';
+import { packageVersion } from '../package.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-export const bridgeVersion: AgentVersion = { version: pkg.version, build: 'iotedge-k8s', commit: process.env.IOTEDGE_K8S_COMMIT ?? 'unknown' };
+export const bridgeVersion: AgentVersion = { version: packageVersion, build: 'iotedge-k8s', commit: process.env.IOTEDGE_K8S_COMMIT ?? 'unknown' };
 
 const ARCHITECTURES: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', arm: 'armv7l' };
 

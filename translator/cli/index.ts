@@ -6,3 +6,4 @@
 export { main, type Io } from './main.js';
 export { startRun, type RunFlags, type RunningBridge } from './run.js';
 export { formatDiagnostic, toYaml } from './format.js';
+export { installManifests, BRIDGE_RULES, type InstallOptions } from './install.js';

@@ -4,11 +4,14 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ManifestLoadError } from '../manifest/index.js';
-import { CONNECTION_STRING_ENV, compileFile } from '../sources/index.js';
-import type { ServiceType, TranslateOptions, VolumeBinding } from '../translate/index.js';
+import { CONNECTION_STRING_ENV } from '../sources/index.js';
+import type { TranslateOptions } from '../translate/index.js';
 import { TwinError } from '../twin/index.js';
+import { translateFile, type ServiceType, type TranslationOptions, type VolumeBinding } from '../index.js';
+import { packageVersion } from '../package.js';
 import { MonitorError, PushError, RunError, SandboxError } from './errors.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
+import { InstallError, installManifests, POD_SECURITY_LEVELS, type InstallOptions } from './install.js';
 // The verbs below are loaded when used (`import()`): `validate` and `translate` load neither the
 // bridge nor the emulators; only `sandbox` and `run --sandbox` load sandbox/.
 import type { MonitorFlags } from './monitor.js';
@@ -73,13 +76,20 @@ function translateOptions(flags: TranslateFlags): Partial<TranslateOptions> {
   };
 }
 
+/** The programmatic API's translation options from the command's flags. */
+function apiOptions(flags: TranslateFlags): TranslationOptions {
+  const { namespace, deviceId, hub, serviceType, volumeBinding, storageClass, volumeSize } = flags;
+  return { namespace, deviceId, hub, serviceType, volumeBinding, storageClass, volumeSize };
+}
+
 async function compile(file: string, flags: TranslateFlags) {
-  return compileFile(file, { layers: flags.layer }, translateOptions(flags));
+  return translateFile(file, { layers: flags.layer, ...apiOptions(flags) });
 }
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('iotedge-k8s')
     .description('Runs Azure IoT Edge deployments on Kubernetes.')
+    .version(packageVersion, '-V, --version', "print iotedge-k8s's version")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();
@@ -94,12 +104,12 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   ).action(async (file: string, flags: TranslateFlags) => {
     const result = await compile(file, flags);
     if (flags.json) {
-      io.stdout(JSON.stringify({ valid: result.ok, diagnostics: result.diagnostics }, null, 2) + '\n');
+      io.stdout(JSON.stringify({ valid: result.valid, diagnostics: result.diagnostics }, null, 2) + '\n');
     } else {
       for (const d of result.diagnostics) io.stdout(formatDiagnostic(d) + '\n');
-      if (result.ok) io.stdout(`${file}: valid (${result.model?.modules.length ?? 0} modules, ${result.objects.length} objects)\n`);
+      if (result.valid) io.stdout(`${file}: valid (${result.modules.length} modules, ${result.objects.length} objects)\n`);
     }
-    setExit(result.ok ? 0 : 1);
+    setExit(result.valid ? 0 : 1);
   });
 
   addTranslateOptions(
@@ -112,7 +122,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   ).action(async (file: string, flags: TranslateFlags) => {
     const result = await compile(file, flags);
     for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
-    if (!result.ok) {
+    if (!result.valid) {
       io.stderr(`${file}: not translated: fix the errors above.\n`);
       setExit(1);
       return;
@@ -156,6 +166,26 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('install')
+    .description("Print the manifests that run the bridge in a cluster (Namespace, ServiceAccount, Role, RoleBinding, Deployment, metrics Service): pipe them to kubectl apply --server-side -f -.")
+    .requiredOption('--namespace <ns>', "the device's namespace", dnsLabel('namespace'))
+    .requiredOption('--credential-secret <name>', "Secret in that namespace with the device's connection strings")
+    .option('--connection-string-key <key>', 'key of the Secret holding the $edgeAgent module connection string', 'connectionString')
+    .option('--device-connection-string-key <key>', 'key of the Secret holding the device connection string', 'deviceConnectionString')
+    .option('--replicas <n>', 'bridge replicas (more than one: standbys through leader election)', positiveInt, 1)
+    .option('--image <image>', 'bridge image (default: iotedge-k8s:VERSION)')
+    .addOption(new Option('--pod-security <level>', 'Pod Security Standard enforced on the namespace (and passed to run)').choices(POD_SECURITY_LEVELS))
+    .option('--run-arg <arg>', 'one more argument of the bridge (repeatable), e.g. --run-arg=--volume-binding=pre-provisioned', collect, [])
+    .option('--without-namespace', 'leave the Namespace out (an administrator creates it, as on Azure Stack Edge)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .action((flags: Omit<InstallOptions, 'podSecurity'> & { podSecurity?: InstallOptions['podSecurity']; output: 'yaml' | 'json' }) => {
+      const { output, runArg, ...options } = flags as typeof flags & { runArg: string[] };
+      const objects = installManifests({ ...options, runArgs: runArg });
+      io.stdout(output === 'json' ? toJsonList(objects) : toYaml(objects));
+      setExit(0);
+    });
+
+  program
     .command('sandbox')
     .description('Run the built-in Kubernetes API and IoT Hub emulators until Ctrl-C.')
     .option('--state-dir <dir>', 'where kubeconfig, hub.json and the hub registry are written', '.sandbox')
@@ -193,6 +223,12 @@ function seconds(value: string): number {
   return n;
 }
 
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${value}' is not a positive integer.`);
+  return n;
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`'${value}' is not a port number (0-65535).`);
@@ -220,7 +256,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    const userError = e instanceof ManifestLoadError || e instanceof SandboxError || e instanceof RunError || e instanceof PushError || e instanceof MonitorError;
+    const userError = e instanceof ManifestLoadError || e instanceof SandboxError || e instanceof RunError || e instanceof PushError || e instanceof MonitorError || e instanceof InstallError;
     if (userError || (e instanceof TwinError && e.kind === 'invalid-configuration')) {
       io.stderr(`error: ${e.message}\n`);
       return 1;

@@ -8,11 +8,11 @@
  */
 import { error, ManifestLoadError } from './diagnostics.js';
 import { isObject } from './json-values.js';
-import { loadManifestFile, type LoadOptions, type ManifestResult } from './load.js';
+import { loadManifestFile, loadManifestSources, type LoadOptions, type ManifestResult, type ManifestSource, type SourceOptions } from './load.js';
 import { parseDocument } from './parse.js';
 import { resolveTemplate } from './template.js';
 
-export type { LoadOptions, ManifestResult } from './load.js';
+export type { LoadOptions, ManifestResult, ManifestSource, SourceOptions } from './load.js';
 export { error, warning, hasErrors, statusOf, joinPointer, ManifestLoadError } from './diagnostics.js';
 export type { Diagnostic, Severity, StatusCode } from './diagnostics.js';
 export { DEFAULT_STARTUP_ORDER } from './model.js';
@@ -58,6 +58,20 @@ export function parseManifest(doc: unknown): ManifestResult {
 export async function loadManifest(path: string, options?: LoadOptions): Promise<ManifestResult> {
   try {
     return await loadManifestFile(path, options);
+  } catch (e) {
+    if (e instanceof ManifestLoadError) throw e;
+    return internalError(e);
+  }
+}
+
+/**
+ * As {@link loadManifest}, for a file or an in-memory document (parsed JSON or JSON text), with
+ * layers of either kind: the one intake path of the CLI, the bridge's local files and the
+ * programmatic API. Throws {@link ManifestLoadError} only when a file cannot be read.
+ */
+export async function loadManifestSource(source: ManifestSource, options?: SourceOptions): Promise<ManifestResult> {
+  try {
+    return await loadManifestSources(source, options);
   } catch (e) {
     if (e instanceof ManifestLoadError) throw e;
     return internalError(e);

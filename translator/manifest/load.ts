@@ -77,12 +77,26 @@ function moduleNames(doc: unknown): Set<string> {
   return names;
 }
 
-async function readDocument(path: string, env: Env): Promise<ReadDocument> {
+/**
+ * A manifest to load: a file, or a document already in memory (parsed JSON, or JSON text).
+ * `path` of an in-memory document names it in messages, and its folder holds a template's
+ * `.env` and `modules/` (default: the working directory).
+ */
+export type ManifestSource = { file: string } | { document: unknown; path?: string };
+
+async function sourceText(source: ManifestSource): Promise<{ text?: string; value?: unknown; path: string; name: string }> {
+  if ('file' in source) return { text: await readText(source.file), path: source.file, name: basename(source.file) };
+  const path = source.path ?? join(process.cwd(), 'manifest.json');
+  const name = source.path === undefined ? 'the manifest' : basename(source.path);
+  return typeof source.document === 'string' ? { text: source.document, path, name } : { value: source.document, path, name };
+}
+
+async function readDocument(source: ManifestSource, env: Env): Promise<ReadDocument> {
   const result: ReadDocument = { template: false, diagnostics: [], unresolved: new Set(), renames: new PointerMap(), substituted: new Map(), secrets: new Set() };
-  const text = (await readText(path)).replace(/^\uFEFF/, '');
-  const parsed = parseJsonText(text);
+  const { text, value, path, name } = await sourceText(source);
+  const parsed = text === undefined ? ({ ok: true, value } as const) : parseJsonText(text.replace(/^\uFEFF/, ''));
   if (!parsed.ok) {
-    result.diagnostics.push(error('', `${basename(path)} is not valid JSON: ${describeSyntaxError(parsed.error)}`, 'json'));
+    result.diagnostics.push(error('', `${name} is not valid JSON: ${describeSyntaxError(parsed.error)}`, 'json'));
     return result;
   }
   result.template = isTemplate(path, parsed.value);
@@ -121,6 +135,14 @@ export interface LoadOptions {
   layers?: string[];
 }
 
+/** Options for {@link loadManifestSources}: layers may be files or in-memory documents. */
+export interface SourceOptions {
+  /** Variables for `${VAR}` in templates. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Layered deployments merged onto the base, in ascending priority unless they carry one. */
+  layers?: ManifestSource[];
+}
+
 /** A model (present iff there is no error diagnostic) and every diagnostic. */
 export interface ManifestResult {
   model?: DeploymentModel;
@@ -154,12 +176,23 @@ function remapModel(model: DeploymentModel, renames: PointerMap): DeploymentMode
 
 /** Loads a manifest file (JSON or deployment template) and any layers. See index.ts. */
 export async function loadManifestFile(path: string, options: LoadOptions = {}): Promise<ManifestResult> {
+  return loadManifestSources({ file: path }, { env: options.env, layers: (options.layers ?? []).map((file) => ({ file })) });
+}
+
+/** A layer's name in messages: its file name, its path when two layers share a file name, else `layer N`. */
+function layerLabels(layers: readonly ManifestSource[]): string[] {
+  const pathOf = (l: ManifestSource): string | undefined => ('file' in l ? l.file : l.path);
+  const paths = layers.map(pathOf);
+  return paths.map((p, i) => (p === undefined ? `layer ${i + 1}` : paths.filter((q) => q !== undefined && basename(q) === basename(p)).length > 1 ? p : basename(p)));
+}
+
+/** Loads a manifest (file or in-memory document) and any layers. See index.ts. */
+export async function loadManifestSources(source: ManifestSource, options: SourceOptions = {}): Promise<ManifestResult> {
   const env: Env = options.env ?? process.env;
-  const base = await readDocument(path, env);
-  const layerPaths = options.layers ?? [];
-  // A layer is named by its file name, or by its path when two layers share a file name.
-  const label = (p: string): string => (layerPaths.filter((q) => basename(q) === basename(p)).length > 1 ? p : basename(p));
-  const layerDocs = await Promise.all(layerPaths.map(async (p) => ({ label: label(p), read: await readDocument(p, env) })));
+  const base = await readDocument(source, env);
+  const layerSources = options.layers ?? [];
+  const labels = layerLabels(layerSources);
+  const layerDocs = await Promise.all(layerSources.map(async (l, i) => ({ label: labels[i]!, read: await readDocument(l, env) })));
   const diagnostics: Diagnostic[] = [...base.diagnostics];
   for (const { label, read } of layerDocs) diagnostics.push(...read.diagnostics.map((d) => inLayer(d, label)));
   if (base.doc === undefined || layerDocs.some((l) => l.read.doc === undefined)) return { diagnostics };

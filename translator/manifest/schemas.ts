@@ -7,9 +7,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import ajvDraft04 from 'ajv-draft-04';
+import { packageRoot } from '../package.js';
 
-/** The schema directory at the repository root. */
-const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
+/** The schema directory at the package root (found from the sources and from dist/ alike). */
+const SCHEMA_DIR = new URL('schemas/', packageRoot);
 
 const SCHEMA_BASE = 'https://json.schemastore.org/';
 

@@ -83,7 +83,7 @@ describe('start-up state', () => {
     const appsV1 = JSON.parse((await raw('GET', '/apis/apps/v1')).body) as { resources: Array<{ name: string; kind: string }> };
     expect(appsV1.resources).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'deployments/scale', kind: 'Scale' })]));
     const groups = JSON.parse((await raw('GET', '/apis')).body) as { groups: Array<{ name: string }> };
-    expect(groups.groups.map((g) => g.name)).toEqual(['apps', 'batch', 'coordination.k8s.io']);
+    expect(groups.groups.map((g) => g.name)).toEqual(['apps', 'batch', 'coordination.k8s.io', 'rbac.authorization.k8s.io']);
   });
 
   test('OpenAPI v3 index and documents advertise fieldValidation on PATCH', async () => {
