@@ -109,6 +109,12 @@ test('a module without a known identity is left as translated and gets no Secret
   expect(env(fromReport, 'filter').IOTEDGE_MODULEGENERATIONID).toBe('gen-3');
 });
 
+test('a module removed from the deployment has no credential Secret any more (pruning deletes it), even while its identity is still known', () => {
+  const without = translate(deploymentModel([moduleModel('SimulatedTemperatureSensor')], { edgeHub: edgeHubModel() }), { namespace: NS, deviceId: 'dev-1', hubHostname: 'myhub.azure-devices.net' }).objects;
+  const names = credentialObjects(without, input()).map((o) => o.metadata.name);
+  expect(names).toEqual(['edgehub-iotedge-identity', 'simulatedtemperaturesensor-iotedge-identity', 'iotedge-k8s-trust-bundle', 'iotedge-k8s-edgehub-server']);
+});
+
 test('the credential fingerprint changes with a rotated key or a new trust bundle, and only then', () => {
   const hash = (i: CredentialInput): string => template(withModuleCredentials(translated, i), 'simulatedtemperaturesensor').metadata.annotations[CREDENTIAL_HASH_ANNOTATION];
   const base = hash(input());
