@@ -57,3 +57,4 @@ export {
   type CertificatePolicy,
   type CertificateAction,
 } from './certificates.js';
+export { DeviceIdentities, type DeviceIdentitiesOptions, type IdentitySync, type CaSecretStore } from './device-identities.js';
