@@ -7,7 +7,7 @@
  *   rotated in IoT Hub is picked up by the next pass;
  * - an `IotEdge` identity whose module left the deployment is deleted (never `$edgeAgent` or
  *   `$edgeHub`);
- * - an identity managed by anyone else (`managedBy` other than `IotEdge`, or none) is never
+ * - an identity managed by anyone else (`managedBy` other than `IotEdge` in any case, or none) is never
  *   written or deleted; when it is desired, its keys are used read-only.
  * A failure is kept per module with an exponential backoff (clock injected) and reported with the
  * last credential known for that module, so a failing registry never takes a running module's
@@ -74,6 +74,11 @@ function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error';
 }
 
+/** `managedBy` is compared case-insensitively, as edgeAgent does. */
+function managedByIotEdge(identity: ModuleIdentity): boolean {
+  return identity.managedBy?.toLowerCase() === IOT_EDGE_MANAGED_BY.toLowerCase();
+}
+
 function hasKeys(identity: ModuleIdentity | undefined): identity is KeyedIdentity {
   return identity?.keys !== undefined;
 }
@@ -123,7 +128,7 @@ export class IdentityReconciler {
     const wanted = new Set(desired);
     for (const identity of current.values()) {
       const id = identity.moduleId;
-      if (wanted.has(id) || SYSTEM_MODULE_IDS.includes(id) || identity.managedBy !== IOT_EDGE_MANAGED_BY) continue;
+      if (wanted.has(id) || SYSTEM_MODULE_IDS.includes(id) || !managedByIotEdge(identity)) continue;
       const key = `delete:${id}`;
       const pending = this.failures.get(key);
       if (pending && pending.retryAt > this.now()) {
@@ -155,7 +160,7 @@ export class IdentityReconciler {
       identity = await this.client.create(moduleId, IOT_EDGE_MANAGED_BY);
       report.writes += 1;
       outcome = 'created';
-    } else if (existing.managedBy !== IOT_EDGE_MANAGED_BY && !SYSTEM_MODULE_IDS.includes(moduleId)) {
+    } else if (!managedByIotEdge(existing) && !SYSTEM_MODULE_IDS.includes(moduleId)) {
       if (!hasKeys(existing)) {
         throw new Error(`it is managed by ${existing.managedBy ? `'${existing.managedBy}'` : 'someone else (no managedBy)'} and has no SAS keys; it is left alone`);
       }

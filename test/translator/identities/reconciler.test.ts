@@ -69,6 +69,13 @@ test('creates missing identities (managedBy IotEdge), keeps present ones without
   expect(await moduleIds()).toContain('foreign');
 });
 
+test('managedBy is compared case-insensitively, as edgeAgent does: an "iotedge" identity left over by an earlier agent is ours to delete', async () => {
+  await registry.addModule({ deviceId: DEVICE, moduleId: 'leftover', managedBy: 'iotedge' } as never);
+  const report = await new IdentityReconciler(client()).reconcile([]);
+  expect(report.deleted).toContain('leftover');
+  expect(await moduleIds()).not.toContain('leftover');
+});
+
 test('a restarted bridge (new reconciler, new client) creates no new keys; a key rotated in IoT Hub is picked up', async () => {
   await new IdentityReconciler(client()).reconcile(['rotating']);
   const before = (await registry.getModule(DEVICE, 'rotating')).responseBody;
