@@ -19,6 +19,13 @@ import { desiredIdentityIds, identityIdOf, type CredentialInput } from './creden
 import { IdentityReconciler, type IdentityReport, type IdentityReconcilerOptions } from './reconciler.js';
 import { openDeviceCredentials, type DeviceCredentials } from './system.js';
 
+/**
+ * What the bridge says once in its log and in edgeAgent's reported status when it runs with only
+ * the `$edgeAgent` connection string (`--connection-string`).
+ */
+export const NO_MODULE_CREDENTIALS =
+  'modules get no IoT Hub credentials: the bridge has only the $edgeAgent connection string; give it the device connection string (--device-connection-string) to manage module identities';
+
 /** Where the device CA Secret is kept: the bridge's Kubernetes client. */
 export interface CaSecretStore {
   /** The Secret `iotedge-k8s-device-ca` as the API returns it, or undefined when it does not exist. */
@@ -69,6 +76,7 @@ const CERT_CHECK_MS = 6 * 3600 * 1000;
 /** See the file comment. */
 export class DeviceIdentities {
   private caState: DeviceCaState | undefined;
+  private last: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: DeviceIdentitiesOptions,
@@ -105,8 +113,14 @@ export class DeviceIdentities {
     return this.creds.device.hostName;
   }
 
-  /** One pass of the identities loop for a deployment model (see the file comment). */
-  async sync(model: { modules: readonly { name: string }[]; edgeHub?: { name: string } }): Promise<IdentitySync> {
+  /** One pass of the identities loop for a deployment model (see the file comment). Passes never overlap. */
+  sync(model: { modules: readonly { name: string }[]; edgeHub?: { name: string } }): Promise<IdentitySync> {
+    const pass = this.last.then(() => this.pass(model));
+    this.last = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async pass(model: { modules: readonly { name: string }[]; edgeHub?: { name: string } }): Promise<IdentitySync> {
     const { options } = this;
     const now = (options.now ?? Date.now)();
     const gatewayHostName = options.gatewayHostName ?? GATEWAY_HOSTNAME;

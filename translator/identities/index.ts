@@ -57,4 +57,4 @@ export {
   type CertificatePolicy,
   type CertificateAction,
 } from './certificates.js';
-export { DeviceIdentities, type DeviceIdentitiesOptions, type IdentitySync, type CaSecretStore } from './device-identities.js';
+export { DeviceIdentities, NO_MODULE_CREDENTIALS, type DeviceIdentitiesOptions, type IdentitySync, type CaSecretStore } from './device-identities.js';

@@ -88,6 +88,7 @@ export class IdentityReconciler {
   private readonly known = new Map<string, KeyedIdentity>();
   private readonly failures = new Map<string, Failure>();
   private readonly now: () => number;
+  private last: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly client: ModuleRegistryClient,
@@ -96,8 +97,17 @@ export class IdentityReconciler {
     this.now = options.now ?? Date.now;
   }
 
-  /** One pass for the desired module ids (as IoT Hub names them, e.g. `$edgeHub`, `SimulatedTemperatureSensor`). */
-  async reconcile(desiredModuleIds: readonly string[]): Promise<IdentityReport> {
+  /**
+   * One pass for the desired module ids (as IoT Hub names them, e.g. `$edgeHub`,
+   * `SimulatedTemperatureSensor`). Passes never overlap: a call made during a pass runs after it.
+   */
+  reconcile(desiredModuleIds: readonly string[]): Promise<IdentityReport> {
+    const pass = this.last.then(() => this.pass(desiredModuleIds));
+    this.last = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async pass(desiredModuleIds: readonly string[]): Promise<IdentityReport> {
     const desired = [...new Set(desiredModuleIds)];
     const report: IdentityReport = { modules: [], deleted: [], deleteErrors: [], writes: 0 };
     let current: Map<string, ModuleIdentity>;

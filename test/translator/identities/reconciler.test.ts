@@ -161,3 +161,11 @@ test('openDeviceCredentials: the $edgeAgent connection string from the device co
   expect(again.system.edgeHub.keys.primaryKey).toBe(hub.registry.getModule(DEVICE, '$edgeHub').keys.primaryKey);
   expect(hub.registry.getModule(DEVICE, '$edgeHub').managedBy).toBe('IotEdge');
 });
+
+test('passes never overlap: two calls at once create an identity once', async () => {
+  const loop = new IdentityReconciler(client());
+  const [a, b] = await Promise.all([loop.reconcile(['concurrent']), loop.reconcile(['concurrent'])]);
+  expect(a.modules[0]!.outcome).toBe('created');
+  expect(b.modules[0]!.outcome).toBe('kept');
+  expect(b.writes).toBe(0);
+});
