@@ -247,12 +247,12 @@ export class ServiceApi {
     { method: 'GET', path: 'devices', access: 'owner', handle: () => ok(this.options.registry.listDevices().map((dev) => deviceJson(dev, this.connected(dev.deviceId)))) },
     { method: 'PUT', path: 'devices/:deviceId', access: 'owner', handle: (req, p) => this.putDevice(p.deviceId!, req) },
     { method: 'GET', path: 'devices/:deviceId', access: 'owner', handle: (_req, p) => ok(deviceJson(this.options.registry.getDevice(p.deviceId!), this.connected(p.deviceId!))) },
-    { method: 'DELETE', path: 'devices/:deviceId', access: 'owner', handle: (req, p) => noContent(() => this.options.registry.deleteDevice(p.deviceId!, ifMatch(req) ?? '*')) },
+    { method: 'DELETE', path: 'devices/:deviceId', access: 'owner', handle: (req, p) => noContent(() => this.deleteIdentity(p.deviceId!, undefined, ifMatch(req))) },
     { method: 'POST', path: 'devices/:deviceId/applyConfigurationContent', access: 'owner', handle: (req, p) => noContent(() => applyContent(this.options.registry, p.deviceId!, req.body)) },
     { method: 'GET', path: 'devices/:deviceId/modules', access: 'device', handle: (_req, p) => ok(this.options.registry.listModules(p.deviceId!).map((mod) => moduleJson(mod, this.connected(p.deviceId!, mod.moduleId)))) },
     { method: 'PUT', path: 'devices/:deviceId/modules/:moduleId', access: 'device', handle: (req, p) => this.putModule(p.deviceId!, p.moduleId!, req) },
     { method: 'GET', path: 'devices/:deviceId/modules/:moduleId', access: 'device', handle: (_req, p) => ok(moduleJson(this.options.registry.getModule(p.deviceId!, p.moduleId!), this.connected(p.deviceId!, p.moduleId!))) },
-    { method: 'DELETE', path: 'devices/:deviceId/modules/:moduleId', access: 'device', handle: (req, p) => noContent(() => this.options.registry.deleteModule(p.deviceId!, p.moduleId!, ifMatch(req) ?? '*')) },
+    { method: 'DELETE', path: 'devices/:deviceId/modules/:moduleId', access: 'device', handle: (req, p) => noContent(() => this.deleteIdentity(p.deviceId!, p.moduleId!, ifMatch(req))) },
     ...['GET', 'PATCH', 'PUT'].flatMap((method): Route[] => [
       { method, path: 'twins/:deviceId', access: 'owner', handle: (req, p) => this.twin(p.deviceId!, undefined, req) },
       { method, path: 'twins/:deviceId/modules/:moduleId', access: 'owner', handle: (req, p) => this.twin(p.deviceId!, p.moduleId!, req) },
@@ -274,6 +274,20 @@ export class ServiceApi {
     const params = match.params!;
     this.requireAccess(req, match.route.access, params.deviceId);
     return match.route.handle(req, params);
+  }
+
+  /** Deletes a device (with its modules) or a module and, as IoT Hub does, closes their MQTT connections. */
+  private deleteIdentity(deviceId: string, moduleId: string | undefined, etag: string | undefined): void {
+    const { registry, gateway } = this.options;
+    if (moduleId !== undefined) {
+      registry.deleteModule(deviceId, moduleId, etag ?? '*');
+      gateway.drop(deviceId, moduleId);
+      return;
+    }
+    const modules = registry.listModules(deviceId).map((m) => m.moduleId);
+    registry.deleteDevice(deviceId, etag ?? '*');
+    gateway.drop(deviceId);
+    for (const m of modules) gateway.drop(deviceId, m);
   }
 
   private putDevice(deviceId: string, req: Request): Reply {

@@ -4,6 +4,7 @@
  * modules connecting over MQTT with the keys the registry generated.
  */
 import { request as httpsRequest } from 'node:https';
+import { Message } from 'azure-iot-device';
 import { createSas, startHubEmulator, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { matchPath } from '../../../sandbox/hub/service-api.js';
 import { openModule } from './support.js';
@@ -108,4 +109,20 @@ test('a module created through the device-scoped API connects over MQTT with its
   }
   const wrongKey = hub.registry.getDevice(DEVICE).keys.primaryKey;
   await expect(openModule(cs.replace(key, wrongKey), hub.caPem)).rejects.toThrow();
+});
+
+test('deleting a module identity closes its MQTT connection, as IoT Hub does: nothing it sends afterwards arrives', async () => {
+  const created = await call('PUT', `/devices/${DEVICE}/modules/doomed${V}`, deviceToken(DEVICE), { moduleId: 'doomed', managedBy: 'IotEdge' });
+  const cs = `HostName=${hub.hostName};DeviceId=${DEVICE};ModuleId=doomed;SharedAccessKey=${created.json.authentication.symmetricKey.primaryKey};GatewayHostName=${hub.gatewayHostName}`;
+  const client = await openModule(cs, hub.caPem);
+  try {
+    await client.sendEvent(new Message('before'));
+    expect(hub.telemetry(DEVICE, 'doomed').map((m) => m.body)).toEqual(['before']);
+    expect((await call('DELETE', `/devices/${DEVICE}/modules/doomed${V}`, deviceToken(DEVICE), undefined, { 'if-match': '*' })).status).toBe(204);
+    void client.sendEvent(new Message('after')).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(hub.telemetry(DEVICE, 'doomed').map((m) => m.body)).toEqual(['before']);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
 });
