@@ -18,6 +18,7 @@
  * generates keys (Node's RSA) and signs with node-forge.
  */
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import forge from 'node-forge';
 import { MANAGED_BY, MANAGED_BY_LABEL, type KubeObject } from '../translate/index.js';
 
@@ -172,7 +173,7 @@ export function createDeviceCa(commonName: string, now: number, lifetimeMs: numb
   return { certPem: forge.pki.certificateToPem(cert), keyPem: k.keyPem };
 }
 
-/** A TLS server certificate for `dnsNames`, issued by `ca`, never valid beyond the CA. */
+/** A TLS server certificate for `dnsNames` (an IP address becomes an IP SAN), issued by `ca`, never valid beyond the CA. */
 export function issueServerCertificate(ca: CertPair, dnsNames: readonly string[], now: number, lifetimeMs: number): CertPair {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
@@ -188,7 +189,7 @@ export function issueServerCertificate(ca: CertPair, dnsNames: readonly string[]
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: dnsNames.map((value) => ({ type: 2, value })) },
+    { name: 'subjectAltName', altNames: dnsNames.map((value) => (isIP(value) ? { type: 7, ip: value } : { type: 2, value })) },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
@@ -215,8 +216,10 @@ export function applyCertificatePlan(state: DeviceCaState | undefined, actions: 
         if (next) next.next = createDeviceCa(caName(), now, policy.caLifetimeMs);
         break;
       case 'switch-to-next-ca':
-        if (next?.next) next = { ...next, current: next.next, retired: [next.current.certPem, ...next.retired], next: undefined };
-        if (next && next.next === undefined) delete next.next;
+        if (next?.next) {
+          const { next: upcoming, current, retired, ...rest } = next;
+          next = { ...rest, current: upcoming, retired: [current.certPem, ...retired] };
+        }
         break;
       case 'drop-retired-ca':
         if (next) next.retired = next.retired.filter((pem) => validTo(pem) > now);

@@ -37,6 +37,13 @@ test('SANs: edgehub, edgehub.<ns>, edgehub.<ns>.svc, edgehub.<ns>.svc.cluster.lo
   expect(edgeHubServerNames('site1', '127.0.0.1:8883')).toContain('127.0.0.1');
 });
 
+test('an IP gateway host becomes an IP SAN', () => {
+  const { state } = maintainCertificates(undefined, edgeHubServerNames('site1', '127.0.0.1:8883'), T0, opts);
+  expect(new X509Certificate(state.server!.certPem).subjectAltName).toContain('IP Address:127.0.0.1');
+  expect(subjectAltNames(state.server!.certPem)).toContain('127.0.0.1');
+  expect(planCertificates(state, edgeHubServerNames('site1', '127.0.0.1:8883'), T0)).toEqual([]);
+});
+
 test('first run: a CA and a server certificate with the SANs that chains to the CA modules get', () => {
   const { state, actions } = maintainCertificates(undefined, NAMES, T0, opts);
   expect(actions.map((a) => a.kind)).toEqual(['create-ca', 'issue-server']);
