@@ -3,6 +3,7 @@
  * persistence in a Secret, renewal and a CA rollover in which a module never distrusts edgeHub.
  */
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { connect, createServer, type AddressInfo } from 'node:tls';
 import {
   DEFAULT_CERTIFICATE_POLICY as P,
   deviceCaFromSecret,
@@ -110,4 +111,26 @@ test('a CA that expired while the bridge was down is replaced (the only case wit
   const plan = planCertificates(state, NAMES, T0 + P.caLifetimeMs + DAY);
   expect(plan.map((a) => a.kind)).toEqual(['create-ca', 'issue-server']);
   expect(plan[0]).toMatchObject({ reason: expect.stringContaining('expired') });
+});
+
+test("a TLS client holding the modules' trust bundle accepts edgeHub's served chain for every SAN and refuses another name", async () => {
+  const { state } = maintainCertificates(undefined, NAMES, Date.now(), opts);
+  const tls = edgeHubTlsOf(state)!;
+  const server = createServer({ cert: tls.serverCertChainPem, key: tls.serverKeyPem }, (socket) => socket.end('hello'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const handshake = (servername: string): Promise<string> =>
+    new Promise((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port, servername, ca: trustBundle(state) }, () => {
+        resolve('ok');
+        socket.end();
+      });
+      socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    });
+  try {
+    for (const name of NAMES) expect(await handshake(name)).toBe('ok');
+    expect(await handshake('elsewhere.example.com')).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+  } finally {
+    server.close();
+  }
 });
