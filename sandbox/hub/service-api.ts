@@ -178,7 +178,9 @@ export class ServiceApi {
       return { kind: 'owner' };
     }
     const match = /^[^/]+\/devices\/([^/]+)$/.exec(decodeSegment(token.sr));
-    const device = match ? registry.findIdentity(match[1]!) : undefined;
+    // aziot-identityd lowercases the audience; IoT Hub compares it without regard to case.
+    const named = match?.[1];
+    const device = named === undefined ? undefined : (registry.findIdentity(named) ?? registry.listDevices().find((d) => d.deviceId.toLowerCase() === named.toLowerCase()));
     if (!device || !device.iotEdge) throw new HubError(401, 'IotHubUnauthorizedAccess', 'unauthorized: the token is neither an iothubowner policy token nor an IoT Edge device token');
     const check = checkSas(token, [device.keys.primaryKey, device.keys.secondaryKey], hostNames.map((h) => `${h}/devices/${device.deviceId}`), now);
     if (!check.ok) throw new HubError(401, 'IotHubUnauthorizedAccess', `unauthorized: ${check.reason}`);

@@ -3,7 +3,8 @@
  * persistence in a Secret, renewal and a CA rollover in which a module never distrusts edgeHub.
  */
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { connect, createServer, type AddressInfo } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { connect, createServer } from 'node:tls';
 import {
   DEFAULT_CERTIFICATE_POLICY as P,
   deviceCaFromSecret,

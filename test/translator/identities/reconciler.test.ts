@@ -162,6 +162,14 @@ test('openDeviceCredentials: the $edgeAgent connection string from the device co
   expect(hub.registry.getModule(DEVICE, '$edgeHub').managedBy).toBe('IotEdge');
 });
 
+test('a device id with capitals works although the token audience is lowercased (as aziot-identityd sends it)', async () => {
+  const mixed = hub.registry.createDevice('Edge-Mixed', { iotEdge: true });
+  const cs = `HostName=${hub.serviceHost};DeviceId=Edge-Mixed;SharedAccessKey=${mixed.keys.primaryKey}`;
+  const report = await new IdentityReconciler(client(cs)).reconcile(['m1']);
+  expect(report.modules[0]).toMatchObject({ outcome: 'created' });
+  expect(hub.registry.getModule('Edge-Mixed', 'm1').managedBy).toBe('IotEdge');
+});
+
 test('passes never overlap: two calls at once create an identity once', async () => {
   const loop = new IdentityReconciler(client());
   const [a, b] = await Promise.all([loop.reconcile(['concurrent']), loop.reconcile(['concurrent'])]);
