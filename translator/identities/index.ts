@@ -21,7 +21,7 @@ export {
   type KeyedIdentity,
   type IdentityReconcilerOptions,
 } from './reconciler.js';
-export { ensureSystemIdentities, moduleConnectionString, openDeviceCredentials, type SystemIdentities, type DeviceCredentials } from './system.js';
+export { ensureSystemIdentities, moduleConnectionString, openDeviceCredentials, edgeAgentConnectionString, type SystemIdentities, type DeviceCredentials } from './system.js';
 export {
   credentialObjects,
   withModuleCredentials,

@@ -55,3 +55,8 @@ export async function openDeviceCredentials(deviceConnectionString: string, opti
   const system = await ensureSystemIdentities(client);
   return { device, client, system, edgeAgentConnectionString: moduleConnectionString(device, system.edgeAgent, device.gatewayHostName) };
 }
+
+/** The `$edgeAgent` module connection string for a device connection string (reads or creates the identity). */
+export async function edgeAgentConnectionString(deviceConnectionString: string, options: Omit<RegistryClientOptions, 'device'> = {}): Promise<string> {
+  return (await openDeviceCredentials(deviceConnectionString, options)).edgeAgentConnectionString;
+}

@@ -5,6 +5,7 @@
 import iothub from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import {
+  edgeAgentConnectionString,
   IdentityReconciler,
   ModuleRegistryClient,
   RegistryError,
@@ -155,6 +156,7 @@ test('openDeviceCredentials: the $edgeAgent connection string from the device co
   const agentKey = hub.registry.getModule(DEVICE, '$edgeAgent').keys.primaryKey;
   expect(creds.edgeAgentConnectionString).toBe(`HostName=${hub.serviceHost};DeviceId=${DEVICE};ModuleId=$edgeAgent;SharedAccessKey=${agentKey};GatewayHostName=${hub.gatewayHostName}`);
   expect(creds.system.edgeHub.keys.primaryKey).toBe(hub.registry.getModule(DEVICE, '$edgeHub').keys.primaryKey);
+  expect(await edgeAgentConnectionString(hub.deviceConnectionString, { ca: hub.caPem })).toBe(creds.edgeAgentConnectionString);
   // Missing system identities are created.
   hub.registry.deleteModule(DEVICE, '$edgeHub');
   const again = await openDeviceCredentials(hub.deviceConnectionString, { ca: hub.caPem });
