@@ -13,7 +13,7 @@
  * last credential known for that module, so a failing registry never takes a running module's
  * credential away. The reconciler never throws.
  */
-import { backoffDelay, type BackoffOptions } from '../reconcile/index.js';
+import { backoffDelay, type BackoffOptions } from '../shared/index.js';
 import { RegistryError, type ModuleIdentity, type ModuleRegistryClient, type SymmetricKeys } from './registry-client.js';
 
 /** The `managedBy` value IoT Edge (edgeAgent, aziot-identityd) writes on module identities it owns. */

@@ -10,7 +10,7 @@ import {
   type KeyedIdentity,
 } from '../../../translator/identities/index.js';
 import { deploymentModel, edgeHubModel, moduleModel } from '../translate/builders.js';
-import { assertValidK8s } from '../translate/k8s-schema.js';
+import { assertValidK8s } from '../../support/k8s-schema.js';
 
 const NS = 'site1';
 const model = deploymentModel([moduleModel('SimulatedTemperatureSensor'), moduleModel('filter', {}, { restartPolicy: 'never' })], { edgeHub: edgeHubModel() });
