@@ -15,10 +15,11 @@ const LAYERS = {
   reconcile: ['shared', 'ops', 'manifest', 'translate', 'kinds'],
   status: ['shared', 'manifest', 'translate', 'kinds', 'reconcile'],
   twin: ['shared', 'ops'],
+  identities: ['shared', 'manifest', 'translate'],
   methods: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status'],
   sources: ['shared', 'ops', 'manifest', 'translate', 'status', 'twin'],
-  bridge: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status', 'sources'],
-  cli: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status', 'twin', 'methods', 'sources', 'bridge'],
+  bridge: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status', 'sources', 'identities'],
+  cli: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status', 'twin', 'methods', 'sources', 'bridge', 'identities'],
 };
 const FOLDERS = Object.keys(LAYERS);
 

@@ -60,6 +60,14 @@ export interface HubEmulator {
   deviceId: string;
   /** `$edgeAgent` module connection string of the seeded device, with `GatewayHostName=127.0.0.1:<mqttPort>`. */
   edgeAgentConnectionString: string;
+  /**
+   * Device connection string of the seeded IoT Edge device. Its HostName is {@link serviceHost}, so
+   * that device-scoped registry calls (`https://<HostName>/devices/<id>/modules`) reach the service
+   * API, and its GatewayHostName is {@link gatewayHostName}, where MQTT clients connect.
+   */
+  deviceConnectionString: string;
+  /** `127.0.0.1:<mqttPort>`: a GatewayHostName azure-iot-device-mqtt connects to (it dials `mqtts://<GatewayHostName>`). */
+  gatewayHostName: string;
   /** The identity registry (devices, modules, twins, configurations). */
   registry: HubRegistry;
   /** Fault injection. */
@@ -81,6 +89,8 @@ interface HubJson {
   serviceConnectionString: string;
   deviceId: string;
   edgeAgentConnectionString: string;
+  deviceConnectionString: string;
+  gatewayHostName: string;
   caFile: string;
 }
 
@@ -123,6 +133,7 @@ export async function startHubEmulator(options: HubEmulatorOptions = {}): Promis
   // The event stream is a convenience (`hub monitor`): a taken port leaves the hub without it.
   const events: EventStream | undefined = await startEventStream({ telemetry, host: serviceHost, tls: serverTls, policyKey: () => registry.policyKey, hostNames }).catch(() => undefined);
 
+  const gatewayHostName = `127.0.0.1:${gateway.port}`;
   const connectionString = (device: string, module?: string): string => {
     const identity = registry.identity(device, module);
     return [
@@ -130,14 +141,15 @@ export async function startHubEmulator(options: HubEmulatorOptions = {}): Promis
       `DeviceId=${device}`,
       ...(module !== undefined ? [`ModuleId=${module}`] : []),
       `SharedAccessKey=${identity.keys.primaryKey}`,
-      `GatewayHostName=127.0.0.1:${gateway.port}`,
+      `GatewayHostName=${gatewayHostName}`,
     ].join(';');
   };
   const serviceConnectionString = `HostName=${serviceHost};SharedAccessKeyName=${OWNER_POLICY};SharedAccessKey=${registry.policyKey}`;
   const edgeAgentConnectionString = connectionString(deviceId, '$edgeAgent');
+  const deviceConnectionString = `HostName=${serviceHost};DeviceId=${deviceId};SharedAccessKey=${registry.getDevice(deviceId).keys.primaryKey};GatewayHostName=${gatewayHostName}`;
   const hubJsonFile = stateDir ? join(stateDir, 'hub.json') : undefined;
   if (hubJsonFile && tls.caFile) {
-    const hubJson: HubJson = { serviceConnectionString, deviceId, edgeAgentConnectionString, caFile: tls.caFile };
+    const hubJson: HubJson = { serviceConnectionString, deviceId, edgeAgentConnectionString, deviceConnectionString, gatewayHostName, caFile: tls.caFile };
     writeFileSync(hubJsonFile, `${JSON.stringify(hubJson, null, 2)}\n`, { mode: 0o600 });
   }
 
@@ -166,6 +178,8 @@ export async function startHubEmulator(options: HubEmulatorOptions = {}): Promis
     serviceConnectionString,
     deviceId,
     edgeAgentConnectionString,
+    deviceConnectionString,
+    gatewayHostName,
     registry,
     faults,
     telemetry: (device, module) => telemetry.get(device, module),

@@ -37,6 +37,15 @@ export interface ServiceApiOptions {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * api-versions the emulator answers, as IoT Hub refuses unknown ones: 2017-11-08-preview is the
+ * one aziot-identityd sends for module identities (iot-identity-service,
+ * identity/aziot-cloud-client-async/src/hub/mod.rs), 2020-05-31-preview the one iotedgehubdev
+ * sends, 2021-04-12 the one azure-iothub and azure-iot-common send; the rest are the GA versions
+ * between them.
+ */
+export const API_VERSIONS: ReadonlySet<string> = new Set(['2017-11-08-preview', '2018-06-30', '2019-10-01', '2020-03-13', '2020-05-31-preview', '2020-09-30', '2021-04-12']);
+
 /** Who made a request. */
 type Caller = { kind: 'owner' } | { kind: 'device'; deviceId: string };
 
@@ -49,6 +58,38 @@ interface Request {
 }
 
 type Reply = { status: number; body?: Json };
+
+/** One entry of the route table. */
+interface Route {
+  method: string;
+  /** Segments separated by `/`; `:name` matches any one segment and binds it. */
+  path: string;
+  /** `owner`: iothubowner only; `device`: also the device named by `:deviceId` (device-scoped module management). */
+  access: 'owner' | 'device';
+  handle: (req: Request, params: Record<string, string>) => Reply | Promise<Reply>;
+}
+
+/** The bound parameters when `segments` match `pattern`, else undefined. */
+export function matchPath(pattern: string, segments: readonly string[]): Record<string, string> | undefined {
+  const parts = pattern.split('/');
+  if (parts.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, part] of parts.entries()) {
+    const segment = segments[i]!;
+    if (part.startsWith(':')) params[part.slice(1)] = segment;
+    else if (part !== segment) return undefined;
+  }
+  return params;
+}
+
+function ok(body: Json): Reply {
+  return { status: 200, body };
+}
+
+function noContent(action: () => void): Reply {
+  action();
+  return { status: 204 };
+}
 
 function ifMatch(req: Request): string | undefined {
   const value = req.headers['if-match'];
@@ -137,7 +178,9 @@ export class ServiceApi {
       return { kind: 'owner' };
     }
     const match = /^[^/]+\/devices\/([^/]+)$/.exec(decodeSegment(token.sr));
-    const device = match ? registry.findIdentity(match[1]!) : undefined;
+    // aziot-identityd lowercases the audience; IoT Hub compares it without regard to case.
+    const named = match?.[1];
+    const device = named === undefined ? undefined : (registry.findIdentity(named) ?? registry.listDevices().find((d) => d.deviceId.toLowerCase() === named.toLowerCase()));
     if (!device || !device.iotEdge) throw new HubError(401, 'IotHubUnauthorizedAccess', 'unauthorized: the token is neither an iothubowner policy token nor an IoT Edge device token');
     const check = checkSas(token, [device.keys.primaryKey, device.keys.secondaryKey], hostNames.map((h) => `${h}/devices/${device.deviceId}`), now);
     if (!check.ok) throw new HubError(401, 'IotHubUnauthorizedAccess', `unauthorized: ${check.reason}`);
@@ -168,7 +211,9 @@ export class ServiceApi {
         throw new HubError(429, 'ThrottlingException', 'request throttled by fault injection');
       }
       const url = new URL(req.url ?? '/', 'https://hub');
-      if (!url.searchParams.get('api-version')) throw badRequest('the api-version query parameter is required');
+      const apiVersion = url.searchParams.get('api-version');
+      if (!apiVersion) throw badRequest('the api-version query parameter is required');
+      if (!API_VERSIONS.has(apiVersion)) throw new HubError(400, 'InvalidApiVersion', `api-version '${apiVersion.slice(0, 40)}' is not supported`);
       const caller = this.authorize(req.headers.authorization);
       const body = await this.readBody(req);
       const segments = url.pathname.split('/').filter((s) => s !== '').map(decodeSegment);
@@ -192,61 +237,59 @@ export class ServiceApi {
     return this.options.gateway.isConnected(deviceId, moduleId);
   }
 
-  private requireOwner(req: Request, deviceId?: string): void {
+  /** `owner` routes need the iothubowner policy; `device` routes also take the token of the device named in the path. */
+  private requireAccess(req: Request, access: Route['access'], deviceId: string | undefined): void {
     if (req.caller.kind === 'owner') return;
-    if (deviceId === undefined || req.caller.deviceId !== deviceId) {
-      throw new HubError(401, 'IotHubUnauthorizedAccess', 'a device token may only manage the modules of its own device');
-    }
+    if (access === 'device' && deviceId !== undefined && req.caller.deviceId === deviceId) return;
+    throw new HubError(401, 'IotHubUnauthorizedAccess', 'a device token may only manage the modules of its own device');
   }
 
+  /** The route table: method, path pattern (`:name` binds a segment), who may call, handler. */
+  private readonly routes: readonly Route[] = [
+    { method: 'GET', path: 'devices', access: 'owner', handle: () => ok(this.options.registry.listDevices().map((dev) => deviceJson(dev, this.connected(dev.deviceId)))) },
+    { method: 'PUT', path: 'devices/:deviceId', access: 'owner', handle: (req, p) => this.putDevice(p.deviceId!, req) },
+    { method: 'GET', path: 'devices/:deviceId', access: 'owner', handle: (_req, p) => ok(deviceJson(this.options.registry.getDevice(p.deviceId!), this.connected(p.deviceId!))) },
+    { method: 'DELETE', path: 'devices/:deviceId', access: 'owner', handle: (req, p) => noContent(() => this.deleteIdentity(p.deviceId!, undefined, ifMatch(req))) },
+    { method: 'POST', path: 'devices/:deviceId/applyConfigurationContent', access: 'owner', handle: (req, p) => noContent(() => applyContent(this.options.registry, p.deviceId!, req.body)) },
+    { method: 'GET', path: 'devices/:deviceId/modules', access: 'device', handle: (_req, p) => ok(this.options.registry.listModules(p.deviceId!).map((mod) => moduleJson(mod, this.connected(p.deviceId!, mod.moduleId)))) },
+    { method: 'PUT', path: 'devices/:deviceId/modules/:moduleId', access: 'device', handle: (req, p) => this.putModule(p.deviceId!, p.moduleId!, req) },
+    { method: 'GET', path: 'devices/:deviceId/modules/:moduleId', access: 'device', handle: (_req, p) => ok(moduleJson(this.options.registry.getModule(p.deviceId!, p.moduleId!), this.connected(p.deviceId!, p.moduleId!))) },
+    { method: 'DELETE', path: 'devices/:deviceId/modules/:moduleId', access: 'device', handle: (req, p) => noContent(() => this.deleteIdentity(p.deviceId!, p.moduleId!, ifMatch(req))) },
+    ...['GET', 'PATCH', 'PUT'].flatMap((method): Route[] => [
+      { method, path: 'twins/:deviceId', access: 'owner', handle: (req, p) => this.twin(p.deviceId!, undefined, req) },
+      { method, path: 'twins/:deviceId/modules/:moduleId', access: 'owner', handle: (req, p) => this.twin(p.deviceId!, p.moduleId!, req) },
+    ]),
+    { method: 'POST', path: 'twins/:deviceId/methods', access: 'owner', handle: (req, p) => this.method(p.deviceId!, undefined, req) },
+    { method: 'POST', path: 'twins/:deviceId/modules/:moduleId/methods', access: 'owner', handle: (req, p) => this.method(p.deviceId!, p.moduleId!, req) },
+    { method: 'GET', path: 'configurations', access: 'owner', handle: () => ok(this.options.registry.listConfigurations().map((cfg) => configurationJson(cfg, this.options.registry))) },
+    ...['GET', 'PUT', 'DELETE'].map((method): Route => ({ method, path: 'configurations/:id', access: 'owner', handle: (req, p) => this.configuration(p.id!, req) })),
+  ];
+
   private async route(req: Request): Promise<Reply> {
-    const [root, a, b, c, d, ...rest] = req.segments;
-    const m = req.method;
-    if (rest.length > 0) throw new HubError(404, 'NotFound', 'unknown resource');
-    if (root === 'devices') {
-      if (a === undefined) {
-        this.requireOwner(req);
-        if (m === 'GET') return { status: 200, body: this.options.registry.listDevices().map((dev) => deviceJson(dev, this.connected(dev.deviceId))) };
-      } else if (b === undefined) {
-        this.requireOwner(req);
-        if (m === 'PUT') return this.putDevice(a, req);
-        if (m === 'GET') return { status: 200, body: deviceJson(this.options.registry.getDevice(a), this.connected(a)) };
-        if (m === 'DELETE') {
-          this.options.registry.deleteDevice(a, ifMatch(req) ?? '*');
-          return { status: 204 };
-        }
-      } else if (b === 'applyConfigurationContent' && c === undefined) {
-        this.requireOwner(req);
-        if (m === 'POST') {
-          applyContent(this.options.registry, a, req.body);
-          return { status: 204 };
-        }
-      } else if (b === 'modules') {
-        this.requireOwner(req, a);
-        if (c === undefined && m === 'GET') return { status: 200, body: this.options.registry.listModules(a).map((mod) => moduleJson(mod, this.connected(a, mod.moduleId))) };
-        if (c !== undefined && d === undefined) {
-          if (m === 'PUT') return this.putModule(a, c, req);
-          if (m === 'GET') return { status: 200, body: moduleJson(this.options.registry.getModule(a, c), this.connected(a, c)) };
-          if (m === 'DELETE') {
-            this.options.registry.deleteModule(a, c, ifMatch(req) ?? '*');
-            return { status: 204 };
-          }
-        }
-      }
-    } else if (root === 'twins' && a !== undefined) {
-      this.requireOwner(req);
-      if (b === undefined) return this.twin(a, undefined, req);
-      if (b === 'methods' && c === undefined && m === 'POST') return this.method(a, undefined, req);
-      if (b === 'modules' && c !== undefined) {
-        if (d === undefined) return this.twin(a, c, req);
-        if (d === 'methods' && m === 'POST') return this.method(a, c, req);
-      }
-    } else if (root === 'configurations' && b === undefined) {
-      this.requireOwner(req);
-      if (a === undefined && m === 'GET') return { status: 200, body: this.options.registry.listConfigurations().map((cfg) => configurationJson(cfg, this.options.registry)) };
-      if (a !== undefined) return this.configuration(a, req);
+    const matches = this.routes.map((route) => ({ route, params: matchPath(route.path, req.segments) })).filter((m) => m.params !== undefined);
+    const match = matches.find((m) => m.route.method === req.method);
+    if (!match) {
+      const where = `${req.method} /${req.segments.join('/')}`;
+      if (matches.length > 0) throw new HubError(405, 'MethodNotAllowed', `${where} is not supported by the emulator`);
+      throw new HubError(404, 'NotFound', `${where}: unknown resource`);
     }
-    throw new HubError(405, 'MethodNotAllowed', `${m} ${'/' + req.segments.join('/')} is not supported by the emulator`);
+    const params = match.params!;
+    this.requireAccess(req, match.route.access, params.deviceId);
+    return match.route.handle(req, params);
+  }
+
+  /** Deletes a device (with its modules) or a module and, as IoT Hub does, closes their MQTT connections. */
+  private deleteIdentity(deviceId: string, moduleId: string | undefined, etag: string | undefined): void {
+    const { registry, gateway } = this.options;
+    if (moduleId !== undefined) {
+      registry.deleteModule(deviceId, moduleId, etag ?? '*');
+      gateway.drop(deviceId, moduleId);
+      return;
+    }
+    const modules = registry.listModules(deviceId).map((m) => m.moduleId);
+    registry.deleteDevice(deviceId, etag ?? '*');
+    gateway.drop(deviceId);
+    for (const m of modules) gateway.drop(deviceId, m);
   }
 
   private putDevice(deviceId: string, req: Request): Reply {

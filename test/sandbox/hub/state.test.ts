@@ -20,17 +20,21 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('state directory', () => {
-  test('hub.json has exactly the four documented fields and works from another process with NODE_EXTRA_CA_CERTS', async () => {
+  test('hub.json has exactly the six documented fields and works from another process with NODE_EXTRA_CA_CERTS', async () => {
     const hub = await startHubEmulator({ stateDir: dir, serviceHost: SERVICE_HOST });
     try {
       const hubJson = JSON.parse(readFileSync(join(dir, 'hub.json'), 'utf8')) as Record<string, string>;
-      expect(Object.keys(hubJson).sort()).toEqual(['caFile', 'deviceId', 'edgeAgentConnectionString', 'serviceConnectionString']);
+      expect(Object.keys(hubJson).sort()).toEqual(['caFile', 'deviceConnectionString', 'deviceId', 'edgeAgentConnectionString', 'gatewayHostName', 'serviceConnectionString']);
       expect(hubJson).toEqual({
         serviceConnectionString: hub.serviceConnectionString,
         deviceId: 'edge-device',
         edgeAgentConnectionString: hub.edgeAgentConnectionString,
+        deviceConnectionString: hub.deviceConnectionString,
+        gatewayHostName: `127.0.0.1:${hub.mqttPort}`,
         caFile: join(dir, 'hub-ca.pem'),
       });
+      const deviceKey = hub.registry.getDevice('edge-device').keys.primaryKey;
+      expect(hubJson.deviceConnectionString).toBe(`HostName=${SERVICE_HOST};DeviceId=edge-device;SharedAccessKey=${deviceKey};GatewayHostName=127.0.0.1:${hub.mqttPort}`);
       expect(hubJson.serviceConnectionString).toMatch(new RegExp(`^HostName=${SERVICE_HOST.replace(/\./g, '\\.')};SharedAccessKeyName=iothubowner;SharedAccessKey=`));
       expect(hubJson.edgeAgentConnectionString).toContain(`;DeviceId=edge-device;ModuleId=$edgeAgent;`);
       expect(hubJson.edgeAgentConnectionString).toMatch(new RegExp(`;GatewayHostName=127\\.0\\.0\\.1:${hub.mqttPort}$`));

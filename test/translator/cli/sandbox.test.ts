@@ -21,7 +21,9 @@ describe('iotedge-k8s sandbox', () => {
       expect(child.exitCode).toBeNull();
       expect(out).toContain('kubectl --kubeconfig');
       const hub = JSON.parse(readFileSync(join(stateDir, 'hub.json'), 'utf8'));
-      expect(Object.keys(hub).sort()).toEqual(['caFile', 'deviceId', 'edgeAgentConnectionString', 'serviceConnectionString']);
+      expect(Object.keys(hub).sort()).toEqual(['caFile', 'deviceConnectionString', 'deviceId', 'edgeAgentConnectionString', 'gatewayHostName', 'serviceConnectionString']);
+      expect(hub.gatewayHostName).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(hub.deviceConnectionString).toMatch(new RegExp(`^HostName=127\\.0\\.0\\.9;DeviceId=${hub.deviceId};SharedAccessKey=[A-Za-z0-9+/]+=*;GatewayHostName=${hub.gatewayHostName}$`));
       expect(hub.serviceConnectionString).toMatch(/HostName=127\.0\.0\.9;SharedAccessKeyName=iothubowner;SharedAccessKey=/);
       expect(hub.edgeAgentConnectionString).toMatch(/ModuleId=\$edgeAgent/);
       const { stdout } = await promisify(execFile)('kubectl', ['--kubeconfig', join(stateDir, 'kubeconfig'), 'get', 'namespaces', '-o', 'name']);

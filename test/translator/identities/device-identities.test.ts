@@ -1,0 +1,75 @@
+/**
+ * The facade the run loop calls: device connection string in, `$edgeAgent` connection string and
+ * per-pass credentials out, the device CA kept in a Secret through the Kubernetes API.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { X509Certificate } from 'node:crypto';
+import { startHubEmulator, type HubEmulator } from '../../../sandbox/hub/index.js';
+import { DEVICE_CA_SECRET, DeviceIdentities, type CaSecretStore, type DeviceIdentitiesOptions } from '../../../translator/identities/index.js';
+import { openCluster, type TestCluster } from '../../support/cluster.js';
+
+let hub: HubEmulator;
+let cluster: TestCluster;
+let writes = 0;
+
+beforeAll(async () => {
+  [hub, cluster] = await Promise.all([startHubEmulator({ serviceHost: '127.0.0.44', seedEdgeDevice: 'edge-facade' }), openCluster('idf', { tls: false })]);
+}, 30_000);
+afterAll(async () => {
+  await cluster?.close();
+  await hub?.stop();
+});
+
+/** A CA Secret store over the Kubernetes API, as the bridge would write it. */
+function store(): CaSecretStore {
+  const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+  const namespace = cluster.namespace;
+  return {
+    read: async () => core.readNamespacedSecret({ name: DEVICE_CA_SECRET, namespace }).catch((e: { code?: number }) => (e.code === 404 ? undefined : Promise.reject(e))),
+    write: async (secret) => {
+      writes += 1;
+      const body = secret as k8s.V1Secret;
+      await core.replaceNamespacedSecret({ name: DEVICE_CA_SECRET, namespace, body }).catch((e: { code?: number }) => (e.code === 404 ? core.createNamespacedSecret({ namespace, body }) : Promise.reject(e)));
+    },
+  };
+}
+
+const options = (): DeviceIdentitiesOptions => ({ deviceConnectionString: hub.deviceConnectionString, namespace: cluster.namespace, hubCa: hub.caPem, caSecretStore: store() });
+const model = { edgeHub: { name: 'edgeHub' }, modules: [{ name: 'sensor' }] };
+
+test('open + sync: $edgeAgent connection string, identities, a device CA kept in a Secret; a restart changes nothing', async () => {
+  const ids = await DeviceIdentities.open(options());
+  expect(ids.edgeAgentConnectionString).toContain(`;ModuleId=$edgeAgent;SharedAccessKey=${hub.registry.getModule('edge-facade', '$edgeAgent').keys.primaryKey};GatewayHostName=${hub.gatewayHostName}`);
+  const first = await ids.sync(model);
+  expect(first.certificateActions.map((a) => a.kind)).toEqual(['create-ca', 'issue-server']);
+  expect(writes).toBe(1);
+  expect(first.moduleErrors.size).toBe(0);
+  expect(first.credentials).toMatchObject({ namespace: cluster.namespace, deviceId: 'edge-facade', hubHostName: hub.serviceHost, gatewayHostName: 'edgehub' });
+  const leaf = new X509Certificate(first.credentials.edgeHubTls!.serverCertChainPem);
+  expect(leaf.subjectAltName).toContain(`DNS:edgehub.${cluster.namespace}.svc.cluster.local`);
+  expect(leaf.verify(new X509Certificate(first.credentials.moduleTrustBundlePem!).publicKey)).toBe(true);
+  const sensorKey = hub.registry.getModule('edge-facade', 'sensor').keys.primaryKey;
+
+  const restarted = await DeviceIdentities.open(options());
+  const second = await restarted.sync(model);
+  expect(second.certificateActions).toEqual([]);
+  expect(writes).toBe(1);
+  expect(second.report.writes).toBe(0);
+  expect(second.credentials.edgeHubTls).toEqual(first.credentials.edgeHubTls);
+  expect(hub.registry.getModule('edge-facade', 'sensor').keys.primaryKey).toBe(sensorKey);
+});
+
+test('IoT Hub failures become per-module status lines (by manifest module id) and a retry, never an exception', async () => {
+  const ids = await DeviceIdentities.open(options());
+  hub.faults.throttleServiceApi(1);
+  const sync = await ids.sync(model);
+  expect([...sync.moduleErrors.keys()]).toEqual(['edgeHub', 'sensor']);
+  expect(sync.moduleErrors.get('sensor')).toContain('429');
+  expect(sync.retryInMs).toBeGreaterThan(0);
+  expect(sync.retryInMs).toBeLessThanOrEqual(1200);
+});
+
+test('a bad device connection string is a one-line error without the key', async () => {
+  const bad = hub.deviceConnectionString.replace('DeviceId=', 'Device=');
+  await expect(DeviceIdentities.open({ ...options(), deviceConnectionString: bad })).rejects.toThrow("device connection string has an unknown field 'Device'");
+});
