@@ -46,7 +46,8 @@ export function moduleStatuses(model: DeploymentModel, observed: ObservedObjects
     const deployment = deployments.get(module.name)?.[0];
     const job = jobs.get(module.name)?.[0];
     const workload: DeploymentJson | JobJson | undefined = job ? { ...job, kind: 'Job' } : deployment ? { ...deployment, kind: 'Deployment' } : undefined;
-    const service = services.get(module.name)?.[0];
+    // The module's headless Service (clusterIP None) only names it; the published one has the address.
+    const service = services.get(module.name)?.find((s) => s.spec?.clusterIP !== 'None');
     result.set(
       module.name,
       moduleRuntimeStatus({ module, pods: pods.get(module.name) ?? [], ...(workload ? { workload } : {}), ...(service ? { service } : {}) }),

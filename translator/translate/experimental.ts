@@ -10,6 +10,7 @@ import type { Issues } from './issues.js';
 import type { Experimental, Quantities, Resources } from './spec.js';
 import { isIpAddress, isObject, readArray, readObject, readString, readStringMap, typeName } from './values.js';
 import { parseQuantity } from './resources.js';
+import { quantityString, volumeWithQuantityStrings } from './quantity.js';
 import { isDns1123Label } from './names.js';
 
 const KEYS = ['nodeSelector', 'resources', 'volumes', 'securityContext', 'serviceOptions', 'strategy', 'tolerations', 'affinity'] as const;
@@ -46,7 +47,7 @@ function readQuantities(value: unknown, pointer: string, issues: Issues): Quanti
   const out: Quantities = {};
   for (const [name, q] of Object.entries(obj)) {
     const p = joinPointer(pointer, name);
-    if ((typeof q === 'string' || typeof q === 'number') && parseQuantity(q) !== undefined && parseQuantity(q)! >= 0) out[name] = q;
+    if ((typeof q === 'string' || typeof q === 'number') && parseQuantity(q) !== undefined && parseQuantity(q)! >= 0) out[name] = quantityString(q);
     else issues.error(p, `resource '${name}' must be a quantity such as "500m", "128Mi" or 2, found ${JSON.stringify(q)}`);
   }
   return out;
@@ -100,7 +101,7 @@ function readExperimentalVolumes(value: unknown, pointer: string, issues: Issues
       if (typeof m.mountPath !== 'string' || !m.mountPath.startsWith('/'))
         issues.error(joinPointer(p, mountsKey!.key, j, 'mountPath'), 'volumeMounts entries need an absolute mountPath');
     });
-    out.push({ volume, volumeMounts: mounts.map((m) => ({ ...m, name: volume.name })) });
+    out.push({ volume: volumeWithQuantityStrings(volume), volumeMounts: mounts.map((m) => ({ ...m, name: volume.name })) });
   });
   return out;
 }

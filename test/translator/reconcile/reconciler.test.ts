@@ -82,7 +82,7 @@ describe('apply', () => {
     const web = await apps.readNamespacedDeployment({ name: 'webserverapp', namespace });
     expect(web.spec?.template.spec?.containers[0]?.image).toBe('mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine');
     expect(web.metadata?.managedFields?.some((f) => f.manager === 'iotedge-k8s' && f.operation === 'Apply')).toBe(true);
-    const service = await core.readNamespacedService({ name: 'webserverapp', namespace });
+    const service = await core.readNamespacedService({ name: 'webserverapp-published', namespace });
     expect(service.spec?.ports?.[0]?.port).toBe(8080);
 
     counting.reset();
