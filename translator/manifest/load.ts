@@ -10,7 +10,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { error, hasErrors, ManifestLoadError, type Diagnostic } from './diagnostics.js';
 import { detectForm } from './forms.js';
 import { describeSyntaxError, parseJsonText } from './json-text.js';
-import { isObject, showValue } from './json-values.js';
+import { isObject, showValue, tooDeepAt } from './json-values.js';
 import { inLayer, mergeLayers, readLayer } from './layers.js';
 import type { DeploymentModel } from './model.js';
 import { moduleImage, readModuleJson, type ModuleJson } from './module-json.js';
@@ -77,12 +77,20 @@ function moduleNames(doc: unknown): Set<string> {
   return names;
 }
 
+/** Deepest nesting accepted in a manifest file: the deployment's own levels plus edgeAgent's 64 for createOptions objects. */
+export const MAX_DOCUMENT_DEPTH = 100;
+
 async function readDocument(path: string, env: Env): Promise<ReadDocument> {
   const result: ReadDocument = { template: false, diagnostics: [], unresolved: new Set(), renames: new PointerMap(), substituted: new Map(), secrets: new Set() };
   const text = (await readText(path)).replace(/^\uFEFF/, '');
   const parsed = parseJsonText(text);
   if (!parsed.ok) {
     result.diagnostics.push(error('', `${basename(path)} is not valid JSON: ${describeSyntaxError(parsed.error)}`, 'json'));
+    return result;
+  }
+  const deep = tooDeepAt(parsed.value, MAX_DOCUMENT_DEPTH);
+  if (deep !== undefined) {
+    result.diagnostics.push(error(deep, `${basename(path)} is nested too deep: more than ${MAX_DOCUMENT_DEPTH} levels of objects and arrays (an IoT Edge deployment needs far fewer)`, 'too-deep'));
     return result;
   }
   result.template = isTemplate(path, parsed.value);

@@ -27,6 +27,7 @@ import { buildDeployment } from './deployment.js';
 import { buildJob } from './job.js';
 import { joinPointer } from '../manifest/diagnostics.js';
 import { leftoverPlaceholders } from './placeholders.js';
+import { checkObjectLimits } from './limits.js';
 
 /** Output order of kinds. */
 export const KIND_ORDER = ['Secret', 'ServiceAccount', 'PersistentVolumeClaim', 'Service', 'Deployment', 'Job'];
@@ -135,7 +136,11 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     const published = publishedNames.get(module.name)!;
     const built = guarded(module, () => buildModule({ module, name, spec, issues }, published, opts, device, credentials, secretNames, claimName));
     if ('diagnostic' in built) diagnostics.push(built.diagnostic);
-    else objects.push(...built.value);
+    else {
+      checkObjectLimits(built.value, module.createOptionsPointer, issues);
+      // A module whose finished objects the API server would refuse produces none.
+      if (!issues.failed) objects.push(...built.value);
+    }
     diagnostics.push(...issues.diagnostics);
   }
 
