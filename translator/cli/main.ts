@@ -5,7 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ManifestLoadError } from '../manifest/diagnostics.js';
 import { compileFile } from '../sources/local.js';
-import type { ServiceType, TranslateOptions, VolumeBinding } from '../translate/options.js';
+import { DEFAULT_OPTIONS, type KubeObject, type ServiceType, type TranslateOptions, type VolumeBinding } from '../translate/index.js';
 import { CONNECTION_STRING_ENV, RunError, runBridge, type RunFlags } from './run.js';
 import { PushError, runPush, type PushFlags } from './push.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
@@ -34,9 +34,13 @@ function dnsLabel(what: string) {
   };
 }
 
+/** Namespace of the device's objects when --namespace is not given: the same for validate, translate and run. */
+export const DEFAULT_NAMESPACE = 'iotedge';
+
 interface TranslateFlags {
   layer: string[];
-  namespace?: string;
+  /** false with `translate --no-namespace`. */
+  namespace?: string | boolean;
   deviceId?: string;
   hub?: string;
   serviceType?: ServiceType;
@@ -47,20 +51,29 @@ interface TranslateFlags {
   json?: boolean;
 }
 
-function addTranslateOptions(cmd: Command): Command {
+/**
+ * `--namespace NS` is also kept aside here: `translate --namespace NS --no-namespace` names the
+ * namespace and leaves its object out, while commander stores both flags in one attribute.
+ */
+interface Parsed {
+  namespace?: string;
+}
+
+function addTranslateOptions(cmd: Command, parsed: Parsed): Command {
+  const namespaceArg = dnsLabel('namespace');
   return cmd
-    .option('--namespace <ns>', 'namespace of every object', dnsLabel('namespace'))
-    .option('--device-id <id>', 'IoT Hub device id (labels, IOTEDGE_DEVICEID)')
-    .option('--hub <host>', 'IoT Hub host name (labels, IOTEDGE_IOTHUBHOSTNAME)')
+    .option('--namespace <ns>', `namespace of every object (default: ${DEFAULT_NAMESPACE})`, (v: string) => (parsed.namespace = namespaceArg(v)))
+    .option('--device-id <id>', `IoT Hub device id (labels, IOTEDGE_DEVICEID; default: ${DEFAULT_OPTIONS.deviceId}; run with a connection string: its DeviceId)`)
+    .option('--hub <host>', `IoT Hub host name (labels, IOTEDGE_IOTHUBHOSTNAME; default: ${DEFAULT_OPTIONS.hubHostname}; run with a connection string: its HostName)`)
     .addOption(new Option('--service-type <type>', 'Service type for HostConfig.PortBindings').choices(['LoadBalancer', 'ClusterIP', 'NodePort']))
     .addOption(new Option('--volume-binding <mode>', 'Mounts of type volume: dynamic claims, or claims bound to pre-made PVs of the same name').choices(['dynamic', 'pre-provisioned']))
     .option('--storage-class <name>', 'storageClassName of dynamic claims (default: the cluster default)')
     .option('--volume-size <quantity>', 'requested size of claims (default 1Gi)');
 }
 
-function translateOptions(flags: TranslateFlags): Partial<TranslateOptions> {
+function translateOptions(flags: TranslateFlags, parsed: Parsed): Partial<TranslateOptions> {
   return {
-    namespace: flags.namespace,
+    namespace: typeof flags.namespace === 'string' ? flags.namespace : (parsed.namespace ?? DEFAULT_NAMESPACE),
     deviceId: flags.deviceId,
     hubHostname: flags.hub,
     portBindingServiceType: flags.serviceType,
@@ -70,8 +83,8 @@ function translateOptions(flags: TranslateFlags): Partial<TranslateOptions> {
   };
 }
 
-async function compile(file: string, flags: TranslateFlags) {
-  return compileFile(file, { layers: flags.layer }, translateOptions(flags));
+async function compile(file: string, flags: TranslateFlags, parsed: Parsed) {
+  return compileFile(file, { layers: flags.layer }, translateOptions(flags, parsed));
 }
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -80,6 +93,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();
+  const parsed: Parsed = {};
 
   addTranslateOptions(
     program
@@ -88,8 +102,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .argument('<file>', 'deployment manifest, deployment.template.json, or a layered base')
       .option('--layer <file>', 'a layered deployment merged onto the base (repeatable, ascending priority)', collect, [])
       .option('--json', 'print the diagnostics as JSON'),
+    parsed,
   ).action(async (file: string, flags: TranslateFlags) => {
-    const result = await compile(file, flags);
+    const result = await compile(file, flags, parsed);
     if (flags.json) {
       io.stdout(JSON.stringify({ valid: result.ok, diagnostics: result.diagnostics }, null, 2) + '\n');
     } else {
@@ -105,16 +120,20 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description('Print the Kubernetes objects a deployment manifest becomes; warnings go to stderr.')
       .argument('<file>', 'deployment manifest, deployment.template.json, or a layered base')
       .option('--layer <file>', 'a layered deployment merged onto the base (repeatable, ascending priority)', collect, [])
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml')),
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+      .option('--no-namespace', 'leave the Namespace object out (by default it comes first, so the output applies to a cluster without it)'),
+    parsed,
   ).action(async (file: string, flags: TranslateFlags) => {
-    const result = await compile(file, flags);
+    const result = await compile(file, flags, parsed);
     for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     if (!result.ok) {
       io.stderr(`${file}: not translated: fix the errors above.\n`);
       setExit(1);
       return;
     }
-    io.stdout(flags.output === 'json' ? toJsonList(result.objects) : toYaml(result.objects));
+    const namespace = translateOptions(flags, parsed).namespace!;
+    const objects = flags.namespace === false ? result.objects : [namespaceObject(namespace), ...result.objects];
+    io.stdout(flags.output === 'json' ? toJsonList(objects) : toYaml(objects));
     setExit(0);
   });
 
@@ -133,8 +152,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--ops-port <port>', 'port of /metrics, /healthz and /readyz (0: a free one)', port, 9600)
       .option('--ops-host <address>', 'address of the operations server', '0.0.0.0')
       .addOption(new Option('--log-level <level>', 'log level (JSON lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
-  ).action(async (flags: TranslateFlags & Omit<RunFlags, 'translate' | 'namespace'> & { namespace?: string }) => {
-    const runFlags: RunFlags = { ...flags, namespace: flags.namespace ?? 'iotedge', translate: translateOptions(flags) };
+    parsed,
+  ).action(async (flags: TranslateFlags & Omit<RunFlags, 'translate' | 'namespace'>) => {
+    const runFlags: RunFlags = { ...flags, namespace: translateOptions(flags, parsed).namespace!, translate: translateOptions(flags, parsed) };
     setExit(await runBridge(runFlags, io, untilSignal(), process.stdout.isTTY === true));
   });
 
@@ -164,6 +184,11 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/** The Namespace `translate` prints first, so `translate | kubectl apply -f -` works on a cluster without it. */
+function namespaceObject(name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
 }
 
 function port(value: string): number {

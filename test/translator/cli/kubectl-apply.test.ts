@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
 import { goldenDir, samples } from '../../golden/samples.js';
 import { module, run, writeManifest, type Json } from './manifests.js';
+import { samplePath } from '../../golden/samples.js';
 
 jest.setTimeout(120_000);
 
@@ -86,6 +87,17 @@ suite('translate | kubectl apply --dry-run=server', () => {
     expect(deployment.spec.template.spec.nodeSelector).toEqual(NODE_SELECTOR);
     const annotations = deployment.spec.template.metadata.annotations;
     TRICKY.filter((v) => v !== '' && /^[A-Za-z0-9]/.test(v)).forEach((v, i) => expect(annotations[`example.com/k${i}`]).toBe(v));
+  });
+
+  it('translate --namespace X | kubectl apply -f - works on a cluster without X', async () => {
+    const yaml = await run('translate', samplePath('webserver.json'), '--namespace', 'site-x');
+    expect(yaml.code).toBe(0);
+    const r = await kubectl(yaml.out, 'apply', '-f', '-');
+    expect(r.err).toBe('');
+    expect(r.out.split('\n')[0]).toBe('namespace/site-x created');
+    expect(r.out).toContain('deployment.apps/webserverapp created');
+    const got = await kubectl('', 'get', 'deployment', 'webserverapp', '-n', 'site-x', '-o', 'name');
+    expect(got.out.trim()).toBe('deployment.apps/webserverapp');
   });
 
   it('quantities given as JSON numbers are accepted', async () => {

@@ -89,7 +89,8 @@ describe('iotedge-k8s translate', () => {
     const r = await run('translate', samplePath('webserver.json'), '--namespace', 'site-a', '--device-id', 'dev1', '--hub', 'h.azure-devices.net');
     expect(r.code).toBe(0);
     const objects = parseAllDocuments(r.out).map((d) => d.toJS());
-    expect(objects.every((o) => o.metadata.namespace === 'site-a')).toBe(true);
+    expect(objects[0]).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'site-a' } });
+    expect(objects.slice(1).every((o) => o.metadata.namespace === 'site-a')).toBe(true);
     const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'webserverapp-published');
     expect(svc.spec.type).toBe('LoadBalancer');
     expect(svc.spec.ports).toEqual([expect.objectContaining({ port: 8080, targetPort: 80, protocol: 'TCP' })]);

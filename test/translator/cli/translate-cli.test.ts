@@ -3,9 +3,10 @@
  * numbers, `$VAR` placeholders of any case, bound ports, module names, names Kubernetes owns,
  * Docker Labels on Services.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { find, module, modulesPointer, run, tmp, translateJson, writeManifest, type Json } from './manifests.js';
+import { repoRoot, samplePath } from '../../golden/samples.js';
 
 const desired = '/modulesContent/$edgeAgent/properties.desired';
 
@@ -192,5 +193,50 @@ describe('Docker Labels', () => {
     const { items } = await translateJson(file);
     for (const name of ['camera', 'camera-published']) expect(find(items, 'Service', name).metadata.annotations).toEqual(expect.objectContaining(labels));
     expect(find(items, 'Deployment', 'camera').spec.template.metadata.annotations).toEqual(expect.objectContaining(labels));
+  });
+});
+
+describe('translate namespace and defaults, as run', () => {
+  it('defaults to namespace iotedge and prints the Namespace first', async () => {
+    const r = await run('translate', samplePath('webserver.json'), '--output', 'json');
+    expect(r.code).toBe(0);
+    const items = (JSON.parse(r.out) as { items: Json[] }).items;
+    expect(items[0]).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'iotedge' } });
+    expect(items.slice(1).every((o) => o.metadata.namespace === 'iotedge')).toBe(true);
+    expect(find(items, 'Deployment', 'webserverapp').metadata.labels).toEqual(
+      expect.objectContaining({ 'net.azure-devices.edge.deviceid': 'edge-device', 'net.azure-devices.edge.hub': 'localhost' }),
+    );
+  });
+
+  it('--namespace names it; --no-namespace leaves it out', async () => {
+    const named = await translateJson(samplePath('webserver.json'), '--namespace', 'site-b');
+    expect(named.items[0]).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'site-b' } });
+    const without = await translateJson(samplePath('webserver.json'), '--namespace', 'site-b', '--no-namespace');
+    expect(without.items.some((o) => o.kind === 'Namespace')).toBe(false);
+    expect(without.items.every((o) => o.metadata.namespace === 'site-b')).toBe(true);
+  });
+
+  it('--help documents the defaults', async () => {
+    const r = await run('translate', '--help');
+    expect(r.out).toMatch(/--namespace <ns>\s+namespace of every object \(default: iotedge\)/);
+    expect(r.out).toMatch(/--no-namespace/);
+    expect(r.out).toMatch(/--hub <host>[^]*default: localhost/);
+  });
+});
+
+describe('the README', () => {
+  it("shows exactly what validate prints for its example", async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const block = /```\n\$ cd deployment-manifests && npx iotedge-k8s validate broken\.json\n([^]*?)```/.exec(readme);
+    expect(block).not.toBeNull();
+    const cwd = process.cwd();
+    process.chdir(join(repoRoot, 'deployment-manifests'));
+    try {
+      const r = await run('validate', 'broken.json');
+      expect(r.code).toBe(1);
+      expect(r.out).toBe(block![1]);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
