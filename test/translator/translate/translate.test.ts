@@ -99,7 +99,7 @@ describe('translate: Azure Stack Edge web server', () => {
                   { name: 'IOTEDGE_GATEWAYHOSTNAME', value: 'edgehub' },
                 ],
                 image: 'mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine',
-                imagePullPolicy: 'IfNotPresent',
+                imagePullPolicy: 'Always',
                 name: 'webserverapp',
                 ports: [{ containerPort: 80, name: 'tcp-80', protocol: 'TCP' }],
               },
