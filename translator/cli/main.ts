@@ -5,7 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ManifestLoadError } from '../manifest/diagnostics.js';
 import { compileFile } from '../sources/local.js';
-import { DEFAULT_OPTIONS, type KubeObject, type ServiceType, type TranslateOptions, type VolumeBinding } from '../translate/index.js';
+import { DEFAULT_OPTIONS, POD_SECURITY_LEVELS, type KubeObject, type PodSecurityLevel, type ServiceType, type TranslateOptions, type VolumeBinding } from '../translate/index.js';
 import { CONNECTION_STRING_ENV, RunError, runBridge, type RunFlags } from './run.js';
 import { PushError, runPush, type PushFlags } from './push.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
@@ -47,6 +47,7 @@ interface TranslateFlags {
   volumeBinding?: VolumeBinding;
   storageClass?: string;
   volumeSize?: string;
+  podSecurity?: PodSecurityLevel;
   output: 'yaml' | 'json';
   json?: boolean;
 }
@@ -68,7 +69,12 @@ function addTranslateOptions(cmd: Command, parsed: Parsed): Command {
     .addOption(new Option('--service-type <type>', 'Service type for HostConfig.PortBindings').choices(['LoadBalancer', 'ClusterIP', 'NodePort']))
     .addOption(new Option('--volume-binding <mode>', 'Mounts of type volume: dynamic claims, or claims bound to pre-made PVs of the same name').choices(['dynamic', 'pre-provisioned']))
     .option('--storage-class <name>', 'storageClassName of dynamic claims (default: the cluster default)')
-    .option('--volume-size <quantity>', 'requested size of claims (default 1Gi)');
+    .option('--volume-size <quantity>', 'requested size of claims (default 1Gi)')
+    .addOption(
+      new Option('--pod-security <level>', 'Pod Security Standard every module must meet; a module that breaks it refuses the deployment')
+        .choices([...POD_SECURITY_LEVELS])
+        .default(DEFAULT_OPTIONS.podSecurity),
+    );
 }
 
 function translateOptions(flags: TranslateFlags, parsed: Parsed): Partial<TranslateOptions> {
@@ -80,6 +86,7 @@ function translateOptions(flags: TranslateFlags, parsed: Parsed): Partial<Transl
     volumeBinding: flags.volumeBinding,
     storageClassName: flags.storageClass,
     volumeSize: flags.volumeSize,
+    podSecurity: flags.podSecurity,
   };
 }
 

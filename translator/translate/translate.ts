@@ -28,6 +28,7 @@ import { buildJob } from './job.js';
 import { joinPointer } from '../manifest/diagnostics.js';
 import { leftoverPlaceholders } from './placeholders.js';
 import { checkObjectLimits } from './limits.js';
+import { checkPodSecurity } from './pod-security.js';
 
 /** Output order of kinds. */
 export const KIND_ORDER = ['Secret', 'ServiceAccount', 'PersistentVolumeClaim', 'Service', 'Deployment', 'Job'];
@@ -144,6 +145,9 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     diagnostics.push(...issues.diagnostics);
   }
 
+  // A module that breaks the chosen Pod Security Standard refuses the whole deployment.
+  if (diagnostics.some((d) => d.rule === 'pod-security')) return { objects: [], diagnostics };
+
   // A last check over every generated name: nothing may take an object Kubernetes or the bridge owns.
   const kept = objects.filter((o) => {
     const owner = reservedOwner(o, opts.namespace);
@@ -194,6 +198,8 @@ function buildModule(
     restartPolicy: module.restartPolicy === 'never' ? 'Never' : isJob ? 'OnFailure' : 'Always',
     issues,
   });
+  // Checked on the template even when no workload is emitted (a stopped Job module).
+  checkPodSecurity(template.spec as Record<string, unknown>, opts.podSecurity, module.createOptionsPointer, issues);
   const workload = { name, originalModuleId: module.name, spec, device, namespace: opts.namespace, template };
   if (!isJob) objects.push(buildDeployment(workload, module.status === 'stopped'));
   else {
