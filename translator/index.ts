@@ -11,11 +11,11 @@
  * rejects, with {@link ManifestLoadError}.
  */
 import { hasErrors, loadManifestSource, type Diagnostic, type ManifestSource } from './manifest/index.js';
-import { translate as translateModel, type KubeObject, type ServiceType, type TranslateOptions, type VolumeBinding } from './translate/index.js';
+import { translate as translateModel, type KubeObject, type PodSecurityLevel, type ServiceType, type TranslateOptions, type VolumeBinding } from './translate/index.js';
 
 export type { Diagnostic, Severity, StatusCode } from './manifest/index.js';
 export { ManifestLoadError } from './manifest/index.js';
-export type { KubeObject, ServiceType, VolumeBinding } from './translate/index.js';
+export type { KubeObject, PodSecurityLevel, ServiceType, VolumeBinding } from './translate/index.js';
 
 /** A deployment manifest as parsed JSON, or as JSON text (a string). */
 export type ManifestDocument = unknown;
@@ -50,6 +50,8 @@ export interface TranslationOptions {
   storageClass?: string;
   /** Requested size of claims. @default "1Gi" */
   volumeSize?: string;
+  /** Pod Security Standard every module must meet; a module that breaks it is an error. @default "privileged" */
+  podSecurity?: PodSecurityLevel;
 }
 
 export interface ValidationResult {
@@ -83,6 +85,7 @@ function translateOptions(o: TranslationOptions): Partial<TranslateOptions> {
     volumeBinding: o.volumeBinding,
     storageClassName: o.storageClass,
     volumeSize: o.volumeSize,
+    podSecurity: o.podSecurity,
   };
 }
 

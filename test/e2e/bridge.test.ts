@@ -96,7 +96,7 @@ describe('the bridge on the sandbox', () => {
     await push(webserverContent());
     const deployment = await waitFor('Deployment webserverapp', () => apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS }));
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine');
-    const svc = await core.readNamespacedService({ name: 'webserverapp', namespace: NS });
+    const svc = await core.readNamespacedService({ name: 'webserverapp-published', namespace: NS });
     expect(svc.spec?.type).toBe('LoadBalancer');
     expect(svc.spec?.ports?.[0]).toMatchObject({ port: 8080, targetPort: 80 });
     const version = await desiredVersion();
@@ -212,8 +212,8 @@ describe('the bridge on the sandbox', () => {
     kube.faults.expireNextWatches(7);
     kube.faults.dropWatches();
     await new Promise((r) => setTimeout(r, 500));
-    await core.deleteNamespacedService({ name: 'webserverapp', namespace: NS });
-    await waitFor('Service restored after the watches came back', () => core.readNamespacedService({ name: 'webserverapp', namespace: NS }));
+    await core.deleteNamespacedService({ name: 'webserverapp-published', namespace: NS });
+    await waitFor('Service restored after the watches came back', () => core.readNamespacedService({ name: 'webserverapp-published', namespace: NS }));
     expect(running.bridge.watchRestarts).toBeGreaterThan(0);
     await waitFor('watch restarts counted in /metrics', async () =>
       /iotedge_k8s_watch_restarts_total [1-9]/.test(await (await fetch(`${running.opsUrl}/metrics`)).text()) ? true : undefined,

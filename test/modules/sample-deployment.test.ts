@@ -24,7 +24,7 @@ test('the template resolves the sample images from their module.json and transla
   expect(images.get('telemetry')).toBe(`localhost:5000/telemetry:${await version('telemetry')}-amd64`);
 
   const kinds = compiled.objects.map((o) => `${o.kind}/${o.metadata.name}`);
-  expect(kinds).toEqual(expect.arrayContaining(['Deployment/webserver', 'Deployment/telemetry', 'Service/webserver']));
-  const service = compiled.objects.find((o) => o.kind === 'Service' && o.metadata.name === 'webserver') as unknown as { spec: { ports: { port: number }[] } };
+  expect(kinds).toEqual(expect.arrayContaining(['Deployment/webserver', 'Deployment/telemetry', 'Service/webserver-published']));
+  const service = compiled.objects.find((o) => o.kind === 'Service' && o.metadata.name === 'webserver-published') as unknown as { spec: { ports: { port: number }[] } };
   expect(service.spec.ports.map((p) => p.port)).toEqual([8080]);
 });

@@ -250,7 +250,10 @@ function checkKind(obj: Obj, out: string[]): void {
         if (!(Number(p.port) >= 1 && Number(p.port) <= 65535)) out.push(`spec.ports port ${String(p.port)} is out of range`);
         if (typeof p.targetPort === 'number' && !(p.targetPort >= 1 && p.targetPort <= 65535)) out.push(`spec.ports targetPort ${p.targetPort} is out of range`);
       }
-      if (ports.length === 0 && spec.type !== 'ExternalName') out.push('spec.ports is empty');
+      // As the API server: a headless Service (clusterIP None) may list no ports, and its targetPort must equal its port.
+      const headless = spec.clusterIP === 'None';
+      if (ports.length === 0 && spec.type !== 'ExternalName' && !headless) out.push('spec.ports is empty');
+      if (headless) for (const p of ports) if (typeof p.targetPort === 'number' && p.targetPort !== p.port) out.push(`spec.ports targetPort ${p.targetPort} must equal port ${String(p.port)} when clusterIP is None`);
       checkLabels(asObj(spec.selector), 'spec.selector', out);
       if (spec.loadBalancerIP !== undefined && spec.type !== 'LoadBalancer') out.push('spec.loadBalancerIP needs type LoadBalancer');
       break;

@@ -9,13 +9,11 @@
  * since the API server treats `/api/v1/namespaces/NS` as a request in namespace NS) and creates
  * it only when missing, which never happens here because these manifests create it.
  */
-import type { KubeObject } from '../translate/index.js';
+import { POD_SECURITY_LEVELS, type KubeObject, type PodSecurityLevel } from '../translate/index.js';
 import { packageVersion } from '../package.js';
-import { CONNECTION_STRING_ENV } from './run.js';
+import { CONNECTION_STRING_ENV } from '../sources/index.js';
 
 /** Pod Security Standards levels (`pod-security.kubernetes.io/enforce`). */
-export const POD_SECURITY_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
-export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
 
 /** Environment variable of the device connection string (for module identities; read by a later bridge version). */
 export const DEVICE_CONNECTION_STRING_ENV = 'IOTEDGE_K8S_DEVICE_CONNECTION_STRING';

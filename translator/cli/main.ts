@@ -5,13 +5,13 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ManifestLoadError } from '../manifest/index.js';
 import { CONNECTION_STRING_ENV } from '../sources/index.js';
-import type { TranslateOptions } from '../translate/index.js';
+import { DEFAULT_OPTIONS, POD_SECURITY_LEVELS, type KubeObject, type PodSecurityLevel, type TranslateOptions } from '../translate/index.js';
 import { TwinError } from '../twin/index.js';
 import { translateFile, type ServiceType, type TranslationOptions, type VolumeBinding } from '../index.js';
 import { packageVersion } from '../package.js';
 import { MonitorError, PushError, RunError, SandboxError } from './errors.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
-import { InstallError, installManifests, POD_SECURITY_LEVELS, type InstallOptions } from './install.js';
+import { InstallError, installManifests, type InstallOptions } from './install.js';
 // The verbs below are loaded when used (`import()`): `validate` and `translate` load neither the
 // bridge nor the emulators; only `sandbox` and `run --sandbox` load sandbox/.
 import type { MonitorFlags } from './monitor.js';
@@ -40,50 +40,79 @@ function dnsLabel(what: string) {
   };
 }
 
+/** Namespace of the device's objects when --namespace is not given: the same for validate, translate and run. */
+export const DEFAULT_NAMESPACE = 'iotedge';
+
 interface TranslateFlags {
   layer: string[];
-  namespace?: string;
+  /** false with `translate --no-namespace`. */
+  namespace?: string | boolean;
   deviceId?: string;
   hub?: string;
   serviceType?: ServiceType;
   volumeBinding?: VolumeBinding;
   storageClass?: string;
   volumeSize?: string;
+  podSecurity?: PodSecurityLevel;
   output: 'yaml' | 'json';
   json?: boolean;
 }
 
-function addTranslateOptions(cmd: Command): Command {
+/**
+ * `--namespace NS` is also kept aside here: `translate --namespace NS --no-namespace` names the
+ * namespace and leaves its object out, while commander stores both flags in one attribute.
+ */
+interface Parsed {
+  namespace?: string;
+}
+
+function addTranslateOptions(cmd: Command, parsed: Parsed): Command {
+  const namespaceArg = dnsLabel('namespace');
   return cmd
-    .option('--namespace <ns>', 'namespace of every object', dnsLabel('namespace'))
-    .option('--device-id <id>', 'IoT Hub device id (labels, IOTEDGE_DEVICEID)')
-    .option('--hub <host>', 'IoT Hub host name (labels, IOTEDGE_IOTHUBHOSTNAME)')
+    .option('--namespace <ns>', `namespace of every object (default: ${DEFAULT_NAMESPACE})`, (v: string) => (parsed.namespace = namespaceArg(v)))
+    .option('--device-id <id>', `IoT Hub device id (labels, IOTEDGE_DEVICEID; default: ${DEFAULT_OPTIONS.deviceId}; run with a connection string: its DeviceId)`)
+    .option('--hub <host>', `IoT Hub host name (labels, IOTEDGE_IOTHUBHOSTNAME; default: ${DEFAULT_OPTIONS.hubHostname}; run with a connection string: its HostName)`)
     .addOption(new Option('--service-type <type>', 'Service type for HostConfig.PortBindings').choices(['LoadBalancer', 'ClusterIP', 'NodePort']))
     .addOption(new Option('--volume-binding <mode>', 'Mounts of type volume: dynamic claims, or claims bound to pre-made PVs of the same name').choices(['dynamic', 'pre-provisioned']))
     .option('--storage-class <name>', 'storageClassName of dynamic claims (default: the cluster default)')
-    .option('--volume-size <quantity>', 'requested size of claims (default 1Gi)');
+    .option('--volume-size <quantity>', 'requested size of claims (default 1Gi)')
+    .addOption(
+      new Option('--pod-security <level>', 'Pod Security Standard every module must meet; a module that breaks it refuses the deployment')
+        .choices([...POD_SECURITY_LEVELS])
+        .default(DEFAULT_OPTIONS.podSecurity),
+    );
 }
 
-function translateOptions(flags: TranslateFlags): Partial<TranslateOptions> {
+function translateOptions(flags: TranslateFlags, parsed: Parsed): Partial<TranslateOptions> {
   return {
-    namespace: flags.namespace,
+    namespace: typeof flags.namespace === 'string' ? flags.namespace : (parsed.namespace ?? DEFAULT_NAMESPACE),
     deviceId: flags.deviceId,
     hubHostname: flags.hub,
     portBindingServiceType: flags.serviceType,
     volumeBinding: flags.volumeBinding,
     storageClassName: flags.storageClass,
     volumeSize: flags.volumeSize,
+    podSecurity: flags.podSecurity,
   };
 }
 
-/** The programmatic API's translation options from the command's flags. */
-function apiOptions(flags: TranslateFlags): TranslationOptions {
-  const { namespace, deviceId, hub, serviceType, volumeBinding, storageClass, volumeSize } = flags;
-  return { namespace, deviceId, hub, serviceType, volumeBinding, storageClass, volumeSize };
+/** The programmatic API's translation options from the command's flags (the CLI is built on the API). */
+function apiOptions(flags: TranslateFlags, parsed: Parsed): TranslationOptions {
+  const o = translateOptions(flags, parsed);
+  return {
+    namespace: o.namespace,
+    deviceId: o.deviceId,
+    hub: o.hubHostname,
+    serviceType: o.portBindingServiceType,
+    volumeBinding: o.volumeBinding,
+    storageClass: o.storageClassName,
+    volumeSize: o.volumeSize,
+    podSecurity: o.podSecurity,
+  };
 }
 
-async function compile(file: string, flags: TranslateFlags) {
-  return translateFile(file, { layers: flags.layer, ...apiOptions(flags) });
+async function compile(file: string, flags: TranslateFlags, parsed: Parsed) {
+  return translateFile(file, { layers: flags.layer, ...apiOptions(flags, parsed) });
 }
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -93,6 +122,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError();
+  const parsed: Parsed = {};
 
   addTranslateOptions(
     program
@@ -101,8 +131,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .argument('<file>', 'deployment manifest, deployment.template.json, or a layered base')
       .option('--layer <file>', 'a layered deployment merged onto the base (repeatable, ascending priority)', collect, [])
       .option('--json', 'print the diagnostics as JSON'),
+    parsed,
   ).action(async (file: string, flags: TranslateFlags) => {
-    const result = await compile(file, flags);
+    const result = await compile(file, flags, parsed);
     if (flags.json) {
       io.stdout(JSON.stringify({ valid: result.valid, diagnostics: result.diagnostics }, null, 2) + '\n');
     } else {
@@ -118,16 +149,20 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description('Print the Kubernetes objects a deployment manifest becomes; warnings go to stderr.')
       .argument('<file>', 'deployment manifest, deployment.template.json, or a layered base')
       .option('--layer <file>', 'a layered deployment merged onto the base (repeatable, ascending priority)', collect, [])
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml')),
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+      .option('--no-namespace', 'leave the Namespace object out (by default it comes first, so the output applies to a cluster without it)'),
+    parsed,
   ).action(async (file: string, flags: TranslateFlags) => {
-    const result = await compile(file, flags);
+    const result = await compile(file, flags, parsed);
     for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     if (!result.valid) {
       io.stderr(`${file}: not translated: fix the errors above.\n`);
       setExit(1);
       return;
     }
-    io.stdout(flags.output === 'json' ? toJsonList(result.objects) : toYaml(result.objects));
+    const namespace = translateOptions(flags, parsed).namespace!;
+    const objects = flags.namespace === false ? result.objects : [namespaceObject(namespace), ...result.objects];
+    io.stdout(flags.output === 'json' ? toJsonList(objects) : toYaml(objects));
     setExit(0);
   });
 
@@ -146,8 +181,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--ops-port <port>', 'port of /metrics, /healthz and /readyz (0: a free one)', port, 9600)
       .option('--ops-host <address>', 'address of the operations server', '0.0.0.0')
       .addOption(new Option('--log-level <level>', 'log level (JSON lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
-  ).action(async (flags: TranslateFlags & Omit<RunFlags, 'translate' | 'namespace'> & { namespace?: string }) => {
-    const runFlags: RunFlags = { ...flags, namespace: flags.namespace ?? 'iotedge', translate: translateOptions(flags) };
+    parsed,
+  ).action(async (flags: TranslateFlags & Omit<RunFlags, 'translate' | 'namespace'>) => {
+    const runFlags: RunFlags = { ...flags, namespace: translateOptions(flags, parsed).namespace!, translate: translateOptions(flags, parsed) };
     const { runBridge } = await import('./run.js');
     setExit(await runBridge(runFlags, io, untilSignal(), process.stdout.isTTY === true));
   });
@@ -227,6 +263,11 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${value}' is not a positive integer.`);
   return n;
+}
+
+/** The Namespace `translate` prints first, so `translate | kubectl apply -f -` works on a cluster without it. */
+function namespaceObject(name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
 }
 
 function port(value: string): number {

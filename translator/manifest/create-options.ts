@@ -6,8 +6,9 @@
  * templates `createOptions` may be an object instead of a string.
  */
 import { error, joinPointer, warning, type Diagnostic } from './diagnostics.js';
-import { describeSyntaxError, lineColumn, parseJsonText } from './json-text.js';
-import { article, isObject, showValue, type JsonObject } from './json-values.js';
+import { describeSyntaxError, lineColumn } from './json-text.js';
+import { MAX_DEPTH, parseLenientJson } from './lenient-json.js';
+import { article, isObject, showValue, tooDeepAt, type JsonObject } from './json-values.js';
 import type { CreateOptions } from './model.js';
 
 /** Size of every chunk but the last, as IoT Edge tools split createOptions. */
@@ -74,7 +75,12 @@ export function assembleCreateOptions(settings: JsonObject, settingsPointer: str
   if (first === undefined) return { options: {}, pointer, diagnostics };
 
   if (first.index === 0 && isObject(first.value) && chunks.length === 1) {
-    if (allowObject) return { options: first.value, pointer, diagnostics };
+    if (allowObject) {
+      const deep = tooDeepAt(first.value, MAX_DEPTH);
+      if (deep === undefined) return { options: first.value, pointer, diagnostics };
+      diagnostics.push(error(pointer + deep, `createOptions is nested too deep: more than ${MAX_DEPTH} levels, the most edgeAgent's JSON reader accepts`, 'create-options-json'));
+      return { pointer, diagnostics };
+    }
     diagnostics.push(error(pointer, 'createOptions must be a JSON string; an object is accepted only in a deployment template (*.template.json)', 'create-options-type'));
     return { pointer, diagnostics };
   }
@@ -102,16 +108,32 @@ export function assembleCreateOptions(settings: JsonObject, settingsPointer: str
   const trimmed = text.trim();
   if (trimmed === '' || trimmed === 'null') return { options: {}, pointer, diagnostics };
 
-  const parsed = parseJsonText(text);
+  // As edgeAgent reads them (Newtonsoft.Json): see lenient-json.ts.
+  const parsed = parseLenientJson(text);
+  const where = (offset: number): { c: Chunk; at: string } => {
+    const { chunk, local } = chunkAt(texts, offset);
+    const { line, column } = lineColumn(texts[chunk]!, local);
+    return { c: chunks[chunk]!, at: `line ${line}, column ${column}${chunks.length > 1 ? ` of chunk '${chunks[chunk]!.key}'` : ''}` };
+  };
   if (!parsed.ok) {
+    const { c } = where(parsed.error.offset);
     const { chunk, local } = chunkAt(texts, parsed.error.offset);
-    const c = chunks[chunk]!;
-    const where = lineColumn(texts[chunk]!, local);
-    const detail = describeSyntaxError({ ...parsed.error, ...where });
+    const detail = describeSyntaxError({ ...parsed.error, ...lineColumn(texts[chunk]!, local) });
     const of = chunks.length > 1 ? ` of chunk '${c.key}'` : '';
     diagnostics.push(error(c.pointer, `createOptions is not valid JSON: ${detail}${of}`, 'create-options-json'));
     return { pointer, diagnostics };
   }
+  // One warning per kind of leniency, at its first use.
+  const kinds = new Map<string, number>();
+  for (const l of parsed.leniencies) if (!kinds.has(l.what)) kinds.set(l.what, l.offset);
+  for (const [what, offset] of kinds) {
+    const { c, at } = where(offset);
+    diagnostics.push(
+      warning(c.pointer, `createOptions is not strict JSON: ${what} at ${at}; edgeAgent's reader (Newtonsoft.Json) accepts it and so does this tool, but other tools may not`, 'create-options-lenient'),
+    );
+  }
+  for (const d of parsed.duplicates)
+    diagnostics.push(warning(pointer + d.pointer, `createOptions has the key '${d.key}' more than once here; the last one is used, as edgeAgent reads it`, 'create-options-duplicate-key'));
   if (!isObject(parsed.value)) {
     diagnostics.push(error(pointer, `createOptions must be a JSON object, not ${article(parsed.value)}`, 'create-options-type'));
     return { pointer, diagnostics };

@@ -16,6 +16,7 @@ export type { LoadOptions, ManifestResult, ManifestSource, SourceOptions } from 
 export { error, warning, hasErrors, statusOf, joinPointer, ManifestLoadError } from './diagnostics.js';
 export type { Diagnostic, Severity, StatusCode } from './diagnostics.js';
 export { DEFAULT_STARTUP_ORDER } from './model.js';
+export { IOT_EDGE_WORDS } from './template.js';
 export type { DeploymentModel, ModuleModel, EdgeHubModel, EnvVar, RegistryCredential, Route, CreateOptions, ModuleStatus, RestartPolicy, ImagePullPolicy } from './model.js';
 export type { DeploymentContent } from './content.js';
 export { chunkCreateOptions } from './content.js';

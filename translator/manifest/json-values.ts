@@ -42,3 +42,19 @@ export function withoutTwinMetadata(obj: JsonObject): JsonObject {
   for (const [k, v] of Object.entries(obj)) if (!TWIN_METADATA_KEYS.has(k)) copy[k] = v;
   return copy;
 }
+
+/**
+ * The pointer of the first value nested deeper than `max` levels (objects and arrays), or
+ * undefined. Iterative, so any depth is safe to inspect.
+ */
+export function tooDeepAt(value: unknown, max: number): string | undefined {
+  const stack: { v: unknown; depth: number; pointer: string }[] = [{ v: value, depth: 0, pointer: '' }];
+  while (stack.length > 0) {
+    const { v, depth, pointer } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return pointer;
+    const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
+    for (const [k, child] of entries) stack.push({ v: child, depth: depth + 1, pointer: `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}` });
+  }
+  return undefined;
+}

@@ -10,7 +10,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { error, hasErrors, ManifestLoadError, type Diagnostic } from './diagnostics.js';
 import { detectForm } from './forms.js';
 import { describeSyntaxError, parseJsonText } from './json-text.js';
-import { isObject, showValue } from './json-values.js';
+import { isObject, showValue, tooDeepAt } from './json-values.js';
 import { inLayer, mergeLayers, readLayer } from './layers.js';
 import type { DeploymentModel } from './model.js';
 import { moduleImage, readModuleJson, type ModuleJson } from './module-json.js';
@@ -91,12 +91,20 @@ async function sourceText(source: ManifestSource): Promise<{ text?: string; valu
   return typeof source.document === 'string' ? { text: source.document, path, name } : { value: source.document, path, name };
 }
 
+/** Deepest nesting accepted in a manifest file: the deployment's own levels plus edgeAgent's 64 for createOptions objects. */
+export const MAX_DOCUMENT_DEPTH = 100;
+
 async function readDocument(source: ManifestSource, env: Env): Promise<ReadDocument> {
   const result: ReadDocument = { template: false, diagnostics: [], unresolved: new Set(), renames: new PointerMap(), substituted: new Map(), secrets: new Set() };
   const { text, value, path, name } = await sourceText(source);
   const parsed = text === undefined ? ({ ok: true, value } as const) : parseJsonText(text.replace(/^\uFEFF/, ''));
   if (!parsed.ok) {
     result.diagnostics.push(error('', `${name} is not valid JSON: ${describeSyntaxError(parsed.error)}`, 'json'));
+    return result;
+  }
+  const deep = tooDeepAt(parsed.value, MAX_DOCUMENT_DEPTH);
+  if (deep !== undefined) {
+    result.diagnostics.push(error(deep, `${name} is nested too deep: more than ${MAX_DOCUMENT_DEPTH} levels of objects and arrays (an IoT Edge deployment needs far fewer)`, 'too-deep'));
     return result;
   }
   result.template = isTemplate(path, parsed.value);

@@ -1,23 +1,32 @@
 /**
  * Deployment template placeholders, as IoT Edge solution tools (iotedgedev, the VS Code
- * extension) write them:
+ * extension, the Azure DevOps IoT Edge task) write them:
  *
- * - `${VAR}`, and `$VAR` when VAR is upper case (`$CONTAINER_REGISTRY_PASSWORD`, as the solution
- *   tools write it): from the environment (and a `.env` file, loaded by the caller). Lower-case
- *   `$upstream`, `$edgeAgent`, `$edgeHub` are IoT Edge syntax, never variables.
+ * - `${VAR}` and `$VAR`, where VAR is the whole `[A-Za-z0-9_]+` run after the `$` in any case
+ *   (`$CONTAINER_REGISTRY_USERNAME_myacr`, `$acr_address`), as those tools match it: from the
+ *   environment (and a `.env` file, loaded by the caller).
+ * - IoT Edge's own `$` words are never variables: `$edgeAgent`, `$edgeHub`, `$upstream`,
+ *   `$schema` (of `$schema-template`), and in the `$edgeHub` desired properties (routes) any
+ *   `$name` that is not all upper case (message properties such as `$body`,
+ *   `$connectionDeviceId`); the tools leave them alone when no variable of that name is set.
  * - `${MODULES.name}` / `${MODULES.name.platform}`: the image built from `modules/<name>/module.json`
  *   (resolved by the caller into `moduleImages`; see module-json.ts).
  *
  * Placeholders are replaced in string values and in keys (templates use them for registry
- * credential names). Unresolved placeholders are errors that name the placeholder and its
- * pointer. Pure: no I/O.
+ * credential names). An unset variable is an error that names the placeholder and its pointer
+ * (the tools would leave the text as it is, and the device would get it literally). Pure: no I/O.
  */
 import { error, joinPointer, type Diagnostic } from './diagnostics.js';
 import { isObject, type JsonObject } from './json-values.js';
 import { PointerMap } from './pointer-map.js';
 
-/** `${...}` (group 1) or upper-case `$NAME` (group 2). */
-export const PLACEHOLDER = /\$\{([^}]*)\}|\$([A-Z_][A-Z0-9_]*)/g;
+/** `${...}` (group 1) or `$NAME` of any case (group 2). */
+export const PLACEHOLDER = /\$\{([^}]*)\}|\$([A-Za-z0-9_]+)/g;
+/** IoT Edge's own `$` words: never template variables. */
+export const IOT_EDGE_WORDS: ReadonlySet<string> = new Set(['edgeAgent', 'edgeHub', 'upstream', 'schema']);
+const UPPER_NAME = /^[A-Z0-9_]+$/;
+/** Where `$edgeHub` desired properties start; routes there use `$name` for message properties. */
+const EDGE_HUB_POINTER = /^\/(content\/)?modulesContent\/\$edgeHub(\/|$)/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Keys and variable names whose values are treated as secrets (never shown in messages). */
 const SECRET_NAME = /pass|secret|token|key|sas|connection|credential|pwd/i;
@@ -46,9 +55,19 @@ export interface TemplateResult {
   secrets: Set<string>;
 }
 
-/** The placeholders in a string, e.g. `['MODULES.web', 'ACR_USER']`. */
+/** The placeholders in a string, e.g. `['MODULES.web', 'ACR_USER']`; IoT Edge's own `$` words are not placeholders. */
 export function placeholdersIn(text: string): string[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? m[2]!);
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? m[2]!).filter((name) => !IOT_EDGE_WORDS.has(name));
+}
+
+/**
+ * Whether a bare `$name` at `pointer` is a variable: IoT Edge's own words never are; in the
+ * `$edgeHub` desired properties only an all-upper-case name is, unless `name` is set.
+ */
+function isBareVariable(name: string, pointer: string, env: TemplateInputs['env']): boolean {
+  if (IOT_EDGE_WORDS.has(name)) return false;
+  if (EDGE_HUB_POINTER.test(pointer) && !UPPER_NAME.test(name)) return env[name] !== undefined;
+  return true;
 }
 
 /** True when any string (value or key) in `doc` has a placeholder. Iterative. */
@@ -103,6 +122,7 @@ export function resolveTemplate(doc: unknown, inputs: TemplateInputs): TemplateR
     if (!text.includes('$')) return text;
     let changed = false;
     const out = text.replace(PLACEHOLDER, (whole, braced: string | undefined, bare: string | undefined) => {
+      if (bare !== undefined && !isBareVariable(bare, pointer, inputs.env)) return whole;
       const inner = braced ?? bare!;
       const value = resolveOne(inner, inputs);
       if ('problem' in value) {

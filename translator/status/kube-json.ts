@@ -100,7 +100,7 @@ export interface JobJson {
 export interface ServiceJson {
   kind?: string;
   metadata?: ObjectMetaJson;
-  spec?: { type?: string; ports?: { port?: number; protocol?: string }[] };
+  spec?: { type?: string; clusterIP?: string; ports?: { port?: number; protocol?: string }[] };
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 }
 

@@ -47,7 +47,8 @@ export function moduleStatuses(model: DeploymentModel, observed: ObservedObjects
   const result = new Map<string, ReportedModule>();
   for (const module of modules) {
     const workload = workloads.get(module.name)?.find((w) => rank(w) >= 0);
-    const service = services.get(module.name)?.[0];
+    // The module's headless Service (clusterIP None) only names it; the published one has the address.
+    const service = services.get(module.name)?.find((s) => s.spec?.clusterIP !== 'None');
     result.set(
       module.name,
       moduleRuntimeStatus({ module, pods: pods.get(module.name) ?? [], ...(workload ? { workload } : {}), ...(service ? { service } : {}) }),

@@ -10,7 +10,10 @@ import type { Issues } from './issues.js';
 import type { Experimental, Quantities, Resources } from './spec.js';
 import { isIpAddress, isObject, readArray, readObject, readString, readStringMap, typeName } from './values.js';
 import { parseQuantity } from './resources.js';
-import { isDns1123Label } from './names.js';
+import { quantityString, volumeWithQuantityStrings } from './quantity.js';
+import { isDns1123Label, isQualifiedName } from './names.js';
+import { hasBacksteps } from './volumes.js';
+import { readPodSecurityContext } from './pod-security-context.js';
 
 const KEYS = ['nodeSelector', 'resources', 'volumes', 'securityContext', 'serviceOptions', 'strategy', 'tolerations', 'affinity'] as const;
 type Key = (typeof KEYS)[number];
@@ -40,13 +43,29 @@ function matchKeys<K extends string>(
   return out;
 }
 
+/** Container resource names the API server accepts without a domain prefix. */
+const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
+
+/** Why a container resource name is refused by the API server, or undefined. */
+export function resourceNameProblem(name: string): string | undefined {
+  if (STANDARD_RESOURCES.has(name)) return undefined;
+  if (/^hugepages-/.test(name)) return parseQuantity(name.slice('hugepages-'.length)) !== undefined ? undefined : 'hugepages-<size> needs a page size quantity (hugepages-2Mi)';
+  if (!name.includes('/')) return `a resource without a domain prefix must be one of ${[...STANDARD_RESOURCES].join(', ')} or hugepages-<size> (extended resources look like nvidia.com/gpu)`;
+  if (!isQualifiedName(name)) return 'an extended resource name must be a qualified name: a DNS subdomain prefix, a slash, and a name of letters, digits, -, _ or .';
+  const prefix = name.slice(0, name.lastIndexOf('/'));
+  if (prefix === 'kubernetes.io' || prefix.endsWith('.kubernetes.io') || name.startsWith('requests.')) return `the prefix '${prefix}' is reserved by Kubernetes`;
+  return undefined;
+}
+
 function readQuantities(value: unknown, pointer: string, issues: Issues): Quantities | undefined {
   const obj = readObject(value, pointer, issues);
   if (!obj) return undefined;
   const out: Quantities = {};
   for (const [name, q] of Object.entries(obj)) {
     const p = joinPointer(pointer, name);
-    if ((typeof q === 'string' || typeof q === 'number') && parseQuantity(q) !== undefined && parseQuantity(q)! >= 0) out[name] = q;
+    const nameProblem = resourceNameProblem(name);
+    if (nameProblem !== undefined) issues.error(p, `resource name '${name}' is not one Kubernetes accepts: ${nameProblem}`);
+    else if ((typeof q === 'string' || typeof q === 'number') && parseQuantity(q) !== undefined && parseQuantity(q)! >= 0) out[name] = quantityString(q);
     else issues.error(p, `resource '${name}' must be a quantity such as "500m", "128Mi" or 2, found ${JSON.stringify(q)}`);
   }
   return out;
@@ -96,11 +115,16 @@ function readExperimentalVolumes(value: unknown, pointer: string, issues: Issues
       issues.error(joinPointer(p, volumeKey!.key, 'name'), `volume name ${JSON.stringify(volume.name)} must be a DNS-1123 label`);
       return;
     }
+    const hostPath = isObject(volume.hostPath) ? volume.hostPath : undefined;
+    if (hostPath && typeof hostPath.path === 'string' && hasBacksteps(hostPath.path)) {
+      issues.error(joinPointer(p, volumeKey!.key, 'hostPath', 'path'), `hostPath path '${hostPath.path}' must not contain '..' (Kubernetes refuses it)`);
+      return;
+    }
     mounts.forEach((m, j) => {
       if (typeof m.mountPath !== 'string' || !m.mountPath.startsWith('/'))
         issues.error(joinPointer(p, mountsKey!.key, j, 'mountPath'), 'volumeMounts entries need an absolute mountPath');
     });
-    out.push({ volume, volumeMounts: mounts.map((m) => ({ ...m, name: volume.name })) });
+    out.push({ volume: volumeWithQuantityStrings(volume), volumeMounts: mounts.map((m) => ({ ...m, name: volume.name })) });
   });
   return out;
 }
@@ -162,7 +186,7 @@ export function readExperimental(value: unknown, pointer: string, experimental: 
         experimental.volumes = readExperimentalVolumes(v, p, issues);
         break;
       case 'securityContext':
-        experimental.securityContext = readObject(v, p, issues);
+        experimental.securityContext = readPodSecurityContext(v, p, issues);
         break;
       case 'serviceOptions':
         experimental.serviceOptions = readServiceOptions(v, p, issues);

@@ -24,7 +24,12 @@ export function readNetworkMode(value: unknown, pointer: string, spec: ModuleSpe
   if (mode === 'host') {
     spec.pod.hostNetwork = true;
     spec.pod.dnsPolicy = 'ClusterFirstWithHostNet';
-  } else
+  } else if (mode.toLowerCase() === 'host')
+    issues.warn(
+      pointer,
+      `NetworkMode '${mode}' is not 'host': Docker's network modes are case-sensitive, so Docker (and edgeAgent) would look for a network named '${mode}'; write "host" for the host network. Ignored: the pod joins the cluster network`,
+    );
+  else
     issues.warn(
       pointer,
       `NetworkMode '${mode}' is ignored: every pod joins the cluster network and reaches other modules through their Services (named after the modules)`,

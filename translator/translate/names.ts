@@ -117,10 +117,12 @@ export interface AssignedName {
   original: string;
   /** The Kubernetes name (DNS-1035 label). */
   name: string;
-  /** Why a hash suffix was added: `sanitized` (characters or length) or `collision`. */
-  reason?: 'sanitized' | 'collision';
+  /** Why a hash suffix was added: `sanitized` (characters or length), `collision` or `reserved`. */
+  reason?: 'sanitized' | 'collision' | 'reserved';
   /** The other module ids this one collided with, when `reason` is `collision`. */
   collidedWith?: string[];
+  /** What already owns the name, when `reason` is `reserved` (`the namespace's ServiceAccount 'default'`). */
+  reservedBy?: string;
 }
 
 /**
@@ -132,6 +134,7 @@ export function assignNames(
   ids: readonly string[],
   sanitize: (id: string) => SanitizedName,
   reserved: readonly string[] = [],
+  unavailable: ReadonlyMap<string, string> = new Map(),
 ): Map<string, AssignedName> {
   const result = new Map<string, AssignedName>();
   const groups = new Map<string, string[]>();
@@ -146,6 +149,11 @@ export function assignNames(
     groups.set(s.name, group);
   }
   for (const [name, group] of groups) {
+    const owner = unavailable.get(name);
+    if (owner !== undefined) {
+      for (const id of group) result.set(id, { original: id, name: withHash(name, id), reason: 'reserved', reservedBy: owner });
+      continue;
+    }
     const winner = group.length === 1 ? group[0] : (group.find((id) => reserved.includes(id)) ?? group.find((id) => id === id.toLowerCase()));
     for (const id of group) {
       if (id === winner) result.set(id, { original: id, name });
@@ -162,8 +170,12 @@ export function assignNames(
 }
 
 /** Kubernetes names (DNS-1035 labels) for module ids; see {@link assignNames}. */
-export function assignModuleNames(ids: readonly string[], reserved: readonly string[] = []): Map<string, AssignedName> {
-  return assignNames(ids, toDnsLabel, reserved);
+export function assignModuleNames(
+  ids: readonly string[],
+  reserved: readonly string[] = [],
+  unavailable: ReadonlyMap<string, string> = new Map(),
+): Map<string, AssignedName> {
+  return assignNames(ids, toDnsLabel, reserved, unavailable);
 }
 
 const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;

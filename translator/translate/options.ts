@@ -10,6 +10,9 @@ export type ServiceType = 'LoadBalancer' | 'ClusterIP' | 'NodePort';
  */
 export type VolumeBinding = 'dynamic' | 'pre-provisioned';
 
+import { POD_SECURITY_LEVELS, type PodSecurityLevel } from './pod-security.js';
+export type { PodSecurityLevel } from './pod-security.js';
+
 export interface TranslateOptions {
   /** Namespace of every object. @default "default" */
   namespace: string;
@@ -25,6 +28,12 @@ export interface TranslateOptions {
   storageClassName?: string;
   /** Requested size of claims. @default "1Gi" */
   volumeSize: string;
+  /**
+   * Pod Security Standard every module must meet; a module that breaks it refuses the whole
+   * deployment. @default "privileged" (real IoT Edge manifests use host-level settings)
+   * @see https://kubernetes.io/docs/concepts/security/pod-security-standards/
+   */
+  podSecurity: PodSecurityLevel;
 }
 
 export const DEFAULT_OPTIONS: TranslateOptions = {
@@ -34,6 +43,7 @@ export const DEFAULT_OPTIONS: TranslateOptions = {
   portBindingServiceType: 'LoadBalancer',
   volumeBinding: 'dynamic',
   volumeSize: '1Gi',
+  podSecurity: 'privileged',
 };
 
 export function withDefaults(options: Partial<TranslateOptions> = {}): TranslateOptions {
@@ -60,6 +70,8 @@ export function optionProblems(options: TranslateOptions): string[] {
     problems.push(`option 'portBindingServiceType' (${str(options.portBindingServiceType)}) must be one of ${SERVICE_TYPES.join(', ')}`);
   if (!VOLUME_BINDINGS.includes(options.volumeBinding))
     problems.push(`option 'volumeBinding' (${str(options.volumeBinding)}) must be one of ${VOLUME_BINDINGS.join(', ')}`);
+  if (!POD_SECURITY_LEVELS.includes(options.podSecurity))
+    problems.push(`option 'podSecurity' (${str(options.podSecurity)}) must be one of ${POD_SECURITY_LEVELS.join(', ')}`);
   if (typeof options.volumeSize !== 'string' || !STORAGE_QUANTITY.test(options.volumeSize))
     problems.push(`option 'volumeSize' (${str(options.volumeSize)}) must be a storage quantity such as "1Gi"`);
   if (

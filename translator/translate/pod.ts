@@ -13,7 +13,18 @@ import { resourcesField } from './resources.js';
 import { buildEnv, type InjectedEnv } from './env.js';
 import { MODULE_VERSION_ANNOTATION, ORIGINAL_MODULE_ID_ANNOTATION, objectLabels, type DeviceLabels } from './labels.js';
 
-const PULL_POLICY = { 'on-create': 'IfNotPresent', never: 'Never' } as const;
+/**
+ * The container's imagePullPolicy. `never` -> Never. `on-create`: edgeAgent pulls whenever it
+ * creates the container, i.e. whenever a deployment changes the module, so a redeploy of a
+ * mutable tag (`:1.0`) picks up a new push of it. A kubelet with IfNotPresent never pulls a tag
+ * it already has, so a mutable tag gets Always: every pod the changed template creates resolves
+ * the tag again (the kubelet pulls only layers it lacks). An image pinned by digest cannot
+ * change: IfNotPresent.
+ */
+export function pullPolicy(module: Pick<ModuleModel, 'image' | 'imagePullPolicy'>): 'Always' | 'IfNotPresent' | 'Never' {
+  if (module.imagePullPolicy === 'never') return 'Never';
+  return module.image.includes('@') ? 'IfNotPresent' : 'Always';
+}
 
 export interface PodInput {
   module: ModuleModel;
@@ -44,7 +55,7 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   const container = {
     name,
     image: module.image,
-    imagePullPolicy: PULL_POLICY[module.imagePullPolicy],
+    imagePullPolicy: pullPolicy(module),
     command: nonEmpty(spec.command),
     args: nonEmpty(spec.args),
     workingDir: spec.workingDir,

@@ -34,10 +34,12 @@ export function registryOf(image: string): string {
 }
 
 /** Secret names for credentials (`pull-<key>`), collisions resolved by hash. */
-export function pullSecretNames(credentials: readonly RegistryCredential[]): Map<string, AssignedName> {
+export function pullSecretNames(credentials: readonly RegistryCredential[], unavailable: ReadonlyMap<string, string> = new Map()): Map<string, AssignedName> {
   return assignNames(
     credentials.map((c) => c.name),
     (name) => toDnsSubdomain(`pull-${name}`),
+    [],
+    unavailable,
   );
 }
 

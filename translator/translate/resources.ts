@@ -10,6 +10,7 @@
 import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec, Quantities, Resources } from './spec.js';
+import { quantityStrings } from './quantity.js';
 import { readArray, readInteger, readObject, readString, readStringList } from './values.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
@@ -122,7 +123,7 @@ export function readDeviceRequests(value: unknown, pointer: string, spec: Module
       gpus += ids.length;
     } else gpus += count;
   });
-  if (gpus > 0) spec.resources.limits[GPU_RESOURCE] = gpus;
+  if (gpus > 0) spec.resources.limits[GPU_RESOURCE] = String(gpus);
 }
 
 /** A request above its limit: memory is an error (Docker rejects it too), cpu is lowered to the limit. */
@@ -173,8 +174,8 @@ export function checkResources(resources: Resources, pointer: string, issues: Is
 /** Resources in output form: empty maps left out. */
 export function resourcesField(resources: Resources): Record<string, Quantities> | undefined {
   const out: Record<string, Quantities> = {};
-  if (Object.keys(resources.limits).length > 0) out.limits = resources.limits;
-  if (Object.keys(resources.requests).length > 0) out.requests = resources.requests;
+  if (Object.keys(resources.limits).length > 0) out.limits = quantityStrings(resources.limits);
+  if (Object.keys(resources.requests).length > 0) out.requests = quantityStrings(resources.requests);
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

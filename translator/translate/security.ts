@@ -25,6 +25,21 @@ export const SAFE_SYSCTLS = new Set([
   'net.ipv4.tcp_keepalive_probes',
 ]);
 
+/** Largest user or group id Kubernetes accepts (runAsUser, runAsGroup, fsGroup, supplementalGroups). */
+export const MAX_ID = 2147483647;
+/** A sysctl name as the API server validates it (dots or slashes between segments), at most 253 characters. */
+const SYSCTL_NAME = /^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$/;
+
+export function isSysctlName(name: string): boolean {
+  return name.length <= 253 && SYSCTL_NAME.test(name);
+}
+
+/** A decimal id within 0..MAX_ID, compared exactly (a long digit string is not rounded into range). */
+export function idOf(text: string): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  return BigInt(text) <= BigInt(MAX_ID) ? Number(text) : undefined;
+}
+
 function podSecurity(spec: ModuleSpec): Record<string, unknown> {
   const current = spec.pod.securityContext as Record<string, unknown> | undefined;
   if (current) return current;
@@ -65,12 +80,21 @@ export function readUser(value: unknown, pointer: string, spec: ModuleSpec, issu
     issues.error(pointer, `User '${user}' must be USER or USER:GROUP`);
     return;
   }
-  if (/^\d+$/.test(uid)) spec.securityContext.runAsUser = Number(uid);
-  else
+  if (/^\d+$/.test(uid)) {
+    const id = idOf(uid);
+    if (id === undefined) {
+      issues.error(pointer, `User '${uid}' is above ${MAX_ID}, the largest uid Kubernetes accepts`);
+      return;
+    }
+    spec.securityContext.runAsUser = id;
+  } else
     issues.warn(pointer, `User '${uid}' is a name: Kubernetes needs a numeric uid, so the image's default user applies; use a number`);
   if (gid === undefined || gid === '') return;
-  if (/^\d+$/.test(gid)) spec.securityContext.runAsGroup = Number(gid);
-  else issues.warn(pointer, `group '${gid}' is a name: Kubernetes needs a numeric gid, so it is ignored; use a number`);
+  if (/^\d+$/.test(gid)) {
+    const id = idOf(gid);
+    if (id === undefined) issues.error(pointer, `group '${gid}' is above ${MAX_ID}, the largest gid Kubernetes accepts`);
+    else spec.securityContext.runAsGroup = id;
+  } else issues.warn(pointer, `group '${gid}' is a name: Kubernetes needs a numeric gid, so it is ignored; use a number`);
 }
 
 /** `SecurityOpt`: no-new-privileges, seccomp=unconfined, apparmor=unconfined; others warn. */
@@ -102,8 +126,11 @@ export function readGroupAdd(value: unknown, pointer: string, spec: ModuleSpec, 
   const groups = readStringList(value, pointer, issues);
   const ids: number[] = [];
   groups?.forEach((g, i) => {
-    if (/^\d+$/.test(g)) ids.push(Number(g));
-    else issues.warn(joinPointer(pointer, i), `group '${g}' is a name: Kubernetes needs numeric gids, so it is ignored`);
+    if (/^\d+$/.test(g)) {
+      const id = idOf(g);
+      if (id === undefined) issues.error(joinPointer(pointer, i), `group '${g}' is above ${MAX_ID}, the largest gid Kubernetes accepts`);
+      else ids.push(id);
+    } else issues.warn(joinPointer(pointer, i), `group '${g}' is a name: Kubernetes needs numeric gids, so it is ignored`);
   });
   if (ids.length > 0) podSecurity(spec).supplementalGroups = ids;
 }
@@ -114,7 +141,8 @@ export function readSysctls(value: unknown, pointer: string, spec: ModuleSpec, i
   if (!map || Object.keys(map).length === 0) return;
   const names = Object.keys(map).sort();
   for (const name of names)
-    if (!SAFE_SYSCTLS.has(name))
+    if (!isSysctlName(name)) issues.error(joinPointer(pointer, name), `'${name}' is not a valid sysctl name (lowercase segments separated by '.' or '/')`);
+    else if (!SAFE_SYSCTLS.has(name))
       issues.warn(
         joinPointer(pointer, name),
         `sysctl '${name}' is not in Kubernetes' safe set: the pod starts only on nodes whose kubelet allows it (--allowed-unsafe-sysctls)`,

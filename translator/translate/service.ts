@@ -4,10 +4,16 @@
  * Rule: `ExposedPorts` become container ports and Service ports with port = targetPort = the
  * container port. `HostConfig.PortBindings` become container ports and Service ports with
  * port = HostPort and targetPort = the container port (a binding without HostPort publishes the
- * container port). The module gets one Service, named after it, when it has any port: type
- * ClusterIP when it only exposes ports, the configured PortBindings type (default LoadBalancer,
- * as on Azure Stack Edge) when it binds any; `k8s-experimental.serviceOptions` overrides the
- * type and sets loadBalancerIP.
+ * container port).
+ *
+ * Every module gets a headless Service named after it, so its name resolves inside the cluster
+ * to its pod on any port (IoT Edge's Docker network: `sql:1433`, `edgeHub:9600`). A module that
+ * binds ports also gets `<module>-published`, of the configured PortBindings type (default
+ * LoadBalancer, as on Azure Stack Edge), with port = HostPort: the bound port outside the
+ * device, while in-device callers keep the container port through the module's name.
+ * `k8s-experimental.serviceOptions` overrides the published type and sets loadBalancerIP (a
+ * module that only exposes ports is published too when serviceOptions names a type). Docker
+ * `Labels` are annotations of both Services as well as of the pods.
  */
 import { joinPointer } from '../manifest/index.js';
 import type { TranslateOptions } from './options.js';
@@ -15,8 +21,9 @@ import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
 import type { ExposedPort, ModuleSpec, PortBinding, Protocol } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
-import { moduleMetadata, selectorLabels, type DeviceLabels } from './labels.js';
+import { moduleMetadata, objectLabels, selectorLabels, type DeviceLabels } from './labels.js';
 import { compareText } from './canonical.js';
+import { MAX_LABEL_LENGTH, withHash } from './names.js';
 
 /** Longest port range (`8000-8099/tcp`) expanded into single ports. */
 export const MAX_PORT_RANGE = 100;
@@ -169,6 +176,8 @@ export function servicePorts(spec: ModuleSpec, pointer: string, issues: Issues):
 
 export interface ServiceInput {
   name: string;
+  /** Name of the Service that publishes ports outside the device (see {@link publishedServiceName}). */
+  publishedName: string;
   originalModuleId: string;
   spec: ModuleSpec;
   device: DeviceLabels;
@@ -178,17 +187,63 @@ export interface ServiceInput {
   issues: Issues;
 }
 
-/** The module's Service, or undefined when it has no ports. */
+/** Suffix of the Service that publishes a module's bound ports. */
+export const PUBLISHED_SUFFIX = '-published';
+
+/** `<module>-published`, shortened with a hash to stay a DNS-1035 label. */
+export function publishedServiceName(moduleName: string): string {
+  const name = `${moduleName}${PUBLISHED_SUFFIX}`;
+  return name.length <= MAX_LABEL_LENGTH ? name : withHash(moduleName, name, MAX_LABEL_LENGTH - PUBLISHED_SUFFIX.length) + PUBLISHED_SUFFIX;
+}
+
+/** Service metadata: the module's Docker `Labels` become annotations here too (load-balancer settings live on Services). */
+function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof moduleMetadata> {
+  const metadata = moduleMetadata(input.device, input.options.namespace, name, input.originalModuleId);
+  return { ...metadata, labels: objectLabels(input.device, name, input.name), annotations: { ...input.spec.annotations, ...metadata.annotations } };
+}
+
+/**
+ * The module's headless Service, named after the module: its name resolves to the module's pod
+ * inside the cluster on every port it listens on, as a container name does on IoT Edge's Docker
+ * network (`edgeHub:9600`, `sql:1433`), whether or not createOptions mentions the port. It lists
+ * the known container ports (port = targetPort, as headless Services require) for SRV records.
+ */
+export function buildHeadlessService(input: ServiceInput): KubeObject {
+  const ports = containerPorts(input.spec).map((p) => ({ name: p.name, port: p.containerPort, protocol: p.protocol, targetPort: p.containerPort }));
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: serviceMetadata(input, input.name),
+    spec: {
+      clusterIP: 'None',
+      // Docker resolves a container's name as soon as it runs, healthy or not.
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(input.device, input.name),
+      ports: ports.length > 0 ? ports : undefined,
+    },
+  };
+}
+
+/**
+ * The Service that publishes the module outside the device (`HostConfig.PortBindings`, or any
+ * port when `k8s-experimental.serviceOptions.type` asks for one), or undefined when there is
+ * nothing to publish.
+ */
 export function buildService(input: ServiceInput): KubeObject | undefined {
   const { spec, options, issues } = input;
   const ports = servicePorts(spec, joinPointer(input.pointer, 'HostConfig', 'PortBindings'), issues);
-  if (ports.length === 0) {
-    if (spec.experimental.serviceOptions)
+  const serviceOptions = spec.experimental.serviceOptions ?? {};
+  if (ports.length === 0 || (spec.portBindings.length === 0 && serviceOptions.type === undefined)) {
+    if (spec.experimental.serviceOptions && ports.length === 0)
       issues.warn(joinPointer(input.pointer, 'k8s-experimental', 'serviceOptions'), 'serviceOptions are ignored: the module publishes no ports');
+    else if (spec.experimental.serviceOptions?.loadBalancerIP !== undefined)
+      issues.warn(
+        joinPointer(input.pointer, 'k8s-experimental', 'serviceOptions', 'loadBalancerIP'),
+        'loadBalancerIP is ignored: the module binds no ports (set serviceOptions.type to publish its exposed ports)',
+      );
     return undefined;
   }
-  const serviceOptions = spec.experimental.serviceOptions ?? {};
-  const type = serviceOptions.type ?? (spec.portBindings.length > 0 ? options.portBindingServiceType : 'ClusterIP');
+  const type = serviceOptions.type ?? options.portBindingServiceType;
   let loadBalancerIP = serviceOptions.loadBalancerIP;
   if (loadBalancerIP !== undefined && type !== 'LoadBalancer') {
     issues.warn(
@@ -201,14 +256,14 @@ export function buildService(input: ServiceInput): KubeObject | undefined {
   if (type === 'LoadBalancer' && protocols.size > 1) {
     issues.warn(
       joinPointer(input.pointer, 'HostConfig', 'PortBindings'),
-      `Service '${input.name}' is a LoadBalancer with ${[...protocols].sort().join(' and ')} ports: Kubernetes allows this since 1.26, but some load balancers (MetalLB on Azure Stack Edge) need one Service per protocol`,
+      `Service '${input.publishedName}' is a LoadBalancer with ${[...protocols].sort().join(' and ')} ports: Kubernetes allows this since 1.26, but some load balancers (MetalLB on Azure Stack Edge) need one Service per protocol`,
       'mixed-protocol-load-balancer',
     );
   }
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: moduleMetadata(input.device, options.namespace, input.name, input.originalModuleId),
+    metadata: serviceMetadata(input, input.publishedName),
     spec: {
       type,
       selector: selectorLabels(input.device, input.name),

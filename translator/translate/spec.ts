@@ -22,7 +22,7 @@ export interface PortBinding {
 
 /** Where a mount's data lives. */
 export type MountSource =
-  | { kind: 'hostPath'; path: string; type: 'DirectoryOrCreate' | 'CharDevice' }
+  | { kind: 'hostPath'; path: string; type: 'DirectoryOrCreate' | 'CharDevice' | 'Socket' }
   | { kind: 'claim'; source: string }
   | { kind: 'emptyDir'; medium?: 'Memory'; sizeLimit?: string };
 

@@ -14,16 +14,20 @@ import { canonical, compareText } from './canonical.js';
 import { interpretCreateOptions, EXPERIMENTAL_KEY } from './create-options.js';
 import type { ModuleSpec } from './spec.js';
 import type { Issues } from './issues.js';
-import { assignModuleNames, assignNames, toDnsSubdomain, type AssignedName } from './names.js';
+import { assignModuleNames, assignNames, toDnsSubdomain, withHash, type AssignedName } from './names.js';
 import { deviceLabels, type DeviceLabels } from './labels.js';
 import { buildPullSecret, pullSecretNames, pullSecretsFor } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
-import { buildService } from './service.js';
+import { buildHeadlessService, buildService, publishedServiceName } from './service.js';
+import { reservedNames, reservedOwner } from './reserved.js';
 import { buildPodTemplate } from './pod.js';
 import { buildDeployment } from './deployment.js';
 import { buildJob } from './job.js';
 import { applyRank } from '../kinds/index.js';
+import { leftoverPlaceholders } from './placeholders.js';
+import { checkObjectLimits } from './limits.js';
+import { checkPodSecurity } from './pod-security.js';
 
 /** Rule of warnings about changed or colliding names. */
 export const NAME_RULE = 'name-collision';
@@ -31,6 +35,8 @@ export const NAME_RULE = 'name-collision';
 function nameDiagnostic(what: string, pointer: string, n: AssignedName): Diagnostic | undefined {
   if (n.reason === 'sanitized')
     return warning(pointer, `${what} '${n.original}' is not a valid Kubernetes name; its objects are named '${n.name}'`, NAME_RULE);
+  if (n.reason === 'reserved')
+    return warning(pointer, `${what} '${n.original}' would take the name of ${n.reservedBy}; its objects are named '${n.name}'`, NAME_RULE);
   if (n.reason === 'collision')
     return warning(
       pointer,
@@ -57,7 +63,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   const problems = optionProblems(opts);
   if (problems.length > 0) return { objects: [], diagnostics: problems.map((m) => error('', m, 'invalid-option')) };
 
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = leftoverPlaceholders(model);
   const objects: KubeObject[] = [];
   const device = deviceLabels(opts.deviceId, opts.hubHostname);
   const byName = (a: ModuleModel, b: ModuleModel): number => compareText(a.name, b.name);
@@ -71,15 +77,25 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   const names = assignModuleNames(
     modules.map((m) => m.name),
     model.edgeHub ? [model.edgeHub.name] : [],
+    reservedNames(['ServiceAccount', 'Service', 'Deployment', 'Job'], opts.namespace),
   );
+  // `<module>-published` Service names, clear of module names and reserved ones.
+  const moduleNames = new Set([...names.values()].map((n) => n.name));
+  const reservedServices = reservedNames(['Service'], opts.namespace);
+  const publishedNames = new Map<string, string>();
+  for (const n of names.values()) {
+    const candidate = publishedServiceName(n.name);
+    const clash = moduleNames.has(candidate) || reservedServices.has(candidate);
+    publishedNames.set(n.original, clash ? withHash(candidate, `${n.original}/published`) : candidate);
+  }
 
   // Pull Secrets: one per credential.
   const credentials = [...model.registryCredentials].sort((a, b) => compareText(a.name, b.name));
-  const secretNames = pullSecretNames(credentials);
+  const secretNames = pullSecretNames(credentials, reservedNames(['Secret'], opts.namespace));
   for (const credential of credentials) {
     const n = secretNames.get(credential.name)!;
     const d = nameDiagnostic('registry credential', credential.pointer, n);
-    if (d && n.reason === 'collision') diagnostics.push(d);
+    if (d && n.reason !== 'sanitized') diagnostics.push(d);
     objects.push(buildPullSecret(credential, n.name, device, opts));
   }
 
@@ -104,7 +120,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
         use.modules.add(name);
         claimUsers.set(m.source.source, use);
       }
-  const claimNames = assignNames([...claimUsers.keys()], toDnsSubdomain);
+  const claimNames = assignNames([...claimUsers.keys()], toDnsSubdomain, [], reservedNames(['PersistentVolumeClaim'], opts.namespace));
   for (const [source, use] of [...claimUsers].sort(([a], [b]) => compareText(a, b))) {
     const n = claimNames.get(source)!;
     const d = nameDiagnostic('volume', use.pointer, n);
@@ -114,13 +130,27 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   const claimName = (source: string): string => claimNames.get(source)!.name;
 
   for (const { module, name, spec, issues } of interpreted) {
-    const built = guarded(module, () => buildModule({ module, name, spec, issues }, opts, device, credentials, secretNames, claimName));
+    const published = publishedNames.get(module.name)!;
+    const built = guarded(module, () => buildModule({ module, name, spec, issues }, published, opts, device, credentials, secretNames, claimName));
     if ('diagnostic' in built) diagnostics.push(built.diagnostic);
-    else objects.push(...built.value);
+    else {
+      checkObjectLimits(built.value, module.createOptionsPointer, issues);
+      // A module whose finished objects the API server would refuse produces none.
+      if (!issues.failed) objects.push(...built.value);
+    }
     diagnostics.push(...issues.diagnostics);
   }
 
-  return { objects: objects.sort(compareObjects).map((o) => canonical(o)), diagnostics };
+  // A module that breaks the chosen Pod Security Standard refuses the whole deployment.
+  if (diagnostics.some((d) => d.rule === 'pod-security')) return { objects: [], diagnostics };
+
+  // A last check over every generated name: nothing may take an object Kubernetes or the bridge owns.
+  const kept = objects.filter((o) => {
+    const owner = reservedOwner(o, opts.namespace);
+    if (owner !== undefined) diagnostics.push(error('', `${o.kind} '${o.metadata.name}' would replace ${owner}`, NAME_RULE));
+    return owner === undefined;
+  });
+  return { objects: kept.sort(compareObjects).map((o) => canonical(o)), diagnostics };
 }
 
 /**
@@ -139,6 +169,7 @@ function guarded<T>(module: ModuleModel, step: () => T): { value: T } | { diagno
 /** The ServiceAccount, Service and workload of one module. */
 function buildModule(
   { module, name, spec, issues }: Interpreted,
+  publishedName: string,
   opts: TranslateOptions,
   device: DeviceLabels,
   credentials: readonly RegistryCredential[],
@@ -147,7 +178,9 @@ function buildModule(
 ): KubeObject[] {
   const objects: KubeObject[] = [];
   objects.push(buildServiceAccount(name, module.name, device, opts.namespace));
-  const service = buildService({ name, originalModuleId: module.name, spec, device, options: opts, pointer: module.createOptionsPointer, issues });
+  const serviceInput = { name, publishedName, originalModuleId: module.name, spec, device, options: opts, pointer: module.createOptionsPointer, issues };
+  objects.push(buildHeadlessService(serviceInput));
+  const service = buildService(serviceInput);
   if (service) objects.push(service);
   const isJob = module.restartPolicy === 'on-failure' || module.restartPolicy === 'never';
   const template = buildPodTemplate({
@@ -161,6 +194,8 @@ function buildModule(
     restartPolicy: module.restartPolicy === 'never' ? 'Never' : isJob ? 'OnFailure' : 'Always',
     issues,
   });
+  // Checked on the template even when no workload is emitted (a stopped Job module).
+  checkPodSecurity(template.spec as Record<string, unknown>, opts.podSecurity, module.createOptionsPointer, issues);
   const workload = { name, originalModuleId: module.name, spec, device, namespace: opts.namespace, template };
   if (!isJob) objects.push(buildDeployment(workload, module.status === 'stopped'));
   else {

@@ -25,6 +25,16 @@ export function typeName(value: unknown): string {
 export function isUnset(value: unknown): boolean {
   if (value === null || value === undefined || value === false || value === 0 || value === '') return true;
   if (Array.isArray(value)) return value.length === 0;
+  // An object of zero values is Docker's way of writing "unset" (`"LogConfig": {"Type": "", "Config": {}}`).
+  // One level only: keys of nested objects can carry meaning (`{"EndpointsConfig": {"host": {}}}`).
+  if (isObject(value)) return Object.values(value).every((v) => isZero(v));
+  return false;
+}
+
+/** A zero value: null, '', false, 0, or an empty object or array. */
+function isZero(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
   if (isObject(value)) return Object.keys(value).length === 0;
   return false;
 }

@@ -2,7 +2,8 @@
  * Storage.
  *
  * Rule: `HostConfig.Binds` (`/src:/dst[:ro]`) and `Mounts` of type `bind` become hostPath
- * volumes (DirectoryOrCreate, read-only honoured). A named volume (`Binds` `myvol:/data`,
+ * volumes (DirectoryOrCreate; `Socket` for `*.sock` sockets such as /var/run/docker.sock; a
+ * path with `..` is an error; read-only honoured). A named volume (`Binds` `myvol:/data`,
  * `Mounts` type `volume`) becomes a PersistentVolumeClaim named after the volume, shared by every
  * module that mounts it. `Mounts` type `tmpfs` and `HostConfig.Tmpfs` become memory emptyDirs;
  * `HostConfig.ShmSize` a memory emptyDir at /dev/shm; `Volumes` (anonymous volumes) plain
@@ -53,9 +54,32 @@ function sameHostPath(a: MountSource, b: MountSource): b is MountSource & { kind
   return a.kind === 'hostPath' && b.kind === 'hostPath' && a.path === b.path;
 }
 
+/** True when a path has a `..` element, which the API server refuses in a hostPath. */
+export function hasBacksteps(path: string): boolean {
+  return path.split('/').includes('..');
+}
+
+/**
+ * The hostPath type of a bind source: `Socket` for a Unix socket (`/var/run/docker.sock`,
+ * `*.sock`, `*.socket`), which a DirectoryOrCreate hostPath would replace by a new directory
+ * when the socket is not there yet; else DirectoryOrCreate.
+ */
+export function bindType(path: string): 'Socket' | 'DirectoryOrCreate' {
+  return /\.sock(et)?$/i.test(path) ? 'Socket' : 'DirectoryOrCreate';
+}
+
+/** A bind of an absolute host path; undefined (with an error) when the API server would refuse it. */
+function hostPathSource(path: string, pointer: string, issues: Issues): MountSource | undefined {
+  if (hasBacksteps(path)) {
+    issues.error(pointer, `host path '${path}' must not contain '..' (Kubernetes refuses it in a hostPath); write the path without it`);
+    return undefined;
+  }
+  return { kind: 'hostPath', path, type: bindType(path) };
+}
+
 /** The source of a bind or named volume: an absolute host path or a volume name. */
 function sourceOf(source: string, pointer: string, issues: Issues): MountSource | undefined {
-  if (source.startsWith('/')) return { kind: 'hostPath', path: source, type: 'DirectoryOrCreate' };
+  if (source.startsWith('/')) return hostPathSource(source, pointer, issues);
   if (VOLUME_NAME.test(source)) return { kind: 'claim', source };
   issues.error(pointer, `mount source '${source}' is neither an absolute host path nor a volume name`);
   return undefined;
@@ -121,7 +145,8 @@ export function readMounts(value: unknown, pointer: string, spec: ModuleSpec, is
           issues.error(joinPointer(p, 'Source'), `bind mount Source '${source}' must be an absolute host path`);
           return;
         }
-        addMount(spec, { target, readOnly, source: { kind: 'hostPath', path: source, type: 'DirectoryOrCreate' }, pointer: p }, issues);
+        const hostPath = hostPathSource(source, joinPointer(p, 'Source'), issues);
+        if (hostPath) addMount(spec, { target, readOnly, source: hostPath, pointer: p }, issues);
         return;
       }
       case 'volume': {

@@ -89,8 +89,9 @@ describe('iotedge-k8s translate', () => {
     const r = await run('translate', samplePath('webserver.json'), '--namespace', 'site-a', '--device-id', 'dev1', '--hub', 'h.azure-devices.net');
     expect(r.code).toBe(0);
     const objects = parseAllDocuments(r.out).map((d) => d.toJS());
-    expect(objects.every((o) => o.metadata.namespace === 'site-a')).toBe(true);
-    const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'webserverapp');
+    expect(objects[0]).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'site-a' } });
+    expect(objects.slice(1).every((o) => o.metadata.namespace === 'site-a')).toBe(true);
+    const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'webserverapp-published');
     expect(svc.spec.type).toBe('LoadBalancer');
     expect(svc.spec.ports).toEqual([expect.objectContaining({ port: 8080, targetPort: 80, protocol: 'TCP' })]);
     expect(svc.metadata.labels['net.azure-devices.edge.deviceid']).toBe('dev1');
@@ -101,7 +102,7 @@ describe('iotedge-k8s translate', () => {
     expect(r.code).toBe(0);
     const list = JSON.parse(r.out);
     expect(list).toMatchObject({ apiVersion: 'v1', kind: 'List' });
-    const svc = list.items.find((o: Json) => o.kind === 'Service' && o.metadata.name === 'webserverapp');
+    const svc = list.items.find((o: Json) => o.kind === 'Service' && o.metadata.name === 'webserverapp-published');
     expect(svc.spec.type).toBe('ClusterIP');
   });
 

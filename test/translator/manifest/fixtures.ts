@@ -1,10 +1,20 @@
 /** Shared builders for manifest intake tests: fresh, valid documents that tests then break. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wrapDesired } from '../../support/manifest.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/manifest/', import.meta.url));
-export const CORPUS = '/work/shared/corpus/';
-export const SCHEMA_TESTS = '/work/shared/reference/schemas/tests/';
+/**
+ * The corpus of public manifests: data from outside this repository (IOTEDGE_K8S_CORPUS, else
+ * ../shared/corpus beside the clone, as .ci/run has it). Undefined when absent: tests using it
+ * skip those files and say so.
+ */
+const corpusDir = process.env.IOTEDGE_K8S_CORPUS || fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
+export const CORPUS: string | undefined = existsSync(corpusDir) ? join(corpusDir, '/') : undefined;
+if (CORPUS === undefined && process.env.IOTEDGE_K8S_CORPUS) throw new Error(`IOTEDGE_K8S_CORPUS is set but ${corpusDir} does not exist`);
+/** SchemaStore's own test files for the IoT Edge schemas, vendored in test/fixtures/schemastore. */
+export const SCHEMA_TESTS = fileURLToPath(new URL('../../fixtures/schemastore/', import.meta.url));
 
 /** Test documents are mutated freely to break them in one place. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

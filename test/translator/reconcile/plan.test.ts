@@ -73,6 +73,9 @@ describe('planReconcile', () => {
       'Deployment/first',
       'Deployment/last',
       'Service/first',
+      'Service/first-published',
+      'Service/last',
+      'Service/task',
       'ServiceAccount/first',
       'ServiceAccount/last',
       'ServiceAccount/task',
@@ -120,6 +123,6 @@ describe('apply order within a group', () => {
     const desired = desiredOf(manifestOf({ a: { image: 'runs', port: 80 }, b: { image: 'runs' } }), 1, NS, DEVICE);
     const plan = planReconcile([...desired.objects].reverse(), new Map(), desired.model);
     const last = plan.groups[plan.groups.length - 1]!;
-    expect(last.writes.map((w) => w.object.kind)).toEqual(['ServiceAccount', 'ServiceAccount', 'Service', 'Deployment', 'Deployment']);
+    expect(last.writes.map((w) => w.object.kind)).toEqual(['ServiceAccount', 'ServiceAccount', 'Service', 'Service', 'Service', 'Deployment', 'Deployment']);
   });
 });

@@ -93,7 +93,7 @@ describe('apply', () => {
     const web = await apps.readNamespacedDeployment({ name: 'webserverapp', namespace });
     expect(web.spec?.template.spec?.containers[0]?.image).toBe('mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine');
     expect(web.metadata?.managedFields?.some((f) => f.manager === 'iotedge-k8s' && f.operation === 'Apply')).toBe(true);
-    const service = await core.readNamespacedService({ name: 'webserverapp', namespace });
+    const service = await core.readNamespacedService({ name: 'webserverapp-published', namespace });
     expect(service.spec?.ports?.[0]?.port).toBe(8080);
 
     counting.reset();
@@ -125,9 +125,10 @@ describe('apply', () => {
     counting.reset();
 
     const outcome = expectDone(await reconciler.reconcile(desired({ keep: modules.keep! }, 2)));
-    expect(outcome.pruned).toEqual(['Deployment/gone', 'Service/gone', 'ServiceAccount/gone']);
-    expect(outcome.writes).toBe(3);
-    expect(writeLines(counting)).toEqual(['DELETE deployments/gone', 'DELETE services/gone', 'DELETE serviceaccounts/gone']);
+    // The module's headless Service (gone) and its published one (gone-published, port 90).
+    expect(outcome.pruned).toEqual(['Deployment/gone', 'Service/gone', 'Service/gone-published', 'ServiceAccount/gone']);
+    expect(outcome.writes).toBe(4);
+    expect(writeLines(counting)).toEqual(['DELETE deployments/gone', 'DELETE services/gone', 'DELETE services/gone-published', 'DELETE serviceaccounts/gone']);
     expect(await statusOf(apps.readNamespacedDeployment({ name: 'gone', namespace }))).toBe(404);
     expect(await statusOf(core.readNamespacedService({ name: 'gone', namespace }))).toBe(404);
     expect(await statusOf(core.readNamespacedSecret({ name: 'gone', namespace }))).toBeUndefined();
@@ -158,10 +159,10 @@ describe('claims', () => {
     const first = expectDone(await reconciler.reconcile(desired({ a: { image: 'runs', volume: 'shared' }, b: { image: 'runs', volume: 'shared' } }, 1)));
     expect(first.applied).toContain('PersistentVolumeClaim/shared');
     const onlyB = expectDone(await reconciler.reconcile(desired({ b: { image: 'runs', volume: 'shared' } }, 2)));
-    expect(onlyB.pruned).toEqual(['Deployment/a', 'ServiceAccount/a']);
+    expect(onlyB.pruned).toEqual(['Deployment/a', 'Service/a', 'ServiceAccount/a']);
     expect(await statusOf(core.readNamespacedPersistentVolumeClaim({ name: 'shared', namespace }))).toBeUndefined();
     const none = expectDone(await reconciler.reconcile(desired({ c: { image: 'runs' } }, 3)));
-    expect(none.pruned).toEqual(['Deployment/b', 'PersistentVolumeClaim/shared', 'ServiceAccount/b']);
+    expect(none.pruned).toEqual(['Deployment/b', 'Service/b', 'PersistentVolumeClaim/shared', 'ServiceAccount/b']);
     await waitFor('claim gone', async () => ((await statusOf(core.readNamespacedPersistentVolumeClaim({ name: 'shared', namespace }))) === 404 ? true : undefined));
   });
 });
@@ -221,22 +222,30 @@ describe('startupOrder', () => {
     );
     expect(outcome.applied).toEqual([
       'ServiceAccount/edgehub',
+      'Service/edgehub',
       'Deployment/edgehub',
       'ServiceAccount/first',
+      'Service/first',
       'Deployment/first',
       'ServiceAccount/crashing',
+      'Service/crashing',
       'Deployment/crashing',
       'ServiceAccount/last',
+      'Service/last',
       'Deployment/last',
     ]);
     expect(stamps.map((s) => s.line)).toEqual([
       'serviceaccounts/edgehub',
+      'services/edgehub',
       'deployments/edgehub',
       'serviceaccounts/first',
+      'services/first',
       'deployments/first',
       'serviceaccounts/crashing',
+      'services/crashing',
       'deployments/crashing',
       'serviceaccounts/last',
+      'services/last',
       'deployments/last',
     ]);
     expect(seen).toEqual({ edgehub: ['started'], first: ['started'] });
@@ -284,7 +293,7 @@ describe('API errors', () => {
     expect((first as { error: string }).error).toMatch(/^apply ServiceAccount\/edgehub: 500/);
     expect(await reconciler.reconcile(d)).toMatchObject({ kind: 'retry' });
     const third = expectDone(await reconciler.reconcile(d));
-    expect(third.applied).toHaveLength(4);
+    expect(third.applied).toHaveLength(6);
   });
 
   emulatorOnly('a 429 honours Retry-After', async () => {
@@ -369,8 +378,8 @@ describe('serialization', () => {
     const { counting, reconciler, desired } = await setup('serial');
     const d = desired({ a: { image: 'runs' }, b: { image: 'runs' } });
     const [first, second] = await Promise.all([reconciler.reconcile(d), reconciler.reconcile(d)]);
-    expect(expectDone(first).writes).toBe(6);
+    expect(expectDone(first).writes).toBe(9);
     expect(second).toEqual({ kind: 'done', writes: 0, applied: [], pruned: [] });
-    expect(counting.writes()).toHaveLength(6);
+    expect(counting.writes()).toHaveLength(9);
   });
 });

@@ -72,7 +72,10 @@ export function deploymentModel(modules: ModuleModel[], extra: Partial<Deploymen
 export interface OneModule extends TranslationResult {
   /** The Deployment or Job. */
   workload?: KubeObject;
+  /** The Service that publishes ports outside the device (`<module>-published`), when there is one. */
   service?: KubeObject;
+  /** The module's headless Service, named after it. */
+  headless?: KubeObject;
   /** The workload's pod template spec. */
   pod: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** The module's container. */
@@ -97,7 +100,8 @@ export function translateOne(
   return {
     ...result,
     workload,
-    service: result.objects.find((o) => o.kind === 'Service'),
+    service: result.objects.find((o) => o.kind === 'Service' && (o.spec as { clusterIP?: string }).clusterIP !== 'None'),
+    headless: result.objects.find((o) => o.kind === 'Service' && (o.spec as { clusterIP?: string }).clusterIP === 'None'),
     pod,
     container: pod.containers?.[0] ?? {},
     warnings: result.diagnostics.filter((d) => d.severity === 'warning'),

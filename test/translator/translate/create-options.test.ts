@@ -114,7 +114,7 @@ const MAPPED: Record<string, [Record<string, unknown>, (r: OneModule) => void]> 
   'HostConfig.CpuPeriod': [{ HostConfig: { CpuPeriod: 50000, CpuQuota: 100000 } }, (r) => expect(r.container.resources).toEqual({ limits: { cpu: '2000m' } })],
   'HostConfig.CpuQuota': [{ HostConfig: { CpuQuota: 25000 } }, (r) => expect(r.container.resources).toEqual({ limits: { cpu: '250m' } })],
   'HostConfig.Devices': [{ HostConfig: { Devices: [{ PathOnHost: '/dev/i2c-1' }] } }, (r) => expect(r.pod.volumes[0].hostPath).toEqual({ path: '/dev/i2c-1', type: 'CharDevice' })],
-  'HostConfig.DeviceRequests': [{ HostConfig: { DeviceRequests: [{ Count: 1, Capabilities: [['gpu']] }] } }, (r) => expect(r.container.resources).toEqual({ limits: { 'nvidia.com/gpu': 1 } })],
+  'HostConfig.DeviceRequests': [{ HostConfig: { DeviceRequests: [{ Count: 1, Capabilities: [['gpu']] }] } }, (r) => expect(r.container.resources).toEqual({ limits: { 'nvidia.com/gpu': '1' } })],
   'HostConfig.MemoryReservation': [{ HostConfig: { MemoryReservation: 1048576 } }, (r) => expect(r.container.resources).toEqual({ requests: { memory: '1Mi' } })],
 };
 

@@ -2,11 +2,11 @@ import { translateOne } from './builders.js';
 import { assertValidK8s } from '../../support/k8s-schema.js';
 
 describe('Job', () => {
-  it('on-failure -> Job, pod restartPolicy OnFailure, backoffLimit 6', () => {
+  it('on-failure -> Job, pod restartPolicy OnFailure, no retry cap (backoffLimit 2147483647)', () => {
     const r = translateOne({}, { restartPolicy: 'on-failure' });
     expect(r.workload!.kind).toBe('Job');
     expect(r.workload!.apiVersion).toBe('batch/v1');
-    expect((r.workload!.spec as { backoffLimit: number }).backoffLimit).toBe(6);
+    expect((r.workload!.spec as { backoffLimit: number }).backoffLimit).toBe(2147483647);
     expect(r.pod.restartPolicy).toBe('OnFailure');
     expect(r.ofKind('Deployment')).toEqual([]);
     assertValidK8s(r.objects);

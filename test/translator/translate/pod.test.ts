@@ -11,7 +11,7 @@ describe('pod template', () => {
     expect(r.container).toMatchObject({
       name: 'webserverapp',
       image: 'mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine',
-      imagePullPolicy: 'IfNotPresent',
+      imagePullPolicy: 'Always',
       command: ['/bin/sh'],
       args: ['-c', 'run'],
       workingDir: '/app',
@@ -33,6 +33,11 @@ describe('pod template', () => {
     const alone = translateOne({ Entrypoint: '' });
     expect(alone.container).not.toHaveProperty('command');
     expect(alone.warnings.map((w) => w.pointer)).toEqual([co('Entrypoint')]);
+  });
+
+  it('imagePullPolicy on-create: Always for a mutable tag, IfNotPresent for a digest', () => {
+    expect(translateOne({}, { image: 'contoso.azurecr.io/app:1.0' }).container.imagePullPolicy).toBe('Always');
+    expect(translateOne({}, { image: 'contoso.azurecr.io/app@sha256:' + 'a'.repeat(64) }).container.imagePullPolicy).toBe('IfNotPresent');
   });
 
   it('imagePullPolicy never -> Never', () => {

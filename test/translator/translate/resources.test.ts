@@ -70,7 +70,7 @@ describe('resources from HostConfig', () => {
 describe('GPUs', () => {
   it('DeviceRequests with the gpu capability -> nvidia.com/gpu limit and Recreate', () => {
     const r = translateOne({ HostConfig: { DeviceRequests: [{ Driver: 'nvidia', Count: 2, Capabilities: [['gpu']] }] } });
-    expect(r.container.resources).toEqual({ limits: { 'nvidia.com/gpu': 2 } });
+    expect(r.container.resources).toEqual({ limits: { 'nvidia.com/gpu': '2' } });
     expect((r.workload!.spec as { strategy: unknown }).strategy).toEqual({ type: 'Recreate' });
     expect(r.diagnostics).toEqual([]);
     assertValidK8s(r.objects);
@@ -78,13 +78,13 @@ describe('GPUs', () => {
 
   it('Count -1 (all) becomes 1 with a warning', () => {
     const r = translateOne({ HostConfig: { DeviceRequests: [{ Count: -1, Capabilities: [['gpu']] }] } });
-    expect(r.container.resources).toEqual({ limits: { 'nvidia.com/gpu': 1 } });
+    expect(r.container.resources).toEqual({ limits: { 'nvidia.com/gpu': '1' } });
     expect(r.warnings.map((w) => w.pointer)).toEqual([co('HostConfig', 'DeviceRequests', 0, 'Count')]);
   });
 
   it('DeviceIDs cannot be pinned: their number is requested, with a warning', () => {
     const r = translateOne({ HostConfig: { DeviceRequests: [{ DeviceIDs: ['0', '1'], Capabilities: [['gpu']] }] } });
-    expect(r.container.resources).toEqual({ limits: { 'nvidia.com/gpu': 2 } });
+    expect(r.container.resources).toEqual({ limits: { 'nvidia.com/gpu': '2' } });
     expect(r.warnings.map((w) => w.pointer)).toEqual([co('HostConfig', 'DeviceRequests', 0, 'DeviceIDs')]);
   });
 
@@ -102,8 +102,8 @@ describe('k8s-experimental.resources', () => {
       'k8s-experimental': { resources: { limits: { memory: '128Mi', cpu: '500m', 'nvidia.com/gpu': 2 }, requests: { 'nvidia.com/gpu': 2 } } },
     });
     expect(r.container.resources).toEqual({
-      limits: { cpu: '500m', memory: '128Mi', 'nvidia.com/gpu': 2 },
-      requests: { cpu: '250m', 'nvidia.com/gpu': 2 },
+      limits: { cpu: '500m', memory: '128Mi', 'nvidia.com/gpu': '2' },
+      requests: { cpu: '250m', 'nvidia.com/gpu': '2' },
     });
     assertValidK8s(r.objects);
   });

@@ -2,13 +2,20 @@ import { co, translateOne } from './builders.js';
 import { assertValidK8s } from '../../support/k8s-schema.js';
 
 describe('ports and Services', () => {
-  it('Azure Stack Edge web server: 80/tcp -> HostPort 8080 becomes LoadBalancer webserverapp 8080 -> 80', () => {
+  it('Azure Stack Edge web server: 80/tcp -> HostPort 8080 becomes LoadBalancer webserverapp-published 8080 -> 80', () => {
     const r = translateOne(
       { HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } },
       { name: 'webserverapp', image: 'mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine' },
     );
     // translateOne names the module 'mod' unless overridden: find the Service by kind.
-    expect(r.service!.metadata.name).toBe('webserverapp');
+    expect(r.service!.metadata.name).toBe('webserverapp-published');
+    expect(r.headless!.metadata.name).toBe('webserverapp');
+    expect(r.headless!.spec).toEqual({
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
+      selector: (r.service!.spec as { selector: unknown }).selector,
+      ports: [{ name: 'tcp-80', port: 80, protocol: 'TCP', targetPort: 80 }],
+    });
     expect(r.service!.spec).toEqual({
       type: 'LoadBalancer',
       selector: {
@@ -23,10 +30,11 @@ describe('ports and Services', () => {
     assertValidK8s(r.objects);
   });
 
-  it('ExposedPorts alone give a ClusterIP Service with port = targetPort', () => {
+  it('ExposedPorts alone are ports of the headless Service, with port = targetPort, and publish nothing', () => {
     const r = translateOne({ ExposedPorts: { '5000/tcp': {}, '53/udp': {} } });
-    expect(r.service!.spec).toMatchObject({
-      type: 'ClusterIP',
+    expect(r.service).toBeUndefined();
+    expect(r.headless!.spec).toMatchObject({
+      clusterIP: 'None',
       ports: [
         { name: 'udp-53', port: 53, protocol: 'UDP', targetPort: 53 },
         { name: 'tcp-5000', port: 5000, protocol: 'TCP', targetPort: 5000 },
@@ -35,8 +43,18 @@ describe('ports and Services', () => {
     assertValidK8s(r.objects);
   });
 
-  it('no ports, no Service', () => {
-    expect(translateOne({}).service).toBeUndefined();
+  it('no ports: only the headless Service, without ports', () => {
+    const r = translateOne({});
+    expect(r.service).toBeUndefined();
+    expect(r.ofKind('Service')).toEqual([r.headless]);
+    expect(r.headless!.metadata.name).toBe('mod');
+    expect(r.headless!.spec).not.toHaveProperty('ports');
+    assertValidK8s(r.objects);
+  });
+
+  it('ExposedPorts with serviceOptions.type are published too', () => {
+    const r = translateOne({ ExposedPorts: { '80/tcp': {} }, 'k8s-experimental': { serviceOptions: { type: 'NodePort' } } });
+    expect(r.service!.spec).toMatchObject({ type: 'NodePort', ports: [{ name: 'tcp-80', port: 80, protocol: 'TCP', targetPort: 80 }] });
   });
 
   it('uses the portBindingServiceType option', () => {
@@ -52,12 +70,13 @@ describe('ports and Services', () => {
     expect(r.service!.spec).toMatchObject({ type: 'LoadBalancer', loadBalancerIP: '100.23.201.78' });
     const c = translateOne({ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, 'k8s-experimental': { serviceOptions: { type: 'ClusterIP' } } });
     expect((c.service!.spec as { type: string }).type).toBe('ClusterIP');
-    assertValidK8s([...r.objects, ...c.objects.filter((o) => o.kind === 'Service').map((o) => ({ ...o, metadata: { ...o.metadata, name: 'other' } }))]);
+    assertValidK8s([...r.objects, { ...c.service!, metadata: { ...c.service!.metadata, name: 'other' } }]);
   });
 
   it('warns that loadBalancerIP is ignored for other types', () => {
     const r = translateOne({ ExposedPorts: { '80/tcp': {} }, 'k8s-experimental': { serviceOptions: { loadBalancerIP: '10.0.0.1' } } });
-    expect(r.service!.spec).not.toHaveProperty('loadBalancerIP');
+    expect(r.service).toBeUndefined();
+    expect(r.headless!.spec).not.toHaveProperty('loadBalancerIP');
     expect(r.warnings.map((w) => w.pointer)).toContain(co('k8s-experimental', 'serviceOptions', 'loadBalancerIP'));
   });
 
@@ -86,7 +105,7 @@ describe('ports and Services', () => {
 
   it('warns about TCP and UDP in one LoadBalancer (MetalLB on Azure Stack Edge needs two Services)', () => {
     const r = translateOne({ HostConfig: { PortBindings: { '53/tcp': [{ HostPort: '53' }], '53/udp': [{ HostPort: '53' }] } } });
-    expect(r.ofKind('Service')).toHaveLength(1);
+    expect(r.ofKind('Service')).toHaveLength(2);
     expect(r.warnings).toEqual([expect.objectContaining({ rule: 'mixed-protocol-load-balancer', pointer: co('HostConfig', 'PortBindings') })]);
     assertValidK8s(r.objects);
   });

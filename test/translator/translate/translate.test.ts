@@ -31,14 +31,27 @@ describe('translate: Azure Stack Edge web server', () => {
       'ServiceAccount/edgehub',
       'ServiceAccount/webserverapp',
       'Service/edgehub',
+      'Service/edgehub-published',
       'Service/webserverapp',
+      'Service/webserverapp-published',
       'Deployment/edgehub',
       'Deployment/webserverapp',
     ]);
   });
 
-  it('the web server Service is LoadBalancer 8080 -> 80', () => {
-    expect(result.objects[3]).toEqual({
+  it('the web server is published as LoadBalancer 8080 -> 80 and named by a headless Service on 80', () => {
+    expect(result.objects[5]).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        annotations: { 'net.azure-devices.edge.original-moduleid': 'webserverapp' },
+        labels: { ...LABELS('webserverapp'), 'app.kubernetes.io/name': 'webserverapp-published' },
+        name: 'webserverapp-published',
+        namespace: 'iotedge',
+      },
+      spec: { ports: [{ name: 'tcp-8080', port: 8080, protocol: 'TCP', targetPort: 80 }], selector: SELECTOR('webserverapp'), type: 'LoadBalancer' },
+    });
+    expect(result.objects[4]).toEqual({
       apiVersion: 'v1',
       kind: 'Service',
       metadata: {
@@ -47,12 +60,17 @@ describe('translate: Azure Stack Edge web server', () => {
         name: 'webserverapp',
         namespace: 'iotedge',
       },
-      spec: { ports: [{ name: 'tcp-8080', port: 8080, protocol: 'TCP', targetPort: 80 }], selector: SELECTOR('webserverapp'), type: 'LoadBalancer' },
+      spec: {
+        clusterIP: 'None',
+        ports: [{ name: 'tcp-80', port: 80, protocol: 'TCP', targetPort: 80 }],
+        publishNotReadyAddresses: true,
+        selector: SELECTOR('webserverapp'),
+      },
     });
   });
 
   it('the web server Deployment is complete and canonical', () => {
-    expect(result.objects[5]).toEqual({
+    expect(result.objects[7]).toEqual({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: {
@@ -81,7 +99,7 @@ describe('translate: Azure Stack Edge web server', () => {
                   { name: 'IOTEDGE_GATEWAYHOSTNAME', value: 'edgehub' },
                 ],
                 image: 'mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine',
-                imagePullPolicy: 'IfNotPresent',
+                imagePullPolicy: 'Always',
                 name: 'webserverapp',
                 ports: [{ containerPort: 80, name: 'tcp-80', protocol: 'TCP' }],
               },
@@ -93,11 +111,11 @@ describe('translate: Azure Stack Edge web server', () => {
         },
       },
     });
-    expect(Object.keys(result.objects[5]!)).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
+    expect(Object.keys(result.objects[7]!)).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
   });
 
-  it('edgeHub deploys like a module with Service edgehub (443, 5671, 8883); edgeAgent is not deployed', () => {
-    const hub = result.objects.find((o) => o.kind === 'Service' && o.metadata.name === 'edgehub')!;
+  it('edgeHub deploys like a module with Service edgehub-published (443, 5671, 8883); edgeAgent is not deployed', () => {
+    const hub = result.objects.find((o) => o.kind === 'Service' && o.metadata.name === 'edgehub-published')!;
     expect((hub.spec as { ports: { port: number }[] }).ports.map((p) => p.port)).toEqual([443, 5671, 8883]);
     expect(hub.metadata.annotations).toEqual({ 'net.azure-devices.edge.original-moduleid': 'edgeHub' });
     expect(result.objects.some((o) => o.metadata.name.includes('edgeagent'))).toBe(false);
@@ -133,7 +151,7 @@ describe('translate: GPU sharing (two modules on one GPU, restartPolicy never)',
       const c = spec.template.spec.containers[0];
       expect(c.command).toEqual(['/bin/sh']);
       expect(c.env[0]).toEqual({ name: 'NVIDIA_VISIBLE_DEVICES', value: '0' });
-      expect(c.resources).toEqual({ limits: { 'nvidia.com/gpu': 1 } });
+      expect(c.resources).toEqual({ limits: { 'nvidia.com/gpu': '1' } });
     }
     expect((jobs[0]!.spec as any).template.spec.containers[0].args).toEqual(['-c', '/tmp/nbody -benchmark -i=1000']); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(result.objects.filter((o) => o.kind === 'Deployment')).toEqual([]);
@@ -193,8 +211,12 @@ describe('translate: behaviour', () => {
       'ServiceAccount/zeta',
       'PersistentVolumeClaim/shared',
       'Service/alpha',
+      'Service/beta',
       'Service/edgehub',
+      'Service/edgehub-published',
+      `Service/${mid}`,
       'Service/zeta',
+      'Service/zeta-published',
       'Deployment/alpha',
       'Deployment/edgehub',
       `Deployment/${mid}`,
@@ -222,7 +244,7 @@ describe('translate: behaviour', () => {
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([
       expect.objectContaining({ code: 400, pointer: '/modulesContent/$edgeAgent/properties.desired/modules/bad/settings/createOptions/HostConfig/PortBindings/abc~1tcp' }),
     ]);
-    expect(r.objects.map((o) => o.metadata.name)).toEqual(['good', 'good']);
+    expect(r.objects.map((o) => o.metadata.name)).toEqual(['good', 'good', 'good']);
   });
 
   it('a claim only used by a failed module is not produced', () => {

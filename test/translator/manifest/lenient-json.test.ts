@@ -1,0 +1,70 @@
+import { MAX_DEPTH, parseLenientJson } from '../../../translator/manifest/lenient-json.js';
+
+const ok = (text: string) => {
+  const r = parseLenientJson(text);
+  if (!r.ok) throw new Error(`refused ${text}: ${r.error.message}`);
+  return r;
+};
+const refused = (text: string) => {
+  const r = parseLenientJson(text);
+  if (r.ok) throw new Error(`accepted ${text}`);
+  return r.error;
+};
+
+describe('parseLenientJson', () => {
+  it('reads strict JSON exactly as JSON.parse does, with no leniency', () => {
+    for (const text of ['{}', '[]', '{"a":[1,2.5,-3e2,true,false,null,"x\\n\\u0041"]}', ' {"a" : { "b" : [ ] } } ', '"s"', '0']) {
+      const r = ok(text);
+      expect(r.value).toEqual(JSON.parse(text));
+      expect(r.leniencies).toEqual([]);
+    }
+  });
+
+  it.each([
+    ["{a:1}", { a: 1 }, 'an unquoted property name'],
+    ["{'a':'b'}", { a: 'b' }, 'a single-quoted string'],
+    ['{"a":[1,2,],}', { a: [1, 2] }, 'a trailing comma'],
+    ['{"a":1 // note\n}', { a: 1 }, 'a comment'],
+    ['{"a":/* x */1}', { a: 1 }, 'a comment'],
+    ['{"a":0x1F}', { a: 31 }, 'a hexadecimal number'],
+    ['{"a":012}', { a: 10 }, 'an octal number (leading zero)'],
+    ['{"a":undefined}', { a: null }, "'undefined'"],
+    ['{$type:1, a_b:2}', { $type: 1, a_b: 2 }, 'an unquoted property name'],
+  ])('accepts %s as Newtonsoft.Json does, and says so', (text, value, what) => {
+    const r = ok(text);
+    expect(r.value).toEqual(value);
+    expect(r.leniencies.map((l) => l.what)).toContain(what);
+  });
+
+  it('reports every repeated key with its pointer; the last value wins', () => {
+    const r = ok('{"a":{"b":1,"b":2},"a~/":0,"a~/":1}');
+    expect(r.value).toEqual({ a: { b: 2 }, 'a~/': 1 });
+    expect(r.duplicates).toEqual([{ pointer: '/a/b', key: 'b' }, { pointer: '/a~0~1', key: 'a~/' }]);
+  });
+
+  it('keeps __proto__ as data', () => {
+    const r = ok('{"__proto__":{"x":1}}');
+    expect(Object.keys(r.value as object)).toEqual(['__proto__']);
+    expect(({} as { x?: number }).x).toBeUndefined();
+  });
+
+  it.each([
+    ['{"a":1} x', 8, 'unexpected text after the end of the value'],
+    ['{"a":[1,,2]}', 8, 'unexpected character (expected a value)'],
+    ['{"a" 1}', 5, "expected ':' after a property name"],
+    ['{"a":1', 6, 'unexpected end of input'],
+    ['{"a":b}', 5, 'unexpected character (expected a value)'],
+    ['{"a":"\u0001"}', 6, 'control character in a string (escape it)'],
+    ['{"a":"x', 7, 'unterminated string'],
+    ['{"a":1 /* x', 7, 'unterminated comment'],
+    ['', 0, 'unexpected end of input'],
+  ])('refuses %p at offset %i', (text, offset, message) => {
+    expect(refused(text)).toEqual({ offset, message });
+  });
+
+  it(`refuses nesting deeper than ${MAX_DEPTH} levels, at any depth of input`, () => {
+    expect(ok('['.repeat(MAX_DEPTH) + ']'.repeat(MAX_DEPTH)).value).toBeDefined();
+    expect(refused('['.repeat(MAX_DEPTH + 1) + ']'.repeat(MAX_DEPTH + 1)).message).toMatch(/too deep/);
+    expect(refused('{"a":'.repeat(1_000_000) + '1' + '}'.repeat(1_000_000)).message).toMatch(/too deep/);
+  });
+});
