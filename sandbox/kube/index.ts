@@ -18,6 +18,8 @@ import { generateTls } from './tls.js';
 
 export { CatalogError, ImageCatalog, type ImageBehaviour } from './catalog.js';
 export { FaultInjector, type RequestMatch } from './faults.js';
+export { KubeApiError } from './errors.js';
+export type { RequestAttributes, Verb } from './server.js';
 
 /** Options of {@link startKubeEmulator}. */
 export interface KubeEmulatorOptions {
@@ -42,6 +44,10 @@ export interface KubeEmulatorOptions {
    * progress deadlines, bookmarks). 0.01 makes the cluster 100 times faster. @default 1
    */
   timeFactor?: number;
+  /** Who sent a request (throw a 401 KubeApiError to refuse it). @default everyone is `system:anonymous` */
+  authenticate?: ServerContext['authenticate'];
+  /** Called for every routed request before its handler (throw a 403 KubeApiError to deny). @default allow all */
+  authorize?: ServerContext['authorize'];
 }
 
 /** A running emulator. */
@@ -77,6 +83,8 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     openapi: new OpenApiDocuments(),
     address: () => address,
     bookmarkMs: Math.max(50, Math.round(60_000 * timeFactor)),
+    authenticate: options.authenticate,
+    authorize: options.authorize,
   };
   const handler = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => void handleRequest(ctx, req, res);
   const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
