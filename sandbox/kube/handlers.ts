@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PatchType, WriteOptions } from './api.js';
 import { badRequest, KubeApiError } from './errors.js';
-import { boolParam, intParam, managerFromUserAgent, parseBody, readBody, requireJsonBody, sendJson, wantsTable } from './http-util.js';
+import { boolParam, intParam, managerFromUserAgent, objectBodyType, parseBody, readBody, readBodyBytes, sendJson, wantsTable } from './http-util.js';
+import { decodeProtobufBody } from './protobuf.js';
 import { groupVersion, type ResourceType } from './resources.js';
 import type { ResourcePath } from './router.js';
 import { unknownFields } from './schemas.js';
@@ -105,9 +106,9 @@ export function scaleOf(obj: KubeObject): JsonObject {
 }
 
 
-/** Reads a create/update body (JSON). */
+/** Reads a create/update body (JSON, or the Kubernetes protobuf that kubectl's typed clients send). */
 export async function readObjectBody(req: IncomingMessage): Promise<KubeObject> {
-  requireJsonBody(req.headers['content-type']);
+  if (objectBodyType(req.headers['content-type']) === 'protobuf') return decodeProtobufBody(await readBodyBytes(req)) as KubeObject;
   const body = parseBody(await readBody(req), false);
   if (!isObject(body)) throw badRequest('the request body must be a JSON object');
   return body as KubeObject;
@@ -206,9 +207,8 @@ export const remove: ResourceHandler = async ({ ctx, req, res, query, path: p })
 export const getStatus: ResourceHandler = ({ ctx, res, path: p }) => sendJson(res, 200, ctx.api.get(p.type, p.namespace, p.name ?? ''));
 
 export const updateStatus: ResourceHandler = async ({ ctx, req, res, query, path: p }) => {
-  const body = parseBody(await readBody(req), false);
-  if (!isObject(body)) throw badRequest('the request body must be a JSON object');
-  return sendJson(res, 200, ctx.api.update(p.type, p.namespace, p.name ?? '', body as KubeObject, { ...writeOptions(req, query), subresource: 'status' }));
+  const body = await readObjectBody(req);
+  return sendJson(res, 200, ctx.api.update(p.type, p.namespace, p.name ?? '', body, { ...writeOptions(req, query), subresource: 'status' }));
 };
 
 export const patchStatus: ResourceHandler = async ({ ctx, req, res, query, path: p }) => {
