@@ -42,6 +42,14 @@ export function objectBodyType(contentType: string | undefined): 'json' | 'proto
 /** Parses a JSON body (or YAML for apply patches); throws 400 on bad input. */
 export function parseBody(text: string, yaml: boolean): unknown {
   if (text.trim() === '') return undefined;
+  if (yaml && text.trimStart().startsWith('{')) {
+    // JSON is YAML too; JSON.parse reads it many times faster (kubectl and client-node send JSON).
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Flow-style YAML that is not strict JSON: the YAML parser below reads it.
+    }
+  }
   try {
     return yaml ? parseYaml(text) : JSON.parse(text);
   } catch (error) {

@@ -59,9 +59,12 @@ function modelClass(name: string): ModelClass | undefined {
   return undefined;
 }
 
-/** The attribute list of a client-node model, or undefined for unknown names. */
+const attributeCache = new Map<string, Attribute[] | undefined>();
+
+/** The attribute list of a client-node model, or undefined for unknown names (memoised). */
 export function modelAttributes(name: string): Attribute[] | undefined {
-  return modelClass(name)?.getAttributeTypeMap();
+  if (!attributeCache.has(name)) attributeCache.set(name, modelClass(name)?.getAttributeTypeMap());
+  return attributeCache.get(name);
 }
 
 function groupPackage(group: string): string {
@@ -222,7 +225,7 @@ function expectedKind(type: string): string {
     case 'object':
       return 'any';
     default:
-      return modelClass(type) ? 'object' : 'any';
+      return modelAttributes(type) ? 'object' : 'any';
   }
 }
 
