@@ -3,13 +3,14 @@
  * kubelet and load balancer, that @kubernetes/client-node and kubectl accept.
  * Test and demo infrastructure; the bridge never imports it at run time.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ImageCatalog } from './catalog.js';
 import { startCluster } from './cluster.js';
+import { makeDirectory } from './dirs.js';
 import { FaultInjector } from './faults.js';
 import { buildKubeconfig } from './kubeconfig.js';
 import { OpenApiDocuments } from './openapi.js';
@@ -102,7 +103,11 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
   const kubeconfig = buildKubeconfig(url, tls?.caCert);
   let kubeconfigPath: string | undefined;
   if (options.stateDir) {
-    await mkdir(options.stateDir, { recursive: true });
+    await makeDirectory(options.stateDir).catch(async (error: unknown) => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      cluster.stop();
+      throw new Error(`Kubernetes API emulator: cannot create the state directory ${options.stateDir}: ${(error as Error).message}`, { cause: error });
+    });
     kubeconfigPath = join(options.stateDir, 'kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
   }
