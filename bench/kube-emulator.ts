@@ -4,7 +4,7 @@
  * events/s delivered across 50 concurrent watches, and heap/RSS with 10,000
  * objects. Prints the median of several rounds.
  *
- *   npx tsx bench/kube-emulator.ts [--rounds 5]
+ *   npx tsx bench/kube-emulator.ts [--rounds 5] [--deployments-only]
  */
 import { Agent, request } from 'node:http';
 import { startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
@@ -115,7 +115,47 @@ async function measureMemory(): Promise<void> {
   }
 }
 
+/**
+ * Server-side applies of 20 Deployments: each change edits the pod template (a new
+ * ReplicaSet and pods every time, so the controllers run alongside), then no-op applies
+ * of the same content.
+ */
+async function deploymentApplies(base: string): Promise<void> {
+  const names = 20;
+  const last = new Array<number>(names).fill(0);
+  const body = (i: number, v: number) =>
+    JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `d-${i}`, labels: { app: `d-${i}` } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: `d-${i}` } },
+        template: { metadata: { labels: { app: `d-${i}` } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36', env: [{ name: 'V', value: String(v) }] }] } },
+      },
+    });
+  const apply = (i: number, v: number) => call(base, 'PATCH', `/apis/apps/v1/namespaces/default/deployments/d-${i}?fieldManager=bench`, body(i, v), 'application/apply-patch+yaml');
+  for (let i = 0; i < names; i++) await apply(i, 0);
+  let version = 0;
+  await measure('apply Deployment (template)', 500, (i) => {
+    const n = i % names;
+    last[n] = ++version;
+    return apply(n, last[n]!);
+  });
+  await measure('apply Deployment (no-op)', 2000, (i) => apply(i % names, last[i % names]!));
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--deployments-only')) {
+    const emulator = await startKubeEmulator({ tls: false });
+    try {
+      await deploymentApplies(emulator.url);
+    } finally {
+      agent.destroy();
+      await emulator.stop();
+    }
+    return;
+  }
   await measureMemory();
   const emulator = await startKubeEmulator({ tls: false });
   try {
@@ -148,6 +188,8 @@ async function run(emulator: KubeEmulator): Promise<void> {
   await measure('server-side apply (no-op)', 1000, (i) =>
     call(base, 'PATCH', `/api/v1/namespaces/default/configmaps/cm-${i % 100}?fieldManager=bench2`, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-${i % 100}","labels":{"bench":"yes"}}}`, 'application/apply-patch+yaml'),
   );
+
+  await deploymentApplies(base);
 
   const watchRates: number[] = [];
   for (let r = 0; r < 3; r++) watchRates.push(await watchThroughput(emulator, 50, 1000));

@@ -12,7 +12,8 @@ import { findType, groupVersion, type ResourceType } from './resources.js';
 import { matchFields, matchLabels, type FieldRequirement, type LabelRequirement } from './selectors.js';
 import type { ObjectStore } from './store.js';
 import { clone, dropNulls, isObject, jsonEqual, type KubeObject } from './types.js';
-import { typeMismatches } from './schemas.js';
+import { QUANTITY_SYNTAX } from './quantity.js';
+import { normalizeQuantities, typeMismatches } from './schemas.js';
 import { base64Error, validateObject } from './validation.js';
 
 /** Options shared by writes. */
@@ -166,6 +167,7 @@ export class KubeApi {
    */
   private checkTypes(type: ResourceType, obj: KubeObject): void {
     const prefix = `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}:`;
+    if (normalizeQuantities(type.model, obj) !== undefined) throw badRequest(`${prefix} ${QUANTITY_SYNTAX}`);
     const [first] = typeMismatches(type.model, obj);
     if (first) {
       throw badRequest(`${prefix} json: cannot unmarshal ${first.got} into Go struct field ${type.kind}.${first.path} of type ${first.expected}`);

@@ -4,7 +4,7 @@
  * Test and demo infrastructure; the bridge never imports it at run time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ImageCatalog } from './catalog.js';
 import { startCluster } from './cluster.js';
+import { makeDirectory } from './dirs.js';
 import { FaultInjector } from './faults.js';
 import { buildKubeconfig } from './kubeconfig.js';
 import { OpenApiDocuments } from './openapi.js';
@@ -27,6 +28,8 @@ export { type ProcessImage } from './catalog.js';
 export { DEFAULT_LOAD_BALANCER_POOL, loadBalancerPoolOf } from './loopback.js';
 export { findModuleImages, REPOSITORY_ROOT, type ModuleImage } from './modules.js';
 export type { ServiceAddress } from './service-proxy.js';
+export { KubeApiError } from './errors.js';
+export type { RequestAttributes, Verb } from './server.js';
 
 /** Options of {@link startKubeEmulator}. */
 export interface KubeEmulatorOptions {
@@ -65,6 +68,10 @@ export interface KubeEmulatorOptions {
    * progress deadlines, bookmarks). 0.01 makes the cluster 100 times faster. @default 1
    */
   timeFactor?: number;
+  /** Who sent a request (throw a 401 KubeApiError to refuse it). @default everyone is `system:anonymous` */
+  authenticate?: ServerContext['authenticate'];
+  /** Called for every routed request before its handler (throw a 403 KubeApiError to deny). @default allow all */
+  authorize?: ServerContext['authorize'];
 }
 
 /** A running emulator. */
@@ -115,6 +122,8 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     openapi: new OpenApiDocuments(),
     address: () => address,
     bookmarkMs: Math.max(50, Math.round(60_000 * timeFactor)),
+    authenticate: options.authenticate,
+    authorize: options.authorize,
   };
   const handler = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => void handleRequest(ctx, req, res);
   const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
@@ -137,7 +146,11 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
   const kubeconfig = buildKubeconfig(url, tls?.caCert);
   let kubeconfigPath: string | undefined;
   if (options.stateDir) {
-    await mkdir(options.stateDir, { recursive: true });
+    await makeDirectory(options.stateDir).catch(async (error: unknown) => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      cluster.stop();
+      throw new Error(`Kubernetes API emulator: cannot create the state directory ${options.stateDir}: ${(error as Error).message}`, { cause: error });
+    });
     kubeconfigPath = join(options.stateDir, 'kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
   }

@@ -6,6 +6,7 @@
  */
 import * as models from '@kubernetes/client-node';
 import { listKind } from './list-keys.js';
+import { canonicalQuantity } from './quantity.js';
 import { RESOURCE_TYPES, type ResourceType } from './resources.js';
 import { isObject, type JsonObject } from './types.js';
 
@@ -58,9 +59,12 @@ function modelClass(name: string): ModelClass | undefined {
   return undefined;
 }
 
-/** The attribute list of a client-node model, or undefined for unknown names. */
+const attributeCache = new Map<string, Attribute[] | undefined>();
+
+/** The attribute list of a client-node model, or undefined for unknown names (memoised). */
 export function modelAttributes(name: string): Attribute[] | undefined {
-  return modelClass(name)?.getAttributeTypeMap();
+  if (!attributeCache.has(name)) attributeCache.set(name, modelClass(name)?.getAttributeTypeMap());
+  return attributeCache.get(name);
 }
 
 function groupPackage(group: string): string {
@@ -221,7 +225,7 @@ function expectedKind(type: string): string {
     case 'object':
       return 'any';
     default:
-      return modelClass(type) ? 'object' : 'any';
+      return modelAttributes(type) ? 'object' : 'any';
   }
 }
 
@@ -244,4 +248,64 @@ export function typeMismatches(type: string, value: unknown, path = ''): TypeMis
     if (child !== undefined) out.push(...typeMismatches(a.type, child, path ? `${path}.${a.baseName}` : a.baseName));
   }
   return out;
+}
+
+/** Fields of type resource.Quantity (or a map of them), as `Model.field`. */
+const QUANTITY_FIELDS = new Set([
+  'V1ResourceRequirements.limits',
+  'V1ResourceRequirements.requests',
+  'V1VolumeResourceRequirements.limits',
+  'V1VolumeResourceRequirements.requests',
+  'V1EmptyDirVolumeSource.sizeLimit',
+  'V1PersistentVolumeSpec.capacity',
+  'V1PersistentVolumeClaimStatus.capacity',
+  'V1PersistentVolumeClaimStatus.allocatedResources',
+  'V1PodSpec.overhead',
+  'V1ResourceFieldSelector.divisor',
+  'V1ContainerStatus.allocatedResources',
+]);
+
+/**
+ * Rewrites every Quantity under `value` (a JSON number or string) in canonical form, in
+ * place, as the real server's decode and re-encode does. Returns the path of the first
+ * value that is not a quantity, or undefined.
+ */
+export function normalizeQuantities(model: string, value: unknown, path = ''): string | undefined {
+  const attributes = modelAttributes(model);
+  if (!attributes || !isObject(value)) return undefined;
+  for (const a of attributes) {
+    const child = value[a.baseName];
+    if (child === undefined || child === null) continue;
+    const at = path ? `${path}.${a.baseName}` : a.baseName;
+    if (QUANTITY_FIELDS.has(`${model}.${a.baseName}`)) {
+      if (isObject(child)) {
+        for (const [key, q] of Object.entries(child)) {
+          const bad = normalizeOne(child, key, q);
+          if (bad) return `${at}.${key}`;
+        }
+      } else if (normalizeOne(value, a.baseName, child)) return at;
+      continue;
+    }
+    const array = /^Array<(.+)>$/.exec(a.type);
+    if (array && Array.isArray(child)) {
+      for (let i = 0; i < child.length; i++) {
+        const bad = normalizeQuantities(array[1]!, child[i], `${at}[${i}]`);
+        if (bad) return bad;
+      }
+    } else if (!array && isObject(child)) {
+      const bad = normalizeQuantities(a.type, child, at);
+      if (bad) return bad;
+    }
+  }
+  return undefined;
+}
+
+/** Canonicalises `holder[key]`; true when it is not a quantity. */
+function normalizeOne(holder: JsonObject, key: string, value: unknown): boolean {
+  if (value === null) return false;
+  if (typeof value !== 'number' && typeof value !== 'string') return true;
+  const text = canonicalQuantity(value);
+  if (text === undefined) return true;
+  holder[key] = text;
+  return false;
 }

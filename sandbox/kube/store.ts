@@ -51,15 +51,11 @@ export class ObjectStore {
   list(type: ResourceType, namespace?: string): KubeObject[] {
     const bucket = this.objects.get(typeKey(type));
     if (!bucket) return [];
-    const out: KubeObject[] = [];
-    for (const [key, obj] of bucket) {
-      if (namespace === undefined || key.startsWith(`${namespace}/`)) out.push(obj);
-    }
-    return out.sort((a, b) => {
-      const ka = objectKey(a.metadata.namespace, a.metadata.name ?? '');
-      const kb = objectKey(b.metadata.namespace, b.metadata.name ?? '');
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
+    const prefix = namespace === undefined ? '' : `${namespace}/`;
+    const keys: string[] = [];
+    for (const key of bucket.keys()) if (key.startsWith(prefix)) keys.push(key);
+    keys.sort();
+    return keys.map((key) => bucket.get(key)!);
   }
 
   /** Number of stored objects of every type. */

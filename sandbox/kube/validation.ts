@@ -39,6 +39,9 @@ class Causes {
   duplicate(field: string, value: unknown): void {
     this.list.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${formatValue(value)}`, field });
   }
+  forbidden(field: string, detail: string): void {
+    this.list.push({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field });
+  }
   tooLong(field: string, value: unknown, max: number): void {
     this.list.push({ reason: 'FieldValueTooLong', message: `Too long: may not be more than ${max} bytes`, field });
     void value;
@@ -161,7 +164,35 @@ function validateLabels(c: Causes, field: string, labels: unknown): void {
   }
 }
 
-function validateContainers(c: Causes, field: string, containers: unknown, requireOne: boolean): void {
+/** `privileged` and `allowPrivilegeEscalation: false` together (ValidateSecurityContext). */
+function validateSecurityContext(c: Causes, field: string, sc: unknown): void {
+  if (!isObject(sc) || sc.allowPrivilegeEscalation !== false) return;
+  if (sc.privileged === true) c.invalid(field, sc, 'cannot set `allowPrivilegeEscalation` to false and `privileged` to true');
+  const add = isObject(sc.capabilities) && Array.isArray(sc.capabilities.add) ? sc.capabilities.add : [];
+  if (add.includes('CAP_SYS_ADMIN')) c.invalid(field, sc, 'cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN');
+}
+
+/** Every mountPath once per container (ValidateVolumeMounts). */
+function validateVolumeMounts(c: Causes, field: string, mounts: unknown): void {
+  if (!Array.isArray(mounts)) return;
+  const seen = new Set<string>();
+  mounts.forEach((mount: unknown, i) => {
+    if (!isObject(mount)) return;
+    const path = mount.mountPath;
+    if (typeof path !== 'string' || path === '') {
+      c.required(`${field}[${i}].mountPath`);
+      return;
+    }
+    if (seen.has(path)) c.invalid(`${field}[${i}].mountPath`, path, 'must be unique');
+    seen.add(path);
+  });
+}
+
+/**
+ * Containers of a pod or a template. `forPod`: the checks the real server makes only
+ * on pods (validateContainersOnlyForPod), such as whitespace around the image.
+ */
+function validateContainers(c: Causes, field: string, containers: unknown, requireOne: boolean, forPod: boolean): void {
   if (!Array.isArray(containers) || containers.length === 0) {
     if (requireOne) c.required(field);
     return;
@@ -177,7 +208,10 @@ function validateContainers(c: Causes, field: string, containers: unknown, requi
       if (names.has(name)) c.duplicate(`${at}.name`, name);
       names.add(name);
     }
-    if (typeof container.image !== 'string' || container.image.trim() === '') c.required(`${at}.image`);
+    if (typeof container.image !== 'string' || container.image === '') c.required(`${at}.image`);
+    else if (forPod && container.image.trim() !== container.image) c.invalid(`${at}.image`, container.image, 'must not have leading or trailing whitespace');
+    validateSecurityContext(c, `${at}.securityContext`, container.securityContext);
+    validateVolumeMounts(c, `${at}.volumeMounts`, container.volumeMounts);
     const portNames = new Set<string>();
     if (Array.isArray(container.ports)) {
       container.ports.forEach((port: unknown, j) => {
@@ -203,13 +237,19 @@ function validateContainers(c: Causes, field: string, containers: unknown, requi
   });
 }
 
-function validatePodSpec(c: Causes, field: string, spec: unknown, allowedRestart: string[]): void {
+function validatePodSpec(c: Causes, field: string, spec: unknown, allowedRestart: string[], forPod = false): void {
   if (!isObject(spec)) {
     c.required(field);
     return;
   }
-  validateContainers(c, `${field}.containers`, spec.containers, true);
-  validateContainers(c, `${field}.initContainers`, spec.initContainers, false);
+  validateContainers(c, `${field}.containers`, spec.containers, true, forPod);
+  validateContainers(c, `${field}.initContainers`, spec.initContainers, false, forPod);
+  if (typeof spec.hostname === 'string' && spec.hostname !== '') {
+    for (const e of dns1123LabelErrors(spec.hostname)) c.invalid(`${field}.hostname`, spec.hostname, e);
+  }
+  if (typeof spec.subdomain === 'string' && spec.subdomain !== '') {
+    for (const e of dns1123LabelErrors(spec.subdomain)) c.invalid(`${field}.subdomain`, spec.subdomain, e);
+  }
   if (spec.restartPolicy !== undefined && !allowedRestart.includes(String(spec.restartPolicy))) {
     c.unsupported(`${field}.restartPolicy`, spec.restartPolicy, allowedRestart);
   }
@@ -282,6 +322,44 @@ function validateService(c: Causes, spec: JsonObject): void {
   validateLabels(c, 'spec.selector', spec.selector);
 }
 
+/** The key each typed Secret must hold, checked as JSON for the Docker config types. */
+const SECRET_KEYS: Record<string, { key: string; json: boolean }> = {
+  'kubernetes.io/dockerconfigjson': { key: '.dockerconfigjson', json: true },
+  'kubernetes.io/dockercfg': { key: '.dockercfg', json: true },
+};
+
+/** Required keys of typed Secrets (ValidateSecret); the contents never go in a message. */
+function validateSecretData(c: Causes, secret: JsonObject): void {
+  const rule = SECRET_KEYS[String(secret.type ?? '')];
+  if (!rule) return;
+  const data = isObject(secret.data) ? secret.data : {};
+  const field = `data[${rule.key}]`;
+  const value = data[rule.key];
+  if (typeof value !== 'string') {
+    c.required(field);
+    return;
+  }
+  const problem = goJsonObjectError(Buffer.from(value, 'base64').toString('utf8'));
+  if (problem) c.invalid(field, '<secret contents redacted>', problem);
+}
+
+/** Why Go's json.Unmarshal into a map refuses `text`, in its words, or undefined. */
+function goJsonObjectError(text: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const trimmed = text.trim();
+    if (trimmed === '') return 'unexpected end of JSON input';
+    const first = trimmed[0]!;
+    if (!'{["-0123456789tfn'.includes(first)) return `invalid character '${first}' looking for beginning of value`;
+    return 'invalid JSON';
+  }
+  if (parsed === null || isObject(parsed)) return undefined;
+  const kind = Array.isArray(parsed) ? 'array' : typeof parsed === 'boolean' ? 'bool' : typeof parsed;
+  return `json: cannot unmarshal ${kind} into Go value of type map[string]interface {}`;
+}
+
 /** Validates an object on create (`old` undefined) or update; returns the causes. */
 export function validateObject(type: ResourceType, obj: KubeObject, old?: KubeObject): StatusCause[] {
   const c = new Causes();
@@ -290,7 +368,7 @@ export function validateObject(type: ResourceType, obj: KubeObject, old?: KubeOb
   const oldSpec = old && isObject(old.spec) ? old.spec : undefined;
   switch (type.kind) {
     case 'Pod':
-      validatePodSpec(c, 'spec', obj.spec, ['Always', 'OnFailure', 'Never']);
+      validatePodSpec(c, 'spec', obj.spec, ['Always', 'OnFailure', 'Never'], true);
       break;
     case 'Deployment':
     case 'ReplicaSet':
@@ -301,6 +379,9 @@ export function validateObject(type: ResourceType, obj: KubeObject, old?: KubeOb
         const strategyType = spec.strategy.type;
         if (strategyType !== undefined && !['Recreate', 'RollingUpdate'].includes(String(strategyType))) {
           c.unsupported('spec.strategy.type', strategyType, ['Recreate', 'RollingUpdate']);
+        }
+        if (strategyType === 'Recreate' && spec.strategy.rollingUpdate !== undefined && spec.strategy.rollingUpdate !== null) {
+          c.forbidden('spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'");
         }
       }
       if (oldSpec && !jsonEqual(oldSpec.selector, spec.selector)) c.invalid('spec.selector', spec.selector, 'field is immutable');
@@ -317,6 +398,9 @@ export function validateObject(type: ResourceType, obj: KubeObject, old?: KubeOb
       }
       if (oldSpec && !jsonEqual(oldSpec.template, spec.template)) c.invalid('spec.template', spec.template, 'field is immutable');
       if (oldSpec && !jsonEqual(oldSpec.selector, spec.selector)) c.invalid('spec.selector', spec.selector, 'field is immutable');
+      break;
+    case 'Secret':
+      validateSecretData(c, obj as unknown as JsonObject);
       break;
     case 'Service':
       validateService(c, spec);

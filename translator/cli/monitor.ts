@@ -79,7 +79,7 @@ export async function sandboxEventStream(stateDir: string): Promise<EventStreamT
     throw new MonitorError(`cannot read the hub CA ${String(hubJson.caFile)}: ${e.code ?? e.message}`);
   });
   // Lazily, through the CLI's sandbox wiring: the only place translator/ reaches into sandbox/.
-  const { createSas, EVENTS_PORT } = await import('./sandbox.js');
+  const { createSas, EVENTS_PORT } = await (await import('./sandbox.js')).hubEventAuth();
   const authorization = createSas(host, key, Math.floor(Date.now() / 1000) + 24 * 3600, policy);
   return { url: `https://${host}:${EVENTS_PORT}/events`, authorization, caPem };
 }

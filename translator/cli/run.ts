@@ -21,7 +21,7 @@ import type { KubeEmulator } from '../../sandbox/kube/index.js';
 import { RunError } from './errors.js';
 import type { Io } from './main.js';
 import { pushContent } from './push.js';
-import type { Emulators } from './sandbox.js';
+import type { Sandbox } from './sandbox.js';
 import { LiveTable, moduleRows } from './table.js';
 
 export { CONNECTION_STRING_ENV, RunError };
@@ -126,16 +126,17 @@ export async function runBridge(flags: RunFlags, io: Io, stopSignal: Promise<unk
 }
 
 /** Both emulators, loaded only now (`import()`) so that no other verb loads sandbox/. */
-async function startSandbox(flags: RunFlags, io: Io, cleanups: Cleanups): Promise<Emulators> {
-  const { startEmulators } = await import('./sandbox.js');
-  const emulators = await startEmulators({ stateDir: flags.stateDir });
-  cleanups.add(() => emulators.stop());
-  io.stdout(`Sandbox: kubectl --kubeconfig ${emulators.kube.kubeconfigPath} get pods -A; IoT Hub details in ${resolve(flags.stateDir, 'hub.json')}\n`);
-  return emulators;
+async function startSandbox(flags: RunFlags, io: Io, cleanups: Cleanups): Promise<Sandbox> {
+  const { startSandbox: start } = await import('./sandbox.js');
+  const sandbox = await start({ stateDir: flags.stateDir });
+  cleanups.add(() => sandbox.stop());
+  for (const note of sandbox.notes) io.stdout(`Sandbox: ${note}\n`);
+  io.stdout(`Sandbox: kubectl --kubeconfig ${sandbox.kubeconfigPath} get pods -A; IoT Hub details in ${sandbox.hubJsonPath}\n`);
+  return sandbox;
 }
 
 /** The sandbox cluster, else --kubeconfig, else KUBECONFIG, else the in-cluster configuration. */
-function clusterConfig(flags: RunFlags, sandbox: Emulators | undefined): KubeConfig {
+function clusterConfig(flags: RunFlags, sandbox: Sandbox | undefined): KubeConfig {
   const kubeConfig = new KubeConfig();
   if (sandbox) kubeConfig.loadFromString(sandbox.kube.kubeconfig);
   else if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
@@ -148,7 +149,7 @@ function clusterConfig(flags: RunFlags, sandbox: Emulators | undefined): KubeCon
 }
 
 interface SourceContext {
-  sandbox: Emulators | undefined;
+  sandbox: Sandbox | undefined;
   files: ManifestFiles | undefined;
   kubeConfig: KubeConfig;
   logger: Logger;
@@ -186,7 +187,7 @@ async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConf
 }
 
 /** In the sandbox a --manifest goes through IoT Hub, as a real deployment would. */
-async function pushThroughSandbox(sandbox: Emulators, files: ManifestFiles, deviceId: string, io: Io): Promise<void> {
+async function pushThroughSandbox(sandbox: Sandbox, files: ManifestFiles, deviceId: string, io: Io): Promise<void> {
   const loaded = await loadManifest(files.base, { layers: files.layers });
   if (!loaded.content) throw new RunError(`${files.base} is not a valid deployment; run 'iotedge-k8s validate ${files.base}'`);
   await pushContent({ hubConnectionString: sandbox.hub.serviceConnectionString, deviceId, content: loaded.content, caPem: sandbox.hub.caPem });

@@ -1,20 +1,23 @@
 /**
- * `iotedge-k8s sandbox` and `run --sandbox`: the built-in stand-ins for a cluster and an IoT
- * Hub, for demos, module development and tests. `sandbox` runs until SIGINT/SIGTERM; both write
- * `<stateDir>/kubeconfig` and `<stateDir>/hub.json` once each emulator serves requests.
+ * `iotedge-k8s sandbox`: the built-in stand-ins for a cluster and an IoT Hub, for demos, module
+ * development and tests. Runs until SIGINT/SIGTERM.
  *
- * This is the only module of translator/ that loads sandbox/, and the CLI loads it lazily
- * (`import()`), so `validate`, `translate`, `push` and `run` without `--sandbox` never load
- * the emulators.
+ * {@link startSandbox} starts the pair for `sandbox` and `run --sandbox` alike. It checks
+ * everything that can be wrong with the user's choices before it writes anything: the state
+ * directory (created without `mkdir -p`, whose Node implementation loops forever under
+ * `/proc`), that no other running sandbox uses it (`sandbox.lock` holds the owner's pid), and
+ * the addresses. When the default IoT Hub service address (127.0.0.2:443) is taken it moves to
+ * the next free loopback address and says so; an address or port the user chose that is taken
+ * is an error. `<stateDir>/kubeconfig` is written last, once both emulators serve.
+ * The emulators are loaded with `import()`, so other commands never load them.
  */
-import { resolve } from 'node:path';
-import { ServiceBindError, startHubEmulator, type HubEmulator } from '../../sandbox/hub/index.js';
-import { CatalogError, ImageCatalog, startKubeEmulator, type KubeEmulator, type KubeEmulatorOptions } from '../../sandbox/kube/index.js';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, isIP } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import type { HubEmulator } from '../../sandbox/hub/index.js';
+import type { KubeEmulator } from '../../sandbox/kube/index.js';
 import { SandboxError } from './errors.js';
 import type { Io } from './main.js';
-
-/** What `hub monitor` needs to sign its request to the sandbox hub's event stream. */
-export { createSas, EVENTS_PORT } from '../../sandbox/hub/index.js';
 
 export interface SandboxFlags {
   stateDir: string;
@@ -25,57 +28,255 @@ export interface SandboxFlags {
   serviceHost?: string;
 }
 
-/** Both emulators, started. */
-export interface Emulators {
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions {
+  /** Directory for kubeconfig, hub.json, the hub registry and CA, and the lock. */
+  stateDir: string;
+  /** Image catalog file (JSON). */
+  catalog?: string;
+  /** External IPs for LoadBalancer Services. @default the sandbox's own loopback pool (docs/sandbox-kube.md) */
+  lbPool?: string[];
+  /** Port of the Kubernetes API on 127.0.0.1. @default a free port */
+  kubePort?: number;
+  /** Port of the MQTT listener on 127.0.0.1. @default a free port */
+  mqttPort?: number;
+  /** Loopback address whose port 443 serves the IoT Hub service API. @default 127.0.0.2, or the next free one */
+  serviceHost?: string;
+}
+
+/** A running sandbox pair. */
+export interface Sandbox {
   kube: KubeEmulator;
   hub: HubEmulator;
+  stateDir: string;
+  kubeconfigPath: string;
+  hubJsonPath: string;
+  /** Choices made for the user (a default address that was taken), one line each. */
+  notes: string[];
+  /** Stops both emulators and releases the state directory. */
   stop(): Promise<void>;
 }
 
-/**
- * Starts the Kubernetes API emulator, then the IoT Hub emulator. A bad catalog or a busy
- * address is a {@link SandboxError} (one line for the CLI user); whatever started is stopped.
- */
-export async function startEmulators(flags: Partial<SandboxFlags> & { stateDir: string }): Promise<Emulators> {
-  const stateDir = resolve(flags.stateDir);
-  let kube: KubeEmulator | undefined;
+/** The IoT Hub service API's default address, and how many further loopback addresses are tried. */
+const DEFAULT_SERVICE_HOST = '127.0.0.2';
+const SERVICE_HOST_CANDIDATES = 30;
+const LOCK_FILE = 'sandbox.lock';
+
+function reason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'ENOENT':
+      return 'it cannot be created there';
+    case 'EADDRINUSE':
+      return 'already in use';
+    case 'EADDRNOTAVAIL':
+      return 'not an address of this machine';
+    default:
+      return (error as Error).message;
+  }
+}
+
+/** Creates `dir` one level at a time (never `recursive`, which spins under /proc) and checks that it is writable. */
+export function prepareStateDir(dir: string): void {
+  const fail = (why: string) => new SandboxError(`cannot use the state directory ${dir}: ${why}; pass --state-dir with a writable directory`);
+  const missing: string[] = [];
+  let existing = dir;
+  for (;;) {
+    try {
+      if (!statSync(existing).isDirectory()) throw fail(`${existing} is not a directory`);
+      break;
+    } catch (error) {
+      if (error instanceof SandboxError) throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fail(reason(error));
+      const parent = dirname(existing);
+      if (parent === existing) throw fail('no part of the path exists');
+      missing.unshift(existing);
+      existing = parent;
+    }
+  }
+  for (const part of missing) {
+    try {
+      mkdirSync(part);
+    } catch (error) {
+      throw fail(reason(error));
+    }
+  }
   try {
-    const options: KubeEmulatorOptions = {
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw fail(reason(error));
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes `<dir>/sandbox.lock` for this process; a lock held by a live process is an error. Returns the release function. */
+export function lockStateDir(dir: string): () => void {
+  const file = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new SandboxError(`cannot use the state directory ${dir}: ${reason(error)}; pass --state-dir with a writable directory`);
+      }
+    }
+    const owner = Number.parseInt(readFileSync(file, 'utf8'), 10);
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
+      throw new SandboxError(`the state directory ${dir} is in use by another sandbox (pid ${owner}); stop it, or pass --state-dir DIR to run a second one`);
+    }
+    rmSync(file, { force: true });
+  }
+  throw new SandboxError(`cannot lock the state directory ${dir}; pass --state-dir DIR`);
+}
+
+/** Resolves when `host:port` can be listened on, rejects with the listen error otherwise. */
+function probe(host: string, port: number): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolvePromise()));
+  });
+}
+
+/** The service host to use: the user's (which must be free) or the first free loopback address from 127.0.0.2. */
+async function chooseServiceHost(requested: string | undefined, notes: string[]): Promise<string> {
+  if (requested !== undefined) {
+    if (isIP(requested) !== 4 || !requested.startsWith('127.')) {
+      throw new SandboxError(`--service-host '${requested}' must be an IPv4 loopback address (127.0.0.0/8), e.g. 127.0.0.3`);
+    }
+    try {
+      await probe(requested, 443);
+    } catch (error) {
+      throw new SandboxError(`--service-host ${requested}: port 443 there is ${reason(error)}; choose another loopback address, e.g. 127.0.0.3`);
+    }
+    return requested;
+  }
+  let first: unknown;
+  for (let i = 0; i < SERVICE_HOST_CANDIDATES; i++) {
+    const host = `127.0.0.${2 + i}`;
+    try {
+      await probe(host, 443);
+      if (i > 0) notes.push(`IoT Hub service API: ${DEFAULT_SERVICE_HOST}:443 is taken (another sandbox?), using ${host}:443`);
+      return host;
+    } catch (error) {
+      first ??= error;
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
+    }
+  }
+  throw new SandboxError(`the IoT Hub service API cannot listen on ${DEFAULT_SERVICE_HOST}:443: ${reason(first)}; pass --service-host with a free loopback address`);
+}
+
+async function checkPort(flag: string, port: number | undefined): Promise<void> {
+  if (port === undefined || port === 0) return;
+  try {
+    await probe('127.0.0.1', port);
+  } catch (error) {
+    throw new SandboxError(`${flag} ${port}: 127.0.0.1:${port} is ${reason(error)}; choose another port, or leave ${flag} out for a free one`);
+  }
+}
+
+/**
+ * Starts the Kubernetes API and IoT Hub emulators with their state in `options.stateDir`.
+ * Throws {@link SandboxError} (before writing anything) when a choice cannot work.
+ */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const stateDir = resolve(options.stateDir);
+  const notes: string[] = [];
+  prepareStateDir(stateDir);
+  const release = lockStateDir(stateDir);
+  let kube: KubeEmulator | undefined;
+  let hub: HubEmulator | undefined;
+  try {
+    await checkPort('--kube-port', options.kubePort);
+    await checkPort('--mqtt-port', options.mqttPort);
+    const serviceHost = await chooseServiceHost(options.serviceHost, notes);
+    const kubeModule = await import('../../sandbox/kube/index.js');
+    const hubModule = await import('../../sandbox/hub/index.js');
+    const catalog = options.catalog ? kubeModule.ImageCatalog.fromFile(options.catalog) : undefined;
+    kube = await kubeModule.startKubeEmulator({
       stateDir,
-      catalog: flags.catalog ? ImageCatalog.fromFile(flags.catalog) : undefined,
-      port: flags.kubePort,
-      loadBalancerPool: flags.lbPool?.length ? flags.lbPool : undefined,
-    };
-    kube = await startKubeEmulator(options);
-    const hub = await startHubEmulator({ stateDir, mqttPort: flags.mqttPort, serviceHost: flags.serviceHost });
-    const started = kube;
+      catalog,
+      port: options.kubePort,
+      loadBalancerPool: options.lbPool?.length ? options.lbPool : undefined,
+    });
+    hub = await hubModule.startHubEmulator({ stateDir, mqttPort: options.mqttPort, serviceHost });
+    const kubeconfigPath = join(stateDir, 'kubeconfig');
+    writeFileSync(kubeconfigPath, kube.kubeconfig, { mode: 0o600 });
+    const running = { kube, hub };
+    let stopped = false;
     return {
-      kube: started,
-      hub,
-      stop: async () => {
-        await hub.stop();
-        await started.stop();
+      ...running,
+      stateDir,
+      kubeconfigPath,
+      hubJsonPath: join(stateDir, 'hub.json'),
+      notes,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        try {
+          await running.hub.stop();
+          await running.kube.stop();
+        } finally {
+          release();
+        }
       },
     };
-  } catch (e) {
-    await kube?.stop();
-    if (e instanceof CatalogError || e instanceof ServiceBindError) throw new SandboxError(e.message);
-    throw e;
+  } catch (error) {
+    await hub?.stop().catch(() => undefined);
+    await kube?.stop().catch(() => undefined);
+    release();
+    if (error instanceof Error && /^IoT Hub emulator: cannot listen/.test(error.message)) throw new SandboxError(error.message);
+    if (error instanceof Error && (error.name === 'CatalogError' || error.name === 'ServiceBindError')) throw new SandboxError(error.message);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxError(`${(error as Error).message}; choose other ports`);
+    throw error;
   }
 }
 
 export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promise<unknown>): Promise<number> {
-  const stateDir = resolve(flags.stateDir);
-  const emulators = await startEmulators(flags);
+  const starting = startSandbox(flags);
+  const first = await Promise.race([starting.then(() => 'started' as const), stopSignal.then(() => 'signal' as const)]).catch((error: unknown) => {
+    if (error instanceof SandboxError) return error;
+    throw error;
+  });
+  if (first instanceof SandboxError) {
+    io.stderr(`error: ${first.message}\n`);
+    return 1;
+  }
+  if (first === 'signal') {
+    io.stdout('Stopping the sandbox.\n');
+    const late = await starting.catch(() => undefined);
+    await late?.stop();
+    return 0;
+  }
+  const sandbox = await starting;
   try {
-    const { kube, hub } = emulators;
+    const { kube, hub } = sandbox;
     io.stdout(
       [
-        `Sandbox running (state in ${stateDir}); Ctrl-C stops it.`,
+        `Sandbox running (state in ${sandbox.stateDir}); Ctrl-C stops it.`,
+        ...sandbox.notes.map((n) => `  note: ${n}`),
         `  Kubernetes API:  ${kube.url}`,
-        `    kubectl --kubeconfig ${kube.kubeconfigPath} get pods -A`,
+        `    kubectl --kubeconfig ${sandbox.kubeconfigPath} get pods -A`,
         `  IoT Hub:         service ${hub.serviceHost}:443, MQTT 127.0.0.1:${hub.mqttPort}, device '${hub.deviceId}'`,
-        `    connection strings and CA: ${resolve(stateDir, 'hub.json')}`,
+        `    connection strings and CA: ${sandbox.hubJsonPath}`,
         '',
       ].join('\n'),
     );
@@ -83,6 +284,12 @@ export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promis
     io.stdout('Stopping the sandbox.\n');
     return 0;
   } finally {
-    await emulators.stop();
+    await sandbox.stop();
   }
+}
+
+/** What `hub monitor` needs to sign its request to the sandbox hub's event stream (loaded when it runs). */
+export async function hubEventAuth(): Promise<{ createSas: typeof import('../../sandbox/hub/index.js').createSas; EVENTS_PORT: number }> {
+  const { createSas, EVENTS_PORT } = await import('../../sandbox/hub/index.js');
+  return { createSas, EVENTS_PORT };
 }

@@ -7,7 +7,7 @@ import { findType } from '../resources.js';
 import type { StoreEvent } from '../store.js';
 import { clone, isObject, jsonEqual, type JsonObject, type KubeObject } from '../types.js';
 import { podActive } from './replicaset.js';
-import { controllerRef, controllerUid, keyOf, safeHash, splitKey, WorkQueue, type ControllerContext } from './runtime.js';
+import { controllerRef, controllerUid, keyOf, safeHash, splitKey, WorkQueue, CONTROLLER_COALESCE_MS, type ControllerContext } from './runtime.js';
 
 const DEPLOYMENTS = findType('apps', 'deployments')!;
 const RS = findType('apps', 'replicasets')!;
@@ -68,7 +68,7 @@ function setCondition(conditions: Condition[], next: Condition, progressed: bool
 /** Starts the Deployment controller; returns its stop function. */
 export function startDeploymentController(ctx: ControllerContext): () => void {
   const { api } = ctx;
-  const queue = new WorkQueue((key) => reconcile(key), ctx.timers);
+  const queue = new WorkQueue((key) => reconcile(key), ctx.timers, CONTROLLER_COALESCE_MS);
   /** Real time of the last observed progress per Deployment (conditions only keep whole seconds). */
   const lastProgress = new Map<string, number>();
 
@@ -212,7 +212,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     const spec = current.spec ?? {};
     const replicas = Number(spec.replicas ?? 1);
     const all = newRS ? [newRS, ...olds] : olds;
-    const fresh = all.map((rs) => api.tryGet(RS, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs);
+    const fresh = all.map((rs) => api.store.get(RS, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs);
     const newFresh = newRS ? fresh[0] : undefined;
     const sum = (key: string) => fresh.reduce((n, rs) => n + statusNumber(rs, key), 0);
     const updated = newFresh ? statusNumber(newFresh, 'replicas') : 0;

@@ -5,7 +5,7 @@
 import { findType } from '../resources.js';
 import type { StoreEvent } from '../store.js';
 import { jsonEqual, type KubeObject } from '../types.js';
-import { controllerUid, createPodFromTemplate, keyOf, splitKey, WorkQueue, type ControllerContext } from './runtime.js';
+import { controllerUid, createPodFromTemplate, keyOf, splitKey, WorkQueue, CONTROLLER_COALESCE_MS, type ControllerContext } from './runtime.js';
 
 const RS = findType('apps', 'replicasets')!;
 const PODS = findType('', 'pods')!;
@@ -26,7 +26,7 @@ export function podActive(pod: KubeObject): boolean {
 /** Starts the ReplicaSet controller; returns its stop function. */
 export function startReplicaSetController(ctx: ControllerContext): () => void {
   const { api } = ctx;
-  const queue = new WorkQueue((key) => reconcile(key), ctx.timers);
+  const queue = new WorkQueue((key) => reconcile(key), ctx.timers, CONTROLLER_COALESCE_MS);
   /** Real time each pod was first seen ready (conditions only keep whole seconds). */
   const readySince = new Map<string, number>();
 

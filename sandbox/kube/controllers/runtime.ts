@@ -8,6 +8,9 @@ import { KubeApiError } from '../errors.js';
 import { findType, groupVersion, type ResourceType } from '../resources.js';
 import { canonicalJson, clone, isObject, type KubeObject, type OwnerReference } from '../types.js';
 
+/** Real milliseconds over which the workload controllers coalesce changes of one object. */
+export const CONTROLLER_COALESCE_MS = 25;
+
 /** Shared context of every controller. */
 export interface ControllerContext {
   api: KubeApi;
@@ -59,15 +62,22 @@ export class TimerSet {
 /**
  * A de-duplicating work queue: `add(key)` schedules one call of the handler per key;
  * conflicts and other errors (but 404s) requeue the key after a short delay.
+ * With `coalesceMs`, keys added within that many real milliseconds (plus twice the
+ * duration of the previous batch, so that a busy controller takes at most about a third
+ * of the event loop from the API) are handled in one batch, each once: a burst of
+ * changes to one object (applies, its pods' status) costs one reconcile, and the work
+ * runs between requests instead of after each of them.
  */
 export class WorkQueue {
   private readonly pending = new Set<string>();
   private scheduled = false;
   private stopped = false;
+  private lastDrainMs = 0;
 
   constructor(
     private readonly handler: (key: string) => void,
     private readonly timers: TimerSet,
+    private readonly coalesceMs = 0,
   ) {}
 
   /** Schedules a reconcile of `key`. */
@@ -76,7 +86,8 @@ export class WorkQueue {
     this.pending.add(key);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.drain());
+      if (this.coalesceMs > 0) setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs).unref();
+      else setImmediate(() => this.drain());
     }
   }
 
@@ -92,7 +103,7 @@ export class WorkQueue {
   }
 
   private drain(): void {
-    this.scheduled = false;
+    const started = performance.now();
     const keys = [...this.pending];
     this.pending.clear();
     for (const key of keys) {
@@ -103,6 +114,13 @@ export class WorkQueue {
         if (error instanceof KubeApiError && error.code === 404) continue;
         this.timers.after(50, () => this.add(key));
       }
+    }
+    this.lastDrainMs = Math.min(1000, performance.now() - started);
+    this.scheduled = false;
+    if (this.pending.size > 0) {
+      this.scheduled = true;
+      if (this.coalesceMs > 0) setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs).unref();
+      else setImmediate(() => this.drain());
     }
   }
 }

@@ -360,6 +360,104 @@ describe('validation and defaulting', () => {
   });
 });
 
+describe('quantities and the checks a real server makes', () => {
+  type Causes = Array<{ field: string; message: string; reason: string }>;
+  const causes = (status: Record<string, unknown>): Causes => (status.details as { causes: Causes }).causes;
+  const pod = (name: string, spec: Record<string, unknown>, container: Record<string, unknown> = {}): k8s.KubernetesObject =>
+    ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns },
+      spec: { containers: [{ name: 'c', image: IMAGES.logger.image, command: [...IMAGES.logger.command], ...container }], ...spec },
+    }) as k8s.KubernetesObject;
+  const dryRun = (obj: k8s.KubernetesObject) => objects.create(obj, undefined, 'All');
+
+  test('JSON numbers where a Quantity goes are accepted and written in canonical form', async () => {
+    const created = (await dryRun(
+      pod(
+        'quantities',
+        { volumes: [{ name: 'scratch', emptyDir: { sizeLimit: 1073741824 } }] },
+        { resources: { limits: { cpu: 0.5, memory: 268435456, 'nvidia.com/gpu': 1 }, requests: { cpu: '1000m', memory: '1024Mi' } } },
+      ),
+    )) as k8s.V1Pod;
+    expect(created.spec?.containers[0]?.resources).toEqual({
+      limits: { cpu: '500m', memory: '268435456', 'nvidia.com/gpu': '1' },
+      requests: { cpu: '1', memory: '1Gi' },
+    });
+    expect(created.spec?.volumes?.[0]?.emptyDir?.sizeLimit).toBe('1073741824');
+
+    const claim = (await dryRun({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'numbered', namespace: ns },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: 2000 } } },
+    } as k8s.KubernetesObject)) as k8s.V1PersistentVolumeClaim;
+    expect(claim.spec?.resources?.requests?.storage).toBe('2k');
+  });
+
+  test('a value that is not a quantity is a 400', async () => {
+    const err = await apiError(dryRun(pod('badq', {}, { resources: { limits: { cpu: 'lots' } } })));
+    expect(err.code).toBe(400);
+    expect(String(err.status.message)).toContain('quantities must match the regular expression');
+  });
+
+  test('a dockerconfigjson Secret needs a JSON .dockerconfigjson', async () => {
+    const secret = (name: string, data: Record<string, string>) =>
+      ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, type: 'kubernetes.io/dockerconfigjson', data }) as k8s.KubernetesObject;
+    const missing = await apiError(dryRun(secret('nokey', { other: Buffer.from('{}').toString('base64') })));
+    expect(missing.code).toBe(422);
+    expect(causes(missing.status)).toEqual([expect.objectContaining({ field: 'data[.dockerconfigjson]', reason: 'FieldValueRequired' })]);
+    const garbage = await apiError(dryRun(secret('nojson', { '.dockerconfigjson': Buffer.from('hunter2-not-json').toString('base64') })));
+    expect(garbage.code).toBe(422);
+    expect(causes(garbage.status)).toEqual([expect.objectContaining({ field: 'data[.dockerconfigjson]', reason: 'FieldValueInvalid' })]);
+    expect(String(garbage.status.message)).not.toContain('hunter2');
+    const good = await dryRun(secret('good', { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') }));
+    expect(good.metadata?.name).toBe('good');
+  });
+
+  test('a pod hostname must be a DNS-1123 label', async () => {
+    const err = await apiError(dryRun(pod('host', { hostname: 'Not_A_Label' })));
+    expect(err.code).toBe(422);
+    expect(causes(err.status).map((c) => c.field)).toContain('spec.hostname');
+  });
+
+  test('strategy Recreate with rollingUpdate is forbidden', async () => {
+    const d = deployment('recreate', 0);
+    d.spec!.strategy = { type: 'Recreate', rollingUpdate: { maxSurge: 1 } };
+    const err = await apiError(apps.createNamespacedDeployment({ namespace: ns, body: d, dryRun: 'All' }));
+    expect(err.code).toBe(422);
+    expect(causes(err.status)).toEqual([expect.objectContaining({ field: 'spec.strategy.rollingUpdate', reason: 'FieldValueForbidden' })]);
+    expect(String(err.status.message)).toContain("may not be specified when strategy `type` is 'Recreate'");
+  });
+
+  test('privileged with allowPrivilegeEscalation false is invalid', async () => {
+    const err = await apiError(dryRun(pod('priv', {}, { securityContext: { privileged: true, allowPrivilegeEscalation: false } })));
+    expect(err.code).toBe(422);
+    expect(causes(err.status)).toEqual([expect.objectContaining({ field: 'spec.containers[0].securityContext', reason: 'FieldValueInvalid' })]);
+    expect(String(err.status.message)).toContain('cannot set `allowPrivilegeEscalation` to false and `privileged` to true');
+  });
+
+  test('two volume mounts on one mountPath are invalid', async () => {
+    const err = await apiError(
+      dryRun(
+        pod(
+          'mounts',
+          { volumes: [{ name: 'a', emptyDir: {} }, { name: 'b', emptyDir: {} }] },
+          { volumeMounts: [{ name: 'a', mountPath: '/data' }, { name: 'b', mountPath: '/data' }] },
+        ),
+      ),
+    );
+    expect(err.code).toBe(422);
+    expect(causes(err.status)).toEqual([expect.objectContaining({ field: 'spec.containers[0].volumeMounts[1].mountPath', message: 'Invalid value: "/data": must be unique' })]);
+  });
+
+  test('a pod image with leading or trailing whitespace is invalid', async () => {
+    const err = await apiError(dryRun(pod('spaces', {}, { image: ' busybox:1.36' })));
+    expect(err.code).toBe(422);
+    expect(causes(err.status)).toEqual([expect.objectContaining({ field: 'spec.containers[0].image', message: 'Invalid value: " busybox:1.36": must not have leading or trailing whitespace' })]);
+  });
+});
+
 describe('simulated cluster behaviour', () => {
   test('Deployment -> ReplicaSet -> Pods Running, and the status reports it', async () => {
     await apps.createNamespacedDeployment({ namespace: ns, body: deployment('web', 2) });

@@ -79,3 +79,17 @@ describe('object store window', () => {
     expect(store.list(cms, 'ns').map((o) => o.metadata.name)).toEqual(['c1', 'c2', 'c3', 'c4']);
   });
 });
+
+describe('makeDirectory', () => {
+  test('creates nested folders, and fails (never spins) where a folder cannot be made', async () => {
+    const { makeDirectory } = await import('../../../sandbox/kube/dirs.js');
+    const { mkdtempSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const base = mkdtempSync(join(tmpdir(), 'dirs-'));
+    await makeDirectory(join(base, 'a', 'b', 'c'));
+    expect(statSync(join(base, 'a', 'b', 'c')).isDirectory()).toBe(true);
+    await makeDirectory(join(base, 'a', 'b', 'c'));
+    await expect(makeDirectory('/proc/forbidden/deeper')).rejects.toThrow();
+  });
+});

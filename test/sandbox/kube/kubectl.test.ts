@@ -151,4 +151,59 @@ suite('kubectl', () => {
     await waitFor('pods gone', async () => ((await kubectl('get', 'pods', '-l', 'app=web', '-o', 'name')).trim() === '' ? true : undefined));
     await expect(kubectl('get', 'deployment', 'web')).rejects.toThrow(/NotFound|not found/);
   });
+
+  describe('create generators (protobuf request bodies)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl's JSON output, read loosely
+    const json = async (...args: string[]) => JSON.parse(await kubectl('get', ...args, '-o', 'json')) as Record<string, any>;
+
+    test('create namespace', async () => {
+      expect(await kubectl('create', 'namespace', 'made-by-kubectl')).toContain('namespace/made-by-kubectl created');
+      const ns = await json('namespace', 'made-by-kubectl');
+      expect(ns.status.phase).toBe('Active');
+      expect(ns.metadata.labels['kubernetes.io/metadata.name']).toBe('made-by-kubectl');
+    });
+
+    test('create deployment runs its pods', async () => {
+      expect(await kubectl('create', 'deployment', 'gen', '--image=busybox:1.36', '--replicas=2', '--port=8080')).toContain('deployment.apps/gen created');
+      const d = await json('deployment', 'gen');
+      expect(d.spec.replicas).toBe(2);
+      expect(d.spec.selector).toEqual({ matchLabels: { app: 'gen' } });
+      expect(d.spec.template.spec.containers[0]).toMatchObject({ name: 'busybox', image: 'busybox:1.36', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+      await kubectl('rollout', 'status', 'deployment/gen', '--timeout=30s');
+    });
+
+    test('create configmap --from-literal', async () => {
+      await kubectl('create', 'configmap', 'gen', '--from-literal=a=1', '--from-literal=greeting=hello world');
+      expect((await json('configmap', 'gen')).data).toEqual({ a: '1', greeting: 'hello world' });
+    });
+
+    test('create secret generic and docker-registry', async () => {
+      await kubectl('create', 'secret', 'generic', 'gen', '--from-literal=password=s3cr3t');
+      const secret = await json('secret', 'gen');
+      expect(secret.type).toBe('Opaque');
+      expect(Buffer.from(secret.data.password, 'base64').toString()).toBe('s3cr3t');
+      await kubectl('create', 'secret', 'docker-registry', 'pull', '--docker-server=registry.example', '--docker-username=u', '--docker-password=p');
+      const pull = await json('secret', 'pull');
+      expect(pull.type).toBe('kubernetes.io/dockerconfigjson');
+      expect(JSON.parse(Buffer.from(pull.data['.dockerconfigjson'], 'base64').toString()).auths['registry.example'].username).toBe('u');
+    });
+
+    test('create serviceaccount', async () => {
+      expect(await kubectl('create', 'serviceaccount', 'robot')).toContain('serviceaccount/robot created');
+      expect((await json('serviceaccount', 'robot')).metadata.name).toBe('robot');
+    });
+
+    test('create job runs to completion', async () => {
+      await kubectl('create', 'job', 'once', '--image=busybox:1.34', '--', 'sh', '-c', 'echo done');
+      const job = await json('job', 'once');
+      expect(job.spec.template.spec).toMatchObject({ restartPolicy: 'Never', containers: [{ name: 'once', image: 'busybox:1.34', command: ['sh', '-c', 'echo done'] }] });
+      await kubectl('wait', '--for=condition=complete', 'job/once', '--timeout=30s');
+    });
+
+    test('create service clusterip', async () => {
+      await kubectl('create', 'service', 'clusterip', 'gen', '--tcp=80:8080');
+      const svc = await json('service', 'gen');
+      expect(svc.spec.ports).toEqual([{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }]);
+    });
+  });
 });

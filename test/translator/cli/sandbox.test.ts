@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,4 +52,109 @@ describe('iotedge-k8s sandbox', () => {
     }
     expect(await exited).toBe(0);
   }, 60000);
+
+  describe('unusable choices are one line and exit 1, and never touch a running sandbox', () => {
+    /** Runs the CLI to its end (or kills it after `limitMs`): exit code and output. */
+    async function runCli(args: string[], limitMs = 30_000): Promise<{ code: number | null; stderr: string; stdout: string }> {
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      clearTimeout(timer);
+      return { code, stderr, stdout };
+    }
+
+    const oneLineError = (stderr: string, text: RegExp) => {
+      expect(stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
+      expect(stderr).toMatch(text);
+      expect(stderr).not.toMatch(/internal error|\n\s+at /);
+    };
+
+    it.each([
+      ['/proc/forbidden', /^error: cannot use the state directory \/proc\/forbidden: /],
+      ['/proc/self/nope/deeper', /^error: cannot use the state directory \/proc\/self\/nope\/deeper: /],
+    ])('--state-dir %s', async (dir, text) => {
+      const { code, stderr } = await runCli(['sandbox', '--state-dir', dir]);
+      expect(code).toBe(1);
+      oneLineError(stderr, text);
+    }, 40_000);
+
+    it('a file given as --state-dir', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'iotedge-k8s-file-')), 'plain');
+      writeFileSync(file, 'x');
+      const { code, stderr } = await runCli(['sandbox', '--state-dir', file]);
+      expect(code).toBe(1);
+      oneLineError(stderr, /is not a directory/);
+    }, 40_000);
+
+    it('a taken --kube-port or --mqtt-port, and a --service-host that is not loopback', async () => {
+      const server: Server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const taken = String((server.address() as { port: number }).port);
+      const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-ports-'));
+      try {
+        const kube = await runCli(['sandbox', '--state-dir', stateDir, '--kube-port', taken]);
+        expect(kube.code).toBe(1);
+        oneLineError(kube.stderr, new RegExp(`--kube-port ${taken}: 127\\.0\\.0\\.1:${taken} is already in use`));
+        const mqtt = await runCli(['sandbox', '--state-dir', stateDir, '--mqtt-port', taken]);
+        expect(mqtt.code).toBe(1);
+        oneLineError(mqtt.stderr, new RegExp(`--mqtt-port ${taken}: .* already in use`));
+      } finally {
+        server.close();
+      }
+      const host = await runCli(['sandbox', '--state-dir', stateDir, '--service-host', '10.1.2.3']);
+      expect(host.code).toBe(1);
+      oneLineError(host.stderr, /--service-host '10\.1\.2\.3' must be an IPv4 loopback address/);
+      expect(existsSync(join(stateDir, 'kubeconfig'))).toBe(false);
+    }, 90_000);
+
+    it('a second sandbox: refused on the same state dir without rewriting its kubeconfig; moves to a free service address otherwise', async () => {
+      const first = mkdtempSync(join(tmpdir(), 'iotedge-k8s-first-'));
+      const child = spawn(process.execPath, [bin, 'sandbox', '--state-dir', first], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        await waitFor('first sandbox', () => (out.includes('Ctrl-C stops it') || child.exitCode !== null ? true : undefined), 40_000);
+        expect(out).toContain('service 127.0.0.2:443');
+        const kubeconfig = readFileSync(join(first, 'kubeconfig'), 'utf8');
+        const hubJson = readFileSync(join(first, 'hub.json'), 'utf8');
+
+        const same = await runCli(['sandbox', '--state-dir', first]);
+        expect(same.code).toBe(1);
+        oneLineError(same.stderr, new RegExp(`state directory ${first.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another sandbox \\(pid ${child.pid}\\)`));
+        expect(readFileSync(join(first, 'kubeconfig'), 'utf8')).toBe(kubeconfig);
+        expect(readFileSync(join(first, 'hub.json'), 'utf8')).toBe(hubJson);
+
+        const second = mkdtempSync(join(tmpdir(), 'iotedge-k8s-second-'));
+        const explicit = await runCli(['sandbox', '--state-dir', second, '--service-host', '127.0.0.2']);
+        expect(explicit.code).toBe(1);
+        oneLineError(explicit.stderr, /--service-host 127\.0\.0\.2: port 443 there is already in use/);
+        expect(existsSync(join(second, 'kubeconfig'))).toBe(false);
+
+        const other = spawn(process.execPath, [bin, 'sandbox', '--state-dir', second], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let otherOut = '';
+        other.stdout.on('data', (d) => (otherOut += d));
+        other.stderr.on('data', (d) => (otherOut += d));
+        const otherExited = new Promise<number | null>((resolve) => other.on('exit', (code) => resolve(code)));
+        try {
+          await waitFor('second sandbox', () => (otherOut.includes('Ctrl-C stops it') || other.exitCode !== null ? true : undefined), 40_000);
+          expect(otherOut).toContain('127.0.0.2:443 is taken (another sandbox?), using 127.0.0.3:443');
+          expect(JSON.parse(readFileSync(join(second, 'hub.json'), 'utf8')).serviceConnectionString).toMatch(/HostName=127\.0\.0\.3;/);
+        } finally {
+          other.kill('SIGINT');
+        }
+        expect(await otherExited).toBe(0);
+        expect(readFileSync(join(first, 'kubeconfig'), 'utf8')).toBe(kubeconfig);
+      } finally {
+        child.kill('SIGINT');
+      }
+      expect(await exited).toBe(0);
+      expect(existsSync(join(first, 'sandbox.lock'))).toBe(false);
+    }, 180_000);
+  });
 });
