@@ -50,7 +50,7 @@ describe('the compiled package', () => {
   it('prints its version', async () => {
     const { stdout } = await run(process.execPath, [binPath, '--version']);
     expect(stdout.trim()).toBe(pkg.version);
-  });
+  }, 30_000);
 
   it('runs with plain node: no TypeScript loader in the bin, no .ts import left in dist/', () => {
     expect(readFileSync(binPath, 'utf8')).not.toMatch(/tsx|\.ts['"]/);

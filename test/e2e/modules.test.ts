@@ -42,7 +42,7 @@ async function reported(): Promise<Json> {
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-e2e-modules-'));
   kube = await startKubeEmulator({ stateDir, timeFactor: 0.02 });
-  hub = await startHubEmulator({ stateDir, serviceHost: '127.0.0.62' });
+  hub = await startHubEmulator({ stateDir, serviceHost: '127.0.0.63' });
   registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
   const kc = new KubeConfig();
   kc.loadFromString(kube.kubeconfig);

@@ -37,7 +37,7 @@ beforeAll(async () => {
   connection = await connectFromEnvironment({ IotHubConnectionString: hub.connectionString(hub.deviceId, MODULE_ID), EdgeModuleCACertificateFile: caFile });
   sender = new TelemetrySender(connection.client, { intervalMs: 1000, log: (l) => logLines.push(l) });
   await sender.start();
-});
+}, 30_000);
 afterAll(async () => {
   sender?.stop();
   await connection?.client.close();

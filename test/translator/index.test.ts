@@ -54,7 +54,7 @@ describe('validate and translate (programmatic API)', () => {
     expect({ valid: asJson.valid, diagnostics: asJson.diagnostics }).toEqual(expected);
     expect(validated.code).toBe(asJson.valid ? 0 : 1);
 
-    const translated = await cli('translate', c.file, ...layerArgs, '--output', 'json', '--namespace', translation.namespace, '--device-id', translation.deviceId, '--hub', translation.hub);
+    const translated = await cli('translate', c.file, ...layerArgs, '--output', 'json', '--namespace', translation.namespace, '--no-namespace', '--device-id', translation.deviceId, '--hub', translation.hub);
     const asText = await translate(read(c.file), { path: c.file, layers: c.layers.map(read), ...translation });
     expect(asText.valid).toBe(expected.valid);
     if (expected.valid) {

@@ -92,6 +92,9 @@ function older(a: string | undefined, b: string | undefined): boolean {
 
 export class InformerCache implements ObjectReader {
   private readonly changes = new Subject<void>();
+  /** Objects the bridge is writing (see {@link writing}), and the watch events held back meanwhile. */
+  private readonly inFlight = new Map<string, number>();
+  private readonly held = new Map<string, Array<{ kind: string; type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeJson }>>();
   /** One tick per relevant change of an owned object (never completes until stop()). */
   readonly changes$: Observable<void> = this.changes.asObservable();
   private readonly observed = new Subject<void>();
@@ -415,12 +418,41 @@ export class InformerCache implements ObjectReader {
     });
   }
 
+  /**
+   * Marks a write of the bridge's own as in flight: until the returned function is called (after
+   * the answer was recorded, or the write failed), watch events of that object are held back, so
+   * an event that overtakes the answer is compared with it instead of passing for someone
+   * else's change.
+   */
+  writing(kind: string, name: string): () => void {
+    const key = `${kind}/${name}`;
+    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const left = (this.inFlight.get(key) ?? 1) - 1;
+      if (left > 0) {
+        this.inFlight.set(key, left);
+        return;
+      }
+      this.inFlight.delete(key);
+      const held = this.held.get(key) ?? [];
+      this.held.delete(key);
+      for (const event of held) this.take(event.kind, event.type, event.object);
+    };
+  }
+
   /** One watch event into the cache, and the signals it is worth. */
   private take(kind: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeJson): void {
     const entries = this.store.get(kind);
     if (!entries) return;
     const name = object.metadata?.name ?? '';
     const key = `${kind}/${name}`;
+    if (this.inFlight.has(key)) {
+      this.held.set(key, [...(this.held.get(key) ?? []), { kind, type, object }]);
+      return;
+    }
     const owned = isOwnedBy(object.metadata?.labels, this.options.deviceId);
     const before = entries.get(name);
     const tombstone = this.tombstones.get(key);

@@ -176,18 +176,24 @@ export class Reconciler {
       await this.waitGone(action.object);
     }
     const key = objectKey(action.object);
-    const result = await kubeCall(`apply ${key}`, () =>
-      this.objects.patch(action.object as KubernetesObject, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply),
-    );
-    count();
-    this.cache.recordApplied({ ...(result as KubeJson), kind: action.object.kind });
-    return result;
+    const written = this.cache.writing(action.object.kind, action.object.metadata.name);
+    try {
+      const result = await kubeCall(`apply ${key}`, () =>
+        this.objects.patch(action.object as KubernetesObject, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply),
+      );
+      count();
+      this.cache.recordApplied({ ...(result as KubeJson), kind: action.object.kind });
+      return result;
+    } finally {
+      written();
+    }
   }
 
   /** Deletes an object (dependents in the background); true when deleted, false when it was already gone (404). */
   private async remove(object: KubeObject, count: () => void): Promise<boolean> {
     const { kind, metadata } = object;
     const uid = this.cache.get(kind, metadata.name)?.metadata?.uid ?? (metadata.uid as string | undefined);
+    const written = this.cache.writing(kind, metadata.name);
     try {
       await kubeCall(`delete ${objectKey(object)}`, () => this.objects.delete(header(object), undefined, undefined, undefined, undefined, 'Background'));
       count();
@@ -197,6 +203,8 @@ export class Reconciler {
       if (!(isKubeError(error) && isNotFound(error))) throw error;
       this.cache.recordDeleted(kind, metadata.name, uid);
       return false;
+    } finally {
+      written();
     }
   }
 
@@ -256,10 +264,15 @@ export class Reconciler {
       }
     }
     const secret = lastGoodSecret(this.namespace, desired);
-    const result = await kubeCall(`apply Secret/${LAST_GOOD_SECRET}`, () =>
-      this.objects.patch(secret as KubernetesObject, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply),
-    );
-    this.cache.recordApplied({ ...(result as KubeJson), kind: 'Secret' });
+    const written = this.cache.writing('Secret', LAST_GOOD_SECRET);
+    try {
+      const result = await kubeCall(`apply Secret/${LAST_GOOD_SECRET}`, () =>
+        this.objects.patch(secret as KubernetesObject, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply),
+      );
+      this.cache.recordApplied({ ...(result as KubeJson), kind: 'Secret' });
+    } finally {
+      written();
+    }
     this.log('info', 'last good deployment saved', { version: desired.version });
     return true;
   }

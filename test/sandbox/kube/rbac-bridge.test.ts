@@ -191,7 +191,7 @@ async function flow(namespace: string, kubeconfig: string): Promise<FlowResult> 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-rbac-'));
   kube = await startKubeEmulator({ stateDir: dir, timeFactor: 0.01, loadBalancerPool: ['192.0.2.30-192.0.2.40'] });
-  hub = await startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.62' });
+  hub = await startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.64' });
   registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
   service = trustHubCa(Client.fromConnectionString(hub.serviceConnectionString), hub.caPem);
 }, 60_000);

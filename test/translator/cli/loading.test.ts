@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../../golden/samples.js';
+import { ensureBuilt } from '../../support/build.js';
 
 const bin = join(repoRoot, 'bin', 'iotedge-k8s.js');
 const recorder = join(repoRoot, 'test', 'support', 'record-loads.mjs');
-const sandboxUrl = pathToFileURL(join(repoRoot, 'sandbox')).href + '/';
+// The bin runs the compiled build (dist/); the sources' URLs count too, should it run them.
+const sandboxUrls = [join(repoRoot, 'sandbox'), join(repoRoot, 'dist', 'sandbox')].map((dir) => pathToFileURL(dir).href + '/');
 const sample = join(repoRoot, 'deployment-manifests', 'webserver.json');
 
 /** Runs the CLI; its exit code, stderr and the modules it resolved. */
@@ -32,7 +34,10 @@ function runCli(args: string[]): Promise<{ code: number; stderr: string; modules
   });
 }
 
-const fromSandbox = (modules: string[]) => modules.filter((url) => url.startsWith(sandboxUrl));
+const fromSandbox = (modules: string[]) => modules.filter((url) => sandboxUrls.some((prefix) => url.startsWith(prefix)));
+const isMain = (url: string) => /\/translator\/cli\/main\.(ts|js)$/.test(url);
+
+beforeAll(() => ensureBuilt(), 120_000);
 
 it.each([
   ['validate', [sample]],
@@ -40,7 +45,7 @@ it.each([
 ])('%s does not load the emulators', async (verb, args) => {
   const { code, modules } = await runCli([verb, ...args]);
   expect(code).toBe(0);
-  expect(modules.some((url) => url.endsWith('/translator/cli/main.ts'))).toBe(true);
+  expect(modules.some((url) => isMain(url))).toBe(true);
   expect(fromSandbox(modules)).toEqual([]);
 }, 60_000);
 
@@ -48,5 +53,5 @@ it('sandbox loads them when it runs (the recorder sees lazy loads), and a bad ca
   const { code, stderr, modules } = await runCli(['sandbox', '--catalog', join(tmpdir(), 'no-such-catalog.json')]);
   expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: .*no-such-catalog\.json/)]);
   expect(code).toBe(1);
-  expect(fromSandbox(modules)).toEqual(expect.arrayContaining([expect.stringMatching(/\/sandbox\/kube\/index\.ts$/)]));
+  expect(fromSandbox(modules)).toEqual(expect.arrayContaining([expect.stringMatching(/\/sandbox\/kube\/index\.(ts|js)$/)]));
 }, 60_000);
