@@ -9,8 +9,10 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { applicableDeployments, validateConfiguration, type StoredConfiguration } from './configurations.js';
-import { applyContent, evaluateAll, evaluateDevice, targetView } from './deployments.js';
+import { validateConfiguration, type StoredConfiguration } from './configurations.js';
+import { systemMetrics } from './metrics.js';
+import { page, pageOffset, pageSize, parseQuery, runQuery } from './query.js';
+import { applyContent, evaluateAll, evaluateDevice } from './deployments.js';
 import { OWNER_POLICY } from './device-auth.js';
 import { badRequest, HubError, ServiceBindError } from './errors.js';
 import type { FaultState } from './faults.js';
@@ -18,7 +20,6 @@ import type { MqttGateway } from './gateway.js';
 import { deepEqual, isObject, tryParseJson, type Json, type JsonObject } from './json.js';
 import { checkEtag, type HubRegistry, type IdentityRecord, type SymmetricKeys } from './registry.js';
 import { checkSas, parseSas } from './sas.js';
-import { targets } from './configurations.js';
 import { twinEtag } from './twin.js';
 import { deviceJson, moduleJson, twinJson } from './wire.js';
 import { listen } from './listen.js';
@@ -48,7 +49,7 @@ interface Request {
   caller: Caller;
 }
 
-type Reply = { status: number; body?: Json };
+type Reply = { status: number; body?: Json; headers?: Record<string, string> };
 
 function ifMatch(req: Request): string | undefined {
   const value = req.headers['if-match'];
@@ -68,15 +69,19 @@ function objectBody(req: Request): JsonObject {
   return req.body;
 }
 
+/** Every device and module twin as the service API shows it (the input of twin queries). */
+function allTwins(registry: HubRegistry, connected: (deviceId: string, moduleId?: string) => boolean): JsonObject[] {
+  const twins: JsonObject[] = [];
+  for (const device of registry.listDevices()) {
+    twins.push(twinJson(device, device, connected(device.deviceId)));
+    for (const module of registry.listModules(device.deviceId)) twins.push(twinJson(module, device, connected(device.deviceId, module.moduleId)));
+  }
+  return twins;
+}
+
 function configurationJson(config: StoredConfiguration, registry: HubRegistry): JsonObject {
   const { sequence: _sequence, ...rest } = config;
-  const edgeDevices = registry.listDevices();
-  const targeted = edgeDevices.filter((d) => config.targetCondition.trim() !== '' && targets(config, targetView(d)));
-  const applied = targeted.filter((d) => applicableDeployments(registry.listConfigurations(), targetView(d)).some((c) => c.id === config.id));
-  return {
-    ...(rest as unknown as JsonObject),
-    systemMetrics: { results: { targetedCount: targeted.length, appliedCount: applied.length }, queries: {} },
-  };
+  return { ...(rest as unknown as JsonObject), systemMetrics: systemMetrics(config, registry) as unknown as JsonObject };
 }
 
 /** The HTTPS service API server. */
@@ -182,6 +187,7 @@ export class ServiceApi {
     }
     const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
     res.writeHead(reply.status, {
+      ...reply.headers,
       ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}),
       'content-length': Buffer.byteLength(payload),
     });
@@ -204,6 +210,10 @@ export class ServiceApi {
     const m = req.method;
     if (rest.length > 0) throw new HubError(404, 'NotFound', 'unknown resource');
     if (root === 'devices') {
+      if (a === 'query' && b === undefined && m === 'POST') {
+        this.requireOwner(req);
+        return this.query(req);
+      }
       if (a === undefined) {
         this.requireOwner(req);
         if (m === 'GET') return { status: 200, body: this.options.registry.listDevices().map((dev) => deviceJson(dev, this.connected(dev.deviceId))) };
@@ -313,6 +323,22 @@ export class ServiceApi {
       ...(typeof body.connectTimeoutInSeconds === 'number' ? { connectTimeoutInSeconds: body.connectTimeoutInSeconds } : {}),
     });
     return { status: 200, body: { status: result.status, payload: result.payload } };
+  }
+
+  /** `POST /devices/query`: one page of a twin query (query.ts), `x-ms-continuation` naming the next. */
+  private query(req: Request): Reply {
+    const body = objectBody(req);
+    if (typeof body.query !== 'string') throw badRequest('the body must be {"query": "SELECT ..."}');
+    const query = parseQuery(body.query);
+    const header = (name: string): string | undefined => {
+      const value = req.headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const size = pageSize(header('x-ms-max-item-count'));
+    const offset = pageOffset(header('x-ms-continuation'));
+    const results = runQuery(query, allTwins(this.options.registry, (d, mod) => this.connected(d, mod)));
+    const { items, continuation } = page(results, offset, size);
+    return { status: 200, body: items, headers: { 'x-ms-item-type': 'Twin', ...(continuation ? { 'x-ms-continuation': continuation } : {}) } };
   }
 
   private configuration(id: string, req: Request): Reply {
