@@ -8,7 +8,7 @@
  * the emulators.
  */
 import { resolve } from 'node:path';
-import { ServiceBindError, startHubEmulator, type HubEmulator } from '../../sandbox/hub/index.js';
+import { BlobEmulatorError, ServiceBindError, startHubEmulator, type HubEmulator } from '../../sandbox/hub/index.js';
 import { CatalogError, ImageCatalog, startKubeEmulator, type KubeEmulator, type KubeEmulatorOptions } from '../../sandbox/kube/index.js';
 import { SandboxError } from './errors.js';
 import type { Io } from './main.js';
@@ -23,6 +23,8 @@ export interface SandboxFlags {
   kubePort?: number;
   mqttPort?: number;
   serviceHost?: string;
+  /** Also run Azurite as the hub's blob endpoint (`sandbox` does; `run --sandbox` does not). */
+  blobStorage?: boolean;
 }
 
 /** Both emulators, started. */
@@ -47,7 +49,7 @@ export async function startEmulators(flags: Partial<SandboxFlags> & { stateDir: 
       loadBalancerPool: flags.lbPool?.length ? flags.lbPool : undefined,
     };
     kube = await startKubeEmulator(options);
-    const hub = await startHubEmulator({ stateDir, mqttPort: flags.mqttPort, serviceHost: flags.serviceHost });
+    const hub = await startHubEmulator({ stateDir, mqttPort: flags.mqttPort, serviceHost: flags.serviceHost, ...(flags.blobStorage ? { blobStorage: true } : {}) });
     const started = kube;
     return {
       kube: started,
@@ -59,14 +61,14 @@ export async function startEmulators(flags: Partial<SandboxFlags> & { stateDir: 
     };
   } catch (e) {
     await kube?.stop();
-    if (e instanceof CatalogError || e instanceof ServiceBindError) throw new SandboxError(e.message);
+    if (e instanceof CatalogError || e instanceof ServiceBindError || e instanceof BlobEmulatorError) throw new SandboxError(e.message);
     throw e;
   }
 }
 
 export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promise<unknown>): Promise<number> {
   const stateDir = resolve(flags.stateDir);
-  const emulators = await startEmulators(flags);
+  const emulators = await startEmulators({ ...flags, blobStorage: true });
   try {
     const { kube, hub } = emulators;
     io.stdout(
@@ -76,6 +78,7 @@ export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promis
         `    kubectl --kubeconfig ${kube.kubeconfigPath} get pods -A`,
         `  IoT Hub:         service ${hub.serviceHost}:443, MQTT 127.0.0.1:${hub.mqttPort}, device '${hub.deviceId}'`,
         `    connection strings and CA: ${resolve(stateDir, 'hub.json')}`,
+        ...(hub.blob ? [`  Blob storage:    ${hub.blob.serviceUrl} (Azurite), container '${hub.blob.container}': SAS URL in hub.json (blobContainerSasUrl)`] : []),
         '',
       ].join('\n'),
     );
