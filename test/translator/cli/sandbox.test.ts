@@ -12,7 +12,7 @@ const bin = join(repoRoot, 'bin', 'iotedge-k8s.js');
 describe('iotedge-k8s sandbox', () => {
   it('writes kubeconfig and hub.json, serves kubectl, and stops cleanly on SIGTERM', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-sandbox-'));
-    let blobUrl = '';
+    let blobUrl: string | undefined;
     const child = spawn(process.execPath, [bin, 'sandbox', '--state-dir', stateDir, '--service-host', '127.0.0.9'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -39,7 +39,7 @@ describe('iotedge-k8s sandbox', () => {
     expect(await exited).toBe(0);
     expect(out).toContain('Stopping the sandbox.');
     // Azurite stopped with the sandbox.
-    await expect(new ContainerClient(blobUrl, new AnonymousCredential(), { retryOptions: { maxTries: 1 } }).exists()).rejects.toThrow();
+    await expect(new ContainerClient(blobUrl!, new AnonymousCredential(), { retryOptions: { maxTries: 1 } }).exists()).rejects.toThrow();
   }, 60000);
 
   it('run --sandbox --manifest (what npm start runs) pushes the sample and reports it running', async () => {
