@@ -183,3 +183,36 @@ describe('iotedge-k8s fleet', () => {
     expect(await run(hub.serviceConnectionString, '--ca', notPem)).toBe(`error: --ca ${notPem} is not a PEM certificate\n`);
   }, 60_000);
 });
+
+describe('fleet view from twins (pure)', () => {
+  test('a deployed module that the agent has not reported counts as not running', async () => {
+    const { deviceState } = await import('../../../translator/cli/fleet.js');
+    const agent = {
+      connectionState: 'Disconnected',
+      properties: {
+        desired: { $version: 7, systemModules: { edgeHub: {} }, modules: { web: { status: 'running' }, batch: { status: 'stopped' } } },
+        reported: {
+          lastDesiredVersion: 6,
+          lastDesiredStatus: { code: 400, description: 'invalid deployment' },
+          systemModules: { edgeHub: { runtimeStatus: 'running' } },
+          modules: { batch: { runtimeStatus: 'stopped', exitCode: 0, statusDescription: 'Completed', status: 'stopped' } },
+        },
+      },
+    };
+    expect(deviceState('d1', agent)).toEqual({
+      deviceId: 'd1',
+      connected: false,
+      desiredVersion: 7,
+      reportedVersion: 6,
+      statusCode: 400,
+      statusDescription: 'invalid deployment',
+      modulesRunning: 1,
+      modulesTotal: 3,
+      notRunning: [
+        { module: 'batch', desiredStatus: 'stopped', runtimeStatus: 'stopped', statusDescription: 'Completed', exitCode: 0 },
+        { module: 'web', desiredStatus: 'running', runtimeStatus: 'not reported' },
+      ],
+    });
+    expect(deviceState('d2', undefined)).toMatchObject({ desiredVersion: null, reportedVersion: null, statusCode: null, modulesTotal: 0 });
+  });
+});
