@@ -14,7 +14,8 @@
  */
 import { applicableDeployments, isDeployment, targets, type StoredConfiguration } from './configurations.js';
 import { targetView } from './deployments.js';
-import { isObject } from './json.js';
+import { isObject, type JsonObject } from './json.js';
+import { parseQuery, runQuery } from './query.js';
 import type { HubRegistry, IdentityRecord } from './registry.js';
 
 /** `systemMetrics` of a configuration as the service API returns it. */
@@ -63,4 +64,24 @@ export function systemMetrics(config: StoredConfiguration, registry: HubRegistry
     results.reportedFailedCount = outcomes.filter((o) => o === 'failure').length;
   }
   return { results, queries: queries(config, deployment) };
+}
+
+/**
+ * Custom metrics of a configuration (`metrics.queries`): each query that the query endpoint
+ * understands (query.ts) counts the twins it selects; a query it does not understand (such as
+ * one with `configurations.[[id]]`) gets no result.
+ */
+export function customMetrics(queries: Record<string, string>, twins: () => readonly JsonObject[]): Record<string, number> {
+  const results: Record<string, number> = {};
+  let all: readonly JsonObject[] | undefined;
+  for (const [name, text] of Object.entries(queries)) {
+    let count: number;
+    try {
+      count = runQuery(parseQuery(String(text)), (all ??= twins())).length;
+    } catch {
+      continue;
+    }
+    results[name] = count;
+  }
+  return results;
 }

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { validateConfiguration, type StoredConfiguration } from './configurations.js';
-import { systemMetrics } from './metrics.js';
+import { customMetrics, systemMetrics } from './metrics.js';
 import { page, pageOffset, pageSize, parseQuery, runQuery } from './query.js';
 import { applyContent, evaluateAll, evaluateDevice } from './deployments.js';
 import { OWNER_POLICY } from './device-auth.js';
@@ -79,9 +79,10 @@ function allTwins(registry: HubRegistry, connected: (deviceId: string, moduleId?
   return twins;
 }
 
-function configurationJson(config: StoredConfiguration, registry: HubRegistry): JsonObject {
+function configurationJson(config: StoredConfiguration, registry: HubRegistry, connected: (deviceId: string, moduleId?: string) => boolean): JsonObject {
   const { sequence: _sequence, ...rest } = config;
-  return { ...(rest as unknown as JsonObject), systemMetrics: systemMetrics(config, registry) as unknown as JsonObject };
+  const metrics = { queries: config.metrics.queries, results: customMetrics(config.metrics.queries, () => allTwins(registry, connected)) };
+  return { ...(rest as unknown as JsonObject), metrics, systemMetrics: systemMetrics(config, registry) as unknown as JsonObject };
 }
 
 /** The HTTPS service API server. */
@@ -194,6 +195,8 @@ export class ServiceApi {
     res.end(payload);
   }
 
+  private readonly isConnected = (deviceId: string, moduleId?: string): boolean => this.connected(deviceId, moduleId);
+
   private connected(deviceId: string, moduleId?: string): boolean {
     return this.options.gateway.isConnected(deviceId, moduleId);
   }
@@ -253,7 +256,7 @@ export class ServiceApi {
       }
     } else if (root === 'configurations' && b === undefined) {
       this.requireOwner(req);
-      if (a === undefined && m === 'GET') return { status: 200, body: this.options.registry.listConfigurations().map((cfg) => configurationJson(cfg, this.options.registry)) };
+      if (a === undefined && m === 'GET') return { status: 200, body: this.options.registry.listConfigurations().map((cfg) => configurationJson(cfg, this.options.registry, this.isConnected)) };
       if (a !== undefined) return this.configuration(a, req);
     }
     throw new HubError(405, 'MethodNotAllowed', `${m} ${'/' + req.segments.join('/')} is not supported by the emulator`);
@@ -346,7 +349,7 @@ export class ServiceApi {
     const existing = registry.findConfiguration(id);
     if (req.method === 'GET') {
       if (!existing) throw new HubError(404, 'ConfigurationNotFound', `configuration ${id} not found`);
-      return { status: 200, body: configurationJson(existing, registry) };
+      return { status: 200, body: configurationJson(existing, registry, this.isConnected) };
     }
     if (req.method === 'DELETE') {
       if (!existing) throw new HubError(404, 'ConfigurationNotFound', `configuration ${id} not found`);
@@ -373,7 +376,7 @@ export class ServiceApi {
     }
     registry.putConfiguration(stored);
     evaluateAll(registry);
-    return { status: 200, body: configurationJson(stored, registry) };
+    return { status: 200, body: configurationJson(stored, registry, this.isConnected) };
   }
 }
 

@@ -115,6 +115,12 @@ describe('configuration system metrics', () => {
       priority: 1,
       targetCondition: "tags.env='prod'",
       labels: {},
+      metrics: {
+        queries: {
+          agentsOk: "SELECT deviceId FROM devices.modules WHERE moduleId = '$edgeAgent' AND properties.reported.lastDesiredStatus.code = 200",
+          applied: "SELECT deviceId FROM devices.modules WHERE moduleId = '$edgeAgent' AND configurations.[[prod-layer]].status = 'Applied'",
+        },
+      },
       content: { modulesContent: { $edgeAgent: { 'properties.desired.modules.sensor': { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image: 'sensor:1' } } } } },
     } as never);
     const metrics = async (id: string) => (await registry.getConfiguration(id)).responseBody.systemMetrics?.results;
@@ -136,5 +142,7 @@ describe('configuration system metrics', () => {
     const listed = (await registry.getConfigurations()).responseBody.find((c) => c.id === 'prod-layer');
     expect(listed?.systemMetrics?.results).toEqual({ targetedCount: 3, appliedCount: 3, reportedSuccessfulCount: 2, reportedFailedCount: 1 });
     expect(listed?.systemMetrics?.queries?.reportedSuccessfulCount).toContain('lastDesiredStatus.code = 200');
+    // Custom metrics: the query the endpoint understands is counted; the one it does not gets no result.
+    expect(listed?.metrics).toEqual({ queries: expect.objectContaining({ agentsOk: expect.any(String) }), results: { agentsOk: 2 } });
   });
 });
