@@ -59,9 +59,13 @@ function azuriteBlobMain(): string {
 
 /** Spawns Azurite's blob service; resolves with the process and the URL it listens on. */
 function launch(host: string, port: number, location: string | undefined, timeoutMs: number): Promise<{ child: ChildProcess; url: string }> {
-  const args = [azuriteBlobMain(), '--blobHost', host, '--blobPort', String(port), '--silent', '--skipApiVersionCheck', '--disableTelemetry'];
+  // Azurite ends when its stdin closes, that is when this process ends, even by SIGKILL; then
+  // its own SIGTERM handler shuts the server down. `azurite-blob` stands in for the script path
+  // in argv, which Azurite's argument parser skips.
+  const watchdog = `process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM')).resume(); require(${JSON.stringify(azuriteBlobMain())});`;
+  const args = ['-e', watchdog, 'azurite-blob', '--blobHost', host, '--blobPort', String(port), '--silent', '--skipApiVersionCheck', '--disableTelemetry'];
   args.push(...(location ? ['--location', location] : ['--inMemoryPersistence']));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: location ?? tmpdir() });
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: location ?? tmpdir() });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

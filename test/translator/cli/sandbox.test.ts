@@ -42,6 +42,30 @@ describe('iotedge-k8s sandbox', () => {
     await expect(new ContainerClient(blobUrl!, new AnonymousCredential(), { retryOptions: { maxTries: 1 } }).exists()).rejects.toThrow();
   }, 60000);
 
+  it('a SIGKILLed sandbox leaves no Azurite behind', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-sandbox-kill-'));
+    const child = spawn(process.execPath, [bin, 'sandbox', '--state-dir', stateDir, '--service-host', '127.0.0.10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    let sasUrl: string;
+    try {
+      await waitFor('hub.json', () => (existsSync(join(stateDir, 'hub.json')) || child.exitCode !== null ? true : undefined));
+      sasUrl = JSON.parse(readFileSync(join(stateDir, 'hub.json'), 'utf8')).blobContainerSasUrl;
+      expect((await new ContainerClient(sasUrl).listBlobsFlat().next()).done).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await exited;
+    await waitFor(
+      'Azurite gone',
+      () =>
+        new ContainerClient(sasUrl, new AnonymousCredential(), { retryOptions: { maxTries: 1 } }).listBlobsFlat().next().then(
+          () => undefined,
+          () => true,
+        ),
+      10_000,
+    );
+  }, 60000);
+
   it('run --sandbox --manifest (what npm start runs) pushes the sample and reports it running', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-start-'));
     const args = [bin, 'run', '--sandbox', '--manifest', join(repoRoot, 'deployment-manifests', 'webserver.json'), '--state-dir', stateDir, '--ops-port', '0'];
