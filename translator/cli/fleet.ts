@@ -246,7 +246,7 @@ async function readCa(path: string): Promise<string> {
   return pem;
 }
 
-/** Largest page the fleet view asks for. */
+/** Page size the fleet view asks for. */
 const PAGE_SIZE = 100;
 
 /** Reads the fleet from IoT Hub. */
@@ -258,6 +258,7 @@ export class FleetReader {
     connectionString: string,
     caPem: string | undefined,
     private readonly timeoutMs = 30_000,
+    private readonly pageSize = PAGE_SIZE,
   ) {
     this.host = hostOf(connectionString);
     try {
@@ -270,10 +271,13 @@ export class FleetReader {
 
   /** All results of a twin query, page by page. */
   async query(sql: string): Promise<JsonObject[]> {
-    const query = this.registry.createQuery(sql, PAGE_SIZE);
+    const query = this.registry.createQuery(sql, this.pageSize);
     const results: JsonObject[] = [];
     while (query.hasMoreResults) {
-      const page = await this.call(query.next());
+      // The promise form of next() without an argument sends no continuation token (azure-iothub
+      // 1.16 query.js reads the stored token only in the callback form), so pass it explicitly.
+      const token = query.continuationToken;
+      const page = await this.call(token ? query.next(token) : query.next());
       results.push(...(page.result as JsonObject[]));
     }
     return results;
