@@ -15,6 +15,7 @@ import { HubRegistry } from './registry.js';
 import { ServiceApi } from './service-api.js';
 import { TelemetryStore, type TelemetryMessage } from './telemetry.js';
 import { startEventStream, type EventStream } from './events.js';
+import { azuriteLocation, startBlobEmulator, type BlobEmulator } from './blob.js';
 
 export type { HubFaults } from './faults.js';
 export type { TelemetryMessage } from './telemetry.js';
@@ -24,6 +25,7 @@ export { HubError, ServiceBindError } from './errors.js';
 export { createSas } from './sas.js';
 export { trustHubCa } from './sdk-trust.js';
 export { EVENTS_PORT } from './events.js';
+export { BlobEmulatorError, startBlobEmulator, type BlobEmulator, type BlobEmulatorOptions } from './blob.js';
 
 /** Options of {@link startHubEmulator}. */
 export interface HubEmulatorOptions {
@@ -40,6 +42,12 @@ export interface HubEmulatorOptions {
   hubName?: string;
   /** Id of the IoT Edge device created at start when missing. @default 'edge-device' */
   seedEdgeDevice?: string;
+  /**
+   * Also run Azurite as the hub's blob endpoint (blob.ts), on {@link serviceHost} at `port`
+   * (default 10000, Azurite's usual port; a free one when taken), with its data under the state
+   * directory. Off by default: only what uploads files needs it.
+   */
+  blobStorage?: boolean | { port?: number };
 }
 
 /** A running emulator. */
@@ -78,6 +86,8 @@ export interface HubEmulator {
   connectionString(deviceId: string, moduleId?: string): string;
   /** URL of the event stream (device-to-cloud messages as JSON lines; events.ts), unless its port was taken. */
   eventsUrl?: string;
+  /** The blob endpoint (Azurite) when started with `blobStorage`. */
+  blob?: BlobEmulator;
   /** Stops both listeners and removes `hub.json`. */
   stop(): Promise<void>;
 }
@@ -92,6 +102,8 @@ interface HubJson {
   deviceConnectionString: string;
   gatewayHostName: string;
   caFile: string;
+  /** Container SAS URL on the sandbox's Azurite, when it runs. */
+  blobContainerSasUrl?: string;
 }
 
 function checkServiceHost(host: string): void {
@@ -130,6 +142,17 @@ export async function startHubEmulator(options: HubEmulatorOptions = {}): Promis
     throw err;
   }
 
+  let blob: BlobEmulator | undefined;
+  if (options.blobStorage) {
+    const port = typeof options.blobStorage === 'object' ? options.blobStorage.port : undefined;
+    try {
+      blob = await startBlobEmulator({ host: serviceHost, port: port ?? 10000, ...(stateDir ? { location: azuriteLocation(stateDir) } : {}) });
+    } catch (err) {
+      await Promise.all([gateway.stop(), service.stop()]);
+      throw err;
+    }
+  }
+
   // The event stream is a convenience (`hub monitor`): a taken port leaves the hub without it.
   const events: EventStream | undefined = await startEventStream({ telemetry, host: serviceHost, tls: serverTls, policyKey: () => registry.policyKey, hostNames }).catch(() => undefined);
 
@@ -149,7 +172,7 @@ export async function startHubEmulator(options: HubEmulatorOptions = {}): Promis
   const deviceConnectionString = `HostName=${serviceHost};DeviceId=${deviceId};SharedAccessKey=${registry.getDevice(deviceId).keys.primaryKey};GatewayHostName=${gatewayHostName}`;
   const hubJsonFile = stateDir ? join(stateDir, 'hub.json') : undefined;
   if (hubJsonFile && tls.caFile) {
-    const hubJson: HubJson = { serviceConnectionString, deviceId, edgeAgentConnectionString, deviceConnectionString, gatewayHostName, caFile: tls.caFile };
+    const hubJson: HubJson = { serviceConnectionString, deviceId, edgeAgentConnectionString, deviceConnectionString, gatewayHostName, caFile: tls.caFile, ...(blob ? { blobContainerSasUrl: blob.containerSasUrl } : {}) };
     writeFileSync(hubJsonFile, `${JSON.stringify(hubJson, null, 2)}\n`, { mode: 0o600 });
   }
 
@@ -185,9 +208,10 @@ export async function startHubEmulator(options: HubEmulatorOptions = {}): Promis
     telemetry: (device, module) => telemetry.get(device, module),
     connectionString,
     ...(events ? { eventsUrl: events.url } : {}),
+    ...(blob ? { blob } : {}),
     stop: async () => {
       registry.off('tags', onTags);
-      await Promise.all([gateway.stop(), service.stop(), events?.stop()]);
+      await Promise.all([gateway.stop(), service.stop(), events?.stop(), blob?.stop()]);
       if (hubJsonFile) rmSync(hubJsonFile, { force: true });
     },
   };

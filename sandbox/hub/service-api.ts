@@ -9,8 +9,10 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { applicableDeployments, validateConfiguration, type StoredConfiguration } from './configurations.js';
-import { applyContent, evaluateAll, evaluateDevice, targetView } from './deployments.js';
+import { validateConfiguration, type StoredConfiguration } from './configurations.js';
+import { customMetrics, systemMetrics } from './metrics.js';
+import { page, pageOffset, pageSize, parseQuery, runQuery } from './query.js';
+import { applyContent, evaluateAll, evaluateDevice } from './deployments.js';
 import { OWNER_POLICY } from './device-auth.js';
 import { badRequest, HubError, ServiceBindError } from './errors.js';
 import type { FaultState } from './faults.js';
@@ -18,7 +20,6 @@ import type { MqttGateway } from './gateway.js';
 import { deepEqual, isObject, tryParseJson, type Json, type JsonObject } from './json.js';
 import { checkEtag, type HubRegistry, type IdentityRecord, type SymmetricKeys } from './registry.js';
 import { checkSas, parseSas } from './sas.js';
-import { targets } from './configurations.js';
 import { twinEtag } from './twin.js';
 import { deviceJson, moduleJson, twinJson } from './wire.js';
 import { listen } from './listen.js';
@@ -57,7 +58,7 @@ interface Request {
   caller: Caller;
 }
 
-type Reply = { status: number; body?: Json };
+type Reply = { status: number; body?: Json; headers?: Record<string, string> };
 
 /** One entry of the route table. */
 interface Route {
@@ -109,15 +110,20 @@ function objectBody(req: Request): JsonObject {
   return req.body;
 }
 
-function configurationJson(config: StoredConfiguration, registry: HubRegistry): JsonObject {
+/** Every device and module twin as the service API shows it (the input of twin queries). */
+function allTwins(registry: HubRegistry, connected: (deviceId: string, moduleId?: string) => boolean): JsonObject[] {
+  const twins: JsonObject[] = [];
+  for (const device of registry.listDevices()) {
+    twins.push(twinJson(device, device, connected(device.deviceId)));
+    for (const module of registry.listModules(device.deviceId)) twins.push(twinJson(module, device, connected(device.deviceId, module.moduleId)));
+  }
+  return twins;
+}
+
+function configurationJson(config: StoredConfiguration, registry: HubRegistry, connected: (deviceId: string, moduleId?: string) => boolean): JsonObject {
   const { sequence: _sequence, ...rest } = config;
-  const edgeDevices = registry.listDevices();
-  const targeted = edgeDevices.filter((d) => config.targetCondition.trim() !== '' && targets(config, targetView(d)));
-  const applied = targeted.filter((d) => applicableDeployments(registry.listConfigurations(), targetView(d)).some((c) => c.id === config.id));
-  return {
-    ...(rest as unknown as JsonObject),
-    systemMetrics: { results: { targetedCount: targeted.length, appliedCount: applied.length }, queries: {} },
-  };
+  const metrics = { queries: config.metrics.queries, results: customMetrics(config.metrics.queries, () => allTwins(registry, connected)) };
+  return { ...(rest as unknown as JsonObject), metrics, systemMetrics: systemMetrics(config, registry) as unknown as JsonObject };
 }
 
 /** The HTTPS service API server. */
@@ -227,11 +233,14 @@ export class ServiceApi {
     }
     const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
     res.writeHead(reply.status, {
+      ...reply.headers,
       ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}),
       'content-length': Buffer.byteLength(payload),
     });
     res.end(payload);
   }
+
+  private readonly isConnected = (deviceId: string, moduleId?: string): boolean => this.connected(deviceId, moduleId);
 
   private connected(deviceId: string, moduleId?: string): boolean {
     return this.options.gateway.isConnected(deviceId, moduleId);
@@ -246,6 +255,7 @@ export class ServiceApi {
 
   /** The route table: method, path pattern (`:name` binds a segment), who may call, handler. */
   private readonly routes: readonly Route[] = [
+    { method: 'POST', path: 'devices/query', access: 'owner', handle: (req) => this.query(req) },
     { method: 'GET', path: 'devices', access: 'owner', handle: () => ok(this.options.registry.listDevices().map((dev) => deviceJson(dev, this.connected(dev.deviceId)))) },
     { method: 'PUT', path: 'devices/:deviceId', access: 'owner', handle: (req, p) => this.putDevice(p.deviceId!, req) },
     { method: 'GET', path: 'devices/:deviceId', access: 'owner', handle: (_req, p) => ok(deviceJson(this.options.registry.getDevice(p.deviceId!), this.connected(p.deviceId!))) },
@@ -261,7 +271,7 @@ export class ServiceApi {
     ]),
     { method: 'POST', path: 'twins/:deviceId/methods', access: 'owner', handle: (req, p) => this.method(p.deviceId!, undefined, req) },
     { method: 'POST', path: 'twins/:deviceId/modules/:moduleId/methods', access: 'owner', handle: (req, p) => this.method(p.deviceId!, p.moduleId!, req) },
-    { method: 'GET', path: 'configurations', access: 'owner', handle: () => ok(this.options.registry.listConfigurations().map((cfg) => configurationJson(cfg, this.options.registry))) },
+    { method: 'GET', path: 'configurations', access: 'owner', handle: () => ok(this.options.registry.listConfigurations().map((cfg) => configurationJson(cfg, this.options.registry, this.isConnected))) },
     ...['GET', 'PUT', 'DELETE'].map((method): Route => ({ method, path: 'configurations/:id', access: 'owner', handle: (req, p) => this.configuration(p.id!, req) })),
   ];
 
@@ -358,12 +368,28 @@ export class ServiceApi {
     return { status: 200, body: { status: result.status, payload: result.payload } };
   }
 
+  /** `POST /devices/query`: one page of a twin query (query.ts), `x-ms-continuation` naming the next. */
+  private query(req: Request): Reply {
+    const body = objectBody(req);
+    if (typeof body.query !== 'string') throw badRequest('the body must be {"query": "SELECT ..."}');
+    const query = parseQuery(body.query);
+    const header = (name: string): string | undefined => {
+      const value = req.headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const size = pageSize(header('x-ms-max-item-count'));
+    const offset = pageOffset(header('x-ms-continuation'));
+    const results = runQuery(query, allTwins(this.options.registry, (d, mod) => this.connected(d, mod)));
+    const { items, continuation } = page(results, offset, size);
+    return { status: 200, body: items, headers: { 'x-ms-item-type': 'Twin', ...(continuation ? { 'x-ms-continuation': continuation } : {}) } };
+  }
+
   private configuration(id: string, req: Request): Reply {
     const registry = this.options.registry;
     const existing = registry.findConfiguration(id);
     if (req.method === 'GET') {
       if (!existing) throw new HubError(404, 'ConfigurationNotFound', `configuration ${id} not found`);
-      return { status: 200, body: configurationJson(existing, registry) };
+      return { status: 200, body: configurationJson(existing, registry, this.isConnected) };
     }
     if (req.method === 'DELETE') {
       if (!existing) throw new HubError(404, 'ConfigurationNotFound', `configuration ${id} not found`);
@@ -390,7 +416,7 @@ export class ServiceApi {
     }
     registry.putConfiguration(stored);
     evaluateAll(registry);
-    return { status: 200, body: configurationJson(stored, registry) };
+    return { status: 200, body: configurationJson(stored, registry, this.isConnected) };
   }
 }
 

@@ -23,3 +23,8 @@ export class SandboxError extends Error {
 export class MonitorError extends Error {
   override readonly name = 'MonitorError';
 }
+
+/** `fleet` cannot read the hub: a bad connection string, an unreachable or untrusted hub. */
+export class FleetError extends Error {
+  override readonly name = 'FleetError';
+}

@@ -9,11 +9,12 @@ import { DEFAULT_OPTIONS, POD_SECURITY_LEVELS, type KubeObject, type PodSecurity
 import { TwinError } from '../twin/index.js';
 import { translateFile, type ServiceType, type TranslationOptions, type VolumeBinding } from '../index.js';
 import { packageVersion } from '../package.js';
-import { MonitorError, PushError, RunError, SandboxError } from './errors.js';
+import { FleetError, MonitorError, PushError, RunError, SandboxError } from './errors.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
 import { InstallError, installManifests, type InstallOptions } from './install.js';
 // The verbs below are loaded when used (`import()`): `validate` and `translate` load neither the
 // bridge nor the emulators; only `sandbox` and `run --sandbox` load sandbox/.
+import type { FleetFlags } from './fleet.js';
 import type { MonitorFlags } from './monitor.js';
 import type { PushFlags } from './push.js';
 import type { RunFlags } from './run.js';
@@ -222,6 +223,20 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('fleet')
+    .description('Show every IoT Edge device of a hub (deployment versions, status, modules not running) and the counts of each deployment.')
+    .requiredOption('--hub-connection-string <cs>', 'IoT Hub connection string with registry read rights')
+    .option('--ca <file>', 'PEM CA certificate to trust for the IoT Hub service API (the sandbox hub-ca.pem)')
+    .option('--where <condition>', "only the devices whose twin matches this query condition, e.g. \"tags.env = 'prod'\"")
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--watch', 'refresh until Ctrl-C')
+    .option('--interval <seconds>', 'seconds between refreshes with --watch', seconds, 5)
+    .action(async (flags: FleetFlags) => {
+      const { runFleet } = await import('./fleet.js');
+      setExit(await runFleet(flags, io, flags.watch ? untilSignal() : undefined, flags.watch === true && process.stdout.isTTY === true));
+    });
+
+  program
     .command('sandbox')
     .description('Run the built-in Kubernetes API and IoT Hub emulators until Ctrl-C.')
     .option('--state-dir <dir>', 'where kubeconfig, hub.json and the hub registry are written', '.sandbox')
@@ -297,7 +312,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    const userError = e instanceof ManifestLoadError || e instanceof SandboxError || e instanceof RunError || e instanceof PushError || e instanceof MonitorError || e instanceof InstallError;
+    const userError = e instanceof ManifestLoadError || e instanceof SandboxError || e instanceof RunError || e instanceof PushError || e instanceof MonitorError || e instanceof InstallError || e instanceof FleetError;
     if (userError || (e instanceof TwinError && e.kind === 'invalid-configuration')) {
       io.stderr(`error: ${e.message}\n`);
       return 1;

@@ -42,6 +42,8 @@ export interface SandboxOptions {
   mqttPort?: number;
   /** Loopback address whose port 443 serves the IoT Hub service API. @default 127.0.0.2, or the next free one */
   serviceHost?: string;
+  /** Also run Azurite as the hub's blob endpoint (`sandbox` does; `run --sandbox` does not). */
+  blobStorage?: boolean;
 }
 
 /** A running sandbox pair. */
@@ -217,7 +219,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       port: options.kubePort,
       loadBalancerPool: options.lbPool?.length ? options.lbPool : undefined,
     });
-    hub = await hubModule.startHubEmulator({ stateDir, mqttPort: options.mqttPort, serviceHost });
+    hub = await hubModule.startHubEmulator({ stateDir, mqttPort: options.mqttPort, serviceHost, ...(options.blobStorage ? { blobStorage: true } : {}) });
     const kubeconfigPath = join(stateDir, 'kubeconfig');
     writeFileSync(kubeconfigPath, kube.kubeconfig, { mode: 0o600 });
     const running = { kube, hub };
@@ -244,14 +246,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     await kube?.stop().catch(() => undefined);
     release();
     if (error instanceof Error && /^IoT Hub emulator: cannot listen/.test(error.message)) throw new SandboxError(error.message);
-    if (error instanceof Error && (error.name === 'CatalogError' || error.name === 'ServiceBindError')) throw new SandboxError(error.message);
+    if (error instanceof Error && ['CatalogError', 'ServiceBindError', 'BlobEmulatorError'].includes(error.name)) throw new SandboxError(error.message);
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxError(`${(error as Error).message}; choose other ports`);
     throw error;
   }
 }
 
 export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promise<unknown>): Promise<number> {
-  const starting = startSandbox(flags);
+  const starting = startSandbox({ ...flags, blobStorage: true });
   const first = await Promise.race([starting.then(() => 'started' as const), stopSignal.then(() => 'signal' as const)]).catch((error: unknown) => {
     if (error instanceof SandboxError) return error;
     throw error;
@@ -277,6 +279,7 @@ export async function runSandbox(flags: SandboxFlags, io: Io, stopSignal: Promis
         `    kubectl --kubeconfig ${sandbox.kubeconfigPath} get pods -A`,
         `  IoT Hub:         service ${hub.serviceHost}:443, MQTT 127.0.0.1:${hub.mqttPort}, device '${hub.deviceId}'`,
         `    connection strings and CA: ${sandbox.hubJsonPath}`,
+        ...(hub.blob ? [`  Blob storage:    ${hub.blob.serviceUrl} (Azurite), container '${hub.blob.container}': SAS URL in hub.json (blobContainerSasUrl)`] : []),
         '',
       ].join('\n'),
     );

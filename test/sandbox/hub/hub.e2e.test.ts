@@ -301,7 +301,7 @@ describe('registry and layered deployments through azure-iothub', () => {
       expect(patches.length).toBeGreaterThan(0);
 
       const config = (await registry.getConfiguration('layer-sensor')).responseBody;
-      expect(config.systemMetrics?.results).toEqual({ targetedCount: 1, appliedCount: 1 });
+      expect(config.systemMetrics?.results).toEqual({ targetedCount: 1, appliedCount: 1, reportedSuccessfulCount: 0, reportedFailedCount: 0 });
       // Dropping the tag removes the sensor layer; the base and the other layer still apply.
       await registry.updateTwin(SITE, { tags: { sensors: null } }, '*');
       await waitFor('sensor layer removed on the device', () => (twin.properties.desired.modules?.sensor === undefined ? true : undefined));

@@ -55,3 +55,11 @@ it('sandbox loads them when it runs (the recorder sees lazy loads), and a bad ca
   expect(code).toBe(1);
   expect(fromSandbox(modules)).toEqual(expect.arrayContaining([expect.stringMatching(/\/sandbox\/kube\/index\.(ts|js)$/)]));
 }, 60_000);
+
+it('fleet loads its verb and no emulator; a bad connection string is one line', async () => {
+  const { code, stderr, modules } = await runCli(['fleet', '--hub-connection-string', 'HostName=x']);
+  expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: --hub-connection-string is not an IoT Hub connection string/)]);
+  expect(code).toBe(1);
+  expect(modules.some((url) => url.endsWith('/translator/cli/fleet.ts'))).toBe(true);
+  expect(fromSandbox(modules)).toEqual([]);
+}, 60_000);

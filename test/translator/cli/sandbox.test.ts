@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { AnonymousCredential, ContainerClient } from '@azure/storage-blob';
 import { repoRoot } from '../../golden/samples.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -12,6 +13,7 @@ const bin = join(repoRoot, 'bin', 'iotedge-k8s.js');
 describe('iotedge-k8s sandbox', () => {
   it('writes kubeconfig and hub.json, serves kubectl, and stops cleanly on SIGTERM', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-sandbox-'));
+    let blobUrl: string | undefined;
     const child = spawn(process.execPath, [bin, 'sandbox', '--state-dir', stateDir, '--service-host', '127.0.0.9'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -22,9 +24,14 @@ describe('iotedge-k8s sandbox', () => {
       expect(child.exitCode).toBeNull();
       expect(out).toContain('kubectl --kubeconfig');
       const hub = JSON.parse(readFileSync(join(stateDir, 'hub.json'), 'utf8'));
-      expect(Object.keys(hub).sort()).toEqual(['caFile', 'deviceConnectionString', 'deviceId', 'edgeAgentConnectionString', 'gatewayHostName', 'serviceConnectionString']);
+      expect(Object.keys(hub).sort()).toEqual(['blobContainerSasUrl', 'caFile', 'deviceConnectionString', 'deviceId', 'edgeAgentConnectionString', 'gatewayHostName', 'serviceConnectionString']);
       expect(hub.gatewayHostName).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(hub.deviceConnectionString).toMatch(new RegExp(`^HostName=127\\.0\\.0\\.9;DeviceId=${hub.deviceId};SharedAccessKey=[A-Za-z0-9+/]+=*;GatewayHostName=${hub.gatewayHostName}$`));
+      expect(out).toContain('Blob storage:    http://127.0.0.9:10000/devstoreaccount1 (Azurite)');
+      const uploads = new ContainerClient(hub.blobContainerSasUrl);
+      await uploads.getBlockBlobClient('hello.txt').upload('hello', 5);
+      expect((await uploads.getBlobClient('hello.txt').downloadToBuffer()).toString()).toBe('hello');
+      blobUrl = hub.blobContainerSasUrl;
       expect(hub.serviceConnectionString).toMatch(/HostName=127\.0\.0\.9;SharedAccessKeyName=iothubowner;SharedAccessKey=/);
       expect(hub.edgeAgentConnectionString).toMatch(/ModuleId=\$edgeAgent/);
       const { stdout } = await promisify(execFile)('kubectl', ['--kubeconfig', join(stateDir, 'kubeconfig'), 'get', 'namespaces', '-o', 'name']);
@@ -34,6 +41,32 @@ describe('iotedge-k8s sandbox', () => {
     }
     expect(await exited).toBe(0);
     expect(out).toContain('Stopping the sandbox.');
+    // Azurite stopped with the sandbox.
+    await expect(new ContainerClient(blobUrl!, new AnonymousCredential(), { retryOptions: { maxTries: 1 } }).exists()).rejects.toThrow();
+  }, 60000);
+
+  it('a SIGKILLed sandbox leaves no Azurite behind', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-sandbox-kill-'));
+    const child = spawn(process.execPath, [bin, 'sandbox', '--state-dir', stateDir, '--service-host', '127.0.0.10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    let sasUrl: string;
+    try {
+      await waitFor('hub.json', () => (existsSync(join(stateDir, 'hub.json')) || child.exitCode !== null ? true : undefined));
+      sasUrl = JSON.parse(readFileSync(join(stateDir, 'hub.json'), 'utf8')).blobContainerSasUrl;
+      expect((await new ContainerClient(sasUrl).listBlobsFlat().next()).done).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await exited;
+    await waitFor(
+      'Azurite gone',
+      () =>
+        new ContainerClient(sasUrl, new AnonymousCredential(), { retryOptions: { maxTries: 1 } }).listBlobsFlat().next().then(
+          () => undefined,
+          () => true,
+        ),
+      10_000,
+    );
   }, 60000);
 
   it('run --sandbox --manifest (what npm start runs) pushes the sample and reports it running', async () => {
