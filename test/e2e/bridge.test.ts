@@ -241,6 +241,22 @@ describe('the bridge on the sandbox', () => {
     expect(after.metadata?.generation).toBeGreaterThan(before.metadata?.generation ?? 0);
   }, 30_000);
 
+  it("serves the bridge's own log as module edgeAgent to GetModuleLogs, matched case-insensitively", async () => {
+    const logs = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', {
+      methodName: 'GetModuleLogs',
+      payload: { schemaVersion: '1.0', items: [{ id: 'EDGEAGENT', filter: { regex: 'rejected' } }], contentType: 'json' },
+      responseTimeoutInSeconds: 10,
+    });
+    expect(logs.result.status).toBe(200);
+    const items = logs.result.payload as { id: string; payload: string; payloadBytes: null }[];
+    expect(items.map((i) => i.id)).toEqual(['edgeAgent']);
+    const messages = JSON.parse(items[0]!.payload) as Json[];
+    // The invalid deployment pushed above was logged as a warning: syslog severity 4.
+    expect(messages.length).toBeGreaterThan(0);
+    expect(messages[0]).toMatchObject({ id: 'edgeAgent', device: hub.deviceId, stream: 'stdout', loglevel: 4 });
+    expect(JSON.parse(messages[0].text)).toMatchObject({ msg: 'desired deployment rejected; the running one stays' });
+  }, 30_000);
+
   it('starts modules in startupOrder groups', async () => {
     const kc = new KubeConfig();
     kc.loadFromString(kube.kubeconfig);

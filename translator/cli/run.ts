@@ -12,7 +12,7 @@ import { Bridge, type DesiredInput } from '../bridge/bridge.js';
 import { ManifestLoadError } from '../manifest/diagnostics.js';
 import { loadManifest } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
-import { BridgeMetrics, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
+import { BridgeMetrics, LogRing, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
 import { manifestFiles, watchManifest } from '../sources/watch.js';
 import type { ReportedDocument } from '../status/index.js';
 import type { TranslateOptions } from '../translate/options.js';
@@ -70,7 +70,9 @@ export interface RunningBridge {
 
 /** Starts everything `run` needs and returns once the bridge is running. */
 export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<RunningBridge> {
-  const logger = createLogger({ level: flags.logLevel, destination: { write: (line: string) => io.stderr(line) } });
+  // The bridge's own log lines are also kept for GetModuleLogs of `edgeAgent`.
+  const ownLog = new LogRing();
+  const logger = createLogger({ level: flags.logLevel, destination: ownLog.tee((line) => io.stderr(line)) });
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => logger.warn({ error: (e as Error).message }, 'shutdown step failed'));
@@ -124,7 +126,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
         await pushContent({ hubConnectionString: hub.serviceConnectionString, deviceId, content: loaded.content, caPem: hub.caPem });
         io.stdout(`Pushed ${files.base} to device '${deviceId}' through the sandbox IoT Hub.\n`);
       }
-      const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId, iotHub: hubHostname, logger });
+      const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId, iotHub: hubHostname, logger, agentLogs: () => ownLog.lines() });
       const hubLink = new HubLink({ connectionString, ca, logger, metrics, onConnected: (link) => methods.attach(link.client) });
       cleanups.push(() => hubLink.stop());
       startLink = () => hubLink.start();

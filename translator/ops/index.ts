@@ -2,3 +2,4 @@
 export { createLogger, levelLog, redactPaths, REDACTED, type LevelLog, type LoggerOptions, type LogLevel } from './logger.js';
 export { BridgeMetrics, METRIC_PREFIX, RUNTIME_STATUSES, type ApiWriteVerb, type ReconcileOutcomeKind, type TwinPatchResult } from './metrics.js';
 export { startOpsServer, type OpsServer, type OpsServerOptions, type ReadinessCheck } from './server.js';
+export { LogRing, syslogSeverity, type KeptLogLine, type LogRingOptions } from './log-ring.js';
