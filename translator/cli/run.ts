@@ -12,7 +12,7 @@ import { Bridge, type DesiredInput } from '../bridge/bridge.js';
 import { ManifestLoadError } from '../manifest/diagnostics.js';
 import { loadManifest } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
-import { BridgeMetrics, LogRing, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
+import { BridgeMetrics, LogRing, allReady, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
 import { manifestFiles, watchManifest } from '../sources/watch.js';
 import type { ReportedDocument } from '../status/index.js';
 import type { TranslateOptions } from '../translate/options.js';
@@ -43,6 +43,8 @@ export interface RunFlags {
   opsHost: string;
   logLevel: LogLevel;
   translate: Partial<TranslateOptions>;
+  /** Deadline of every IoT Hub call. @default 30000 */
+  hubTimeoutMs?: number;
 }
 
 export class RunError extends Error {
@@ -105,6 +107,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     let desired$: Observable<DesiredInput>;
     let report: (document: ReportedDocument) => void;
     let startLink: (() => Promise<void>) | undefined;
+    let hubReadiness: (() => true | string) | undefined;
     let deviceId: string;
     let hubHostname: string;
     const metrics = new BridgeMetrics();
@@ -127,7 +130,8 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
         io.stdout(`Pushed ${files.base} to device '${deviceId}' through the sandbox IoT Hub.\n`);
       }
       const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId, iotHub: hubHostname, logger, agentLogs: () => ownLog.lines() });
-      const hubLink = new HubLink({ connectionString, ca, logger, metrics, onConnected: (link) => methods.attach(link.client) });
+      const hubLink = new HubLink({ connectionString, ca, logger, metrics, timeoutMs: flags.hubTimeoutMs, onConnected: (link) => methods.attach(link.client) });
+      hubReadiness = () => hubLink.readiness();
       cleanups.push(() => hubLink.stop());
       startLink = () => hubLink.start();
       desired$ = hubLink.desired$;
@@ -165,7 +169,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     cleanups.push(() => bridge.stop());
     // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
     await startLink?.();
-    const ops = await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready: () => bridge.ready() });
+    const ops = await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready: allReady(() => bridge.ready(), hubReadiness) });
     cleanups.push(() => ops.stop());
     logger.info({ namespace: flags.namespace, deviceId, ops: ops.url }, 'bridge running');
     return { bridge, opsUrl: ops.url, kube, hub, stop };

@@ -1,5 +1,5 @@
 /** Operating the bridge: structured logs, Prometheus metrics and the health/metrics endpoint. */
 export { createLogger, levelLog, redactPaths, REDACTED, type LevelLog, type LoggerOptions, type LogLevel } from './logger.js';
 export { BridgeMetrics, METRIC_PREFIX, RUNTIME_STATUSES, type ApiWriteVerb, type ReconcileOutcomeKind, type TwinPatchResult } from './metrics.js';
-export { startOpsServer, type OpsServer, type OpsServerOptions, type ReadinessCheck } from './server.js';
+export { startOpsServer, allReady, type OpsServer, type OpsServerOptions, type ReadinessCheck } from './server.js';
 export { LogRing, syslogSeverity, type KeptLogLine, type LogRingOptions } from './log-ring.js';

@@ -7,3 +7,4 @@ export { TwinError, toTwinError, scrubSecrets } from './errors.js';
 export type { TwinErrorKind } from './errors.js';
 export { SILENT_LOGGER } from './logger.js';
 export type { TwinLogger } from './logger.js';
+export { withTimeout, DEFAULT_HUB_TIMEOUT_MS } from './timeout.js';
