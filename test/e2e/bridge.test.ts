@@ -58,7 +58,7 @@ async function desiredVersion(): Promise<number> {
 
 beforeAll(async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-e2e-'));
-  const catalog = ImageCatalog.fromJson({ 'contoso.azurecr.io/crasher:1.0': { kind: 'crash', code: 3, afterMs: 50 } });
+  const catalog = ImageCatalog.fromJson({ 'contoso.azurecr.io/crasher:1.0': { kind: 'crash', code: 3, afterMs: 50 }, 'contoso.azurecr.io/unpullable:1.0': { kind: 'pull-fail' } });
   kube = await startKubeEmulator({ stateDir, timeFactor: 0.01, catalog, loadBalancerPool: ['192.0.2.10-192.0.2.20'] });
   hub = await startHubEmulator({ stateDir, serviceHost: '127.0.0.61' });
   registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
@@ -185,6 +185,32 @@ describe('the bridge on the sandbox', () => {
       }
     });
     await waitFor('crasher removed from reported', async () => ((await reported()).modules?.crasher === undefined ? true : undefined));
+  }, 60_000);
+
+  it('reports 500 naming the module when its image cannot be pulled, and 200 once every module is created', async () => {
+    const content = webserverContent();
+    content.modulesContent.$edgeAgent['properties.desired'].modules.unpullable = {
+      version: '1.0', type: 'docker', status: 'running', restartPolicy: 'always',
+      settings: { image: 'contoso.azurecr.io/unpullable:1.0', createOptions: '{}' },
+    };
+    await push(content);
+    const version = await desiredVersion();
+    const failed = await waitFor('lastDesiredStatus 500 for the pushed version', async () => {
+      const rep = await reported();
+      return rep.lastDesiredVersion === version ? rep.lastDesiredStatus : undefined;
+    });
+    expect(failed.code).toBe(500);
+    expect(failed.description).toMatch(/module 'unpullable' could not be created: (ErrImagePull|ImagePullBackOff)/);
+    expect(failed.description).not.toContain('webserverapp');
+    // The module is deployed (edgeAgent keeps retrying too); its pull keeps failing.
+    await expect(apps.readNamespacedDeployment({ name: 'unpullable', namespace: NS })).resolves.toBeDefined();
+
+    await push(webserverContent());
+    const next = await desiredVersion();
+    await waitFor('200 for the next version', async () => {
+      const rep = await reported();
+      return rep.lastDesiredVersion === next && rep.lastDesiredStatus.code === 200 ? true : undefined;
+    });
   }, 60_000);
 
   it('catches up with a deployment pushed while its IoT Hub connection was down', async () => {

@@ -16,7 +16,7 @@ import { hasErrors, statusOf, type Diagnostic } from '../manifest/diagnostics.js
 import type { ManifestResult } from '../manifest/index.js';
 import type { DeploymentModel } from '../manifest/model.js';
 import { OwnedObjectsWatcher, Reconciler, scheduleReconciles, ownedSelector, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
-import { moduleStatuses, reportedDocument, type DesiredStatus, type ObservedObjects, type ReportedDocument } from '../status/index.js';
+import { moduleStatuses, reportedDocument, versionProgress, type DesiredStatus, type ObservedObjects, type ReportedDocument } from '../status/index.js';
 import { translate } from '../translate/index.js';
 import type { TranslateOptions } from '../translate/options.js';
 import type { KubeObject } from '../translate/types.js';
@@ -78,6 +78,8 @@ export class Bridge {
   private lastDesiredStatus: DesiredStatus = { code: 406, description: 'no deployment received yet' };
   private lastReport: ReportedDocument | undefined;
   private lastOutcome: ReconcileOutcome | undefined;
+  /** The version the cluster accepted; reported once its modules are created (or failed to be). */
+  private appliedVersion: number | undefined;
 
   constructor(private readonly options: BridgeOptions) {
     this.log = options.log ?? (() => undefined);
@@ -196,9 +198,12 @@ export class Bridge {
     this.lastOutcome = run.outcome;
     const version = this.reconciledVersion;
     // A version is reported once applied (200) or refused by the cluster; never in place of a newer rejected one.
-    if (version !== undefined && version >= this.lastDesiredVersion && run.outcome.kind !== 'retry') {
+    // Applied: reported by refreshStatus once its modules are created, as edgeAgent reports a version once its plan ran.
+    if (version !== undefined && version >= this.lastDesiredVersion && run.outcome.kind === 'done') this.appliedVersion = version;
+    if (version !== undefined && version >= this.lastDesiredVersion && run.outcome.kind === 'terminal') {
+      this.appliedVersion = undefined;
       this.lastDesiredVersion = version;
-      this.lastDesiredStatus = run.outcome.kind === 'done' ? { code: 200, description: '' } : { code: run.outcome.code, description: run.outcome.description };
+      this.lastDesiredStatus = { code: run.outcome.code, description: run.outcome.description };
     }
     const level = run.outcome.kind === 'done' ? (run.outcome.writes ? 'info' : 'debug') : 'warn';
     this.log(level, `reconcile ${run.id} (${run.cause}): ${run.outcome.kind}`, { ...run.outcome, durationMs: run.durationMs, version });
@@ -209,6 +214,7 @@ export class Bridge {
   private async refreshStatus(): Promise<void> {
     try {
       const observed = this.current ? await this.observe() : undefined;
+      if (observed) this.settleDesiredStatus(observed);
       const modules = this.current && observed ? moduleStatuses(this.current.model, observed) : new Map();
       this.lastReport = reportedDocument({
         model: this.current?.model,
@@ -223,6 +229,16 @@ export class Bridge {
     } catch (e) {
       this.log('warn', 'could not read module status from the cluster; will try again on the next change', { error: (e as Error).message });
     }
+  }
+
+  /** lastDesiredStatus of the applied version: 200 once every module is created, 500 naming those that cannot be. */
+  private settleDesiredStatus(observed: ObservedObjects): void {
+    const applied = this.appliedVersion;
+    if (applied === undefined || this.current?.version !== applied || applied < this.lastDesiredVersion) return;
+    const progress = versionProgress(this.current.model, observed);
+    if (progress.kind === 'pending') return;
+    this.lastDesiredVersion = applied;
+    this.lastDesiredStatus = progress.kind === 'created' ? { code: 200, description: '' } : progress.status;
   }
 
   private async observe(): Promise<ObservedObjects> {
