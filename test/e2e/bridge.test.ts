@@ -213,6 +213,34 @@ describe('the bridge on the sandbox', () => {
     });
   }, 60_000);
 
+  it('honours a desired edgeHub status of stopped, and reports the fields edgeAgent reports', async () => {
+    const content = webserverContent();
+    content.modulesContent.$edgeAgent['properties.desired'].systemModules.edgeHub.status = 'stopped';
+    await push(content);
+    const version = await desiredVersion();
+    const hubDeployment = await waitFor('edgeHub scaled to zero', async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'edgehub', namespace: NS });
+      return d.spec?.replicas === 0 ? d : undefined;
+    });
+    expect(hubDeployment.metadata?.annotations?.['net.azure-devices.edge.original-moduleid']).toBe('edgeHub');
+    const r = await waitFor('edgeHub reported stopped', async () => {
+      const rep = await reported();
+      return rep.lastDesiredVersion === version && rep.systemModules?.edgeHub?.runtimeStatus === 'stopped' ? rep : undefined;
+    });
+    expect(r.lastDesiredStatus).toEqual({ code: 200, description: '' });
+    expect(r.systemModules.edgeHub.status).toBe('stopped');
+    // edgeAgent's own entry has no restart fields; runtime.settings echoes the desired runtime settings.
+    expect(r.systemModules.edgeAgent).not.toHaveProperty('restartCount');
+    expect(r.systemModules.edgeAgent).not.toHaveProperty('lastRestartTimeUtc');
+    expect(r.systemModules.edgeAgent.startupOrder).toBe(0);
+    expect(r.runtime.settings).toEqual({ minDockerVersion: 'v1.25', loggingOptions: '' });
+    expect(r.modules.webserverapp.settings.imageHash).toMatch(/\S/);
+
+    await push(webserverContent());
+    await waitFor('edgeHub running again', async () => ((await reported()).systemModules?.edgeHub?.runtimeStatus === 'running' ? true : undefined));
+    expect((await apps.readNamespacedDeployment({ name: 'edgehub', namespace: NS })).spec?.replicas).toBe(1);
+  }, 60_000);
+
   it('catches up with a deployment pushed while its IoT Hub connection was down', async () => {
     expect(hub.faults.dropConnection(hub.deviceId, '$edgeAgent')).toBe(true);
     const content = webserverContent();
