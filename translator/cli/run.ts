@@ -12,7 +12,7 @@ import { Bridge, type DesiredInput } from '../bridge/bridge.js';
 import { ManifestLoadError } from '../manifest/diagnostics.js';
 import { loadManifest } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
-import { BridgeMetrics, LogRing, allReady, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
+import { BridgeMetrics, LogRing, SHUTDOWN_STEP_MS, allReady, boundedStep, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
 import { manifestFiles, watchManifest } from '../sources/watch.js';
 import type { ReportedDocument } from '../status/index.js';
 import type { TranslateOptions } from '../translate/options.js';
@@ -23,6 +23,9 @@ import type { Io } from './main.js';
 import { pushContent } from './push.js';
 import { DEFAULT_LB_POOL } from './sandbox.js';
 import { LiveTable, moduleRows } from './table.js';
+
+/** The whole stop (every cleanup step, each at most SHUTDOWN_STEP_MS) ends within this. */
+const SHUTDOWN_TOTAL_MS = 4000;
 
 /** Environment variable holding the `$edgeAgent` module connection string. */
 export const CONNECTION_STRING_ENV = 'IOTEDGE_K8S_CONNECTION_STRING';
@@ -77,7 +80,15 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
   const logger = createLogger({ level: flags.logLevel, destination: ownLog.tee((line) => io.stderr(line)) });
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async () => {
-    for (const c of cleanups.reverse()) await c().catch((e: unknown) => logger.warn({ error: (e as Error).message }, 'shutdown step failed'));
+    // Each step is bounded where it is awaited: a link that never answers must not hold the stop.
+    const deadline = Date.now() + SHUTDOWN_TOTAL_MS;
+    for (const c of cleanups.reverse()) {
+      const ms = Math.max(100, Math.min(SHUTDOWN_STEP_MS, deadline - Date.now()));
+      const result = await boundedStep(() => c().catch((e: unknown) => {
+        logger.warn({ error: (e as Error).message }, 'shutdown step failed');
+      }), ms);
+      if (result === 'timed out') logger.warn({ afterMs: ms }, 'shutdown step did not finish in time; going on');
+    }
   };
   try {
     const kubeConfig = new KubeConfig();

@@ -3,3 +3,4 @@ export { createLogger, levelLog, redactPaths, REDACTED, type LevelLog, type Logg
 export { BridgeMetrics, METRIC_PREFIX, RUNTIME_STATUSES, type ApiWriteVerb, type ReconcileOutcomeKind, type TwinPatchResult } from './metrics.js';
 export { startOpsServer, allReady, type OpsServer, type OpsServerOptions, type ReadinessCheck } from './server.js';
 export { LogRing, syslogSeverity, type KeptLogLine, type LogRingOptions } from './log-ring.js';
+export { boundedStep, SHUTDOWN_STEP_MS } from './shutdown.js';
