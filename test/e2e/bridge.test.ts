@@ -57,7 +57,7 @@ async function desiredVersion(): Promise<number> {
 
 beforeAll(async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-e2e-'));
-  const catalog = ImageCatalog.fromJson({ 'contoso.azurecr.io/crasher:1.0': { kind: 'crash', code: 3, afterMs: 50 } });
+  const catalog = ImageCatalog.fromJson({ 'contoso.azurecr.io/crasher:1.0': { kind: 'crash', code: 3, afterMs: 50 }, 'contoso.azurecr.io/unpullable:1.0': { kind: 'pull-fail' } });
   kube = await startKubeEmulator({ stateDir, timeFactor: 0.01, catalog, loadBalancerPool: ['192.0.2.10-192.0.2.20'] });
   hub = await startHubEmulator({ stateDir, serviceHost: '127.0.0.61' });
   registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
@@ -186,6 +186,60 @@ describe('the bridge on the sandbox', () => {
     await waitFor('crasher removed from reported', async () => ((await reported()).modules?.crasher === undefined ? true : undefined));
   }, 60_000);
 
+  it('reports 500 naming the module when its image cannot be pulled, and 200 once every module is created', async () => {
+    const content = webserverContent();
+    content.modulesContent.$edgeAgent['properties.desired'].modules.unpullable = {
+      version: '1.0', type: 'docker', status: 'running', restartPolicy: 'always',
+      settings: { image: 'contoso.azurecr.io/unpullable:1.0', createOptions: '{}' },
+    };
+    await push(content);
+    const version = await desiredVersion();
+    const failed = await waitFor('lastDesiredStatus 500 for the pushed version', async () => {
+      const rep = await reported();
+      return rep.lastDesiredVersion === version ? rep.lastDesiredStatus : undefined;
+    });
+    expect(failed.code).toBe(500);
+    expect(failed.description).toMatch(/module 'unpullable' could not be created: (ErrImagePull|ImagePullBackOff)/);
+    expect(failed.description).not.toContain('webserverapp');
+    // The module is deployed (edgeAgent keeps retrying too); its pull keeps failing.
+    await expect(apps.readNamespacedDeployment({ name: 'unpullable', namespace: NS })).resolves.toBeDefined();
+
+    await push(webserverContent());
+    const next = await desiredVersion();
+    await waitFor('200 for the next version', async () => {
+      const rep = await reported();
+      return rep.lastDesiredVersion === next && rep.lastDesiredStatus.code === 200 ? true : undefined;
+    });
+  }, 60_000);
+
+  it('honours a desired edgeHub status of stopped, and reports the fields edgeAgent reports', async () => {
+    const content = webserverContent();
+    content.modulesContent.$edgeAgent['properties.desired'].systemModules.edgeHub.status = 'stopped';
+    await push(content);
+    const version = await desiredVersion();
+    const hubDeployment = await waitFor('edgeHub scaled to zero', async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'edgehub', namespace: NS });
+      return d.spec?.replicas === 0 ? d : undefined;
+    });
+    expect(hubDeployment.metadata?.annotations?.['net.azure-devices.edge.original-moduleid']).toBe('edgeHub');
+    const r = await waitFor('edgeHub reported stopped', async () => {
+      const rep = await reported();
+      return rep.lastDesiredVersion === version && rep.systemModules?.edgeHub?.runtimeStatus === 'stopped' ? rep : undefined;
+    });
+    expect(r.lastDesiredStatus).toEqual({ code: 200, description: '' });
+    expect(r.systemModules.edgeHub.status).toBe('stopped');
+    // edgeAgent's own entry has no restart fields; runtime.settings echoes the desired runtime settings.
+    expect(r.systemModules.edgeAgent).not.toHaveProperty('restartCount');
+    expect(r.systemModules.edgeAgent).not.toHaveProperty('lastRestartTimeUtc');
+    expect(r.systemModules.edgeAgent.startupOrder).toBe(0);
+    expect(r.runtime.settings).toEqual({ minDockerVersion: 'v1.25', loggingOptions: '' });
+    expect(r.modules.webserverapp.settings.imageHash).toMatch(/\S/);
+
+    await push(webserverContent());
+    await waitFor('edgeHub running again', async () => ((await reported()).systemModules?.edgeHub?.runtimeStatus === 'running' ? true : undefined));
+    expect((await apps.readNamespacedDeployment({ name: 'edgehub', namespace: NS })).spec?.replicas).toBe(1);
+  }, 60_000);
+
   it('catches up with a deployment pushed while its IoT Hub connection was down', async () => {
     expect(hub.faults.dropConnection(hub.deviceId, '$edgeAgent')).toBe(true);
     const content = webserverContent();
@@ -238,6 +292,22 @@ describe('the bridge on the sandbox', () => {
     const after = await apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS });
     expect(after.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeDefined();
     expect(after.metadata?.generation).toBeGreaterThan(before.metadata?.generation ?? 0);
+  }, 30_000);
+
+  it("serves the bridge's own log as module edgeAgent to GetModuleLogs, matched case-insensitively", async () => {
+    const logs = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', {
+      methodName: 'GetModuleLogs',
+      payload: { schemaVersion: '1.0', items: [{ id: 'EDGEAGENT', filter: { regex: 'rejected' } }], contentType: 'json' },
+      responseTimeoutInSeconds: 10,
+    });
+    expect(logs.result.status).toBe(200);
+    const items = logs.result.payload as { id: string; payload: string; payloadBytes: null }[];
+    expect(items.map((i) => i.id)).toEqual(['edgeAgent']);
+    const messages = JSON.parse(items[0]!.payload) as Json[];
+    // The invalid deployment pushed above was logged as a warning: syslog severity 4.
+    expect(messages.length).toBeGreaterThan(0);
+    expect(messages[0]).toMatchObject({ id: 'edgeAgent', device: hub.deviceId, stream: 'stdout', loglevel: 4 });
+    expect(JSON.parse(messages[0].text)).toMatchObject({ msg: 'desired deployment rejected; the running one stays' });
   }, 30_000);
 
   it('starts modules in startupOrder groups', async () => {

@@ -176,7 +176,9 @@ export class Bridge {
     this.lastOutcome = run.outcome;
     const version = this.reconciledVersion;
     const { outcome } = run;
-    this.desiredTracker.reconciled(version, outcome.kind === 'retry' ? 'retry' : outcome.kind === 'done' ? { code: 200, description: '' } : { code: outcome.code, description: outcome.description });
+    // Applied: reported once its modules are created (refreshStatus settles it), as edgeAgent
+    // reports a version once its plan ran; refused by the cluster: reported at once.
+    this.desiredTracker.reconciled(version, outcome.kind === 'retry' ? 'retry' : outcome.kind === 'done' ? 'applied' : { code: outcome.code, description: outcome.description });
     const level = outcome.kind === 'done' ? (outcome.writes ? 'info' : 'debug') : 'warn';
     this.log(level, `reconcile ${run.id} (${run.cause}): ${outcome.kind}`, { ...outcome, durationMs: run.durationMs, version });
     this.options.onRun?.(run);
@@ -186,6 +188,7 @@ export class Bridge {
   private async refreshStatus(): Promise<void> {
     try {
       const observed = this.current ? this.observe() : undefined;
+      if (observed && this.current) this.desiredTracker.settle(this.current, observed);
       const modules = this.current && observed ? moduleStatuses(this.current.model, observed) : new Map();
       const { version, status } = this.desiredTracker.current;
       this.lastReport = reportedDocument({

@@ -2,6 +2,7 @@
  * The `iotedge-k8s` command. `main` returns the exit code instead of exiting so tests can run
  * it in-process; bad input never ends in a stack trace.
  */
+import { isIP } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ManifestLoadError } from '../manifest/index.js';
 import { CONNECTION_STRING_ENV } from '../sources/index.js';
@@ -180,7 +181,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--state-dir <dir>', 'sandbox state, and the default status file of local runs', '.sandbox')
       .option('--status-file <file>', 'where local runs write the reported properties (default: STATE_DIR/status.json)')
       .option('--ops-port <port>', 'port of /metrics, /healthz and /readyz (0: a free one)', port, 9600)
-      .option('--ops-host <address>', 'address of the operations server', '0.0.0.0')
+      .option('--ops-host <address>', 'address the operations server listens on (0.0.0.0 in a pod, so the kubelet and Prometheus reach it)', ipAddress, '127.0.0.1')
       .addOption(new Option('--log-level <level>', 'log level (JSON lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
     parsed,
   ).action(async (flags: TranslateFlags & Omit<RunFlags, 'translate' | 'namespace'>) => {
@@ -283,6 +284,11 @@ function positiveInt(value: string): number {
 /** The Namespace `translate` prints first, so `translate | kubectl apply -f -` works on a cluster without it. */
 function namespaceObject(name: string): KubeObject {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
+}
+
+function ipAddress(value: string): string {
+  if (isIP(value) === 0) throw new InvalidArgumentError(`'${value}' is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::).`);
+  return value;
 }
 
 function port(value: string): number {

@@ -12,7 +12,7 @@ import { Bridge } from '../bridge/index.js';
 import type { ObjectReader } from '../kinds/index.js';
 import { loadManifest, ManifestLoadError } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
-import { BridgeMetrics, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
+import { BridgeMetrics, LogRing, type KeptLogLine, SHUTDOWN_STEP_MS, allReady, boundedStep, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
 import { CONNECTION_STRING_ENV, FilesSource, TwinSource, connectionStringDevice, manifestFiles, type DesiredSource, type ManifestFiles } from '../sources/index.js';
 import { RUNTIME_STATUSES, type ReportedDocument } from '../status/index.js';
 import type { TranslateOptions } from '../translate/index.js';
@@ -25,6 +25,9 @@ import type { Sandbox } from './sandbox.js';
 import { LiveTable, moduleRows } from './table.js';
 
 export { CONNECTION_STRING_ENV, RunError };
+
+/** The whole stop (every cleanup step, each at most SHUTDOWN_STEP_MS) ends within this. */
+const SHUTDOWN_TOTAL_MS = 4000;
 
 export interface RunFlags {
   kubeconfig?: string;
@@ -42,6 +45,8 @@ export interface RunFlags {
   opsHost: string;
   logLevel: LogLevel;
   translate: Partial<TranslateOptions>;
+  /** Deadline of every IoT Hub call. @default 30000 */
+  hubTimeoutMs?: number;
 }
 
 export interface RunningBridge {
@@ -55,21 +60,29 @@ export interface RunningBridge {
 
 type Logger = ReturnType<typeof createLogger>;
 
-/** Shutdown steps, run in reverse order of registration; a failing step does not stop the others. */
+/** Shutdown steps, run in reverse order of registration; a failing or hanging step does not stop the others. */
 class Cleanups {
   private readonly steps: (() => Promise<unknown>)[] = [];
   constructor(private readonly logger: Logger) {}
   add(step: () => Promise<unknown>): void {
     this.steps.push(step);
   }
+  /** Runs every step, each bounded where it is awaited: a link that never answers must not hold the stop. */
   async run(): Promise<void> {
-    for (const step of this.steps.splice(0).reverse()) await step().catch((e: unknown) => this.logger.warn({ error: (e as Error).message }, 'shutdown step failed'));
+    const deadline = Date.now() + SHUTDOWN_TOTAL_MS;
+    for (const step of this.steps.splice(0).reverse()) {
+      const ms = Math.max(100, Math.min(SHUTDOWN_STEP_MS, deadline - Date.now()));
+      const result = await boundedStep(() => step().catch((e: unknown) => this.logger.warn({ error: (e as Error).message }, 'shutdown step failed')), ms);
+      if (result === 'timed out') this.logger.warn({ afterMs: ms }, 'shutdown step did not finish in time; going on');
+    }
   }
 }
 
 /** Starts everything `run` needs and returns once the bridge is running. */
 export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<RunningBridge> {
-  const logger = createLogger({ level: flags.logLevel, destination: { write: (line: string) => io.stderr(line) } });
+  // The bridge's own log lines are also kept for GetModuleLogs of `edgeAgent`.
+  const ownLog = new LogRing();
+  const logger = createLogger({ level: flags.logLevel, destination: ownLog.tee((line) => io.stderr(line)) });
   const cleanups = new Cleanups(logger);
   try {
     const sandbox = flags.sandbox ? await startSandbox(flags, io, cleanups) : undefined;
@@ -80,7 +93,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     // up, which is after the bridge (and its cache) started.
     const started: { bridge?: Bridge } = {};
     const objects: ObjectReader = { list: (kind) => started.bridge?.cache.list(kind) ?? [] };
-    const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics, objects });
+    const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics, objects, agentLogs: () => ownLog.lines() });
     cleanups.add(() => source.stop());
     const table = new LiveTable({ write: (t: string) => io.stdout(t), columns: process.stdout.columns }, isTTY);
     let watchRestartsSeen = 0;
@@ -106,7 +119,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     cleanups.add(() => bridge.stop());
     // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
     await source.start();
-    const ops = await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready: () => bridge.ready() });
+    const ops = await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready: allReady(() => bridge.ready(), source.readiness ? () => source.readiness!() : undefined) });
     cleanups.add(() => ops.stop());
     logger.info({ namespace: flags.namespace, deviceId: source.device.deviceId, ops: ops.url }, 'bridge running');
     return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, stop: () => cleanups.run() };
@@ -155,24 +168,27 @@ interface SourceContext {
   logger: Logger;
   metrics: BridgeMetrics;
   objects: ObjectReader;
+  /** The bridge's own log lines, for GetModuleLogs of `edgeAgent`. */
+  agentLogs: () => readonly KeptLogLine[];
 }
 
 /**
  * The twin when a connection string is given (the sandbox hub's in the sandbox, where a
  * --manifest is pushed through IoT Hub first); else the local files, watched.
  */
-async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConfig, logger, metrics, objects }: SourceContext): Promise<DesiredSource> {
+async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConfig, logger, metrics, objects, agentLogs }: SourceContext): Promise<DesiredSource> {
   const connectionString = sandbox?.hub.edgeAgentConnectionString ?? flags.connectionString ?? process.env[CONNECTION_STRING_ENV];
   if (connectionString) {
     const device = connectionStringDevice(connectionString);
     if (!device) throw new RunError('the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
     const ca = sandbox ? sandbox.hub.caPem : flags.ca ? await readCa(flags.ca) : undefined;
     if (sandbox && files) await pushThroughSandbox(sandbox, files, device.deviceId, io);
-    const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId: device.deviceId, iotHub: device.hubHostname, logger, objects });
+    const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId: device.deviceId, iotHub: device.hubHostname, logger, objects, agentLogs });
     return new TwinSource({
       connectionString,
       ca,
       logger,
+      ...(flags.hubTimeoutMs !== undefined ? { timeoutMs: flags.hubTimeoutMs } : {}),
       onPatch: (result) => metrics.recordTwinPatch(result),
       onConnected: (link) => methods.attach(link.client),
     });

@@ -86,7 +86,8 @@ function normalizeModule(spec: ModuleSpec, input: NormalizeInput, diagnostics: D
     system,
     type: 'docker',
     image: withDefaultTag(rawImage),
-    status: system ? 'running' : ((str(value['status']) as ModuleStatus | undefined) ?? 'running'),
+    // edgeAgent always runs (it is the bridge); edgeHub's desired status is honoured as edgeAgent does (EdgeHubDockerModule).
+    status: system && name === 'edgeAgent' ? 'running' : ((str(value['status']) as ModuleStatus | undefined) ?? 'running'),
     restartPolicy: (str(value['restartPolicy']) as RestartPolicy | undefined) ?? 'always',
     imagePullPolicy: (str(value['imagePullPolicy']) as ImagePullPolicy | undefined) ?? 'on-create',
     startupOrder: typeof value['startupOrder'] === 'number' ? value['startupOrder'] : system ? 0 : DEFAULT_STARTUP_ORDER,

@@ -2,7 +2,7 @@
  * edgeAgent's direct methods, answered by the bridge: ping, RestartModule, GetModuleLogs and
  * GetTaskStatus. Method names are case-insensitive; an unknown method or a bad payload answers
  * 400 `{ message }`; other failures 500 `{ message }` (edgeAgent answers 500 for an unknown
- * module in RestartModule too); a GetModuleLogs response over 127,000 bytes answers 413.
+ * module in RestartModule too); GetModuleLogs content over 127,000 bytes answers 400, as edgeAgent does.
  */
 import type { EventEmitter } from 'node:events';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -11,8 +11,8 @@ import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
 import { newestPod } from '../status/index.js';
 import type { ObjectReader } from '../kinds/index.js';
 import { DeviceCluster } from './cluster.js';
-import { encodeLogs, filterLines, parseKubeletLog, type LogsResponseItem } from './logs.js';
-import { MethodError, parseGetModuleLogs, parseGetTaskStatus, parseRestartModule } from './requests.js';
+import { encodeLogs, filterLines, parseKubeletLog, parseLogLine, type LogLine, type LogsResponseItem, type RawLogLine } from './logs.js';
+import { MethodError, parseGetModuleLogs, parseGetTaskStatus, parseRestartModule, selectModules } from './requests.js';
 
 // The SDK is CommonJS: Node's ESM loader offers it only as a default export.
 const DeviceMethodResponseClass = deviceSdk.DeviceMethodResponse;
@@ -23,6 +23,9 @@ export const MAX_LOGS_PAYLOAD_BYTES = 127_000;
 /** Canonical names of the methods answered. */
 export const METHOD_NAMES = ['ping', 'RestartModule', 'GetModuleLogs', 'GetTaskStatus'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
+
+/** The module id of the bridge itself in GetModuleLogs. */
+export const AGENT_MODULE_ID = 'edgeAgent';
 
 /** Ids that name the bridge itself. */
 const AGENT_IDS = new Set(['edgeagent', '$edgeagent']);
@@ -43,6 +46,11 @@ export interface MethodsOptions {
   objects?: ObjectReader;
   /** @default MAX_LOGS_PAYLOAD_BYTES */
   maxLogsPayloadBytes?: number;
+  /**
+   * The bridge's own recent log lines, served as the logs of module `edgeAgent` (as edgeAgent
+   * serves its own). Without it, `edgeAgent` matches no module.
+   */
+  agentLogs?: () => readonly RawLogLine[];
 }
 
 /** A method's answer: status and JSON payload. */
@@ -122,23 +130,33 @@ export class Methods {
   private async getModuleLogs(payload: unknown): Promise<MethodResponse> {
     const request = parseGetModuleLogs(payload, this.now());
     const pods = await this.cluster.podsByModule();
+    const agentLogs = this.options.agentLogs;
+    // The modules edgeAgent's runtime lists: itself (when its own log is kept) and every module with a pod.
+    const moduleIds = [...(agentLogs ? [AGENT_MODULE_ID] : []), ...[...pods.keys()].sort()];
     const result: LogsResponseItem[] = [];
-    for (const moduleId of [...pods.keys()].sort()) {
-      const item = request.items.find((i) => i.id.test(moduleId));
-      const pod = item && newestPod(pods.get(moduleId) ?? []);
-      if (!item || !pod) continue;
-      const { since, tail, until, regex, loglevel } = item.filter;
-      // The kubelet can apply tail itself only when no other filter drops lines after it.
-      const kubeletTail = until === undefined && regex === undefined && loglevel === undefined ? tail : undefined;
-      const raw = (await this.cluster.podLog(pod, { ...(since ? { since } : {}), ...(kubeletTail !== undefined ? { tailLines: kubeletTail } : {}) })) ?? '';
-      const lines = filterLines(parseKubeletLog(raw), item.filter);
-      result.push(encodeLogs(moduleId, lines, request, { iotHub: this.options.iotHub ?? '', deviceId: this.options.deviceId }));
+    let size = 0;
+    for (const { id: moduleId, item } of selectModules(request.items, moduleIds)) {
+      let lines: LogLine[];
+      if (agentLogs && moduleId === AGENT_MODULE_ID) {
+        lines = filterLines(agentLogs().map(parseLogLine), item.filter);
+      } else {
+        const pod = newestPod(pods.get(moduleId) ?? []);
+        if (!pod) continue;
+        const { since, tail, until, regex, loglevel } = item.filter;
+        // The kubelet can apply tail itself only when no other filter drops lines after it.
+        const kubeletTail = until === undefined && regex === undefined && loglevel === undefined ? tail : undefined;
+        const raw = (await this.cluster.podLog(pod, { ...(since ? { since } : {}), ...(kubeletTail !== undefined ? { tailLines: kubeletTail } : {}) })) ?? '';
+        lines = filterLines(parseKubeletLog(raw), item.filter);
+      }
+      const encoded = encodeLogs(moduleId, lines, request, { iotHub: this.options.iotHub ?? '', deviceId: this.options.deviceId });
+      result.push(encoded.item);
+      size += encoded.size;
     }
-    const size = Buffer.byteLength(JSON.stringify(result), 'utf8');
     if (size > this.maxLogsPayloadBytes) {
+      // edgeAgent answers an over-size request as a bad request (ArgumentException -> 400).
       throw new MethodError(
-        413,
-        `GetModuleLogs: the response would be ${size} bytes, over the ${this.maxLogsPayloadBytes}-byte limit of a direct method; narrow it with filter.tail, since, until, regex or loglevel, or use "encoding": "gzip"`,
+        400,
+        `GetModuleLogs: the logs are ${size} bytes, over the ${this.maxLogsPayloadBytes}-byte limit of a direct method; narrow them with filter.tail, since, until, regex or loglevel, or use "encoding": "gzip"`,
       );
     }
     return { status: 200, payload: result };

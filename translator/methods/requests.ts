@@ -5,7 +5,9 @@
  * Payload shapes (edgeAgent Agent.Core/requests):
  * - RestartModule `{ schemaVersion: "1.0", id }`
  * - GetModuleLogs `{ schemaVersion: "1.0", items: [{ id, filter: { tail, since, until, regex, loglevel } }] | {...},
- *   encoding: "gzip" | "none", contentType: "json" | "text" }`
+ *   encoding: "gzip" | "none" (default none), contentType: "json" | "text" (default text) }`; `id` is an
+ *   unanchored, case-insensitive regular expression, or `all` (Agent.Core/requests/ModuleLogsRequest.cs,
+ *   logs/LogsRequestToOptionsMapper.cs)
  * - GetTaskStatus `{ schemaVersion: "1.0", correlationId }`
  * Times (`since`, `until`): a duration before now ("1d", "90m", "2 hours 30 minutes"), an
  * RFC 3339 timestamp, or unix seconds (number or digits).
@@ -128,7 +130,7 @@ export interface LogFilter {
 
 /** One GetModuleLogs item. */
 export interface LogItem {
-  /** Module ids that match this (anchored) regular expression. */
+  /** Module ids this selects: an unanchored, case-insensitive regular expression (`all`: every module). */
   id: RegExp;
   filter: LogFilter;
 }
@@ -141,13 +143,44 @@ export interface GetModuleLogsRequest {
   contentType: 'json' | 'text';
 }
 
-function regex(value: unknown, field: string, anchored: boolean): RegExp {
+function regex(value: unknown, field: string, flags = ''): RegExp {
   if (typeof value !== 'string' || value === '') throw bad(`GetModuleLogs: '${field}' must be a non-empty regular expression string, got ${shown(value)}`);
   try {
-    return new RegExp(anchored ? `^(?:${value})$` : value);
+    return new RegExp(value, flags);
   } catch (e) {
     throw bad(`GetModuleLogs: '${field}' ${shown(value)} is not a valid regular expression (${(e as Error).message})`);
   }
+}
+
+/** The `id` that selects every module (edgeAgent's AllModulesIdentifier). */
+const ALL_MODULES = 'all';
+
+/** An item's `id`: `all`, else an unanchored, case-insensitive regular expression (edgeAgent's LogsRequestToOptionsMapper). */
+function moduleIdPattern(value: unknown, field: string): RegExp {
+  if (typeof value === 'string' && value.toLowerCase() === ALL_MODULES) return /(?:)/;
+  return regex(value, field, 'i');
+}
+
+/** An enum value as Newtonsoft.Json reads it: its name in any case, or its number. */
+function enumValue<T extends string>(value: unknown, names: readonly T[], fallback: T, field: string): T {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'number' && Number.isInteger(value) && names[value] !== undefined) return names[value];
+  const found = typeof value === 'string' ? names.find((n) => n === value.toLowerCase()) : undefined;
+  if (found === undefined) throw bad(`GetModuleLogs: '${field}' must be ${names.map((n) => `"${n}"`).join(' or ')}, got ${shown(value)}`);
+  return found;
+}
+
+/**
+ * The modules an id list selects, as edgeAgent matches them: every module whose id matches an
+ * item, with the filter of the first item that matches it, in item order then module order.
+ */
+export function selectModules(items: readonly LogItem[], moduleIds: readonly string[]): { id: string; item: LogItem }[] {
+  const selected = new Map<string, LogItem>();
+  for (const item of items) {
+    for (const id of moduleIds) if (!selected.has(id.toLowerCase()) && item.id.test(id)) selected.set(id.toLowerCase(), item);
+  }
+  const byKey = new Map(moduleIds.map((id) => [id.toLowerCase(), id]));
+  return [...selected].map(([key, item]) => ({ id: byKey.get(key)!, item }));
 }
 
 function parseFilter(value: unknown, at: string, now: Date): LogFilter {
@@ -164,7 +197,7 @@ function parseFilter(value: unknown, at: string, now: Date): LogFilter {
   if (value.since !== undefined && value.since !== null) filter.since = parseLogTime(value.since, `${at}.since`, now);
   if (value.until !== undefined && value.until !== null) filter.until = parseLogTime(value.until, `${at}.until`, now);
   if (filter.since && filter.until && filter.since > filter.until) throw bad(`GetModuleLogs: '${at}.since' (${filter.since.toISOString()}) is after '${at}.until' (${filter.until.toISOString()})`);
-  if (value.regex !== undefined && value.regex !== null) filter.regex = regex(value.regex, `${at}.regex`, false);
+  if (value.regex !== undefined && value.regex !== null) filter.regex = regex(value.regex, `${at}.regex`);
   if (value.loglevel !== undefined && value.loglevel !== null) {
     const level = value.loglevel;
     if (typeof level !== 'number' || !Number.isInteger(level) || level < 0 || level > 7) throw bad(`GetModuleLogs: '${at}.loglevel' must be an integer from 0 to 7 (syslog severity), got ${shown(level)}`);
@@ -182,11 +215,10 @@ export function parseGetModuleLogs(payload: unknown, now: Date): GetModuleLogsRe
   const items = rawItems.map((item, i): LogItem => {
     const at = `items[${i}]`;
     if (!isObject(item)) throw bad(`GetModuleLogs: '${at}' must be an object with 'id', got ${shown(item)}`);
-    return { id: regex(item.id, `${at}.id`, true), filter: parseFilter(item.filter, `${at}.filter`, now) };
+    return { id: moduleIdPattern(item.id, `${at}.id`), filter: parseFilter(item.filter, `${at}.filter`, now) };
   });
-  const encoding = p.encoding ?? 'none';
-  if (encoding !== 'gzip' && encoding !== 'none') throw bad(`GetModuleLogs: 'encoding' must be "gzip" or "none", got ${shown(encoding)}`);
-  const contentType = p.contentType ?? 'json';
-  if (contentType !== 'json' && contentType !== 'text') throw bad(`GetModuleLogs: 'contentType' must be "json" or "text", got ${shown(contentType)}`);
+  // edgeAgent's ModuleLogsRequest: encoding defaults to none, contentType to text.
+  const encoding = enumValue(p.encoding, ['none', 'gzip'] as const, 'none', 'encoding');
+  const contentType = enumValue(p.contentType, ['json', 'text'] as const, 'text', 'contentType');
   return { schemaVersion, items, encoding, contentType };
 }

@@ -14,6 +14,19 @@ import type { BridgeMetrics } from './metrics.js';
  */
 export type ReadinessCheck = () => boolean | string;
 
+/** One readiness check from several: ready when all are; else the reasons of those that are not. */
+export function allReady(...checks: (ReadinessCheck | undefined)[]): ReadinessCheck {
+  return () => {
+    const reasons: string[] = [];
+    for (const check of checks) {
+      if (!check) continue;
+      const r = check();
+      if (r !== true) reasons.push(typeof r === 'string' && r !== '' ? r : 'not ready');
+    }
+    return reasons.length === 0 ? true : reasons.join('; ');
+  };
+}
+
 /** Options of {@link startOpsServer}. */
 export interface OpsServerOptions {
   /** TCP port; 0 picks a free one. */

@@ -31,4 +31,6 @@ export interface DesiredSource {
   /** Starts delivering; resolves once started, not once connected (a twin connects in the background). */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** `true` while what the source delivers is current; otherwise why /readyz should say not ready. A source that cannot go stale has none. */
+  readiness?(): true | string;
 }

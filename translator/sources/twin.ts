@@ -55,6 +55,11 @@ export class TwinSource implements DesiredSource {
     return this.link.connected;
   }
 
+  /** `true` while the twin is current; otherwise why /readyz should say not ready. */
+  readiness(): true | string {
+    return this.link.readiness();
+  }
+
   report(document: ReportedDocument): void {
     this.link.report(document);
   }

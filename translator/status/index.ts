@@ -10,3 +10,5 @@ export { reportedEnv, reportedSettings, CREATE_OPTIONS_CHUNK } from './desired-f
 export { NEVER_UTC, RUNTIME_STATUSES } from './reported-types.js';
 export type { RuntimeStatus, ReportedModule, ReportedAgent, ReportedDocument, ReportedSettings, DesiredStatus, AgentVersion, Platform } from './reported-types.js';
 export type { PodJson, DeploymentJson, JobJson, ServiceJson, ContainerStatusJson, ContainerStateJson, PodConditionJson, Timestamp } from './kube-json.js';
+export { versionProgress, DEPLOYMENT_FAILED } from './version-status.js';
+export type { VersionProgress } from './version-status.js';

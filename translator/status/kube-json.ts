@@ -14,6 +14,7 @@ export interface ObjectMetaJson {
   namespace?: string;
   creationTimestamp?: Timestamp;
   deletionTimestamp?: Timestamp;
+  generation?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
@@ -86,7 +87,7 @@ export interface DeploymentJson {
   kind: 'Deployment';
   metadata?: ObjectMetaJson;
   spec?: { replicas?: number };
-  status?: { replicas?: number; readyReplicas?: number; conditions?: WorkloadConditionJson[] };
+  status?: { replicas?: number; readyReplicas?: number; updatedReplicas?: number; observedGeneration?: number; conditions?: WorkloadConditionJson[] };
 }
 
 /** A Job as plain JSON. */

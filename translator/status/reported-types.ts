@@ -15,13 +15,15 @@ export const NEVER_UTC = '0001-01-01T00:00:00Z';
 /** `settings` of a reported module: the image and the createOptions string (chunked as in the desired properties). */
 export interface ReportedSettings {
   image: string;
+  /** The image's digest as the container runtime reports it (the newest pod's `imageID`), else "". */
+  imageHash?: string;
   /** First (or only) 512-character chunk of the createOptions JSON. */
   createOptions?: string;
   /** Further chunks: `createOptions01`, `createOptions02`, ... */
   [chunk: `createOptions${string}`]: string | undefined;
 }
 
-/** One module under `modules` (or `systemModules.edgeHub`). */
+/** One module under `modules` (or `systemModules.edgeHub`, which has no `version`). */
 export interface ReportedModule {
   runtimeStatus: RuntimeStatus;
   /** The Kubernetes reason and message behind the status. */
@@ -36,7 +38,8 @@ export interface ReportedModule {
   status: ModuleStatus;
   restartPolicy: RestartPolicy;
   imagePullPolicy: ImagePullPolicy;
-  startupOrder: number;
+  /** Absent when it is the default (4294967295), as edgeAgent writes it. */
+  startupOrder?: number;
   version?: string;
   env: Record<string, { value: string }>;
   settings: ReportedSettings;
@@ -47,17 +50,19 @@ export interface ReportedModule {
   externalAddress?: string;
 }
 
-/** `systemModules.edgeAgent`: the bridge itself. */
+/**
+ * `systemModules.edgeAgent`: the bridge itself, with the fields edgeAgent writes for itself
+ * (EdgeAgentDockerRuntimeModule: no restartCount, lastRestartTimeUtc, status, restartPolicy or version).
+ */
 export interface ReportedAgent {
   runtimeStatus: 'running';
   statusDescription: string;
   exitCode: number;
   lastStartTimeUtc: string;
   lastExitTimeUtc: string;
-  restartCount: number;
-  lastRestartTimeUtc: string;
   type: 'docker';
   imagePullPolicy: ImagePullPolicy;
+  startupOrder: number;
   settings: ReportedSettings;
   env: Record<string, { value: string }>;
 }
@@ -82,13 +87,19 @@ export interface Platform {
   version: string;
 }
 
+/** `runtime.settings`: the desired runtime settings, without registry credentials (never reported here). */
+export interface RuntimeSettings {
+  minDockerVersion: string;
+  loggingOptions: string;
+}
+
 /** The whole reported document. */
 export interface ReportedDocument {
   schemaVersion: '1.0';
   version: AgentVersion;
   lastDesiredVersion: number;
   lastDesiredStatus: DesiredStatus;
-  runtime: { type: 'docker'; platform: Platform };
+  runtime: { type: 'docker'; settings: RuntimeSettings; platform: Platform };
   systemModules: { edgeAgent: ReportedAgent; edgeHub?: ReportedModule };
   modules: Record<string, ReportedModule>;
 }

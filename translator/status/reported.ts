@@ -37,10 +37,9 @@ function agentEntry(input: ReportedInput): ReportedAgent {
     exitCode: 0,
     lastStartTimeUtc: input.startedAt ?? NEVER_UTC,
     lastExitTimeUtc: NEVER_UTC,
-    restartCount: 0,
-    lastRestartTimeUtc: NEVER_UTC,
     type: 'docker',
     imagePullPolicy: agent?.imagePullPolicy ?? 'on-create',
+    startupOrder: 0,
     settings: reportedSettings(agent?.image ?? BRIDGE_IMAGE, agent?.createOptions ?? {}),
     env: reportedEnv(agent?.env ?? []),
   };
@@ -53,7 +52,11 @@ export function reportedDocument(input: ReportedInput): ReportedDocument {
   let edgeHub: ReportedModule | undefined;
   for (const id of [...input.modules.keys()].sort()) {
     const entry = input.modules.get(id)!;
-    if (id === edgeHubId) edgeHub = entry;
+    if (id === edgeHubId) {
+      // edgeAgent writes no version for edgeHub (EdgeHubDockerRuntimeModule).
+      const { version: _version, ...hub } = entry;
+      edgeHub = hub;
+    }
     else modules[id] = entry;
   }
   return {
@@ -61,7 +64,11 @@ export function reportedDocument(input: ReportedInput): ReportedDocument {
     version: { ...input.bridgeVersion },
     lastDesiredVersion: input.lastDesiredVersion,
     lastDesiredStatus: { ...input.lastDesiredStatus },
-    runtime: { type: 'docker', platform: { ...input.platform } },
+    runtime: {
+      type: 'docker',
+      settings: { minDockerVersion: input.model?.runtime.minDockerVersion ?? '', loggingOptions: input.model?.runtime.loggingOptions ?? '' },
+      platform: { ...input.platform },
+    },
     systemModules: { edgeAgent: agentEntry(input), ...(edgeHub ? { edgeHub } : {}) },
     modules,
   };

@@ -190,6 +190,15 @@ function observe(input: ModuleStatusInput): Observed {
   return { ...times, runtimeStatus: 'unknown', statusDescription: why };
 }
 
+/** edgeAgent's default startupOrder (uint.MaxValue), which it leaves out of reported properties. */
+const DEFAULT_STARTUP_ORDER = 4294967295;
+
+/** The image digest the newest pod's module container runs (`imageID`), else "". */
+function imageHashOf(pods: readonly PodJson[]): string {
+  const pod = newestPod(pods);
+  return (pod && moduleContainer(pod)?.imageID) || '';
+}
+
 /** What edgeAgent would report for `input.module`, from its newest pod and workload. Pure. */
 export function moduleRuntimeStatus(input: ModuleStatusInput): ReportedModule {
   const { module } = input;
@@ -206,9 +215,9 @@ export function moduleRuntimeStatus(input: ModuleStatusInput): ReportedModule {
     status: module.status,
     restartPolicy: module.restartPolicy,
     imagePullPolicy: module.imagePullPolicy,
-    startupOrder: module.startupOrder,
+    ...(module.startupOrder !== DEFAULT_STARTUP_ORDER ? { startupOrder: module.startupOrder } : {}),
     env: reportedEnv(module.env),
-    settings: reportedSettings(module.image, module.createOptions),
+    settings: { ...reportedSettings(module.image, module.createOptions), imageHash: imageHashOf(input.pods) },
   };
   if (module.version !== undefined) reported.version = module.version;
   if (input.service?.spec?.type === 'LoadBalancer') {

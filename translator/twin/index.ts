@@ -7,3 +7,4 @@ export type { ReportedChannel, ReportedPublisherOptions, SentPatch } from './rep
 export { TwinError, toTwinError, scrubSecrets } from './errors.js';
 export { trustHubCa } from './sdk-trust.js';
 export type { TwinErrorKind } from './errors.js';
+export { withTimeout, DEFAULT_HUB_TIMEOUT_MS } from './timeout.js';

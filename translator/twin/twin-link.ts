@@ -6,6 +6,10 @@
  * applied only when its `$version` is the last one plus one, otherwise the full twin is fetched
  * again; the full twin is fetched again after every reconnect. Patches that arrive while a
  * fetch is in flight are kept and applied on top of its result when they follow it.
+ *
+ * Every call to IoT Hub has a deadline (`timeoutMs`): a request the hub never answers (a lost
+ * MQTT session) fails with a `timeout` TwinError on `errors$`, and `freshness()` says the twin
+ * is stale until a full fetch succeeds; the link's owner replaces a link that times out.
  */
 import deviceSdk, { type ModuleClient, type Twin } from 'azure-iot-device';
 import mqttTransport from 'azure-iot-device-mqtt';
@@ -13,6 +17,7 @@ import { Observable, ReplaySubject, Subject } from 'rxjs';
 import { applyMergePatch, isObject, type JsonObject } from '../shared/index.js';
 import { TwinError, toTwinError } from './errors.js';
 import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
+import { DEFAULT_HUB_TIMEOUT_MS, withTimeout } from './timeout.js';
 
 // The SDKs are CommonJS: Node's ESM loader offers them only as a default export.
 const { Mqtt } = mqttTransport;
@@ -37,6 +42,8 @@ export interface TwinLinkOptions {
   logger?: StructuredLogger;
   /** First delay before retrying a failed full fetch; doubles up to 30 s. @default 1000 */
   retryDelayMs?: number;
+  /** Deadline of every IoT Hub call (open, twin fetch, reported patch, close). @default 30000 */
+  timeoutMs?: number;
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -83,6 +90,8 @@ export class TwinLink {
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private fullFetches = 0;
+  /** Why the last full fetch failed, while a fetch is still pending. */
+  private fetchError: string | undefined;
 
   private constructor(
     /** The open ModuleClient; methods attach to it. */
@@ -90,6 +99,7 @@ export class TwinLink {
     private readonly twin: Twin,
     private readonly logger: StructuredLogger,
     private readonly retryDelayMs: number,
+    private readonly timeoutMs: number,
   ) {
     this.desired$ = this.desiredSubject.asObservable();
     this.snapshots$ = this.snapshotSubject.asObservable();
@@ -106,15 +116,16 @@ export class TwinLink {
     } catch (e) {
       throw new TwinError('invalid-configuration', toTwinError(e, 'the $edgeAgent connection string is invalid').message);
     }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_HUB_TIMEOUT_MS;
     try {
       if (options.ca) await client.setOptions({ ca: options.ca });
-      await client.open();
-      const twin = await getTwin(client);
-      const link = new TwinLink(client, twin, logger, options.retryDelayMs ?? 1000);
+      await withTimeout(client.open(), timeoutMs, 'opening the IoT Hub connection');
+      const twin = await withTimeout(getTwin(client), timeoutMs, 'fetching the $edgeAgent twin');
+      const link = new TwinLink(client, twin, logger, options.retryDelayMs ?? 1000, timeoutMs);
       link.start();
       return link;
     } catch (e) {
-      await client.close().catch(() => undefined);
+      await withTimeout(client.close(), timeoutMs, 'closing the IoT Hub connection').catch(() => undefined);
       throw toTwinError(e, 'cannot connect to IoT Hub as $edgeAgent');
     }
   }
@@ -122,6 +133,16 @@ export class TwinLink {
   /** The latest desired state (undefined only before the first fetch completes). */
   get current(): DesiredState | undefined {
     return this.state;
+  }
+
+  /**
+   * `true` while the desired state is known to be current; otherwise why not: a full fetch is
+   * pending (after a reconnect or a version gap) or failing, or the link is closed.
+   */
+  freshness(): true | string {
+    if (this.closed) return 'the IoT Hub link is closed';
+    if (this.fetching) return this.fetchError ? `the $edgeAgent twin is stale: ${this.fetchError}` : 'the $edgeAgent twin is being fetched again';
+    return true;
   }
 
   /** Number of full twin fetches so far (for metrics and tests). */
@@ -209,13 +230,16 @@ export class TwinLink {
     for (;;) {
       this.fetchAgain = false;
       try {
-        const twin = await getTwin(this.client);
+        const twin = await withTimeout(getTwin(this.client), this.timeoutMs, 'fetching the $edgeAgent twin');
         if (this.closed) return;
+        this.fetchError = undefined;
         this.takeSnapshot(twin);
         if (!this.fetchAgain) return;
       } catch (e) {
         if (this.closed) return;
-        this.report(toTwinError(e, 'fetching the $edgeAgent twin failed'));
+        const error = toTwinError(e, 'fetching the $edgeAgent twin failed');
+        this.fetchError = error.message;
+        this.report(error);
         await new Promise<void>((resolve) => {
           this.retryTimer = setTimeout(resolve, delay);
         });
@@ -228,9 +252,10 @@ export class TwinLink {
   /** Sends a reported-properties patch; resolves when IoT Hub acknowledges it. Rejects with a {@link TwinError}. */
   updateReported(patch: JsonObject): Promise<void> {
     if (this.closed) return Promise.reject(new TwinError('not-connected', 'the IoT Hub link is closed'));
-    return new Promise((resolve, reject) =>
+    const sent = new Promise<void>((resolve, reject) =>
       this.twin.properties.reported.update(patch, (err?: Error) => (err ? reject(toTwinError(err, 'reporting properties failed')) : resolve())),
     );
+    return withTimeout(sent, this.timeoutMs, 'reporting properties');
   }
 
   /** Closes the connection and completes the streams. */
@@ -242,6 +267,6 @@ export class TwinLink {
     this.snapshotSubject.complete();
     this.reconnectedSubject.complete();
     this.errorSubject.complete();
-    await this.client.close().catch((e: unknown) => this.logger.warn({}, toTwinError(e, 'closing the IoT Hub link').message));
+    await withTimeout(this.client.close(), this.timeoutMs, 'closing the IoT Hub link').catch((e: unknown) => this.logger.warn({}, toTwinError(e, 'closing the IoT Hub link').message));
   }
 }

@@ -134,18 +134,29 @@ describe('RestartModule', () => {
 });
 
 describe('GetModuleLogs', () => {
-  test('json, no encoding: messages of the matching module with time and level', async () => {
-    const answer = await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: 'Sensor.*', filter: { tail: 5 } }], encoding: 'none', contentType: 'json' });
+  test("json, no encoding: edgeAgent's messages, as a JSON string, of the modules the unanchored case-insensitive id matches", async () => {
+    const answer = await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: 'sensor', filter: { tail: 5 } }], encoding: 'none', contentType: 'json' });
     expect(answer.status).toBe(200);
-    const [item, ...rest] = answer.payload as { id: string; payload: LogMessage[] }[];
+    const [item, ...rest] = answer.payload as { id: string; payloadBytes: null; payload: string }[];
     expect(rest).toEqual([]);
+    expect(Object.keys(item!).sort()).toEqual(['id', 'payload', 'payloadBytes']);
     expect(item!.id).toBe('SensorModule');
-    expect(item!.payload).toHaveLength(5);
-    for (const m of item!.payload) {
-      expect(m).toMatchObject({ iotHub: hub.hostName, deviceId: DEVICE, moduleId: 'SensorModule', stream: 'stdout' });
-      expect(Number.isNaN(Date.parse(m.timeStamp))).toBe(false);
-      expect(m.logLevel).toBe(m.text.startsWith('<3>') ? 3 : 6);
+    expect(item!.payloadBytes).toBeNull();
+    const messages = JSON.parse(item!.payload) as LogMessage[];
+    expect(messages).toHaveLength(5);
+    for (const m of messages) {
+      expect(Object.keys(m).sort()).toEqual(['device', 'id', 'iothub', 'loglevel', 'stream', 'text', 'timestamp']);
+      expect(m).toMatchObject({ iothub: hub.hostName, device: DEVICE, id: 'SensorModule', stream: 'stdout' });
+      expect(Number.isNaN(Date.parse(m.timestamp))).toBe(false);
+      // The <N> prefix is the level and not part of the text.
+      expect([m.loglevel, m.text]).toEqual(m.loglevel === 3 ? [3, 'sensor read failed'] : [6, expect.stringMatching(/^(temperature 21\.5|humidity 40)$/)]);
     }
+  });
+
+  test('without contentType the answer is text, as edgeAgent defaults', async () => {
+    const answer = await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: '^SensorModule$', filter: { tail: 3 } }] });
+    const [item] = answer.payload as { id: string; payload: string }[];
+    expect(item!.payload).toMatch(/^(<[36]> [a-z0-9. ]+\n){3}$/);
   });
 
   test('loglevel and regex filters; text content gzipped', async () => {
@@ -167,10 +178,10 @@ describe('GetModuleLogs', () => {
   });
 
   test('until in the past and since in the future select nothing', async () => {
-    const past = await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: 'SensorModule', filter: { until: Math.floor(Date.now() / 1000) - 3600 } }] });
-    expect((past.payload as { payload: unknown[] }[])[0]!.payload).toEqual([]);
+    const past = await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: 'SensorModule', filter: { until: Math.floor(Date.now() / 1000) - 3600 } }], contentType: 'json' });
+    expect((past.payload as { payload: string }[])[0]!.payload).toBe('[]');
     const future = await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: 'SensorModule', filter: { since: new Date(Date.now() + 3_600_000).toISOString() } }] });
-    expect((future.payload as { payload: unknown[] }[])[0]!.payload).toEqual([]);
+    expect((future.payload as { payload: string }[])[0]!.payload).toBe('');
   });
 
   test('a response over 127,000 bytes answers a clear error; gzip keeps it small', async () => {
@@ -180,7 +191,7 @@ describe('GetModuleLogs', () => {
       return log.length > 130_000 ? true : undefined;
     });
     const big = await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: 'chatty', filter: { tail: 10 } }], contentType: 'text' });
-    expect(big.status).toBe(413);
+    expect(big.status).toBe(400);
     expect(big.payload).toEqual({ message: expect.stringMatching(/over the 127000-byte limit/) });
     const zipped = await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: 'chatty', filter: { tail: 10 } }], encoding: 'gzip', contentType: 'text' });
     expect(zipped.status).toBe(200);

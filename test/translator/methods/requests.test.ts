@@ -1,6 +1,6 @@
 /** Pure request parsing and log filtering of the direct methods. */
 import { gunzipSync } from 'node:zlib';
-import { encodeLogs, filterLines, MethodError, parseGetModuleLogs, parseGetTaskStatus, parseKubeletLog, parseLogTime, parseRestartModule } from '../../../translator/methods/index.js';
+import { encodeLogs, filterLines, MethodError, parseGetModuleLogs, parseGetTaskStatus, parseKubeletLog, parseLogLine, parseLogTime, parseRestartModule, selectModules } from '../../../translator/methods/index.js';
 
 const NOW = new Date('2026-11-28T03:00:00Z');
 
@@ -42,14 +42,25 @@ describe('parseGetModuleLogs', () => {
   test('a full request with defaults', () => {
     const r = parseGetModuleLogs({ schemaVersion: '1.0', items: [{ id: 'edgeHub|Sensor.*', filter: { tail: '10', since: '1h', regex: 'err', loglevel: 3 } }] }, NOW);
     expect(r.encoding).toBe('none');
-    expect(r.contentType).toBe('json');
+    expect(r.contentType).toBe('text');
     expect(r.items).toHaveLength(1);
     const item = r.items[0]!;
     expect(item.id.test('edgeHub')).toBe(true);
     expect(item.id.test('SensorModule')).toBe(true);
-    expect(item.id.test('myedgeHub')).toBe(false);
+    // Unanchored and case-insensitive, as edgeAgent's Regex(id, RegexOptions.IgnoreCase).IsMatch.
+    expect(item.id.test('myedgeHub')).toBe(true);
+    expect(item.id.test('EDGEHUB')).toBe(true);
+    expect(item.id.test('tempsensor')).toBe(true);
+    expect(item.id.test('edgeAgent')).toBe(false);
     expect(item.filter).toMatchObject({ tail: 10, loglevel: 3, since: new Date('2026-11-28T02:00:00Z') });
     expect(item.filter.regex!.test('an error')).toBe(true);
+  });
+
+  test("modules are selected by the first item that matches, 'all' selects every module", () => {
+    const r = parseGetModuleLogs({ schemaVersion: '1.0', items: [{ id: 'sensor', filter: { tail: 1 } }, { id: 'ALL', filter: { tail: 2 } }], contentType: 'JSON', encoding: 1 }, NOW);
+    expect([r.contentType, r.encoding]).toEqual(['json', 'gzip']);
+    const chosen = selectModules(r.items, ['edgeAgent', 'edgeHub', 'SensorModule']);
+    expect(chosen.map((c) => [c.id, c.item.filter.tail])).toEqual([['SensorModule', 1], ['edgeAgent', 2], ['edgeHub', 2]]);
   });
 
   test('a single item object is accepted, as edgeAgent does', () => {
@@ -92,35 +103,43 @@ describe('log lines', () => {
   ].join('\n');
 
   test('timestamps and syslog levels are parsed; lines without a level count as 6', () => {
-    expect(parseKubeletLog(raw).map((l) => [l.time?.toISOString(), l.level, l.text])).toEqual([
-      ['2026-11-28T02:00:00.000Z', 6, '<6> started'],
-      ['2026-11-28T02:30:00.000Z', 3, '<3> failed to read'],
-      ['2026-11-28T02:45:00.000Z', 6, 'plain line'],
-      ['2026-11-28T02:59:00.000Z', 4, '<4> warning here'],
+    expect(parseKubeletLog(raw).map((l) => [l.time?.toISOString(), l.level, l.text, l.raw])).toEqual([
+      ['2026-11-28T02:00:00.000Z', 6, 'started', '<6> started'],
+      ['2026-11-28T02:30:00.000Z', 3, 'failed to read', '<3> failed to read'],
+      ['2026-11-28T02:45:00.000Z', 6, 'plain line', 'plain line'],
+      ['2026-11-28T02:59:00.000Z', 4, 'warning here', '<4> warning here'],
     ]);
+  });
+
+  test("an edgeHub-style line: level and the application's time stamp leave the text", () => {
+    const line = parseLogLine({ raw: '<4> 2019-02-14 16:15:35.243 -08:00 [WRN] [EdgeHub] - low disk' });
+    expect(line).toEqual({ level: 4, time: new Date('2019-02-15T00:15:35.243Z'), text: '[WRN] [EdgeHub] - low disk', raw: '<4> 2019-02-14 16:15:35.243 -08:00 [WRN] [EdgeHub] - low disk' });
   });
 
   test('filters combine; tail applies last', () => {
     const lines = parseKubeletLog(raw);
-    expect(filterLines(lines, { loglevel: 6 }).map((l) => l.text)).toEqual(['<6> started', 'plain line']);
-    expect(filterLines(lines, { since: new Date('2026-11-28T02:30:00Z'), until: new Date('2026-11-28T02:50:00Z') }).map((l) => l.text)).toEqual(['<3> failed to read', 'plain line']);
-    expect(filterLines(lines, { regex: /line|here/, tail: 1 }).map((l) => l.text)).toEqual(['<4> warning here']);
+    expect(filterLines(lines, { loglevel: 6 }).map((l) => l.text)).toEqual(['started', 'plain line']);
+    expect(filterLines(lines, { since: new Date('2026-11-28T02:30:00Z'), until: new Date('2026-11-28T02:50:00Z') }).map((l) => l.text)).toEqual(['failed to read', 'plain line']);
+    expect(filterLines(lines, { regex: /line|here/, tail: 1 }).map((l) => l.text)).toEqual(['warning here']);
+    // The regex sees the message text, without the <N> prefix.
+    expect(filterLines(lines, { regex: /^failed/ }).map((l) => l.raw)).toEqual(['<3> failed to read']);
     expect(filterLines(lines, { tail: 0 })).toEqual([]);
   });
 
-  test('encodings: json messages, text, gzip of either', () => {
+  test("encodings: edgeAgent's json messages or text, as a string in payload or gzipped in payloadBytes", () => {
     const lines = parseKubeletLog(raw).slice(0, 2);
     const source = { iotHub: 'hub.azure-devices.net', deviceId: 'dev' };
-    expect(encodeLogs('m', lines, { encoding: 'none', contentType: 'text' }, source)).toEqual({ id: 'm', payload: '<6> started\n<3> failed to read\n' });
+    const text = encodeLogs('m', lines, { encoding: 'none', contentType: 'text' }, source);
+    expect(text).toEqual({ item: { id: 'm', payloadBytes: null, payload: '<6> started\n<3> failed to read\n' }, size: 31 });
     const json = encodeLogs('m', lines, { encoding: 'none', contentType: 'json' }, source);
-    expect(json).toEqual({
-      id: 'm',
-      payload: [
-        { iotHub: 'hub.azure-devices.net', deviceId: 'dev', moduleId: 'm', stream: 'stdout', logLevel: 6, timeStamp: '2026-11-28T02:00:00.000Z', text: '<6> started' },
-        { iotHub: 'hub.azure-devices.net', deviceId: 'dev', moduleId: 'm', stream: 'stdout', logLevel: 3, timeStamp: '2026-11-28T02:30:00.000Z', text: '<3> failed to read' },
-      ],
-    });
-    const zipped = encodeLogs('m', lines, { encoding: 'gzip', contentType: 'json' }, source) as { payloadBytes: string };
-    expect(JSON.parse(gunzipSync(Buffer.from(zipped.payloadBytes, 'base64')).toString('utf8'))).toEqual((json as { payload: unknown }).payload);
+    expect(typeof json.item.payload).toBe('string');
+    expect(JSON.parse(json.item.payload!)).toEqual([
+      { iothub: 'hub.azure-devices.net', device: 'dev', id: 'm', stream: 'stdout', loglevel: 6, text: 'started', timestamp: '2026-11-28T02:00:00.000Z' },
+      { iothub: 'hub.azure-devices.net', device: 'dev', id: 'm', stream: 'stdout', loglevel: 3, text: 'failed to read', timestamp: '2026-11-28T02:30:00.000Z' },
+    ]);
+    expect(json.item.payloadBytes).toBeNull();
+    const zipped = encodeLogs('m', lines, { encoding: 'gzip', contentType: 'json' }, source);
+    expect(zipped.item.payload).toBeNull();
+    expect(gunzipSync(Buffer.from(zipped.item.payloadBytes!, 'base64')).toString('utf8')).toBe(json.item.payload);
   });
 });

@@ -1,5 +1,7 @@
 /** lastDesiredVersion / lastDesiredStatus as the bridge reports them. */
+import { parseManifest } from '../../../translator/manifest/index.js';
 import { DesiredStatusTracker } from '../../../translator/status/index.js';
+import { deploymentManifest, dockerModule } from '../../support/manifest.js';
 
 test('406 until a deployment arrives; a rejection at once; a reconcile once it ends', () => {
   const t = new DesiredStatusTracker();
@@ -8,18 +10,34 @@ test('406 until a deployment arrives; a rejection at once; a reconcile once it e
   expect(t.current).toEqual({ version: 3, status: { code: 400, description: '/modules/a: bad' } });
   t.reconciled(4, 'retry');
   expect(t.current.version).toBe(3);
-  t.reconciled(4, { code: 200, description: '' });
-  expect(t.current).toEqual({ version: 4, status: { code: 200, description: '' } });
+  t.reconciled(4, { code: 409, description: 'refused by the cluster' });
+  expect(t.current).toEqual({ version: 4, status: { code: 409, description: 'refused by the cluster' } });
   t.reconciled(5, { code: 500, description: 'refused by the cluster' });
   expect(t.current).toEqual({ version: 5, status: { code: 500, description: 'refused by the cluster' } });
 });
 
 test('a reconcile of an older version never replaces a newer rejection', () => {
   const t = new DesiredStatusTracker();
-  t.reconciled(2, { code: 200, description: '' });
+  t.reconciled(2, { code: 422, description: 'refused' });
   t.rejected(3, { code: 412, description: 'schemaVersion' });
-  t.reconciled(2, { code: 200, description: '' });
+  t.reconciled(2, { code: 422, description: 'refused' });
   expect(t.current).toEqual({ version: 3, status: { code: 412, description: 'schemaVersion' } });
-  t.reconciled(undefined, { code: 200, description: '' });
+  t.reconciled(undefined, { code: 422, description: 'refused' });
   expect(t.current.version).toBe(3);
+});
+
+test('an applied version is reported once its modules are created, or 500 naming those that cannot be', () => {
+  const t = new DesiredStatusTracker();
+  const model = parseManifest(deploymentManifest({ modules: { web: dockerModule('nginx:1.27') } })).model!;
+  const labels = { annotations: { 'net.azure-devices.edge.original-moduleid': 'web' } };
+  const deployment = (status: object) => ({ kind: 'Deployment' as const, metadata: { ...labels, generation: 1 }, status: { observedGeneration: 1, updatedReplicas: 1, ...status } });
+  const pod = (state: object) => ({ metadata: { ...labels, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { containers: [{ name: 'web' }] }, status: { containerStatuses: [{ name: 'web', state }] } });
+  t.reconciled(1, 'applied');
+  t.settle({ version: 1, model }, { pods: [pod({ waiting: { reason: 'ContainerCreating' } })], workloads: [deployment({})], services: [] });
+  expect(t.current.version).toBe(0);
+  t.settle({ version: 1, model }, { pods: [pod({ waiting: { reason: 'ImagePullBackOff', message: 'no such image' } })], workloads: [deployment({})], services: [] });
+  expect(t.current).toEqual({ version: 1, status: { code: 500, description: expect.stringContaining("module 'web' could not be created: ImagePullBackOff") } });
+  t.reconciled(2, 'applied');
+  t.settle({ version: 2, model }, { pods: [pod({ running: { startedAt: '2026-01-01T00:00:01Z' } })], workloads: [deployment({})], services: [] });
+  expect(t.current).toEqual({ version: 2, status: { code: 200, description: '' } });
 });

@@ -1,13 +1,24 @@
 /** The whole `$edgeAgent` reported document, against the manifest parser's model. */
 import { parseManifest } from '../../../translator/manifest/index.js';
 import { moduleRuntimeStatus, NEVER_UTC, reportedDocument, type ReportedModule } from '../../../translator/status/index.js';
-import { deploymentManifest, dockerModule } from '../../support/manifest.js';
 
-const manifest = deploymentManifest({
-  edgeAgent: { env: { RuntimeLogLevel: { value: 'debug' } } },
-  modules: { web: dockerModule('nginx:1.27', { settings: { image: 'nginx:1.27' } }) },
-  edgeHubDesired: false,
-});
+const manifest = {
+  modulesContent: {
+    $edgeAgent: {
+      'properties.desired': {
+        schemaVersion: '1.1',
+        runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25', registryCredentials: { acr: { address: 'acr.azurecr.io', username: 'u', password: 'p4ssw0rd' } } } },
+        systemModules: {
+          edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' }, env: { RuntimeLogLevel: { value: 'debug' } } },
+          edgeHub: { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5', createOptions: '{}' } },
+        },
+        modules: {
+          web: { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image: 'nginx:1.27' } },
+        },
+      },
+    },
+  },
+};
 
 test('the document edgeAgent writes: versions, runtime, systemModules (edgeHub moved there), modules', () => {
   const { model } = parseManifest(manifest);
@@ -29,7 +40,7 @@ test('the document edgeAgent writes: versions, runtime, systemModules (edgeHub m
     version: { version: '0.1.0', build: '42', commit: 'abc1234' },
     lastDesiredVersion: 7,
     lastDesiredStatus: { code: 200, description: '' },
-    runtime: { type: 'docker', platform: { os: 'linux', architecture: 'x86_64', version: '1.30.0' } },
+    runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25', loggingOptions: '' }, platform: { os: 'linux', architecture: 'x86_64', version: '1.30.0' } },
   });
   expect(doc.systemModules.edgeAgent).toEqual({
     runtimeStatus: 'running',
@@ -37,14 +48,17 @@ test('the document edgeAgent writes: versions, runtime, systemModules (edgeHub m
     exitCode: 0,
     lastStartTimeUtc: '2026-11-28T02:00:00Z',
     lastExitTimeUtc: NEVER_UTC,
-    restartCount: 0,
-    lastRestartTimeUtc: NEVER_UTC,
     type: 'docker',
     imagePullPolicy: 'on-create',
+    startupOrder: 0,
     settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5' },
     env: { RuntimeLogLevel: { value: 'debug' } },
   });
   expect(doc.systemModules.edgeHub).toMatchObject({ runtimeStatus: 'unknown', settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5' } });
+  // edgeAgent writes no version for edgeHub and no registry credentials anywhere.
+  expect(doc.systemModules.edgeHub).not.toHaveProperty('version');
+  expect(JSON.stringify(doc)).not.toContain('registryCredentials');
+  expect(JSON.stringify(doc)).not.toContain('p4ssw0rd');
   expect(Object.keys(doc.modules)).toEqual(['web']);
   expect(doc.modules.web).toMatchObject({ status: 'running', settings: { image: 'nginx:1.27' } });
 });

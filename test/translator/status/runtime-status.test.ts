@@ -113,8 +113,15 @@ describe('details of a module report', () => {
       settings: {
         image: 'mcr.microsoft.com/azureiotedge-simulated-temperature-sensor:1.5',
         createOptions: '{"HostConfig":{"Privileged":true}}',
+        imageHash: 'mcr.microsoft.com/azureiotedge-simulated-temperature-sensor@sha256:abc',
       },
     });
+  });
+
+  test('the default startupOrder is left out and imageHash is empty without a pod, as edgeAgent writes them', () => {
+    const r = moduleRuntimeStatus({ module: moduleModel({ startupOrder: 4294967295 }), pods: [] });
+    expect(r).not.toHaveProperty('startupOrder');
+    expect(r.settings.imageHash).toBe('');
   });
 
   test('long createOptions are chunked at 512 characters as in manifests', () => {

@@ -1,0 +1,114 @@
+/**
+ * `lastDesiredStatus` of an applied deployment, as edgeAgent decides it (Azure/iotedge
+ * edge-agent `Agent.Core/Agent.cs` ReconcileAsync, `planrunner/OrdererdRetryPlanRunner.cs`,
+ * `DeploymentStatusCode.cs`): edgeAgent reports a version 200 once its plan ran, that is once
+ * every module of it was created (image pulled, container created); a command that fails (an
+ * image that cannot be pulled, a container that cannot be created) fails the plan, and the
+ * version is reported 500 (`DeploymentStatusCode.Failed`) with the failure's message.
+ *
+ * Here, per module whose desired status is `running` (pure, from the observed objects):
+ * - created: its newest pod of the current template has a container that is running, has
+ *   terminated or has restarted (a crash after the start is the module's own business), or its
+ *   Job has completed or failed;
+ * - failed: the workload cannot create pods (Deployment condition `ReplicaFailure`), the pod
+ *   cannot be scheduled (`PodScheduled` False), or the container waits with a pull or create
+ *   error (`ErrImagePull`, `ImagePullBackOff`, `InvalidImageName`, `CreateContainerConfigError`,
+ *   `CreateContainerError`, ...);
+ * - pending: anything else (no workload or pod of the current template yet, pulling, creating).
+ * The version is failed when a module failed, created when all were, else pending.
+ */
+import type { DeploymentModel, ModuleModel } from '../manifest/index.js';
+import { ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/index.js';
+import { conditionTrue, type DeploymentJson, type JobJson, type ObjectMetaJson, type PodJson } from './kube-json.js';
+import type { ObservedObjects } from './observed.js';
+import type { DesiredStatus } from './reported-types.js';
+import { newestPod } from './runtime-status.js';
+
+/** edgeAgent's DeploymentStatusCode.Failed. */
+export const DEPLOYMENT_FAILED = 500;
+
+/** Waiting reasons that mean the container could not be created. */
+const CREATE_FAILURES = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'ErrImageNeverPull',
+  'InvalidImageName',
+  'RegistryUnavailable',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+]);
+
+/** Where an applied version stands. */
+export type VersionProgress =
+  | { kind: 'created' }
+  | { kind: 'pending'; reason: string }
+  | { kind: 'failed'; status: DesiredStatus };
+
+type ModuleProgress = { kind: 'created' } | { kind: 'pending'; reason: string } | { kind: 'failed'; reason: string };
+
+function moduleIdOf(object: { metadata?: ObjectMetaJson }): string | undefined {
+  return object.metadata?.annotations?.[ORIGINAL_MODULE_ID_ANNOTATION];
+}
+
+function text(reason: string | undefined, message: string | undefined): string {
+  return [reason?.trim(), message?.trim()].filter(Boolean).join(': ') || 'unknown reason';
+}
+
+function podProgress(pod: PodJson | undefined): ModuleProgress {
+  if (!pod) return { kind: 'pending', reason: 'no pod yet' };
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False') return { kind: 'failed', reason: `pod cannot be scheduled (${text(scheduled.reason, scheduled.message)})` };
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return { kind: 'created' };
+  const wanted = pod.spec?.containers?.[0]?.name;
+  const statuses = pod.status?.containerStatuses ?? [];
+  const container = statuses.find((s) => s.name === wanted) ?? statuses[0];
+  if (!container) return { kind: 'pending', reason: 'pod not started yet' };
+  const state = container.state ?? {};
+  if (state.running || state.terminated || (container.restartCount ?? 0) > 0 || container.lastState?.terminated) return { kind: 'created' };
+  const waiting = state.waiting?.reason ?? '';
+  if (CREATE_FAILURES.has(waiting)) return { kind: 'failed', reason: text(waiting, state.waiting?.message) };
+  return { kind: 'pending', reason: waiting || 'container not started yet' };
+}
+
+function deploymentProgress(deployment: Omit<DeploymentJson, 'kind'>, pods: readonly PodJson[]): ModuleProgress {
+  const failure = deployment.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (failure) return { kind: 'failed', reason: `pods cannot be created (${text(failure.reason, failure.message)})` };
+  const generation = deployment.metadata?.generation;
+  if (generation !== undefined && (deployment.status?.observedGeneration ?? 0) < generation) return { kind: 'pending', reason: 'Deployment not rolled out yet' };
+  if ((deployment.status?.updatedReplicas ?? 0) < 1) return { kind: 'pending', reason: 'no pod of the current template yet' };
+  return podProgress(newestPod(pods.filter((p) => !p.metadata?.deletionTimestamp)));
+}
+
+function jobProgress(job: Omit<JobJson, 'kind'>, pods: readonly PodJson[]): ModuleProgress {
+  if (conditionTrue(job.status?.conditions, 'Complete') || conditionTrue(job.status?.conditions, 'Failed')) return { kind: 'created' };
+  return podProgress(newestPod(pods));
+}
+
+function moduleProgress(module: ModuleModel, observed: ObservedObjects): ModuleProgress {
+  const mine = <T extends { metadata?: ObjectMetaJson }>(objects: readonly T[]) => objects.filter((o) => moduleIdOf(o) === module.name);
+  const pods = mine(observed.pods);
+  const workloads = mine(observed.workloads);
+  const job = workloads.find((w): w is JobJson => w.kind === 'Job');
+  if (job) return jobProgress(job, pods);
+  const deployment = workloads.find((w): w is DeploymentJson => w.kind === 'Deployment');
+  if (deployment) return deploymentProgress(deployment, pods);
+  return { kind: 'pending', reason: 'no workload yet' };
+}
+
+/** Where the applied `model` stands in the cluster, and the 500 status naming each failed module. Pure. */
+export function versionProgress(model: DeploymentModel, observed: ObservedObjects): VersionProgress {
+  const modules = [...(model.edgeHub ? [model.edgeHub] : []), ...model.modules].filter((m) => m.status === 'running');
+  const failed: string[] = [];
+  let pending: string | undefined;
+  for (const module of modules) {
+    const progress = moduleProgress(module, observed);
+    if (progress.kind === 'failed') failed.push(`module '${module.name}' could not be created: ${progress.reason}`);
+    else if (progress.kind === 'pending') pending ??= `module '${module.name}': ${progress.reason}`;
+  }
+  if (failed.length > 0) {
+    const description = failed.join('; ');
+    return { kind: 'failed', status: { code: DEPLOYMENT_FAILED, description: description.length > 1000 ? `${description.slice(0, 997)}...` : description } };
+  }
+  return pending ? { kind: 'pending', reason: pending } : { kind: 'created' };
+}
