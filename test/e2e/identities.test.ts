@@ -149,6 +149,25 @@ test('a restarted bridge creates no new keys and keeps its CA', async () => {
   expect((await core.readNamespacedSecret({ name: 'iotedge-k8s-device-ca', namespace: NS })).data).toEqual(ca);
 }, 60_000);
 
+test('while IoT Hub refuses the identity calls, what runs keeps its credentials, the modules report why, and the bridge retries until it recovers', async () => {
+  const credential = await secretText('webserverapp-iotedge-identity', 'EdgeHubConnectionString');
+  // The next 3 service API calls (the bridge's listing of module identities) get 429; this test
+  // makes none meanwhile and watches the document the bridge reports.
+  hub.faults.throttleServiceApi(3);
+  await apps.deleteNamespacedDeployment({ name: 'webserverapp', namespace: NS });
+  const description = () => running!.bridge.report?.modules.webserverapp?.statusDescription ?? '';
+  await waitFor('the identity error reported on the module', () => (/module identities could not be listed: .*429/.test(description()) ? true : undefined), 20_000);
+  const restored = await waitFor('webserverapp restored', () => apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS }));
+  expect(restored.spec!.template.spec!.containers[0]!.env!.map((e) => e.name)).toContain('EdgeHubConnectionString');
+  await waitFor('the error gone once IoT Hub answers', () => (description() !== '' && !description().includes('could not be listed') ? true : undefined), 30_000);
+  expect(await secretText('webserverapp-iotedge-identity', 'EdgeHubConnectionString')).toBe(credential);
+  const r = await waitFor('the twin without the error', async () => {
+    const rep = await reported();
+    return rep.modules.webserverapp.statusDescription.includes('could not be listed') ? undefined : rep;
+  });
+  expect(r.modules.webserverapp.statusDescription).not.toContain('429');
+}, 60_000);
+
 test('with only --connection-string, modules get no credentials and the bridge says so once in its log and in the reported status', async () => {
   await running!.stop();
   running = undefined;
