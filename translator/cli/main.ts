@@ -17,7 +17,6 @@ import { DEVICE_CONNECTION_STRING_ENV, InstallError, installManifests, type Inst
 import type { MonitorFlags } from './monitor.js';
 import type { PushFlags } from './push.js';
 import type { RunFlags } from './run.js';
-
 import type { SandboxFlags } from './sandbox.js';
 
 export interface Io {

@@ -4,6 +4,8 @@
  * source, metrics, the terminal table), wires them to one {@link Bridge} and starts the
  * operations server. `--sandbox` first starts both emulators (loaded lazily) and, with
  * `--manifest`, pushes the manifest through the sandbox IoT Hub as a real deployment would.
+ * With the device connection string, module identities and credentials are wired in through
+ * `./identities.ts` (the bridge's preparePass hook).
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
