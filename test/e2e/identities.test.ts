@@ -149,6 +149,17 @@ test('a restarted bridge creates no new keys and keeps its CA', async () => {
   expect((await core.readNamespacedSecret({ name: 'iotedge-k8s-device-ca', namespace: NS })).data).toEqual(ca);
 }, 60_000);
 
+test('a deleted credential Secret is restored with the same credential', async () => {
+  const credential = await secretText('webserverapp-iotedge-identity', 'EdgeHubConnectionString');
+  const before = await core.readNamespacedSecret({ name: 'webserverapp-iotedge-identity', namespace: NS });
+  await core.deleteNamespacedSecret({ name: 'webserverapp-iotedge-identity', namespace: NS });
+  await waitFor('the Secret restored', async () => {
+    const s = await core.readNamespacedSecret({ name: 'webserverapp-iotedge-identity', namespace: NS });
+    return s.metadata?.uid !== before.metadata?.uid ? s : undefined;
+  });
+  expect(await secretText('webserverapp-iotedge-identity', 'EdgeHubConnectionString')).toBe(credential);
+}, 30_000);
+
 test('while IoT Hub refuses the identity calls, what runs keeps its credentials, the modules report why, and the bridge retries until it recovers', async () => {
   const credential = await secretText('webserverapp-iotedge-identity', 'EdgeHubConnectionString');
   // The next 3 service API calls (the bridge's listing of module identities) get 429; this test
