@@ -7,7 +7,8 @@
  * - the telemetry module started by the sandbox kubelet sends messages that reach the hub;
  * - a child process given exactly the module's kubelet environment connects, sends telemetry and
  *   answers a direct method;
- * - removing the module deletes its identity and Secret; a foreign identity survives;
+ * - removing the module deletes its identity and Secret, adding it again gives a new working one;
+ *   a foreign identity survives;
  * - the device key appears in no log line, reported property or object, and each module key only
  *   in that module's Secret.
  */
@@ -158,6 +159,8 @@ async function namespaceText(): Promise<Map<string, string>> {
 
 describe('run --sandbox with the telemetry sample', () => {
   let foreignKey: string;
+  let removedModule: Json;
+  let firstTelemetryKey: string;
 
   it('gives modules credentials: the telemetry module started by the sandbox kubelet sends telemetry that reaches the hub', async () => {
     await registry.addModule({ deviceId: hub.deviceId, moduleId: 'foreign', managedBy: 'someone-else' } as Json);
@@ -174,7 +177,8 @@ describe('run --sandbox with the telemetry sample', () => {
     expect(r.systemModules.edgeAgent.statusDescription).toBe('running');
     const secret = await kc.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ name: 'telemetry-iotedge-identity', namespace: NS });
     const cs = Buffer.from(secret.data!.EdgeHubConnectionString!, 'base64').toString('utf8');
-    expect(cs).toBe(`HostName=${hub.serviceHost};DeviceId=${hub.deviceId};ModuleId=telemetry;SharedAccessKey=${await moduleKey('telemetry')};GatewayHostName=${hub.gatewayHostName}`);
+    firstTelemetryKey = await moduleKey('telemetry');
+    expect(cs).toBe(`HostName=${hub.serviceHost};DeviceId=${hub.deviceId};ModuleId=telemetry;SharedAccessKey=${firstTelemetryKey};GatewayHostName=${hub.gatewayHostName}`);
   }, 60_000);
 
   it('a process with exactly the kubelet environment connects with ModuleClient.fromEnvironment, sends telemetry and answers a direct method', async () => {
@@ -207,6 +211,7 @@ describe('run --sandbox with the telemetry sample', () => {
 
   it('removing the module deletes its identity and Secret; a foreign identity of the device survives', async () => {
     const content = await currentContent();
+    removedModule = content.modulesContent.$edgeAgent['properties.desired'].modules.telemetry;
     delete content.modulesContent.$edgeAgent['properties.desired'].modules.telemetry;
     await applied(await push(content));
     const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -214,6 +219,20 @@ describe('run --sandbox with the telemetry sample', () => {
     await waitFor('the Secret deleted', () => core.readNamespacedSecret({ name: 'telemetry-iotedge-identity', namespace: NS }).then(() => undefined, (e: Json) => (e.code === 404 ? true : undefined)));
     expect(await moduleKey('foreign')).toBe(foreignKey);
     expect((await registry.getModule(hub.deviceId, 'foreign')).responseBody.managedBy).toBe('someone-else');
+  }, 60_000);
+
+  it('a module added again gets a new identity, and its kubelet-run process sends telemetry again', async () => {
+    const removedAt = new Date().toISOString();
+    const content = await currentContent();
+    content.modulesContent.$edgeAgent['properties.desired'].modules.telemetry = { ...removedModule, status: 'running', env: { INTERVAL_MS: { value: '1000' } } };
+    await applied(await push(content));
+    const message = await waitFor('new telemetry of the kubelet-run module', () => hub.telemetry(hub.deviceId, 'telemetry').find((m) => m.enqueuedTimeUtc > removedAt && m.body.includes('temperature')), 45_000);
+    expect(JSON.parse(message.body)).toHaveProperty('temperature');
+    const secret = await kc.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ name: 'telemetry-iotedge-identity', namespace: NS });
+    const key = await moduleKey('telemetry');
+    expect(key).not.toBe(firstTelemetryKey);
+    expect(Buffer.from(secret.data!.EdgeHubConnectionString!, 'base64').toString('utf8')).toContain(`SharedAccessKey=${key};`);
+    expect(await moduleKey('foreign')).toBe(foreignKey);
   }, 60_000);
 
   it('the device key is in no log line, reported property or object; each module key only in its own Secret', async () => {
@@ -225,7 +244,9 @@ describe('run --sandbox with the telemetry sample', () => {
     expect([...texts].filter(([, text]) => text.includes(webserverKey)).map(([name]) => name)).toEqual(['Secret/webserver-iotedge-identity']);
     const edgeHubKey = await moduleKey('$edgeHub');
     expect([...texts].filter(([, text]) => text.includes(edgeHubKey)).map(([name]) => name)).toEqual(['Secret/edgehub-iotedge-identity']);
-    for (const key of [webserverKey, edgeHubKey, await moduleKey('$edgeAgent'), foreignKey]) {
+    const telemetryKey = await moduleKey('telemetry');
+    expect([...texts].filter(([, text]) => text.includes(telemetryKey)).map(([name]) => name)).toEqual(['Secret/telemetry-iotedge-identity']);
+    for (const key of [webserverKey, edgeHubKey, telemetryKey, await moduleKey('$edgeAgent'), foreignKey]) {
       expect(logs.includes(key)).toBe(false);
       expect(twin.includes(key)).toBe(false);
     }
