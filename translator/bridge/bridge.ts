@@ -46,6 +46,30 @@ export interface BridgeOptions {
   cache?: InformerCache;
   /** Called for each API write: the reconcile's applies and deletions, and the last-good Secret. */
   onApiWrite?: (kind: string, verb: 'apply' | 'delete') => void;
+  /**
+   * Runs at the start of every reconcile pass with the deployment being applied (the last good one
+   * while a new one is invalid) and returns the objects to apply instead (the module identities'
+   * credentials added). When it throws, the pass is a retry: nothing is applied or pruned.
+   */
+  preparePass?: (deployment: PassInput) => Promise<PreparedPass>;
+  /** Appended to edgeAgent's reported statusDescription (e.g. that modules get no credentials). */
+  agentNote?: string;
+}
+
+/** The deployment a reconcile pass is about to apply. */
+export interface PassInput {
+  version: number;
+  model: DeploymentModel;
+  objects: readonly KubeObject[];
+}
+
+/** What {@link BridgeOptions.preparePass} returns. */
+export interface PreparedPass {
+  objects: KubeObject[];
+  /** Module id -> a problem with the module (its identity), appended to its reported statusDescription. */
+  moduleNotes?: ReadonlyMap<string, string>;
+  /** Run another pass after this many milliseconds (a retry of what failed, a certificate check). */
+  nextPassInMs?: number;
 }
 
 /** The deployment being run. */
@@ -72,6 +96,8 @@ export class Bridge {
   private reconciledVersion: number | undefined;
   private lastReport: ReportedDocument | undefined;
   private lastOutcome: ReconcileOutcome | undefined;
+  private moduleNotes: ReadonlyMap<string, string> = new Map();
+  private nextPass: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: BridgeOptions) {
     this.log = options.log ?? (() => undefined);
@@ -138,6 +164,7 @@ export class Bridge {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.nextPass);
     this.subscriptions.unsubscribe();
     await this.watcher.stop();
   }
@@ -163,13 +190,32 @@ export class Bridge {
     const current = this.current;
     if (!current) return { kind: 'done', writes: 0, applied: [], pruned: [] };
     this.reconciledVersion = current.version;
-    const outcome = await this.reconciler.reconcile(current);
+    let objects = current.objects;
+    if (this.options.preparePass) {
+      try {
+        objects = await this.prepare(this.options.preparePass, current);
+      } catch (e) {
+        return { kind: 'retry', afterMs: 0, error: `the pass could not be prepared (nothing applied): ${(e as Error).message}` };
+      }
+    }
+    const outcome = await this.reconciler.reconcile({ ...current, objects });
     if (outcome.kind !== 'done') return outcome;
     const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
     for (const key of outcome.applied) this.options.onApiWrite?.(kindOf(key), 'apply');
     for (const key of outcome.pruned) this.options.onApiWrite?.(kindOf(key), 'delete');
     if (await this.lastGood.keep(current)) this.options.onApiWrite?.('Secret', 'apply');
     return outcome;
+  }
+
+  /** Runs the preparePass hook; keeps its module notes and schedules the pass it asks for. */
+  private async prepare(preparePass: NonNullable<BridgeOptions['preparePass']>, current: Current): Promise<KubeObject[]> {
+    const prepared = await preparePass(current);
+    this.moduleNotes = prepared.moduleNotes ?? new Map();
+    clearTimeout(this.nextPass);
+    if (prepared.nextPassInMs !== undefined && Number.isFinite(prepared.nextPassInMs)) {
+      this.nextPass = setTimeout(() => this.triggers.next(KEY), Math.min(Math.max(0, prepared.nextPassInMs), 2 ** 31 - 1));
+    }
+    return prepared.objects;
   }
 
   private afterRun(run: ReconcileRun): void {
@@ -199,6 +245,8 @@ export class Bridge {
         bridgeVersion,
         platform,
         startedAt: this.startedAt,
+        ...(this.options.agentNote ? { agentNote: this.options.agentNote } : {}),
+        moduleNotes: this.moduleNotes,
       });
       this.options.report(this.lastReport);
     } catch (e) {

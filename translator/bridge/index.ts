@@ -1,2 +1,2 @@
 /** translator/bridge: the one place where the stages are wired together (rxjs). */
-export { Bridge, type BridgeOptions, type BridgeLog } from './bridge.js';
+export { Bridge, type BridgeOptions, type BridgeLog, type PassInput, type PreparedPass } from './bridge.js';

@@ -12,7 +12,7 @@ import { translateFile, type ServiceType, type TranslationOptions, type VolumeBi
 import { packageVersion } from '../package.js';
 import { FleetError, MonitorError, PushError, RunError, SandboxError } from './errors.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
-import { InstallError, installManifests, type InstallOptions } from './install.js';
+import { DEVICE_CONNECTION_STRING_ENV, InstallError, installManifests, type InstallOptions } from './install.js';
 // The verbs below are loaded when used (`import()`): `validate` and `translate` load neither the
 // bridge nor the emulators; only `sandbox` and `run --sandbox` load sandbox/.
 import type { FleetFlags } from './fleet.js';
@@ -174,6 +174,8 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description("Run the bridge: apply the device's deployments to the cluster and report module status to IoT Hub.")
       .option('--kubeconfig <file>', 'cluster to use (default: KUBECONFIG, else the in-cluster configuration)')
       .option('--connection-string <cs>', `the device's $edgeAgent module connection string (default: $${CONNECTION_STRING_ENV})`)
+      .option('--device-connection-string <cs>', `the edge device's connection string: the bridge manages module identities and gives modules credentials (default: $${DEVICE_CONNECTION_STRING_ENV})`)
+      .option('--gateway-host <name>', "GatewayHostName of the modules' connection strings (default: the edgeHub Service name, edgehub)")
       .option('--ca <file>', 'PEM CA certificate to trust for IoT Hub (or its gateway)')
       .option('--manifest <path>', 'a local manifest, template or folder to run (watched; with --sandbox: pushed through the sandbox IoT Hub)')
       .option('--layer <file>', 'a layered deployment merged onto --manifest (repeatable)', collect, [])

@@ -4,11 +4,14 @@
  * source, metrics, the terminal table), wires them to one {@link Bridge} and starts the
  * operations server. `--sandbox` first starts both emulators (loaded lazily) and, with
  * `--manifest`, pushes the manifest through the sandbox IoT Hub as a real deployment would.
+ * With the device connection string, module identities and credentials are wired in through
+ * `./identities.ts` (the bridge's preparePass hook).
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Bridge } from '../bridge/index.js';
+import type { DeviceIdentities } from '../identities/index.js';
 import type { ObjectReader } from '../kinds/index.js';
 import { loadManifest, ManifestLoadError } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
@@ -19,12 +22,13 @@ import type { TranslateOptions } from '../translate/index.js';
 import type { HubEmulator } from '../../sandbox/hub/index.js';
 import type { KubeEmulator } from '../../sandbox/kube/index.js';
 import { RunError } from './errors.js';
+import { DEVICE_CONNECTION_STRING_ENV, NO_MODULE_CREDENTIALS, identityPass, openIdentities } from './identities.js';
 import type { Io } from './main.js';
 import { pushContent } from './push.js';
 import type { Sandbox } from './sandbox.js';
 import { LiveTable, moduleRows } from './table.js';
 
-export { CONNECTION_STRING_ENV, RunError };
+export { CONNECTION_STRING_ENV, DEVICE_CONNECTION_STRING_ENV, RunError };
 
 /** The whole stop (every cleanup step, each at most SHUTDOWN_STEP_MS) ends within this. */
 const SHUTDOWN_TOTAL_MS = 4000;
@@ -33,6 +37,10 @@ export interface RunFlags {
   kubeconfig?: string;
   namespace: string;
   connectionString?: string;
+  /** The edge device's connection string: module identities and credentials (docs/identities.md). */
+  deviceConnectionString?: string;
+  /** GatewayHostName of the modules. @default the edgeHub Service name */
+  gatewayHost?: string;
   ca?: string;
   manifest?: string;
   layer: string[];
@@ -89,11 +97,14 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     const kubeConfig = clusterConfig(flags, sandbox);
     const files = flags.manifest ? await manifestFiles(flags.manifest, flags.layer) : undefined;
     const metrics = new BridgeMetrics({ runtimeStatuses: RUNTIME_STATUSES });
+    const identities = await deviceIdentities(flags, sandbox, kubeConfig);
     // Direct methods read the bridge's informer cache; they are answered only once the hub link is
     // up, which is after the bridge (and its cache) started.
     const started: { bridge?: Bridge } = {};
     const objects: ObjectReader = { list: (kind) => started.bridge?.cache.list(kind) ?? [] };
-    const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics, objects, agentLogs: () => ownLog.lines() });
+    const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics, objects, identities, agentLogs: () => ownLog.lines() });
+    const agentNote = !identities && source instanceof TwinSource ? NO_MODULE_CREDENTIALS : undefined;
+    if (agentNote) logger.warn(agentNote);
     cleanups.add(() => source.stop());
     const table = new LiveTable({ write: (t: string) => io.stdout(t), columns: process.stdout.columns }, isTTY);
     let watchRestartsSeen = 0;
@@ -113,6 +124,8 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
       log: levelLog(logger),
       onRun: (run) => metrics.recordReconcile(run.outcome.kind, run.durationMs / 1000),
       onApiWrite: (kind, verb) => metrics.recordApiWrite(kind, verb),
+      ...(identities ? { preparePass: identityPass(identities) } : {}),
+      ...(agentNote ? { agentNote } : {}),
     });
     started.bridge = bridge;
     await bridge.start();
@@ -161,6 +174,22 @@ function clusterConfig(flags: RunFlags, sandbox: Sandbox | undefined): KubeConfi
   return kubeConfig;
 }
 
+/**
+ * With the device connection string (the sandbox hub's with --sandbox, whose gateway and CA stand
+ * in for edgeHub), the device's identities; else undefined (modules get no credentials).
+ */
+async function deviceIdentities(flags: RunFlags, sandbox: Sandbox | undefined, kubeConfig: KubeConfig): Promise<DeviceIdentities | undefined> {
+  const deviceConnectionString = sandbox?.hub.deviceConnectionString ?? flags.deviceConnectionString ?? process.env[DEVICE_CONNECTION_STRING_ENV];
+  if (!deviceConnectionString) return undefined;
+  const { namespace } = flags;
+  if (sandbox) {
+    const { caPem, gatewayHostName } = sandbox.hub;
+    return openIdentities({ deviceConnectionString, namespace, gatewayHost: flags.gatewayHost ?? gatewayHostName, hubCa: caPem, moduleTrustBundlePem: caPem }, kubeConfig);
+  }
+  const hubCa = flags.ca ? await readCa(flags.ca) : undefined;
+  return openIdentities({ deviceConnectionString, namespace, ...(flags.gatewayHost ? { gatewayHost: flags.gatewayHost } : {}), ...(hubCa ? { hubCa } : {}) }, kubeConfig);
+}
+
 interface SourceContext {
   sandbox: Sandbox | undefined;
   files: ManifestFiles | undefined;
@@ -170,14 +199,15 @@ interface SourceContext {
   objects: ObjectReader;
   /** The bridge's own log lines, for GetModuleLogs of `edgeAgent`. */
   agentLogs: () => readonly KeptLogLine[];
+  identities: DeviceIdentities | undefined;
 }
 
 /**
  * The twin when a connection string is given (the sandbox hub's in the sandbox, where a
  * --manifest is pushed through IoT Hub first); else the local files, watched.
  */
-async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConfig, logger, metrics, objects, agentLogs }: SourceContext): Promise<DesiredSource> {
-  const connectionString = sandbox?.hub.edgeAgentConnectionString ?? flags.connectionString ?? process.env[CONNECTION_STRING_ENV];
+async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConfig, logger, metrics, objects, identities, agentLogs }: SourceContext): Promise<DesiredSource> {
+  const connectionString = identities?.edgeAgentConnectionString ?? sandbox?.hub.edgeAgentConnectionString ?? flags.connectionString ?? process.env[CONNECTION_STRING_ENV];
   if (connectionString) {
     const device = connectionStringDevice(connectionString);
     if (!device) throw new RunError('the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
@@ -199,7 +229,7 @@ async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConf
     const device = { deviceId: flags.deviceId ?? 'edge-device', hubHostname: flags.hub ?? 'localhost' };
     return new FilesSource({ files, device, statusFile, logger });
   }
-  throw new RunError(`nothing to run: pass --connection-string (or set ${CONNECTION_STRING_ENV}), --manifest FILE|DIR, or --sandbox`);
+  throw new RunError(`nothing to run: pass --device-connection-string (or set ${DEVICE_CONNECTION_STRING_ENV}), --connection-string (or set ${CONNECTION_STRING_ENV}), --manifest FILE|DIR, or --sandbox`);
 }
 
 /** In the sandbox a --manifest goes through IoT Hub, as a real deployment would. */

@@ -24,6 +24,13 @@ export interface ReportedInput {
   platform: Platform;
   /** When the bridge started (edgeAgent's `lastStartTimeUtc`). @default NEVER_UTC */
   startedAt?: string;
+  /**
+   * What the bridge says about itself, appended to edgeAgent's `statusDescription` ("running; ..."),
+   * e.g. that modules get no IoT Hub credentials.
+   */
+  agentNote?: string;
+  /** Module id -> a problem the bridge has with the module (its identity), appended to its `statusDescription`. */
+  moduleNotes?: ReadonlyMap<string, string>;
 }
 
 /** The image edgeAgent reports for itself when no desired deployment names one. */
@@ -33,7 +40,7 @@ function agentEntry(input: ReportedInput): ReportedAgent {
   const agent = input.model?.edgeAgent;
   return {
     runtimeStatus: 'running',
-    statusDescription: 'running',
+    statusDescription: input.agentNote ? `running; ${input.agentNote}` : 'running',
     exitCode: 0,
     lastStartTimeUtc: input.startedAt ?? NEVER_UTC,
     lastExitTimeUtc: NEVER_UTC,
@@ -51,7 +58,9 @@ export function reportedDocument(input: ReportedInput): ReportedDocument {
   const modules: Record<string, ReportedModule> = {};
   let edgeHub: ReportedModule | undefined;
   for (const id of [...input.modules.keys()].sort()) {
-    const entry = input.modules.get(id)!;
+    const observed = input.modules.get(id)!;
+    const note = input.moduleNotes?.get(id);
+    const entry = note ? { ...observed, statusDescription: `${observed.statusDescription}; ${note}` } : observed;
     if (id === edgeHubId) {
       // edgeAgent writes no version for edgeHub (EdgeHubDockerRuntimeModule).
       const { version: _version, ...hub } = entry;

@@ -78,3 +78,23 @@ test('without a model (invalid desired state) the observed modules are still rep
   expect(doc.systemModules).not.toHaveProperty('edgeHub');
   expect(doc.modules.web).toBe(web);
 });
+
+test("the bridge's note goes into edgeAgent's statusDescription, and module notes (identity errors) into those modules' descriptions", () => {
+  const { model } = parseManifest(manifest);
+  const modules = new Map<string, ReportedModule>();
+  for (const m of [model!.edgeHub!, ...model!.modules]) modules.set(m.name, moduleRuntimeStatus({ module: m, pods: [] }));
+  const doc = reportedDocument({
+    model,
+    modules,
+    lastDesiredVersion: 3,
+    lastDesiredStatus: { code: 200, description: '' },
+    bridgeVersion: { version: '0.1.0', build: '', commit: '' },
+    platform: { os: 'linux', architecture: 'x86_64', version: '' },
+    agentNote: 'modules get no IoT Hub credentials',
+    moduleNotes: new Map([['web', 'module identity: IoT Hub unreachable; retrying in 2s']]),
+  });
+  expect(doc.systemModules.edgeAgent.statusDescription).toBe('running; modules get no IoT Hub credentials');
+  expect(doc.modules.web!.statusDescription).toBe(`${modules.get('web')!.statusDescription}; module identity: IoT Hub unreachable; retrying in 2s`);
+  expect(doc.modules.web!.runtimeStatus).toBe(modules.get('web')!.runtimeStatus);
+  expect(doc.systemModules.edgeHub!.statusDescription).toBe(modules.get('edgeHub')!.statusDescription);
+});
