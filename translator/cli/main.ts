@@ -177,6 +177,8 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--layer <file>', 'a layered deployment merged onto --manifest (repeatable)', collect, [])
       .option('--sandbox', 'run on the built-in cluster and IoT Hub emulators')
       .option('--state-dir <dir>', 'sandbox state, and the default status file of local runs', '.sandbox')
+      .option('--service-host <ip>', 'with --sandbox: loopback address whose port 443 serves the sandbox IoT Hub service API (default 127.0.0.2)')
+      .option('--kube-port <port>', 'with --sandbox: port of the Kubernetes API emulator (default: a free one)', port)
       .option('--status-file <file>', 'where local runs write the reported properties (default: STATE_DIR/status.json)')
       .option('--ops-port <port>', 'port of /metrics, /healthz and /readyz (0: a free one)', port, 9600)
       .option('--ops-host <address>', 'address of the operations server', '0.0.0.0')

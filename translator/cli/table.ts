@@ -96,6 +96,19 @@ export class LiveTable {
     else this.logChanges(rows);
   }
 
+  /**
+   * Writes lines of text (ending with a newline) that stay: on a terminal, above the table,
+   * which is drawn again below them; otherwise as they are.
+   */
+  print(text: string): void {
+    if (!this.isTTY || this.lastText === undefined) {
+      this.out.write(text);
+      return;
+    }
+    const up = this.lastLines > 0 ? `${ESC}${this.lastLines}A` : '';
+    this.out.write(`${up}\r${ESC}0J${text}${this.lastText}`);
+  }
+
   private redraw(rows: readonly ModuleRow[]): void {
     const text = renderModuleTable(rows, this.out.columns);
     if (text === this.lastText) return;
