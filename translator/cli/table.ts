@@ -105,8 +105,10 @@ export class LiveTable {
       this.out.write(text);
       return;
     }
-    const up = this.lastLines > 0 ? `${ESC}${this.lastLines}A` : '';
-    this.out.write(`${up}\r${ESC}0J${text}${this.lastText}`);
+    // The printed lines take the table's place (each line cleared), and the table follows them.
+    let frame = this.lastLines > 0 ? `${ESC}${this.lastLines}A` : '';
+    for (const line of (text + this.lastText).split('\n').slice(0, -1)) frame += `\r${ESC}2K${line}\n`;
+    this.out.write(frame);
   }
 
   private redraw(rows: readonly ModuleRow[]): void {

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../golden/samples.js';
+import { binPath as bin, ensureBuilt } from '../../support/build.js';
 import { waitFor } from '../../support/wait.js';
 
-const bin = join(repoRoot, 'bin', 'iotedge-k8s.js');
+beforeAll(() => ensureBuilt(), 180_000);
 
 describe('iotedge-k8s sandbox', () => {
   it('writes kubeconfig and hub.json, serves kubectl, and stops cleanly on SIGTERM', async () => {
