@@ -166,7 +166,7 @@ describe('npm start', () => {
 
 describe('a second run side by side, following its manifest file', () => {
   beforeAll(() => {
-    second = start(process.execPath, [binPath, 'run', '--sandbox', '--manifest', manifestDir, '--state-dir', '$STATE', '--ops-port', '0', '--service-host', '127.0.0.72']);
+    second = start(process.execPath, [binPath, 'run', '--sandbox', '--manifest', manifestDir, '--state-dir', '$STATE', '--ops-port', '0', '--service-host', '127.0.0.72', '--kube-port', '16443']);
   });
 
   it('serves its own web server on its own address', async () => {
@@ -176,6 +176,7 @@ describe('a second run side by side, following its manifest file', () => {
     expect((await identity(printedUrl(npmStart, 'webserver')!)).moduleId).toBe('webserver');
     expect(hubJson(second).serviceConnectionString).toContain('HostName=127.0.0.72;');
     expect(hubJson(npmStart).serviceConnectionString).toContain('HostName=127.0.0.71;');
+    expect(readFileSync(join(second.stateDir, 'kubeconfig'), 'utf8')).toContain('server: https://127.0.0.1:16443');
   }, 60_000);
 
   it('a save with EXIT_AT_START=3 is reported as backoff with exit code 3 and a growing restartCount; saving the fix brings it back', async () => {

@@ -95,6 +95,7 @@ export class ModuleUrls {
   constructor(private readonly options: ModuleUrlsOptions) {}
 
   report(doc: ReportedDocument): void {
+    for (const moduleId of this.announced.keys()) if (!(moduleId in doc.modules)) this.announced.delete(moduleId);
     for (const [moduleId, m] of Object.entries(doc.modules)) {
       const address = m.externalAddress;
       if (address === undefined || this.announced.get(moduleId) === address || this.waiting.has(moduleId)) continue;

@@ -112,5 +112,10 @@ describe('ModuleUrls', () => {
     await waitFor('the new address', () => (said.length === 2 ? true : undefined));
     expect(said[1]).toBe('WebServer: http://127.102.0.7:8080/\n');
     expect(asked).toHaveLength(3);
+    // A module removed and deployed again is announced again.
+    urls.report(doc({}));
+    urls.report(doc({ WebServer: '127.102.0.7:8080' }));
+    await waitFor('the announcement after the removal', () => (said.length === 3 ? true : undefined));
+    expect(said[2]).toBe('WebServer: http://127.102.0.7:8080/\n');
   });
 });
