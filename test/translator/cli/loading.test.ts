@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../../golden/samples.js';
+import { binPath as bin, ensureBuilt } from '../../support/build.js';
 
-const bin = join(repoRoot, 'bin', 'iotedge-k8s.js');
+beforeAll(() => ensureBuilt(), 180_000);
+
 const recorder = join(repoRoot, 'test', 'support', 'record-loads.mjs');
-const sandboxUrl = pathToFileURL(join(repoRoot, 'sandbox')).href + '/';
+// The bin runs the compiled CLI (dist/), whose emulators are dist/sandbox/; the sources' count too.
+const sandboxUrls = [join(repoRoot, 'sandbox'), join(repoRoot, 'dist', 'sandbox')].map((d) => pathToFileURL(d).href + '/');
 const sample = join(repoRoot, 'deployment-manifests', 'webserver.json');
 
 /** Runs the CLI; its exit code, stderr and the modules it resolved. */
@@ -32,7 +35,7 @@ function runCli(args: string[]): Promise<{ code: number; stderr: string; modules
   });
 }
 
-const fromSandbox = (modules: string[]) => modules.filter((url) => url.startsWith(sandboxUrl));
+const fromSandbox = (modules: string[]) => modules.filter((url) => sandboxUrls.some((prefix) => url.startsWith(prefix)));
 
 it.each([
   ['validate', [sample]],
@@ -40,7 +43,7 @@ it.each([
 ])('%s does not load the emulators', async (verb, args) => {
   const { code, modules } = await runCli([verb, ...args]);
   expect(code).toBe(0);
-  expect(modules.some((url) => url.endsWith('/translator/cli/main.ts'))).toBe(true);
+  expect(modules.some((url) => /\/translator\/cli\/main\.(ts|js)$/.test(url))).toBe(true);
   expect(fromSandbox(modules)).toEqual([]);
 }, 60_000);
 
@@ -48,5 +51,5 @@ it('sandbox loads them when it runs (the recorder sees lazy loads), and a bad ca
   const { code, stderr, modules } = await runCli(['sandbox', '--catalog', join(tmpdir(), 'no-such-catalog.json')]);
   expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: .*no-such-catalog\.json/)]);
   expect(code).toBe(1);
-  expect(fromSandbox(modules)).toEqual(expect.arrayContaining([expect.stringMatching(/\/sandbox\/kube\/index\.ts$/)]));
+  expect(fromSandbox(modules)).toEqual(expect.arrayContaining([expect.stringMatching(/\/sandbox\/kube\/index\.(ts|js)$/)]));
 }, 60_000);
