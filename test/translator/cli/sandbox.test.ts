@@ -36,7 +36,7 @@ describe('iotedge-k8s sandbox', () => {
     expect(out).toContain('Stopping the sandbox.');
   }, 60000);
 
-  it('run --sandbox --manifest (what npm start runs) pushes the sample and reports it running', async () => {
+  it('run --sandbox --manifest pushes the manifest through the sandbox hub and reports it running (npm start: test/e2e/npm-start.test.ts)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-start-'));
     const args = [bin, 'run', '--sandbox', '--manifest', join(repoRoot, 'deployment-manifests', 'webserver.json'), '--state-dir', stateDir, '--ops-port', '0'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
