@@ -6,11 +6,22 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ProcessImage } from './catalog.js';
 
-/** The repository this emulator belongs to (its `modules/` are the module images). */
-export const REPOSITORY_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+/**
+ * The repository this emulator belongs to (its `modules/` are the module images): the nearest
+ * folder above this file with a package.json, from the sources (`sandbox/kube/`) and from the
+ * compiled build (`dist/sandbox/kube/`) alike.
+ */
+export const REPOSITORY_ROOT = packageRoot(fileURLToPath(new URL('.', import.meta.url)));
+
+function packageRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return join(start, '..', '..');
+  }
+}
 
 const ENTRY_POINTS = ['src/main.ts', 'src/main.js', 'main.js'];
 

@@ -5,11 +5,12 @@
  * its volumes, and the working directory. Node images (the repository's modules) run under this
  * Node with tsx and the sandbox preload (preload.mjs: Service names, parent watchdog).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KubeApi } from './api.js';
+import { REPOSITORY_ROOT } from './modules.js';
 import type { ProcessImage } from './catalog.js';
 import { containerEnv, expandCommand } from './pod-env.js';
 import { inside, setUpContainerRoot, setUpVolumes } from './pod-volumes.js';
@@ -19,7 +20,13 @@ import type { JsonObject, KubeObject } from './types.js';
 const require = createRequire(import.meta.url);
 /** `--import` targets of Node images: tsx (TypeScript) and the sandbox preload. */
 const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
-export const PRELOAD = new URL('./preload.mjs', import.meta.url).href;
+/** The preload next to this file; the compiled build (dist/) has none (tsc copies no .mjs): the sources' one. */
+export const PRELOAD = preloadUrl();
+
+function preloadUrl(): string {
+  const here = new URL('./preload.mjs', import.meta.url);
+  return existsSync(here) ? here.href : pathToFileURL(join(REPOSITORY_ROOT, 'sandbox', 'kube', 'preload.mjs')).href;
+}
 
 /** Variables every process container gets (documented in docs/sandbox-kube.md). */
 export const SANDBOX_ENV = {

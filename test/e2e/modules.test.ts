@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { Registry } from 'azure-iothub';
+import { Client, Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
 import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
 import { loadManifest } from '../../translator/manifest/index.js';
@@ -78,6 +78,33 @@ test('the web server module answers on the external address the twin reports, wi
     return text !== '' ? text : undefined;
   });
   expect(log).toMatch(/^telemetry: /);
+});
+
+test("GetModuleLogs returns the module process's own output, and RestartModule gives a new process on the same address", async () => {
+  const service = trustHubCa(Client.fromConnectionString(hub.serviceConnectionString), hub.caPem);
+  try {
+    const logs = await waitFor('the listening line through GetModuleLogs', async () => {
+      const r = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', {
+        methodName: 'GetModuleLogs',
+        payload: { schemaVersion: '1.0', items: [{ id: 'webserver' }], encoding: 'none', contentType: 'text' },
+        responseTimeoutInSeconds: 10,
+      });
+      const text = JSON.stringify(r.result.payload);
+      return r.result.status === 200 && text.includes('webserver listening on http://') ? text : undefined;
+    });
+    expect(logs).not.toContain('started');
+    const address: string = (await reported()).modules.webserver.externalAddress;
+    const before = (await (await fetch(`http://${address}/identity.json`)).json()) as { podName: string; pid: number };
+    const restart = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', { methodName: 'RestartModule', payload: { schemaVersion: '1.0', id: 'webserver' }, responseTimeoutInSeconds: 10 });
+    expect(restart.result.status).toBe(200);
+    const after = await waitFor('a new process answering', async () => {
+      const page = (await (await fetch(`http://${address}/identity.json`)).json()) as { podName: string; pid: number };
+      return page.podName !== before.podName ? page : undefined;
+    }, 40_000);
+    expect(after.pid).not.toBe(before.pid);
+  } finally {
+    await service.close();
+  }
 });
 
 test('EXIT_AT_START=3 is reported as backoff with exit code 3 and a growing restartCount; the fix brings it back to running', async () => {

@@ -181,6 +181,8 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--layer <file>', 'a layered deployment merged onto --manifest (repeatable)', collect, [])
       .option('--sandbox', 'run on the built-in cluster and IoT Hub emulators')
       .option('--state-dir <dir>', 'sandbox state, and the default status file of local runs', '.sandbox')
+      .option('--service-host <ip>', 'with --sandbox: loopback address whose port 443 serves the sandbox IoT Hub service API (default 127.0.0.2)', loopbackAddress)
+      .option('--kube-port <port>', 'with --sandbox: port of the Kubernetes API emulator (default: a free one)', port)
       .option('--status-file <file>', 'where local runs write the reported properties (default: STATE_DIR/status.json)')
       .option('--ops-port <port>', 'port of /metrics, /healthz and /readyz (0: a free one)', port, 9600)
       .option('--ops-host <address>', 'address the operations server listens on (0.0.0.0 in a pod, so the kubelet and Prometheus reach it)', ipAddress, '127.0.0.1')
@@ -247,7 +249,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--lb-pool <range>', 'external IPs for LoadBalancer Services: an IP, a-b range or CIDR (repeatable)', collect, [])
     .option('--kube-port <port>', 'port of the Kubernetes API (default: a free one)', port)
     .option('--mqtt-port <port>', 'port of the IoT Hub MQTT listener (default: a free one)', port)
-    .option('--service-host <ip>', 'loopback address whose port 443 serves the IoT Hub service API (default 127.0.0.2)')
+    .option('--service-host <ip>', 'loopback address whose port 443 serves the IoT Hub service API (default 127.0.0.2)', loopbackAddress)
     .action(async (flags: SandboxFlags) => {
       const { runSandbox } = await import('./sandbox.js');
       setExit(await runSandbox(flags, io, untilSignal()));
@@ -290,6 +292,15 @@ function namespaceObject(name: string): KubeObject {
 
 function ipAddress(value: string): string {
   if (isIP(value) === 0) throw new InvalidArgumentError(`'${value}' is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::).`);
+  return value;
+}
+
+/** The sandbox hub's service address: an IPv4 address in 127.0.0.0/8. */
+function loopbackAddress(value: string): string {
+  const parts = value.split('.');
+  if (parts.length !== 4 || parts[0] !== '127' || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) {
+    throw new InvalidArgumentError(`'${value}' is not a loopback IPv4 address (127.0.0.0/8), e.g. 127.0.0.12.`);
+  }
   return value;
 }
 

@@ -13,7 +13,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Bridge } from '../bridge/index.js';
 import type { DeviceIdentities } from '../identities/index.js';
 import type { ObjectReader } from '../kinds/index.js';
-import { loadManifest, ManifestLoadError } from '../manifest/index.js';
+import { loadManifest, ManifestLoadError, type DeploymentContent } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
 import { BridgeMetrics, LogRing, type KeptLogLine, SHUTDOWN_STEP_MS, allReady, boundedStep, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
 import { CONNECTION_STRING_ENV, FilesSource, TwinSource, connectionStringDevice, manifestFiles, type DesiredSource, type ManifestFiles } from '../sources/index.js';
@@ -26,6 +26,7 @@ import { DEVICE_CONNECTION_STRING_ENV, NO_MODULE_CREDENTIALS, identityPass, open
 import type { Io } from './main.js';
 import { pushContent } from './push.js';
 import type { Sandbox } from './sandbox.js';
+import { followManifestThroughHub, ModuleUrls, printTelemetry, type Say } from './sandbox-session.js';
 import { LiveTable, moduleRows } from './table.js';
 
 export { CONNECTION_STRING_ENV, DEVICE_CONNECTION_STRING_ENV, RunError };
@@ -46,6 +47,10 @@ export interface RunFlags {
   layer: string[];
   sandbox?: boolean;
   stateDir: string;
+  /** `--sandbox`: loopback address of the sandbox IoT Hub's service API (default: the sandbox's). */
+  serviceHost?: string;
+  /** `--sandbox`: port of the Kubernetes API emulator (default: a free one). */
+  kubePort?: number;
   statusFile?: string;
   deviceId?: string;
   hub?: string;
@@ -107,6 +112,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     if (agentNote) logger.warn(agentNote);
     cleanups.add(() => source.stop());
     const table = new LiveTable({ write: (t: string) => io.stdout(t), columns: process.stdout.columns }, isTTY);
+    const session = sandbox ? await startSandboxSession(flags, sandbox, files, { objects, say: (t) => table.print(t) }, cleanups) : undefined;
     let watchRestartsSeen = 0;
     const bridge = new Bridge({
       kubeConfig,
@@ -119,6 +125,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
         metrics.setLastDesiredVersion(doc.lastDesiredVersion);
         metrics.setModuleStatuses(Object.values(doc.modules).map((m) => m.runtimeStatus));
         table.update(moduleRows(doc));
+        session?.report(doc);
         for (; watchRestartsSeen < bridge.watchRestarts; watchRestartsSeen++) metrics.recordWatchRestart();
       },
       log: levelLog(logger),
@@ -154,7 +161,7 @@ export async function runBridge(flags: RunFlags, io: Io, stopSignal: Promise<unk
 /** Both emulators, loaded only now (`import()`) so that no other verb loads sandbox/. */
 async function startSandbox(flags: RunFlags, io: Io, cleanups: Cleanups): Promise<Sandbox> {
   const { startSandbox: start } = await import('./sandbox.js');
-  const sandbox = await start({ stateDir: flags.stateDir });
+  const sandbox = await start({ stateDir: flags.stateDir, serviceHost: flags.serviceHost, kubePort: flags.kubePort });
   cleanups.add(() => sandbox.stop());
   for (const note of sandbox.notes) io.stdout(`Sandbox: ${note}\n`);
   io.stdout(`Sandbox: kubectl --kubeconfig ${sandbox.kubeconfigPath} get pods -A; IoT Hub details in ${sandbox.hubJsonPath}\n`);
@@ -212,7 +219,6 @@ async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConf
     const device = connectionStringDevice(connectionString);
     if (!device) throw new RunError('the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
     const ca = sandbox ? sandbox.hub.caPem : flags.ca ? await readCa(flags.ca) : undefined;
-    if (sandbox && files) await pushThroughSandbox(sandbox, files, device.deviceId, io);
     const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId: device.deviceId, iotHub: device.hubHostname, logger, objects, agentLogs });
     return new TwinSource({
       connectionString,
@@ -232,12 +238,31 @@ async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConf
   throw new RunError(`nothing to run: pass --device-connection-string (or set ${DEVICE_CONNECTION_STRING_ENV}), --connection-string (or set ${CONNECTION_STRING_ENV}), --manifest FILE|DIR, or --sandbox`);
 }
 
-/** In the sandbox a --manifest goes through IoT Hub, as a real deployment would. */
-async function pushThroughSandbox(sandbox: Sandbox, files: ManifestFiles, deviceId: string, io: Io): Promise<void> {
-  const loaded = await loadManifest(files.base, { layers: files.layers });
-  if (!loaded.content) throw new RunError(`${files.base} is not a valid deployment; run 'iotedge-k8s validate ${files.base}'`);
-  await pushContent({ hubConnectionString: sandbox.hub.serviceConnectionString, deviceId, content: loaded.content, caPem: sandbox.hub.caPem });
-  io.stdout(`Pushed ${files.base} to device '${deviceId}' through the sandbox IoT Hub.\n`);
+/**
+ * In the sandbox: a --manifest goes through IoT Hub, as a real deployment would, at start and
+ * after each save; published modules are announced with their URL; messages reaching the hub
+ * are printed (./sandbox-session.ts).
+ */
+async function startSandboxSession(flags: RunFlags, sandbox: Sandbox, files: ManifestFiles | undefined, out: { objects: ObjectReader; say: Say }, cleanups: Cleanups): Promise<{ report(doc: ReportedDocument): void }> {
+  const { hub, kube } = sandbox;
+  if (files) {
+    const first = await loadManifest(files.base, { layers: files.layers });
+    if (!first.content) throw new RunError(`${files.base} is not a valid deployment; run 'iotedge-k8s validate ${files.base}'`);
+    const push = (content: DeploymentContent) => pushContent({ hubConnectionString: hub.serviceConnectionString, deviceId: hub.deviceId, content, caPem: hub.caPem });
+    const stopWatching = await followManifestThroughHub(files, push, out.say);
+    cleanups.add(async () => stopWatching());
+  }
+  const urls = new ModuleUrls({ namespace: flags.namespace, objects: out.objects, whenServing: (ns, name, ms) => kube.whenServing(ns, name, ms), say: out.say });
+  cleanups.add(async () => urls.stop());
+  const quietHint = `No message has reached the sandbox IoT Hub yet; see why in the modules' logs: kubectl --kubeconfig ${kube.kubeconfigPath} logs -n ${flags.namespace} deploy/<module>\n`;
+  try {
+    const stopTelemetry = await printTelemetry({ stateDir: flags.stateDir, deviceId: hub.deviceId, say: out.say, quietHint });
+    cleanups.add(async () => stopTelemetry());
+    out.say(`Messages reaching the sandbox IoT Hub are shown below (also: iotedge-k8s hub monitor --state-dir ${flags.stateDir}).\n`);
+  } catch (e) {
+    out.say(`Messages reaching the sandbox IoT Hub are not shown: ${(e as Error).message}\n`);
+  }
+  return urls;
 }
 
 async function readCa(path: string): Promise<string> {

@@ -96,6 +96,21 @@ export class LiveTable {
     else this.logChanges(rows);
   }
 
+  /**
+   * Writes lines of text (ending with a newline) that stay: on a terminal, above the table,
+   * which is drawn again below them; otherwise as they are.
+   */
+  print(text: string): void {
+    if (!this.isTTY || this.lastText === undefined) {
+      this.out.write(text);
+      return;
+    }
+    // The printed lines take the table's place (each line cleared), and the table follows them.
+    let frame = this.lastLines > 0 ? `${ESC}${this.lastLines}A` : '';
+    for (const line of (text + this.lastText).split('\n').slice(0, -1)) frame += `\r${ESC}2K${line}\n`;
+    this.out.write(frame);
+  }
+
   private redraw(rows: readonly ModuleRow[]): void {
     const text = renderModuleTable(rows, this.out.columns);
     if (text === this.lastText) return;

@@ -5,5 +5,5 @@
  */
 export type { DesiredInput, DesiredSource, SourceDevice } from './desired.js';
 export { TwinSource, CONNECTION_STRING_ENV, connectionStringDevice, connectionStringFields, type TwinSourceOptions } from './twin.js';
-export { FilesSource, manifestFiles, type FilesSourceOptions, type ManifestFiles, type WatchOptions } from './files.js';
+export { FilesSource, manifestFiles, watchManifest, type FilesSourceOptions, type ManifestFiles, type WatchOptions } from './files.js';
 export { compileFile, type CompiledManifest } from './compile.js';

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../../golden/samples.js';
-import { ensureBuilt } from '../../support/build.js';
+import { binPath as bin, ensureBuilt } from '../../support/build.js';
 
-const bin = join(repoRoot, 'bin', 'iotedge-k8s.js');
+beforeAll(() => ensureBuilt(), 180_000);
+
 const recorder = join(repoRoot, 'test', 'support', 'record-loads.mjs');
 // The bin runs the compiled build (dist/); the sources' URLs count too, should it run them.
 const sandboxUrls = [join(repoRoot, 'sandbox'), join(repoRoot, 'dist', 'sandbox')].map((dir) => pathToFileURL(dir).href + '/');
@@ -37,8 +38,6 @@ function runCli(args: string[]): Promise<{ code: number; stderr: string; modules
 const fromSandbox = (modules: string[]) => modules.filter((url) => sandboxUrls.some((prefix) => url.startsWith(prefix)));
 const isMain = (url: string) => /\/translator\/cli\/main\.(ts|js)$/.test(url);
 
-beforeAll(() => ensureBuilt(), 120_000);
-
 it.each([
   ['validate', [sample]],
   ['translate', [sample]],
@@ -60,6 +59,6 @@ it('fleet loads its verb and no emulator; a bad connection string is one line', 
   const { code, stderr, modules } = await runCli(['fleet', '--hub-connection-string', 'HostName=x']);
   expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: --hub-connection-string is not an IoT Hub connection string/)]);
   expect(code).toBe(1);
-  expect(modules.some((url) => url.endsWith('/translator/cli/fleet.ts'))).toBe(true);
+  expect(modules.some((url) => /\/translator\/cli\/fleet\.(ts|js)$/.test(url))).toBe(true);
   expect(fromSandbox(modules)).toEqual([]);
 }, 60_000);

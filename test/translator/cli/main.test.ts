@@ -129,6 +129,15 @@ describe('iotedge-k8s translate', () => {
     expect(r.err).toMatch(/DNS-1123 label/);
   });
 
+  it.each([['run', '--sandbox'], ['sandbox']])('%s refuses a --service-host outside 127.0.0.0/8 before starting anything', async (...verb) => {
+    for (const bad of ['foo', '10.0.0.1', '127.0.0.256']) {
+      const r = await run(...verb, '--service-host', bad, '--state-dir', join(tmp, 'never'));
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`'${bad}' is not a loopback IPv4 address (127.0.0.0/8), e.g. 127.0.0.12.`);
+      expect(r.err).not.toContain('internal error');
+    }
+  });
+
   it('never prints a registry password', async () => {
     const r = await run('validate', samplePath('registry-credentials.json'), '--json');
     expect(r.out + r.err).not.toContain('sample-password-not-real');

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AnonymousCredential, ContainerClient } from '@azure/storage-blob';
 import { repoRoot } from '../../golden/samples.js';
+import { binPath as bin, ensureBuilt } from '../../support/build.js';
 import { waitFor } from '../../support/wait.js';
 
-const bin = join(repoRoot, 'bin', 'iotedge-k8s.js');
+beforeAll(() => ensureBuilt(), 180_000);
 
 describe('iotedge-k8s sandbox', () => {
   it('writes kubeconfig and hub.json, serves kubectl, and stops cleanly on SIGTERM', async () => {
@@ -69,7 +70,7 @@ describe('iotedge-k8s sandbox', () => {
     );
   }, 60000);
 
-  it('run --sandbox --manifest (what npm start runs) pushes the sample and reports it running', async () => {
+  it('run --sandbox --manifest pushes the manifest through the sandbox hub and reports it running (npm start: test/e2e/npm-start.test.ts)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-start-'));
     const args = [bin, 'run', '--sandbox', '--manifest', join(repoRoot, 'deployment-manifests', 'webserver.json'), '--state-dir', stateDir, '--ops-port', '0'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -83,6 +83,16 @@ describe('LiveTable on a terminal', () => {
     expect(replay(writes)).toEqual(renderModuleTable([sensor]).trimEnd().split('\n'));
   });
 
+  test('prints lines above the table, which is drawn again below them', () => {
+    const writes: string[] = [];
+    const table = new LiveTable({ write: (t) => writes.push(t) }, true);
+    table.print('before any table\n');
+    table.update([web, sensor]);
+    table.print('webserver: http://127.102.0.2:8080/\n');
+    table.update([web]);
+    expect(replay(writes)).toEqual(['before any table', 'webserver: http://127.102.0.2:8080/', ...renderModuleTable([web]).trimEnd().split('\n')]);
+  });
+
   test('uses the terminal width', () => {
     const writes: string[] = [];
     new LiveTable({ write: (t) => writes.push(t), columns: 30 }, true).update([web, sensor]);
