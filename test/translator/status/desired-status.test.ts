@@ -29,15 +29,17 @@ test('a reconcile of an older version never replaces a newer rejection', () => {
 test('an applied version is reported once its modules are created, or 500 naming those that cannot be', () => {
   const t = new DesiredStatusTracker();
   const model = parseManifest(deploymentManifest({ modules: { web: dockerModule('nginx:1.27') } })).model!;
-  const labels = { annotations: { 'net.azure-devices.edge.original-moduleid': 'web' } };
-  const deployment = (status: object) => ({ kind: 'Deployment' as const, metadata: { ...labels, generation: 1 }, status: { observedGeneration: 1, updatedReplicas: 1, ...status } });
-  const pod = (state: object) => ({ metadata: { ...labels, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { containers: [{ name: 'web' }] }, status: { containerStatuses: [{ name: 'web', state }] } });
+  const meta = (id: string) => ({ annotations: { 'net.azure-devices.edge.original-moduleid': id } });
+  const deployment = (id: string) => ({ kind: 'Deployment' as const, metadata: { ...meta(id), generation: 1 }, status: { observedGeneration: 1, updatedReplicas: 1 } });
+  const pod = (id: string, state: object) => ({ metadata: { ...meta(id), creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { containers: [{ name: id }] }, status: { containerStatuses: [{ name: id, state }] } });
+  const running = { running: { startedAt: '2026-01-01T00:00:01Z' } };
+  const workloads = [deployment('web'), deployment('edgeHub')];
   t.reconciled(1, 'applied');
-  t.settle({ version: 1, model }, { pods: [pod({ waiting: { reason: 'ContainerCreating' } })], workloads: [deployment({})], services: [] });
+  t.settle({ version: 1, model }, { pods: [pod('web', { waiting: { reason: 'ContainerCreating' } }), pod('edgeHub', running)], workloads, services: [] });
   expect(t.current.version).toBe(0);
-  t.settle({ version: 1, model }, { pods: [pod({ waiting: { reason: 'ImagePullBackOff', message: 'no such image' } })], workloads: [deployment({})], services: [] });
+  t.settle({ version: 1, model }, { pods: [pod('web', { waiting: { reason: 'ImagePullBackOff', message: 'no such image' } }), pod('edgeHub', running)], workloads, services: [] });
   expect(t.current).toEqual({ version: 1, status: { code: 500, description: expect.stringContaining("module 'web' could not be created: ImagePullBackOff") } });
   t.reconciled(2, 'applied');
-  t.settle({ version: 2, model }, { pods: [pod({ running: { startedAt: '2026-01-01T00:00:01Z' } })], workloads: [deployment({})], services: [] });
+  t.settle({ version: 2, model }, { pods: [pod('web', running), pod('edgeHub', running)], workloads, services: [] });
   expect(t.current).toEqual({ version: 2, status: { code: 200, description: '' } });
 });
