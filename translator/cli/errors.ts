@@ -23,3 +23,8 @@ export class SandboxError extends Error {
 export class MonitorError extends Error {
   override readonly name = 'MonitorError';
 }
+
+/** A device verb (list, logs, restart, check, support-bundle) cannot reach or act on the device. */
+export class DeviceVerbError extends Error {
+  override readonly name = 'DeviceVerbError';
+}

@@ -61,6 +61,15 @@ export interface CheckFacts {
   edgeHubCertificate?: Fact<string | undefined>;
   /** The last-good Secret is present. */
   lastGood?: Fact<boolean>;
+  /** The modules as the cluster shows them; without it, `reported`'s modules are checked. */
+  modules?: Record<string, ModuleState>;
+}
+
+/** The fields of a reported module the checks read. */
+export interface ModuleState {
+  runtimeStatus?: string;
+  status?: string;
+  statusDescription?: string;
 }
 
 function permissionName(p: Permission): string {
@@ -131,7 +140,7 @@ export function evaluateChecks(facts: CheckFacts): CheckResult[] {
         : { id: 'last-good', title: 'Last good deployment kept', status: 'warn', message: `no Secret ${LAST_GOOD_SECRET}`, hint: 'the device cannot start its modules offline until one deployment was applied' },
     );
   // Modules.
-  results.push(modulesCheck(facts.reported));
+  results.push(modulesCheck(facts.modules ?? reportedModules(facts.reported)));
   return results;
 }
 
@@ -149,13 +158,21 @@ function certificateCheck(pem: string, now: Date): CheckResult {
   return { id: 'edgehub-certificate', title, status: 'pass', message: `valid until ${notAfter.toISOString()}` };
 }
 
-function modulesCheck(reported: Record<string, unknown> | undefined): CheckResult {
+/** edgeHub and the user modules of a reported document (edgeAgent is the bridge itself). */
+function reportedModules(reported: Record<string, unknown> | undefined): Record<string, ModuleState> | undefined {
+  if (!reported) return undefined;
+  const system = (reported.systemModules ?? {}) as Record<string, ModuleState>;
+  const modules = (reported.modules ?? {}) as Record<string, ModuleState | null>;
+  const out: Record<string, ModuleState> = system.edgeHub ? { edgeHub: system.edgeHub } : {};
+  for (const [id, m] of Object.entries(modules)) if (m) out[id] = m;
+  return out;
+}
+
+function modulesCheck(modules: Record<string, ModuleState> | undefined): CheckResult {
   const title = 'Modules running';
-  if (!reported) return skip('modules-running', title, 'not checked (no reported properties)');
-  const modules = { ...(reported.systemModules as Record<string, unknown> | undefined), ...(reported.modules as Record<string, unknown> | undefined) };
+  if (!modules) return skip('modules-running', title, 'not checked (no reported properties)');
   const notRunning: string[] = [];
-  for (const [id, m] of Object.entries(modules)) {
-    const entry = m as { runtimeStatus?: string; status?: string; statusDescription?: string };
+  for (const [id, entry] of Object.entries(modules).sort(([a], [b]) => a.localeCompare(b))) {
     if (entry.runtimeStatus !== 'running' && entry.status !== 'stopped') notRunning.push(`${id} (${entry.runtimeStatus ?? 'unknown'}${entry.statusDescription ? `: ${entry.statusDescription}` : ''})`);
   }
   if (notRunning.length === 0) return { id: 'modules-running', title, status: 'pass', message: `${Object.keys(modules).length} modules running` };
