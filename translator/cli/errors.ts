@@ -28,3 +28,8 @@ export class MonitorError extends Error {
 export class FleetError extends Error {
   override readonly name = 'FleetError';
 }
+
+/** A device verb (list, logs, restart, check, support-bundle) cannot reach or act on the device. */
+export class DeviceVerbError extends Error {
+  override readonly name = 'DeviceVerbError';
+}

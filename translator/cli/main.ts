@@ -10,13 +10,17 @@ import { DEFAULT_OPTIONS, POD_SECURITY_LEVELS, type KubeObject, type PodSecurity
 import { TwinError } from '../twin/index.js';
 import { translateFile, type ServiceType, type TranslationOptions, type VolumeBinding } from '../index.js';
 import { packageVersion } from '../package.js';
-import { FleetError, MonitorError, PushError, RunError, SandboxError } from './errors.js';
+import { DeviceVerbError, FleetError, MonitorError, PushError, RunError, SandboxError } from './errors.js';
 import { formatDiagnostic, toJsonList, toYaml } from './format.js';
 import { DEVICE_CONNECTION_STRING_ENV, InstallError, installManifests, type InstallOptions } from './install.js';
 // The verbs below are loaded when used (`import()`): `validate` and `translate` load neither the
 // bridge nor the emulators; only `sandbox` and `run --sandbox` load sandbox/.
 import type { FleetFlags } from './fleet.js';
+import type { DeviceFlags } from './device.js';
+import type { DeviceVerbFlags } from './device-verbs.js';
+import type { LogsOptions } from './logs.js';
 import type { MonitorFlags } from './monitor.js';
+import type { SupportBundleFlags } from './support-bundle.js';
 import type { PushFlags } from './push.js';
 import type { RunFlags } from './run.js';
 import type { SandboxFlags } from './sandbox.js';
@@ -255,6 +259,8 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await runSandbox(flags, io, untilSignal()));
     });
 
+  addDeviceVerbs(program, io, setExit);
+
   program
     .command('hub')
     .description('The sandbox IoT Hub.')
@@ -271,6 +277,72 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/** Flags of every device verb: a local device (cluster) or a remote one (IoT Hub). */
+function deviceOptions(cmd: Command, output = true): Command {
+  cmd
+    .option('--kubeconfig <file>', 'local: the cluster of the device (default: KUBECONFIG, else in-cluster)')
+    .option('--namespace <ns>', `local: the device's namespace (default: ${DEFAULT_NAMESPACE})`, dnsLabel('namespace'))
+    .option('--hub-connection-string <cs>', 'remote: IoT Hub connection string with service connect and registry read rights')
+    .option('--device-id <id>', 'the IoT Edge device (remote: required; local: read from the namespace when omitted)')
+    .option('--ca <file>', 'remote: PEM CA certificate to trust for IoT Hub (the sandbox hub-ca.pem)');
+  if (output) cmd.addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'));
+  return cmd;
+}
+
+function addDeviceVerbs(program: Command, io: Io, setExit: (code: number) => void): void {
+  // Only `logs -f` waits for Ctrl-C; the other verbs leave the signals alone.
+  const context = (follow = false) => ({ io, stop: follow ? untilSignal() : new Promise<never>(() => {}) });
+  deviceOptions(program.command('list').description("List the device's modules with their status (as iotedge list).")).action(async (flags: DeviceVerbFlags) => {
+    const { runList } = await import('./device-verbs.js');
+    setExit(await runList(flags, context()));
+  });
+  deviceOptions(
+    program
+      .command('logs')
+      .description("Print a module's log (as iotedge logs).")
+      .argument('<module>', 'module id as in the deployment')
+      .option('--tail <n>', 'only the last N lines', nonNegativeInt)
+      .option('--since <time>', 'only lines since a duration ago (10m, 1h, 2d), an RFC 3339 time or unix seconds')
+      .option('--until <time>', 'only lines until a duration ago, an RFC 3339 time or unix seconds')
+      .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+      .option('-t, --timestamps', 'prefix each line with its time'),
+  ).action(async (moduleId: string, flags: DeviceVerbFlags & LogsOptions) => {
+    const { runLogs } = await import('./device-verbs.js');
+    setExit(await runLogs(moduleId, flags, context(flags.follow === true)));
+  });
+  deviceOptions(program.command('restart').description('Restart a module (as iotedge restart).').argument('<module>', 'module id as in the deployment')).action(
+    async (moduleId: string, flags: DeviceVerbFlags) => {
+      const { runRestart } = await import('./device-verbs.js');
+      setExit(await runRestart(moduleId, flags, context()));
+    },
+  );
+  deviceOptions(program.command('check').description('Check the device: cluster, permissions, IoT Hub, clock, reported size, certificates, modules (as iotedge check); exit 1 when a check fails.')).action(
+    async (flags: DeviceVerbFlags) => {
+      const { runCheck } = await import('./device-verbs.js');
+      setExit(await runCheck(flags, context()));
+    },
+  );
+  deviceOptions(
+    program
+      .command('support-bundle')
+      .description('Write a ZIP of logs, objects, events, twin and checks, secrets redacted (as iotedge support-bundle).')
+      .option('--output <file>', 'where to write the bundle', 'support_bundle.zip')
+      .option('--since <time>', 'only log lines since a duration ago, an RFC 3339 time or unix seconds')
+      .option('--until <time>', 'only log lines until then')
+      .option('--sas-url <url>', 'remote: a container SAS URL the device uploads the bundle to (create, write, list and read)'),
+    false,
+  ).action(async (flags: DeviceFlags & SupportBundleFlags) => {
+    const { runSupportBundle } = await import('./device-verbs.js');
+    setExit(await runSupportBundle(flags, context()));
+  });
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${value}' is not a non-negative integer.`);
+  return n;
 }
 
 function seconds(value: string): number {
@@ -331,7 +403,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    const userError = e instanceof ManifestLoadError || e instanceof SandboxError || e instanceof RunError || e instanceof PushError || e instanceof MonitorError || e instanceof InstallError || e instanceof FleetError;
+    const userError = e instanceof ManifestLoadError || e instanceof SandboxError || e instanceof RunError || e instanceof PushError || e instanceof MonitorError || e instanceof InstallError || e instanceof FleetError || e instanceof DeviceVerbError;
     if (userError || (e instanceof TwinError && e.kind === 'invalid-configuration')) {
       io.stderr(`error: ${e.message}\n`);
       return 1;

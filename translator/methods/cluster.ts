@@ -7,6 +7,7 @@
 import { ApiException, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { POD_KIND, WORKLOAD_KINDS, type KindSpec, type KubeJson, type ObjectReader, type WorkloadRules, RegistryObjectApi } from '../kinds/index.js';
 import { KubeApiError, KubeConnectionError, toKubeError } from '../reconcile/index.js';
+import { MODULE_RESTARTS_ANNOTATION } from '../status/index.js';
 import { ORIGINAL_MODULE_ID_ANNOTATION, ownedSelector } from '../translate/index.js';
 import { MethodError } from './requests.js';
 
@@ -83,14 +84,17 @@ export class DeviceCluster {
     }
   }
 
-  /** Rollout restart: sets the restartedAt annotation of the workload's pod template. */
+  /** Rollout restart: sets the restartedAt annotation of the workload's pod template and counts the restart. */
   async rolloutRestart(workload: Workload, at: Date): Promise<void> {
     const name = workload.object.metadata?.name ?? '';
+    const template = (workload.object as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }).spec?.template;
+    const before = Number(template?.metadata?.annotations?.[MODULE_RESTARTS_ANNOTATION] ?? 0);
+    const restarts = (Number.isInteger(before) && before > 0 ? before : 0) + 1;
     const body = {
       apiVersion: workload.kind.apiVersion,
       kind: workload.kind.kind,
       metadata: { name, namespace: this.namespace },
-      spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: at.toISOString() } } } },
+      spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: at.toISOString(), [MODULE_RESTARTS_ANNOTATION]: String(restarts) } } } },
     };
     try {
       await this.objects.patch(body as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);

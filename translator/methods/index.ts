@@ -7,3 +7,9 @@ export { parseKubeletLog, parseLogLine, filterLines, encodeLogs, DEFAULT_LOG_LEV
 export type { LogLine, RawLogLine, LogMessage, LogsResponseItem, LogSource } from './logs.js';
 export { DeviceCluster, RESTARTED_AT_ANNOTATION } from './cluster.js';
 export type { Workload } from './cluster.js';
+export { TaskRunner, DEFAULT_TASK_TIMEOUT_MS, redactSas, type TaskStatusResponse, type TaskRunnerOptions } from './tasks.js';
+export { parseUploadModuleLogs, parseUploadSupportBundle, blobName, logsExtension, uploadBlob, moduleLogBlobs, type UploadModuleLogsRequest, type UploadSupportBundleRequest, type BlobUpload } from './uploads.js';
+export { supportBundleZip, collectClusterContent, redactJson, redactText, REDACTED, type BundleContent, type BundleRange } from './bundle.js';
+export { evaluateChecks, clusterFacts, BRIDGE_PERMISSIONS, REPORTED_LIMIT_BYTES, MAX_CLOCK_SKEW_MS, CERT_WARN_MS, type CheckResult, type CheckStatus, type CheckFacts, type Fact, type Permission, type ModuleState } from './checks.js';
+export { SupportBundles, EDGEHUB_CERTIFICATE, type SupportBundleOptions } from './support.js';
+export { zip, type ZipEntry } from './zip.js';

@@ -1,6 +1,7 @@
 /**
- * edgeAgent's direct methods, answered by the bridge: ping, RestartModule, GetModuleLogs and
- * GetTaskStatus. Method names are case-insensitive; an unknown method or a bad payload answers
+ * edgeAgent's direct methods, answered by the bridge: ping, RestartModule, GetModuleLogs,
+ * UploadModuleLogs, UploadSupportBundle and GetTaskStatus (the uploads run as background tasks,
+ * see tasks.ts and uploads.ts). Method names are case-insensitive; an unknown method or a bad payload answers
  * 400 `{ message }`; other failures 500 `{ message }` (edgeAgent answers 500 for an unknown
  * module in RestartModule too); GetModuleLogs content over 127,000 bytes answers 400, as edgeAgent does.
  */
@@ -13,6 +14,8 @@ import type { ObjectReader } from '../kinds/index.js';
 import { DeviceCluster } from './cluster.js';
 import { encodeLogs, filterLines, parseKubeletLog, parseLogLine, type LogLine, type LogsResponseItem, type RawLogLine } from './logs.js';
 import { MethodError, parseGetModuleLogs, parseGetTaskStatus, parseRestartModule, selectModules } from './requests.js';
+import { SupportBundles, type SupportBundleOptions } from './support.js';
+import { TaskRunner, type TaskStatus } from './tasks.js';
 
 // The SDK is CommonJS: Node's ESM loader offers it only as a default export.
 const DeviceMethodResponseClass = deviceSdk.DeviceMethodResponse;
@@ -21,7 +24,7 @@ const DeviceMethodResponseClass = deviceSdk.DeviceMethodResponse;
 export const MAX_LOGS_PAYLOAD_BYTES = 127_000;
 
 /** Canonical names of the methods answered. */
-export const METHOD_NAMES = ['ping', 'RestartModule', 'GetModuleLogs', 'GetTaskStatus'] as const;
+export const METHOD_NAMES = ['ping', 'RestartModule', 'GetModuleLogs', 'GetTaskStatus', 'UploadModuleLogs', 'UploadSupportBundle'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** The module id of the bridge itself in GetModuleLogs. */
@@ -51,6 +54,8 @@ export interface MethodsOptions {
    * serves its own). Without it, `edgeAgent` matches no module.
    */
   agentLogs?: () => readonly RawLogLine[];
+  /** Upload tasks and support bundles: the bridge's own log lines, the task timeout. */
+  support?: SupportBundleOptions;
 }
 
 /** A method's answer: status and JSON payload. */
@@ -59,8 +64,7 @@ export interface MethodResponse {
   payload: unknown;
 }
 
-/** Status values of GetTaskStatus (edgeAgent's BackgroundTaskRunStatus). */
-export type TaskStatus = 'NotStarted' | 'Running' | 'Completed' | 'Cancelled' | 'Failed' | 'Unknown';
+export type { TaskStatus };
 
 /** The direct-method handlers of one device. */
 export class Methods {
@@ -68,12 +72,20 @@ export class Methods {
   private readonly logger: StructuredLogger;
   private readonly now: () => Date;
   private readonly maxLogsPayloadBytes: number;
+  /** Background tasks of the upload methods. */
+  readonly tasks: TaskRunner;
+  private readonly support: SupportBundles;
 
   constructor(private readonly options: MethodsOptions) {
     this.cluster = new DeviceCluster(options.kubeConfig, options.namespace, options.deviceId, options.objects);
     this.logger = options.logger ?? SILENT_LOGGER;
     this.now = options.now ?? (() => new Date());
     this.maxLogsPayloadBytes = options.maxLogsPayloadBytes ?? MAX_LOGS_PAYLOAD_BYTES;
+    this.tasks = new TaskRunner({
+      ...(options.support?.taskTimeoutMs !== undefined ? { timeoutMs: options.support.taskTimeoutMs } : {}),
+      onFinished: (correlationId, state) => this.logger.warn({ correlationId, status: state.status }, state.message),
+    });
+    this.support = new SupportBundles(options.kubeConfig, this.cluster, { deviceId: options.deviceId, iotHub: options.iotHub ?? '' }, options.support ?? {});
   }
 
   /** Answers one call; never throws. */
@@ -97,10 +109,11 @@ export class Methods {
     GetModuleLogs: (payload) => this.getModuleLogs(payload),
     GetTaskStatus: (payload) => {
       const request = parseGetTaskStatus(payload);
-      // No background task (UploadModuleLogs, UploadSupportBundle) is run by the bridge yet.
-      const status: TaskStatus = 'Unknown';
-      return Promise.resolve({ status: 200, payload: { status, message: `no task with correlationId '${request.correlationId}'`, correlationId: request.correlationId } });
+      const answer = this.tasks.status(request.correlationId);
+      return Promise.resolve({ status: 200, payload: answer.status === 'Unknown' ? { ...answer, message: `no task with correlationId '${request.correlationId}'` } : answer });
     },
+    UploadModuleLogs: (payload) => Promise.resolve({ status: 200, payload: this.support.uploadModuleLogs(this.tasks, payload, this.now()) }),
+    UploadSupportBundle: (payload) => Promise.resolve({ status: 200, payload: this.support.uploadSupportBundle(this.tasks, payload, this.now()) }),
   };
 
   private dispatch(methodName: string, payload: unknown): Promise<MethodResponse> {
@@ -170,6 +183,7 @@ export class Methods {
    * That uses the SDK's internal `_transport`; without it only the exact canonical names work.
    */
   attach(client: ModuleClient): void {
+    this.support.useTwinOf(client);
     const transport = (client as unknown as { _transport?: EventEmitter & DeviceTransport })._transport;
     if (transport && typeof transport.emit === 'function') {
       const emit = transport.emit.bind(transport);

@@ -9,6 +9,6 @@ export { InformerCache, fingerprint, type InformerCacheOptions, type CacheEvent 
 export { scheduleReconciles, DEFAULT_RESYNC_MS, type ScheduleOptions, type ReconcileRun, type RunCause } from './schedule.js';
 export { KubeApiError, KubeConnectionError, toKubeError, type KubeError } from './errors.js';
 export { APPLIED_HASH_ANNOTATION } from './compare.js';
-export { LAST_GOOD_SECRET, LastGoodError, type LastGood } from './last-good.js';
+export { LAST_GOOD_SECRET, LAST_GOOD_KEY, LastGoodError, decodeLastGood, type LastGood } from './last-good.js';
 export { LastGoodKeeper, type LastGoodStore, type KeptDeployment } from './last-good-keeper.js';
 export { planReconcile, type Plan, type StartupGroup, type WriteAction } from './plan.js';

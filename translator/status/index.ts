@@ -1,5 +1,5 @@
 /** Status: Kubernetes observations -> edgeAgent reported properties (pure). */
-export { moduleRuntimeStatus, newestPod, externalAddressOf } from './runtime-status.js';
+export { moduleRuntimeStatus, newestPod, externalAddressOf, MODULE_RESTARTS_ANNOTATION } from './runtime-status.js';
 export type { ModuleStatusInput } from './runtime-status.js';
 export { moduleStatuses } from './observed.js';
 export type { ObservedObjects } from './observed.js';

@@ -99,12 +99,23 @@ function hasProbe(pod: PodJson, name: string | undefined): boolean {
   return spec !== undefined && (spec.livenessProbe !== undefined || spec.readinessProbe !== undefined);
 }
 
+/**
+ * Pod template annotation RestartModule counts its restarts in (a rollout restart makes a new pod
+ * whose container count starts at 0): added to the container's restartCount.
+ */
+export const MODULE_RESTARTS_ANNOTATION = 'net.azure-devices.edge.restarts';
+
+function podRestarts(pod: PodJson | undefined): number {
+  const n = Number(pod?.metadata?.annotations?.[MODULE_RESTARTS_ANNOTATION] ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
 /** Times, exit code and restart count of a container, before the runtime status is decided. */
-function timesOf(status: ContainerStatusJson | undefined): Omit<Observed, 'runtimeStatus' | 'statusDescription'> {
+function timesOf(status: ContainerStatusJson | undefined, restarts = 0): Omit<Observed, 'runtimeStatus' | 'statusDescription'> {
   const state: ContainerStateJson = status?.state ?? {};
   const last = status?.lastState?.terminated;
   const terminated = state.terminated ?? last;
-  const restartCount = Math.max(0, Math.trunc(status?.restartCount ?? 0));
+  const restartCount = Math.max(0, Math.trunc(status?.restartCount ?? 0)) + restarts;
   const started = utc(state.running?.startedAt ?? state.terminated?.startedAt ?? last?.startedAt);
   return {
     exitCode: terminated?.exitCode ?? 0,
@@ -140,7 +151,7 @@ function fromContainer(pod: PodJson, status: ContainerStatusJson): Pick<Observed
 
 function fromPod(pod: PodJson): Observed {
   const container = moduleContainer(pod);
-  const times = timesOf(container);
+  const times = timesOf(container, podRestarts(pod));
   const phase = pod.status?.phase ?? 'Unknown';
   const podDescription = (fallback: string): string => describe(pod.status?.reason, pod.status?.message, fallback);
   if (phase === 'Succeeded') return { ...times, runtimeStatus: 'stopped', statusDescription: podDescription(`Completed (exit code ${times.exitCode})`) };

@@ -1,7 +1,7 @@
 /** Pod, container and workload states -> edgeAgent runtime status, with pod JSON shaped as the API server sends it. */
 import type { ModuleModel } from '../../../translator/manifest/index.js';
 import type { PodConditionJson } from '../../../translator/status/kube-json.js';
-import { moduleRuntimeStatus, NEVER_UTC, newestPod, type ContainerStatusJson, type JobJson, type PodJson, type ServiceJson } from '../../../translator/status/index.js';
+import { moduleRuntimeStatus, MODULE_RESTARTS_ANNOTATION, NEVER_UTC, newestPod, type ContainerStatusJson, type JobJson, type PodJson, type ServiceJson } from '../../../translator/status/index.js';
 import { moduleModel as sharedModuleModel } from '../translate/builders.js';
 
 const T0 = '2026-11-28T02:00:00Z';
@@ -196,5 +196,18 @@ describe('LoadBalancer address', () => {
     const cluster = moduleRuntimeStatus({ module: moduleModel(), pods: [pod('Running', running())], service: { spec: { type: 'ClusterIP' } } });
     expect(cluster).not.toHaveProperty('externalAddress');
     expect(cluster.statusDescription).toBe('running');
+  });
+});
+
+describe('restarts made by RestartModule', () => {
+  test('the pod template count is added to the container restartCount (a rollout starts a new pod at 0)', () => {
+    const restarted = pod('Running', running(1));
+    restarted.metadata!.annotations![MODULE_RESTARTS_ANNOTATION] = '2';
+    const status = moduleRuntimeStatus({ module: moduleModel(), pods: [restarted] });
+    expect(status.restartCount).toBe(3);
+    expect(status.lastRestartTimeUtc).toBe(T1);
+    const garbage = pod('Running', running(0));
+    garbage.metadata!.annotations![MODULE_RESTARTS_ANNOTATION] = 'many';
+    expect(moduleRuntimeStatus({ module: moduleModel(), pods: [garbage] }).restartCount).toBe(0);
   });
 });

@@ -1,0 +1,256 @@
+/**
+ * The device verbs against the sandbox with a running bridge (started in-process through
+ * startRun, as test/e2e does): each verb gives the same answer locally (--kubeconfig, straight
+ * from the cluster) and remotely (--hub-connection-string, through the $edgeAgent twin and
+ * direct methods); `restart` gives a new pod and a growing restartCount; `logs -f` follows;
+ * `check` names its checks and exits 1 on a failure; `support-bundle` writes a redacted ZIP.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'azure-iothub';
+import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
+import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
+import { main, startRun, type Io, type RunningBridge } from '../../../translator/cli/index.js';
+import { runList, runLogs } from '../../../translator/cli/device-verbs.js';
+import type { ListRow } from '../../../translator/cli/list.js';
+import { deploymentManifest, dockerModule } from '../../support/manifest.js';
+import { startAzurite, type Azurite } from '../../support/azurite.js';
+import { waitFor } from '../../support/wait.js';
+
+const NS = 'verbs-device';
+const REGISTRY_PASSWORD = 'verbs-registry-Pa55word';
+let kube: KubeEmulator;
+let hub: HubEmulator;
+let azurite: Azurite;
+let running: RunningBridge;
+let core: CoreV1Api;
+let dir: string;
+let local: string[];
+let remote: string[];
+
+const manifest = deploymentManifest({
+  modules: {
+    SensorModule: dockerModule('sensor:1'),
+    counter: dockerModule('counter:1'),
+  },
+  runtimeSettings: { registryCredentials: { acr: { address: 'contoso.azurecr.io', username: 'contoso', password: REGISTRY_PASSWORD } } },
+});
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  return { code, out, err };
+}
+
+async function rows(side: string[]): Promise<ListRow[]> {
+  const r = await cli('list', ...side, '-o', 'json');
+  expect(r).toMatchObject({ code: 0, err: '' });
+  return JSON.parse(r.out) as ListRow[];
+}
+
+const withoutDescription = (list: ListRow[]) => list.map(({ description: _, ...rest }) => rest);
+
+async function pods(moduleId: string) {
+  return (await core.listNamespacedPod({ namespace: NS })).items.filter((p) => p.metadata?.annotations?.['net.azure-devices.edge.original-moduleid'] === moduleId && !p.metadata?.deletionTimestamp);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-verbs-'));
+  const catalog = ImageCatalog.fromJson({
+    // Times in the emulator run 100 times faster (timeFactor): a line every 20 ms.
+    'sensor:1': { kind: 'run', logEvery: 2000, lines: ['<6> temperature 21.5', '<3> sensor read failed'] },
+    'counter:1': { kind: 'run', logEvery: 2000, lines: ['tick'] },
+  });
+  [kube, hub, azurite] = await Promise.all([startKubeEmulator({ stateDir: dir, timeFactor: 0.01, catalog }), startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.62' }), startAzurite(10_412)]);
+  const kc = new KubeConfig();
+  kc.loadFromString(kube.kubeconfig);
+  core = kc.makeApiClient(CoreV1Api);
+  const io: Io = { stdout: () => {}, stderr: () => {} };
+  running = await startRun(
+    { kubeconfig: kube.kubeconfigPath!, namespace: NS, connectionString: hub.edgeAgentConnectionString, ca: hub.caFile!, layer: [], stateDir: dir, opsPort: 0, opsHost: '127.0.0.1', logLevel: 'warn', translate: {} },
+    io,
+  );
+  const registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
+  await registry.applyConfigurationContentOnDevice(hub.deviceId, manifest as never);
+  local = ['--kubeconfig', kube.kubeconfigPath!, '--namespace', NS];
+  remote = ['--hub-connection-string', hub.serviceConnectionString, '--device-id', hub.deviceId, '--ca', hub.caFile!];
+  await waitFor(
+    'every module running in the reported properties',
+    async () => {
+      const twin = (await registry.getModuleTwin(hub.deviceId, '$edgeAgent')).responseBody as unknown as { properties: { reported: { modules?: Record<string, { runtimeStatus: string }> } } };
+      const modules = twin.properties.reported.modules ?? {};
+      return modules.SensorModule?.runtimeStatus === 'running' && modules.counter?.runtimeStatus === 'running' ? true : undefined;
+    },
+    30_000,
+  );
+}, 90_000);
+
+afterAll(async () => {
+  await running?.stop();
+  await Promise.all([hub?.stop(), kube?.stop(), azurite?.stop()]);
+});
+
+describe('list', () => {
+  test('the same modules, statuses and columns locally and remotely', async () => {
+    // The twin follows the cluster within a second or two; wait until both sides agree.
+    const agreed = await waitFor('local and remote lists to agree', async () => {
+      const [l, r] = await Promise.all([rows(local), rows(remote)]);
+      return JSON.stringify(withoutDescription(l)) === JSON.stringify(withoutDescription(r)) ? l : undefined;
+    });
+    expect(agreed.map((r) => [r.name, r.status, r.config])).toEqual([
+      ['edgeHub', 'running', 'mcr.microsoft.com/azureiotedge-hub:1.5'],
+      ['counter', 'running', 'counter:1'],
+      ['SensorModule', 'running', 'sensor:1'],
+    ]);
+    // The table, at one instant: identical text, iotedge's columns.
+    const now = new Date();
+    const tables: string[] = [];
+    for (const side of [local, remote]) {
+      let out = '';
+      const flags = side === local ? { kubeconfig: kube.kubeconfigPath!, namespace: NS } : { hubConnectionString: hub.serviceConnectionString, deviceId: hub.deviceId, ca: hub.caFile! };
+      expect(await runList({ ...flags, output: 'table' }, { io: { stdout: (t) => (out += t), stderr: () => {} }, stop: new Promise(() => {}), now: () => now })).toBe(0);
+      tables.push(out);
+    }
+    expect(tables[1]).toBe(tables[0]);
+    expect(tables[0]).toMatch(/^NAME\s+STATUS\s+DESCRIPTION\s+CONFIG\n/);
+    expect(tables[0]).toMatch(/\nSensorModule\s+running\s+Up (\d+ seconds?|a few seconds|a minute)\s+sensor:1\n/);
+    const yaml = await cli('list', ...remote, '-o', 'yaml');
+    expect(yaml.out).toContain('- name: edgeHub');
+  }, 30_000);
+
+  test('one clear line when the device cannot be reached', async () => {
+    const r = await cli('list', '--kubeconfig', kube.kubeconfigPath!, '--namespace', 'nobody-here');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("error: no IoT Edge device runs in namespace 'nobody-here' (no workload labelled app.kubernetes.io/managed-by=iotedge-k8s); pass --namespace\n");
+    const bad = await cli('list', '--hub-connection-string', hub.serviceConnectionString.replace(/SharedAccessKey=[^;]+/, 'SharedAccessKey=d3Jvbmc='), '--device-id', hub.deviceId, '--ca', hub.caFile!);
+    expect(bad).toMatchObject({ code: 1, err: 'error: IoT Hub refused the credentials of the connection string\n' });
+  });
+});
+
+describe('logs', () => {
+  test('the same lines locally and remotely for a closed time range', async () => {
+    const until = new Date(Date.now() - 500).toISOString();
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const [l, r] = await Promise.all([cli('logs', 'SensorModule', ...local, '--since', since, '--until', until), cli('logs', 'SensorModule', ...remote, '--since', since, '--until', until)]);
+    expect(l.code).toBe(0);
+    expect(r).toEqual(l);
+    const lines = l.out.split('\n').filter((x) => x !== '');
+    expect(lines.length).toBeGreaterThan(2);
+    expect(lines.every((x) => x === '<6> temperature 21.5' || x === '<3> sensor read failed')).toBe(true);
+    const tail = await cli('logs', 'counter', ...remote, '--tail', '2', '-t');
+    expect(tail.out).toMatch(/^(\d{4}-\d{2}-\d{2}T\S+Z tick\n){2}$/);
+    const json = JSON.parse((await cli('logs', 'counter', ...local, '--tail', '1', '-o', 'json')).out) as { moduleId: string; text: string }[];
+    expect(json).toEqual([expect.objectContaining({ moduleId: 'counter', text: 'tick', deviceId: hub.deviceId })]);
+  }, 30_000);
+
+  test('-f follows new lines, locally and remotely, until stopped', async () => {
+    for (const flags of [{ kubeconfig: kube.kubeconfigPath!, namespace: NS }, { hubConnectionString: hub.serviceConnectionString, deviceId: hub.deviceId, ca: hub.caFile! }]) {
+      let out = '';
+      let stop!: () => void;
+      const stopped = new Promise<void>((r) => (stop = r));
+      const following = runLogs('counter', { ...flags, output: 'table', tail: 1, follow: true, timestamps: true, pollMs: 100 }, { io: { stdout: (t) => (out += t), stderr: () => {} }, stop: stopped });
+      const lines = await waitFor('five followed lines', () => {
+        const l = out.split('\n').filter((x) => x !== '');
+        return l.length >= 5 ? l : undefined;
+      });
+      stop();
+      expect(await following).toBe(0);
+      const stamps = lines.map((l) => l.split(' ')[0]!);
+      // Each line once, in order: no repeats across polls.
+      expect([...stamps].sort()).toEqual(stamps);
+      expect(new Set(stamps).size).toBe(stamps.length);
+    }
+  }, 30_000);
+
+  test('an unknown module and bad times are one clear line', async () => {
+    expect(await cli('logs', 'nothere', ...remote)).toMatchObject({ code: 1, err: `error: module 'nothere' has no pod on device '${hub.deviceId}' (see 'iotedge-k8s list')\n` });
+    const bad = await cli('logs', 'counter', ...local, '--since', 'yesterday');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^error: GetModuleLogs: 'items\[0\]\.filter\.since' "yesterday" is not a duration/);
+  });
+});
+
+describe('restart', () => {
+  test('gives a new pod and a growing restartCount, through IoT Hub and locally', async () => {
+    const restartCount = async (side: string[]) => (await rows(side)).find((r) => r.name === 'SensorModule')!.restartCount;
+    const before = await restartCount(local);
+    let previousPods = (await pods('SensorModule')).map((p) => p.metadata!.name!);
+    for (const [i, side] of [remote, local].entries()) {
+      expect(await cli('restart', 'SensorModule', ...side)).toEqual({ code: 0, out: 'SensorModule\n', err: '' });
+      const fresh = await waitFor('a new running SensorModule pod', async () => {
+        const now = await pods('SensorModule');
+        return now.length === 1 && !previousPods.includes(now[0]!.metadata!.name!) && now[0]!.status?.phase === 'Running' ? now[0]! : undefined;
+      });
+      previousPods = [fresh.metadata!.name!];
+      await waitFor('restartCount to grow on both sides', async () => ((await restartCount(local)) === before + i + 1 && (await restartCount(remote)) === before + i + 1 ? true : undefined));
+    }
+    expect(await cli('restart', 'nothere', ...remote)).toMatchObject({ code: 1, err: expect.stringContaining("module 'nothere' not found") });
+  }, 60_000);
+});
+
+describe('check', () => {
+  test('named checks with pass/warn/fail and hints; the same module verdict locally and remotely', async () => {
+    const l = await cli('check', ...local, '-o', 'json');
+    const r = await cli('check', ...remote, '-o', 'json');
+    expect([l.code, r.code]).toEqual([0, 0]);
+    type Out = { checks: { id: string; status: string; message: string }[] };
+    const byId = (o: string) => Object.fromEntries((JSON.parse(o) as Out).checks.map((c) => [c.id, c]));
+    const lc = byId(l.out);
+    const rc = byId(r.out);
+    expect(lc['cluster-reachable']!.status).toBe('pass');
+    expect(lc['cluster-permissions']).toMatchObject({ status: 'pass', message: 'all 8 permissions of the bridge are granted' });
+    expect(lc['last-good']!.status).toBe('pass');
+    expect(rc['hub-reachable']!.status).toBe('pass');
+    expect(rc['clock-skew']!.status).toBe('pass');
+    expect(rc['reported-size']!.message).toMatch(/^\d+ bytes of 32768$/);
+    expect(rc['modules-running']).toEqual(lc['modules-running']);
+    expect(lc['modules-running']).toMatchObject({ status: 'pass', message: '3 modules running' });
+    const table = await cli('check', ...local, ...remote);
+    expect(table.code).toBe(0);
+    expect(table.out).toContain('√ Kubernetes cluster reachable - OK');
+    expect(table.out).toMatch(/\n\d+ check\(s\) succeeded\.\n/);
+  }, 30_000);
+
+  test('exit 1 with an Error line and a hint when a check fails', async () => {
+    const r = await cli('check', '--hub-connection-string', hub.serviceConnectionString.replace(/SharedAccessKey=[^;]+/, 'SharedAccessKey=d3Jvbmc='), '--device-id', hub.deviceId, '--ca', hub.caFile!);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('× IoT Hub reachable, credential valid - Error\n    IoT Hub refused the credentials of the connection string\n    check the connection string');
+    expect(r.out).toContain('1 check(s) raised errors.');
+  });
+});
+
+describe('support-bundle', () => {
+  test('locally and remotely: a ZIP with the same parts, secrets redacted', async () => {
+    const localZip = join(dir, 'local.zip');
+    const remoteZip = join(dir, 'remote.zip');
+    const l = await cli('support-bundle', ...local, '--output', localZip, '--since', '10m');
+    expect(l).toMatchObject({ code: 0, err: '' });
+    expect(l.out).toMatch(new RegExp(`^Created support bundle at ${localZip.replace(/[.]/g, '\\.')} \\(\\d+ bytes\\)\n$`));
+    const sasUrl = await azurite.containerSasUrl('verbs-bundles');
+    const r = await cli('support-bundle', ...remote, '--sas-url', sasUrl, '--output', remoteZip);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('sig=');
+    const listing = (file: string) => execFileSync('unzip', ['-Z1', file], { encoding: 'utf8' }).split('\n').filter((x) => x !== '').sort();
+    expect(listing(remoteZip)).toEqual(listing(localZip));
+    expect(listing(localZip)).toEqual(expect.arrayContaining(['logs/SensorModule.log', 'logs/counter.log', 'cluster/objects.json', 'cluster/events.json', 'check.json', 'twin/reported.json']));
+    for (const file of [localZip, remoteZip]) {
+      const all = execFileSync('unzip', ['-p', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      expect(all).toContain('temperature 21.5');
+      expect(all).not.toContain(REGISTRY_PASSWORD);
+      expect(all).not.toContain(Buffer.from(REGISTRY_PASSWORD).toString('base64'));
+    }
+    // The device's own bundle has its twin, with the registry password redacted.
+    const desired = JSON.parse(execFileSync('unzip', ['-p', remoteZip, 'twin/desired.json'], { encoding: 'utf8' })) as { runtime: { settings: { registryCredentials: { acr: { password: string } } } } };
+    expect(desired.runtime.settings.registryCredentials.acr.password).toBe('[redacted]');
+  }, 60_000);
+
+  test('remote without --sas-url is one clear line', async () => {
+    const r = await cli('support-bundle', ...remote);
+    expect(r).toMatchObject({ code: 1, err: expect.stringMatching(/^error: a remote support bundle needs --sas-url/) });
+  });
+});

@@ -1,0 +1,55 @@
+/** evaluateChecks (pure): each check's verdict, message and hint from the facts. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evaluateChecks, type CheckFacts, type CheckResult } from '../../../translator/methods/index.js';
+
+const NOW = new Date('2026-12-01T12:00:00Z');
+const byId = (results: CheckResult[]) => Object.fromEntries(results.map((r) => [r.id, r]));
+
+function certificate(days: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cert-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=edgehub', '-days', String(days), '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+  return readFileSync(join(dir, 'c.pem'), 'utf8');
+}
+
+test('nothing known: every check is skipped with a reason', () => {
+  const results = evaluateChecks({ localTime: NOW });
+  expect(results.map((r) => r.status)).toEqual(results.map(() => 'skip'));
+  expect(results.map((r) => r.id)).toEqual(['cluster-reachable', 'hub-reachable', 'clock-skew', 'reported-size', 'edgehub-certificate', 'last-good', 'modules-running']);
+});
+
+test('failures carry a message and a hint', () => {
+  const facts: CheckFacts = {
+    localTime: NOW,
+    cluster: { ok: true, value: { denied: ['patch deployments.apps'] } },
+    hub: { ok: true, value: { serverTime: new Date(NOW.getTime() - 10 * 60_000) } },
+    reported: { modules: { big: { runtimeStatus: 'running', env: { X: { value: 'x'.repeat(40_000) } } } } },
+    lastGood: { ok: true, value: false },
+  };
+  const c = byId(evaluateChecks(facts));
+  expect(c['cluster-permissions']).toMatchObject({ status: 'fail', message: 'denied: patch deployments.apps', hint: expect.stringContaining('iotedge-k8s install') });
+  expect(c['clock-skew']).toMatchObject({ status: 'fail', message: "this clock is 600 s off IoT Hub's" });
+  expect(c['reported-size']).toMatchObject({ status: 'fail', message: expect.stringMatching(/^\d+ bytes of 32768$/) });
+  expect(c['last-good']).toMatchObject({ status: 'warn' });
+  expect(c['modules-running']).toMatchObject({ status: 'pass', message: '1 modules running' });
+});
+
+test('modules that are not running warn with their status; stopped by desire is fine', () => {
+  const c = byId(
+    evaluateChecks({
+      localTime: NOW,
+      modules: { a: { runtimeStatus: 'backoff', statusDescription: 'CrashLoopBackOff: back-off 10s' }, b: { runtimeStatus: 'stopped', status: 'stopped' }, c: { runtimeStatus: 'running' } },
+    }),
+  );
+  expect(c['modules-running']).toMatchObject({ status: 'warn', message: 'not running: a (backoff: CrashLoopBackOff: back-off 10s)' });
+});
+
+test('edgeHub certificate: valid, expiring soon, not a certificate', () => {
+  expect(byId(evaluateChecks({ localTime: new Date(), edgeHubCertificate: { ok: true, value: certificate(90) } }))['edgehub-certificate']!.status).toBe('pass');
+  expect(byId(evaluateChecks({ localTime: new Date(), edgeHubCertificate: { ok: true, value: certificate(2) } }))['edgehub-certificate']!.status).toBe('warn');
+  expect(byId(evaluateChecks({ localTime: new Date(Date.now() + 5 * 86_400_000), edgeHubCertificate: { ok: true, value: certificate(2) } }))['edgehub-certificate']).toMatchObject({ status: 'fail', message: expect.stringMatching(/^expired on /) });
+  expect(byId(evaluateChecks({ localTime: NOW, edgeHubCertificate: { ok: true, value: 'junk' } }))['edgehub-certificate']!.status).toBe('fail');
+  expect(byId(evaluateChecks({ localTime: NOW, edgeHubCertificate: { ok: true, value: undefined } }))['edgehub-certificate']!.status).toBe('skip');
+});

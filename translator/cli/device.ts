@@ -1,0 +1,249 @@
+/**
+ * How the device verbs (`list`, `logs`, `restart`, `check`, `support-bundle`) reach one device:
+ *
+ * - **locally**, straight from the cluster (`--kubeconfig`, `--namespace`): the module statuses
+ *   are computed from the pods and workloads with the bridge's own status code and the last
+ *   good deployment, and the direct-method handlers run in this process;
+ * - **remotely**, through IoT Hub (`--hub-connection-string`, `--device-id`): the `$edgeAgent`
+ *   twin's reported properties and edgeAgent's direct methods, as an operator far from the
+ *   device sees it.
+ *
+ * Both sides answer with the same shapes (edgeAgent's), so each verb formats one answer.
+ */
+import { readFile } from 'node:fs/promises';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import iothub from 'azure-iothub';
+import { RegistryObjectApi, WORKLOAD_KINDS, type KubeJson } from '../kinds/index.js';
+import type { DeploymentModel } from '../manifest/index.js';
+import { Methods, type MethodResponse } from '../methods/index.js';
+import { LAST_GOOD_KEY, LAST_GOOD_SECRET, decodeLastGood, toKubeError, KubeApiError } from '../reconcile/index.js';
+import { moduleStatuses, type DeploymentJson, type JobJson, type PodJson, type ReportedModule, type ServiceJson } from '../status/index.js';
+import { DEVICE_LABEL, HUB_LABEL, MANAGED_BY, MANAGED_BY_LABEL, ownedSelector } from '../translate/index.js';
+import { scrubSecrets, trustHubCa } from '../twin/index.js';
+import { DeviceVerbError } from './errors.js';
+
+const { Client, Registry } = iothub;
+
+/** Flags every device verb takes. */
+export interface DeviceFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  hubConnectionString?: string;
+  deviceId?: string;
+  ca?: string;
+}
+
+/** The modules of a device as `$edgeAgent` reports them (edgeHub and the user modules). */
+export type ModuleMap = Record<string, ReportedModule>;
+
+/** One device, reached locally or remotely. */
+export interface DeviceAccess {
+  readonly mode: 'local' | 'remote';
+  readonly deviceId: string;
+  /** edgeHub and every user module, as reported. */
+  modules(): Promise<ModuleMap>;
+  /** Calls one of edgeAgent's direct methods. */
+  call(method: string, payload: unknown): Promise<MethodResponse>;
+  close(): Promise<void>;
+}
+
+async function readCa(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new DeviceVerbError(`cannot read --ca ${path} (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
+  }
+}
+
+/** Picks the side from the flags: a hub connection string means remote. */
+export async function openDevice(flags: DeviceFlags): Promise<DeviceAccess> {
+  if (flags.hubConnectionString) {
+    if (!flags.deviceId) throw new DeviceVerbError('--device-id is required with --hub-connection-string');
+    return RemoteDevice.open(flags.hubConnectionString, flags.deviceId, flags.ca ? await readCa(flags.ca) : undefined);
+  }
+  return LocalDevice.open(kubeConfigOf(flags), flags.namespace ?? 'iotedge', flags.deviceId);
+}
+
+/** --kubeconfig, else KUBECONFIG, else the in-cluster configuration. */
+export function kubeConfigOf(flags: Pick<DeviceFlags, 'kubeconfig'>): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  try {
+    if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
+    else if (process.env.KUBECONFIG) kubeConfig.loadFromFile(process.env.KUBECONFIG);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
+    else throw new DeviceVerbError('no device given: pass --kubeconfig FILE (or set KUBECONFIG) for a local device, or --hub-connection-string CS --device-id ID for a remote one');
+  } catch (e) {
+    if (e instanceof DeviceVerbError) throw e;
+    throw new DeviceVerbError(`cannot read the kubeconfig: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return kubeConfig;
+}
+
+function kubeMessage(e: unknown, what: string): string {
+  const error = toKubeError(e, what);
+  if (error instanceof KubeApiError) return `${what}: Kubernetes API ${error.status}: ${error.apiMessage}`;
+  return `${what}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
+}
+
+/** The device as its cluster shows it. */
+export class LocalDevice implements DeviceAccess {
+  readonly mode = 'local';
+  private readonly methods: Methods;
+
+  private constructor(
+    readonly kubeConfig: KubeConfig,
+    readonly namespace: string,
+    readonly deviceId: string,
+    iotHub: string,
+  ) {
+    // Locally nothing travels through IoT Hub, so no direct-method size limit applies.
+    this.methods = new Methods({ kubeConfig, namespace, deviceId, iotHub, maxLogsPayloadBytes: Number.MAX_SAFE_INTEGER });
+  }
+
+  /** Opens the device of `namespace`; its id is read from the bridge's labels when not given. */
+  static async open(kubeConfig: KubeConfig, namespace: string, deviceId?: string): Promise<LocalDevice> {
+    const api = RegistryObjectApi.forConfig(kubeConfig);
+    let labels: Record<string, string>[];
+    try {
+      const selector = deviceId ? ownedSelector(deviceId) : `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+      labels = [];
+      for (const kind of WORKLOAD_KINDS) {
+        const list = await api.list(kind.apiVersion, kind.kind, namespace, undefined, undefined, undefined, undefined, selector);
+        for (const item of list.items as KubeJson[]) labels.push(item.metadata?.labels ?? {});
+      }
+    } catch (e) {
+      throw new DeviceVerbError(kubeMessage(e, `reading namespace '${namespace}'`));
+    }
+    const devices = [...new Set(labels.map((l) => l[DEVICE_LABEL]).filter((d): d is string => d !== undefined))];
+    if (!deviceId && devices.length === 0) throw new DeviceVerbError(`no IoT Edge device runs in namespace '${namespace}' (no workload labelled ${MANAGED_BY_LABEL}=${MANAGED_BY}); pass --namespace`);
+    if (!deviceId && devices.length > 1) throw new DeviceVerbError(`namespace '${namespace}' holds several devices (${devices.join(', ')}); pass --device-id`);
+    const hub = labels.map((l) => l[HUB_LABEL]).find((h) => h !== undefined) ?? '';
+    return new LocalDevice(kubeConfig, namespace, deviceId ?? devices[0]!, hub);
+  }
+
+  /** The deployment the bridge last applied (its last-good Secret), or undefined. */
+  async lastGoodModel(): Promise<DeploymentModel | undefined> {
+    const core = this.kubeConfig.makeApiClient(CoreV1Api);
+    let data: string | undefined;
+    try {
+      data = (await core.readNamespacedSecret({ name: LAST_GOOD_SECRET, namespace: this.namespace })).data?.[LAST_GOOD_KEY];
+    } catch (e) {
+      if (toKubeError(e, 'read') instanceof KubeApiError && (toKubeError(e, 'read') as KubeApiError).status === 404) return undefined;
+      throw new DeviceVerbError(kubeMessage(e, `reading Secret ${LAST_GOOD_SECRET}`));
+    }
+    if (!data) return undefined;
+    const backup = decodeLastGood(data).manifest as { model?: DeploymentModel } | null;
+    return backup?.model;
+  }
+
+  async modules(): Promise<ModuleMap> {
+    const model = await this.lastGoodModel();
+    if (!model) throw new DeviceVerbError(`namespace '${this.namespace}' has no deployment applied by the bridge yet (no Secret ${LAST_GOOD_SECRET})`);
+    const api = RegistryObjectApi.forConfig(this.kubeConfig);
+    const selector = ownedSelector(this.deviceId);
+    const list = async (apiVersion: string, kind: string): Promise<KubeJson[]> =>
+      ((await api.list(apiVersion, kind, this.namespace, undefined, undefined, undefined, undefined, selector)).items as KubeJson[]).map((o) => ({ ...o, apiVersion, kind }));
+    try {
+      const pods = (await list('v1', 'Pod')) as unknown as PodJson[];
+      const workloads: (DeploymentJson | JobJson)[] = [];
+      for (const kind of WORKLOAD_KINDS) workloads.push(...((await list(kind.apiVersion, kind.kind)) as unknown as (DeploymentJson | JobJson)[]));
+      const services = (await list('v1', 'Service')) as unknown as ServiceJson[];
+      return Object.fromEntries(moduleStatuses(model, { pods, workloads, services }));
+    } catch (e) {
+      throw new DeviceVerbError(kubeMessage(e, `reading the modules of namespace '${this.namespace}'`));
+    }
+  }
+
+  call(method: string, payload: unknown): Promise<MethodResponse> {
+    return this.methods.handle(method, payload);
+  }
+
+  async close(): Promise<void> {
+    await this.methods.tasks.idle();
+  }
+}
+
+type IotRegistry = InstanceType<typeof Registry>;
+type IotClient = InstanceType<typeof Client>;
+
+/** The device as IoT Hub shows it to an operator. */
+export class RemoteDevice implements DeviceAccess {
+  readonly mode = 'remote';
+
+  private constructor(
+    readonly registry: IotRegistry,
+    private readonly client: IotClient,
+    readonly deviceId: string,
+  ) {}
+
+  static open(connectionString: string, deviceId: string, caPem?: string): RemoteDevice {
+    let registry: IotRegistry;
+    let client: IotClient;
+    try {
+      registry = Registry.fromConnectionString(connectionString);
+      client = Client.fromConnectionString(connectionString);
+    } catch {
+      throw new DeviceVerbError('--hub-connection-string is not a valid IoT Hub connection string (HostName=...;SharedAccessKeyName=...;SharedAccessKey=...)');
+    }
+    if (caPem) {
+      trustHubCa(registry, caPem);
+      trustHubCa(client, caPem);
+    }
+    return new RemoteDevice(registry, client, deviceId);
+  }
+
+  /** The `$edgeAgent` reported properties and the hub's clock (its Date header). */
+  async reported(): Promise<{ reported: Record<string, unknown>; serverTime?: Date }> {
+    try {
+      const { responseBody, httpResponse } = await this.registry.getModuleTwin(this.deviceId, '$edgeAgent');
+      const twin = responseBody as unknown as { properties?: { reported?: Record<string, unknown> } };
+      const date = (httpResponse as { headers?: Record<string, string | undefined> } | undefined)?.headers?.date;
+      return { reported: twin.properties?.reported ?? {}, ...(date && !Number.isNaN(Date.parse(date)) ? { serverTime: new Date(date) } : {}) };
+    } catch (e) {
+      throw new DeviceVerbError(hubMessage(e, this.deviceId));
+    }
+  }
+
+  async modules(): Promise<ModuleMap> {
+    const { reported } = await this.reported();
+    const system = (reported.systemModules ?? {}) as Record<string, ReportedModule>;
+    const modules = (reported.modules ?? {}) as Record<string, ReportedModule | null>;
+    const out: ModuleMap = {};
+    if (system.edgeHub) out.edgeHub = system.edgeHub;
+    for (const [id, m] of Object.entries(modules)) if (m) out[id] = m;
+    return out;
+  }
+
+  async call(method: string, payload: unknown): Promise<MethodResponse> {
+    try {
+      const { result } = await this.client.invokeDeviceMethod(this.deviceId, '$edgeAgent', { methodName: method, payload, responseTimeoutInSeconds: 30 });
+      return result as MethodResponse;
+    } catch (e) {
+      // azure-iothub raises for non-2xx answers: the device's status and payload are in the body.
+      const body = (e as { responseBody?: string }).responseBody;
+      if (typeof body === 'string' && body.startsWith('{')) {
+        const answer = JSON.parse(body) as Partial<MethodResponse>;
+        if (typeof answer.status === 'number') return answer as MethodResponse;
+      }
+      throw new DeviceVerbError(hubMessage(e, this.deviceId));
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** One line about an IoT Hub failure, without secrets. */
+export function hubMessage(e: unknown, deviceId: string): string {
+  const err = e as { name?: string; code?: string; message?: string; response?: { statusCode?: number } };
+  const name = e instanceof Error ? e.constructor.name : '';
+  const status = err.response?.statusCode;
+  if (name === 'DeviceNotFoundError' || status === 404) return `device '${deviceId}' (or its $edgeAgent) was not found in IoT Hub`;
+  if (name === 'UnauthorizedError' || status === 401) return 'IoT Hub refused the credentials of the connection string';
+  if (name === 'GatewayTimeoutError' || status === 504) return `device '${deviceId}' did not answer the direct method (is its bridge connected?)`;
+  const code = err.code ?? '';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `cannot verify IoT Hub's TLS certificate (${code}); pass its CA with --ca FILE`;
+  if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET)$/.test(code)) return `cannot reach IoT Hub (${code})`;
+  return `IoT Hub: ${scrubSecrets(err.message ?? String(e)).split('\n')[0]}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * `iotedge-k8s support-bundle [--output FILE] [--since T] [--until T]`: a ZIP of the device's
+ * module logs, namespace objects (Secrets without data) and events, `$edgeAgent` properties and
+ * check results, every secret redacted (see translator/methods/bundle.ts), as `iotedge
+ * support-bundle` writes `support_bundle.zip` (Azure/iotedge edgelet/iotedge/src/support_bundle.rs).
+ *
+ * Locally it is collected from the cluster in this process. Remotely the device collects it
+ * itself: edgeAgent's UploadSupportBundle with `--sas-url` (a container SAS URL), then
+ * GetTaskStatus until the task ends, then the blob is downloaded to `--output` (the SAS must
+ * allow list and read for that).
+ */
+import { writeFile } from 'node:fs/promises';
+import { ContainerClient } from '@azure/storage-blob';
+import { DeviceCluster, SupportBundles, parseLogTime, supportBundleZip, type TaskStatusResponse } from '../methods/index.js';
+import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
+import { scrubSecrets } from '../twin/index.js';
+import { EDGEHUB_CERTIFICATE_KEY } from './check.js';
+import type { LocalDevice, RemoteDevice } from './device.js';
+import { DeviceVerbError } from './errors.js';
+
+export interface SupportBundleFlags {
+  output: string;
+  since?: string;
+  until?: string;
+  /** Remote: the container SAS URL the device uploads to. */
+  sasUrl?: string;
+  /** Remote: longest wait for the device's task. @default 300000 */
+  timeoutMs?: number;
+}
+
+function range(flags: SupportBundleFlags, now: Date): { since?: Date; until?: Date } {
+  try {
+    return {
+      ...(flags.since ? { since: parseLogTime(flags.since, 'since', now) } : {}),
+      ...(flags.until ? { until: parseLogTime(flags.until, 'until', now) } : {}),
+    };
+  } catch (e) {
+    throw new DeviceVerbError(`--since/--until: ${(e as Error).message.replace(/^GetModuleLogs: /, '')}`);
+  }
+}
+
+/** Collects the bundle from the cluster and writes it; returns the line to print. */
+export async function localSupportBundle(device: LocalDevice, flags: SupportBundleFlags, now: Date): Promise<string> {
+  const cluster = new DeviceCluster(device.kubeConfig, device.namespace, device.deviceId);
+  const bundles = new SupportBundles(device.kubeConfig, cluster, { deviceId: device.deviceId, iotHub: '' }, { edgeHubCertificate: { name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY } });
+  const content = await bundles.content(range(flags, now), now);
+  const zip = supportBundleZip(content);
+  await writeOutput(flags.output, zip);
+  return `Created support bundle at ${flags.output} (${zip.length} bytes)\n`;
+}
+
+async function writeOutput(path: string, data: Buffer): Promise<void> {
+  try {
+    await writeFile(path, data);
+  } catch (e) {
+    throw new DeviceVerbError(`cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? 'write error'})`);
+  }
+}
+
+/** Asks the device to upload its bundle, waits for the task and downloads the blob. */
+export async function remoteSupportBundle(device: RemoteDevice, flags: SupportBundleFlags, now: Date, pollMs = 500): Promise<string> {
+  if (!flags.sasUrl) throw new DeviceVerbError('a remote support bundle needs --sas-url: the device uploads it to that Azure Blob container (SAS with create, write, list and read)');
+  range(flags, now);
+  const answer = await device.call('UploadSupportBundle', { schemaVersion: '1.0', sasUrl: flags.sasUrl, ...(flags.since ? { since: flags.since } : {}), ...(flags.until ? { until: flags.until } : {}) });
+  if (answer.status !== 200) throw new DeviceVerbError((answer.payload as { message?: string } | null)?.message ?? `UploadSupportBundle answered ${answer.status}`);
+  const { correlationId } = answer.payload as TaskStatusResponse;
+  const deadline = Date.now() + (flags.timeoutMs ?? 300_000);
+  let status: TaskStatusResponse;
+  for (;;) {
+    const s = await device.call('GetTaskStatus', { schemaVersion: '1.0', correlationId });
+    status = s.payload as TaskStatusResponse;
+    if (status.status !== 'NotStarted' && status.status !== 'Running') break;
+    if (Date.now() > deadline) throw new DeviceVerbError(`the device's support bundle task ${correlationId} did not finish in time (still ${status.status})`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  if (status.status !== 'Completed') throw new DeviceVerbError(`the device's support bundle task ${correlationId} ended ${status.status}: ${status.message}`);
+  // The newest bundle of this device in the container (edgeAgent's naming: HUB/DEVICE/support-bundle-STAMP.zip).
+  try {
+    const container = new ContainerClient(flags.sasUrl);
+    let newest: { name: string; at: number } | undefined;
+    for await (const blob of container.listBlobsFlat()) {
+      const parts = blob.name.split('/');
+      if (parts[1] !== device.deviceId || !parts[2]?.startsWith('support-bundle-')) continue;
+      const at = blob.properties.lastModified?.getTime() ?? 0;
+      if (!newest || at >= newest.at) newest = { name: blob.name, at };
+    }
+    if (!newest) throw new DeviceVerbError(`the task completed but no support bundle of '${device.deviceId}' is in the container`);
+    const data = await container.getBlobClient(newest.name).downloadToBuffer();
+    await writeOutput(flags.output, data);
+    return `Created support bundle at ${flags.output} (${data.length} bytes; uploaded by the device as ${newest.name}, task ${correlationId})\n`;
+  } catch (e) {
+    if (e instanceof DeviceVerbError) throw e;
+    throw new DeviceVerbError(`the device uploaded its bundle (task ${correlationId}) but it cannot be downloaded with this SAS: ${scrubSecrets((e as Error).message).split('\n')[0]}`);
+  }
+}
