@@ -61,6 +61,8 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
           retryAfter: failure.retryAfterSeconds,
         });
       }
+      if (failure.status === 422) throw new KubeApiError(422, 'Invalid', 'admission webhook "injected.fault" denied the request: injected refusal');
+      if (failure.status === 403) throw new KubeApiError(403, 'Forbidden', 'forbidden: injected refusal');
       throw new KubeApiError(500, 'InternalError', 'Internal error occurred: injected fault');
     }
     if (await guard(ctx.api, req, res, url, method)) return; // authentication, RBAC, TokenRequest, SelfSubjectAccessReview
