@@ -4,6 +4,6 @@ export { HubLink, type HubLinkOptions } from './hub-link.js';
 export type { DesiredState, TwinSnapshot, TwinLinkOptions } from './twin-link.js';
 export { ReportedPublisher } from './reported-publisher.js';
 export type { ReportedChannel, ReportedPublisherOptions, SentPatch } from './reported-publisher.js';
-export { TwinError, toTwinError, scrubSecrets } from './errors.js';
+export { TwinError, toTwinError, scrubSecrets, connectionFailure } from './errors.js';
 export { trustHubCa } from './sdk-trust.js';
-export type { TwinErrorKind } from './errors.js';
+export type { TwinErrorKind, ConnectionFailure } from './errors.js';
