@@ -104,7 +104,9 @@ class Cleanups {
 }
 
 /** Starts everything `run` needs and returns once the bridge is running. */
-export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<RunningBridge> {
+export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Promise<RunningBridge> {
+  const table = new LiveTable({ write: (t: string) => terminal.stdout(t), columns: process.stdout.columns }, isTTY);
+  const io = besideTable(terminal, table);
   const logger = createLogger({ level: flags.logLevel, destination: { write: (line: string) => io.stderr(line) } });
   const cleanups = new Cleanups(logger);
   try {
@@ -122,7 +124,6 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     const objects: ObjectReader = { list: (kind) => started.bridge?.cache.list(kind) ?? [] };
     const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics, objects });
     cleanups.add(() => source.stop(), 'desired source (IoT Hub link or file watch)');
-    const table = new LiveTable({ write: (t: string) => io.stdout(t), columns: process.stdout.columns }, isTTY);
     let watchRestartsSeen = 0;
     const bridge = new Bridge({
       kubeConfig,
@@ -133,7 +134,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
       report: (doc: ReportedDocument) => {
         source.report(doc);
         metrics.setLastDesiredVersion(doc.lastDesiredVersion);
-        metrics.setModuleStatuses(Object.values(doc.modules).map((m) => m.runtimeStatus));
+        metrics.setModuleStatuses(moduleRuntimeStatuses(doc));
         table.update(moduleRows(doc));
         for (; watchRestartsSeen < bridge.watchRestarts; watchRestartsSeen++) metrics.recordWatchRestart();
       },
@@ -147,6 +148,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
     await source.start();
     logger.info({ namespace: flags.namespace, deviceId: source.device.deviceId, ops: ops.url }, 'bridge running');
+    io.stdout(`Metrics and health: ${ops.url}/metrics, /healthz, /readyz\n`);
     return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, stop: () => cleanups.run().then(() => undefined) };
   } catch (e) {
     await cleanups.run();
@@ -172,6 +174,29 @@ export async function runBridge(flags: RunFlags, io: Io, stopSignal: Promise<unk
   io.stdout('Stopping the bridge.\n');
   await first.stop();
   return 0;
+}
+
+/**
+ * The terminal shared by the live table and everything else: every other write (log lines on
+ * stderr, messages on stdout) tells the table, whose next drawing then starts below it, so the
+ * in-place redraw never overwrites a log line or the line with the operations URL.
+ */
+function besideTable(io: Io, table: LiveTable): Io {
+  return {
+    stdout: (text) => {
+      table.interrupted();
+      io.stdout(text);
+    },
+    stderr: (text) => {
+      table.interrupted();
+      io.stderr(text);
+    },
+  };
+}
+
+/** The runtime status of each module the table shows (edgeHub included), for the metrics. */
+function moduleRuntimeStatuses(doc: ReportedDocument): string[] {
+  return moduleRows(doc).map((row) => row.runtimeStatus);
 }
 
 /** `--sandbox` brings its own cluster and IoT Hub: flags naming others would be silently ignored, so they are refused. */

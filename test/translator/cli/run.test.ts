@@ -19,6 +19,7 @@ import { startHubEmulator, type HubEmulator } from '../../../sandbox/hub/index.j
 import { startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
 import { repoRoot } from '../../golden/samples.js';
 import { binPath, ensureBuilt } from '../../support/build.js';
+import { replay } from '../../support/screen.js';
 import { waitFor } from '../../support/wait.js';
 
 jest.setTimeout(90_000);
@@ -128,17 +129,52 @@ describe('ordinary mistakes are one line and exit 1', () => {
   );
 });
 
-test('local-files mode creates the folder of its status file', async () => {
+test('local-files mode creates the folder of its status file; the metrics count the modules the table shows, edgeHub included', async () => {
   const stateDir = join(dir, 'not', 'there', 'yet');
-  const c = cli(['run', '--manifest', manifest, '--kubeconfig', kubeconfig, '--namespace', 'files-mode', '--state-dir', stateDir, '--ops-port', '0']);
+  const c = cli(['run', '--manifest', manifest, '--kubeconfig', kubeconfig, '--namespace', 'files-mode', '--state-dir', stateDir, '--ops-port', '0', '--ops-host', '127.0.0.1']);
   try {
     const status = await waitFor('the status file', () => (existsSync(join(stateDir, 'status.json')) ? readFileSync(join(stateDir, 'status.json'), 'utf8') : undefined));
     expect(JSON.parse(status)).toHaveProperty('lastDesiredVersion');
     expect(c.stderr()).not.toContain('cannot write the status file');
+
+    // The table (plain lines off a terminal) and /metrics agree on the modules and their statuses.
+    await waitFor('every module running', () => (/module edgeHub: running/.test(c.stdout()) && /module webserverapp: running/.test(c.stdout()) ? true : undefined));
+    const tableStatuses = new Map<string, string>();
+    for (const [, name, runtime] of c.stdout().matchAll(/^module (\S+): (\S+)/gm)) tableStatuses.set(name!, runtime!);
+    const ops = (JSON.parse(c.stderr().split('\n').find((l) => l.includes('"bridge running"'))!) as { ops: string }).ops;
+    const metrics = await waitFor('the gauges of the table', async () => {
+      const text = await (await fetch(`${ops}/metrics`)).text();
+      const gauges = [...text.matchAll(/^iotedge_k8s_modules\{runtime_status="([^"]+)"\} (\d+)$/gm)].map(([, s, n]) => [s!, Number(n)] as const);
+      const total = gauges.reduce((sum, [, n]) => sum + n, 0);
+      return total === tableStatuses.size ? gauges : undefined;
+    });
+    expect(Object.fromEntries(metrics.filter(([, n]) => n > 0))).toEqual({ running: [...tableStatuses.values()].filter((s) => s === 'running').length });
+    expect(tableStatuses.size).toBe(2);
   } finally {
     c.child.kill('SIGTERM');
     await c.exited;
   }
+});
+
+test('on a terminal, the live table never overwrites a log line nor the operations URL', async () => {
+  // A pseudo-terminal (script) gets both stdout and stderr, as a user's terminal does.
+  const run = [process.execPath, binPath, 'run', '--manifest', manifest, '--kubeconfig', kubeconfig, '--namespace', 'on-a-tty', '--state-dir', join(dir, 'state-tty'), '--ops-port', '0', '--ops-host', '127.0.0.1', '--log-level', 'debug'];
+  const quoted = run.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const c = spawn('script', ['-qfec', `stty cols 400 rows 50; timeout -s INT 8 ${quoted}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: undefined } });
+  let raw = '';
+  c.stdout!.on('data', (d) => (raw += d));
+  await new Promise((resolve) => c.on('exit', resolve));
+  const text = raw.replace(/\r\n/g, '\n');
+  expect(text).toContain('\u001b['); // the table was redrawn in place at least once
+  expect(text).toMatch(/webserverapp +running +running/);
+  const screen = replay([text]);
+  // Every log line and message written is still on the screen, whole.
+  const clearLine = '\u001b[2K';
+  const written = text.split('\n').map((l) => l.slice(l.lastIndexOf(clearLine) + (l.includes(clearLine) ? clearLine.length : 0)).replace(/^\r/, '')).filter((l) => l.startsWith('{"level"') || l.startsWith('Metrics and health:'));
+  expect(written.length).toBeGreaterThan(5);
+  for (const line of written) expect(screen).toContain(line);
+  expect(screen.some((l) => /^Metrics and health: http:\/\/127\.0\.0\.1:\d+\/metrics/.test(l))).toBe(true);
+  expect(screen.some((l) => l.includes('"bridge running"') && l.includes('"ops":"http://127.0.0.1:'))).toBe(true);
 });
 
 describe('IoT Hub connection failures are named by their cause', () => {
