@@ -170,7 +170,7 @@ test('on a terminal, the live table never overwrites a log line nor the operatio
   const screen = replay([text]);
   // Every log line and message written is still on the screen, whole.
   const clearLine = '\u001b[2K';
-  const written = text.split('\n').map((l) => l.slice(l.lastIndexOf(clearLine) + (l.includes(clearLine) ? clearLine.length : 0)).replace(/^\r/, '')).filter((l) => l.startsWith('{"level"') || l.startsWith('Metrics and health:'));
+  const written = text.split('\n').map((l) => (l.includes(clearLine) ? l.slice(l.lastIndexOf(clearLine) + clearLine.length) : l).replace(/^\r/, '')).filter((l) => l.startsWith('{"level"') || l.startsWith('Metrics and health:'));
   expect(written.length).toBeGreaterThan(5);
   for (const line of written) expect(screen).toContain(line);
   expect(screen.some((l) => /^Metrics and health: http:\/\/127\.0\.0\.1:\d+\/metrics/.test(l))).toBe(true);
