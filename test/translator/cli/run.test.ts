@@ -160,13 +160,21 @@ test('on a terminal, the live table never overwrites a log line nor the operatio
   // A pseudo-terminal (script) gets both stdout and stderr, as a user's terminal does.
   const run = [process.execPath, binPath, 'run', '--manifest', manifest, '--kubeconfig', kubeconfig, '--namespace', 'on-a-tty', '--state-dir', join(dir, 'state-tty'), '--ops-port', '0', '--ops-host', '127.0.0.1', '--log-level', 'debug'];
   const quoted = run.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const c = spawn('script', ['-qfec', `stty cols 400 rows 50; timeout -s INT 8 ${quoted}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: undefined } });
+  const c = spawn('script', ['-qfec', `stty cols 400 rows 50; timeout -s INT 10 ${quoted}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: undefined } });
   let raw = '';
   c.stdout!.on('data', (d) => (raw += d));
-  await new Promise((resolve) => c.on('exit', resolve));
+  const exited = new Promise((resolve) => c.on('exit', resolve));
+  // Once the module runs, its Deployment is deleted: the bridge logs the repair, then the table changes.
+  await waitFor('webserverapp running', () => (/webserverapp +running +running/.test(raw) ? true : undefined));
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(kube.kubeconfig);
+  await kc.makeApiClient(k8s.AppsV1Api).deleteNamespacedDeployment({ name: 'webserverapp', namespace: 'on-a-tty' });
+  await exited;
   const text = raw.replace(/\r\n/g, '\n');
-  expect(text).toContain('\u001b['); // the table was redrawn in place at least once
-  expect(text).toMatch(/webserverapp +running +running/);
+  // The table was drawn again after log lines (the case where an in-place redraw overwrites them).
+  const drawings = [...text.matchAll(/MODULE +DESIRED/g)].map((m) => m.index!);
+  expect(drawings.length).toBeGreaterThan(1);
+  expect(text.slice(drawings[0], drawings.at(-1))).toContain('{"level"');
   const screen = replay([text]);
   // Every log line and message written is still on the screen, whole.
   const clearLine = '\u001b[2K';
