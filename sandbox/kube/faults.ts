@@ -12,9 +12,12 @@ export interface RequestMatch {
 /** A rule answering the next `count` matching requests with an error status. */
 interface FailureRule extends RequestMatch {
   remaining: number;
-  status: 500 | 429;
+  status: FaultStatus;
   retryAfterSeconds: number;
 }
+
+/** The error statuses a fault can answer with: 500 and 429 (transient), 403 and 422 (refusals, as a quota or an admission webhook gives). */
+export type FaultStatus = 500 | 429 | 403 | 422;
 
 /** Injects faults into the emulator's HTTP handling. */
 export class FaultInjector {
@@ -31,6 +34,14 @@ export class FaultInjector {
   /** Answers the next `count` matching requests with 429 TooManyRequests and Retry-After. */
   throttleNext(count: number, retryAfterSeconds = 1, match: RequestMatch = {}): void {
     this.failures.push({ ...match, remaining: count, status: 429, retryAfterSeconds });
+  }
+
+  /**
+   * Answers the next `count` matching requests with a refusal: 422 Invalid or 403 Forbidden, as a
+   * real API server's admission (a webhook, a quota) refuses an object that is otherwise valid.
+   */
+  refuseNext(count: number, match: RequestMatch = {}, status: 422 | 403 = 422): void {
+    this.failures.push({ ...match, remaining: count, status, retryAfterSeconds: 0 });
   }
 
   /** Adds latency to every request (0 removes it). */
@@ -61,7 +72,7 @@ export class FaultInjector {
   }
 
   /** @internal Consumes a failure rule matching the request, if any. */
-  takeFailure(method: string, path: string): { status: 500 | 429; retryAfterSeconds: number } | undefined {
+  takeFailure(method: string, path: string): { status: FaultStatus; retryAfterSeconds: number } | undefined {
     const index = this.failures.findIndex((rule) => {
       if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) return false;
       if (rule.path instanceof RegExp) return rule.path.test(path);

@@ -23,7 +23,7 @@ import { moduleProcessImages, REPOSITORY_ROOT } from './modules.js';
 import type { ServiceAddress } from './service-proxy.js';
 
 export { CatalogError, ImageCatalog, type ImageBehaviour } from './catalog.js';
-export { FaultInjector, type RequestMatch } from './faults.js';
+export { FaultInjector, type FaultStatus, type RequestMatch } from './faults.js';
 export { type ProcessImage } from './catalog.js';
 export { DEFAULT_LOAD_BALANCER_POOL, loadBalancerPoolOf } from './loopback.js';
 export { findModuleImages, REPOSITORY_ROOT, type ModuleImage } from './modules.js';

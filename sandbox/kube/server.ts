@@ -154,6 +154,8 @@ async function applyFaults(ctx: ServerContext, req: IncomingMessage, method: str
       retryAfter: failure.retryAfterSeconds,
     });
   }
+  if (failure.status === 422) throw new KubeApiError(422, 'Invalid', 'admission webhook "injected.fault" denied the request: injected refusal');
+  if (failure.status === 403) throw new KubeApiError(403, 'Forbidden', 'forbidden: injected refusal');
   throw new KubeApiError(500, 'InternalError', 'Internal error occurred: injected fault');
 }
 

@@ -10,14 +10,18 @@
  *                                               ─> reportedDocument ─> report(document)
  *
  * Invalid desired state is reported as lastDesiredStatus and never replaces what is running.
+ * A valid deployment that the cluster refuses (an API 4xx: admission, quota) is reported too,
+ * retried with backoff, and meanwhile the last deployment that applied stays enforced: a
+ * reconcile triggered by a change in the cluster restores it (self-healing goes on).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Subject, Subscription, debounceTime, map, merge } from 'rxjs';
+import { Subject, Subscription, debounceTime, filter, map, merge, timer } from 'rxjs';
 import { POD_KIND, WORKLOAD_KINDS, kindSpec } from '../kinds/index.js';
 import type { DeploymentModel } from '../manifest/index.js';
-import { InformerCache, LastGoodKeeper, Reconciler, scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
+import { InformerCache, LAST_GOOD_SECRET, LastGoodKeeper, Reconciler, scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
 import type { DesiredInput, DesiredSource } from '../sources/index.js';
 import { DesiredStatusTracker, moduleStatuses, reportedDocument, type DesiredStatus, type ObservedObjects, type ReportedDocument } from '../status/index.js';
+import { backoffDelay, type BackoffOptions } from '../shared/index.js';
 import { admitDeployment, type KubeObject, type TranslateOptions } from '../translate/index.js';
 import { bridgeVersion, platform } from './identity.js';
 
@@ -54,6 +58,8 @@ export interface BridgeOptions {
   preparePass?: (deployment: PassInput) => Promise<PreparedPass>;
   /** Appended to edgeAgent's reported statusDescription (e.g. that modules get no credentials). */
   agentNote?: string;
+  /** Backoff of the retries of a deployment the cluster refused. @default 5 s doubling to 5 min */
+  refusedBackoff?: BackoffOptions;
 }
 
 /** The deployment a reconcile pass is about to apply. */
@@ -72,11 +78,22 @@ export interface PreparedPass {
   nextPassInMs?: number;
 }
 
+/** Default backoff of a refused deployment's retries. */
+export const REFUSED_BACKOFF: BackoffOptions = { initialMs: 5_000, maxMs: 5 * 60_000 };
+
 /** The deployment being run. */
 interface Current {
   version: number;
   model: DeploymentModel;
   objects: KubeObject[];
+}
+
+/** A newer deployment than the enforced one, not applied yet; `attempts` refusals so far. */
+interface Pending {
+  deployment: Current;
+  attempts: number;
+  /** Not tried again before this time (ms since the epoch) after a refusal. */
+  retryAt: number;
 }
 
 const KEY = 'device';
@@ -91,7 +108,11 @@ export class Bridge {
   private readonly subscriptions = new Subscription();
   private readonly log: BridgeLog;
   private readonly startedAt = new Date().toISOString();
+  /** The deployment being enforced: the last one that applied (or the restored last good one). */
   private current: Current | undefined;
+  /** A newer admitted deployment that has not applied yet (new, or refused by the cluster). */
+  private pending: Pending | undefined;
+  private retryTimer: Subscription | undefined;
   /** Version of the deployment the last reconcile worked on. */
   private reconciledVersion: number | undefined;
   private lastReport: ReportedDocument | undefined;
@@ -107,9 +128,15 @@ export class Bridge {
     this.lastGood = new LastGoodKeeper(this.reconciler, this.log);
   }
 
-  /** The deployment being run, if any. */
+  /** The deployment being run (the last one that applied), if any. */
   get model(): DeploymentModel | undefined {
-    return this.current?.model;
+    return this.shown()?.model;
+  }
+
+  /** The deployment the reports describe: a new one being applied, else the enforced one (not a refused one). */
+  private shown(): Current | undefined {
+    if (this.pending && (this.pending.attempts === 0 || !this.current)) return this.pending.deployment;
+    return this.current;
   }
 
   get desiredStatus(): { version: number; status: DesiredStatus } {
@@ -132,8 +159,9 @@ export class Bridge {
 
   /** True once a deployment is applied; else why not. */
   ready(): true | string {
-    if (!this.current) return 'no deployment received yet';
-    if (this.lastOutcome?.kind !== 'done') return `deployment ${this.current.version} not applied yet`;
+    const running = this.shown();
+    if (!running) return 'no deployment received yet';
+    if (!this.current || this.lastOutcome?.kind !== 'done') return `deployment ${running.version} not applied yet`;
     return true;
   }
 
@@ -142,7 +170,7 @@ export class Bridge {
     const restored = await this.lastGood.restore();
     await this.watcher.start();
     const runs$ = scheduleReconciles({
-      triggers: merge(this.triggers, this.watcher.changes$.pipe(map(() => KEY))),
+      triggers: merge(this.triggers, this.watcher.changes$.pipe(map(() => KEY)), this.lastGoodDeleted().pipe(map(() => KEY))),
       reconcile: () => this.reconcileOnce(),
       resyncMs: this.options.resyncMs,
     });
@@ -165,8 +193,14 @@ export class Bridge {
 
   async stop(): Promise<void> {
     clearTimeout(this.nextPass);
+    this.retryTimer?.unsubscribe();
     this.subscriptions.unsubscribe();
     await this.watcher.stop();
+  }
+
+  /** The last-good Secret (not a module's object, so not in changes$) deleted: the next reconcile writes it again. */
+  private lastGoodDeleted() {
+    return this.watcher.events$.pipe(filter((e) => e.type === 'DELETED' && e.kind === 'Secret' && e.object.metadata?.name === LAST_GOOD_SECRET));
   }
 
   /** A new desired deployment: only an admitted one replaces the current. */
@@ -180,15 +214,57 @@ export class Bridge {
       return;
     }
     for (const d of admission.warnings) this.log('warn', `${d.pointer}: ${d.message}`, { version: input.version, rule: d.rule });
-    // lastDesiredVersion and lastDesiredStatus follow once a reconcile of this version ends.
-    this.current = { version: input.version, model: admission.model, objects: admission.objects };
+    // lastDesiredVersion and lastDesiredStatus follow once a reconcile of this version ends; the
+    // enforced deployment changes only when this one applies.
+    this.retryTimer?.unsubscribe();
+    this.pending = { deployment: { version: input.version, model: admission.model, objects: admission.objects }, attempts: 0, retryAt: 0 };
     this.log('info', 'desired deployment accepted', { version: input.version, modules: admission.model.modules.length, objects: admission.objects.length });
     this.triggers.next(KEY);
   }
 
+  /**
+   * Tries the pending deployment (unless it waits out a refusal's backoff); when the cluster
+   * refuses it, reports that and enforces the last deployment that applied instead.
+   */
   private async reconcileOnce(): Promise<ReconcileOutcome> {
-    const current = this.current;
-    if (!current) return { kind: 'done', writes: 0, applied: [], pruned: [] };
+    const pending = this.pending;
+    if (pending && pending.retryAt <= Date.now()) {
+      const outcome = await this.reconcileDeployment(pending.deployment);
+      if (this.pending !== pending) return outcome; // a newer deployment arrived meanwhile: it runs next
+      if (outcome.kind === 'done') {
+        this.current = pending.deployment;
+        this.pending = undefined;
+        return outcome;
+      }
+      if (outcome.kind === 'retry') return outcome;
+      this.refused(pending, outcome);
+      if (!this.current) return outcome;
+    }
+    if (!this.current) return { kind: 'done', writes: 0, applied: [], pruned: [] };
+    return this.reconcileDeployment(this.current);
+  }
+
+  /** The cluster refused `pending`: report it, retry it after a backoff; the enforced deployment stays. */
+  private refused(pending: Pending, outcome: Extract<ReconcileOutcome, { kind: 'terminal' }>): void {
+    pending.attempts++;
+    const delayMs = backoffDelay(pending.attempts, this.options.refusedBackoff ?? REFUSED_BACKOFF);
+    pending.retryAt = Date.now() + delayMs;
+    this.desiredTracker.reconciled(pending.deployment.version, { code: outcome.code, description: outcome.description });
+    this.log('warn', 'the cluster refused the desired deployment; the last one that applied stays enforced', {
+      version: pending.deployment.version,
+      enforced: this.current?.version,
+      attempt: pending.attempts,
+      retryInMs: delayMs,
+      description: outcome.description,
+    });
+    this.retryTimer?.unsubscribe();
+    this.retryTimer = timer(delayMs).subscribe(() => {
+      pending.retryAt = 0; // a timer may fire a little before the clock reaches retryAt
+      this.triggers.next(KEY);
+    });
+  }
+
+  private async reconcileDeployment(current: Current): Promise<ReconcileOutcome> {
     this.reconciledVersion = current.version;
     let objects = current.objects;
     if (this.options.preparePass) {
@@ -233,12 +309,13 @@ export class Bridge {
 
   private async refreshStatus(): Promise<void> {
     try {
-      const observed = this.current ? this.observe() : undefined;
+      const running = this.shown();
+      const observed = running ? this.observe() : undefined;
       if (observed && this.current) this.desiredTracker.settle(this.current, observed);
-      const modules = this.current && observed ? moduleStatuses(this.current.model, observed) : new Map();
+      const modules = running && observed ? moduleStatuses(running.model, observed) : new Map();
       const { version, status } = this.desiredTracker.current;
       this.lastReport = reportedDocument({
-        model: this.current?.model,
+        model: running?.model,
         modules,
         lastDesiredVersion: version,
         lastDesiredStatus: status,

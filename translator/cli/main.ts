@@ -195,7 +195,13 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   ).action(async (flags: TranslateFlags & Omit<RunFlags, 'translate' | 'namespace'>) => {
     const runFlags: RunFlags = { ...flags, namespace: translateOptions(flags, parsed).namespace!, translate: translateOptions(flags, parsed) };
     const { runBridge } = await import('./run.js');
-    setExit(await runBridge(runFlags, io, untilSignal(), process.stdout.isTTY === true));
+    const signal = untilSignal();
+    const second = exitOnSecondSignal(signal, io);
+    try {
+      setExit(await runBridge(runFlags, io, signal, process.stdout.isTTY === true));
+    } finally {
+      second.dispose();
+    }
   });
 
   program
@@ -393,6 +399,30 @@ function untilSignal(): Promise<NodeJS.Signals> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/**
+ * Once `first` resolved (the first SIGINT or SIGTERM), a second one exits at once (130) instead
+ * of waiting for the bounded shutdown; `dispose` removes the handlers.
+ */
+function exitOnSecondSignal(first: Promise<unknown>, io: Io): { dispose(): void } {
+  const now = () => {
+    io.stderr('Second signal: exiting now, without waiting for the shutdown.\n');
+    process.exit(130);
+  };
+  let disposed = false;
+  void first.then(() => {
+    if (disposed) return;
+    process.once('SIGINT', now);
+    process.once('SIGTERM', now);
+  });
+  return {
+    dispose() {
+      disposed = true;
+      process.off('SIGINT', now);
+      process.off('SIGTERM', now);
+    },
+  };
 }
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {

@@ -7,15 +7,16 @@
  * With the device connection string, module identities and credentials are wired in through
  * `./identities.ts` (the bridge's preparePass hook).
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Bridge } from '../bridge/index.js';
 import type { DeviceIdentities } from '../identities/index.js';
 import type { ObjectReader } from '../kinds/index.js';
 import { loadManifest, ManifestLoadError, type DeploymentContent } from '../manifest/index.js';
 import { Methods } from '../methods/index.js';
-import { BridgeMetrics, LogRing, type KeptLogLine, SHUTDOWN_STEP_MS, allReady, boundedStep, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
+import { BridgeMetrics, LogRing, allReady, createLogger, levelLog, startOpsServer, type KeptLogLine, type LogLevel, type OpsServer, type ReadinessCheck } from '../ops/index.js';
 import { CONNECTION_STRING_ENV, FilesSource, TwinSource, connectionStringDevice, manifestFiles, type DesiredSource, type ManifestFiles } from '../sources/index.js';
 import { RUNTIME_STATUSES, type ReportedDocument } from '../status/index.js';
 import type { TranslateOptions } from '../translate/index.js';
@@ -31,8 +32,6 @@ import { LiveTable, moduleRows } from './table.js';
 
 export { CONNECTION_STRING_ENV, DEVICE_CONNECTION_STRING_ENV, RunError };
 
-/** The whole stop (every cleanup step, each at most SHUTDOWN_STEP_MS) ends within this. */
-const SHUTDOWN_TOTAL_MS = 4000;
 
 export interface RunFlags {
   kubeconfig?: string;
@@ -73,45 +72,80 @@ export interface RunningBridge {
 
 type Logger = ReturnType<typeof createLogger>;
 
-/** Shutdown steps, run in reverse order of registration; a failing or hanging step does not stop the others. */
+/**
+ * How long the whole shutdown may take: a link that does not answer (the cluster API, IoT Hub)
+ * cannot hold the process. Well inside a pod's termination grace period (30 s by default).
+ */
+export const SHUTDOWN_BUDGET_MS = 5_000;
+
+/** `promise`, or 'timeout' after `ms`; the timer never keeps the process alive. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), Math.max(0, ms));
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Shutdown steps, run in reverse order of registration, all within one time budget; a step that
+ * fails or runs out of time does not stop the others (each is logged).
+ */
 class Cleanups {
-  private readonly steps: (() => Promise<unknown>)[] = [];
+  private readonly steps: { step: () => Promise<unknown>; name: string }[] = [];
   constructor(private readonly logger: Logger) {}
-  add(step: () => Promise<unknown>): void {
-    this.steps.push(step);
+  add(step: () => Promise<unknown>, name = 'shutdown step'): void {
+    this.steps.push({ step, name });
   }
-  /** Runs every step, each bounded where it is awaited: a link that never answers must not hold the stop. */
-  async run(): Promise<void> {
-    const deadline = Date.now() + SHUTDOWN_TOTAL_MS;
-    for (const step of this.steps.splice(0).reverse()) {
-      const ms = Math.max(100, Math.min(SHUTDOWN_STEP_MS, deadline - Date.now()));
-      const result = await boundedStep(() => step().catch((e: unknown) => this.logger.warn({ error: (e as Error).message }, 'shutdown step failed')), ms);
-      if (result === 'timed out') this.logger.warn({ afterMs: ms }, 'shutdown step did not finish in time; going on');
+  /** True when every step finished in time. */
+  async run(budgetMs = SHUTDOWN_BUDGET_MS): Promise<boolean> {
+    const deadline = Date.now() + budgetMs;
+    let complete = true;
+    for (const { step, name } of this.steps.splice(0).reverse()) {
+      const left = deadline - Date.now();
+      const result = await within(
+        Promise.resolve()
+          .then(step)
+          .catch((e: unknown) => this.logger.warn({ step: name, error: (e as Error).message }, 'shutdown step failed')),
+        left,
+      );
+      if (result === 'timeout') {
+        complete = false;
+        this.logger.warn({ step: name, budgetMs }, 'shutdown step did not finish in time; left behind');
+      }
     }
+    return complete;
   }
 }
 
 /** Starts everything `run` needs and returns once the bridge is running. */
-export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<RunningBridge> {
+export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Promise<RunningBridge> {
+  const table = new LiveTable({ write: (t: string) => terminal.stdout(t), columns: process.stdout.columns }, isTTY);
+  const io = besideTable(terminal, table);
   // The bridge's own log lines are also kept for GetModuleLogs of `edgeAgent`.
   const ownLog = new LogRing();
   const logger = createLogger({ level: flags.logLevel, destination: ownLog.tee((line) => io.stderr(line)) });
   const cleanups = new Cleanups(logger);
   try {
-    const sandbox = flags.sandbox ? await startSandbox(flags, io, cleanups) : undefined;
-    const kubeConfig = clusterConfig(flags, sandbox);
-    const files = flags.manifest ? await manifestFiles(flags.manifest, flags.layer) : undefined;
+    refuseSandboxConflicts(flags);
     const metrics = new BridgeMetrics({ runtimeStatuses: RUNTIME_STATUSES });
-    const identities = await deviceIdentities(flags, sandbox, kubeConfig);
     // Direct methods read the bridge's informer cache; they are answered only once the hub link is
     // up, which is after the bridge (and its cache) started.
-    const started: { bridge?: Bridge } = {};
+    const started: { bridge?: Bridge; source?: DesiredSource } = {};
+    // First, so that a taken port is found before anything is started or applied.
+    const ops = await startOps(flags, metrics, allReady(() => started.bridge?.ready() ?? 'starting', () => started.source?.readiness?.() ?? true));
+    cleanups.add(() => ops.stop(), 'operations server');
+    const sandbox = flags.sandbox ? await startSandbox(flags, io, cleanups) : undefined;
+    const kubeConfig = await clusterConfig(flags, sandbox);
+    const files = flags.manifest ? await manifestFiles(flags.manifest, flags.layer) : undefined;
+    const identities = await deviceIdentities(flags, sandbox, kubeConfig);
     const objects: ObjectReader = { list: (kind) => started.bridge?.cache.list(kind) ?? [] };
     const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics, objects, identities, agentLogs: () => ownLog.lines() });
+    started.source = source;
     const agentNote = !identities && source instanceof TwinSource ? NO_MODULE_CREDENTIALS : undefined;
     if (agentNote) logger.warn(agentNote);
-    cleanups.add(() => source.stop());
-    const table = new LiveTable({ write: (t: string) => io.stdout(t), columns: process.stdout.columns }, isTTY);
+    cleanups.add(() => source.stop(), 'desired source (IoT Hub link or file watch)');
     const session = sandbox ? await startSandboxSession(flags, sandbox, files, { objects, say: (t) => table.print(t) }, cleanups) : undefined;
     let watchRestartsSeen = 0;
     const bridge = new Bridge({
@@ -123,7 +157,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
       report: (doc: ReportedDocument) => {
         source.report(doc);
         metrics.setLastDesiredVersion(doc.lastDesiredVersion);
-        metrics.setModuleStatuses(Object.values(doc.modules).map((m) => m.runtimeStatus));
+        metrics.setModuleStatuses(moduleRuntimeStatuses(doc));
         table.update(moduleRows(doc));
         session?.report(doc);
         for (; watchRestartsSeen < bridge.watchRestarts; watchRestartsSeen++) metrics.recordWatchRestart();
@@ -135,45 +169,105 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
       ...(agentNote ? { agentNote } : {}),
     });
     started.bridge = bridge;
+    cleanups.add(() => bridge.stop(), 'bridge (watches of the cluster)');
     await bridge.start();
-    cleanups.add(() => bridge.stop());
     // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
     await source.start();
-    const ops = await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready: allReady(() => bridge.ready(), source.readiness ? () => source.readiness!() : undefined) });
-    cleanups.add(() => ops.stop());
     logger.info({ namespace: flags.namespace, deviceId: source.device.deviceId, ops: ops.url }, 'bridge running');
-    return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, stop: () => cleanups.run() };
+    io.stdout(`Metrics and health: ${ops.url}/metrics, /healthz, /readyz\n`);
+    return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, stop: () => cleanups.run().then(() => undefined) };
   } catch (e) {
     await cleanups.run();
     throw e;
   }
 }
 
-/** Runs until `stopSignal` resolves; the exit code. */
+/**
+ * Runs until `stopSignal` resolves; the exit code. A signal during the start stops waiting for
+ * it (a cluster that does not answer cannot hold the process); the shutdown is bounded by
+ * {@link SHUTDOWN_BUDGET_MS}.
+ */
 export async function runBridge(flags: RunFlags, io: Io, stopSignal: Promise<unknown>, isTTY = false): Promise<number> {
-  const running = await startRun(flags, io, isTTY);
+  const starting = startRun(flags, io, isTTY);
+  const first = await Promise.race([starting, stopSignal.then(() => 'stopped' as const)]);
+  if (first === 'stopped') {
+    io.stdout('Stopping the bridge while it starts.\n');
+    // What started is left to the process's exit; a late failure is of no interest any more.
+    void starting.then((running) => running.stop()).catch(() => undefined);
+    return 0;
+  }
   await stopSignal;
   io.stdout('Stopping the bridge.\n');
-  await running.stop();
+  await first.stop();
   return 0;
+}
+
+/**
+ * The terminal shared by the live table and everything else: every other write (log lines on
+ * stderr, messages on stdout) tells the table, whose next drawing then starts below it, so the
+ * in-place redraw never overwrites a log line or the line with the operations URL.
+ */
+function besideTable(io: Io, table: LiveTable): Io {
+  return {
+    stdout: (text) => {
+      table.interrupted();
+      io.stdout(text);
+    },
+    stderr: (text) => {
+      table.interrupted();
+      io.stderr(text);
+    },
+  };
+}
+
+/** The runtime status of each module the table shows (edgeHub included), for the metrics. */
+function moduleRuntimeStatuses(doc: ReportedDocument): string[] {
+  return moduleRows(doc).map((row) => row.runtimeStatus);
+}
+
+/** `--sandbox` brings its own cluster and IoT Hub: flags naming others would be silently ignored, so they are refused. */
+function refuseSandboxConflicts(flags: RunFlags): void {
+  if (!flags.sandbox) return;
+  const given = [flags.connectionString && '--connection-string', flags.kubeconfig && '--kubeconfig', flags.ca && '--ca'].filter(Boolean);
+  if (given.length > 0) {
+    throw new RunError(`${given.join(', ')} cannot be used with --sandbox, which runs on its own cluster and IoT Hub: leave ${given.length > 1 ? 'them' : 'it'} out, or leave out --sandbox`);
+  }
+}
+
+/** The operations server, or a one-line error naming the flag to change. */
+async function startOps(flags: RunFlags, metrics: BridgeMetrics, ready: ReadinessCheck): Promise<OpsServer> {
+  if (isIP(flags.opsHost) === 0 && flags.opsHost !== 'localhost') {
+    throw new RunError(`--ops-host '${flags.opsHost}' is not an IP address: pass one such as 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or ::`);
+  }
+  try {
+    return await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new RunError(`--ops-port ${flags.opsPort} is already in use on ${flags.opsHost}: pass another --ops-port (0 picks a free one) or stop what listens there`);
+    if (code === 'EACCES') throw new RunError(`--ops-port ${flags.opsPort} needs privileges on ${flags.opsHost}: pass a port above 1023 (0 picks a free one)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new RunError(`--ops-host ${flags.opsHost} is not an address of this machine: pass one of its addresses, 127.0.0.1 or 0.0.0.0`);
+    }
+    throw e;
+  }
 }
 
 /** Both emulators, loaded only now (`import()`) so that no other verb loads sandbox/. */
 async function startSandbox(flags: RunFlags, io: Io, cleanups: Cleanups): Promise<Sandbox> {
   const { startSandbox: start } = await import('./sandbox.js');
   const sandbox = await start({ stateDir: flags.stateDir, serviceHost: flags.serviceHost, kubePort: flags.kubePort });
-  cleanups.add(() => sandbox.stop());
+  cleanups.add(() => sandbox.stop(), 'sandbox emulators');
   for (const note of sandbox.notes) io.stdout(`Sandbox: ${note}\n`);
   io.stdout(`Sandbox: kubectl --kubeconfig ${sandbox.kubeconfigPath} get pods -A; IoT Hub details in ${sandbox.hubJsonPath}\n`);
   return sandbox;
 }
 
 /** The sandbox cluster, else --kubeconfig, else KUBECONFIG, else the in-cluster configuration. */
-function clusterConfig(flags: RunFlags, sandbox: Sandbox | undefined): KubeConfig {
+async function clusterConfig(flags: RunFlags, sandbox: Sandbox | undefined): Promise<KubeConfig> {
   const kubeConfig = new KubeConfig();
   if (sandbox) kubeConfig.loadFromString(sandbox.kube.kubeconfig);
-  else if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
-  else if (process.env.KUBECONFIG) kubeConfig.loadFromFile(process.env.KUBECONFIG);
+  else if (flags.kubeconfig) await loadKubeconfig(kubeConfig, flags.kubeconfig, '--kubeconfig');
+  else if (process.env.KUBECONFIG) await loadKubeconfig(kubeConfig, process.env.KUBECONFIG, 'KUBECONFIG');
   else {
     kubeConfig.loadFromCluster();
     if (!process.env.KUBERNETES_SERVICE_HOST) throw new RunError('no cluster given: pass --kubeconfig FILE, set KUBECONFIG, run in a cluster, or use --sandbox');
@@ -195,6 +289,22 @@ async function deviceIdentities(flags: RunFlags, sandbox: Sandbox | undefined, k
   }
   const hubCa = flags.ca ? await readCa(flags.ca) : undefined;
   return openIdentities({ deviceConnectionString, namespace, ...(flags.gatewayHost ? { gatewayHost: flags.gatewayHost } : {}), ...(hubCa ? { hubCa } : {}) }, kubeConfig);
+}
+
+/** Loads a kubeconfig file; a missing, unreadable or unusable one is a one-line error naming it and where it came from. */
+async function loadKubeconfig(kubeConfig: KubeConfig, path: string, origin: '--kubeconfig' | 'KUBECONFIG'): Promise<void> {
+  const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    throw new RunError(`cannot read the kubeconfig ${path} (${origin}): ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}; pass an existing kubeconfig file, or --sandbox`);
+  });
+  if (!info.isFile()) throw new RunError(`the kubeconfig ${path} (${origin}) is a directory, not a file; pass the kubeconfig file itself (e.g. ~/.kube/config)`);
+  try {
+    kubeConfig.loadFromFile(path);
+  } catch (e) {
+    throw new RunError(`the kubeconfig ${path} (${origin}) cannot be read: ${(e as Error).message.split('\n')[0]}; pass a kubeconfig file (kubectl config view --raw writes one)`);
+  }
+  if (!kubeConfig.getCurrentCluster()) {
+    throw new RunError(`the kubeconfig ${path} (${origin}) names no current cluster (current-context is missing or unknown); set it with kubectl config use-context, or pass another kubeconfig`);
+  }
 }
 
 interface SourceContext {
@@ -230,7 +340,7 @@ async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConf
     });
   }
   if (files) {
-    const statusFile = resolve(flags.statusFile ?? resolve(flags.stateDir, 'status.json'));
+    const statusFile = await statusFilePath(flags);
     io.stdout(`Watching ${files.base}${files.layers.length ? ` and ${files.layers.length} layer(s)` : ''}; reported properties go to ${statusFile}\n`);
     const device = { deviceId: flags.deviceId ?? 'edge-device', hubHostname: flags.hub ?? 'localhost' };
     return new FilesSource({ files, device, statusFile, logger });
@@ -263,6 +373,15 @@ async function startSandboxSession(flags: RunFlags, sandbox: Sandbox, files: Man
     out.say(`Messages reaching the sandbox IoT Hub are not shown: ${(e as Error).message}\n`);
   }
   return urls;
+}
+
+/** The status file of a local run, its folder created (a missing `.sandbox/` is no reason to warn on every change). */
+async function statusFilePath(flags: RunFlags): Promise<string> {
+  const statusFile = resolve(flags.statusFile ?? resolve(flags.stateDir, 'status.json'));
+  await mkdir(dirname(statusFile), { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw new RunError(`cannot create the folder of the status file ${statusFile}: ${e.code ?? e.message}; pass --status-file FILE in a writable folder`);
+  });
+  return statusFile;
 }
 
 async function readCa(path: string): Promise<string> {

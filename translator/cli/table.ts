@@ -77,7 +77,8 @@ const ESC = '\u001b[';
 /**
  * Shows module rows as they change. On a terminal (`isTTY`), it redraws the table in place:
  * the cursor moves up over the previous drawing and each line is cleared and rewritten, only
- * when the rendered text changed. Otherwise it writes one line per new or changed row and one
+ * when the rendered text changed, and only while nothing else was written below it
+ * ({@link LiveTable.interrupted}); after other output the table is drawn again below it. Otherwise it writes one line per new or changed row and one
  * for each module that disappeared (`module x: removed`).
  */
 export class LiveTable {
@@ -89,6 +90,16 @@ export class LiveTable {
     private readonly out: TableOutput,
     private readonly isTTY: boolean,
   ) {}
+
+  /**
+   * Something else (a log line, a message) was written to the terminal since the last drawing:
+   * the next drawing starts below it instead of moving up over it, so no line is ever overwritten.
+   */
+  interrupted(): void {
+    if (!this.isTTY) return;
+    this.lastLines = 0;
+    this.lastText = undefined;
+  }
 
   /** Shows the current rows; writes nothing when nothing changed. */
   update(rows: readonly ModuleRow[]): void {

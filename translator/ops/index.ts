@@ -4,4 +4,3 @@ export { BridgeMetrics, METRIC_PREFIX, type BridgeMetricsOptions, type ApiWriteV
 export { SILENT_LOGGER, type StructuredLogger } from './structured-logger.js';
 export { startOpsServer, allReady, type OpsServer, type OpsServerOptions, type ReadinessCheck } from './server.js';
 export { LogRing, syslogSeverity, type KeptLogLine, type LogRingOptions } from './log-ring.js';
-export { boundedStep, SHUTDOWN_STEP_MS } from './shutdown.js';

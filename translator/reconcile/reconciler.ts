@@ -117,7 +117,7 @@ export class Reconciler {
     if (error instanceof InvalidDesiredState) return { kind: 'terminal', code: 400, description: error.message };
     if (isKubeError(error)) {
       if (isRetryable(error)) return { kind: 'retry', afterMs: error instanceof KubeApiError ? (error.retryAfterMs ?? 0) : 0, error: error.message };
-      return { kind: 'terminal', code: 400, description: error instanceof KubeApiError ? error.apiMessage : error.message };
+      return { kind: 'terminal', code: 400, description: error instanceof KubeApiError ? `the Kubernetes API refused ${error.message}` : error.message };
     }
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { kind: 'terminal', code: 500, description: `internal error while reconciling: ${message}` };

@@ -1,43 +1,9 @@
 /** renderModuleTable and LiveTable in both modes; TTY output is replayed on a tiny screen model. */
 import { describeRow, LiveTable, moduleRows, renderModuleTable, type ModuleRow } from '../../../translator/cli/table.js';
+import { replay } from '../../support/screen.js';
 
 const web: ModuleRow = { module: 'webserverapp', desiredStatus: 'running', runtimeStatus: 'running', restartCount: 0, address: '10.96.0.12:8080' };
 const sensor: ModuleRow = { module: 'SimulatedTemperatureSensor', desiredStatus: 'running', runtimeStatus: 'backoff', restartCount: 3 };
-
-/** CSI sequences the table uses: ESC [ n A, ESC [ 2 K. */
-const ESCAPE = new RegExp(`^${String.fromCharCode(27)}\\[(\\d*)([AK])`);
-
-/** Applies text with `\r`, `\n`, ESC[nA (cursor up) and ESC[2K (clear line) to a screen of lines. */
-function replay(chunks: string[]): string[] {
-  const screen: string[] = [''];
-  let row = 0;
-  let col = 0;
-  const text = chunks.join('');
-  for (let i = 0; i < text.length; ) {
-    const esc = ESCAPE.exec(text.slice(i));
-    if (esc) {
-      if (esc[2] === 'A') row = Math.max(0, row - Number(esc[1] || '1'));
-      else if (esc[1] === '2') screen[row] = '';
-      else throw new Error(`unexpected escape ${JSON.stringify(esc[0])}`);
-      i += esc[0].length;
-      continue;
-    }
-    const ch = text[i++]!;
-    if (ch === '\u001b') throw new Error('unsupported escape sequence');
-    if (ch === '\r') col = 0;
-    else if (ch === '\n') {
-      row++;
-      col = 0;
-      if (screen[row] === undefined) screen[row] = '';
-    } else {
-      const line = (screen[row] ?? '').padEnd(col);
-      screen[row] = line.slice(0, col) + ch + line.slice(col + 1);
-      col++;
-    }
-  }
-  while (screen.length > 0 && screen[screen.length - 1] === '') screen.pop();
-  return screen;
-}
 
 describe('renderModuleTable', () => {
   test('aligns the columns under the header', () => {
@@ -91,6 +57,32 @@ describe('LiveTable on a terminal', () => {
     table.print('webserver: http://127.102.0.2:8080/\n');
     table.update([web]);
     expect(replay(writes)).toEqual(['before any table', 'webserver: http://127.102.0.2:8080/', ...renderModuleTable([web]).trimEnd().split('\n')]);
+  });
+
+  test('never moves up over lines written since its last drawing: the table is drawn again below them', () => {
+    const writes: string[] = [];
+    const table = new LiveTable({ write: (t) => writes.push(t) }, true);
+    const other = (line: string) => {
+      table.interrupted();
+      writes.push(line + '\n');
+    };
+    other('Metrics and health: http://127.0.0.1:9600/metrics');
+    table.update([web, sensor]);
+    other('{"level":30,"msg":"reconcile done"}');
+    other('{"level":40,"msg":"module restarted"}');
+    const restarted = { ...sensor, restartCount: 4 };
+    table.update([web, restarted]);
+    table.update([web, { ...restarted, restartCount: 5 }]);
+    const screen = replay(writes);
+    const tableLines = (rows: ModuleRow[]) => renderModuleTable(rows).trimEnd().split('\n');
+    expect(screen).toEqual([
+      'Metrics and health: http://127.0.0.1:9600/metrics',
+      ...tableLines([web, sensor]),
+      '{"level":30,"msg":"reconcile done"}',
+      '{"level":40,"msg":"module restarted"}',
+      // Redrawn in place while nothing else was written.
+      ...tableLines([web, { ...restarted, restartCount: 5 }]),
+    ]);
   });
 
   test('uses the terminal width', () => {

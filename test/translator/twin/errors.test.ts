@@ -29,3 +29,21 @@ test('SAS tokens, keys and signatures are scrubbed', () => {
   expect(scrubbed).not.toMatch(/abc%2Bdef|c2VjcmV0|zzz/);
   expect(toTwinError(new Error(text), 'op').message).not.toMatch(/abc%2Bdef|c2VjcmV0|zzz/);
 });
+
+describe('a failed first connection is named by its cause, not by the SDK class (always UnauthorizedError)', () => {
+  const wrapped = (inner: Error & { code?: string }) => Object.assign(new errors.UnauthorizedError('mqtt.js returned Failure on first connection (Not authorized): ' + inner.message + ' error'), { transportError: inner });
+  test.each([
+    [Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }), 'untrusted-certificate', 'untrusted-certificate', /--ca FILE/],
+    [Object.assign(new Error("Hostname/IP does not match certificate's altnames: Host: a. is not in the cert's altnames"), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), 'untrusted-certificate', 'untrusted-certificate', /--ca FILE/],
+    [Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:8883'), { code: 'ECONNREFUSED' }), 'connection-refused', 'not-connected', /connection was refused/],
+    [Object.assign(new Error('getaddrinfo ENOTFOUND myhub.azure-devices.net'), { code: 'ENOTFOUND' }), 'dns', 'not-connected', /does not resolve/],
+    [new Error('Connection refused: Not authorized'), 'unauthorized', 'unauthorized', /refused the credentials/],
+  ])('%p', (inner, cause, kind, hint) => {
+    const e = toTwinError(wrapped(inner), 'cannot connect');
+    expect(e.connection).toBe(cause);
+    expect(e.kind).toBe(kind);
+    expect(e.message).toMatch(hint);
+    expect(e.message).toContain(inner.message);
+    if (cause !== 'unauthorized') expect(e.message).not.toMatch(/Not authorized/);
+  });
+});
