@@ -329,7 +329,7 @@ async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConf
     const device = connectionStringDevice(connectionString);
     if (!device) throw new RunError('the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
     const ca = sandbox ? sandbox.hub.caPem : flags.ca ? await readCa(flags.ca) : undefined;
-    const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId: device.deviceId, iotHub: device.hubHostname, logger, objects, agentLogs });
+    const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId: device.deviceId, iotHub: device.hubHostname, logger, objects, agentLogs, support: { bridgeLogs: () => agentLogs().map((l) => `${l.raw.trimEnd()}\n`).join('') } });
     return new TwinSource({
       connectionString,
       ca,

@@ -120,9 +120,8 @@ export async function moduleLogBlobs(cluster: DeviceCluster, request: GetModuleL
     if (!item || !pod) continue;
     const raw = (await cluster.podLog(pod, item.filter.since ? { since: item.filter.since } : {})) ?? '';
     const lines = filterLines(parseKubeletLog(raw), item.filter);
-    const encoded = encodeLogs(moduleId, lines, { encoding: 'none', contentType: request.contentType }, source);
-    const content = 'payload' in encoded ? encoded.payload : '';
-    const plain = Buffer.from(typeof content === 'string' ? content : JSON.stringify(content), 'utf8');
+    // The content as GetModuleLogs would answer it unencoded (text, or the JSON text of edgeAgent's messages).
+    const plain = Buffer.from(encodeLogs(moduleId, lines, { encoding: 'none', contentType: request.contentType }, source).item.payload ?? '', 'utf8');
     blobs.push({
       name: blobName(source.iotHub, source.deviceId, moduleId, logsExtension(request.encoding, request.contentType), at),
       data: request.encoding === 'gzip' ? gzipSync(plain) : plain,

@@ -132,8 +132,8 @@ describe('iotedge-k8s translate', () => {
   it.each([['run', '--sandbox'], ['sandbox']])('%s refuses a --service-host outside 127.0.0.0/8 before starting anything', async (...verb) => {
     for (const bad of ['foo', '10.0.0.1', '127.0.0.256']) {
       const r = await run(...verb, '--service-host', bad, '--state-dir', join(tmp, 'never'));
-      expect(r.code).toBe(2);
-      expect(r.err).toContain(`'${bad}' is not a loopback IPv4 address (127.0.0.0/8), e.g. 127.0.0.12.`);
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(`error: --service-host '${bad}' must be an IPv4 loopback address (127.0.0.0/8), e.g. 127.0.0.3\n`);
       expect(r.err).not.toContain('internal error');
     }
   });

@@ -135,6 +135,8 @@ describe('RestartModule', () => {
 
 describe('GetModuleLogs', () => {
   test("json, no encoding: edgeAgent's messages, as a JSON string, of the modules the unanchored case-insensitive id matches", async () => {
+    // The module logs a line every few milliseconds: wait until it has written five.
+    await waitFor('five lines of SensorModule', async () => ((await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: '^SensorModule$', filter: { tail: 5 } }] })).payload as { payload: string }[])[0]?.payload.split('\n').length === 6 || undefined);
     const answer = await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: 'sensor', filter: { tail: 5 } }], encoding: 'none', contentType: 'json' });
     expect(answer.status).toBe(200);
     const [item, ...rest] = answer.payload as { id: string; payloadBytes: null; payload: string }[];

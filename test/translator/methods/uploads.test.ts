@@ -128,7 +128,7 @@ describe('UploadModuleLogs', () => {
     expect(other.contentEncoding).toBe('gzip');
     const messages = JSON.parse(gunzipSync(other.data).toString('utf8')) as LogMessage[];
     expect(messages).toHaveLength(2);
-    for (const m of messages) expect(m).toMatchObject({ iotHub: hub.hostName, deviceId: DEVICE, moduleId: 'other', text: 'other module line' });
+    for (const m of messages) expect(m).toMatchObject({ iothub: hub.hostName, device: DEVICE, id: 'other', text: 'other module line' });
   });
 
   test('a SAS URL with a wrong signature reaches Failed with the reason, and no signature in it', async () => {
