@@ -162,14 +162,15 @@ test('a deleted credential Secret is restored with the same credential', async (
 
 test('while IoT Hub refuses the identity calls, what runs keeps its credentials, the modules report why, and the bridge retries until it recovers', async () => {
   const credential = await secretText('webserverapp-iotedge-identity', 'EdgeHubConnectionString');
-  // The next 3 service API calls (the bridge's listing of module identities) get 429; this test
-  // makes none meanwhile and watches the document the bridge reports.
-  hub.faults.throttleServiceApi(3);
+  // Every service API call (the bridge's listing of module identities) gets 429 until the fault
+  // is cleared; this test makes none meanwhile and watches the document the bridge reports.
+  hub.faults.throttleServiceApi(1_000_000);
   await apps.deleteNamespacedDeployment({ name: 'webserverapp', namespace: NS });
   const description = () => running!.bridge.report?.modules.webserverapp?.statusDescription ?? '';
   await waitFor('the identity error reported on the module', () => (/module identities could not be listed: .*429/.test(description()) ? true : undefined), 20_000);
   const restored = await waitFor('webserverapp restored', () => apps.readNamespacedDeployment({ name: 'webserverapp', namespace: NS }));
   expect(restored.spec!.template.spec!.containers[0]!.env!.map((e) => e.name)).toContain('EdgeHubConnectionString');
+  hub.faults.throttleServiceApi(0);
   await waitFor('the error gone once IoT Hub answers', () => (description() !== '' && !description().includes('could not be listed') ? true : undefined), 30_000);
   expect(await secretText('webserverapp-iotedge-identity', 'EdgeHubConnectionString')).toBe(credential);
   const r = await waitFor('the twin without the error', async () => {
