@@ -11,6 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Bridge } from '../bridge/index.js';
 import type { ObjectReader } from '../kinds/index.js';
 import { loadManifest, ManifestLoadError } from '../manifest/index.js';
+import { KubeLeaseStore, LeaderElector, fenceWrites, holderIdentity } from '../leader/index.js';
 import { Methods } from '../methods/index.js';
 import { BridgeMetrics, createLogger, levelLog, startOpsServer, type LogLevel } from '../ops/index.js';
 import { CONNECTION_STRING_ENV, FilesSource, TwinSource, connectionStringDevice, manifestFiles, type DesiredSource, type ManifestFiles } from '../sources/index.js';
@@ -42,6 +43,8 @@ export interface RunFlags {
   opsHost: string;
   logLevel: LogLevel;
   translate: Partial<TranslateOptions>;
+  /** Compete for the Lease `iotedge-k8s`; only the leader reconciles, reports and answers methods. */
+  leaderElect?: boolean;
 }
 
 export interface RunningBridge {
@@ -50,6 +53,8 @@ export interface RunningBridge {
   opsUrl: string;
   kube?: KubeEmulator;
   hub?: HubEmulator;
+  /** With --leader-elect: resolves (with the reason) when this bridge lost leadership; it writes no more. */
+  leadershipLost: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -73,9 +78,12 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
   const cleanups = new Cleanups(logger);
   try {
     const sandbox = flags.sandbox ? await startSandbox(flags, io, cleanups) : undefined;
-    const kubeConfig = clusterConfig(flags, sandbox);
+    const cluster = clusterConfig(flags, sandbox);
     const files = flags.manifest ? await manifestFiles(flags.manifest, flags.layer) : undefined;
     const metrics = new BridgeMetrics({ runtimeStatuses: RUNTIME_STATUSES });
+    const election = flags.leaderElect ? leaderElection(cluster, flags.namespace, logger, metrics) : undefined;
+    // Everything but the elector goes through the write fence: no write leaves a bridge that does not lead.
+    const kubeConfig = election ? fenceWrites(cluster, () => election.elector.isLeader) : cluster;
     // Direct methods read the bridge's informer cache; they are answered only once the hub link is
     // up, which is after the bridge (and its cache) started.
     const started: { bridge?: Bridge } = {};
@@ -102,14 +110,24 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
       onApiWrite: (kind, verb) => metrics.recordApiWrite(kind, verb),
     });
     started.bridge = bridge;
-    await bridge.start();
-    cleanups.add(() => bridge.stop());
-    // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
-    await source.start();
-    const ops = await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready: () => bridge.ready() });
+    const lead = async () => {
+      await bridge.start();
+      cleanups.add(() => bridge.stop());
+      // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
+      await source.start();
+    };
+    if (!election) await lead();
+    const ready = () => (!election || election.elector.isLeader ? bridge.ready() : `standby: ${election.elector.state.holder ?? 'nobody'} holds the Lease`);
+    const ops = await startOpsServer({ port: flags.opsPort, host: flags.opsHost, metrics, ready });
     cleanups.add(() => ops.stop());
-    logger.info({ namespace: flags.namespace, deviceId: source.device.deviceId, ops: ops.url }, 'bridge running');
-    return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, stop: () => cleanups.run() };
+    if (election) {
+      // Registered before the bridge's stop, so it runs after it: the Lease is released once nothing writes.
+      cleanups.add(() => election.elector.stop());
+      election.start(lead);
+    }
+    logger.info({ namespace: flags.namespace, deviceId: source.device.deviceId, ops: ops.url, leaderElect: election !== undefined }, election ? 'bridge standing by for leadership' : 'bridge running');
+    const leadershipLost = election?.lost ?? new Promise<string>(() => undefined);
+    return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, leadershipLost, stop: () => cleanups.run() };
   } catch (e) {
     await cleanups.run();
     throw e;
@@ -119,10 +137,57 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
 /** Runs until `stopSignal` resolves; the exit code. */
 export async function runBridge(flags: RunFlags, io: Io, stopSignal: Promise<unknown>, isTTY = false): Promise<number> {
   const running = await startRun(flags, io, isTTY);
-  await stopSignal;
+  const lost = await Promise.race([stopSignal.then(() => undefined), running.leadershipLost]);
+  if (lost !== undefined) {
+    // Its writes are already fenced off; exit so that the pod restarts as a standby.
+    io.stderr(`iotedge-k8s: lost leadership (${lost}); exiting.\n`);
+    await running.stop();
+    return 1;
+  }
   io.stdout('Stopping the bridge.\n');
   await running.stop();
   return 0;
+}
+
+interface Election {
+  elector: LeaderElector;
+  /** Starts competing; `lead` runs once this bridge leads (a failure of it gives leadership up). */
+  start(lead: () => Promise<void>): void;
+  /** Resolves with the reason when leadership is lost. */
+  lost: Promise<string>;
+}
+
+/**
+ * --leader-elect: the elector on the Lease `iotedge-k8s` of the namespace (client-go's default
+ * durations), with the holder identity from POD_NAME. It writes the Lease with the cluster's own
+ * configuration, unfenced; its state goes to the logs and metrics.
+ */
+function leaderElection(cluster: KubeConfig, namespace: string, logger: Logger, metrics: BridgeMetrics): Election {
+  let resolveLost: (reason: string) => void = () => undefined;
+  const lost = new Promise<string>((resolve) => (resolveLost = resolve));
+  const identity = holderIdentity();
+  let lead: () => Promise<void> = async () => undefined;
+  const elector: LeaderElector = new LeaderElector({
+    store: new KubeLeaseStore(cluster, namespace),
+    identity,
+    log: levelLog(logger),
+    onChange: (state) => metrics.setLeadership(identity, state.leading, state.holder),
+    onStartedLeading: () =>
+      void lead().catch((e: unknown) => {
+        logger.error({ error: (e as Error).message }, 'the bridge could not start as the leader');
+        resolveLost(`the bridge could not start: ${(e as Error).message}`);
+      }),
+    onStoppedLeading: (reason) => resolveLost(reason),
+  });
+  metrics.setLeadership(identity, false, undefined);
+  return {
+    elector,
+    lost,
+    start: (run) => {
+      lead = run;
+      elector.start();
+    },
+  };
 }
 
 /** Both emulators, loaded only now (`import()`) so that no other verb loads sandbox/. */
