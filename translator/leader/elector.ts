@@ -20,7 +20,9 @@
  * - stop() releases a held Lease (empty holder, 1 s duration, like client-go's
  *   ReleaseOnCancel) so a standby takes over at its next retry instead of after the duration.
  *
- * Unlike client-go, the candidates retry every `retryPeriod` without jitter.
+ * Unlike client-go, the candidates retry every `retryPeriod` without jitter, and a standby whose
+ * view of the Lease expires before its next retry retries at that moment (so it takes over
+ * `leaseDuration` after it saw the last renewal, not up to one retry period later).
  */
 import type { ElectionClock } from './clock.js';
 import { SYSTEM_CLOCK } from './clock.js';
@@ -81,6 +83,9 @@ export class LeaderElector {
   private cancelTick: (() => void) | undefined;
   private cancelDeadline: (() => void) | undefined;
   private lastState: ElectionState = { leading: false, holder: undefined };
+  /** When a standby's view of the Lease expires before the next retry, it retries at that moment. */
+  private expiresInMs: number | undefined;
+  private lastError: string | undefined;
 
   constructor(private readonly options: LeaderElectorOptions) {
     this.clock = options.clock ?? SYSTEM_CLOCK;
@@ -144,11 +149,16 @@ export class LeaderElector {
   private async tick(): Promise<void> {
     if (!this.active) return;
     const startedAt = this.clock.now();
+    this.expiresInMs = undefined;
     let renewed = false;
     try {
       renewed = await this.withinRenewDeadline(this.tryAcquireOrRenew(startedAt));
+      this.lastError = undefined;
     } catch (e) {
-      this.log(this.phase === 'leader' ? 'warn' : 'debug', `leader election: ${this.phase === 'leader' ? 'renewing' : 'acquiring'} the Lease failed`, { error: (e as Error).message });
+      // Every failure of a leader; a candidate's only when it changes (not every retry period).
+      const error = (e as Error).message;
+      if (this.phase === 'leader' || error !== this.lastError) this.log('warn', `leader election: ${this.phase === 'leader' ? 'renewing' : 'acquiring'} the Lease failed`, { error, lease: this.options.store.description });
+      this.lastError = error;
     }
     if (!this.active) return;
     if (renewed) {
@@ -161,7 +171,8 @@ export class LeaderElector {
         if (!this.active) return;
       } else this.armDeadline(startedAt);
     }
-    this.scheduleTick(this.retryPeriodMs);
+    const expiresIn = this.expiresInMs === undefined ? Infinity : this.expiresInMs - (this.clock.now() - startedAt);
+    this.scheduleTick(Math.max(0, Math.min(this.retryPeriodMs, expiresIn)));
   }
 
   /** A hung request must not stall a candidate forever: an attempt gives up after the renew deadline. */
@@ -231,7 +242,10 @@ export class LeaderElector {
         return false;
       }
       const durationMs = current.record.leaseDurationSeconds * 1000;
-      if (this.observedAt + durationMs > now) return false;
+      if (this.observedAt + durationMs > now) {
+        this.expiresInMs = this.observedAt + durationMs - now;
+        return false;
+      }
       this.log('info', 'leader election: the Lease expired; taking it over', { holder, lease: store.description });
     }
     const next: LeaseRecord = {

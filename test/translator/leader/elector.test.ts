@@ -171,10 +171,10 @@ describe('LeaderElector', () => {
     expect(a.stopped).toEqual([{ at: 16_000, reason: 'the Lease was not renewed within the renew deadline (10000 ms)' }]);
     expect(b.started).toHaveLength(1);
     const takeover = b.started[0]!;
-    // b saw the 6 s renewal at 6 s: the Lease is expired for it after 21 s, and its next retry is at 22 s.
-    expect(takeover).toBe(22_000);
+    // b saw the 6 s renewal at 6 s: the Lease is expired for it from 21 s, and it retries right then.
+    expect(takeover).toBe(21_000);
     expect(takeover - a.stopped[0]!.at).toBeGreaterThanOrEqual(5_000);
-    expect(lease.lease!.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1, acquireTime: '2026-01-01T00:00:22.000Z' });
+    expect(lease.lease!.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1, acquireTime: '2026-01-01T00:00:21.000Z' });
   });
 
   it('a leader that finds another holder in the Lease stops at once', async () => {
