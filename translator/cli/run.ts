@@ -53,6 +53,8 @@ export interface RunningBridge {
   opsUrl: string;
   kube?: KubeEmulator;
   hub?: HubEmulator;
+  /** Resolves once the bridge works: at once without --leader-elect, else once it leads and started. */
+  leading: Promise<void>;
   /** With --leader-elect: resolves (with the reason) when this bridge lost leadership; it writes no more. */
   leadershipLost: Promise<string>;
   stop(): Promise<void>;
@@ -110,11 +112,14 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
       onApiWrite: (kind, verb) => metrics.recordApiWrite(kind, verb),
     });
     started.bridge = bridge;
+    let markLeading: () => void = () => undefined;
+    const leading = new Promise<void>((resolve) => (markLeading = resolve));
     const lead = async () => {
       await bridge.start();
       cleanups.add(() => bridge.stop());
       // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
       await source.start();
+      markLeading();
     };
     if (!election) await lead();
     const ready = () => (!election || election.elector.isLeader ? bridge.ready() : `standby: ${election.elector.state.holder ?? 'nobody'} holds the Lease`);
@@ -127,7 +132,7 @@ export async function startRun(flags: RunFlags, io: Io, isTTY = false): Promise<
     }
     logger.info({ namespace: flags.namespace, deviceId: source.device.deviceId, ops: ops.url, leaderElect: election !== undefined }, election ? 'bridge standing by for leadership' : 'bridge running');
     const leadershipLost = election?.lost ?? new Promise<string>(() => undefined);
-    return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, leadershipLost, stop: () => cleanups.run() };
+    return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, leading, leadershipLost, stop: () => cleanups.run() };
   } catch (e) {
     await cleanups.run();
     throw e;
