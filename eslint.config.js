@@ -19,7 +19,8 @@ const LAYERS = {
   methods: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status'],
   sources: ['shared', 'ops', 'manifest', 'translate', 'status', 'twin'],
   bridge: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status', 'sources', 'identities'],
-  cli: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status', 'twin', 'methods', 'sources', 'bridge', 'identities'],
+  leader: ['shared', 'ops', 'reconcile'],
+  cli: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status', 'twin', 'methods', 'sources', 'bridge', 'identities', 'leader'],
 };
 const FOLDERS = Object.keys(LAYERS);
 

@@ -12,6 +12,8 @@ export interface ProxiedRequest {
   method: string;
   /** Path and query. */
   url: string;
+  /** When the proxy received it (Date.now()). */
+  at: number;
 }
 
 export interface CountingProxy {
@@ -41,7 +43,7 @@ export async function startCountingProxy(target: k8s.KubeConfig): Promise<Counti
   if (upstream.protocol !== 'http:') throw new Error('the counting proxy forwards to plain HTTP servers only');
   const requests: ProxiedRequest[] = [];
   const server: Server = createServer((req, res) => {
-    requests.push({ method: req.method ?? 'GET', url: req.url ?? '/' });
+    requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', at: Date.now() });
     const forward = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {

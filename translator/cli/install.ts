@@ -157,6 +157,10 @@ function bridgeDeployment(o: InstallOptions): KubeObject {
     metadata: { name: BRIDGE_NAME, namespace: o.namespace, labels: labels('bridge') },
     spec: {
       replicas: o.replicas ?? 1,
+      // Only the leader is ready (run --leader-elect): a rolling update would wait forever for a
+      // new pod (a standby) to become ready. Recreate stops the old pods first; the leader
+      // releases the Lease as it stops, so a new pod leads at once.
+      strategy: { type: 'Recreate' },
       selector: { matchLabels: SELECTOR },
       template: {
         metadata: { labels: labels('bridge') },
@@ -228,7 +232,8 @@ export function installManifests(o: InstallOptions): KubeObject[] {
         labels: labels('metrics'),
         annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(OPS_PORT), 'prometheus.io/path': '/metrics' },
       },
-      spec: { type: 'ClusterIP', selector: SELECTOR, ports: [{ name: 'metrics', port: OPS_PORT, targetPort: 'ops', protocol: 'TCP' }] },
+      // Standbys are never ready; their /metrics (iotedge_k8s_leader 0) are still scraped.
+      spec: { type: 'ClusterIP', selector: SELECTOR, publishNotReadyAddresses: true, ports: [{ name: 'metrics', port: OPS_PORT, targetPort: 'ops', protocol: 'TCP' }] },
     },
   ];
 }

@@ -189,6 +189,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--status-file <file>', 'where local runs write the reported properties (default: STATE_DIR/status.json)')
       .option('--ops-port <port>', 'port of /metrics, /healthz and /readyz (0: a free one)', port, 9600)
       .option('--ops-host <address>', 'address the operations server listens on (0.0.0.0 in a pod, so the kubelet and Prometheus reach it)', '127.0.0.1')
+      .option('--leader-elect', 'compete with other replicas for the Lease iotedge-k8s in the namespace; only the leader writes (holder identity: $POD_NAME)')
       .addOption(new Option('--log-level <level>', 'log level (JSON lines on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
     parsed,
   ).action(async (flags: TranslateFlags & Omit<RunFlags, 'translate' | 'namespace'>) => {

@@ -15,6 +15,7 @@ import { Bridge } from '../bridge/index.js';
 import type { DeviceIdentities } from '../identities/index.js';
 import type { ObjectReader } from '../kinds/index.js';
 import { loadManifest, ManifestLoadError, type DeploymentContent } from '../manifest/index.js';
+import { KubeLeaseStore, LeaderElector, fenceWrites, holderIdentity } from '../leader/index.js';
 import { Methods } from '../methods/index.js';
 import { BridgeMetrics, LogRing, allReady, createLogger, levelLog, startOpsServer, type KeptLogLine, type LogLevel, type OpsServer, type ReadinessCheck } from '../ops/index.js';
 import { CONNECTION_STRING_ENV, FilesSource, TwinSource, connectionStringDevice, manifestFiles, type DesiredSource, type ManifestFiles } from '../sources/index.js';
@@ -59,6 +60,8 @@ export interface RunFlags {
   translate: Partial<TranslateOptions>;
   /** Deadline of every IoT Hub call. @default 30000 */
   hubTimeoutMs?: number;
+  /** Compete for the Lease `iotedge-k8s`; only the leader reconciles, reports and answers methods. */
+  leaderElect?: boolean;
 }
 
 export interface RunningBridge {
@@ -67,6 +70,10 @@ export interface RunningBridge {
   opsUrl: string;
   kube?: KubeEmulator;
   hub?: HubEmulator;
+  /** Resolves once the bridge works: at once without --leader-elect, else once it leads and started. */
+  leading: Promise<void>;
+  /** With --leader-elect: resolves (with the reason) when this bridge lost leadership; it writes no more. */
+  leadershipLost: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -132,14 +139,25 @@ export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Pr
     const metrics = new BridgeMetrics({ runtimeStatuses: RUNTIME_STATUSES });
     // Direct methods read the bridge's informer cache; they are answered only once the hub link is
     // up, which is after the bridge (and its cache) started.
-    const started: { bridge?: Bridge; source?: DesiredSource } = {};
+    const started: { bridge?: Bridge; source?: DesiredSource; election?: Election } = {};
+    // A standby is healthy but not ready; the leader (or a bridge without election) once its deployment is applied.
+    const role = (): true | string => {
+      const election = started.election;
+      if (election && !election.elector.isLeader) return `standby: ${election.elector.state.holder ?? 'nobody'} holds the Lease`;
+      return started.bridge?.ready() ?? 'starting';
+    };
     // First, so that a taken port is found before anything is started or applied.
-    const ops = await startOps(flags, metrics, allReady(() => started.bridge?.ready() ?? 'starting', () => started.source?.readiness?.() ?? true));
+    const ops = await startOps(flags, metrics, allReady(role, () => started.source?.readiness?.() ?? true));
     cleanups.add(() => ops.stop(), 'operations server');
     const sandbox = flags.sandbox ? await startSandbox(flags, io, cleanups) : undefined;
-    const kubeConfig = await clusterConfig(flags, sandbox);
+    const cluster = await clusterConfig(flags, sandbox);
+    const election = flags.leaderElect ? leaderElection(cluster, flags.namespace, logger, metrics) : undefined;
+    started.election = election;
+    // Everything but the elector goes through the write fence: no write leaves a bridge that does not lead.
+    const kubeConfig = election ? fenceWrites(cluster, () => election.elector.isLeader) : cluster;
     const files = flags.manifest ? await manifestFiles(flags.manifest, flags.layer) : undefined;
-    const identities = await deviceIdentities(flags, sandbox, kubeConfig);
+    // Unfenced: the device CA Secret is read (and created once, by the first bridge ever) at start.
+    const identities = await deviceIdentities(flags, sandbox, cluster);
     const objects: ObjectReader = { list: (kind) => started.bridge?.cache.list(kind) ?? [] };
     const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics, objects, identities, agentLogs: () => ownLog.lines() });
     started.source = source;
@@ -169,13 +187,25 @@ export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Pr
       ...(agentNote ? { agentNote } : {}),
     });
     started.bridge = bridge;
-    cleanups.add(() => bridge.stop(), 'bridge (watches of the cluster)');
-    await bridge.start();
-    // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
-    await source.start();
-    logger.info({ namespace: flags.namespace, deviceId: source.device.deviceId, ops: ops.url }, 'bridge running');
+    let markLeading: () => void = () => undefined;
+    const leading = new Promise<void>((resolve) => (markLeading = resolve));
+    const lead = async () => {
+      cleanups.add(() => bridge.stop(), 'bridge (watches of the cluster)');
+      await bridge.start();
+      // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
+      await source.start();
+      markLeading();
+    };
+    if (!election) await lead();
+    else {
+      // Registered before the bridge's stop, so it runs after it: the Lease is released once nothing writes.
+      cleanups.add(() => election.elector.stop(), 'leader election (releases the Lease)');
+      election.start(lead);
+    }
+    logger.info({ namespace: flags.namespace, deviceId: source.device.deviceId, ops: ops.url, leaderElect: election !== undefined }, election ? 'bridge standing by for leadership' : 'bridge running');
     io.stdout(`Metrics and health: ${ops.url}/metrics, /healthz, /readyz\n`);
-    return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, stop: () => cleanups.run().then(() => undefined) };
+    const leadershipLost = election?.lost ?? new Promise<string>(() => undefined);
+    return { bridge, opsUrl: ops.url, kube: sandbox?.kube, hub: sandbox?.hub, leading, leadershipLost, stop: () => cleanups.run().then(() => undefined) };
   } catch (e) {
     await cleanups.run();
     throw e;
@@ -196,7 +226,13 @@ export async function runBridge(flags: RunFlags, io: Io, stopSignal: Promise<unk
     void starting.then((running) => running.stop()).catch(() => undefined);
     return 0;
   }
-  await stopSignal;
+  const lost = await Promise.race([stopSignal.then(() => undefined), first.leadershipLost]);
+  if (lost !== undefined) {
+    // Its writes are already fenced off; exit so that the pod restarts as a standby.
+    io.stderr(`iotedge-k8s: lost leadership (${lost}); exiting.\n`);
+    await first.stop();
+    return 1;
+  }
   io.stdout('Stopping the bridge.\n');
   await first.stop();
   return 0;
@@ -216,6 +252,47 @@ function besideTable(io: Io, table: LiveTable): Io {
     stderr: (text) => {
       table.interrupted();
       io.stderr(text);
+    },
+  };
+}
+
+interface Election {
+  elector: LeaderElector;
+  /** Starts competing; `lead` runs once this bridge leads (a failure of it gives leadership up). */
+  start(lead: () => Promise<void>): void;
+  /** Resolves with the reason when leadership is lost. */
+  lost: Promise<string>;
+}
+
+/**
+ * --leader-elect: the elector on the Lease `iotedge-k8s` of the namespace (client-go's default
+ * durations), with the holder identity from POD_NAME. It writes the Lease with the cluster's own
+ * configuration, unfenced; its state goes to the logs and metrics.
+ */
+function leaderElection(cluster: KubeConfig, namespace: string, logger: Logger, metrics: BridgeMetrics): Election {
+  let resolveLost: (reason: string) => void = () => undefined;
+  const lost = new Promise<string>((resolve) => (resolveLost = resolve));
+  const identity = holderIdentity();
+  let lead: () => Promise<void> = async () => undefined;
+  const elector: LeaderElector = new LeaderElector({
+    store: new KubeLeaseStore(cluster, namespace),
+    identity,
+    log: levelLog(logger),
+    onChange: (state) => metrics.setLeadership(identity, state.leading, state.holder),
+    onStartedLeading: () =>
+      void lead().catch((e: unknown) => {
+        logger.error({ error: (e as Error).message }, 'the bridge could not start as the leader');
+        resolveLost(`the bridge could not start: ${(e as Error).message}`);
+      }),
+    onStoppedLeading: (reason) => resolveLost(reason),
+  });
+  metrics.setLeadership(identity, false, undefined);
+  return {
+    elector,
+    lost,
+    start: (run) => {
+      lead = run;
+      elector.start();
     },
   };
 }

@@ -41,6 +41,8 @@ export class BridgeMetrics {
   private readonly twinPatches = new Counter({ name: `${METRIC_PREFIX}twin_patches_total`, help: 'Reported-properties patches sent to IoT Hub, by result', labelNames: ['result'], registers: [this.registry] });
   private readonly watchRestarts = new Counter({ name: `${METRIC_PREFIX}watch_restarts_total`, help: 'Kubernetes watches restarted after they ended or failed', registers: [this.registry] });
   private readonly lastDesiredVersion = new Gauge({ name: `${METRIC_PREFIX}last_desired_version`, help: 'The $version of the last desired properties processed', registers: [this.registry] });
+  private readonly leader = new Gauge({ name: `${METRIC_PREFIX}leader`, help: 'With run --leader-elect: 1 while this bridge leads, 0 while it stands by; labelled with its holder identity', labelNames: ['identity'], registers: [this.registry] });
+  private readonly leaseHolder = new Gauge({ name: `${METRIC_PREFIX}lease_holder_info`, help: 'With run --leader-elect: the holder of the Lease as this bridge last saw it (value 1; absent when nobody holds it)', labelNames: ['holder'], registers: [this.registry] });
   private readonly modules = new Gauge({ name: `${METRIC_PREFIX}modules`, help: 'Modules, by reported runtime status', labelNames: ['runtime_status'], registers: [this.registry] });
 
   /** Runtime statuses exported so far; each stays exported (0 when it empties). */
@@ -74,6 +76,14 @@ export class BridgeMetrics {
   /** Sets the last desired `$version` processed. */
   setLastDesiredVersion(version: number): void {
     this.lastDesiredVersion.set(version);
+  }
+
+  /** Leader election: whether this bridge (`identity`) leads, and who holds the Lease (undefined: nobody). */
+  setLeadership(identity: string, leading: boolean, holder: string | undefined): void {
+    this.leader.reset();
+    this.leader.set({ identity }, leading ? 1 : 0);
+    this.leaseHolder.reset();
+    if (holder !== undefined) this.leaseHolder.set({ holder }, 1);
   }
 
   /**

@@ -16,6 +16,7 @@ import { stringify } from 'yaml';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
 import { BRIDGE_RULES, installManifests, startRun, type RunningBridge } from '../../../translator/cli/index.js';
+import { holderIdentity } from '../../../translator/leader/index.js';
 import { samplePath } from '../../golden/samples.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and reports are free-form JSON here
@@ -127,9 +128,26 @@ async function flow(namespace: string, kubeconfig: string): Promise<FlowResult> 
         'start',
         async () => {
           running = await within(20_000, 'startRun', startRun(
-            { kubeconfig, namespace, connectionString: hub.edgeAgentConnectionString, ca: hub.caFile, layer: [], stateDir: dir, opsPort: 0, opsHost: '127.0.0.1', logLevel: 'info', translate: {} },
+            { kubeconfig, namespace, connectionString: hub.edgeAgentConnectionString, ca: hub.caFile, layer: [], stateDir: dir, opsPort: 0, opsHost: '127.0.0.1', logLevel: 'info', translate: {}, leaderElect: true },
             io,
           ));
+          // As installed: --leader-elect. The bridge starts once it holds the Lease; a refused Lease fails the step.
+          const started = running;
+          let settled = false;
+          const refusal = async (): Promise<string> => {
+            for (;;) {
+              // The elector's own refusals (the Lease); the bridge's come in the later steps, as before.
+              const refused = log.split('\n').find((line) => /leader election/.test(line) && /forbidden/i.test(line));
+              if (refused !== undefined || settled) return `the bridge logged: ${refused}`;
+              await new Promise((res) => setTimeout(res, 100));
+            }
+          };
+          const failure = await within(20_000, 'leading', Promise.race([
+            started.leading.then(() => undefined),
+            started.leadershipLost.then((reason) => `lost leadership: ${reason}`),
+            refusal(),
+          ])).finally(() => (settled = true));
+          if (failure !== undefined) throw new Error(failure);
         },
       ],
       [
@@ -161,20 +179,13 @@ async function flow(namespace: string, kubeconfig: string): Promise<FlowResult> 
         },
       ],
       [
-        // What `run --leader-elect` (wired later) does with its Lease: get, create, update.
+        // The Lease `run --leader-elect` took is readable as the bridge, and names it.
         'leader election Lease',
         async () => {
           const kc = new KubeConfig();
           kc.loadFromFile(kubeconfig);
-          const leases = kc.makeApiClient(CoordinationV1Api);
-          const name = 'iotedge-k8s';
-          const body = { metadata: { name, namespace }, spec: { holderIdentity: 'test', leaseDurationSeconds: 15 } };
-          await leases.readNamespacedLease({ name, namespace }).catch(async (e: { code?: number }) => {
-            if (e.code !== 404) throw e;
-            await leases.createNamespacedLease({ namespace, body });
-          });
-          const lease = await leases.readNamespacedLease({ name, namespace });
-          await leases.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, renewTime: new Date() } } });
+          const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'iotedge-k8s', namespace });
+          if (lease.spec?.holderIdentity !== holderIdentity()) throw new Error(`the Lease is held by ${lease.spec?.holderIdentity}`);
         },
       ],
     ];
@@ -217,7 +228,8 @@ describe("the bridge as its ServiceAccount, with install's Role", () => {
     jobs: 'apply and report running',
     pods: 'apply and report running',
     'pods/log': 'GetModuleLogs',
-    leases: 'leader election Lease',
+    // Without the Lease the bridge never leads, so it never starts.
+    leases: 'start',
   };
 
   it('names a failing step for every rule', () => {
