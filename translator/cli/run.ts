@@ -140,14 +140,17 @@ export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Pr
     // Direct methods read the bridge's informer cache; they are answered only once the hub link is
     // up, which is after the bridge (and its cache) started.
     const started: { bridge?: Bridge; source?: DesiredSource; election?: Election } = {};
-    // A standby is healthy but not ready; the leader (or a bridge without election) once its deployment is applied.
-    const role = (): true | string => {
+    // A standby is healthy but not ready (its twin link does not run); the leader, or a bridge
+    // without election, once its deployment is applied and its twin is current.
+    const working = allReady(() => started.bridge?.ready() ?? 'starting', () => started.source?.readiness?.() ?? true);
+    const ready = (): true | string => {
       const election = started.election;
       if (election && !election.elector.isLeader) return `standby: ${election.elector.state.holder ?? 'nobody'} holds the Lease`;
-      return started.bridge?.ready() ?? 'starting';
+      const state = working();
+      return state === true ? true : String(state);
     };
     // First, so that a taken port is found before anything is started or applied.
-    const ops = await startOps(flags, metrics, allReady(role, () => started.source?.readiness?.() ?? true));
+    const ops = await startOps(flags, metrics, ready);
     cleanups.add(() => ops.stop(), 'operations server');
     const sandbox = flags.sandbox ? await startSandbox(flags, io, cleanups) : undefined;
     const cluster = await clusterConfig(flags, sandbox);
