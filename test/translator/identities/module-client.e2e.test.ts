@@ -103,6 +103,12 @@ ModuleClient.fromEnvironment(Mqtt).then(async (client) => {
 
 test('a module started with the kubelet environment connects with ModuleClient.fromEnvironment, sends telemetry and answers a direct method', async () => {
   await deploy();
+  // The sandbox kubelet would run the telemetry sample itself, as a second client of the same
+  // identity; scale it to nothing so that the child below is the identity's only client.
+  const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
+  const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+  await apps.patchNamespacedDeployment({ name: 'telemetry', namespace: cluster.namespace, body: { spec: { replicas: 0 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+  await waitFor('no telemetry pod', async () => ((await core.listNamespacedPod({ namespace: cluster.namespace })).items.some((p) => p.metadata?.name?.startsWith('telemetry-')) ? undefined : true), 30_000);
   const env = await kubeletEnv('telemetry');
   expect(Object.keys(env).sort()).toEqual([
     'EdgeHubConnectionString',
