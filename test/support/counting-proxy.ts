@@ -14,6 +14,8 @@ export interface ProxiedRequest {
   url: string;
   /** When the proxy received it (Date.now()). */
   at: number;
+  /** The API server's answer status, once it came. */
+  status?: number;
 }
 
 export interface CountingProxy {
@@ -43,10 +45,12 @@ export async function startCountingProxy(target: k8s.KubeConfig): Promise<Counti
   if (upstream.protocol !== 'http:') throw new Error('the counting proxy forwards to plain HTTP servers only');
   const requests: ProxiedRequest[] = [];
   const server: Server = createServer((req, res) => {
-    requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', at: Date.now() });
+    const seen: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', at: Date.now() };
+    requests.push(seen);
     const forward = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
+        seen.status = answer.statusCode;
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
