@@ -44,12 +44,12 @@ describe('vendored schemas', () => {
     expect(validatorFor(ref)).toBe(validatorFor(ref));
   });
 
-  it('validates a 200-module deployment quickly once compiled', () => {
+  // Its speed is bench/translate.ts's to measure, not a timed unit test's.
+  it('validates a 200-module deployment, and finds the one bad module among them', () => {
     const desired = agentDesired();
     for (let i = 0; i < 200; i++) desired.modules[`m${i}`] = { ...desired.modules.web };
-    validateAgentDesired(desired, '1.1');
-    const start = performance.now();
-    for (let i = 0; i < 20; i++) expect(validateAgentDesired(desired, '1.1')).toEqual([]);
-    expect((performance.now() - start) / 20).toBeLessThan(20);
+    expect(validateAgentDesired(desired, '1.1')).toEqual([]);
+    desired.modules['m117'] = { ...desired.modules.web, restartPolicy: 'sometimes' };
+    expect(validateAgentDesired(desired, '1.1').map((e) => e.instancePath)).toContain('/modules/m117/restartPolicy');
   });
 });
