@@ -11,13 +11,15 @@
  * Both sides answer with the same shapes (edgeAgent's), so each verb formats one answer.
  */
 import { readFile } from 'node:fs/promises';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import iothub from 'azure-iothub';
 import { RegistryObjectApi, WORKLOAD_KINDS, type KubeJson } from '../kinds/index.js';
 import type { DeploymentModel } from '../manifest/index.js';
 import { Methods, clusterModules, lastGoodModel, type MethodResponse } from '../methods/index.js';
 import { LAST_GOOD_SECRET, toKubeError, KubeApiError } from '../reconcile/index.js';
-import type { ReportedModule } from '../status/index.js';
+import { BRIDGE_IMAGE, type PodJson, type ReportedAgent, type ReportedModule } from '../status/index.js';
+import { agentFromPods, agentFromReported, type ListedModule } from './agent.js';
+import { BRIDGE_POD_SELECTOR } from './install.js';
 import { DEVICE_LABEL, HUB_LABEL, MANAGED_BY, MANAGED_BY_LABEL, ownedSelector } from '../translate/index.js';
 import { scrubSecrets, trustHubCa } from '../twin/index.js';
 import { DeviceVerbError } from './errors.js';
@@ -42,6 +44,8 @@ export interface DeviceAccess {
   readonly deviceId: string;
   /** edgeHub and every user module, as reported. */
   modules(): Promise<ModuleMap>;
+  /** The bridge itself, as edgeAgent. */
+  agent(): Promise<ListedModule>;
   /** Calls one of edgeAgent's direct methods. */
   call(method: string, payload: unknown): Promise<MethodResponse>;
   close(): Promise<void>;
@@ -140,6 +144,18 @@ export class LocalDevice implements DeviceAccess {
     }
   }
 
+  /** The bridge as its pods show it, with the image the deployment names for edgeAgent. */
+  async agent(): Promise<ListedModule> {
+    const model = await this.lastGoodModel();
+    const core = this.kubeConfig.makeApiClient(CoreV1Api);
+    try {
+      const pods = (await core.listNamespacedPod({ namespace: this.namespace, labelSelector: BRIDGE_POD_SELECTOR })).items as unknown as PodJson[];
+      return agentFromPods(pods, model?.edgeAgent.image ?? BRIDGE_IMAGE, this.namespace);
+    } catch (e) {
+      throw new DeviceVerbError(kubeMessage(e, `reading the bridge's pods in namespace '${this.namespace}'`));
+    }
+  }
+
   call(method: string, payload: unknown): Promise<MethodResponse> {
     return this.methods.handle(method, payload);
   }
@@ -198,6 +214,11 @@ export class RemoteDevice implements DeviceAccess {
     if (system.edgeHub) out.edgeHub = system.edgeHub;
     for (const [id, m] of Object.entries(modules)) if (m) out[id] = m;
     return out;
+  }
+
+  async agent(): Promise<ListedModule> {
+    const { reported } = await this.reported();
+    return agentFromReported((reported.systemModules as { edgeAgent?: ReportedAgent } | undefined)?.edgeAgent);
   }
 
   async call(method: string, payload: unknown): Promise<MethodResponse> {

@@ -9,12 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
 import { main, startRun, type Io, type RunningBridge } from '../../../translator/cli/index.js';
 import { runList, runLogs } from '../../../translator/cli/device-verbs.js';
+import { installManifests } from '../../../translator/cli/install.js';
 import type { ListRow } from '../../../translator/cli/list.js';
 import { deploymentManifest, dockerModule } from '../../support/manifest.js';
 import { startAzurite, type Azurite } from '../../support/azurite.js';
@@ -53,7 +54,9 @@ async function rows(side: string[]): Promise<ListRow[]> {
   return JSON.parse(r.out) as ListRow[];
 }
 
-const withoutDescription = (list: ListRow[]) => list.map(({ description: _, ...rest }) => rest);
+// DESCRIPTION holds uptimes, which move; edgeAgent's statusDescription remotely carries what the
+// bridge says about itself ("running; ..."), which only the bridge knows (compared separately).
+const withoutDescription = (list: ListRow[]) => list.map(({ description: _, ...rest }) => (rest.name === 'edgeAgent' ? { ...rest, statusDescription: rest.statusDescription.split(';')[0] } : rest));
 
 async function pods(moduleId: string) {
   return (await core.listNamespacedPod({ namespace: NS })).items.filter((p) => p.metadata?.annotations?.['net.azure-devices.edge.original-moduleid'] === moduleId && !p.metadata?.deletionTimestamp);
@@ -78,6 +81,17 @@ beforeAll(async () => {
   );
   registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
   await registry.applyConfigurationContentOnDevice(hub.deviceId, manifest as never);
+  // The bridge runs in this process; the cluster gets the Deployment `install` makes for it, so
+  // a local `list` finds a bridge pod as it would on a real cluster. The sandbox's pod runs no
+  // bridge process, so the probes on its ops port are left out.
+  const bridgeDeployment = installManifests({ namespace: NS, credentialSecret: 'iotedge-k8s-credentials', withoutNamespace: true }).find((o) => o.kind === 'Deployment') as unknown as V1Deployment;
+  for (const c of bridgeDeployment.spec!.template.spec!.containers) {
+    delete c.livenessProbe;
+    delete c.readinessProbe;
+    delete c.startupProbe;
+  }
+  await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'iotedge-k8s-credentials' }, stringData: { connectionString: 'not-used-here', deviceConnectionString: 'not-used-here' } } });
+  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: NS, body: bridgeDeployment });
   local = ['--kubeconfig', kube.kubeconfigPath!, '--namespace', NS];
   remote = ['--hub-connection-string', hub.serviceConnectionString, '--device-id', hub.deviceId, '--ca', hub.caFile!];
   await waitFor(
@@ -103,13 +117,16 @@ describe('list', () => {
       const [l, r] = await Promise.all([rows(local), rows(remote)]);
       return JSON.stringify(withoutDescription(l)) === JSON.stringify(withoutDescription(r)) ? l : undefined;
     });
+    expect(agreed[0]).toMatchObject({ name: 'edgeAgent', statusDescription: 'running', restartCount: 0, exitCode: 0 });
     expect(agreed.map((r) => [r.name, r.status, r.config])).toEqual([
+      ['edgeAgent', 'running', 'mcr.microsoft.com/azureiotedge-agent:1.5'],
       ['edgeHub', 'running', 'mcr.microsoft.com/azureiotedge-hub:1.5'],
       ['counter', 'running', 'counter:1'],
       ['SensorModule', 'running', 'sensor:1'],
     ]);
-    // The table, at one instant: identical text, iotedge's columns.
-    const now = new Date();
+    // The table, at one instant: identical text, iotedge's columns. Ten minutes on, every uptime
+    // reads "Up 10 minutes" (the bridge's pod started a moment before the bridge itself).
+    const now = new Date(Date.now() + 10 * 60_000);
     const tables: string[] = [];
     for (const side of [local, remote]) {
       let out = '';
@@ -119,7 +136,8 @@ describe('list', () => {
     }
     expect(tables[1]).toBe(tables[0]);
     expect(tables[0]).toMatch(/^NAME\s+STATUS\s+DESCRIPTION\s+CONFIG\n/);
-    expect(tables[0]).toMatch(/\nSensorModule\s+running\s+Up (\d+ seconds?|a few seconds|a minute)\s+sensor:1\n/);
+    expect(tables[0]).toMatch(/^NAME[^\n]*\nedgeAgent\s+running\s+Up 10 minutes\s+mcr.microsoft.com\/azureiotedge-agent:1.5\n/);
+    expect(tables[0]).toMatch(/\nSensorModule\s+running\s+Up 10 minutes\s+sensor:1\n/);
     const yaml = await cli('list', ...remote, '-o', 'yaml');
     expect(yaml.out).toContain('- name: edgeHub');
   }, 30_000);
