@@ -280,6 +280,15 @@ describe('support-bundle', () => {
       expect(all).not.toContain(REGISTRY_PASSWORD);
       expect(all).not.toContain(Buffer.from(REGISTRY_PASSWORD).toString('base64'));
     }
+    // check.json: the checks as `check` runs them, in its order; the modules from the cluster on both sides.
+    const bundleChecks = (file: string) => JSON.parse(execFileSync('unzip', ['-p', file, 'check.json'], { encoding: 'utf8' })) as { id: string; status: string; message: string }[];
+    for (const file of [localZip, remoteZip]) {
+      expect(bundleChecks(file).map((c) => c.id)).toEqual(CHECK_ORDER);
+      expect(bundleChecks(file).find((c) => c.id === 'modules-running')).toMatchObject({ status: 'pass', message: '3 modules running' });
+    }
+    // Only the device's bundle read the twin (IoT Hub side).
+    expect(bundleChecks(remoteZip).find((c) => c.id === 'hub-reachable')!.status).toBe('pass');
+    expect(bundleChecks(localZip).find((c) => c.id === 'hub-reachable')!.status).toBe('skip');
     // The device's own bundle has its twin, with the registry password redacted.
     const desired = JSON.parse(execFileSync('unzip', ['-p', remoteZip, 'twin/desired.json'], { encoding: 'utf8' })) as { runtime: { settings: { registryCredentials: { acr: { password: string } } } } };
     expect(desired.runtime.settings.registryCredentials.acr.password).toBe('[redacted]');
