@@ -18,7 +18,10 @@ const BACKOFF_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrIma
 
 const time = (t: unknown): string => (typeof t === 'string' && t !== '' ? t : t instanceof Date ? t.toISOString().replace(/\.\d{3}Z$/, 'Z') : NEVER_UTC);
 
-/** edgeAgent as the bridge's pods show it; `image` is the deployment's edgeAgent image. */
+/**
+ * edgeAgent as the bridge's pods show it; `image` is the deployment's edgeAgent image. Its
+ * restartCount is 0, as remotely: edgeAgent reports none for itself.
+ */
 export function agentFromPods(pods: readonly PodJson[], image: string, namespace: string): ListedModule {
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
   // With leader election several replicas run: the ready one leads.
@@ -27,18 +30,17 @@ export function agentFromPods(pods: readonly PodJson[], image: string, namespace
   const base = { exitCode: 0, lastStartTimeUtc: NEVER_UTC, lastExitTimeUtc: NEVER_UTC, restartCount: 0, settings: { image } };
   if (!pod) return { ...base, runtimeStatus: 'unknown', statusDescription: `no bridge pod in namespace '${namespace}' (a bridge outside the cluster is seen remotely only)` };
   const container = pod.status?.containerStatuses?.[0];
-  const restartCount = container?.restartCount ?? 0;
   const last = container?.lastState?.terminated;
   const ended = { exitCode: last?.exitCode ?? 0, lastExitTimeUtc: time(last?.finishedAt) };
   const state = container?.state;
-  if (state?.running) return { ...base, ...ended, restartCount, runtimeStatus: 'running', statusDescription: 'running', lastStartTimeUtc: time(state.running.startedAt) };
+  if (state?.running) return { ...base, ...ended, runtimeStatus: 'running', statusDescription: 'running', lastStartTimeUtc: time(state.running.startedAt) };
   if (state?.terminated) {
     const t = state.terminated;
-    return { ...base, restartCount, runtimeStatus: t.exitCode === 0 ? 'stopped' : 'failed', statusDescription: t.reason ?? 'terminated', exitCode: t.exitCode ?? 0, lastStartTimeUtc: time(t.startedAt), lastExitTimeUtc: time(t.finishedAt) };
+    return { ...base, runtimeStatus: t.exitCode === 0 ? 'stopped' : 'failed', statusDescription: t.reason ?? 'terminated', exitCode: t.exitCode ?? 0, lastStartTimeUtc: time(t.startedAt), lastExitTimeUtc: time(t.finishedAt) };
   }
   const waiting = state?.waiting;
-  if (waiting?.reason && BACKOFF_REASONS.has(waiting.reason)) return { ...base, ...ended, restartCount, runtimeStatus: 'backoff', statusDescription: `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` };
-  return { ...base, ...ended, restartCount, runtimeStatus: 'unknown', statusDescription: waiting?.reason ?? `pod ${pod.status?.phase ?? 'Pending'}` };
+  if (waiting?.reason && BACKOFF_REASONS.has(waiting.reason)) return { ...base, ...ended, runtimeStatus: 'backoff', statusDescription: `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` };
+  return { ...base, ...ended, runtimeStatus: 'unknown', statusDescription: waiting?.reason ?? `pod ${pod.status?.phase ?? 'Pending'}` };
 }
 
 /** edgeAgent as the reported properties show it. */

@@ -14,9 +14,9 @@ test('no bridge pod: unknown, saying that the bridge is seen remotely only', () 
   expect(agentFromPods([], IMAGE, 'dev')).toMatchObject({ runtimeStatus: 'unknown', statusDescription: "no bridge pod in namespace 'dev' (a bridge outside the cluster is seen remotely only)", settings: { image: IMAGE } });
 });
 
-test('a running bridge pod: running since its container started, CONFIG the deployment image', () => {
+test('a running bridge pod: running since its container started, CONFIG the deployment image, restartCount 0 as edgeAgent reports', () => {
   const a = agentFromPods([pod('b-1', '2026-12-01T11:00:00Z', { phase: 'Running', containerStatuses: [{ state: { running: { startedAt: new Date('2026-12-01T11:00:05Z') } }, restartCount: 1 }] })], IMAGE, 'dev');
-  expect(a).toMatchObject({ runtimeStatus: 'running', statusDescription: 'running', lastStartTimeUtc: '2026-12-01T11:00:05Z', restartCount: 1, settings: { image: IMAGE } });
+  expect(a).toMatchObject({ runtimeStatus: 'running', statusDescription: 'running', lastStartTimeUtc: '2026-12-01T11:00:05Z', restartCount: 0, settings: { image: IMAGE } });
   expect(describeModule(a, NOW)).toBe('Up an hour');
 });
 
@@ -29,7 +29,7 @@ test('with several replicas the ready one (the leader) is shown; a crash-looping
     containerStatuses: [{ state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s' } }, lastState: { terminated: { exitCode: 1, finishedAt: '2026-12-01T11:59:50Z' } }, restartCount: 4 }],
   });
   const a = agentFromPods([crashing], IMAGE, 'dev');
-  expect(a).toMatchObject({ runtimeStatus: 'backoff', statusDescription: 'CrashLoopBackOff: back-off 40s', exitCode: 1, restartCount: 4 });
+  expect(a).toMatchObject({ runtimeStatus: 'backoff', statusDescription: 'CrashLoopBackOff: back-off 40s', exitCode: 1, restartCount: 0 });
   expect(describeModule(a, NOW)).toBe('Backing off (1) since 10 seconds ago');
   const ended = agentFromPods([pod('b-3', '2026-12-01T11:00:00Z', { phase: 'Failed', containerStatuses: [{ state: { terminated: { exitCode: 2, reason: 'Error', finishedAt: '2026-12-01T11:59:00Z' } } }] })], IMAGE, 'dev');
   expect(ended).toMatchObject({ runtimeStatus: 'failed', exitCode: 2, statusDescription: 'Error' });
