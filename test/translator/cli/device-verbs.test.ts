@@ -323,7 +323,7 @@ describe('check when something fails (last: these change the device)', () => {
     expect(text.out).toContain('1 check(s) raised errors.');
   }, 60_000);
 
-  test('with the bridge stopped, a remote check fails the device-side checks with a hint', async () => {
+  test('with the bridge stopped, a remote check fails the device-side checks with a hint; restart says the device is not connected', async () => {
     await running.stop();
     const r = await cli('check', ...remote, '-o', 'json');
     expect(r.code).toBe(1);
@@ -333,5 +333,7 @@ describe('check when something fails (last: these change the device)', () => {
     const device = out.checks.find((c) => c.id === 'cluster-reachable')!;
     expect(device.message).toBe(`the bridge did not answer RunDeviceChecks: device '${hub.deviceId}' is not connected to IoT Hub (is its bridge running?)`);
     expect(device.hint).toContain("'iotedge-k8s check --kubeconfig FILE --namespace NS'");
+    // The other verbs that need the bridge say the same in one line.
+    expect(await cli('restart', 'SensorModule', ...remote)).toEqual({ code: 1, out: '', err: `error: device '${hub.deviceId}' is not connected to IoT Hub (is its bridge running?)\n` });
   }, 60_000);
 });
