@@ -48,6 +48,11 @@ test('a module that cannot run fails the check with its status; one still starti
   const starting = byId(evaluateChecks({ localTime: NOW, modules: { a: { runtimeStatus: 'unknown', statusDescription: 'ContainerCreating' } } }));
   expect(starting['modules-running']).toMatchObject({ status: 'warn', message: 'not running: a (unknown: ContainerCreating)' });
   expect(byId(evaluateChecks({ localTime: NOW, modulesUnknown: 'not checked (why)' }))['modules-running']).toMatchObject({ status: 'skip', message: 'not checked (why)' });
+  // A module that is not restarted after a clean exit is done; one that is restarted (always) or exited non-zero is not.
+  const jobs = byId(evaluateChecks({ localTime: NOW, modules: { run: { runtimeStatus: 'running' }, job: { runtimeStatus: 'stopped', exitCode: 0, restartPolicy: 'never' } } }));
+  expect(jobs['modules-running']).toMatchObject({ status: 'pass', message: '1 modules running, 1 completed' });
+  expect(byId(evaluateChecks({ localTime: NOW, modules: { job: { runtimeStatus: 'stopped', exitCode: 0, restartPolicy: 'always' } } }))['modules-running']!.status).toBe('warn');
+  expect(byId(evaluateChecks({ localTime: NOW, modules: { job: { runtimeStatus: 'failed', exitCode: 1, restartPolicy: 'never' } } }))['modules-running']!.status).toBe('fail');
 });
 
 test('orderChecks puts results into the order of CHECK_IDS; onlyChecks keeps some', () => {
