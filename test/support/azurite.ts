@@ -20,7 +20,7 @@ export interface Azurite {
   /** Creates the container and returns a SAS URL that may create and write blobs in it. */
   containerSasUrl(container: string): Promise<string>;
   /** Names and contents of the blobs of a container. */
-  blobs(container: string): Promise<Map<string, { data: Buffer; contentType?: string; contentEncoding?: string }>>;
+  blobs(container: string): Promise<Map<string, { data: Buffer; contentType?: string; contentEncoding?: string; blobType?: string }>>;
   stop(): Promise<void>;
 }
 
@@ -45,11 +45,11 @@ export async function startAzurite(port: number, host = '127.0.0.1'): Promise<Az
       return `${endpoint}/${container}?${sas}`;
     },
     async blobs(container) {
-      const out = new Map<string, { data: Buffer; contentType?: string; contentEncoding?: string }>();
+      const out = new Map<string, { data: Buffer; contentType?: string; contentEncoding?: string; blobType?: string }>();
       const client = service.getContainerClient(container);
       for await (const item of client.listBlobsFlat()) {
         const data = await client.getBlobClient(item.name).downloadToBuffer();
-        out.set(item.name, { data, ...(item.properties.contentType ? { contentType: item.properties.contentType } : {}), ...(item.properties.contentEncoding ? { contentEncoding: item.properties.contentEncoding } : {}) });
+        out.set(item.name, { data, ...(item.properties.contentType ? { contentType: item.properties.contentType } : {}), ...(item.properties.contentEncoding ? { contentEncoding: item.properties.contentEncoding } : {}), ...(item.properties.blobType ? { blobType: item.properties.blobType } : {}) });
       }
       return out;
     },

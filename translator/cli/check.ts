@@ -1,13 +1,28 @@
 /**
  * `iotedge-k8s check`: named checks with pass, warn, fail (and skip) and a hint each, printed as
  * `iotedge check` prints them (Azure/iotedge edgelet/iotedge/src/check/mod.rs: `√ ... - OK`,
- * `‼ ... - Warning`, `× ... - Error`, then the counts). Locally (`--kubeconfig`) it checks the
- * cluster side: reachability and permissions (SelfSubjectAccessReview), the edgeHub
- * certificate, the last-good deployment and the modules; remotely (`--hub-connection-string`)
- * IoT Hub, the credential, the clock, the reported document's size and the modules. Given both,
- * it runs every check. Exit 1 when a check fails.
+ * `‼ ... - Warning`, `× ... - Error`, then the counts). Exit 1 when a check fails.
+ *
+ * The checks fall in two groups. The device-side ones (cluster reachable and permissions,
+ * edgeHub certificate, last-good deployment, modules running) need the cluster: locally
+ * (`--kubeconfig`) the CLI runs them itself, remotely (`--hub-connection-string` only) the
+ * bridge runs the same code for the direct method RunDeviceChecks. The IoT Hub ones (reachable
+ * with this credential, clock skew, reported size) need a service connection string and run in
+ * the CLI whenever it has one. The results are printed in one fixed order either way.
  */
-import { clusterFacts, evaluateChecks, type CheckFacts, type CheckResult } from '../methods/index.js';
+import {
+  CHECK_TITLES,
+  DEVICE_CHECKS_METHOD,
+  DEVICE_CHECK_IDS,
+  HUB_CHECK_IDS,
+  deviceChecks,
+  evaluateChecks,
+  isCheckResult,
+  onlyChecks,
+  orderChecks,
+  type CheckFacts,
+  type CheckResult,
+} from '../methods/index.js';
 import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
 import { DeviceVerbError } from './errors.js';
 import { kubeConfigOf, LocalDevice, RemoteDevice, type DeviceFlags } from './device.js';
@@ -19,36 +34,66 @@ export const EDGEHUB_CERTIFICATE_KEY = 'server.pem';
 const SYMBOL: Record<CheckResult['status'], string> = { pass: '√', warn: '‼', fail: '×', skip: '·' };
 const WORD: Record<CheckResult['status'], string> = { pass: 'OK', warn: 'Warning', fail: 'Error', skip: 'skipped' };
 
-/** Gathers the facts the flags give access to. */
-export async function checkFacts(flags: DeviceFlags, now: Date, caPem?: string): Promise<CheckFacts> {
-  const facts: CheckFacts = { localTime: now };
-  const local = flags.kubeconfig !== undefined || !flags.hubConnectionString;
-  if (local) {
-    const kubeConfig = kubeConfigOf(flags);
-    const namespace = flags.namespace ?? 'iotedge';
-    Object.assign(facts, await clusterFacts(kubeConfig, namespace, { name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY }));
-    if (facts.cluster?.ok) {
-      try {
-        const device = await LocalDevice.open(kubeConfig, namespace, flags.deviceId);
-        if (await device.lastGoodModel()) facts.modules = await device.modules();
-      } catch (e) {
-        if (!(e instanceof DeviceVerbError)) throw e;
-      }
-    }
-  }
-  if (flags.hubConnectionString) {
-    if (!flags.deviceId) throw new DeviceVerbError('--device-id is required with --hub-connection-string');
-    const remote = RemoteDevice.open(flags.hubConnectionString, flags.deviceId, caPem);
+/** The device-side checks, run here against the cluster. */
+async function localDeviceChecks(flags: DeviceFlags, now: Date): Promise<CheckResult[]> {
+  const kubeConfig = kubeConfigOf(flags);
+  const namespace = flags.namespace ?? 'iotedge';
+  let deviceId = flags.deviceId;
+  if (!deviceId) {
     try {
-      const { reported, serverTime } = await remote.reported();
-      facts.hub = { ok: true, value: serverTime ? { serverTime } : {} };
-      facts.reported = Object.fromEntries(Object.entries(reported).filter(([k]) => !k.startsWith('$')));
+      deviceId = (await LocalDevice.open(kubeConfig, namespace)).deviceId;
     } catch (e) {
       if (!(e instanceof DeviceVerbError)) throw e;
-      facts.hub = { ok: false, error: e.message };
     }
   }
-  return facts;
+  return deviceChecks({ kubeConfig, namespace, ...(deviceId ? { deviceId } : {}), edgeHubCertificate: { name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY }, now });
+}
+
+/** Every device-side check with the same verdict: the bridge could not run them. */
+function deviceSideFailed(message: string): CheckResult[] {
+  const hint = `check that the bridge runs and is connected to IoT Hub; on the device's cluster, 'iotedge-k8s check --kubeconfig FILE --namespace NS' runs these checks without it`;
+  return DEVICE_CHECK_IDS.map((id) => ({ id, title: CHECK_TITLES[id], status: 'fail', message, hint }));
+}
+
+/** The device-side checks, run by the bridge (direct method RunDeviceChecks). */
+async function remoteDeviceChecks(remote: RemoteDevice): Promise<CheckResult[]> {
+  let answer;
+  try {
+    answer = await remote.call(DEVICE_CHECKS_METHOD, { schemaVersion: '1.0' });
+  } catch (e) {
+    if (!(e instanceof DeviceVerbError)) throw e;
+    return deviceSideFailed(`the bridge did not answer ${DEVICE_CHECKS_METHOD}: ${e.message}`);
+  }
+  const checks = (answer.payload as { checks?: unknown } | null)?.checks;
+  if (answer.status !== 200 || !Array.isArray(checks) || !checks.every(isCheckResult)) {
+    const said = (answer.payload as { message?: unknown } | null)?.message;
+    return deviceSideFailed(`the bridge answered ${DEVICE_CHECKS_METHOD} with ${answer.status}${typeof said === 'string' ? `: ${said.slice(0, 200)}` : ''} (a bridge older than this CLI?)`);
+  }
+  return onlyChecks(checks, DEVICE_CHECK_IDS);
+}
+
+/** Runs every check the flags give access to; the results in `check`'s order. */
+export async function checkResults(flags: DeviceFlags, now: Date, caPem?: string): Promise<CheckResult[]> {
+  const local = flags.kubeconfig !== undefined || !flags.hubConnectionString;
+  const hubFacts: CheckFacts = { localTime: now };
+  let remote: RemoteDevice | undefined;
+  if (flags.hubConnectionString) {
+    if (!flags.deviceId) throw new DeviceVerbError('--device-id is required with --hub-connection-string');
+    remote = RemoteDevice.open(flags.hubConnectionString, flags.deviceId, caPem);
+    try {
+      const { reported, serverTime } = await remote.reported();
+      hubFacts.hub = { ok: true, value: serverTime ? { serverTime } : {} };
+      hubFacts.reported = Object.fromEntries(Object.entries(reported).filter(([k]) => !k.startsWith('$')));
+    } catch (e) {
+      if (!(e instanceof DeviceVerbError)) throw e;
+      hubFacts.hub = { ok: false, error: e.message };
+    }
+  }
+  let device: CheckResult[];
+  if (local) device = await localDeviceChecks(flags, now);
+  else if (hubFacts.hub?.ok) device = await remoteDeviceChecks(remote!);
+  else device = DEVICE_CHECK_IDS.map((id) => ({ id, title: CHECK_TITLES[id], status: 'skip', message: 'not checked (IoT Hub did not answer, so the bridge cannot be asked)' }));
+  return orderChecks([...device, ...onlyChecks(evaluateChecks(hubFacts), HUB_CHECK_IDS)]);
 }
 
 export function renderChecks(results: readonly CheckResult[], format: OutputFormat): string {
@@ -71,6 +116,6 @@ export function renderChecks(results: readonly CheckResult[], format: OutputForm
 
 /** The results and the exit code (1 when a check failed). */
 export async function check(flags: DeviceFlags, format: OutputFormat, now: Date, caPem?: string): Promise<{ text: string; exitCode: number; results: CheckResult[] }> {
-  const results = evaluateChecks(await checkFacts(flags, now, caPem));
+  const results = await checkResults(flags, now, caPem);
   return { text: renderChecks(results, format), exitCode: results.some((r) => r.status === 'fail') ? 1 : 0, results };
 }

@@ -15,9 +15,11 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import iothub from 'azure-iothub';
 import { RegistryObjectApi, WORKLOAD_KINDS, type KubeJson } from '../kinds/index.js';
 import type { DeploymentModel } from '../manifest/index.js';
-import { Methods, type MethodResponse } from '../methods/index.js';
-import { LAST_GOOD_KEY, LAST_GOOD_SECRET, decodeLastGood, toKubeError, KubeApiError } from '../reconcile/index.js';
-import { moduleStatuses, type DeploymentJson, type JobJson, type PodJson, type ReportedModule, type ServiceJson } from '../status/index.js';
+import { Methods, clusterModules, lastGoodModel, type MethodResponse } from '../methods/index.js';
+import { LAST_GOOD_SECRET, toKubeError, KubeApiError } from '../reconcile/index.js';
+import { BRIDGE_IMAGE, type PodJson, type ReportedAgent, type ReportedModule } from '../status/index.js';
+import { agentFromPods, agentFromReported, type ListedModule } from './agent.js';
+import { BRIDGE_POD_SELECTOR } from './install.js';
 import { DEVICE_LABEL, HUB_LABEL, MANAGED_BY, MANAGED_BY_LABEL, ownedSelector } from '../translate/index.js';
 import { scrubSecrets, trustHubCa } from '../twin/index.js';
 import { DeviceVerbError } from './errors.js';
@@ -42,6 +44,8 @@ export interface DeviceAccess {
   readonly deviceId: string;
   /** edgeHub and every user module, as reported. */
   modules(): Promise<ModuleMap>;
+  /** The bridge itself, as edgeAgent. */
+  agent(): Promise<ListedModule>;
   /** Calls one of edgeAgent's direct methods. */
   call(method: string, payload: unknown): Promise<MethodResponse>;
   close(): Promise<void>;
@@ -123,34 +127,32 @@ export class LocalDevice implements DeviceAccess {
 
   /** The deployment the bridge last applied (its last-good Secret), or undefined. */
   async lastGoodModel(): Promise<DeploymentModel | undefined> {
-    const core = this.kubeConfig.makeApiClient(CoreV1Api);
-    let data: string | undefined;
     try {
-      data = (await core.readNamespacedSecret({ name: LAST_GOOD_SECRET, namespace: this.namespace })).data?.[LAST_GOOD_KEY];
+      return await lastGoodModel(this.kubeConfig, this.namespace);
     } catch (e) {
-      if (toKubeError(e, 'read') instanceof KubeApiError && (toKubeError(e, 'read') as KubeApiError).status === 404) return undefined;
       throw new DeviceVerbError(kubeMessage(e, `reading Secret ${LAST_GOOD_SECRET}`));
     }
-    if (!data) return undefined;
-    const backup = decodeLastGood(data).manifest as { model?: DeploymentModel } | null;
-    return backup?.model;
   }
 
   async modules(): Promise<ModuleMap> {
     const model = await this.lastGoodModel();
     if (!model) throw new DeviceVerbError(`namespace '${this.namespace}' has no deployment applied by the bridge yet (no Secret ${LAST_GOOD_SECRET})`);
-    const api = RegistryObjectApi.forConfig(this.kubeConfig);
-    const selector = ownedSelector(this.deviceId);
-    const list = async (apiVersion: string, kind: string): Promise<KubeJson[]> =>
-      ((await api.list(apiVersion, kind, this.namespace, undefined, undefined, undefined, undefined, selector)).items as KubeJson[]).map((o) => ({ ...o, apiVersion, kind }));
     try {
-      const pods = (await list('v1', 'Pod')) as unknown as PodJson[];
-      const workloads: (DeploymentJson | JobJson)[] = [];
-      for (const kind of WORKLOAD_KINDS) workloads.push(...((await list(kind.apiVersion, kind.kind)) as unknown as (DeploymentJson | JobJson)[]));
-      const services = (await list('v1', 'Service')) as unknown as ServiceJson[];
-      return Object.fromEntries(moduleStatuses(model, { pods, workloads, services }));
+      return await clusterModules(this.kubeConfig, this.namespace, this.deviceId, model);
     } catch (e) {
       throw new DeviceVerbError(kubeMessage(e, `reading the modules of namespace '${this.namespace}'`));
+    }
+  }
+
+  /** The bridge as its pods show it, with the image the deployment names for edgeAgent. */
+  async agent(): Promise<ListedModule> {
+    const model = await this.lastGoodModel();
+    const core = this.kubeConfig.makeApiClient(CoreV1Api);
+    try {
+      const pods = (await core.listNamespacedPod({ namespace: this.namespace, labelSelector: BRIDGE_POD_SELECTOR })).items as unknown as PodJson[];
+      return agentFromPods(pods, model?.edgeAgent.image ?? BRIDGE_IMAGE, this.namespace);
+    } catch (e) {
+      throw new DeviceVerbError(kubeMessage(e, `reading the bridge's pods in namespace '${this.namespace}'`));
     }
   }
 
@@ -214,6 +216,11 @@ export class RemoteDevice implements DeviceAccess {
     return out;
   }
 
+  async agent(): Promise<ListedModule> {
+    const { reported } = await this.reported();
+    return agentFromReported((reported.systemModules as { edgeAgent?: ReportedAgent } | undefined)?.edgeAgent);
+  }
+
   async call(method: string, payload: unknown): Promise<MethodResponse> {
     try {
       const { result } = await this.client.invokeDeviceMethod(this.deviceId, '$edgeAgent', { methodName: method, payload, responseTimeoutInSeconds: 30 });
@@ -239,6 +246,9 @@ export function hubMessage(e: unknown, deviceId: string): string {
   const err = e as { name?: string; code?: string; message?: string; response?: { statusCode?: number } };
   const name = e instanceof Error ? e.constructor.name : '';
   const status = err.response?.statusCode;
+  // A direct method to a device that is not connected: IoT Hub answers 404 with error code 404103 (DeviceNotOnline).
+  const body = (e as { responseBody?: unknown }).responseBody;
+  if (/DeviceNotOnline|404103/.test(`${typeof body === 'string' ? body : ''} ${err.message ?? ''}`)) return `device '${deviceId}' is not connected to IoT Hub (is its bridge running?)`;
   if (name === 'DeviceNotFoundError' || status === 404) return `device '${deviceId}' (or its $edgeAgent) was not found in IoT Hub`;
   if (name === 'UnauthorizedError' || status === 401) return 'IoT Hub refused the credentials of the connection string';
   if (name === 'GatewayTimeoutError' || status === 504) return `device '${deviceId}' did not answer the direct method (is its bridge connected?)`;

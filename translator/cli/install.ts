@@ -113,6 +113,8 @@ function labels(component: string): Record<string, string> {
 }
 
 const SELECTOR = { 'app.kubernetes.io/name': BRIDGE_NAME, 'app.kubernetes.io/component': 'bridge' };
+/** The label selector of the bridge's own pods (what `list` shows as edgeAgent locally). */
+export const BRIDGE_POD_SELECTOR = Object.entries(SELECTOR).map(([k, v]) => `${k}=${v}`).join(',');
 
 export class InstallError extends Error {
   override readonly name = 'InstallError';

@@ -2,10 +2,10 @@
  * `iotedge-k8s list`: the device's modules with `iotedge list`'s columns (Azure/iotedge
  * edgelet/iotedge/src/list.rs): NAME, STATUS, DESCRIPTION ("Up 3 minutes", "Stopped 2 hours
  * ago", "Failed (1) 5 seconds ago") and CONFIG (the image). STATUS is edgeAgent's runtimeStatus
- * (running, backoff, unhealthy, stopped, failed, unknown). The bridge itself (edgeAgent) is not
- * a module of the cluster and is not listed.
+ * (running, backoff, unhealthy, stopped, failed, unknown). As `iotedge list` lists every
+ * container of the runtime, edgeAgent comes first: the bridge itself (agent.ts).
  */
-import type { ReportedModule } from '../status/index.js';
+import type { ListedModule } from './agent.js';
 import type { DeviceAccess, ModuleMap } from './device.js';
 import { columns, humanDuration, machine, type OutputFormat } from './output.js';
 
@@ -28,7 +28,7 @@ function time(utc: string | undefined): Date | undefined {
 }
 
 /** DESCRIPTION as `iotedge list` words it. */
-export function describeModule(m: ReportedModule, now: Date): string {
+export function describeModule(m: ListedModule, now: Date): string {
   const started = time(m.lastStartTimeUtc);
   const exited = time(m.lastExitTimeUtc);
   const ago = (t: Date) => `${humanDuration(now.getTime() - t.getTime())} ago`;
@@ -48,11 +48,11 @@ export function describeModule(m: ReportedModule, now: Date): string {
   }
 }
 
-/** edgeHub first, then the modules by name. */
-export function listRows(modules: ModuleMap, now: Date): ListRow[] {
+/** edgeAgent (when given) and edgeHub first, then the modules by name. */
+export function listRows(modules: ModuleMap, now: Date, agent?: ListedModule): ListRow[] {
   const names = Object.keys(modules).sort((a, b) => (a === 'edgeHub' ? -1 : b === 'edgeHub' ? 1 : a.localeCompare(b)));
-  return names.map((name) => {
-    const m = modules[name]!;
+  const entries: [string, ListedModule][] = [...(agent ? [['edgeAgent', agent] as [string, ListedModule]] : []), ...names.map((name): [string, ListedModule] => [name, modules[name]!])];
+  return entries.map(([name, m]) => {
     return {
       name,
       status: m.runtimeStatus,
@@ -74,6 +74,6 @@ export function renderList(rows: readonly ListRow[], format: OutputFormat): stri
 }
 
 export async function list(device: DeviceAccess, format: OutputFormat, now: () => Date): Promise<string> {
-  const modules = await device.modules();
-  return renderList(listRows(modules, now()), format);
+  const [agent, modules] = await Promise.all([device.agent(), device.modules()]);
+  return renderList(listRows(modules, now(), agent), format);
 }

@@ -34,16 +34,20 @@ export interface Permission {
   subresource?: string;
 }
 
-/** What the bridge does in the device's namespace (the Role `install` prints grants these). */
+/**
+ * What the bridge does in the device's namespace; the Role `install` prints grants each of these
+ * (test/sandbox/kube/rbac-bridge.test.ts checks it with the Role in force). Events are not asked
+ * for: the Role does not grant them, and a support bundle only notes that it could not read them.
+ */
 export const BRIDGE_PERMISSIONS: readonly Permission[] = [
   { verb: 'list', resource: 'pods' },
   { verb: 'get', resource: 'pods', subresource: 'log' },
   { verb: 'delete', resource: 'pods' },
   { verb: 'watch', resource: 'deployments', group: 'apps' },
   { verb: 'patch', resource: 'deployments', group: 'apps' },
+  { verb: 'watch', resource: 'jobs', group: 'batch' },
   { verb: 'patch', resource: 'services' },
   { verb: 'get', resource: 'secrets' },
-  { verb: 'list', resource: 'events' },
 ];
 
 export type Fact<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -63,6 +67,8 @@ export interface CheckFacts {
   lastGood?: Fact<boolean>;
   /** The modules as the cluster shows them; without it, `reported`'s modules are checked. */
   modules?: Record<string, ModuleState>;
+  /** Why the modules are not known (the skip message of `modules-running`). */
+  modulesUnknown?: string;
 }
 
 /** The fields of a reported module the checks read. */
@@ -70,6 +76,8 @@ export interface ModuleState {
   runtimeStatus?: string;
   status?: string;
   statusDescription?: string;
+  exitCode?: number;
+  restartPolicy?: string;
 }
 
 function permissionName(p: Permission): string {
@@ -82,10 +90,13 @@ const skip = (id: string, title: string, why: string): CheckResult => ({ id, tit
 export function evaluateChecks(facts: CheckFacts): CheckResult[] {
   const results: CheckResult[] = [];
   // Cluster.
-  if (!facts.cluster) results.push(skip('cluster-reachable', 'Kubernetes cluster reachable', 'not checked (remote check: no cluster access)'));
-  else if (!facts.cluster.ok)
+  if (!facts.cluster) {
+    results.push(skip('cluster-reachable', 'Kubernetes cluster reachable', 'not checked (no cluster access)'));
+    results.push(skip('cluster-permissions', 'Permissions sufficient', 'not checked (no cluster access)'));
+  } else if (!facts.cluster.ok) {
     results.push({ id: 'cluster-reachable', title: 'Kubernetes cluster reachable', status: 'fail', message: facts.cluster.error, hint: 'check --kubeconfig / KUBECONFIG and that the API server answers' });
-  else {
+    results.push(skip('cluster-permissions', 'Permissions sufficient', 'not checked (the cluster did not answer)'));
+  } else {
     results.push({ id: 'cluster-reachable', title: 'Kubernetes cluster reachable', status: 'pass', message: 'the API server answered' });
     const denied = facts.cluster.value.denied;
     results.push(
@@ -106,7 +117,8 @@ export function evaluateChecks(facts: CheckFacts): CheckResult[] {
     const skew = facts.localTime.getTime() - serverTime.getTime();
     results.push(
       Math.abs(skew) <= MAX_CLOCK_SKEW_MS
-        ? { id: 'clock-skew', title: 'Clock in sync with IoT Hub', status: 'pass', message: `skew ${Math.round(skew / 1000)} s` }
+        ? // IoT Hub's Date header has one-second precision: a skew under two seconds is within it.
+          { id: 'clock-skew', title: 'Clock in sync with IoT Hub', status: 'pass', message: Math.abs(skew) < 2000 ? 'within 2 s' : `skew ${Math.round(skew / 1000)} s` }
         : { id: 'clock-skew', title: 'Clock in sync with IoT Hub', status: 'fail', message: `this clock is ${Math.round(skew / 1000)} s off IoT Hub's`, hint: 'sync the clock (NTP): SAS tokens and certificates fail with a skewed clock' },
     );
   }
@@ -140,8 +152,50 @@ export function evaluateChecks(facts: CheckFacts): CheckResult[] {
         : { id: 'last-good', title: 'Last good deployment kept', status: 'warn', message: `no Secret ${LAST_GOOD_SECRET}`, hint: 'the device cannot start its modules offline until one deployment was applied' },
     );
   // Modules.
-  results.push(modulesCheck(facts.modules ?? reportedModules(facts.reported)));
+  results.push(modulesCheck(facts.modules ?? reportedModules(facts.reported), facts.modulesUnknown ?? 'not checked (no module statuses)'));
   return results;
+}
+
+/** The title of each check. */
+export const CHECK_TITLES: Readonly<Record<CheckId, string>> = {
+  'cluster-reachable': 'Kubernetes cluster reachable',
+  'cluster-permissions': 'Permissions sufficient',
+  'hub-reachable': 'IoT Hub reachable, credential valid',
+  'clock-skew': 'Clock in sync with IoT Hub',
+  'reported-size': 'Reported properties within 32 KB',
+  'edgehub-certificate': 'edgeHub certificate valid',
+  'last-good': 'Last good deployment kept',
+  'modules-running': 'Modules running',
+};
+
+/** Every check, in the order `check` prints them. */
+export const CHECK_IDS = ['cluster-reachable', 'cluster-permissions', 'hub-reachable', 'clock-skew', 'reported-size', 'edgehub-certificate', 'last-good', 'modules-running'] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+/** The checks the device (the bridge, or the CLI with cluster access) runs: they need the cluster. */
+export const DEVICE_CHECK_IDS: readonly CheckId[] = ['cluster-reachable', 'cluster-permissions', 'edgehub-certificate', 'last-good', 'modules-running'];
+/** The checks the CLI runs with an IoT Hub service connection: they need IoT Hub. */
+export const HUB_CHECK_IDS: readonly CheckId[] = ['hub-reachable', 'clock-skew', 'reported-size'];
+
+/** Results sorted into {@link CHECK_IDS}' order (unknown ids last, in their order). */
+export function orderChecks(results: readonly CheckResult[]): CheckResult[] {
+  const rank = (id: string) => {
+    const i = (CHECK_IDS as readonly string[]).indexOf(id);
+    return i < 0 ? CHECK_IDS.length : i;
+  };
+  return results.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r.id) - rank(b.r.id) || a.i - b.i).map(({ r }) => r);
+}
+
+/** A well-formed result (as the bridge answers RunDeviceChecks). */
+export function isCheckResult(value: unknown): value is CheckResult {
+  const r = value as Partial<CheckResult> | null;
+  return (
+    typeof r === 'object' && r !== null && typeof r.id === 'string' && typeof r.title === 'string' && typeof r.message === 'string' && ['pass', 'warn', 'fail', 'skip'].includes(r.status as string) && (r.hint === undefined || typeof r.hint === 'string')
+  );
+}
+
+/** The results of some checks only. */
+export function onlyChecks(results: readonly CheckResult[], ids: readonly CheckId[]): CheckResult[] {
+  return results.filter((r) => (ids as readonly string[]).includes(r.id));
 }
 
 function certificateCheck(pem: string, now: Date): CheckResult {
@@ -168,15 +222,30 @@ function reportedModules(reported: Record<string, unknown> | undefined): Record<
   return out;
 }
 
-function modulesCheck(modules: Record<string, ModuleState> | undefined): CheckResult {
+/** Runtime statuses of a module that should run but cannot: the check fails on them (others only warn, e.g. a module still starting). */
+const FAILING_STATUSES = new Set(['backoff', 'failed', 'unhealthy']);
+
+function modulesCheck(modules: Record<string, ModuleState> | undefined, why: string): CheckResult {
   const title = 'Modules running';
-  if (!modules) return skip('modules-running', title, 'not checked (no reported properties)');
+  if (!modules) return skip('modules-running', title, why);
   const notRunning: string[] = [];
+  let failing = false;
+  let completed = 0;
   for (const [id, entry] of Object.entries(modules).sort(([a], [b]) => a.localeCompare(b))) {
-    if (entry.runtimeStatus !== 'running' && entry.status !== 'stopped') notRunning.push(`${id} (${entry.runtimeStatus ?? 'unknown'}${entry.statusDescription ? `: ${entry.statusDescription}` : ''})`);
+    if (entry.runtimeStatus === 'running' || entry.status === 'stopped') continue;
+    // A module that is not restarted after a clean exit (restartPolicy never, on-failure, on-unhealthy) is done, not down.
+    if (entry.runtimeStatus === 'stopped' && (entry.exitCode ?? 0) === 0 && entry.restartPolicy !== undefined && entry.restartPolicy !== 'always') {
+      completed++;
+      continue;
+    }
+    failing ||= FAILING_STATUSES.has(entry.runtimeStatus ?? '');
+    notRunning.push(`${id} (${entry.runtimeStatus ?? 'unknown'}${entry.statusDescription ? `: ${entry.statusDescription}` : ''})`);
   }
-  if (notRunning.length === 0) return { id: 'modules-running', title, status: 'pass', message: `${Object.keys(modules).length} modules running` };
-  return { id: 'modules-running', title, status: 'warn', message: `not running: ${notRunning.join('; ')}`, hint: "see 'iotedge-k8s logs MODULE'" };
+  if (notRunning.length === 0) {
+    const running = Object.keys(modules).length - completed;
+    return { id: 'modules-running', title, status: 'pass', message: `${running} modules running${completed > 0 ? `, ${completed} completed` : ''}` };
+  }
+  return { id: 'modules-running', title, status: failing ? 'fail' : 'warn', message: `not running: ${notRunning.join('; ')}`, hint: "see 'iotedge-k8s logs MODULE' and 'iotedge-k8s list'" };
 }
 
 /** Cluster facts of a device namespace: reachability and permissions, the edgeHub certificate Secret, the last-good Secret. */

@@ -12,9 +12,11 @@ import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
 import { newestPod } from '../status/index.js';
 import type { ObjectReader } from '../kinds/index.js';
 import { DeviceCluster } from './cluster.js';
+import { DEVICE_CHECKS_METHOD, deviceChecks } from './device-checks.js';
 import { encodeLogs, filterLines, parseKubeletLog, parseLogLine, type LogLine, type LogsResponseItem, type RawLogLine } from './logs.js';
 import { MethodError, parseGetModuleLogs, parseGetTaskStatus, parseRestartModule, selectModules } from './requests.js';
-import { SupportBundles, type SupportBundleOptions } from './support.js';
+import { EDGEHUB_CERTIFICATE, SupportBundles, type SupportBundleOptions } from './support.js';
+import { isObject } from '../shared/index.js';
 import { TaskRunner, type TaskStatus } from './tasks.js';
 
 // The SDK is CommonJS: Node's ESM loader offers it only as a default export.
@@ -24,7 +26,7 @@ const DeviceMethodResponseClass = deviceSdk.DeviceMethodResponse;
 export const MAX_LOGS_PAYLOAD_BYTES = 127_000;
 
 /** Canonical names of the methods answered. */
-export const METHOD_NAMES = ['ping', 'RestartModule', 'GetModuleLogs', 'GetTaskStatus', 'UploadModuleLogs', 'UploadSupportBundle'] as const;
+export const METHOD_NAMES = ['ping', 'RestartModule', 'GetModuleLogs', 'GetTaskStatus', 'UploadModuleLogs', 'UploadSupportBundle', DEVICE_CHECKS_METHOD] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** The module id of the bridge itself in GetModuleLogs. */
@@ -114,7 +116,21 @@ export class Methods {
     },
     UploadModuleLogs: (payload) => Promise.resolve({ status: 200, payload: this.support.uploadModuleLogs(this.tasks, payload, this.now()) }),
     UploadSupportBundle: (payload) => Promise.resolve({ status: 200, payload: this.support.uploadSupportBundle(this.tasks, payload, this.now()) }),
+    [DEVICE_CHECKS_METHOD]: (payload) => this.runDeviceChecks(payload),
   };
+
+  /** Ours, not edgeAgent's: the checks of `check` that need the cluster, for a remote `check`. */
+  private async runDeviceChecks(payload: unknown): Promise<MethodResponse> {
+    if (payload !== undefined && payload !== null && !isObject(payload)) throw new MethodError(400, `${DEVICE_CHECKS_METHOD}: the payload must be empty or a JSON object`);
+    const checks = await deviceChecks({
+      kubeConfig: this.options.kubeConfig,
+      namespace: this.options.namespace,
+      deviceId: this.options.deviceId,
+      edgeHubCertificate: this.options.support?.edgeHubCertificate ?? EDGEHUB_CERTIFICATE,
+      now: this.now(),
+    });
+    return { status: 200, payload: { schemaVersion: '1.0', checks } };
+  }
 
   private dispatch(methodName: string, payload: unknown): Promise<MethodResponse> {
     const name = METHOD_NAMES.find((n) => n.toLowerCase() === methodName.toLowerCase());

@@ -7,7 +7,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ModuleClient } from 'azure-iot-device';
 import { collectClusterContent, supportBundleZip, type BundleContent, type BundleRange } from './bundle.js';
-import { clusterFacts, evaluateChecks, type CheckFacts, type CheckResult } from './checks.js';
+import { HUB_CHECK_IDS, evaluateChecks, onlyChecks, orderChecks, type CheckFacts, type CheckResult } from './checks.js';
+import { deviceChecks } from './device-checks.js';
 import type { DeviceCluster } from './cluster.js';
 import type { LogSource } from './logs.js';
 import type { TaskRunner, TaskStatusResponse } from './tasks.js';
@@ -83,12 +84,10 @@ export class SupportBundles {
         cluster.problems.push('twin: the device could not read its twin');
       }
     }
-    const checks: CheckResult[] = evaluateChecks({
-      ...(await clusterFacts(this.kubeConfig, this.cluster.namespace, this.options.edgeHubCertificate ?? EDGEHUB_CERTIFICATE)),
-      ...(hub ? { hub } : {}),
-      localTime: now,
-      ...(twin?.reported ? { reported: twin.reported } : {}),
-    });
+    // The checks as `check` runs them: the device-side ones from the cluster, the IoT Hub ones from the twin read.
+    const device = await deviceChecks({ kubeConfig: this.kubeConfig, namespace: this.cluster.namespace, deviceId: this.source.deviceId, edgeHubCertificate: this.options.edgeHubCertificate ?? EDGEHUB_CERTIFICATE, now });
+    const hubSide = onlyChecks(evaluateChecks({ ...(hub ? { hub } : {}), localTime: now, ...(twin?.reported ? { reported: twin.reported } : {}) }), HUB_CHECK_IDS);
+    const checks: CheckResult[] = orderChecks([...device, ...hubSide]);
     return {
       generatedAt: now,
       deviceId: this.source.deviceId,

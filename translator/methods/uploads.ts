@@ -3,7 +3,8 @@
  * Blob storage through a container SAS URL (@azure/storage-blob). Blob names follow edgeAgent's
  * AzureBlobRequestsUploader (Azure/iotedge edge-agent/src/Microsoft.Azure.Devices.Edge.Agent.IoTHub/
  * blob/AzureBlobRequestsUploader.cs): `<iotHubHostName>/<deviceId>/<id>-<yyyy-MM-dd--HH-mm-ss>.<ext>`,
- * with ext `json`, `log`, `json.gz` or `log.gz` for logs and `zip` for a support bundle.
+ * with ext `json`, `log`, `json.gz` or `log.gz` for logs and `zip` for a support bundle. Text logs
+ * are an append blob, json logs and bundles block blobs, as edgeAgent writes them.
  */
 import { gzipSync } from 'node:zlib';
 import { AnonymousCredential, ContainerClient, newPipeline } from '@azure/storage-blob';
@@ -87,9 +88,17 @@ export interface BlobUpload {
   data: Buffer;
   contentType: string;
   contentEncoding?: string;
+  /**
+   * `append` for text logs, as edgeAgent writes them (an append blob the lines are appended to),
+   * `block` (the default) for json logs and support bundles.
+   */
+  blobType?: 'block' | 'append';
 }
 
-/** Writes one block blob into the container of a SAS URL. */
+/** Largest block of one Append Block call (4 MiB: the limit of every service version). */
+export const APPEND_BLOCK_BYTES = 4 * 1024 * 1024;
+
+/** Writes one blob into the container of a SAS URL: a block blob, or an append blob filled in blocks. */
 export async function uploadBlob(sasUrl: string, blob: BlobUpload, signal?: AbortSignal): Promise<void> {
   let container: ContainerClient;
   try {
@@ -98,11 +107,19 @@ export async function uploadBlob(sasUrl: string, blob: BlobUpload, signal?: Abor
   } catch (e) {
     throw new Error('sasUrl is not a container URL', { cause: e });
   }
+  const blobHTTPHeaders = { blobContentType: blob.contentType, ...(blob.contentEncoding ? { blobContentEncoding: blob.contentEncoding } : {}) };
+  const abort = signal ? { abortSignal: signal } : {};
   try {
-    await container.getBlockBlobClient(blob.name).uploadData(blob.data, {
-      blobHTTPHeaders: { blobContentType: blob.contentType, ...(blob.contentEncoding ? { blobContentEncoding: blob.contentEncoding } : {}) },
-      ...(signal ? { abortSignal: signal } : {}),
-    });
+    if (blob.blobType === 'append') {
+      const append = container.getAppendBlobClient(blob.name);
+      await append.create({ blobHTTPHeaders, ...abort });
+      for (let at = 0; at < blob.data.length; at += APPEND_BLOCK_BYTES) {
+        const block = blob.data.subarray(at, at + APPEND_BLOCK_BYTES);
+        await append.appendBlock(block, block.length, abort);
+      }
+    } else {
+      await container.getBlockBlobClient(blob.name).uploadData(blob.data, { blobHTTPHeaders, ...abort });
+    }
   } catch (e) {
     const err = e as { statusCode?: number; code?: string; message?: string };
     const detail = err.code ?? (err.message ?? String(e)).split('\n')[0];
@@ -127,6 +144,9 @@ export async function moduleLogBlobs(cluster: DeviceCluster, request: GetModuleL
       data: request.encoding === 'gzip' ? gzipSync(plain) : plain,
       contentType: request.contentType === 'json' ? 'application/json' : 'text/plain',
       ...(request.encoding === 'gzip' ? { contentEncoding: 'gzip' } : {}),
+      // edgeAgent uploads json logs in one piece (a block blob) and streams text logs into an append blob
+      // (Azure/iotedge edge-agent/src/Microsoft.Azure.Devices.Edge.Agent.Core/requests/ModuleLogsUploadRequestHandler.cs).
+      blobType: request.contentType === 'text' ? 'append' : 'block',
     });
   }
   return blobs;

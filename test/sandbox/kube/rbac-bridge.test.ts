@@ -80,7 +80,7 @@ async function install(namespace: string, skipRule?: number): Promise<string> {
   return kubeconfig;
 }
 
-type Step = 'start' | 'apply and report running' | 'GetModuleLogs' | 'RestartModule' | 'leader election Lease';
+type Step = 'start' | 'apply and report running' | 'GetModuleLogs' | 'RestartModule' | 'RunDeviceChecks' | 'leader election Lease';
 
 interface FlowResult {
   failedStep?: Step;
@@ -176,6 +176,16 @@ async function flow(namespace: string, kubeconfig: string): Promise<FlowResult> 
         'RestartModule',
         async () => {
           for (const id of ['webserverapp', 'worker']) await method('RestartModule', { schemaVersion: '1.0', id });
+        },
+      ],
+      [
+        // Our RunDeviceChecks: with install's Role every permission the check asks about is granted.
+        'RunDeviceChecks',
+        async () => {
+          const r = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', { methodName: 'RunDeviceChecks', payload: {}, responseTimeoutInSeconds: 10 });
+          const checks = (r.result.payload as Json)?.checks as { id: string; status: string; message: string }[] | undefined;
+          const bad = (checks ?? []).filter((c) => c.status === 'fail' || c.status === 'warn');
+          if (r.result.status !== 200 || !checks || bad.length > 0) throw new Error(`RunDeviceChecks answered ${r.result.status}: ${JSON.stringify(bad.length > 0 ? bad : r.result.payload)}`);
         },
       ],
       [

@@ -9,12 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
 import { main, startRun, type Io, type RunningBridge } from '../../../translator/cli/index.js';
 import { runList, runLogs } from '../../../translator/cli/device-verbs.js';
+import { installManifests } from '../../../translator/cli/install.js';
 import type { ListRow } from '../../../translator/cli/list.js';
 import { deploymentManifest, dockerModule } from '../../support/manifest.js';
 import { startAzurite, type Azurite } from '../../support/azurite.js';
@@ -27,6 +28,7 @@ let hub: HubEmulator;
 let azurite: Azurite;
 let running: RunningBridge;
 let core: CoreV1Api;
+let registry: InstanceType<typeof Registry>;
 let dir: string;
 let local: string[];
 let remote: string[];
@@ -52,7 +54,9 @@ async function rows(side: string[]): Promise<ListRow[]> {
   return JSON.parse(r.out) as ListRow[];
 }
 
-const withoutDescription = (list: ListRow[]) => list.map(({ description: _, ...rest }) => rest);
+// DESCRIPTION holds uptimes, which move; edgeAgent's statusDescription remotely carries what the
+// bridge says about itself ("running; ..."), which only the bridge knows (compared separately).
+const withoutDescription = (list: ListRow[]) => list.map(({ description: _, ...rest }) => (rest.name === 'edgeAgent' ? { ...rest, statusDescription: rest.statusDescription.split(';')[0] } : rest));
 
 async function pods(moduleId: string) {
   return (await core.listNamespacedPod({ namespace: NS })).items.filter((p) => p.metadata?.annotations?.['net.azure-devices.edge.original-moduleid'] === moduleId && !p.metadata?.deletionTimestamp);
@@ -64,6 +68,7 @@ beforeAll(async () => {
     // Times in the emulator run 100 times faster (timeFactor): a line every 20 ms.
     'sensor:1': { kind: 'run', logEvery: 2000, lines: ['<6> temperature 21.5', '<3> sensor read failed'] },
     'counter:1': { kind: 'run', logEvery: 2000, lines: ['tick'] },
+    'broken:1': { kind: 'crash', code: 3, afterMs: 1000 },
   });
   [kube, hub, azurite] = await Promise.all([startKubeEmulator({ stateDir: dir, timeFactor: 0.01, catalog }), startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.62' }), startAzurite(10_412)]);
   const kc = new KubeConfig();
@@ -74,8 +79,19 @@ beforeAll(async () => {
     { kubeconfig: kube.kubeconfigPath!, namespace: NS, connectionString: hub.edgeAgentConnectionString, ca: hub.caFile!, layer: [], stateDir: dir, opsPort: 0, opsHost: '127.0.0.1', logLevel: 'warn', translate: {} },
     io,
   );
-  const registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
+  registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
   await registry.applyConfigurationContentOnDevice(hub.deviceId, manifest as never);
+  // The bridge runs in this process; the cluster gets the Deployment `install` makes for it, so
+  // a local `list` finds a bridge pod as it would on a real cluster. The sandbox's pod runs no
+  // bridge process, so the probes on its ops port are left out.
+  const bridgeDeployment = installManifests({ namespace: NS, credentialSecret: 'iotedge-k8s-credentials', withoutNamespace: true }).find((o) => o.kind === 'Deployment') as unknown as V1Deployment;
+  for (const c of bridgeDeployment.spec!.template.spec!.containers) {
+    delete c.livenessProbe;
+    delete c.readinessProbe;
+    delete c.startupProbe;
+  }
+  await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'iotedge-k8s-credentials' }, stringData: { connectionString: 'not-used-here', deviceConnectionString: 'not-used-here' } } });
+  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: NS, body: bridgeDeployment });
   local = ['--kubeconfig', kube.kubeconfigPath!, '--namespace', NS];
   remote = ['--hub-connection-string', hub.serviceConnectionString, '--device-id', hub.deviceId, '--ca', hub.caFile!];
   await waitFor(
@@ -101,13 +117,16 @@ describe('list', () => {
       const [l, r] = await Promise.all([rows(local), rows(remote)]);
       return JSON.stringify(withoutDescription(l)) === JSON.stringify(withoutDescription(r)) ? l : undefined;
     });
+    expect(agreed[0]).toMatchObject({ name: 'edgeAgent', statusDescription: 'running', restartCount: 0, exitCode: 0 });
     expect(agreed.map((r) => [r.name, r.status, r.config])).toEqual([
+      ['edgeAgent', 'running', 'mcr.microsoft.com/azureiotedge-agent:1.5'],
       ['edgeHub', 'running', 'mcr.microsoft.com/azureiotedge-hub:1.5'],
       ['counter', 'running', 'counter:1'],
       ['SensorModule', 'running', 'sensor:1'],
     ]);
-    // The table, at one instant: identical text, iotedge's columns.
-    const now = new Date();
+    // The table, at one instant: identical text, iotedge's columns. Ten minutes on, every uptime
+    // reads "Up 10 minutes" (the bridge's pod started a moment before the bridge itself).
+    const now = new Date(Date.now() + 10 * 60_000);
     const tables: string[] = [];
     for (const side of [local, remote]) {
       let out = '';
@@ -117,7 +136,8 @@ describe('list', () => {
     }
     expect(tables[1]).toBe(tables[0]);
     expect(tables[0]).toMatch(/^NAME\s+STATUS\s+DESCRIPTION\s+CONFIG\n/);
-    expect(tables[0]).toMatch(/\nSensorModule\s+running\s+Up (\d+ seconds?|a few seconds|a minute)\s+sensor:1\n/);
+    expect(tables[0]).toMatch(/^NAME[^\n]*\nedgeAgent\s+running\s+Up 10 minutes\s+mcr.microsoft.com\/azureiotedge-agent:1.5\n/);
+    expect(tables[0]).toMatch(/\nSensorModule\s+running\s+Up 10 minutes\s+sensor:1\n/);
     const yaml = await cli('list', ...remote, '-o', 'yaml');
     expect(yaml.out).toContain('- name: edgeHub');
   }, 30_000);
@@ -197,33 +217,44 @@ describe('restart', () => {
   }, 60_000);
 });
 
+type CheckOut = { checks: { id: string; title: string; status: string; message: string; hint?: string }[]; summary: Record<string, number> };
+const verdicts = (o: CheckOut) => o.checks.map((c) => `${c.id}=${c.status}`);
+const CHECK_ORDER = ['cluster-reachable', 'cluster-permissions', 'hub-reachable', 'clock-skew', 'reported-size', 'edgehub-certificate', 'last-good', 'modules-running'];
+const hubFlags = () => ['--hub-connection-string', hub.serviceConnectionString, '--device-id', hub.deviceId, '--ca', hub.caFile!];
+
 describe('check', () => {
-  test('named checks with pass/warn/fail and hints; the same module verdict locally and remotely', async () => {
-    const l = await cli('check', ...local, '-o', 'json');
-    const r = await cli('check', ...remote, '-o', 'json');
-    expect([l.code, r.code]).toEqual([0, 0]);
-    type Out = { checks: { id: string; status: string; message: string }[] };
-    const byId = (o: string) => Object.fromEntries((JSON.parse(o) as Out).checks.map((c) => [c.id, c]));
-    const lc = byId(l.out);
-    const rc = byId(r.out);
-    expect(lc['cluster-reachable']!.status).toBe('pass');
-    expect(lc['cluster-permissions']).toMatchObject({ status: 'pass', message: 'all 8 permissions of the bridge are granted' });
-    expect(lc['last-good']!.status).toBe('pass');
-    expect(rc['hub-reachable']!.status).toBe('pass');
-    expect(rc['clock-skew']!.status).toBe('pass');
-    expect(rc['reported-size']!.message).toMatch(/^\d+ bytes of 32768$/);
-    expect(rc['modules-running']).toEqual(lc['modules-running']);
-    expect(lc['modules-running']).toMatchObject({ status: 'pass', message: '3 modules running' });
-    const table = await cli('check', ...local, ...remote);
-    expect(table.code).toBe(0);
-    expect(table.out).toContain('√ Kubernetes cluster reachable - OK');
-    expect(table.out).toMatch(/\n\d+ check\(s\) succeeded\.\n/);
+  test('the same named checks and verdicts locally and remotely (the bridge runs the device-side ones)', async () => {
+    // Local with IoT Hub access (the hub-side checks need a service connection string) and remote only.
+    const [l, r] = await Promise.all([cli('check', ...local, ...hubFlags(), '-o', 'json'), cli('check', ...remote, '-o', 'json')]);
+    expect([l.code, r.code, l.err, r.err]).toEqual([0, 0, '', '']);
+    const lo = JSON.parse(l.out) as CheckOut;
+    const ro = JSON.parse(r.out) as CheckOut;
+    expect(lo.checks.map((c) => c.id)).toEqual(CHECK_ORDER);
+    expect(verdicts(ro)).toEqual(verdicts(lo));
+    expect(ro.checks).toEqual(lo.checks);
+    expect(verdicts(lo)).toEqual(CHECK_ORDER.map((id) => `${id}=${id === 'edgehub-certificate' ? 'skip' : 'pass'}`));
+    const byId = Object.fromEntries(ro.checks.map((c) => [c.id, c]));
+    expect(byId['cluster-permissions']).toMatchObject({ status: 'pass', message: 'all 8 permissions of the bridge are granted' });
+    expect(byId['last-good']).toMatchObject({ status: 'pass', message: 'Secret iotedge-k8s-last-good present' });
+    expect(byId['modules-running']).toMatchObject({ status: 'pass', message: '3 modules running' });
+    expect(byId['reported-size']!.message).toMatch(/^\d+ bytes of 32768$/);
+    // The text: the same lines both ways, iotedge check's words.
+    const [lt, rt] = await Promise.all([cli('check', ...local, ...hubFlags()), cli('check', ...remote)]);
+    expect(rt).toEqual(lt);
+    expect(lt.out).toContain('√ Kubernetes cluster reachable - OK (the API server answered)\n√ Permissions sufficient - OK');
+    expect(lt.out).toContain('\n7 check(s) succeeded.\n1 check(s) were skipped.\n');
+    // Local without IoT Hub access: the device-side verdicts are the same, the hub-side checks say why they did not run.
+    const lonly = JSON.parse((await cli('check', ...local, '-o', 'json')).out) as CheckOut;
+    expect(lonly.checks.map((c) => c.id)).toEqual(CHECK_ORDER);
+    expect(lonly.checks.filter((c) => !['hub-reachable', 'clock-skew', 'reported-size'].includes(c.id))).toEqual(ro.checks.filter((c) => !['hub-reachable', 'clock-skew', 'reported-size'].includes(c.id)));
+    expect(lonly.checks.find((c) => c.id === 'hub-reachable')).toMatchObject({ status: 'skip', message: 'not checked (no IoT Hub connection given)' });
   }, 30_000);
 
-  test('exit 1 with an Error line and a hint when a check fails', async () => {
+  test('exit 1 with an Error line and a hint when IoT Hub refuses the credential; the device-side checks are not asked', async () => {
     const r = await cli('check', '--hub-connection-string', hub.serviceConnectionString.replace(/SharedAccessKey=[^;]+/, 'SharedAccessKey=d3Jvbmc='), '--device-id', hub.deviceId, '--ca', hub.caFile!);
     expect(r.code).toBe(1);
     expect(r.out).toContain('× IoT Hub reachable, credential valid - Error\n    IoT Hub refused the credentials of the connection string\n    check the connection string');
+    expect(r.out).toContain('· Modules running - skipped (not checked (IoT Hub did not answer, so the bridge cannot be asked))');
     expect(r.out).toContain('1 check(s) raised errors.');
   });
 });
@@ -249,6 +280,15 @@ describe('support-bundle', () => {
       expect(all).not.toContain(REGISTRY_PASSWORD);
       expect(all).not.toContain(Buffer.from(REGISTRY_PASSWORD).toString('base64'));
     }
+    // check.json: the checks as `check` runs them, in its order; the modules from the cluster on both sides.
+    const bundleChecks = (file: string) => JSON.parse(execFileSync('unzip', ['-p', file, 'check.json'], { encoding: 'utf8' })) as { id: string; status: string; message: string }[];
+    for (const file of [localZip, remoteZip]) {
+      expect(bundleChecks(file).map((c) => c.id)).toEqual(CHECK_ORDER);
+      expect(bundleChecks(file).find((c) => c.id === 'modules-running')).toMatchObject({ status: 'pass', message: '3 modules running' });
+    }
+    // Only the device's bundle read the twin (IoT Hub side).
+    expect(bundleChecks(remoteZip).find((c) => c.id === 'hub-reachable')!.status).toBe('pass');
+    expect(bundleChecks(localZip).find((c) => c.id === 'hub-reachable')!.status).toBe('skip');
     // The device's own bundle has its twin, with the registry password redacted.
     const desired = JSON.parse(execFileSync('unzip', ['-p', remoteZip, 'twin/desired.json'], { encoding: 'utf8' })) as { runtime: { settings: { registryCredentials: { acr: { password: string } } } } };
     expect(desired.runtime.settings.registryCredentials.acr.password).toBe('[redacted]');
@@ -258,4 +298,42 @@ describe('support-bundle', () => {
     const r = await cli('support-bundle', ...remote);
     expect(r).toMatchObject({ code: 1, err: expect.stringMatching(/^error: a remote support bundle needs --sas-url/) });
   });
+});
+
+describe('check when something fails (last: these change the device)', () => {
+  test('a module that cannot run fails the same check locally and remotely, exit 1 both ways', async () => {
+    const broken = deploymentManifest({ ...{ modules: { SensorModule: dockerModule('sensor:1'), counter: dockerModule('counter:1'), broken: dockerModule('broken:1') } } });
+    await registry.applyConfigurationContentOnDevice(hub.deviceId, broken as never);
+    const failing = async (side: string[]) => {
+      const r = await cli('check', ...side, '-o', 'json');
+      const out = JSON.parse(r.out) as CheckOut;
+      const modules = out.checks.find((c) => c.id === 'modules-running')!;
+      return r.code === 1 && modules.status === 'fail' && modules.message.includes('broken (backoff') ? { r, out } : undefined;
+    };
+    const l = await waitFor('the local check to fail on the broken module', () => failing([...local, ...hubFlags()]), 30_000);
+    const r = await waitFor('the remote check to fail on the broken module', () => failing(remote), 30_000);
+    expect(verdicts(r.out)).toEqual(verdicts(l.out));
+    expect(verdicts(r.out)).toContain('modules-running=fail');
+    expect(l.out.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['modules-running']);
+    const modules = r.out.checks.find((c) => c.id === 'modules-running')!;
+    expect(modules).toMatchObject({ message: expect.stringMatching(/^not running: broken \(backoff: /), hint: "see 'iotedge-k8s logs MODULE' and 'iotedge-k8s list'" });
+    const text = await cli('check', ...remote);
+    expect(text.code).toBe(1);
+    expect(text.out).toContain('× Modules running - Error\n    not running: broken (backoff');
+    expect(text.out).toContain('1 check(s) raised errors.');
+  }, 60_000);
+
+  test('with the bridge stopped, a remote check fails the device-side checks with a hint; restart says the device is not connected', async () => {
+    await running.stop();
+    const r = await cli('check', ...remote, '-o', 'json');
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.out) as CheckOut;
+    expect(out.checks.map((c) => c.id)).toEqual(CHECK_ORDER);
+    expect(verdicts(out)).toEqual(CHECK_ORDER.map((id) => `${id}=${['hub-reachable', 'clock-skew', 'reported-size'].includes(id) ? 'pass' : 'fail'}`));
+    const device = out.checks.find((c) => c.id === 'cluster-reachable')!;
+    expect(device.message).toBe(`the bridge did not answer RunDeviceChecks: device '${hub.deviceId}' is not connected to IoT Hub (is its bridge running?)`);
+    expect(device.hint).toContain("'iotedge-k8s check --kubeconfig FILE --namespace NS'");
+    // The other verbs that need the bridge say the same in one line.
+    expect(await cli('restart', 'SensorModule', ...remote)).toEqual({ code: 1, out: '', err: `error: device '${hub.deviceId}' is not connected to IoT Hub (is its bridge running?)\n` });
+  }, 60_000);
 });

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateChecks, type CheckFacts, type CheckResult } from '../../../translator/methods/index.js';
+import { CHECK_IDS, CHECK_TITLES, DEVICE_CHECK_IDS, HUB_CHECK_IDS, evaluateChecks, isCheckResult, onlyChecks, orderChecks, type CheckFacts, type CheckResult } from '../../../translator/methods/index.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const byId = (results: CheckResult[]) => Object.fromEntries(results.map((r) => [r.id, r]));
@@ -17,7 +17,7 @@ function certificate(days: number): string {
 test('nothing known: every check is skipped with a reason', () => {
   const results = evaluateChecks({ localTime: NOW });
   expect(results.map((r) => r.status)).toEqual(results.map(() => 'skip'));
-  expect(results.map((r) => r.id)).toEqual(['cluster-reachable', 'hub-reachable', 'clock-skew', 'reported-size', 'edgehub-certificate', 'last-good', 'modules-running']);
+  expect(results.map((r) => r.id)).toEqual(['cluster-reachable', 'cluster-permissions', 'hub-reachable', 'clock-skew', 'reported-size', 'edgehub-certificate', 'last-good', 'modules-running']);
 });
 
 test('failures carry a message and a hint', () => {
@@ -36,14 +36,40 @@ test('failures carry a message and a hint', () => {
   expect(c['modules-running']).toMatchObject({ status: 'pass', message: '1 modules running' });
 });
 
-test('modules that are not running warn with their status; stopped by desire is fine', () => {
+test('a module that cannot run fails the check with its status; one still starting warns; stopped by desire is fine', () => {
   const c = byId(
     evaluateChecks({
       localTime: NOW,
-      modules: { a: { runtimeStatus: 'backoff', statusDescription: 'CrashLoopBackOff: back-off 10s' }, b: { runtimeStatus: 'stopped', status: 'stopped' }, c: { runtimeStatus: 'running' } },
+      modules: { a: { runtimeStatus: 'backoff', statusDescription: 'CrashLoopBackOff: back-off 10s' }, b: { runtimeStatus: 'stopped', status: 'stopped' }, c: { runtimeStatus: 'running' }, d: { runtimeStatus: 'unknown' } },
     }),
   );
-  expect(c['modules-running']).toMatchObject({ status: 'warn', message: 'not running: a (backoff: CrashLoopBackOff: back-off 10s)' });
+  expect(c['modules-running']).toMatchObject({ status: 'fail', message: 'not running: a (backoff: CrashLoopBackOff: back-off 10s); d (unknown)' });
+  for (const failing of ['failed', 'unhealthy']) expect(byId(evaluateChecks({ localTime: NOW, modules: { a: { runtimeStatus: failing } } }))['modules-running']!.status).toBe('fail');
+  const starting = byId(evaluateChecks({ localTime: NOW, modules: { a: { runtimeStatus: 'unknown', statusDescription: 'ContainerCreating' } } }));
+  expect(starting['modules-running']).toMatchObject({ status: 'warn', message: 'not running: a (unknown: ContainerCreating)' });
+  expect(byId(evaluateChecks({ localTime: NOW, modulesUnknown: 'not checked (why)' }))['modules-running']).toMatchObject({ status: 'skip', message: 'not checked (why)' });
+  // A module that is not restarted after a clean exit is done; one that is restarted (always) or exited non-zero is not.
+  const jobs = byId(evaluateChecks({ localTime: NOW, modules: { run: { runtimeStatus: 'running' }, job: { runtimeStatus: 'stopped', exitCode: 0, restartPolicy: 'never' } } }));
+  expect(jobs['modules-running']).toMatchObject({ status: 'pass', message: '1 modules running, 1 completed' });
+  expect(byId(evaluateChecks({ localTime: NOW, modules: { job: { runtimeStatus: 'stopped', exitCode: 0, restartPolicy: 'always' } } }))['modules-running']!.status).toBe('warn');
+  expect(byId(evaluateChecks({ localTime: NOW, modules: { job: { runtimeStatus: 'failed', exitCode: 1, restartPolicy: 'never' } } }))['modules-running']!.status).toBe('fail');
+});
+
+test('orderChecks puts results into the order of CHECK_IDS; onlyChecks keeps some', () => {
+  const all = evaluateChecks({ localTime: NOW });
+  const shuffled = [...onlyChecks(all, HUB_CHECK_IDS), ...onlyChecks(all, DEVICE_CHECK_IDS)];
+  expect(shuffled.map((r) => r.id)).not.toEqual([...CHECK_IDS]);
+  expect(orderChecks(shuffled).map((r) => r.id)).toEqual([...CHECK_IDS]);
+  expect(all.map((r) => r.title)).toEqual(CHECK_IDS.map((id) => CHECK_TITLES[id]));
+  expect(isCheckResult(all[0])).toBe(true);
+  expect(isCheckResult({ id: 'x', title: 't', status: 'maybe', message: '' })).toBe(false);
+});
+
+test("clock skew within the Date header's precision passes without a number", () => {
+  const c = (skewMs: number) => byId(evaluateChecks({ localTime: new Date(NOW.getTime() + skewMs), hub: { ok: true, value: { serverTime: NOW } } }))['clock-skew']!;
+  expect(c(900)).toMatchObject({ status: 'pass', message: 'within 2 s' });
+  expect(c(-30_000)).toMatchObject({ status: 'pass', message: 'skew -30 s' });
+  expect(c(6 * 60_000).status).toBe('fail');
 });
 
 test('edgeHub certificate: valid, expiring soon, not a certificate', () => {

@@ -224,6 +224,19 @@ describe('GetTaskStatus', () => {
   });
 });
 
+describe('RunDeviceChecks (ours, not edgeAgent\'s)', () => {
+  test("answers the device-side checks from the cluster, in check's order", async () => {
+    const answer = await invoke('rundevicechecks', {});
+    expect(answer.status).toBe(200);
+    const { schemaVersion, checks } = answer.payload as { schemaVersion: string; checks: { id: string; status: string; message: string }[] };
+    expect(schemaVersion).toBe('1.0');
+    expect(checks.map((c) => `${c.id}=${c.status}`)).toEqual(['cluster-reachable=pass', 'cluster-permissions=pass', 'edgehub-certificate=skip', 'last-good=warn', 'modules-running=skip']);
+    // The objects of this namespace were created without the bridge: no deployment was kept, so the modules' statuses are unknown.
+    expect(checks.find((c) => c.id === 'modules-running')!.message).toBe('not checked (no deployment applied by the bridge yet)');
+    expect(await invoke('RunDeviceChecks', [1])).toEqual({ status: 400, payload: { message: 'RunDeviceChecks: the payload must be empty or a JSON object' } });
+  }, 30_000);
+});
+
 describe('after the connection drops', () => {
   test('the SDK reconnects and the handlers answer again (any spelling)', async () => {
     let reconnected = false;

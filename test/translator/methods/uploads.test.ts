@@ -15,7 +15,7 @@ import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
 import { parseManifest } from '../../../translator/manifest/index.js';
 import { translate } from '../../../translator/translate/index.js';
-import { Methods, type LogMessage } from '../../../translator/methods/index.js';
+import { APPEND_BLOCK_BYTES, Methods, uploadBlob, type LogMessage } from '../../../translator/methods/index.js';
 import { TwinLink } from '../../../translator/twin/index.js';
 import { deploymentManifest, dockerModule } from '../../support/manifest.js';
 import { startAzurite, type Azurite } from '../../support/azurite.js';
@@ -111,10 +111,33 @@ describe('UploadModuleLogs', () => {
     expect([...blobs.keys()]).toEqual([expect.stringMatching(new RegExp(`^${hub.hostName.replace(/\./g, '\\.')}/${DEVICE}/SensorModule-\\d{4}-\\d{2}-\\d{2}--\\d{2}-\\d{2}-\\d{2}\\.log$`))]);
     const blob = [...blobs.values()][0]!;
     expect(blob.contentType).toBe('text/plain');
+    // Text logs are an append blob, as edgeAgent writes them.
+    expect(blob.blobType).toBe('AppendBlob');
     const lines = blob.data.toString('utf8').split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(4);
     expect(lines.every((l) => l === '<6> temperature 21.5' || l === '<3> sensor read failed')).toBe(true);
   });
+
+  test('text gzip: an append blob .log.gz whose content is the gzipped lines', async () => {
+    const sasUrl = await azurite.containerSasUrl('logs-text-gz');
+    const answer = await invoke('UploadModuleLogs', { schemaVersion: '1.0', sasUrl, items: [{ id: '^other$', filter: { tail: 3 } }], encoding: 'gzip', contentType: 'text' });
+    expect(await finished((answer.payload as TaskAnswer).correlationId)).toMatchObject({ status: 'Completed' });
+    const [[name, blob]] = [...(await azurite.blobs('logs-text-gz'))] as [[string, { data: Buffer; blobType?: string; contentType?: string; contentEncoding?: string }]];
+    expect(name).toMatch(/\/other-[\d-]+\.log\.gz$/);
+    expect(blob).toMatchObject({ blobType: 'AppendBlob', contentType: 'text/plain', contentEncoding: 'gzip' });
+    expect(gunzipSync(blob.data).toString('utf8')).toBe('other module line\n'.repeat(3));
+  });
+
+  test('an append blob larger than one Append Block is written in 4 MiB blocks, in order', async () => {
+    const sasUrl = await azurite.containerSasUrl('logs-big');
+    const data = Buffer.alloc(APPEND_BLOCK_BYTES * 2 + 1000);
+    for (let i = 0; i < data.length; i++) data[i] = 97 + (Math.floor(i / 4096) % 26);
+    await uploadBlob(sasUrl, { name: 'big.log', data, contentType: 'text/plain', blobType: 'append' });
+    const client = azurite.service.getContainerClient('logs-big').getBlobClient('big.log');
+    const properties = await client.getProperties();
+    expect(properties).toMatchObject({ blobType: 'AppendBlob', blobCommittedBlockCount: 3, contentLength: data.length });
+    expect((await client.downloadToBuffer()).equals(data)).toBe(true);
+  }, 30_000);
 
   test('json gzip: one .json.gz blob per matching module, with edgeAgent log messages', async () => {
     const sasUrl = await azurite.containerSasUrl('logs-json');
@@ -126,6 +149,8 @@ describe('UploadModuleLogs', () => {
     const other = byModule.get('other')!;
     expect(other.name).toMatch(/\.json\.gz$/);
     expect(other.contentEncoding).toBe('gzip');
+    // json logs are one block blob, as edgeAgent uploads them.
+    expect(other.blobType).toBe('BlockBlob');
     const messages = JSON.parse(gunzipSync(other.data).toString('utf8')) as LogMessage[];
     expect(messages).toHaveLength(2);
     for (const m of messages) expect(m).toMatchObject({ iothub: hub.hostName, device: DEVICE, id: 'other', text: 'other module line' });

@@ -1,0 +1,58 @@
+/**
+ * The bridge itself as `list` shows it, in the row `iotedge list` gives edgeAgent: running (or
+ * not), since when, and CONFIG the image the deployment names for edgeAgent
+ * (`systemModules.edgeAgent`). Remotely it is the `$edgeAgent` reported `systemModules.edgeAgent`
+ * (the bridge reports itself as edgeAgent); locally it is read from the bridge's pod (the
+ * Deployment `iotedge-k8s install` makes). Pure.
+ */
+import { NEVER_UTC, newestPod, type PodJson, type ReportedAgent, type ReportedModule } from '../status/index.js';
+
+/** The fields of a module `list` shows (edgeAgent reports no restartCount). */
+export type ListedModule = Pick<ReportedModule, 'runtimeStatus' | 'statusDescription' | 'exitCode' | 'lastStartTimeUtc' | 'lastExitTimeUtc'> & {
+  restartCount?: number;
+  settings?: { image?: string };
+};
+
+/** Waiting reasons of a container that cannot start and is retried (as the module statuses read them). */
+const BACKOFF_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+
+const time = (t: unknown): string => (typeof t === 'string' && t !== '' ? t : t instanceof Date ? t.toISOString().replace(/\.\d{3}Z$/, 'Z') : NEVER_UTC);
+
+/**
+ * edgeAgent as the bridge's pods show it; `image` is the deployment's edgeAgent image. Its
+ * restartCount is 0, as remotely: edgeAgent reports none for itself.
+ */
+export function agentFromPods(pods: readonly PodJson[], image: string, namespace: string): ListedModule {
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  // With leader election several replicas run: the ready one leads.
+  const ready = live.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  const pod = newestPod(ready.length > 0 ? ready : live);
+  const base = { exitCode: 0, lastStartTimeUtc: NEVER_UTC, lastExitTimeUtc: NEVER_UTC, restartCount: 0, settings: { image } };
+  if (!pod) return { ...base, runtimeStatus: 'unknown', statusDescription: `no bridge pod in namespace '${namespace}' (a bridge outside the cluster is seen remotely only)` };
+  const container = pod.status?.containerStatuses?.[0];
+  const last = container?.lastState?.terminated;
+  const ended = { exitCode: last?.exitCode ?? 0, lastExitTimeUtc: time(last?.finishedAt) };
+  const state = container?.state;
+  if (state?.running) return { ...base, ...ended, runtimeStatus: 'running', statusDescription: 'running', lastStartTimeUtc: time(state.running.startedAt) };
+  if (state?.terminated) {
+    const t = state.terminated;
+    return { ...base, runtimeStatus: t.exitCode === 0 ? 'stopped' : 'failed', statusDescription: t.reason ?? 'terminated', exitCode: t.exitCode ?? 0, lastStartTimeUtc: time(t.startedAt), lastExitTimeUtc: time(t.finishedAt) };
+  }
+  const waiting = state?.waiting;
+  if (waiting?.reason && BACKOFF_REASONS.has(waiting.reason)) return { ...base, ...ended, runtimeStatus: 'backoff', statusDescription: `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` };
+  return { ...base, ...ended, runtimeStatus: 'unknown', statusDescription: waiting?.reason ?? `pod ${pod.status?.phase ?? 'Pending'}` };
+}
+
+/** edgeAgent as the reported properties show it. */
+export function agentFromReported(agent: ReportedAgent | undefined): ListedModule {
+  if (!agent) return { runtimeStatus: 'unknown', statusDescription: 'the bridge has not reported edgeAgent yet', exitCode: 0, lastStartTimeUtc: NEVER_UTC, lastExitTimeUtc: NEVER_UTC, restartCount: 0 };
+  return {
+    runtimeStatus: agent.runtimeStatus,
+    statusDescription: agent.statusDescription,
+    exitCode: agent.exitCode,
+    lastStartTimeUtc: agent.lastStartTimeUtc,
+    lastExitTimeUtc: agent.lastExitTimeUtc,
+    restartCount: 0,
+    ...(agent.settings?.image ? { settings: { image: agent.settings.image } } : {}),
+  };
+}
