@@ -89,6 +89,20 @@ export function canonical<T extends object>(object: T): T {
   return canonicalValue(object, true) as T;
 }
 
+/**
+ * A shallow copy of `record` with its keys in canonical order and undefined and null values
+ * left out: how a builder writes one level whose keys it does not know in advance (a merge of
+ * createOptions fields), so that {@link canonical} finds it in order.
+ */
+export function sortedRecord<T>(record: Readonly<Record<string, T | undefined | null>>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(record).sort()) {
+    const v = record[key];
+    if (v !== undefined && v !== null) out[key] = v;
+  }
+  return out;
+}
+
 /** `undefined` for an empty array, so optional lists are left out rather than emitted empty. */
 export function nonEmpty<T>(items: readonly T[] | undefined): T[] | undefined {
   return items && items.length > 0 ? [...items] : undefined;

@@ -6,7 +6,7 @@
 import type { ModuleModel } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
-import { compareText, nonEmpty, nonEmptyRecord } from './canonical.js';
+import { compareText, nonEmpty, nonEmptyRecord, sortedRecord } from './canonical.js';
 import { containerPorts } from './service.js';
 import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
@@ -52,7 +52,7 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   volumes.sort((a, b) => compareText(String(a.name), String(b.name)));
   volumeMounts.sort((a, b) => compareText(String(a.mountPath), String(b.mountPath)));
 
-  const container = {
+  const container = sortedRecord<unknown>({
     name,
     image: module.image,
     imagePullPolicy: pullPolicy(module),
@@ -68,15 +68,15 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
     tty: spec.tty,
     stdin: spec.stdin,
     stdinOnce: spec.stdinOnce,
-  };
+  });
 
   const annotations: Record<string, string> = { ...spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: module.name };
   if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;
 
   const podSecurity = { ...((spec.pod.securityContext as Record<string, unknown> | undefined) ?? {}), ...(experimental.securityContext ?? {}) };
   return {
-    metadata: { labels: objectLabels(input.device, name, name), annotations },
-    spec: {
+    metadata: { annotations: sortedRecord(annotations), labels: objectLabels(input.device, name, name) },
+    spec: sortedRecord<unknown>({
       ...spec.pod,
       containers: [container],
       serviceAccountName: name,
@@ -89,6 +89,6 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
       nodeSelector: nonEmptyRecord(experimental.nodeSelector),
       tolerations: nonEmpty(experimental.tolerations),
       affinity: nonEmptyRecord(experimental.affinity),
-    },
+    }),
   };
 }

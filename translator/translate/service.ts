@@ -22,7 +22,7 @@ import type { Issues } from './issues.js';
 import type { ExposedPort, ModuleSpec, PortBinding, Protocol } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
 import { moduleMetadata, objectLabels, selectorLabels, type DeviceLabels } from './labels.js';
-import { compareText } from './canonical.js';
+import { compareText, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
 
 /** Longest port range (`8000-8099/tcp`) expanded into single ports. */
@@ -199,7 +199,7 @@ export function publishedServiceName(moduleName: string): string {
 /** Service metadata: the module's Docker `Labels` become annotations here too (load-balancer settings live on Services). */
 function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof moduleMetadata> {
   const metadata = moduleMetadata(input.device, input.options.namespace, name, input.originalModuleId);
-  return { ...metadata, labels: objectLabels(input.device, name, input.name), annotations: { ...input.spec.annotations, ...metadata.annotations } };
+  return { ...metadata, annotations: sortedRecord({ ...input.spec.annotations, ...metadata.annotations }), labels: objectLabels(input.device, name, input.name) };
 }
 
 /**
@@ -210,18 +210,12 @@ function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof m
  */
 export function buildHeadlessService(input: ServiceInput): KubeObject {
   const ports = containerPorts(input.spec).map((p) => ({ name: p.name, port: p.containerPort, protocol: p.protocol, targetPort: p.containerPort }));
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: serviceMetadata(input, input.name),
-    spec: {
-      clusterIP: 'None',
-      // Docker resolves a container's name as soon as it runs, healthy or not.
-      publishNotReadyAddresses: true,
-      selector: selectorLabels(input.device, input.name),
-      ports: ports.length > 0 ? ports : undefined,
-    },
-  };
+  const spec: Record<string, unknown> = { clusterIP: 'None' };
+  if (ports.length > 0) spec.ports = ports;
+  // Docker resolves a container's name as soon as it runs, healthy or not.
+  spec.publishNotReadyAddresses = true;
+  spec.selector = selectorLabels(input.device, input.name);
+  return { apiVersion: 'v1', kind: 'Service', metadata: serviceMetadata(input, input.name), spec };
 }
 
 /**
@@ -264,11 +258,6 @@ export function buildService(input: ServiceInput): KubeObject | undefined {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: serviceMetadata(input, input.publishedName),
-    spec: {
-      type,
-      selector: selectorLabels(input.device, input.name),
-      ports,
-      loadBalancerIP,
-    },
+    spec: sortedRecord({ loadBalancerIP, ports, selector: selectorLabels(input.device, input.name), type }),
   };
 }
