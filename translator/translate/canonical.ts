@@ -17,22 +17,14 @@ function headRank(key: string): number {
   return key === 'apiVersion' ? 0 : key === 'kind' ? 1 : key === 'metadata' ? 2 : 3;
 }
 
-/** True when `keys` are in canonical order (strictly ascending UTF-16 order; at the top level, HEAD first). */
-function inOrder(keys: readonly string[], top: boolean): boolean {
-  for (let i = 1; i < keys.length; i++) {
-    const a = keys[i - 1]!;
-    const b = keys[i]!;
-    if (top) {
-      const ra = headRank(a);
-      const rb = headRank(b);
-      if (ra !== rb) {
-        if (ra > rb) return false;
-        continue;
-      }
-    }
-    if (!(a < b)) return false;
+/** True when key `b` may follow key `a` (strictly ascending UTF-16 order; at the top level, HEAD first). */
+function follows(a: string, b: string, top: boolean): boolean {
+  if (top) {
+    const ra = headRank(a);
+    const rb = headRank(b);
+    if (ra !== rb) return ra < rb;
   }
-  return true;
+  return a < b;
 }
 
 /** An object with `keys` in canonical order, from canonical values by key (undefined ones left out). */
@@ -68,18 +60,21 @@ function canonicalValue(value: unknown, top = false): unknown {
   }
   if (value === null || typeof value !== 'object') return value;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
   // Filled only once something differs: the canonical value of every key seen so far.
-  let values: Map<string, unknown> | undefined = inOrder(keys, top) ? undefined : new Map();
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
+  let values: Map<string, unknown> | undefined;
+  let previous: string | undefined;
+  for (const key in record) {
     const v = record[key];
     const c = v === undefined || v === null ? undefined : canonicalValue(v);
-    if (values === undefined && (c !== v || c === undefined)) {
+    if (values === undefined && (c !== v || c === undefined || (previous !== undefined && !follows(previous, key, top)))) {
       values = new Map();
-      for (let j = 0; j < i; j++) values.set(keys[j]!, record[keys[j]!]);
+      for (const k in record) {
+        if (k === key) break;
+        values.set(k, record[k]);
+      }
     }
     if (values !== undefined && c !== undefined) values.set(key, c);
+    previous = key;
   }
   return values === undefined ? record : sortedObject(values, top);
 }

@@ -37,7 +37,7 @@ export function jsonBytesBound(value: unknown): number {
     return size;
   }
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) size += 6 * key.length + 4 + jsonBytesBound(record[key]);
+  for (const key in record) size += 6 * key.length + 4 + jsonBytesBound(record[key]);
   return size;
 }
 

@@ -52,23 +52,26 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   volumes.sort((a, b) => compareText(String(a.name), String(b.name)));
   volumeMounts.sort((a, b) => compareText(String(a.mountPath), String(b.mountPath)));
 
-  const container = sortedRecord<unknown>({
-    name,
-    image: module.image,
-    imagePullPolicy: pullPolicy(module),
-    command: nonEmpty(spec.command),
-    args: nonEmpty(spec.args),
-    workingDir: spec.workingDir,
-    env: nonEmpty(buildEnv(module, spec, input.injected, issues)),
-    ports: nonEmpty(containerPorts(spec)),
-    resources: resourcesField(spec.resources),
-    securityContext: nonEmptyRecord(spec.securityContext),
-    volumeMounts: nonEmpty(volumeMounts),
-    livenessProbe: spec.livenessProbe,
-    tty: spec.tty,
-    stdin: spec.stdin,
-    stdinOnce: spec.stdinOnce,
-  });
+  // Keys in output order (see canonical.ts); optional fields only when set.
+  const container: Record<string, unknown> = {};
+  const set = (key: string, value: unknown): void => {
+    if (value !== undefined) container[key] = value;
+  };
+  set('args', nonEmpty(spec.args));
+  set('command', nonEmpty(spec.command));
+  set('env', nonEmpty(buildEnv(module, spec, input.injected, issues)));
+  container.image = module.image;
+  container.imagePullPolicy = pullPolicy(module);
+  set('livenessProbe', spec.livenessProbe);
+  container.name = name;
+  set('ports', nonEmpty(containerPorts(spec)));
+  set('resources', resourcesField(spec.resources));
+  set('securityContext', nonEmptyRecord(spec.securityContext));
+  set('stdin', spec.stdin);
+  set('stdinOnce', spec.stdinOnce);
+  set('tty', spec.tty);
+  set('volumeMounts', nonEmpty(volumeMounts));
+  set('workingDir', spec.workingDir);
 
   const annotations: Record<string, string> = { ...spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: module.name };
   if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;
