@@ -98,6 +98,16 @@ export function sortedRecord<T>(record: Readonly<Record<string, T | undefined | 
   return out;
 }
 
+/** A shallow copy of `record` without its undefined and null values, keys in the same order. */
+export function withoutUnset<T>(record: Readonly<Record<string, T | undefined | null>>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key in record) {
+    const v = record[key];
+    if (v !== undefined && v !== null) out[key] = v;
+  }
+  return out;
+}
+
 /** `undefined` for an empty array, so optional lists are left out rather than emitted empty. */
 export function nonEmpty<T>(items: readonly T[] | undefined): T[] | undefined {
   return items && items.length > 0 ? [...items] : undefined;

@@ -6,7 +6,7 @@
 import type { ModuleModel } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
-import { compareText, nonEmpty, nonEmptyRecord, sortedRecord } from './canonical.js';
+import { compareText, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from './canonical.js';
 import { containerPorts } from './service.js';
 import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
@@ -77,21 +77,23 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;
 
   const podSecurity = { ...((spec.pod.securityContext as Record<string, unknown> | undefined) ?? {}), ...(experimental.securityContext ?? {}) };
+  const podFields = {
+    affinity: nonEmptyRecord(experimental.affinity),
+    automountServiceAccountToken: false,
+    containers: [container],
+    enableServiceLinks: false,
+    imagePullSecrets: nonEmpty(input.pullSecrets.map((s) => ({ name: s }))),
+    nodeSelector: nonEmptyRecord(experimental.nodeSelector),
+    restartPolicy: input.restartPolicy,
+    securityContext: nonEmptyRecord(podSecurity),
+    serviceAccountName: name,
+    tolerations: nonEmpty(experimental.tolerations),
+    volumes: nonEmpty(volumes),
+  };
   return {
     metadata: { annotations: sortedRecord(annotations), labels: objectLabels(input.device, name, name) },
-    spec: sortedRecord<unknown>({
-      ...spec.pod,
-      containers: [container],
-      serviceAccountName: name,
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
-      imagePullSecrets: nonEmpty(input.pullSecrets.map((s) => ({ name: s }))),
-      restartPolicy: input.restartPolicy,
-      volumes: nonEmpty(volumes),
-      securityContext: nonEmptyRecord(podSecurity),
-      nodeSelector: nonEmptyRecord(experimental.nodeSelector),
-      tolerations: nonEmpty(experimental.tolerations),
-      affinity: nonEmptyRecord(experimental.affinity),
-    }),
+    // The pod fields createOptions set (hostNetwork, dnsConfig...) are few and not always there:
+    // without them, the fields below are already in output order.
+    spec: Object.keys(spec.pod).length === 0 ? withoutUnset(podFields) : sortedRecord({ ...spec.pod, ...podFields }),
   };
 }
