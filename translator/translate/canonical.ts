@@ -85,11 +85,24 @@ export function canonical<T extends object>(object: T): T {
 }
 
 /**
- * A shallow copy of `record` with its keys in canonical order and undefined and null values
- * left out: how a builder writes one level whose keys it does not know in advance (a merge of
- * createOptions fields), so that {@link canonical} finds it in order.
+ * `record` with its keys in canonical order and undefined and null values left out: how a
+ * builder writes one level whose keys it does not know in advance (a merge of createOptions
+ * fields), so that {@link canonical} finds it in order. A record already in that form is
+ * returned as it is, so give it a record of your own (a new literal or spread), never a shared one.
  */
-export function sortedRecord<T>(record: Readonly<Record<string, T | undefined | null>>): Record<string, T> {
+export function sortedRecord<T>(record: Record<string, T | undefined | null>): Record<string, T> {
+  // Already in order and without unset values (often: a few keys): the record itself.
+  let previous: string | undefined;
+  let clean = true;
+  for (const key in record) {
+    const v = record[key];
+    if (v === undefined || v === null || (previous !== undefined && !(previous < key))) {
+      clean = false;
+      break;
+    }
+    previous = key;
+  }
+  if (clean) return record as Record<string, T>;
   const out: Record<string, T> = {};
   for (const key of Object.keys(record).sort()) {
     const v = record[key];

@@ -42,17 +42,18 @@ export interface InjectedEnv {
 /** The container env of a module (see the file comment for the order). */
 export function buildEnv(module: ModuleModel, spec: ModuleSpec, injected: InjectedEnv, issues: Issues): EnvVar[] {
   const vars = new Map<string, string>();
-  const rename = (name: string): string => name.replace(/:/g, '__');
-  const add = (name: string, value: string, pointer: string): void => {
+  const rename = (name: string): string => (name.includes(':') ? name.replace(/:/g, '__') : name);
+  // The pointer is built only for a warning.
+  const add = (name: string, value: string, pointer: () => string): void => {
     const k8sName = rename(name);
     if (!ENV_NAME.test(k8sName)) {
-      issues.warn(pointer, `environment variable name '${name}' is not valid on Kubernetes and is left out`, 'env-name');
+      issues.warn(pointer(), `environment variable name '${name}' is not valid on Kubernetes and is left out`, 'env-name');
       return;
     }
     vars.set(k8sName, value);
   };
-  spec.env.forEach((v) => add(v.name, v.value, joinPointer(module.createOptionsPointer, 'Env')));
-  module.env.forEach((v) => add(v.name, v.value, joinPointer(module.pointer, 'env', v.name)));
+  for (const v of spec.env) add(v.name, v.value, () => joinPointer(module.createOptionsPointer, 'Env'));
+  for (const v of module.env) add(v.name, v.value, () => joinPointer(module.pointer, 'env', v.name));
   const system: [string, string][] = [
     ['IOTEDGE_DEVICEID', injected.deviceId],
     ['IOTEDGE_MODULEID', module.name],

@@ -1,4 +1,4 @@
-import { canonical, nonEmpty, nonEmptyRecord } from '../../../translator/translate/canonical.js';
+import { canonical, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
 
 describe('canonical', () => {
   it('puts apiVersion, kind, metadata first and sorts every other key recursively', () => {
@@ -62,5 +62,21 @@ describe('canonical without copying', () => {
     const out = canonical({ deep }) as { deep: Record<string, unknown> };
     expect(Date.now() - started).toBeLessThan(1000);
     expect(Object.keys(out.deep)).toEqual(['a', 'b']);
+  });
+});
+
+describe('builder helpers', () => {
+  it('sortedRecord sorts keys and leaves unset values out, returning a record already in that form as it is', () => {
+    const out = sortedRecord({ b: 1, a: 2, c: undefined, d: null });
+    expect(Object.keys(out)).toEqual(['a', 'b']);
+    const ordered = { a: 1, b: 2 };
+    expect(sortedRecord(ordered)).toBe(ordered);
+    const withUnset = { a: 1, b: undefined };
+    expect(sortedRecord(withUnset)).not.toBe(withUnset);
+    expect(sortedRecord(withUnset)).toEqual({ a: 1 });
+  });
+
+  it('withoutUnset keeps the order and leaves unset values out', () => {
+    expect(Object.keys(withoutUnset({ z: 1, a: undefined, m: null, b: 0 }))).toEqual(['z', 'b']);
   });
 });
