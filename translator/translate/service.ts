@@ -21,7 +21,7 @@ import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
 import type { ExposedPort, ModuleSpec, PortBinding, Protocol } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
-import { moduleMetadata, objectLabels, selectorLabels, type DeviceLabels } from './labels.js';
+import { moduleMetadata, objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, selectorLabels, type DeviceLabels } from './labels.js';
 import { compareText, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
 
@@ -198,8 +198,12 @@ export function publishedServiceName(moduleName: string): string {
 
 /** Service metadata: the module's Docker `Labels` become annotations here too (load-balancer settings live on Services). */
 function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof moduleMetadata> {
-  const metadata = moduleMetadata(input.device, input.options.namespace, name, input.originalModuleId);
-  return { ...metadata, annotations: sortedRecord({ ...input.spec.annotations, ...metadata.annotations }), labels: objectLabels(input.device, name, input.name) };
+  return {
+    annotations: sortedRecord({ ...input.spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: input.originalModuleId }),
+    labels: objectLabels(input.device, name, input.name),
+    name,
+    namespace: input.options.namespace,
+  };
 }
 
 /**
