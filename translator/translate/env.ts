@@ -43,17 +43,18 @@ export interface InjectedEnv {
 export function buildEnv(module: ModuleModel, spec: ModuleSpec, injected: InjectedEnv, issues: Issues): EnvVar[] {
   const vars = new Map<string, string>();
   const rename = (name: string): string => (name.includes(':') ? name.replace(/:/g, '__') : name);
-  // The pointer is built only for a warning.
-  const add = (name: string, value: string, pointer: () => string): void => {
+  // The pointer is built only for a warning: createOptions `Env`, or the module's `env` entry.
+  const add = (name: string, value: string, fromModuleEnv: boolean): void => {
     const k8sName = rename(name);
     if (!ENV_NAME.test(k8sName)) {
-      issues.warn(pointer(), `environment variable name '${name}' is not valid on Kubernetes and is left out`, 'env-name');
+      const pointer = fromModuleEnv ? joinPointer(module.pointer, 'env', name) : joinPointer(module.createOptionsPointer, 'Env');
+      issues.warn(pointer, `environment variable name '${name}' is not valid on Kubernetes and is left out`, 'env-name');
       return;
     }
     vars.set(k8sName, value);
   };
-  for (const v of spec.env) add(v.name, v.value, () => joinPointer(module.createOptionsPointer, 'Env'));
-  for (const v of module.env) add(v.name, v.value, () => joinPointer(module.pointer, 'env', v.name));
+  for (const v of spec.env) add(v.name, v.value, false);
+  for (const v of module.env) add(v.name, v.value, true);
   const system: [string, string][] = [
     ['IOTEDGE_DEVICEID', injected.deviceId],
     ['IOTEDGE_MODULEID', module.name],
@@ -67,5 +68,7 @@ export function buildEnv(module: ModuleModel, spec: ModuleSpec, injected: Inject
     }
     vars.set(name, value);
   }
-  return [...vars].map(([name, value]) => ({ name, value }));
+  const env: EnvVar[] = [];
+  for (const [name, value] of vars) env.push({ name, value });
+  return env;
 }

@@ -16,7 +16,9 @@ export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 function annotationBytes(annotations: Record<string, string> | undefined): number {
-  return Object.entries(annotations ?? {}).reduce((n, [k, v]) => n + bytes(k) + bytes(v), 0);
+  let n = 0;
+  for (const k in annotations) n += bytes(k) + bytes(annotations[k]!);
+  return n;
 }
 
 /** Most characters `JSON.stringify` writes for a number (`-2.2250738585072014e-308` has 24). */
@@ -48,8 +50,14 @@ function templateOf(object: KubeObject): { metadata?: { annotations?: Record<str
 
 /** Checks a module's objects; `pointer` is the module's createOptions. */
 export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues): void {
+  let what = '';
+  const checkAnnotations = (annotations: Record<string, string> | undefined, where: string): void => {
+    const size = annotationBytes(annotations);
+    if (size > MAX_ANNOTATIONS_BYTES)
+      issues.error(joinPointer(pointer, 'Labels'), `the annotations of ${what}${where} (createOptions Labels) take ${size} bytes; Kubernetes allows ${MAX_ANNOTATIONS_BYTES} (256 KiB) in total`);
+  };
   for (const object of objects) {
-    const what = `${object.kind} '${object.metadata.name}'`;
+    what = `${object.kind} '${object.metadata.name}'`;
     const template = templateOf(object);
     for (const container of template?.spec?.containers ?? []) {
       const seen = new Set<string>();
@@ -60,11 +68,8 @@ export function checkObjectLimits(objects: readonly KubeObject[], pointer: strin
         seen.add(path);
       }
     }
-    for (const [where, annotations] of [['', object.metadata.annotations], [' pod template', template?.metadata?.annotations]] as const) {
-      const size = annotationBytes(annotations);
-      if (size > MAX_ANNOTATIONS_BYTES)
-        issues.error(joinPointer(pointer, 'Labels'), `the annotations of ${what}${where} (createOptions Labels) take ${size} bytes; Kubernetes allows ${MAX_ANNOTATIONS_BYTES} (256 KiB) in total`);
-    }
+    checkAnnotations(object.metadata.annotations, '');
+    checkAnnotations(template?.metadata?.annotations, ' pod template');
     if (jsonBytesBound(object) <= MAX_OBJECT_BYTES) continue;
     const size = bytes(JSON.stringify(object));
     if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${what} would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);

@@ -136,8 +136,8 @@ export function portName(protocol: Protocol, port: number): string {
 /** The container ports: every exposed and bound container port once, sorted. */
 export function containerPorts(spec: ModuleSpec): { containerPort: number; name: string; protocol: Protocol }[] {
   const seen = new Map<string, ExposedPort>();
-  for (const p of [...spec.exposedPorts, ...spec.portBindings.map((b) => ({ port: b.containerPort, protocol: b.protocol }))])
-    seen.set(`${p.protocol}/${p.port}`, p);
+  for (const p of spec.exposedPorts) seen.set(`${p.protocol}/${p.port}`, p);
+  for (const b of spec.portBindings) seen.set(`${b.protocol}/${b.containerPort}`, { port: b.containerPort, protocol: b.protocol });
   return [...seen.values()]
     .sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol))
     .map((p) => ({ containerPort: p.port, name: portName(p.protocol, p.port), protocol: p.protocol }));
