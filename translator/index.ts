@@ -64,7 +64,10 @@ export interface ValidationResult {
 }
 
 export interface TranslationOutput extends ValidationResult {
-  /** The Kubernetes objects in a stable order; empty unless `valid`. */
+  /**
+   * The Kubernetes objects in a stable order; empty unless `valid`. Read-only: objects may share
+   * parts with each other (they are not deep copies), so copy one before changing it.
+   */
   objects: KubeObject[];
 }
 

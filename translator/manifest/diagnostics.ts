@@ -39,12 +39,16 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 
 /** Escapes one reference token of a JSON pointer (RFC 6901: `~` -> `~0`, `/` -> `~1`). */
 export function escapeToken(token: string | number): string {
-  return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
+  const text = String(token);
+  if (text.indexOf('~') === -1 && text.indexOf('/') === -1) return text;
+  return text.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** Joins a base pointer and reference tokens: `joinPointer('/a', 'b/c', 0)` -> `/a/b~1c/0`. */
 export function joinPointer(base: string, ...tokens: (string | number)[]): string {
-  return base + tokens.map((t) => '/' + escapeToken(t)).join('');
+  let pointer = base;
+  for (const t of tokens) pointer += '/' + escapeToken(t);
+  return pointer;
 }
 
 /** The most severe status code among error diagnostics, or 200 when there are none. */

@@ -43,18 +43,37 @@ export function withoutTwinMetadata(obj: JsonObject): JsonObject {
   return copy;
 }
 
+/** A container met by {@link tooDeepAt}, with what is needed to build its pointer if it is the one. */
+interface Visited {
+  value: object;
+  depth: number;
+  parent: number;
+  key: string;
+}
+
 /**
  * The pointer of the first value nested deeper than `max` levels (objects and arrays), or
- * undefined. Iterative, so any depth is safe to inspect.
+ * undefined. Iterative, so any depth is safe to inspect. Only containers are visited, and the
+ * pointer is built only for the one returned.
  */
 export function tooDeepAt(value: unknown, max: number): string | undefined {
-  const stack: { v: unknown; depth: number; pointer: string }[] = [{ v: value, depth: 0, pointer: '' }];
+  const visited: Visited[] = [];
+  const stack: number[] = [];
+  const visit = (v: unknown, depth: number, parent: number, key: string): void => {
+    if (v === null || typeof v !== 'object') return;
+    stack.push(visited.push({ value: v, depth, parent, key }) - 1);
+  };
+  visit(value, 0, -1, '');
   while (stack.length > 0) {
-    const { v, depth, pointer } = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= max) return pointer;
-    const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
-    for (const [k, child] of entries) stack.push({ v: child, depth: depth + 1, pointer: `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}` });
+    const index = stack.pop()!;
+    const { value: v, depth } = visited[index]!;
+    if (depth >= max) {
+      let pointer = '';
+      for (let i = index; i > 0; i = visited[i]!.parent) pointer = `/${visited[i]!.key.replace(/~/g, '~0').replace(/\//g, '~1')}${pointer}`;
+      return pointer;
+    }
+    if (Array.isArray(v)) for (let k = 0; k < v.length; k++) visit(v[k], depth + 1, index, String(k));
+    else for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k], depth + 1, index, k);
   }
   return undefined;
 }

@@ -43,8 +43,63 @@ interface Frame {
   seen: Set<string>;
 }
 
+const NOT_STRICT = Symbol('not strict JSON');
+
+/** Members of every object in a parsed value (recursion is bounded: the text nests at most MAX_DEPTH). */
+function memberCount(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const v of value) count += memberCount(v);
+    return count;
+  }
+  for (const key of Object.keys(value)) count += 1 + memberCount((value as Record<string, unknown>)[key]);
+  return count;
+}
+
+/**
+ * The fast path for the common case, strict JSON: `JSON.parse` reads it to the value the
+ * lenient reader would build, with no leniency to report. The native result is kept only when
+ * the text nests at most MAX_DEPTH levels and repeats no key (the `:` outside strings, one per
+ * member, equal the members of the parsed objects); anything else goes through the full reader,
+ * which reports it.
+ */
+function strictJson(text: string): unknown {
+  // Count members and nesting outside strings first: deep input never reaches JSON.parse.
+  let depth = 0;
+  let members = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: skip it, escapes included (an unterminated one ends the scan; JSON.parse refuses it).
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_DEPTH) return NOT_STRICT;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x3a) members++;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return NOT_STRICT;
+  }
+  return members === memberCount(value) ? value : NOT_STRICT;
+}
+
 /** Parses createOptions text the way Newtonsoft.Json reads it. */
 export function parseLenientJson(text: string): LenientResult {
+  const strict = strictJson(text);
+  if (strict !== NOT_STRICT) return { ok: true, value: strict, leniencies: [], duplicates: [] };
+  return parseLenient(text);
+}
+
+function parseLenient(text: string): LenientResult {
   const leniencies: Leniency[] = [];
   const duplicates: { pointer: string; key: string }[] = [];
   let i = 0;

@@ -57,7 +57,8 @@ export function isTemplate(path: string, doc: unknown): boolean {
   return (
     /\.template\.json$/i.test(path) ||
     (isObject(doc) && '$schema-template' in doc) ||
-    hasPlaceholders(doc, (name) => parseModulePlaceholder(name) !== undefined)
+    // `${MODULES.x}` is the only form parseModulePlaceholder accepts (a bare `$NAME` has no dot).
+    hasPlaceholders(doc, (name) => parseModulePlaceholder(name) !== undefined, '${MODULES.')
   );
 }
 

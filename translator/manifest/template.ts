@@ -70,18 +70,23 @@ function isBareVariable(name: string, pointer: string, env: TemplateInputs['env'
   return true;
 }
 
-/** True when any string (value or key) in `doc` has a placeholder. Iterative. */
-export function hasPlaceholders(doc: unknown, test: (name: string) => boolean = () => true): boolean {
+/**
+ * True when any string (value or key) in `doc` has a placeholder. Iterative. `marker` is text
+ * every placeholder `test` accepts must contain (`${MODULES.` for module placeholders): strings
+ * without it are not parsed.
+ */
+export function hasPlaceholders(doc: unknown, test: (name: string) => boolean = () => true, marker = '$'): boolean {
   const stack: unknown[] = [doc];
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v === 'string') {
-      if (v.includes('$') && placeholdersIn(v).some(test)) return true;
-    } else if (Array.isArray(v)) stack.push(...v);
-    else if (isObject(v)) {
-      for (const [k, child] of Object.entries(v)) {
-        if (k.includes('$') && placeholdersIn(k).some(test)) return true;
-        stack.push(child);
+      if (v.includes(marker) && placeholdersIn(v).some(test)) return true;
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+    } else if (isObject(v)) {
+      for (const k in v) {
+        if (k.includes(marker) && placeholdersIn(k).some(test)) return true;
+        stack.push(v[k]);
       }
     }
   }

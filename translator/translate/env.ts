@@ -42,17 +42,19 @@ export interface InjectedEnv {
 /** The container env of a module (see the file comment for the order). */
 export function buildEnv(module: ModuleModel, spec: ModuleSpec, injected: InjectedEnv, issues: Issues): EnvVar[] {
   const vars = new Map<string, string>();
-  const rename = (name: string): string => name.replace(/:/g, '__');
-  const add = (name: string, value: string, pointer: string): void => {
+  const rename = (name: string): string => (name.includes(':') ? name.replace(/:/g, '__') : name);
+  // The pointer is built only for a warning: createOptions `Env`, or the module's `env` entry.
+  const add = (name: string, value: string, fromModuleEnv: boolean): void => {
     const k8sName = rename(name);
     if (!ENV_NAME.test(k8sName)) {
+      const pointer = fromModuleEnv ? joinPointer(module.pointer, 'env', name) : joinPointer(module.createOptionsPointer, 'Env');
       issues.warn(pointer, `environment variable name '${name}' is not valid on Kubernetes and is left out`, 'env-name');
       return;
     }
     vars.set(k8sName, value);
   };
-  spec.env.forEach((v) => add(v.name, v.value, joinPointer(module.createOptionsPointer, 'Env')));
-  module.env.forEach((v) => add(v.name, v.value, joinPointer(module.pointer, 'env', v.name)));
+  for (const v of spec.env) add(v.name, v.value, false);
+  for (const v of module.env) add(v.name, v.value, true);
   const system: [string, string][] = [
     ['IOTEDGE_DEVICEID', injected.deviceId],
     ['IOTEDGE_MODULEID', module.name],
@@ -66,5 +68,7 @@ export function buildEnv(module: ModuleModel, spec: ModuleSpec, injected: Inject
     }
     vars.set(name, value);
   }
-  return [...vars].map(([name, value]) => ({ name, value }));
+  const env: EnvVar[] = [];
+  for (const [name, value] of vars) env.push({ name, value });
+  return env;
 }

@@ -42,7 +42,7 @@ export function objectLabels(device: DeviceLabels, objectName: string, moduleNam
 
 /** The selector of a module's pods: device, module and managed-by. */
 export function selectorLabels(device: DeviceLabels, moduleName: string): Record<string, string> {
-  return { [DEVICE_LABEL]: device.deviceId, [MANAGED_BY_LABEL]: MANAGED_BY, [MODULE_LABEL]: moduleName };
+  return { [MANAGED_BY_LABEL]: MANAGED_BY, [DEVICE_LABEL]: device.deviceId, [MODULE_LABEL]: moduleName };
 }
 
 /**
@@ -64,11 +64,12 @@ export function moduleMetadata(
   namespace: string,
   name: string,
   originalModuleId: string,
-): { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> } {
+): { annotations: Record<string, string>; labels: Record<string, string>; name: string; namespace: string } {
+  // Keys in output order (see canonical.ts), as in every builder.
   return {
+    annotations: { [ORIGINAL_MODULE_ID_ANNOTATION]: originalModuleId },
+    labels: objectLabels(device, name, name),
     name,
     namespace,
-    labels: objectLabels(device, name, name),
-    annotations: { [ORIGINAL_MODULE_ID_ANNOTATION]: originalModuleId },
   };
 }

@@ -16,7 +16,31 @@ export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 function annotationBytes(annotations: Record<string, string> | undefined): number {
-  return Object.entries(annotations ?? {}).reduce((n, [k, v]) => n + bytes(k) + bytes(v), 0);
+  let n = 0;
+  for (const k in annotations) n += bytes(k) + bytes(annotations[k]!);
+  return n;
+}
+
+/** Most characters `JSON.stringify` writes for a number (`-2.2250738585072014e-308` has 24). */
+const NUMBER_CHARS = 32;
+
+/**
+ * An upper bound of the UTF-8 size of `JSON.stringify(value)`, found without building the text:
+ * a UTF-16 unit of a string takes at most 6 bytes (`\u001f`; a surrogate pair 4 for two units),
+ * a scalar at most {@link NUMBER_CHARS}. Only an object whose bound passes the limit is
+ * serialized to learn its exact size, so the check costs a walk, not a copy of every object.
+ */
+export function jsonBytesBound(value: unknown): number {
+  if (typeof value === 'string') return 6 * value.length + 2;
+  if (value === null || typeof value !== 'object') return NUMBER_CHARS;
+  let size = 2;
+  if (Array.isArray(value)) {
+    for (const item of value) size += jsonBytesBound(item) + 1;
+    return size;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) size += 6 * key.length + 4 + jsonBytesBound(record[key]);
+  return size;
 }
 
 /** The pod template of a workload, when the object has one. */
@@ -26,8 +50,14 @@ function templateOf(object: KubeObject): { metadata?: { annotations?: Record<str
 
 /** Checks a module's objects; `pointer` is the module's createOptions. */
 export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues): void {
+  let what = '';
+  const checkAnnotations = (annotations: Record<string, string> | undefined, where: string): void => {
+    const size = annotationBytes(annotations);
+    if (size > MAX_ANNOTATIONS_BYTES)
+      issues.error(joinPointer(pointer, 'Labels'), `the annotations of ${what}${where} (createOptions Labels) take ${size} bytes; Kubernetes allows ${MAX_ANNOTATIONS_BYTES} (256 KiB) in total`);
+  };
   for (const object of objects) {
-    const what = `${object.kind} '${object.metadata.name}'`;
+    what = `${object.kind} '${object.metadata.name}'`;
     const template = templateOf(object);
     for (const container of template?.spec?.containers ?? []) {
       const seen = new Set<string>();
@@ -38,11 +68,9 @@ export function checkObjectLimits(objects: readonly KubeObject[], pointer: strin
         seen.add(path);
       }
     }
-    for (const [where, annotations] of [['', object.metadata.annotations], [' pod template', template?.metadata?.annotations]] as const) {
-      const size = annotationBytes(annotations);
-      if (size > MAX_ANNOTATIONS_BYTES)
-        issues.error(joinPointer(pointer, 'Labels'), `the annotations of ${what}${where} (createOptions Labels) take ${size} bytes; Kubernetes allows ${MAX_ANNOTATIONS_BYTES} (256 KiB) in total`);
-    }
+    checkAnnotations(object.metadata.annotations, '');
+    checkAnnotations(template?.metadata?.annotations, ' pod template');
+    if (jsonBytesBound(object) <= MAX_OBJECT_BYTES) continue;
     const size = bytes(JSON.stringify(object));
     if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${what} would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);
   }

@@ -6,7 +6,7 @@
 import type { ModuleModel } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
-import { compareText, nonEmpty, nonEmptyRecord } from './canonical.js';
+import { compareText, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from './canonical.js';
 import { containerPorts } from './service.js';
 import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
@@ -52,43 +52,48 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   volumes.sort((a, b) => compareText(String(a.name), String(b.name)));
   volumeMounts.sort((a, b) => compareText(String(a.mountPath), String(b.mountPath)));
 
-  const container = {
-    name,
-    image: module.image,
-    imagePullPolicy: pullPolicy(module),
-    command: nonEmpty(spec.command),
-    args: nonEmpty(spec.args),
-    workingDir: spec.workingDir,
-    env: nonEmpty(buildEnv(module, spec, input.injected, issues)),
-    ports: nonEmpty(containerPorts(spec)),
-    resources: resourcesField(spec.resources),
-    securityContext: nonEmptyRecord(spec.securityContext),
-    volumeMounts: nonEmpty(volumeMounts),
-    livenessProbe: spec.livenessProbe,
-    tty: spec.tty,
-    stdin: spec.stdin,
-    stdinOnce: spec.stdinOnce,
+  // Keys in output order (see canonical.ts); optional fields only when set.
+  const container: Record<string, unknown> = {};
+  const set = (key: string, value: unknown): void => {
+    if (value !== undefined) container[key] = value;
   };
+  set('args', nonEmpty(spec.args));
+  set('command', nonEmpty(spec.command));
+  set('env', nonEmpty(buildEnv(module, spec, input.injected, issues)));
+  container.image = module.image;
+  container.imagePullPolicy = pullPolicy(module);
+  set('livenessProbe', spec.livenessProbe);
+  container.name = name;
+  set('ports', nonEmpty(containerPorts(spec)));
+  set('resources', resourcesField(spec.resources));
+  set('securityContext', nonEmptyRecord(spec.securityContext));
+  set('stdin', spec.stdin);
+  set('stdinOnce', spec.stdinOnce);
+  set('tty', spec.tty);
+  set('volumeMounts', nonEmpty(volumeMounts));
+  set('workingDir', spec.workingDir);
 
   const annotations: Record<string, string> = { ...spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: module.name };
   if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;
 
   const podSecurity = { ...((spec.pod.securityContext as Record<string, unknown> | undefined) ?? {}), ...(experimental.securityContext ?? {}) };
+  const podFields = {
+    affinity: nonEmptyRecord(experimental.affinity),
+    automountServiceAccountToken: false,
+    containers: [container],
+    enableServiceLinks: false,
+    imagePullSecrets: nonEmpty(input.pullSecrets.map((s) => ({ name: s }))),
+    nodeSelector: nonEmptyRecord(experimental.nodeSelector),
+    restartPolicy: input.restartPolicy,
+    securityContext: nonEmptyRecord(podSecurity),
+    serviceAccountName: name,
+    tolerations: nonEmpty(experimental.tolerations),
+    volumes: nonEmpty(volumes),
+  };
   return {
-    metadata: { labels: objectLabels(input.device, name, name), annotations },
-    spec: {
-      ...spec.pod,
-      containers: [container],
-      serviceAccountName: name,
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
-      imagePullSecrets: nonEmpty(input.pullSecrets.map((s) => ({ name: s }))),
-      restartPolicy: input.restartPolicy,
-      volumes: nonEmpty(volumes),
-      securityContext: nonEmptyRecord(podSecurity),
-      nodeSelector: nonEmptyRecord(experimental.nodeSelector),
-      tolerations: nonEmpty(experimental.tolerations),
-      affinity: nonEmptyRecord(experimental.affinity),
-    },
+    metadata: { annotations: sortedRecord(annotations), labels: objectLabels(input.device, name, name) },
+    // The pod fields createOptions set (hostNetwork, dnsConfig...) are few and not always there:
+    // without them, the fields below are already in output order.
+    spec: Object.keys(spec.pod).length === 0 ? withoutUnset(podFields) : sortedRecord({ ...spec.pod, ...podFields }),
   };
 }

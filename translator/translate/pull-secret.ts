@@ -52,9 +52,9 @@ export function buildPullSecret(credential: RegistryCredential, name: string, de
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name, namespace: options.namespace, labels: objectLabels(device, name) },
-    type: 'kubernetes.io/dockerconfigjson',
+    metadata: { labels: objectLabels(device, name), name, namespace: options.namespace },
     data: { '.dockerconfigjson': Buffer.from(JSON.stringify(config), 'utf8').toString('base64') },
+    type: 'kubernetes.io/dockerconfigjson',
   };
 }
 

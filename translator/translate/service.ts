@@ -21,8 +21,8 @@ import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
 import type { ExposedPort, ModuleSpec, PortBinding, Protocol } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
-import { moduleMetadata, objectLabels, selectorLabels, type DeviceLabels } from './labels.js';
-import { compareText } from './canonical.js';
+import { moduleMetadata, objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, selectorLabels, type DeviceLabels } from './labels.js';
+import { compareText, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
 
 /** Longest port range (`8000-8099/tcp`) expanded into single ports. */
@@ -136,8 +136,8 @@ export function portName(protocol: Protocol, port: number): string {
 /** The container ports: every exposed and bound container port once, sorted. */
 export function containerPorts(spec: ModuleSpec): { containerPort: number; name: string; protocol: Protocol }[] {
   const seen = new Map<string, ExposedPort>();
-  for (const p of [...spec.exposedPorts, ...spec.portBindings.map((b) => ({ port: b.containerPort, protocol: b.protocol }))])
-    seen.set(`${p.protocol}/${p.port}`, p);
+  for (const p of spec.exposedPorts) seen.set(`${p.protocol}/${p.port}`, p);
+  for (const b of spec.portBindings) seen.set(`${b.protocol}/${b.containerPort}`, { port: b.containerPort, protocol: b.protocol });
   return [...seen.values()]
     .sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol))
     .map((p) => ({ containerPort: p.port, name: portName(p.protocol, p.port), protocol: p.protocol }));
@@ -198,8 +198,12 @@ export function publishedServiceName(moduleName: string): string {
 
 /** Service metadata: the module's Docker `Labels` become annotations here too (load-balancer settings live on Services). */
 function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof moduleMetadata> {
-  const metadata = moduleMetadata(input.device, input.options.namespace, name, input.originalModuleId);
-  return { ...metadata, labels: objectLabels(input.device, name, input.name), annotations: { ...input.spec.annotations, ...metadata.annotations } };
+  return {
+    annotations: sortedRecord({ ...input.spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: input.originalModuleId }),
+    labels: objectLabels(input.device, name, input.name),
+    name,
+    namespace: input.options.namespace,
+  };
 }
 
 /**
@@ -210,18 +214,12 @@ function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof m
  */
 export function buildHeadlessService(input: ServiceInput): KubeObject {
   const ports = containerPorts(input.spec).map((p) => ({ name: p.name, port: p.containerPort, protocol: p.protocol, targetPort: p.containerPort }));
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: serviceMetadata(input, input.name),
-    spec: {
-      clusterIP: 'None',
-      // Docker resolves a container's name as soon as it runs, healthy or not.
-      publishNotReadyAddresses: true,
-      selector: selectorLabels(input.device, input.name),
-      ports: ports.length > 0 ? ports : undefined,
-    },
-  };
+  const spec: Record<string, unknown> = { clusterIP: 'None' };
+  if (ports.length > 0) spec.ports = ports;
+  // Docker resolves a container's name as soon as it runs, healthy or not.
+  spec.publishNotReadyAddresses = true;
+  spec.selector = selectorLabels(input.device, input.name);
+  return { apiVersion: 'v1', kind: 'Service', metadata: serviceMetadata(input, input.name), spec };
 }
 
 /**
@@ -264,11 +262,6 @@ export function buildService(input: ServiceInput): KubeObject | undefined {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: serviceMetadata(input, input.publishedName),
-    spec: {
-      type,
-      selector: selectorLabels(input.device, input.name),
-      ports,
-      loadBalancerIP,
-    },
+    spec: sortedRecord({ loadBalancerIP, ports, selector: selectorLabels(input.device, input.name), type }),
   };
 }

@@ -7,7 +7,7 @@
  * is never deployed (the bridge is the agent). A module whose createOptions cannot be
  * translated gets error diagnostics and no objects; the others still translate.
  */
-import { error, warning, joinPointer, type Diagnostic, type DeploymentModel, type ModuleModel, type RegistryCredential } from '../manifest/index.js';
+import { error, warning, joinPointer, type Diagnostic, type DeploymentModel, type ModuleModel } from '../manifest/index.js';
 import { optionProblems, withDefaults, type TranslateOptions } from './options.js';
 import type { KubeObject, TranslationResult } from './types.js';
 import { canonical, compareText } from './canonical.js';
@@ -16,7 +16,7 @@ import type { ModuleSpec } from './spec.js';
 import type { Issues } from './issues.js';
 import { assignModuleNames, assignNames, toDnsSubdomain, withHash, type AssignedName } from './names.js';
 import { deviceLabels, type DeviceLabels } from './labels.js';
-import { buildPullSecret, pullSecretNames, pullSecretsFor } from './pull-secret.js';
+import { buildPullSecret, pullSecretNames, pullSecretsFor, registryOf } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
 import { buildHeadlessService, buildService, publishedServiceName } from './service.js';
@@ -128,10 +128,21 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     objects.push(buildClaim({ name: n.name, modules: [...use.modules].sort() }, device, opts));
   }
   const claimName = (source: string): string => claimNames.get(source)!.name;
+  // The pull Secrets of a registry, found once per registry rather than once per module.
+  const secretsByRegistry = new Map<string, string[]>();
+  const pullSecretsOf = (image: string): string[] => {
+    const registry = registryOf(image);
+    let secrets = secretsByRegistry.get(registry);
+    if (secrets === undefined) {
+      secrets = pullSecretsFor(image, credentials, secretNames);
+      secretsByRegistry.set(registry, secrets);
+    }
+    return secrets;
+  };
 
   for (const { module, name, spec, issues } of interpreted) {
     const published = publishedNames.get(module.name)!;
-    const built = guarded(module, () => buildModule({ module, name, spec, issues }, published, opts, device, credentials, secretNames, claimName));
+    const built = guarded(module, () => buildModule({ module, name, spec, issues }, published, opts, device, pullSecretsOf, claimName));
     if ('diagnostic' in built) diagnostics.push(built.diagnostic);
     else {
       checkObjectLimits(built.value, module.createOptionsPointer, issues);
@@ -172,8 +183,7 @@ function buildModule(
   publishedName: string,
   opts: TranslateOptions,
   device: DeviceLabels,
-  credentials: readonly RegistryCredential[],
-  secretNames: ReadonlyMap<string, AssignedName>,
+  pullSecretsOf: (image: string) => string[],
   claimName: (source: string) => string,
 ): KubeObject[] {
   const objects: KubeObject[] = [];
@@ -189,7 +199,7 @@ function buildModule(
     spec,
     device,
     injected: { deviceId: opts.deviceId, hubHostname: opts.hubHostname },
-    pullSecrets: pullSecretsFor(module.image, credentials, secretNames),
+    pullSecrets: pullSecretsOf(module.image),
     claimName,
     restartPolicy: module.restartPolicy === 'never' ? 'Never' : isJob ? 'OnFailure' : 'Always',
     issues,

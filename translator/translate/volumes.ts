@@ -18,7 +18,7 @@ import { bytesToQuantity } from './resources.js';
 import { isObject, readArray, readBoolean, readInteger, readObject, readString, readStringMap, typeName } from './values.js';
 import { objectLabels, type DeviceLabels } from './labels.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
-import { compareText } from './canonical.js';
+import { compareText, sortedRecord } from './canonical.js';
 
 /** A Docker named volume (`myvol`), as `docker volume create` accepts it. */
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -274,9 +274,9 @@ export function podVolumes(
       name = volumeName(m.source, m.target, taken);
       taken.add(name);
       byIdentity.set(identity, name);
-      volumes.push({ name, ...volumeSource(m.source, claimName) });
+      volumes.push(sortedRecord({ name, ...volumeSource(m.source, claimName) }));
     }
-    volumeMounts.push({ name, mountPath: m.target, readOnly: m.readOnly ? true : undefined });
+    volumeMounts.push(m.readOnly ? { mountPath: m.target, name, readOnly: true } : { mountPath: m.target, name });
   }
   return { volumes, volumeMounts };
 }
@@ -300,7 +300,7 @@ function volumeSource(source: MountSource, claimName: (source: string) => string
     case 'claim':
       return { persistentVolumeClaim: { claimName: claimName(source.source) } };
     case 'emptyDir':
-      return { emptyDir: { medium: source.medium, sizeLimit: source.sizeLimit } };
+      return { emptyDir: sortedRecord({ medium: source.medium, sizeLimit: source.sizeLimit }) };
   }
 }
 
@@ -339,13 +339,13 @@ export function buildClaim(claim: ClaimUse, device: DeviceLabels, options: Trans
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: { name: claim.name, namespace: options.namespace, labels },
-    spec: {
+    metadata: { labels, name: claim.name, namespace: options.namespace },
+    spec: sortedRecord({
       accessModes: ['ReadWriteOnce'],
       resources: { requests: { storage: options.volumeSize } },
       storageClassName: preProvisioned ? '' : options.storageClassName,
       volumeName: preProvisioned ? claim.name : undefined,
-    },
+    }),
   };
 }
 

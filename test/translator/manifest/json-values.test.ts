@@ -1,4 +1,4 @@
-import { article, isObject, jsonType, showValue, withoutTwinMetadata } from '../../../translator/manifest/json-values.js';
+import { article, isObject, jsonType, showValue, tooDeepAt, withoutTwinMetadata } from '../../../translator/manifest/json-values.js';
 
 describe('json-values', () => {
   it('tells objects from arrays and null', () => {
@@ -20,5 +20,22 @@ describe('json-values', () => {
     expect(withoutTwinMetadata(obj)).toEqual({ schemaVersion: '1.1' });
     const plain = { a: 1 };
     expect(withoutTwinMetadata(plain)).toBe(plain);
+  });
+});
+
+describe('tooDeepAt', () => {
+  it('names the first too-deep value met, its keys escaped, searching the last key first', () => {
+    expect(tooDeepAt({ a: [[[1]]], 'b/~': [[[1]]] }, 2)).toBe('/b~1~0/0');
+    expect(tooDeepAt({ a: [[[1]]], 'b/~': [[[1]]] }, 3)).toBe('/b~1~0/0/0');
+    expect(tooDeepAt([[], [[]]], 2)).toBe('/1/0');
+    expect(tooDeepAt({ a: [[[1]]] }, 4)).toBeUndefined();
+    expect(tooDeepAt({}, 0)).toBe('');
+    expect(tooDeepAt('scalar', 0)).toBeUndefined();
+  });
+
+  it('walks any depth without overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = { [`k${i % 3}`]: deep, s: i };
+    expect(tooDeepAt(deep, 100)).toBe(Array.from({ length: 100 }, (_, i) => `/k${(199_999 - i) % 3}`).join(''));
   });
 });

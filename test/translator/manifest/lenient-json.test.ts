@@ -68,3 +68,20 @@ describe('parseLenientJson', () => {
     expect(refused('{"a":'.repeat(1_000_000) + '1' + '}'.repeat(1_000_000)).message).toMatch(/too deep/);
   });
 });
+
+describe('parseLenientJson on strict JSON (read natively)', () => {
+  it('still reports a repeated key when strings hold quotes, backslashes, colons and brackets', () => {
+    const r = ok('{"k":"x\\\\","k":"a:{[\\":","o":{"p:":1,"p:":{"q":"}"}}}');
+    expect(r.value).toEqual({ k: 'a:{[":', o: { 'p:': { q: '}' } } });
+    expect(r.duplicates).toEqual([{ pointer: '/k', key: 'k' }, { pointer: '/o/p:', key: 'p:' }]);
+    expect(r.leniencies).toEqual([]);
+  });
+
+  it('gives the same value as for the same text with a leniency in it', () => {
+    const strict = '{"Env":["A=1"],"HostConfig":{"Binds":["/a:/b"],"PortBindings":{"80/tcp":[{"HostPort":"8080"}]}},"__proto__":{"x":1}}';
+    const lenient = strict.replace('{"Env"', '{Env');
+    expect(ok(strict).value).toEqual(ok(lenient).value);
+    expect(Object.keys(ok(strict).value as object)).toEqual(Object.keys(ok(lenient).value as object));
+    expect(ok(lenient).leniencies.map((l) => l.what)).toEqual(['an unquoted property name']);
+  });
+});

@@ -1,4 +1,4 @@
-import { canonical, nonEmpty, nonEmptyRecord } from '../../../translator/translate/canonical.js';
+import { canonical, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
 
 describe('canonical', () => {
   it('puts apiVersion, kind, metadata first and sorts every other key recursively', () => {
@@ -25,5 +25,58 @@ describe('nonEmpty helpers', () => {
     expect(nonEmpty([1])).toEqual([1]);
     expect(nonEmptyRecord({})).toBeUndefined();
     expect(nonEmptyRecord({ a: 1 })).toEqual({ a: 1 });
+  });
+});
+
+describe('canonical without copying', () => {
+  it('returns an object already in canonical form as it is', () => {
+    const object = { apiVersion: 'v1', kind: 'K', metadata: { labels: { a: '1', b: '2' }, name: 'x' }, spec: { list: [{ a: 1 }, 'x'] } };
+    expect(canonical(object)).toBe(object);
+  });
+
+  it('copies only the parts out of order, and keeps the canonical ones shared', () => {
+    const fine = { a: 1, b: [1, 2] };
+    const object = { apiVersion: 'v1', kind: 'K', metadata: { name: 'x' }, spec: { fine, labels: { z: '1', a: '2' }, n: null } };
+    const out = canonical(object) as unknown as { spec: { fine: unknown; labels: Record<string, string> } };
+    expect(out).not.toBe(object);
+    expect(out.spec.fine).toBe(fine);
+    expect(Object.keys(out.spec.labels)).toEqual(['a', 'z']);
+    expect(Object.keys(out.spec)).toEqual(['fine', 'labels']);
+    expect(Object.keys(object.spec.labels)).toEqual(['z', 'a']);
+  });
+
+  it('orders integer-like keys as a sorted copy always did', () => {
+    const out = canonical({ m: { '9': 1, '10': 2, a: 3 } });
+    expect(JSON.stringify(out)).toBe('{"m":{"9":1,"10":2,"a":3}}');
+  });
+
+  it('puts a misplaced head key first at the top level only', () => {
+    const out = canonical({ kind: 'K', apiVersion: 'v1', metadata: { name: 'x' }, data: { kind: 'x', apiVersion: 'y' } });
+    expect(JSON.stringify(out)).toBe('{"apiVersion":"v1","kind":"K","metadata":{"name":"x"},"data":{"apiVersion":"y","kind":"x"}}');
+  });
+
+  it('looks at each value once, however deep an out-of-order part is', () => {
+    let deep: Record<string, unknown> = { z: 1, a: 2 };
+    for (let i = 0; i < 60; i++) deep = { b: deep, a: 1 };
+    const started = Date.now();
+    const out = canonical({ deep }) as { deep: Record<string, unknown> };
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Object.keys(out.deep)).toEqual(['a', 'b']);
+  });
+});
+
+describe('builder helpers', () => {
+  it('sortedRecord sorts keys and leaves unset values out, returning a record already in that form as it is', () => {
+    const out = sortedRecord({ b: 1, a: 2, c: undefined, d: null });
+    expect(Object.keys(out)).toEqual(['a', 'b']);
+    const ordered = { a: 1, b: 2 };
+    expect(sortedRecord(ordered)).toBe(ordered);
+    const withUnset = { a: 1, b: undefined };
+    expect(sortedRecord(withUnset)).not.toBe(withUnset);
+    expect(sortedRecord(withUnset)).toEqual({ a: 1 });
+  });
+
+  it('withoutUnset keeps the order and leaves unset values out', () => {
+    expect(Object.keys(withoutUnset({ z: 1, a: undefined, m: null, b: 0 }))).toEqual(['z', 'b']);
   });
 });

@@ -26,6 +26,16 @@ describe('environment', () => {
     ]);
   });
 
+  it('leaves out names Kubernetes refuses, with a warning at the createOptions Env or at the module env entry', () => {
+    const r = translateOne({ Env: ['1BAD=x', 'OK=1'] }, { env: [{ name: 'bad name/x', value: 'v' }] }, OPTIONS);
+    expect(r.container.env.map((v: { name: string }) => v.name).slice(0, 1)).toEqual(['OK']);
+    const warnings = r.diagnostics.filter((d) => d.rule === 'env-name').map((d) => [d.pointer, d.message]);
+    expect(warnings).toEqual([
+      [co('Env'), "environment variable name '1BAD' is not valid on Kubernetes and is left out"],
+      ['/modulesContent/$edgeAgent/properties.desired/modules/mod/env/bad name~1x', "environment variable name 'bad name/x' is not valid on Kubernetes and is left out"],
+    ]);
+  });
+
   it('turns : in names into __ (as Azure Stack Edge does)', () => {
     const r = translateOne({ Env: ['Logging:LogLevel:Default=Debug'] }, { env: [{ name: 'Section:Key', value: 'v' }] }, OPTIONS);
     expect(r.container.env.slice(0, 2)).toEqual([
