@@ -26,7 +26,6 @@ import type { KubeEmulator } from '../../sandbox/kube/index.js';
 import { RunError } from './errors.js';
 import { DEVICE_CONNECTION_STRING_ENV, NO_MODULE_CREDENTIALS, identityPass, openIdentities } from './identities.js';
 import type { Io } from './main.js';
-import { pushContent } from './push.js';
 import type { Sandbox } from './sandbox.js';
 import { followManifestThroughHub, ModuleUrls, printTelemetry, type Say } from './sandbox-session.js';
 import { LiveTable, moduleRows } from './table.js';
@@ -436,6 +435,8 @@ async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConf
 async function startSandboxSession(flags: RunFlags, sandbox: Sandbox, files: ManifestFiles | undefined, out: { objects: ObjectReader; say: Say }, cleanups: Cleanups): Promise<{ report(doc: ReportedDocument): void }> {
   const { hub, kube } = sandbox;
   if (files) {
+    // The IoT Hub service SDK (azure-iothub) is loaded only here: a bridge outside the sandbox never pushes.
+    const { pushContent } = await import('./push.js');
     const first = await loadManifest(files.base, { layers: files.layers });
     if (!first.content) throw new RunError(`${files.base} is not a valid deployment; run 'iotedge-k8s validate ${files.base}'`);
     const push = (content: DeploymentContent) => pushContent({ hubConnectionString: hub.serviceConnectionString, deviceId: hub.deviceId, content, caPem: hub.caPem });

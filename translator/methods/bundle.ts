@@ -15,7 +15,8 @@
  * keys, tokens and connection strings are replaced by `[redacted]`.
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { KINDS, RegistryObjectApi, type KubeJson } from '../kinds/index.js';
+import { KINDS, type KubeJson } from '../kinds/index.js';
+import { RegistryObjectApi } from '../kube/index.js';
 import { isObject } from '../shared/index.js';
 import { newestPod } from '../status/index.js';
 import type { CheckResult } from './checks.js';

@@ -5,7 +5,8 @@
  * API failures become {@link MethodError}s with status 500 and a message without secrets.
  */
 import { ApiException, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
-import { POD_KIND, WORKLOAD_KINDS, type KindSpec, type KubeJson, type ObjectReader, type WorkloadRules, RegistryObjectApi } from '../kinds/index.js';
+import { POD_KIND, WORKLOAD_KINDS, type KindSpec, type KubeJson, type ObjectReader, type WorkloadRules } from '../kinds/index.js';
+import { RegistryObjectApi } from '../kube/index.js';
 import { KubeApiError, KubeConnectionError, toKubeError } from '../reconcile/index.js';
 import { MODULE_RESTARTS_ANNOTATION } from '../status/index.js';
 import { ORIGINAL_MODULE_ID_ANNOTATION, ownedSelector } from '../translate/index.js';

@@ -6,7 +6,7 @@
  * with ext `json`, `log`, `json.gz` or `log.gz` for logs and `zip` for a support bundle.
  */
 import { gzipSync } from 'node:zlib';
-import { AnonymousCredential, ContainerClient, newPipeline } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import { isObject } from '../shared/index.js';
 import { newestPod } from '../status/index.js';
 import type { DeviceCluster } from './cluster.js';
@@ -91,6 +91,8 @@ export interface BlobUpload {
 
 /** Writes one block blob into the container of a SAS URL. */
 export async function uploadBlob(sasUrl: string, blob: BlobUpload, signal?: AbortSignal): Promise<void> {
+  // Loaded on the first upload: the bridge starts (and mostly runs) without the storage SDK.
+  const { AnonymousCredential, ContainerClient, newPipeline } = await import('@azure/storage-blob');
   let container: ContainerClient;
   try {
     // edgeAgent retries an upload twice (AzureBlobRequestsUploader's RetryCount).

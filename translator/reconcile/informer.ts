@@ -26,7 +26,8 @@
  */
 import { KubernetesObjectApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Subject, type Observable } from 'rxjs';
-import { KINDS, collectionPath, objectKey, type KindSpec, type KubeJson, type ObjectReader, RegistryObjectApi } from '../kinds/index.js';
+import { KINDS, collectionPath, objectKey, type KindSpec, type KubeJson, type ObjectReader } from '../kinds/index.js';
+import { RegistryObjectApi } from '../kube/index.js';
 import { backoffDelay, type BackoffOptions } from '../shared/index.js';
 import { stableJson } from './compare.js';
 import { KubeApiError, isKubeError, kubeCall, type KubeError } from './errors.js';

@@ -12,7 +12,8 @@ import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubernetesObject } 
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../translate/index.js';
 import { KubeApiError, isKubeError, isNotFound, isRetryable, kubeCall } from './errors.js';
-import { MANAGED_KINDS, POD_KIND, objectKey, workloadRules, type KubeJson, RegistryObjectApi } from '../kinds/index.js';
+import { MANAGED_KINDS, POD_KIND, objectKey, workloadRules, type KubeJson } from '../kinds/index.js';
+import { RegistryObjectApi } from '../kube/index.js';
 import type { InformerCache } from './informer.js';
 import { MODULE_LABEL } from '../translate/index.js';
 import { LAST_GOOD_KEY, LAST_GOOD_SECRET, LastGoodError, decodeLastGood, lastGoodSecret, type LastGood } from './last-good.js';

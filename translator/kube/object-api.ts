@@ -4,7 +4,7 @@
  * per client and API group. Other kinds still go through discovery.
  */
 import { KubernetesObjectApi, type Configuration, type KubeConfig, type V1APIResource } from '@kubernetes/client-node';
-import { kindSpec } from './registry.js';
+import { kindSpec } from '../kinds/index.js';
 
 export class RegistryObjectApi extends KubernetesObjectApi {
   /** A client for `kc`, with its default namespace, as KubernetesObjectApi.makeApiClient makes one. */
