@@ -19,8 +19,8 @@ const LAYERS = {
   identities: ['shared', 'manifest', 'translate'],
   methods: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'kube', 'reconcile', 'status'],
   sources: ['shared', 'ops', 'manifest', 'translate', 'status', 'twin'],
-  bridge: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status', 'sources', 'identities'],
-  leader: ['shared', 'ops', 'reconcile'],
+  bridge: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'kube', 'reconcile', 'status', 'sources', 'identities'],
+  leader: ['shared', 'ops', 'kube', 'reconcile'],
   cli: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'kube', 'reconcile', 'status', 'twin', 'methods', 'sources', 'bridge', 'identities', 'leader'],
 };
 const FOLDERS = Object.keys(LAYERS);
