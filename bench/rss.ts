@@ -18,7 +18,7 @@
  *   - VmRSS with 50 modules running <= 80 MiB;
  *   - the operations server answers before the IoT Hub link is up, in every run.
  *
- *   npm run build && npx tsx bench/rss.ts [--runs N]
+ *   npm run build && npx tsx bench/rss.ts [--runs N] [--node-flag --max-semi-space-size=1 ...]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -170,6 +170,8 @@ async function main(): Promise<number> {
     console.error('bench/rss: dist/ is missing: run `npm run build` first.');
     return 1;
   }
+  // `--node-flag F` (repeatable): a Node/V8 flag for every measured process, the floor included.
+  const nodeFlags = process.argv.flatMap((a, i) => (a === '--node-flag' && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
   if (!Number.isInteger(runs) || runs < 1) {
@@ -212,7 +214,7 @@ async function main(): Promise<number> {
       }
     };
     const spawnChild = (args: string[], stderr: 'ignore' | 'pipe') => {
-      const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', stderr] });
+      const proc = spawn(process.execPath, [...nodeFlags, ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', stderr] });
       children.add(proc);
       proc.once('exit', () => children.delete(proc));
       return proc;
@@ -222,7 +224,7 @@ async function main(): Promise<number> {
       '--namespace', namespace, '--ops-port', String(opsPort), '--ops-host', '127.0.0.1', '--log-level', logLevel,
     ];
 
-    console.log(`bench/rss: node ${process.version}, ${runs} start-up runs, ${MODULES} modules, emulators in this process, each bridge its own process (${ENTRY})`);
+    console.log(`bench/rss: node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}, ${runs} start-up runs, ${MODULES} modules, emulators in this process, each bridge its own process (${ENTRY})`);
     const empty = await push(content(0, 'empty'));
 
     // 1. Start-up, alternating with the floor.

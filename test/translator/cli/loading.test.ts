@@ -66,3 +66,13 @@ it('fleet loads its verb and no emulator; a bad connection string is one line', 
   expect(modules.some((url) => /\/translator\/cli\/fleet\.(ts|js)$/.test(url))).toBe(true);
   expect(fromSandbox(modules)).toEqual([]);
 }, 60_000);
+
+it('run loads of @kubernetes/client-node only its kubeconfig parser (no generated API or model), and no storage or service SDK', async () => {
+  const { code, stderr, modules } = await runCli(['run', '--kubeconfig', join(tmpdir(), 'no-such-kubeconfig'), '--ops-port', '0', '--ops-host', '127.0.0.1', '--manifest', sample]);
+  expect(stderr).toMatch(/cannot read the kubeconfig .*no-such-kubeconfig/);
+  expect(code).toBe(1);
+  expect(modules.some((url) => /\/translator\/cli\/run\.(ts|js)$/.test(url))).toBe(true);
+  const clientNode = modules.filter((url) => url.includes('/node_modules/@kubernetes/client-node/'));
+  expect(clientNode.map((url) => url.replace(/^.*\/node_modules\//, ''))).toEqual(['@kubernetes/client-node/dist/config_types.js']);
+  expect(modules.filter((url) => /\/node_modules\/(@azure\/storage-blob|azure-iothub)\//.test(url))).toEqual([]);
+}, 60_000);
