@@ -5,7 +5,8 @@
  *
  * Starts the Kubernetes API emulator (timeFactor 0.01) and the IoT Hub emulator in this process;
  * every measured process is its own child process, spawned as the image runs the bridge
- * (`node dist/translator/cli/entry.js run ...`).
+ * (`node dist/translator/cli/entry.js run ...`, with the image's NODE_OPTIONS from deploy/Dockerfile
+ * as flags, the floor's too).
  *   1. Start-up, --runs times (default 5), alternating: the floor process, then the bridge with
  *      an empty deployment (its own namespace each run). Time from spawn to the first answer of
  *      the operations server and to the first 200 of /readyz (polled every 10 ms). The bridge logs
@@ -18,7 +19,7 @@
  *   - VmRSS with 50 modules running <= 80 MiB;
  *   - the operations server answers before the IoT Hub link is up, in every run.
  *
- *   npm run build && npx tsx bench/rss.ts [--runs N] [--node-flag --max-semi-space-size=1 ...]
+ *   npm run build && npx tsx bench/rss.ts [--runs N] [--no-image-options] [--node-flag F ...]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -99,6 +100,13 @@ async function samples(pid: number): Promise<number[]> {
   return out;
 }
 
+/** The flags of `ENV NODE_OPTIONS=...` in deploy/Dockerfile: the bench runs the bridge as the image does. */
+function imageNodeOptions(): string[] {
+  const dockerfile = readFileSync(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8');
+  const match = /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile);
+  return match ? match[1]!.replace(/^"|"$/g, '').split(/\s+/).filter(Boolean) : [];
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -170,8 +178,12 @@ async function main(): Promise<number> {
     console.error('bench/rss: dist/ is missing: run `npm run build` first.');
     return 1;
   }
-  // `--node-flag F` (repeatable): a Node/V8 flag for every measured process, the floor included.
-  const nodeFlags = process.argv.flatMap((a, i) => (a === '--node-flag' && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
+  // The image's NODE_OPTIONS (deploy/Dockerfile), unless --no-image-options, and `--node-flag F`
+  // (repeatable): Node/V8 flags of every measured process, the floor included.
+  const nodeFlags = [
+    ...(process.argv.includes('--no-image-options') ? [] : imageNodeOptions()),
+    ...process.argv.flatMap((a, i) => (a === '--node-flag' && process.argv[i + 1] ? [process.argv[i + 1]!] : [])),
+  ];
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
   if (!Number.isInteger(runs) || runs < 1) {
