@@ -86,7 +86,7 @@ const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 function statusKiB(pid: number, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const match = new RegExp(`^${field}:\\s+(\\d+)( kB)?$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(match[1]);
 }
@@ -279,6 +279,7 @@ async function main(): Promise<number> {
     await running(full, MODULES, bridge);
     const loaded = median(await samples(bridge.pid!));
     const hwm = statusKiB(bridge.pid!, 'VmHWM');
+    const parts = { anon: statusKiB(bridge.pid!, 'RssAnon'), file: statusKiB(bridge.pid!, 'RssFile'), threads: statusKiB(bridge.pid!, 'Threads') };
     const floorRss = median(await samples(floor.pid!));
     await stop(bridge);
     await stop(floor);
@@ -297,6 +298,7 @@ async function main(): Promise<number> {
     console.log(`  floor: node + HTTP server                ${mib(floorRss).padStart(10)}`);
     console.log(`  bridge: empty deployment                 ${mib(idle).padStart(10)}`);
     console.log(`  bridge: ${MODULES} modules running               ${mib(loaded).padStart(10)}   (${mib(loaded - floorRss)} above the floor; VmHWM ${mib(hwm)})`);
+    console.log(`  bridge: of which anonymous ${mib(parts.anon)}, file-backed ${mib(parts.file)}; ${parts.threads} threads`);
     console.log('');
     const goals: [string, boolean][] = [
       [`start-up to /readyz 200: median ${ms(median(readyMs))} <= ${GOAL_START_MS} ms`, median(readyMs) <= GOAL_START_MS],
