@@ -87,7 +87,8 @@ export async function kubeRequest(kc: KubeConfig, req: KubeRequest): Promise<Ans
   const { res, headers } = await open(kc, req);
   const text = await readText(res);
   const status = res.statusCode ?? 0;
-  if (status < 200 || status > 299) throw new ApiException(status, `HTTP-Code: ${status} Message: ${req.method} ${req.path} Body: ${text}`, text, headers);
+// The body stays out of the message: an API's validation message may echo a Secret's values.
+  if (status < 200 || status > 299) throw new ApiException(status, `the Kubernetes API answered ${req.method} ${req.path} with HTTP ${status}`, text, headers);
   return { status, headers, text };
 }
 

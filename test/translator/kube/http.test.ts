@@ -43,6 +43,9 @@ it('an answer outside 2xx is an ApiException the error normaliser reads (status,
   const failure = await new CoreV1Api(kc).readNamespacedSecret({ name: 'missing', namespace }).catch((e: unknown) => e);
   expect(failure).toBeInstanceOf(ApiException);
   expect((failure as ApiException).code).toBe(404);
+  // The body (which for a Secret may echo values) is kept apart from the message.
+  expect((failure as ApiException).message).toBe(`the Kubernetes API answered GET /api/v1/namespaces/${namespace}/secrets/missing with HTTP 404`);
+  expect(JSON.parse((failure as ApiException).body)).toMatchObject({ kind: 'Status', code: 404 });
   const typed = toKubeError(failure, 'read Secret/missing');
   expect(typed).toBeInstanceOf(KubeApiError);
   expect(typed).toMatchObject({ status: 404, reason: 'NotFound' });
