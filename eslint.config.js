@@ -11,16 +11,17 @@ const LAYERS = {
   ops: ['shared'],
   manifest: ['shared'],
   kinds: ['shared'],
+  kube: ['shared', 'kinds'],
   translate: ['shared', 'manifest', 'kinds'],
-  reconcile: ['shared', 'ops', 'manifest', 'translate', 'kinds'],
+  reconcile: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'kube'],
   status: ['shared', 'manifest', 'translate', 'kinds', 'reconcile'],
   twin: ['shared', 'ops'],
   identities: ['shared', 'manifest', 'translate'],
-  methods: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status'],
+  methods: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'kube', 'reconcile', 'status'],
   sources: ['shared', 'ops', 'manifest', 'translate', 'status', 'twin'],
-  bridge: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status', 'sources', 'identities'],
-  leader: ['shared', 'ops', 'reconcile'],
-  cli: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'reconcile', 'status', 'twin', 'methods', 'sources', 'bridge', 'identities', 'leader'],
+  bridge: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'kube', 'reconcile', 'status', 'sources', 'identities'],
+  leader: ['shared', 'ops', 'kube', 'reconcile'],
+  cli: ['shared', 'ops', 'manifest', 'translate', 'kinds', 'kube', 'reconcile', 'status', 'twin', 'methods', 'sources', 'bridge', 'identities', 'leader'],
 };
 const FOLDERS = Object.keys(LAYERS);
 

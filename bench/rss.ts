@@ -1,19 +1,30 @@
 /**
- * bench/rss: the bridge's memory and start-up, compiled JavaScript next to the TypeScript
- * sources through tsx, in one run on the same emulators.
+ * bench/rss: the compiled bridge's start-up time and memory, next to a bare Node process (the
+ * floor: `node` with an HTTP server and nothing else), alternating, in one run on the same
+ * emulators.
  *
- * Starts the Kubernetes API emulator (timeFactor 0.01) and the IoT Hub emulator in this process,
- * then for each variant in turn spawns the bridge as its own process against them:
- *   - compiled: `node dist/translator/cli/entry.js run ...` (what the bin and the image run);
- *   - tsx:      `node --import tsx translator/cli/entry.ts run ...` (the sources, as before).
- * For each it prints the time `--help` takes (median of 3), then VmRSS (median of 5 samples a
- * second apart) once the empty deployment is reported and once 50 modules are reported
- * `running`, and VmHWM (the peak).
+ * Starts the Kubernetes API emulator (timeFactor 0.01) and the IoT Hub emulator in this process;
+ * every measured process is its own child process, spawned as the image runs the bridge
+ * (`node dist/translator/cli/entry.js run ...`, with the image's NODE_OPTIONS from deploy/Dockerfile
+ * as flags, the floor's too).
+ *   1. Start-up, --runs times (default 5), alternating: the floor process, then the bridge with
+ *      an empty deployment (its own namespace each run). Time from spawn to the first answer of
+ *      the operations server and to the first 200 of /readyz (polled every 10 ms). The bridge logs
+ *      when its IoT Hub link is connected; the operations server must have answered before that.
+ *   2. Memory: one bridge, VmRSS (median of 5 samples a second apart) once the empty deployment is
+ *      reported and once 50 modules are reported `running`, VmHWM (the peak); the floor
+ *      process's VmRSS beside it.
+ * Goals (issue 8), each printed with `met` or `NOT met`; the exit code is 1 when one is not met:
+ *   - median start-up to /readyz 200 <= 1000 ms;
+ *   - VmRSS with 50 modules running <= 80 MiB;
+ *   - the operations server answers before the IoT Hub link is up, in every run.
  *
- *   npm run build && npx tsx bench/rss.ts
+ *   npm run build && npx tsx bench/rss.ts [--runs N] [--no-image-options] [--node-flag F ...]
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,23 +38,26 @@ import { startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
 type Json = any;
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ENTRY = join('dist', 'translator', 'cli', 'entry.js');
 const MODULES = 50;
+const GOAL_START_MS = 1000;
+const GOAL_RSS_MIB = 80;
+const HUB_CONNECTED = 'connected to IoT Hub as $edgeAgent';
 
-const VARIANTS = [
-  { name: 'compiled', argv: ['dist/translator/cli/entry.js'] },
-  { name: 'tsx', argv: ['--import', 'tsx', 'translator/cli/entry.ts'] },
-] as const;
+/** The floor: Node with an HTTP server answering 200, nothing loaded beyond node:http. */
+const FLOOR_SCRIPT = "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.argv[1]), '127.0.0.1')";
 
 function content(n: number, tag: string): Json {
   const modules: Json = {};
   for (let i = 0; i < n; i++) {
-    modules[`module${i}`] = {
+    // Short images: 50 modules' reported properties stay inside the twin's 32 KiB.
+    modules[`m${i}`] = {
       version: '1.0',
       type: 'docker',
       status: 'running',
       restartPolicy: 'always',
-      env: { BENCH: { value: tag } },
-      settings: { image: `contoso.azurecr.io/bench-module-${i}:1.0`, createOptions: JSON.stringify({ ExposedPorts: { [`${8000 + i}/tcp`]: {} } }) },
+      env: { B: { value: tag } },
+      settings: { image: `b/m${i}:1`, createOptions: JSON.stringify({ ExposedPorts: { [`${8000 + i}/tcp`]: {} } }) },
     };
   }
   return {
@@ -65,11 +79,14 @@ function content(n: number, tag: string): Json {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
+const p95 = (xs: number[]) => sorted(xs)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)]!;
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 function statusKiB(pid: number, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const match = new RegExp(`^${field}:\\s+(\\d+)( kB)?$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(match[1]);
 }
@@ -83,28 +100,106 @@ async function samples(pid: number): Promise<number[]> {
   return out;
 }
 
-interface Result {
-  name: string;
-  helpMs: number;
-  idle: number;
-  loaded: number;
-  hwm: number;
+/** The flags of `ENV NODE_OPTIONS=...` in deploy/Dockerfile: the bench runs the bridge as the image does. */
+function imageNodeOptions(): string[] {
+  const dockerfile = readFileSync(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8');
+  const match = /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile);
+  return match ? match[1]!.replace(/^"|"$/g, '').split(/\s+/).filter(Boolean) : [];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The status of GET url, or undefined when nothing answers (yet). */
+function status(url: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = get(url, { timeout: 500 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(undefined));
+  });
+}
+
+interface Start {
+  /** Spawn to the first answer of any status. */
+  upMs: number;
+  /** Spawn to the first 200. */
+  readyMs: number;
+  /** Epoch ms of the first answer (to compare with the bridge's log times). */
+  upAt: number;
+}
+
+/** Polls `url` every 10 ms from `t0` until it answers 200. */
+async function untilReady(url: string, t0: number, proc: ChildProcess, timeoutMs = 60_000): Promise<Start> {
+  let up: { ms: number; at: number } | undefined;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`the process exited with ${proc.exitCode} before ${url} answered 200`);
+    const code = await status(url);
+    const now = performance.now();
+    if (code !== undefined && !up) up = { ms: now - t0, at: Date.now() };
+    if (code === 200) return { upMs: up!.ms, readyMs: now - t0, upAt: up!.at };
+    if (now - t0 > timeoutMs) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${code ?? 'no answer'})`);
+    await sleep(10);
+  }
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.once('exit', r));
+}
+
+/** Epoch ms of the bridge's log line `msg` in its stderr (pino JSON lines), if it was logged. */
+function loggedAt(stderr: string, msg: string): number | undefined {
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; time?: number };
+      if (entry.msg === msg) return entry.time;
+    } catch {
+      // not a log line
+    }
+  }
+  return undefined;
 }
 
 async function main(): Promise<number> {
-  if (!existsSync(join(repoRoot, 'dist', 'translator', 'cli', 'entry.js'))) {
+  if (!existsSync(join(repoRoot, ENTRY))) {
     console.error('bench/rss: dist/ is missing: run `npm run build` first.');
+    return 1;
+  }
+  // The image's NODE_OPTIONS (deploy/Dockerfile), unless --no-image-options, and `--node-flag F`
+  // (repeatable): Node/V8 flags of every measured process, the floor included.
+  const nodeFlags = [
+    ...(process.argv.includes('--no-image-options') ? [] : imageNodeOptions()),
+    ...process.argv.flatMap((a, i) => (a === '--node-flag' && process.argv[i + 1] ? [process.argv[i + 1]!] : [])),
+  ];
+  const runsArg = process.argv.indexOf('--runs');
+  const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+  if (!Number.isInteger(runs) || runs < 1) {
+    console.error('bench/rss: --runs takes a positive whole number');
     return 1;
   }
   const dir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-bench-rss-'));
   let kube: KubeEmulator | undefined;
   let hub: HubEmulator | undefined;
-  let child: ChildProcess | undefined;
+  const children = new Set<ChildProcess>();
   try {
     kube = await startKubeEmulator({ stateDir: dir, timeFactor: 0.01 });
     hub = await startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.72' });
     const registry: Registry = trustHubCa(iothub.Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
     const h = hub;
+    const k = kube;
     // The service client reuses kept-alive connections, which the emulator may have closed meanwhile.
     const retried = async <T>(call: () => Promise<T>): Promise<T> => {
       try {
@@ -120,56 +215,100 @@ async function main(): Promise<number> {
       return (await twin()).desired.$version as number;
     };
     const running = async (version: number, modules: number, proc: ChildProcess) => {
-      const deadline = performance.now() + 120_000;
+      const deadline = performance.now() + 180_000;
       for (;;) {
         if (proc.exitCode !== null) throw new Error(`the bridge process exited with ${proc.exitCode}`);
         const r = (await twin()).reported;
         const reported = Object.values(r?.modules ?? {}) as Json[];
         if (r?.lastDesiredVersion === version && r.lastDesiredStatus?.code === 200 && reported.length === modules && reported.every((m) => m.runtimeStatus === 'running')) return;
-        if (performance.now() > deadline) throw new Error(`timed out waiting for ${modules} modules running (version ${version})`);
+        if (performance.now() > deadline) throw new Error(`timed out waiting for ${modules} modules running (version ${version}; last status ${JSON.stringify(r?.lastDesiredStatus)})`);
         await sleep(100);
       }
     };
+    const spawnChild = (args: string[], stderr: 'ignore' | 'pipe') => {
+      const proc = spawn(process.execPath, [...nodeFlags, ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', stderr] });
+      children.add(proc);
+      proc.once('exit', () => children.delete(proc));
+      return proc;
+    };
+    const bridgeArgs = (namespace: string, opsPort: number, logLevel: string) => [
+      ENTRY, 'run', '--kubeconfig', k.kubeconfigPath!, '--connection-string', h.edgeAgentConnectionString, '--ca', h.caFile!,
+      '--namespace', namespace, '--ops-port', String(opsPort), '--ops-host', '127.0.0.1', '--log-level', logLevel,
+    ];
 
-    console.log(`bench/rss: node ${process.version}, ${MODULES} modules, emulators in this process, each bridge its own process`);
-    const results: Result[] = [];
-    for (const variant of VARIANTS) {
-      const helpTimes: number[] = [];
-      for (let i = 0; i < 3; i++) {
+    console.log(`bench/rss: node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}, ${runs} start-up runs, ${MODULES} modules, emulators in this process, each bridge its own process (${ENTRY})`);
+    const empty = await push(content(0, 'empty'));
+
+    // 1. Start-up, alternating with the floor.
+    const floorStarts: Start[] = [];
+    const bridgeStarts: Start[] = [];
+    const hubFirst: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      {
+        const port = await freePort();
         const t0 = performance.now();
-        const r = spawnSync(process.execPath, [...variant.argv, '--help'], { cwd: repoRoot, encoding: 'utf8' });
-        if (r.status !== 0) throw new Error(`${variant.name} --help exited with ${r.status}: ${r.stderr}`);
-        helpTimes.push(performance.now() - t0);
+        const proc = spawnChild(['-e', FLOOR_SCRIPT, String(port)], 'ignore');
+        floorStarts.push(await untilReady(`http://127.0.0.1:${port}/`, t0, proc));
+        await stop(proc);
       }
-      const empty = await push(content(0, variant.name));
-      const namespace = `bench-rss-${variant.name}`;
-      const args = [...variant.argv, 'run', '--kubeconfig', kube.kubeconfigPath!, '--connection-string', hub.edgeAgentConnectionString, '--ca', hub.caFile!];
-      args.push('--namespace', namespace, '--ops-port', '0', '--ops-host', '127.0.0.1', '--log-level', 'warn');
-      const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-      child = proc;
-      await running(empty, 0, proc);
-      const idle = median(await samples(proc.pid!));
-      const full = await push(content(MODULES, variant.name));
-      await running(full, MODULES, proc);
-      const loaded = median(await samples(proc.pid!));
-      const hwm = statusKiB(proc.pid!, 'VmHWM');
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
-      child = undefined;
-      results.push({ name: variant.name, helpMs: median(helpTimes), idle, loaded, hwm });
+      {
+        const port = await freePort();
+        const t0 = performance.now();
+        const proc = spawnChild(bridgeArgs(`bench-start-${i}`, port, 'info'), 'pipe');
+        let stderr = '';
+        proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        const start = await untilReady(`http://127.0.0.1:${port}/readyz`, t0, proc);
+        bridgeStarts.push(start);
+        await stop(proc);
+        const connectedAt = loggedAt(stderr, HUB_CONNECTED);
+        if (connectedAt === undefined) throw new Error(`run ${i}: the bridge never logged '${HUB_CONNECTED}'`);
+        // Positive: the operations server answered this long before the hub link was up.
+        hubFirst.push(connectedAt - start.upAt);
+      }
     }
+    if ((await twin()).desired.$version !== empty) throw new Error('the desired $version moved during the start-up runs');
 
+    // 2. Memory with 50 modules; the floor process beside it.
+    const floorPort = await freePort();
+    const floor = spawnChild(['-e', FLOOR_SCRIPT, String(floorPort)], 'ignore');
+    await untilReady(`http://127.0.0.1:${floorPort}/`, performance.now(), floor);
+    const bridge = spawnChild(bridgeArgs('bench-rss', await freePort(), 'warn'), 'ignore');
+    await running(empty, 0, bridge);
+    const idle = median(await samples(bridge.pid!));
+    const full = await push(content(MODULES, 'full'));
+    await running(full, MODULES, bridge);
+    const loaded = median(await samples(bridge.pid!));
+    const hwm = statusKiB(bridge.pid!, 'VmHWM');
+    const parts = { anon: statusKiB(bridge.pid!, 'RssAnon'), file: statusKiB(bridge.pid!, 'RssFile'), threads: statusKiB(bridge.pid!, 'Threads') };
+    const floorRss = median(await samples(floor.pid!));
+    await stop(bridge);
+    await stop(floor);
+
+    const readyMs = bridgeStarts.map((s) => s.readyMs);
+    const upMs = bridgeStarts.map((s) => s.upMs);
+    const floorMs = floorStarts.map((s) => s.readyMs);
     console.log('');
-    console.log('  variant    --help (median of 3)   VmRSS empty   VmRSS 50 modules   VmHWM');
-    for (const r of results) {
-      console.log(`  ${r.name.padEnd(9)}  ${`${r.helpMs.toFixed(0)} ms`.padStart(20)}   ${mib(r.idle).padStart(11)}   ${mib(r.loaded).padStart(16)}   ${mib(r.hwm).padStart(9)}`);
-    }
-    const [compiled, viaTsx] = results as [Result, Result];
+    console.log(`  start-up (${runs} runs, alternating)           median      p95`);
+    console.log(`  floor: node + HTTP server, first 200     ${ms(median(floorMs)).padStart(9)} ${ms(p95(floorMs)).padStart(8)}`);
+    console.log(`  bridge: operations server answers        ${ms(median(upMs)).padStart(9)} ${ms(p95(upMs)).padStart(8)}`);
+    console.log(`  bridge: /readyz 200 (empty deployment)   ${ms(median(readyMs)).padStart(9)} ${ms(p95(readyMs)).padStart(8)}`);
+    console.log(`  bridge: ops answered before the hub link was up by: ${hubFirst.map((d) => ms(d)).join(', ')}`);
     console.log('');
-    console.log(`  compiled uses ${mib(viaTsx.loaded - compiled.loaded)} less with ${MODULES} modules (${((compiled.loaded / viaTsx.loaded) * 100).toFixed(0)}% of tsx), starts --help ${(viaTsx.helpMs / compiled.helpMs).toFixed(1)}x faster`);
-    return 0;
+    console.log('  memory (VmRSS, median of 5 samples)');
+    console.log(`  floor: node + HTTP server                ${mib(floorRss).padStart(10)}`);
+    console.log(`  bridge: empty deployment                 ${mib(idle).padStart(10)}`);
+    console.log(`  bridge: ${MODULES} modules running               ${mib(loaded).padStart(10)}   (${mib(loaded - floorRss)} above the floor; VmHWM ${mib(hwm)})`);
+    console.log(`  bridge: of which anonymous ${mib(parts.anon)}, file-backed ${mib(parts.file)}; ${parts.threads} threads`);
+    console.log('');
+    const goals: [string, boolean][] = [
+      [`start-up to /readyz 200: median ${ms(median(readyMs))} <= ${GOAL_START_MS} ms`, median(readyMs) <= GOAL_START_MS],
+      [`VmRSS with ${MODULES} modules: ${mib(loaded)} <= ${GOAL_RSS_MIB} MiB`, loaded <= GOAL_RSS_MIB * 1024],
+      [`the operations server answers before the IoT Hub link is up, in all ${runs} runs`, hubFirst.every((d) => d > 0)],
+    ];
+    for (const [what, met] of goals) console.log(`  goal ${met ? 'met    ' : 'NOT met'}  ${what}`);
+    return goals.every(([, met]) => met) ? 0 : 1;
   } finally {
-    child?.kill('SIGKILL');
+    for (const child of children) child.kill('SIGKILL');
     await hub?.stop();
     await kube?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@
  * retried with backoff, and meanwhile the last deployment that applied stays enforced: a
  * reconcile triggered by a change in the cluster restores it (self-healing goes on).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../kube/index.js';
 import { Subject, Subscription, debounceTime, filter, map, merge, timer } from 'rxjs';
 import { POD_KIND, WORKLOAD_KINDS, kindSpec } from '../kinds/index.js';
 import type { DeploymentModel } from '../manifest/index.js';

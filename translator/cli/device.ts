@@ -13,7 +13,8 @@
 import { readFile } from 'node:fs/promises';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import iothub from 'azure-iothub';
-import { RegistryObjectApi, WORKLOAD_KINDS, type KubeJson } from '../kinds/index.js';
+import { WORKLOAD_KINDS, type KubeJson } from '../kinds/index.js';
+import { RegistryObjectApi } from '../kube/index.js';
 import type { DeploymentModel } from '../manifest/index.js';
 import { Methods, clusterModules, lastGoodModel, type MethodResponse } from '../methods/index.js';
 import { LAST_GOOD_SECRET, toKubeError, KubeApiError } from '../reconcile/index.js';

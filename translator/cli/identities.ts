@@ -6,7 +6,8 @@
  * it applies. With only `--connection-string`, modules get no credentials and the bridge says so.
  */
 import { rootCertificates } from 'node:tls';
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, RegistryObjectApi, type KubeConfig } from '../kube/index.js';
 import type { PassInput, PreparedPass } from '../bridge/index.js';
 import { ConnectionStringError, DEVICE_CA_SECRET, DeviceCaError, DeviceIdentities, RegistryError, withCredentials, type CaSecretStore } from '../identities/index.js';
 import { DEFAULT_FIELD_MANAGER } from '../reconcile/index.js';
@@ -30,8 +31,8 @@ export interface IdentityFlags {
 
 /** The device CA Secret in the device namespace, read and written through the Kubernetes API. */
 export function kubeCaSecretStore(kubeConfig: KubeConfig, namespace: string): CaSecretStore {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const core = new CoreV1Api(kubeConfig);
+  const objects = RegistryObjectApi.forConfig(kubeConfig);
   return {
     read: async () => {
       try {

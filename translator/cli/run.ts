@@ -10,8 +10,8 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Bridge } from '../bridge/index.js';
+import { KubeConfigLoader, type KubeConfig } from '../kube/index.js';
 import type { DeviceIdentities } from '../identities/index.js';
 import type { ObjectReader } from '../kinds/index.js';
 import { loadManifest, ManifestLoadError, type DeploymentContent } from '../manifest/index.js';
@@ -26,7 +26,6 @@ import type { KubeEmulator } from '../../sandbox/kube/index.js';
 import { RunError } from './errors.js';
 import { DEVICE_CONNECTION_STRING_ENV, NO_MODULE_CREDENTIALS, identityPass, openIdentities } from './identities.js';
 import type { Io } from './main.js';
-import { pushContent } from './push.js';
 import type { Sandbox } from './sandbox.js';
 import { followManifestThroughHub, ModuleUrls, printTelemetry, type Say } from './sandbox-session.js';
 import { LiveTable, moduleRows } from './table.js';
@@ -344,7 +343,7 @@ async function startSandbox(flags: RunFlags, io: Io, cleanups: Cleanups): Promis
 
 /** The sandbox cluster, else --kubeconfig, else KUBECONFIG, else the in-cluster configuration. */
 async function clusterConfig(flags: RunFlags, sandbox: Sandbox | undefined): Promise<KubeConfig> {
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new KubeConfigLoader();
   if (sandbox) kubeConfig.loadFromString(sandbox.kube.kubeconfig);
   else if (flags.kubeconfig) await loadKubeconfig(kubeConfig, flags.kubeconfig, '--kubeconfig');
   else if (process.env.KUBECONFIG) await loadKubeconfig(kubeConfig, process.env.KUBECONFIG, 'KUBECONFIG');
@@ -372,7 +371,7 @@ async function deviceIdentities(flags: RunFlags, sandbox: Sandbox | undefined, k
 }
 
 /** Loads a kubeconfig file; a missing, unreadable or unusable one is a one-line error naming it and where it came from. */
-async function loadKubeconfig(kubeConfig: KubeConfig, path: string, origin: '--kubeconfig' | 'KUBECONFIG'): Promise<void> {
+async function loadKubeconfig(kubeConfig: KubeConfigLoader, path: string, origin: '--kubeconfig' | 'KUBECONFIG'): Promise<void> {
   const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
     throw new RunError(`cannot read the kubeconfig ${path} (${origin}): ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}; pass an existing kubeconfig file, or --sandbox`);
   });
@@ -436,6 +435,8 @@ async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConf
 async function startSandboxSession(flags: RunFlags, sandbox: Sandbox, files: ManifestFiles | undefined, out: { objects: ObjectReader; say: Say }, cleanups: Cleanups): Promise<{ report(doc: ReportedDocument): void }> {
   const { hub, kube } = sandbox;
   if (files) {
+    // The IoT Hub service SDK (azure-iothub) is loaded only here: a bridge outside the sandbox never pushes.
+    const { pushContent } = await import('./push.js');
     const first = await loadManifest(files.base, { layers: files.layers });
     if (!first.content) throw new RunError(`${files.base} is not a valid deployment; run 'iotedge-k8s validate ${files.base}'`);
     const push = (content: DeploymentContent) => pushContent({ hubConnectionString: hub.serviceConnectionString, deviceId: hub.deviceId, content, caPem: hub.caPem });

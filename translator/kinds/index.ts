@@ -17,4 +17,3 @@ export {
   type KubeJson,
   type ObjectReader,
 } from './registry.js';
-export { RegistryObjectApi } from './object-api.js';

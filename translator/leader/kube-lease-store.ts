@@ -4,7 +4,8 @@
  * resourceVersion it was read at (a 409 is a lost race, not an error). The RBAC this needs is
  * `get`, `create` and `update` on `leases` (what `iotedge-k8s install` grants).
  */
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime, type KubeConfig } from '../kube/index.js';
 import { KubeApiError, toKubeError } from '../reconcile/index.js';
 import type { LeaseRecord, LeaseStore, StoredLease } from './lease.js';
 
@@ -47,7 +48,7 @@ export class KubeLeaseStore implements LeaseStore {
     private readonly namespace: string,
     private readonly name = LEASE_NAME,
   ) {
-    this.api = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.api = new CoordinationV1Api(kubeConfig);
     this.description = `Lease ${namespace}/${name}`;
   }
 

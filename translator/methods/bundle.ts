@@ -14,8 +14,8 @@
  * Everything goes through {@link redactJson} / {@link redactText} first: registry passwords,
  * keys, tokens and connection strings are replaced by `[redacted]`.
  */
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { KINDS, RegistryObjectApi, type KubeJson } from '../kinds/index.js';
+import { KINDS, type KubeJson } from '../kinds/index.js';
+import { CoreV1Api, RegistryObjectApi, type KubeConfig } from '../kube/index.js';
 import { isObject } from '../shared/index.js';
 import { newestPod } from '../status/index.js';
 import type { CheckResult } from './checks.js';
@@ -130,7 +130,7 @@ export async function collectClusterContent(
   }
   let events: unknown[] = [];
   try {
-    events = (await kubeConfig.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: cluster.namespace })).items;
+    events = (await new CoreV1Api(kubeConfig).listNamespacedEvent({ namespace: cluster.namespace })).items;
   } catch (e) {
     problems.push(`events: ${(e as Error).message.split('\n')[0]}`);
   }

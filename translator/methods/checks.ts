@@ -5,7 +5,7 @@
  * (`clusterFacts` here for the Kubernetes side).
  */
 import { X509Certificate } from 'node:crypto';
-import { AuthorizationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AuthorizationV1Api, CoreV1Api, type KubeConfig } from '../kube/index.js';
 import { KubeApiError, KubeConnectionError, LAST_GOOD_SECRET, toKubeError } from '../reconcile/index.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
@@ -250,8 +250,8 @@ function modulesCheck(modules: Record<string, ModuleState> | undefined, why: str
 
 /** Cluster facts of a device namespace: reachability and permissions, the edgeHub certificate Secret, the last-good Secret. */
 export async function clusterFacts(kubeConfig: KubeConfig, namespace: string, edgeHubSecret: { name: string; key: string }): Promise<Pick<CheckFacts, 'cluster' | 'edgeHubCertificate' | 'lastGood'>> {
-  const auth = kubeConfig.makeApiClient(AuthorizationV1Api);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const auth = new AuthorizationV1Api(kubeConfig);
+  const core = new CoreV1Api(kubeConfig);
   const denied: string[] = [];
   try {
     for (const p of BRIDGE_PERMISSIONS) {

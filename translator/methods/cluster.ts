@@ -4,8 +4,9 @@
  * original-moduleid annotation), pod logs, a Deployment rollout restart and pod deletion.
  * API failures become {@link MethodError}s with status 500 and a message without secrets.
  */
-import { ApiException, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
-import { POD_KIND, WORKLOAD_KINDS, type KindSpec, type KubeJson, type ObjectReader, type WorkloadRules, RegistryObjectApi } from '../kinds/index.js';
+import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
+import { POD_KIND, WORKLOAD_KINDS, type KindSpec, type KubeJson, type ObjectReader, type WorkloadRules } from '../kinds/index.js';
+import { ApiException, CoreV1Api, PatchStrategy, RegistryObjectApi, type KubeConfig } from '../kube/index.js';
 import { KubeApiError, KubeConnectionError, toKubeError } from '../reconcile/index.js';
 import { MODULE_RESTARTS_ANNOTATION } from '../status/index.js';
 import { ORIGINAL_MODULE_ID_ANNOTATION, ownedSelector } from '../translate/index.js';
@@ -36,7 +37,7 @@ function moduleIdOf(object: { metadata?: { annotations?: Record<string, string> 
 /** Cluster access scoped to one device's namespace and objects. */
 export class DeviceCluster {
   private readonly core: CoreV1Api;
-  private readonly objects: KubernetesObjectApi;
+  private readonly objects: RegistryObjectApi;
   private readonly selector: string;
 
   constructor(
@@ -46,7 +47,7 @@ export class DeviceCluster {
     /** The bridge's informer cache: pods and workloads are read from it instead of the API. */
     private readonly cache?: ObjectReader,
   ) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.core = new CoreV1Api(kubeConfig);
     this.objects = RegistryObjectApi.forConfig(kubeConfig);
     this.selector = ownedSelector(deviceId);
   }

@@ -6,7 +6,7 @@
  * module in RestartModule too); GetModuleLogs content over 127,000 bytes answers 400, as edgeAgent does.
  */
 import type { EventEmitter } from 'node:events';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../kube/index.js';
 import deviceSdk, { type DeviceMethodResponse, type DeviceTransport, type MethodMessage, type ModuleClient } from 'azure-iot-device';
 import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
 import { newestPod } from '../status/index.js';

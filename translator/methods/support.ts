@@ -4,7 +4,7 @@
  * both methods is edgeAgent's TaskStatusResponse `{status, message, correlationId}` with status
  * 200 (edge-agent .../requests/ModuleLogsUploadRequestHandler.cs, SupportBundleRequestHandler.cs).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../kube/index.js';
 import type { ModuleClient } from 'azure-iot-device';
 import { collectClusterContent, supportBundleZip, type BundleContent, type BundleRange } from './bundle.js';
 import { HUB_CHECK_IDS, evaluateChecks, onlyChecks, orderChecks, type CheckFacts, type CheckResult } from './checks.js';

@@ -7,7 +7,7 @@
  * are an append blob, json logs and bundles block blobs, as edgeAgent writes them.
  */
 import { gzipSync } from 'node:zlib';
-import { AnonymousCredential, ContainerClient, newPipeline } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import { isObject } from '../shared/index.js';
 import { newestPod } from '../status/index.js';
 import type { DeviceCluster } from './cluster.js';
@@ -100,6 +100,8 @@ export const APPEND_BLOCK_BYTES = 4 * 1024 * 1024;
 
 /** Writes one blob into the container of a SAS URL: a block blob, or an append blob filled in blocks. */
 export async function uploadBlob(sasUrl: string, blob: BlobUpload, signal?: AbortSignal): Promise<void> {
+  // Loaded on the first upload: the bridge starts (and mostly runs) without the storage SDK.
+  const { AnonymousCredential, ContainerClient, newPipeline } = await import('@azure/storage-blob');
   let container: ContainerClient;
   try {
     // edgeAgent retries an upload twice (AzureBlobRequestsUploader's RetryCount).

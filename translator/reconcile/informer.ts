@@ -24,9 +24,9 @@
  * Learned from client-go's reflector/informer and @kubernetes/client-node's ListWatch
  * (`src/cache.ts`): list, watch from the list's resourceVersion, relist on 410.
  */
-import { KubernetesObjectApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Subject, type Observable } from 'rxjs';
-import { KINDS, collectionPath, objectKey, type KindSpec, type KubeJson, type ObjectReader, RegistryObjectApi } from '../kinds/index.js';
+import { KINDS, collectionPath, objectKey, type KindSpec, type KubeJson, type ObjectReader } from '../kinds/index.js';
+import { RegistryObjectApi, Watch, type KubeConfig } from '../kube/index.js';
 import { backoffDelay, type BackoffOptions } from '../shared/index.js';
 import { stableJson } from './compare.js';
 import { KubeApiError, isKubeError, kubeCall, type KubeError } from './errors.js';
@@ -122,7 +122,7 @@ export class InformerCache implements ObjectReader {
   private stopSignal!: () => void;
   /** Resolves on stop(): backoff waits end early. */
   private readonly stopping = new Promise<void>((resolve) => (this.stopSignal = resolve));
-  private readonly objects: KubernetesObjectApi;
+  private readonly objects: RegistryObjectApi;
   private readonly watch: Watch;
   private readonly kinds: readonly KindSpec[];
   private readonly delay: (ms: number) => Promise<void>;

@@ -8,11 +8,12 @@
  * events of the bridge's own writes trigger nothing.
  * Every client failure is normalized (errors.ts) and turned into a typed outcome.
  */
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../translate/index.js';
 import { KubeApiError, isKubeError, isNotFound, isRetryable, kubeCall } from './errors.js';
-import { MANAGED_KINDS, POD_KIND, objectKey, workloadRules, type KubeJson, RegistryObjectApi } from '../kinds/index.js';
+import { MANAGED_KINDS, POD_KIND, objectKey, workloadRules, type KubeJson } from '../kinds/index.js';
+import { CoreV1Api, PatchStrategy, RegistryObjectApi } from '../kube/index.js';
 import type { InformerCache } from './informer.js';
 import { MODULE_LABEL } from '../translate/index.js';
 import { LAST_GOOD_KEY, LAST_GOOD_SECRET, LastGoodError, decodeLastGood, lastGoodSecret, type LastGood } from './last-good.js';
@@ -48,7 +49,7 @@ let reconcileCounter = 0;
  * @see ReconcilerOptions for the defaults.
  */
 export class Reconciler {
-  private readonly objects: KubernetesObjectApi;
+  private readonly objects: RegistryObjectApi;
   private readonly core: CoreV1Api;
   private readonly namespace: string;
   private readonly deviceId: string;
@@ -60,7 +61,7 @@ export class Reconciler {
 
   constructor(options: ReconcilerOptions) {
     this.objects = RegistryObjectApi.forConfig(options.kubeConfig);
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.core = new CoreV1Api(options.kubeConfig);
     this.namespace = options.namespace;
     this.deviceId = options.deviceId;
     this.fieldManager = options.fieldManager ?? DEFAULT_FIELD_MANAGER;

@@ -1,5 +1,5 @@
 /** Public types of the reconcile stage. */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../kube/index.js';
 import type { DeploymentModel } from '../manifest/index.js';
 import type { KubeObject } from '../translate/index.js';
 import type { InformerCache } from './informer.js';

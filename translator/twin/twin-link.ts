@@ -11,16 +11,22 @@
  * MQTT session) fails with a `timeout` TwinError on `errors$`, and `freshness()` says the twin
  * is stale until a full fetch succeeds; the link's owner replaces a link that times out.
  */
-import deviceSdk, { type ModuleClient, type Twin } from 'azure-iot-device';
-import mqttTransport from 'azure-iot-device-mqtt';
+import type { ModuleClient, Twin } from 'azure-iot-device';
 import { Observable, ReplaySubject, Subject } from 'rxjs';
 import { applyMergePatch, isObject, type JsonObject } from '../shared/index.js';
 import { TwinError, toTwinError } from './errors.js';
 import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
 import { DEFAULT_HUB_TIMEOUT_MS, withTimeout } from './timeout.js';
 
-// The SDKs are CommonJS: Node's ESM loader offers them only as a default export.
-const { Mqtt } = mqttTransport;
+/**
+ * The device SDK and its MQTT transport, loaded when a link opens (`import()`): commands that
+ * only name the twin's errors (`validate`, `translate`) do not load them. The SDKs are CommonJS:
+ * Node's ESM loader offers them only as a default export.
+ */
+async function deviceSdk() {
+  const [{ default: sdk }, { default: mqtt }] = await Promise.all([import('azure-iot-device'), import('azure-iot-device-mqtt')]);
+  return { ModuleClient: sdk.ModuleClient, Mqtt: mqtt.Mqtt };
+}
 
 /** A desired document and its `$version`. `desired` carries no `$`-keys. */
 export interface DesiredState {
@@ -110,9 +116,10 @@ export class TwinLink {
   /** Connects, fetches the full twin and subscribes to desired patches. Rejects with a {@link TwinError}. */
   static async open(options: TwinLinkOptions): Promise<TwinLink> {
     const logger = options.logger ?? SILENT_LOGGER;
+    const sdk = await deviceSdk();
     let client: ModuleClient;
     try {
-      client = deviceSdk.ModuleClient.fromConnectionString(options.connectionString, Mqtt);
+      client = sdk.ModuleClient.fromConnectionString(options.connectionString, sdk.Mqtt);
     } catch (e) {
       throw new TwinError('invalid-configuration', toTwinError(e, 'the $edgeAgent connection string is invalid').message);
     }

@@ -1,7 +1,8 @@
 /**
  * Which modules a CLI verb loads, seen from a real `iotedge-k8s` process (a resolve hook
  * records every module URL): `validate` and `translate` never load the emulators (sandbox/),
- * which only the sandbox wiring loads, lazily.
+ * which only the sandbox wiring loads, lazily, nor @kubernetes/client-node or azure-iot-*, which
+ * only the bridge needs.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -36,16 +37,19 @@ function runCli(args: string[]): Promise<{ code: number; stderr: string; modules
 }
 
 const fromSandbox = (modules: string[]) => modules.filter((url) => sandboxUrls.some((prefix) => url.startsWith(prefix)));
+/** The packages among `modules` that only the bridge needs: the Kubernetes client and the device SDK. */
+const bridgePackages = (modules: string[]) => [...new Set(modules.map((url) => /\/node_modules\/(@kubernetes\/client-node|azure-iot-[^/]+)\//.exec(url)?.[1]).filter(Boolean))];
 const isMain = (url: string) => /\/translator\/cli\/main\.(ts|js)$/.test(url);
 
 it.each([
   ['validate', [sample]],
   ['translate', [sample]],
-])('%s does not load the emulators', async (verb, args) => {
+])('%s does not load the emulators, the Kubernetes client or the device SDK', async (verb, args) => {
   const { code, modules } = await runCli([verb, ...args]);
   expect(code).toBe(0);
   expect(modules.some((url) => isMain(url))).toBe(true);
   expect(fromSandbox(modules)).toEqual([]);
+  expect(bridgePackages(modules)).toEqual([]);
 }, 60_000);
 
 it('sandbox loads them when it runs (the recorder sees lazy loads), and a bad catalog is one line', async () => {
@@ -61,4 +65,14 @@ it('fleet loads its verb and no emulator; a bad connection string is one line', 
   expect(code).toBe(1);
   expect(modules.some((url) => /\/translator\/cli\/fleet\.(ts|js)$/.test(url))).toBe(true);
   expect(fromSandbox(modules)).toEqual([]);
+}, 60_000);
+
+it('run loads of @kubernetes/client-node only its kubeconfig parser (no generated API or model), and no storage or service SDK', async () => {
+  const { code, stderr, modules } = await runCli(['run', '--kubeconfig', join(tmpdir(), 'no-such-kubeconfig'), '--ops-port', '0', '--ops-host', '127.0.0.1', '--manifest', sample]);
+  expect(stderr).toMatch(/cannot read the kubeconfig .*no-such-kubeconfig/);
+  expect(code).toBe(1);
+  expect(modules.some((url) => /\/translator\/cli\/run\.(ts|js)$/.test(url))).toBe(true);
+  const clientNode = modules.filter((url) => url.includes('/node_modules/@kubernetes/client-node/'));
+  expect(clientNode.map((url) => url.replace(/^.*\/node_modules\//, ''))).toEqual(['@kubernetes/client-node/dist/config_types.js']);
+  expect(modules.filter((url) => /\/node_modules\/(@azure\/storage-blob|azure-iothub)\//.test(url))).toEqual([]);
 }, 60_000);

@@ -1,9 +1,10 @@
 /**
  * The write fence, through a counting proxy in front of the API: while closed, writes of every
- * client made from the fenced KubeConfig (typed APIs, KubernetesObjectApi) fail before they
- * reach the wire; reads pass; once open, writes go out.
+ * client of translator/kube made from the fenced configuration (plain requests, the typed APIs,
+ * RegistryObjectApi) fail before they reach the wire; reads and watches pass; once open, writes
+ * go out.
  */
-import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
+import { CoordinationV1Api, RegistryObjectApi, Watch, kubeJson } from '../../../translator/kube/index.js';
 import { NotLeaderError, fenceWrites } from '../../../translator/leader/index.js';
 import { openCluster, type TestCluster } from '../../support/cluster.js';
 import { requestType, startCountingProxy, type CountingProxy } from '../../support/counting-proxy.js';
@@ -24,21 +25,33 @@ afterAll(async () => {
 it('refuses writes while closed, before they reach the API; reads pass', async () => {
   let open = false;
   const kc = fenceWrites(proxy.kc, () => open);
-  const core = kc.makeApiClient(CoreV1Api);
-  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const objects = RegistryObjectApi.forConfig(kc);
+  const leases = new CoordinationV1Api(kc);
   const namespace = cluster.namespace;
+  const configMaps = `/api/v1/namespaces/${namespace}/configmaps`;
   const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fenced', namespace }, data: { a: '1' } };
+  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fenced', namespace }, stringData: { a: '1' } };
+  const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'fenced', namespace }, spec: { holderIdentity: 'x' } };
+  const names = async () => (await kubeJson<{ items: { metadata?: { name?: string } }[] }>(kc, { method: 'GET', path: configMaps })).items.map((c) => c.metadata?.name);
   proxy.reset();
-  await expect(core.createNamespacedConfigMap({ namespace, body: configMap })).rejects.toThrow(NotLeaderError);
-  await expect(objects.patch(configMap, undefined, undefined, 'test', true, 'application/apply-patch+yaml' as never)).rejects.toThrow(NotLeaderError);
-  await expect(core.deleteNamespacedConfigMap({ name: 'fenced', namespace })).rejects.toThrow(/DELETE \/api\/v1\/namespaces\/[^/]+\/configmaps\/fenced refused: this bridge is not the leader/);
-  expect((await core.listNamespacedConfigMap({ namespace })).items.map((c) => c.metadata?.name)).not.toContain('fenced');
+  await expect(kubeJson(kc, { method: 'POST', path: configMaps, body: configMap })).rejects.toThrow(NotLeaderError);
+  await expect(objects.patch(secret, undefined, undefined, 'test', true, 'application/apply-patch+yaml')).rejects.toThrow(NotLeaderError);
+  await expect(leases.createNamespacedLease({ namespace, body: lease })).rejects.toThrow(NotLeaderError);
+  await expect(objects.delete(secret)).rejects.toThrow(/DELETE \/api\/v1\/namespaces\/[^/]+\/secrets\/fenced refused: this bridge is not the leader/);
+  expect(await names()).not.toContain('fenced');
   expect(proxy.requests.filter((r) => requestType(r) === 'write')).toEqual([]);
   expect(proxy.requests.every((r) => r.method === 'GET')).toBe(true);
+  // A watch is a read (straight to the API: the proxy holds a watch's headers until its first event).
+  let ended: unknown = 'running';
+  const controller = await new Watch(fenceWrites(cluster.kc, () => false)).watch(configMaps, {}, () => undefined, (e) => (ended = e));
+  expect(ended).toBe('running');
+  controller.abort();
+  expect(ended).toMatchObject({ name: 'AbortError' });
   open = true;
-  await core.createNamespacedConfigMap({ namespace, body: configMap });
+  await kubeJson(kc, { method: 'POST', path: configMaps, body: configMap });
+  expect(await names()).toContain('fenced');
   expect(proxy.requests.filter((r) => requestType(r) === 'write')).toHaveLength(1);
   open = false;
-  await expect(core.replaceNamespacedConfigMap({ name: 'fenced', namespace, body: configMap })).rejects.toThrow(NotLeaderError);
+  await expect(kubeJson(kc, { method: 'PUT', path: `${configMaps}/fenced`, body: configMap })).rejects.toThrow(NotLeaderError);
   expect(proxy.requests.filter((r) => requestType(r) === 'write')).toHaveLength(1);
 });

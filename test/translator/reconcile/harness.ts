@@ -55,8 +55,10 @@ export interface CountingKubeConfig {
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Copies `source` and hooks the per-request authentication step, which the generated API
- * clients and KubernetesObjectApi run exactly once for every HTTP request they send.
+ * Copies `source` and hooks the per-request authentication steps: `applyToHTTPSOptions`, which
+ * translator/kube (the bridge's client) runs exactly once for every request and watch it sends,
+ * and `applySecurityAuthentication`, which client-node's generated API clients run once for
+ * every request.
  */
 export function countingKubeConfig(source: k8s.KubeConfig): CountingKubeConfig {
   const kc = new k8s.KubeConfig();
@@ -66,6 +68,12 @@ export function countingKubeConfig(source: k8s.KubeConfig): CountingKubeConfig {
   kc.applySecurityAuthentication = async (context) => {
     requests.push({ method: String(context.getHttpMethod()).toUpperCase(), path: new URL(context.getUrl()).pathname });
     return original(context);
+  };
+  const originalHttps = kc.applyToHTTPSOptions.bind(kc);
+  kc.applyToHTTPSOptions = async (opts) => {
+    const o = opts as { method?: string; path?: string };
+    requests.push({ method: String(o.method ?? 'GET').toUpperCase(), path: (o.path ?? '').split('?')[0]! });
+    return originalHttps(opts);
   };
   return {
     kc,

@@ -199,16 +199,18 @@ describe('startupOrder', () => {
     const timeout = process.env.KUBECONFIG ? 20_000 : 1500;
     const { namespace, counting, reconciler, desired, logs } = await setup('order', { startupGroupTimeoutMs: timeout });
     const stamps: Array<{ line: string; at: number }> = [];
-    const hook = counting.kc.applySecurityAuthentication.bind(counting.kc);
+    const hook = counting.kc.applyToHTTPSOptions.bind(counting.kc);
     // What the previous group's pods were doing when the next group's first write went out.
     const seen: Record<string, string[]> = {};
     const podStates = async (module: string) =>
       (await core.listNamespacedPod({ namespace, labelSelector: `net.azure-devices.edge.module=${module}` })).items.map((p) =>
         p.status?.containerStatuses?.[0]?.started ? 'started' : (p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? p.status?.phase ?? 'none'),
       );
-    counting.kc.applySecurityAuthentication = async (context) => {
-      if (context.getHttpMethod() === 'PATCH') {
-        const line = new URL(context.getUrl()).pathname.replace(/^.*\/namespaces\/[^/]+\//, '');
+    // The step the bridge's client (translator/kube) runs once for every request it sends.
+    counting.kc.applyToHTTPSOptions = async (context) => {
+      const request = context as { method?: string; path?: string };
+      if (request.method === 'PATCH') {
+        const line = (request.path ?? '').split('?')[0]!.replace(/^.*\/namespaces\/[^/]+\//, '');
         stamps.push({ line, at: Date.now() });
         if (line === 'serviceaccounts/first') seen.edgehub = await podStates('edgehub');
         if (line === 'serviceaccounts/crashing') seen.first = await podStates('first');
