@@ -11,10 +11,9 @@
  * Both sides answer with the same shapes (edgeAgent's), so each verb formats one answer.
  */
 import { readFile } from 'node:fs/promises';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import iothub from 'azure-iothub';
 import { WORKLOAD_KINDS, type KubeJson } from '../kinds/index.js';
-import { RegistryObjectApi } from '../kube/index.js';
+import { CoreV1Api, KubeConfigLoader, RegistryObjectApi, type KubeConfig } from '../kube/index.js';
 import type { DeploymentModel } from '../manifest/index.js';
 import { Methods, clusterModules, lastGoodModel, type MethodResponse } from '../methods/index.js';
 import { LAST_GOOD_SECRET, toKubeError, KubeApiError } from '../reconcile/index.js';
@@ -71,7 +70,7 @@ export async function openDevice(flags: DeviceFlags): Promise<DeviceAccess> {
 
 /** --kubeconfig, else KUBECONFIG, else the in-cluster configuration. */
 export function kubeConfigOf(flags: Pick<DeviceFlags, 'kubeconfig'>): KubeConfig {
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new KubeConfigLoader();
   try {
     if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
     else if (process.env.KUBECONFIG) kubeConfig.loadFromFile(process.env.KUBECONFIG);
@@ -148,7 +147,7 @@ export class LocalDevice implements DeviceAccess {
   /** The bridge as its pods show it, with the image the deployment names for edgeAgent. */
   async agent(): Promise<ListedModule> {
     const model = await this.lastGoodModel();
-    const core = this.kubeConfig.makeApiClient(CoreV1Api);
+    const core = new CoreV1Api(this.kubeConfig);
     try {
       const pods = (await core.listNamespacedPod({ namespace: this.namespace, labelSelector: BRIDGE_POD_SELECTOR })).items as unknown as PodJson[];
       return agentFromPods(pods, model?.edgeAgent.image ?? BRIDGE_IMAGE, this.namespace);

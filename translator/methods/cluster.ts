@@ -1,5 +1,5 @@
 /**
- * The Kubernetes reads and writes the direct methods need, through @kubernetes/client-node:
+ * The Kubernetes reads and writes the direct methods need, through the bridge's Kubernetes client (translator/kube):
  * a device's module pods and workloads (found by the managed-by and device labels and the
  * original-moduleid annotation), pod logs, a Deployment rollout restart and pod deletion.
  * API failures become {@link MethodError}s with status 500 and a message without secrets.

@@ -4,7 +4,7 @@
  * the direct method RunDeviceChecks (ours, not edgeAgent's), so a remote `check` gets the answer
  * a local one computes with the same function.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '../kube/index.js';
 import { DEVICE_CHECK_IDS, clusterFacts, evaluateChecks, onlyChecks, type CheckFacts, type CheckResult } from './checks.js';
 import { clusterModules, lastGoodModel } from './modules.js';
 

@@ -3,8 +3,8 @@
  * over the device's pods, workloads and Services and the deployment the bridge last applied
  * (its last-good Secret). `list` and `check` read them locally, and the bridge for RunDeviceChecks.
  */
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { RegistryObjectApi, WORKLOAD_KINDS, type KubeJson } from '../kinds/index.js';
+import { WORKLOAD_KINDS, type KubeJson } from '../kinds/index.js';
+import { CoreV1Api, RegistryObjectApi, type KubeConfig } from '../kube/index.js';
 import type { DeploymentModel } from '../manifest/index.js';
 import { KubeApiError, LAST_GOOD_KEY, LAST_GOOD_SECRET, decodeLastGood, toKubeError } from '../reconcile/index.js';
 import { moduleStatuses, type DeploymentJson, type JobJson, type PodJson, type ReportedModule, type ServiceJson } from '../status/index.js';
@@ -12,7 +12,7 @@ import { ownedSelector } from '../translate/index.js';
 
 /** The deployment the bridge last applied in `namespace` (its last-good Secret), or undefined when there is none. Throws the client's error otherwise. */
 export async function lastGoodModel(kubeConfig: KubeConfig, namespace: string): Promise<DeploymentModel | undefined> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const core = new CoreV1Api(kubeConfig);
   let data: string | undefined;
   try {
     data = (await core.readNamespacedSecret({ name: LAST_GOOD_SECRET, namespace })).data?.[LAST_GOOD_KEY];
