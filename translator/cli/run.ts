@@ -406,8 +406,13 @@ interface SourceContext {
 async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConfig, logger, metrics, objects, identities, agentLogs }: SourceContext): Promise<DesiredSource> {
   const connectionString = identities?.edgeAgentConnectionString ?? sandbox?.hub.edgeAgentConnectionString ?? flags.connectionString ?? process.env[CONNECTION_STRING_ENV];
   if (connectionString) {
-    const device = connectionStringDevice(connectionString);
-    if (!device) throw new RunError('the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
+    const device = (() => {
+      try {
+        return connectionStringDevice(connectionString);
+      } catch (e) {
+        throw new RunError((e as Error).message);
+      }
+    })();
     const ca = sandbox ? sandbox.hub.caPem : flags.ca ? await readCa(flags.ca) : undefined;
     const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId: device.deviceId, iotHub: device.hubHostname, logger, objects, agentLogs, support: { bridgeLogs: () => agentLogs().map((l) => `${l.raw.trimEnd()}\n`).join('') } });
     return new TwinSource({

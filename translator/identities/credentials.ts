@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { deviceLabels, objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, type KubeObject } from '../translate/index.js';
-import { formatConnectionString } from './connection-string.js';
+import { formatConnectionString } from '../shared/index.js';
 import type { KeyedIdentity, ModuleIdentityStatus } from './reconciler.js';
 
 /** Name of the Secret with the trust bundle (PEM) modules verify edgeHub's certificate with. */

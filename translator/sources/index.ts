@@ -4,6 +4,6 @@
  * (`compileFile`) that `validate` and `translate` use.
  */
 export type { DesiredInput, DesiredSource, SourceDevice } from './desired.js';
-export { TwinSource, CONNECTION_STRING_ENV, connectionStringDevice, connectionStringFields, type TwinSourceOptions } from './twin.js';
+export { TwinSource, CONNECTION_STRING_ENV, connectionStringDevice, type TwinSourceOptions } from './twin.js';
 export { FilesSource, manifestFiles, watchManifest, type FilesSourceOptions, type ManifestFiles, type WatchOptions } from './files.js';
 export { compileFile, type CompiledManifest } from './compile.js';

@@ -5,6 +5,7 @@
  */
 import { map, type Observable } from 'rxjs';
 import { parseManifest } from '../manifest/index.js';
+import { ConnectionStringError, parseModuleConnectionString } from '../shared/index.js';
 import type { ReportedDocument } from '../status/index.js';
 import { HubLink, TwinError, type HubLinkOptions, type TwinLink } from '../twin/index.js';
 import type { DesiredInput, DesiredSource, SourceDevice } from './desired.js';
@@ -17,21 +18,13 @@ export function twinDesired(link: Pick<TwinLink, 'desired$'>): Observable<Desire
   return link.desired$.pipe(map(({ version, desired }) => ({ version, manifest: parseManifest(desired) })));
 }
 
-/** Fields of an IoT Hub connection string (`HostName=...;DeviceId=...;ModuleId=...;SharedAccessKey=...`). */
-export function connectionStringFields(cs: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const part of cs.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) fields[part.slice(0, eq)] = part.slice(eq + 1);
-  }
-  return fields;
-}
-
-/** The device of a module connection string (`HostName`, `DeviceId`, `ModuleId`); undefined for any other string. */
-export function connectionStringDevice(connectionString: string): SourceDevice | undefined {
-  const fields = connectionStringFields(connectionString);
-  if (!fields['DeviceId'] || !fields['ModuleId'] || !fields['HostName']) return undefined;
-  return { deviceId: fields['DeviceId'], hubHostname: fields['HostName'] };
+/**
+ * The device of the `$edgeAgent` module connection string (`HostName`, `DeviceId`, `ModuleId`).
+ * Throws ConnectionStringError (naming the field, never the key) for any other string.
+ */
+export function connectionStringDevice(connectionString: string, what = 'the connection string'): SourceDevice {
+  const { deviceId, hostName } = parseModuleConnectionString(connectionString, what);
+  return { deviceId, hubHostname: hostName };
 }
 
 /** The `$edgeAgent` connection string, CA, logger and callbacks of the IoT Hub link. */
@@ -43,9 +36,12 @@ export class TwinSource implements DesiredSource {
   private readonly link: HubLink;
 
   constructor(options: TwinSourceOptions) {
-    const device = connectionStringDevice(options.connectionString);
-    if (!device) throw new TwinError('invalid-configuration', 'the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
-    this.device = device;
+    try {
+      this.device = connectionStringDevice(options.connectionString);
+    } catch (e) {
+      if (e instanceof ConnectionStringError) throw new TwinError('invalid-configuration', e.message);
+      throw e;
+    }
     this.link = new HubLink(options);
     this.desired$ = twinDesired(this.link);
   }
