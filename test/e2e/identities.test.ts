@@ -7,7 +7,9 @@
  * - a restarted bridge creates no new keys and keeps its CA;
  * - with only --connection-string, modules get no credentials, and the bridge says so once in its
  *   log and in edgeAgent's reported statusDescription;
- * - a refused device credential ends `run` with one line (exit 1) that names no key.
+ * - a refused device credential does not end `run` (as with --connection-string, an IoT Hub that
+ *   refuses or cannot be reached never tears down what runs): /readyz says IoT Hub refused it
+ *   (401), naming no key; a malformed connection string is one line and exit 1.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:tls';
@@ -197,19 +199,25 @@ test('with only --connection-string, modules get no credentials and the bridge s
   expect(logs.split(note).length - 1).toBe(1);
 }, 60_000);
 
-test('a refused device credential ends run with one line that names no key', async () => {
+test('a refused device credential: run keeps running and /readyz says IoT Hub refused it (401), naming no key; a malformed one is exit 1', async () => {
   await running!.stop();
   running = undefined;
-  const forged = hub.deviceConnectionString.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`);
+  const key = Buffer.alloc(32, 7).toString('base64');
+  const forged = hub.deviceConnectionString.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${key}`);
   let out = '';
-  const code = await main(['run', '--kubeconfig', kube.kubeconfigPath!, '--namespace', 'ids-refused', '--device-connection-string', forged, '--ca', hub.caFile!, '--ops-port', '0'], {
-    stdout: (t) => (out += t),
-    stderr: (t) => (out += t),
+  running = await startRun(flags('ids-refused', { deviceConnectionString: forged }), { stdout: (t) => (out += t), stderr: (t) => (out += t) });
+  const readyz = await waitFor('/readyz naming the 401', async () => {
+    const r = await fetch(`${running!.opsUrl}/readyz`);
+    const text = await r.text();
+    return r.status === 503 && /401/.test(text) ? text : undefined;
   });
-  expect(code).toBe(1);
-  expect(out).toMatch(/^error: cannot read the \$edgeAgent and \$edgeHub identities from IoT Hub with the device connection string: .*401/);
-  expect(out.trim().split('\n')).toHaveLength(1);
-  expect(out).not.toContain(Buffer.alloc(32, 7).toString('base64'));
+  expect(readyz).toMatch(/^not ready: .*not connected to IoT Hub: cannot obtain the \$edgeAgent connection string: .*401/);
+  expect(readyz).not.toContain(key);
+  expect((await fetch(`${running.opsUrl}/healthz`)).status).toBe(200);
+  expect(out).toMatch(/401/);
+  expect(out).not.toContain(key);
+  await running.stop();
+  running = undefined;
 
   const bad = await main(['run', '--kubeconfig', kube.kubeconfigPath!, '--device-connection-string', 'HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0;ModuleId=m', '--ops-port', '0'], { stdout: (t) => (out += t), stderr: (t) => (out += t) });
   expect(bad).toBe(1);

@@ -25,6 +25,7 @@ export {
 export { ensureSystemIdentities, moduleConnectionString, openDeviceCredentials, edgeAgentConnectionString, type SystemIdentities, type DeviceCredentials } from './system.js';
 export {
   credentialObjects,
+  identitiesFromSecrets,
   withModuleCredentials,
   withCredentials,
   desiredIdentityIds,
