@@ -11,23 +11,22 @@
  *   refuses or cannot be reached never tears down what runs): /readyz says IoT Hub refused it
  *   (401), naming no key; a malformed connection string is one line and exit 1.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { Registry } from 'azure-iothub';
-import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
-import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
+import type { Registry } from 'azure-iothub';
+import type { HubEmulator } from '../../sandbox/hub/index.js';
+import type { KubeEmulator } from '../../sandbox/kube/index.js';
 import { main, startRun, type Io, type RunFlags, type RunningBridge } from '../../translator/cli/index.js';
 import { samplePath } from '../golden/samples.js';
+import { startDeviceSite, type DeviceSite } from '../support/device-site.js';
 import { waitFor } from '../support/wait.js';
 
 const NS = 'ids-cluster';
 const GATEWAY = 'edge-gateway.example.net';
-let dir: string;
+let site: DeviceSite;
 let kube: KubeEmulator;
 let hub: HubEmulator;
 let registry: Registry;
@@ -42,7 +41,7 @@ type Json = any;
 const io: Io = { stdout: (t) => (logs += t), stderr: (t) => (logs += t) };
 
 function flags(namespace: string, credential: Pick<RunFlags, 'deviceConnectionString' | 'connectionString'>): RunFlags {
-  return { kubeconfig: kube.kubeconfigPath, namespace, ...credential, gatewayHost: GATEWAY, ca: hub.caFile, layer: [], stateDir: dir, opsPort: 0, opsHost: '127.0.0.1', logLevel: 'info', translate: { namespace } };
+  return { ...site.runFlags(namespace, credential.deviceConnectionString ? 'device-connection-string' : 'connection-string', { gatewayHost: GATEWAY, logLevel: 'info', translate: { namespace } }), ...credential };
 }
 
 async function reported(): Promise<Json> {
@@ -55,14 +54,8 @@ async function secretText(name: string, key: string, namespace = NS): Promise<st
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ids-cluster-'));
-  kube = await startKubeEmulator({ stateDir: dir, timeFactor: 0.01, modules: false });
-  hub = await startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.62' });
-  registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromString(kube.kubeconfig);
-  core = kc.makeApiClient(k8s.CoreV1Api);
-  apps = kc.makeApiClient(k8s.AppsV1Api);
+  site = await startDeviceSite({ serviceHost: '127.0.0.62', kube: { timeFactor: 0.01, modules: false } });
+  ({ kube, hub, registry, core, apps } = site);
   running = await startRun(flags(NS, { deviceConnectionString: hub.deviceConnectionString }), io);
   await registry.applyConfigurationContentOnDevice(hub.deviceId, JSON.parse(readFileSync(samplePath('webserver.json'), 'utf8')));
   const version = ((await registry.getModuleTwin(hub.deviceId, '$edgeAgent')).responseBody as Json).properties.desired.$version;
@@ -72,9 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await running?.stop();
-  await hub?.stop();
-  await kube?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await site?.stop();
 });
 
 test("edgeHub's server certificate has the SANs and chains to the CA modules get", async () => {

@@ -4,20 +4,22 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { X509Certificate } from 'node:crypto';
-import { startHubEmulator, type HubEmulator } from '../../../sandbox/hub/index.js';
+import type { HubEmulator } from '../../../sandbox/hub/index.js';
 import { DEVICE_CA_SECRET, DeviceIdentities, type CaSecretStore, type DeviceIdentitiesOptions } from '../../../translator/identities/index.js';
-import { openCluster, type TestCluster } from '../../support/cluster.js';
+import type { TestCluster } from '../../support/cluster.js';
+import { openDeviceCluster, type DeviceCluster } from '../../support/device-site.js';
 
 let hub: HubEmulator;
 let cluster: TestCluster;
+let site: DeviceCluster;
 let writes = 0;
 
 beforeAll(async () => {
-  [hub, cluster] = await Promise.all([startHubEmulator({ serviceHost: '127.0.0.44', seedEdgeDevice: 'edge-facade' }), openCluster('idf', { tls: false })]);
+  site = await openDeviceCluster('idf', { serviceHost: '127.0.0.44', deviceId: 'edge-facade' }, { tls: false });
+  ({ hub, cluster } = site);
 }, 30_000);
 afterAll(async () => {
-  await cluster?.close();
-  await hub?.stop();
+  await site?.close();
 });
 
 /** A CA Secret store over the Kubernetes API, as the bridge would write it. */

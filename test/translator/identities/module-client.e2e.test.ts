@@ -13,27 +13,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import iothub from 'azure-iothub';
-import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
+import { trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { loadManifest } from '../../../translator/manifest/index.js';
 import { translate } from '../../../translator/translate/index.js';
 import { desiredIdentityIds, IdentityReconciler, ModuleRegistryClient, parseDeviceConnectionString, withCredentials } from '../../../translator/identities/index.js';
-import { openCluster, type TestCluster } from '../../support/cluster.js';
+import type { TestCluster } from '../../support/cluster.js';
+import { openDeviceCluster, type DeviceCluster } from '../../support/device-site.js';
 import { waitFor } from '../../support/wait.js';
 
 const { Client } = iothub;
 let hub: HubEmulator;
 let cluster: TestCluster;
+let site: DeviceCluster;
 let dir: string;
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
-  [hub, cluster] = await Promise.all([startHubEmulator({ serviceHost: '127.0.0.43', seedEdgeDevice: 'edge-e2e-ids' }), openCluster('ids', { tls: false, timeFactor: 0.05 })]);
+  site = await openDeviceCluster('ids', { serviceHost: '127.0.0.43', deviceId: 'edge-e2e-ids' }, { tls: false, timeFactor: 0.05 });
+  ({ hub, cluster } = site);
   dir = mkdtempSync(join(tmpdir(), 'ids-e2e-'));
 }, 30_000);
 afterAll(async () => {
   child?.kill('SIGKILL');
-  await cluster?.close();
-  await hub?.stop();
+  await site?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
