@@ -12,8 +12,8 @@
  *
  *   npm run build && npx tsx bench/rss.ts
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import iothub, { type Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
 import { startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
+import { runsVersion, spawnBridge, type BridgeProcess } from './bridge-process.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
 type Json = any;
@@ -68,21 +69,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 
-function statusKiB(pid: number, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(match[1]);
-}
-
-async function samples(pid: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    await sleep(1000);
-    out.push(statusKiB(pid, 'VmRSS'));
-  }
-  return out;
-}
-
 interface Result {
   name: string;
   helpMs: number;
@@ -99,7 +85,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-bench-rss-'));
   let kube: KubeEmulator | undefined;
   let hub: HubEmulator | undefined;
-  let child: ChildProcess | undefined;
+  let child: BridgeProcess | undefined;
   try {
     kube = await startKubeEmulator({ stateDir: dir, timeFactor: 0.01 });
     hub = await startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.72' });
@@ -119,14 +105,12 @@ async function main(): Promise<number> {
       await retried(() => registry.applyConfigurationContentOnDevice(h.deviceId, doc));
       return (await twin()).desired.$version as number;
     };
-    const running = async (version: number, modules: number, proc: ChildProcess) => {
+    const running = async (version: number, modules: number, proc: BridgeProcess) => {
       const deadline = performance.now() + 120_000;
       for (;;) {
-        if (proc.exitCode !== null) throw new Error(`the bridge process exited with ${proc.exitCode}`);
-        const r = (await twin()).reported;
-        const reported = Object.values(r?.modules ?? {}) as Json[];
-        if (r?.lastDesiredVersion === version && r.lastDesiredStatus?.code === 200 && reported.length === modules && reported.every((m) => m.runtimeStatus === 'running')) return;
-        if (performance.now() > deadline) throw new Error(`timed out waiting for ${modules} modules running (version ${version})`);
+        if (proc.child.exitCode !== null) throw new Error(`the bridge process exited with ${proc.child.exitCode}: ${proc.stderrTail()}`);
+        if (runsVersion((await twin()).reported, version, modules)) return;
+        if (performance.now() > deadline) throw new Error(`timed out waiting for ${modules} modules running (version ${version}); bridge stderr: ${proc.stderrTail().slice(-500)}`);
         await sleep(100);
       }
     };
@@ -143,18 +127,15 @@ async function main(): Promise<number> {
       }
       const empty = await push(content(0, variant.name));
       const namespace = `bench-rss-${variant.name}`;
-      const args = [...variant.argv, 'run', '--kubeconfig', kube.kubeconfigPath!, '--connection-string', hub.edgeAgentConnectionString, '--ca', hub.caFile!];
-      args.push('--namespace', namespace, '--ops-port', '0', '--ops-host', '127.0.0.1', '--log-level', 'warn');
-      const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+      const proc = spawnBridge({ entry: variant.argv, kubeconfig: kube.kubeconfigPath!, connectionString: hub.edgeAgentConnectionString, ca: hub.caFile!, namespace, cwd: repoRoot });
       child = proc;
       await running(empty, 0, proc);
-      const idle = median(await samples(proc.pid!));
+      const idle = median(await proc.rssSamples());
       const full = await push(content(MODULES, variant.name));
       await running(full, MODULES, proc);
-      const loaded = median(await samples(proc.pid!));
-      const hwm = statusKiB(proc.pid!, 'VmHWM');
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
+      const loaded = median(await proc.rssSamples());
+      const hwm = proc.statusKiB('VmHWM');
+      await proc.stop();
       child = undefined;
       results.push({ name: variant.name, helpMs: median(helpTimes), idle, loaded, hwm });
     }
@@ -169,7 +150,7 @@ async function main(): Promise<number> {
     console.log(`  compiled uses ${mib(viaTsx.loaded - compiled.loaded)} less with ${MODULES} modules (${((compiled.loaded / viaTsx.loaded) * 100).toFixed(0)}% of tsx), starts --help ${(viaTsx.helpMs / compiled.helpMs).toFixed(1)}x faster`);
     return 0;
   } finally {
-    child?.kill('SIGKILL');
+    child?.child.kill('SIGKILL');
     await hub?.stop();
     await kube?.stop();
     rmSync(dir, { recursive: true, force: true });
