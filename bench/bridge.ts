@@ -16,7 +16,7 @@
  * Exits 1 when a check fails (a no-op that writes, a push the hub gave no new $version).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ import iothub, { type Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
 import { startRun, type Io, type RunningBridge } from '../translator/cli/index.js';
+import { runsVersion, spawnBridge } from './bridge-process.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
 type Json = any;
@@ -596,36 +597,23 @@ class Bench {
   async memory(): Promise<void> {
     const namespace = 'bench-rss';
     const empty = await this.push(deploymentContent(0, 0));
-    const args = ['bin/iotedge-k8s.js', 'run', '--kubeconfig', this.kubeconfigPath, '--connection-string', this.hub.edgeAgentConnectionString, '--ca', this.hub.caFile!];
-    args.push('--namespace', namespace, '--ops-port', '0', '--ops-host', '127.0.0.1', '--log-level', 'warn');
-    let log = '';
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-2000)));
-    const pid = child.pid;
-    if (pid === undefined) throw new BenchError('could not start the bridge process');
+    const bridge = spawnBridge({ entry: ['bin/iotedge-k8s.js'], kubeconfig: this.kubeconfigPath, connectionString: this.hub.edgeAgentConnectionString, ca: this.hub.caFile!, namespace, cwd: repoRoot });
+    this.child = bridge.child;
+    const { child, pid } = bridge;
     /** Waits until `version` is reported with `modules` modules, all running, by the child. */
     const running = async (version: number, modules: number) => {
       try {
         await this.pollReported(`${modules} modules running from the bridge process`, (r) => {
           if (child.exitCode !== null) throw new BenchError(`the bridge process exited with ${child.exitCode}`);
-          if (r?.lastDesiredVersion !== version || r.lastDesiredStatus?.code !== 200) return undefined;
-          const reported = Object.values(r.modules ?? {}) as Json[];
-          return reported.length === modules && reported.every((m) => m.runtimeStatus === 'running') ? true : undefined;
+          return runsVersion(r, version, modules) ? true : undefined;
         });
       } catch (e) {
-        throw new BenchError(`${(e as Error).message}${log ? `; bridge process stderr: ${log.trim()}` : ''}`);
+        const log = bridge.stderrTail();
+        throw new BenchError(`${(e as Error).message}${log ? `; bridge process stderr: ${log}` : ''}`);
       }
     };
     /** VmRSS sampled once a second for 5 s, in KiB. */
-    const sampleRss = async () => {
-      const rss: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        await sleep(1000);
-        rss.push(statusKiB(pid, 'VmRSS'));
-      }
-      return rss;
-    };
+    const sampleRss = () => bridge.rssSamples();
     const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 
     await running(empty.version, 0);
@@ -633,7 +621,7 @@ class Bench {
     const full = await this.push(deploymentContent(50, 3));
     await running(full.version, 50);
     const loaded = await sampleRss();
-    const hwm = statusKiB(pid, 'VmHWM');
+    const hwm = bridge.statusKiB('VmHWM');
     console.log(`  bridge process (pid ${pid}, node bin/iotedge-k8s.js run: the compiled JavaScript in dist/)`);
     console.log(`  VmRSS, empty deployment (edgeHub only):  median ${mib(percentile(idle, 50))} over 5 s`);
     console.log(`  VmRSS, 50 modules reported running:      median ${mib(percentile(loaded, 50))} over 5 s (max ${mib(Math.max(...loaded))}); VmHWM (peak) ${mib(hwm)}`);
@@ -641,13 +629,6 @@ class Bench {
     console.log('  (read from /proc/<pid>/status of the separate process; the in-process bridges of 1-4 share the bench process and are not used for this)');
     await this.stopChild();
   }
-}
-
-/** A `Vm*` line of /proc/<pid>/status, in KiB. */
-function statusKiB(pid: number, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new BenchError(`no ${field} in /proc/${pid}/status`);
-  return Number(match[1]);
 }
 
 /** The sections to run (`--only a,b`); all by default. */

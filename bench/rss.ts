@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import iothub, { type Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
 import { startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
+import { statusKiB } from './bridge-process.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
 type Json = any;
@@ -84,12 +85,6 @@ const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
 const p95 = (xs: number[]) => sorted(xs)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)]!;
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 const ms = (x: number) => `${x.toFixed(0)} ms`;
-
-function statusKiB(pid: number, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+)( kB)?$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(match[1]);
-}
 
 async function samples(pid: number): Promise<number[]> {
   const out: number[] = [];

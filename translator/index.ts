@@ -10,8 +10,9 @@
  * an unreadable file (the `*File` functions, a template's `.env` or `modules/<name>/module.json`)
  * rejects, with {@link ManifestLoadError}.
  */
-import { hasErrors, loadManifestSource, type Diagnostic, type ManifestSource } from './manifest/index.js';
-import { translate as translateModel, type KubeObject, type PodSecurityLevel, type ServiceType, type TranslateOptions, type VolumeBinding } from './translate/index.js';
+import type { Diagnostic, ManifestSource } from './manifest/index.js';
+import { compileManifest } from './sources/index.js';
+import type { KubeObject, PodSecurityLevel, ServiceType, TranslateOptions, VolumeBinding } from './translate/index.js';
 
 export type { Diagnostic, Severity, StatusCode } from './manifest/index.js';
 export { ManifestLoadError } from './manifest/index.js';
@@ -93,13 +94,8 @@ function translateOptions(o: TranslationOptions): Partial<TranslateOptions> {
 }
 
 async function compile(source: ManifestSource, layers: ManifestSource[], env: FileOptions['env'], options: TranslationOptions): Promise<TranslationOutput> {
-  const { model, diagnostics } = await loadManifestSource(source, { layers, env });
-  if (!model) return { valid: false, diagnostics, modules: [], objects: [] };
-  const result = translateModel(model, translateOptions(options));
-  const all = [...diagnostics, ...result.diagnostics];
-  const valid = !hasErrors(all);
-  const modules = model.modules.map((m) => m.name);
-  return { valid, diagnostics: all, modules, objects: valid ? result.objects : [] };
+  const { model, diagnostics, objects, ok } = await compileManifest(source, { layers, env }, translateOptions(options));
+  return { valid: ok, diagnostics, modules: model?.modules.map((m) => m.name) ?? [], objects: ok ? objects : [] };
 }
 
 function documentSources(doc: ManifestDocument, options: ManifestOptions): [ManifestSource, ManifestSource[]] {

@@ -4,18 +4,18 @@
  * to the `$edgeAgent` twin, where azure-iothub reads it. The cluster is read through
  * @kubernetes/client-node, as a user of a real cluster would.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { AppsV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { Client, Registry } from 'azure-iothub';
-import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
-import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
+import { trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
+import { ImageCatalog, type KubeEmulator } from '../../sandbox/kube/index.js';
 import { startRun, type RunningBridge, type Io } from '../../translator/cli/index.js';
 import { samplePath } from '../golden/samples.js';
+import { startDeviceSite, type DeviceSite } from '../support/device-site.js';
 import { waitFor } from '../support/wait.js';
 
 const NS = 'e2e-device';
+let site: DeviceSite;
 let kube: KubeEmulator;
 let hub: HubEmulator;
 let running: RunningBridge;
@@ -56,39 +56,18 @@ async function desiredVersion(): Promise<number> {
 }
 
 beforeAll(async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-e2e-'));
   const catalog = ImageCatalog.fromJson({ 'contoso.azurecr.io/crasher:1.0': { kind: 'crash', code: 3, afterMs: 50 }, 'contoso.azurecr.io/unpullable:1.0': { kind: 'pull-fail' } });
-  kube = await startKubeEmulator({ stateDir, timeFactor: 0.01, catalog, loadBalancerPool: ['192.0.2.10-192.0.2.20'] });
-  hub = await startHubEmulator({ stateDir, serviceHost: '127.0.0.61' });
-  registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
+  site = await startDeviceSite({ serviceHost: '127.0.0.61', kube: { timeFactor: 0.01, catalog, loadBalancerPool: ['192.0.2.10-192.0.2.20'] } });
+  ({ kube, hub, registry, apps, core } = site);
   service = trustHubCa(Client.fromConnectionString(hub.serviceConnectionString), hub.caPem);
-  const kc = new KubeConfig();
-  kc.loadFromString(kube.kubeconfig);
-  apps = kc.makeApiClient(AppsV1Api);
-  core = kc.makeApiClient(CoreV1Api);
   const io: Io = { stdout: (t) => (output += t), stderr: (t) => (output += t) };
-  running = await startRun(
-    {
-      kubeconfig: kube.kubeconfigPath,
-      namespace: NS,
-      connectionString: hub.edgeAgentConnectionString,
-      ca: hub.caFile,
-      layer: [],
-      stateDir,
-      opsPort: 0,
-      opsHost: '127.0.0.1',
-      logLevel: 'warn',
-      translate: {},
-    },
-    io,
-  );
+  running = await startRun(site.runFlags(NS, 'connection-string', { logLevel: 'warn' }), io);
 }, 60_000);
 
 afterAll(async () => {
   await running?.stop();
   await service?.close();
-  await hub?.stop();
-  await kube?.stop();
+  await site?.stop();
 });
 
 describe('the bridge on the sandbox', () => {

@@ -5,15 +5,13 @@
  * and applies the version pushed meanwhile once the hub answers again. Real clients throughout:
  * azure-iothub pushes, the bridge's azure-iot-device link, @kubernetes/client-node reads.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
-import { Registry } from 'azure-iothub';
-import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
-import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
+import { readFileSync } from 'node:fs';
+import type { AppsV1Api } from '@kubernetes/client-node';
+import type { Registry } from 'azure-iothub';
+import type { HubEmulator } from '../../sandbox/hub/index.js';
 import { startRun, type RunningBridge } from '../../translator/cli/index.js';
 import { samplePath } from '../golden/samples.js';
+import { startDeviceSite, type DeviceSite } from '../support/device-site.js';
 import { waitFor } from '../support/wait.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
@@ -21,7 +19,7 @@ type Json = any;
 
 const NS = 'hub-timeout-device';
 const HUB_TIMEOUT_MS = 1500;
-let kube: KubeEmulator;
+let site: DeviceSite;
 let hub: HubEmulator;
 let running: RunningBridge;
 let registry: Registry;
@@ -44,36 +42,15 @@ async function envOfWebserver(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-hub-timeout-'));
-  kube = await startKubeEmulator({ stateDir, timeFactor: 0.01, loadBalancerPool: ['192.0.2.30-192.0.2.40'] });
-  hub = await startHubEmulator({ stateDir, serviceHost: '127.0.0.64' });
-  registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
-  const kc = new KubeConfig();
-  kc.loadFromString(kube.kubeconfig);
-  apps = kc.makeApiClient(AppsV1Api);
-  running = await startRun(
-    {
-      kubeconfig: kube.kubeconfigPath,
-      namespace: NS,
-      connectionString: hub.edgeAgentConnectionString,
-      ca: hub.caFile,
-      layer: [],
-      stateDir,
-      opsPort: 0,
-      opsHost: '127.0.0.1',
-      logLevel: 'silent',
-      translate: {},
-      hubTimeoutMs: HUB_TIMEOUT_MS,
-    },
-    { stdout: () => undefined, stderr: () => undefined },
-  );
+  site = await startDeviceSite({ serviceHost: '127.0.0.64', kube: { timeFactor: 0.01, loadBalancerPool: ['192.0.2.30-192.0.2.40'] } });
+  ({ hub, registry, apps } = site);
+  running = await startRun(site.runFlags(NS, 'connection-string', { hubTimeoutMs: HUB_TIMEOUT_MS }), { stdout: () => undefined, stderr: () => undefined });
 }, 60_000);
 
 afterAll(async () => {
   hub?.faults.clear();
   await running?.stop();
-  await hub?.stop();
-  await kube?.stop();
+  await site?.stop();
 });
 
 it('times out an unanswered twin fetch, is not ready while the twin is stale, reconnects and applies what was pushed meanwhile', async () => {

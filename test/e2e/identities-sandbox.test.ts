@@ -13,13 +13,14 @@
  *   in that module's Secret.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { Client, Registry } from 'azure-iothub';
 import { trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
 import { startRun, type Io, type RunningBridge } from '../../translator/cli/index.js';
+import { kubeletEnvironment } from '../support/kubelet-env.js';
 import { waitFor } from '../support/wait.js';
 
 const NS = 'ids-sandbox';
@@ -89,35 +90,9 @@ async function applied(version: number): Promise<Json> {
   }, 30_000);
 }
 
-/** The environment a kubelet gives the module's container; Secret volumes are materialized under `dir`. */
-async function kubeletEnv(deploymentName: string): Promise<Record<string, string>> {
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const pod = (await apps.readNamespacedDeployment({ name: deploymentName, namespace: NS })).spec!.template.spec!;
-  const container = pod.containers[0]!;
-  const mounts = new Map<string, string>();
-  for (const mount of container.volumeMounts ?? []) {
-    const volume = pod.volumes!.find((v) => v.name === mount.name)!;
-    if (!volume.secret) continue;
-    const secret = await core.readNamespacedSecret({ name: volume.secret.secretName!, namespace: NS });
-    const hostDir = join(dir, 'volumes', mount.name);
-    mkdirSync(hostDir, { recursive: true });
-    for (const [key, value] of Object.entries(secret.data ?? {})) writeFileSync(join(hostDir, key), Buffer.from(value, 'base64'));
-    mounts.set(mount.mountPath, hostDir);
-  }
-  const env: Record<string, string> = {};
-  for (const e of container.env ?? []) {
-    if (e.valueFrom?.secretKeyRef) {
-      const ref = e.valueFrom.secretKeyRef;
-      const secret = await core.readNamespacedSecret({ name: ref.name!, namespace: NS });
-      env[e.name] = Buffer.from(secret.data![ref.key]!, 'base64').toString('utf8');
-    } else {
-      let value = e.value ?? '';
-      for (const [mountPath, hostDir] of mounts) if (value.startsWith(`${mountPath}/`)) value = hostDir + value.slice(mountPath.length);
-      env[e.name] = value;
-    }
-  }
-  return env;
+/** The environment a kubelet gives the module's container (test/support/kubelet-env.ts). */
+function kubeletEnv(deploymentName: string): Promise<Record<string, string>> {
+  return kubeletEnvironment(kc, NS, deploymentName, join(dir, 'volumes'));
 }
 
 const MODULE_SCRIPT = `

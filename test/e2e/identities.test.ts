@@ -7,25 +7,26 @@
  * - a restarted bridge creates no new keys and keeps its CA;
  * - with only --connection-string, modules get no credentials, and the bridge says so once in its
  *   log and in edgeAgent's reported statusDescription;
- * - a refused device credential ends `run` with one line (exit 1) that names no key.
+ * - a refused device credential does not end `run` (as with --connection-string, an IoT Hub that
+ *   refuses or cannot be reached never tears down what runs): /readyz says IoT Hub refused it
+ *   (401), naming no key; a malformed connection string is one line and exit 1.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { Registry } from 'azure-iothub';
-import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
-import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
+import type { Registry } from 'azure-iothub';
+import type { HubEmulator } from '../../sandbox/hub/index.js';
+import type { KubeEmulator } from '../../sandbox/kube/index.js';
 import { main, startRun, type Io, type RunFlags, type RunningBridge } from '../../translator/cli/index.js';
 import { samplePath } from '../golden/samples.js';
+import { startDeviceSite, type DeviceSite } from '../support/device-site.js';
 import { waitFor } from '../support/wait.js';
 
 const NS = 'ids-cluster';
 const GATEWAY = 'edge-gateway.example.net';
-let dir: string;
+let site: DeviceSite;
 let kube: KubeEmulator;
 let hub: HubEmulator;
 let registry: Registry;
@@ -40,7 +41,7 @@ type Json = any;
 const io: Io = { stdout: (t) => (logs += t), stderr: (t) => (logs += t) };
 
 function flags(namespace: string, credential: Pick<RunFlags, 'deviceConnectionString' | 'connectionString'>): RunFlags {
-  return { kubeconfig: kube.kubeconfigPath, namespace, ...credential, gatewayHost: GATEWAY, ca: hub.caFile, layer: [], stateDir: dir, opsPort: 0, opsHost: '127.0.0.1', logLevel: 'info', translate: { namespace } };
+  return { ...site.runFlags(namespace, credential.deviceConnectionString ? 'device-connection-string' : 'connection-string', { gatewayHost: GATEWAY, logLevel: 'info', translate: { namespace } }), ...credential };
 }
 
 async function reported(): Promise<Json> {
@@ -53,14 +54,8 @@ async function secretText(name: string, key: string, namespace = NS): Promise<st
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ids-cluster-'));
-  kube = await startKubeEmulator({ stateDir: dir, timeFactor: 0.01, modules: false });
-  hub = await startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.62' });
-  registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromString(kube.kubeconfig);
-  core = kc.makeApiClient(k8s.CoreV1Api);
-  apps = kc.makeApiClient(k8s.AppsV1Api);
+  site = await startDeviceSite({ serviceHost: '127.0.0.62', kube: { timeFactor: 0.01, modules: false } });
+  ({ kube, hub, registry, core, apps } = site);
   running = await startRun(flags(NS, { deviceConnectionString: hub.deviceConnectionString }), io);
   await registry.applyConfigurationContentOnDevice(hub.deviceId, JSON.parse(readFileSync(samplePath('webserver.json'), 'utf8')));
   const version = ((await registry.getModuleTwin(hub.deviceId, '$edgeAgent')).responseBody as Json).properties.desired.$version;
@@ -70,9 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await running?.stop();
-  await hub?.stop();
-  await kube?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await site?.stop();
 });
 
 test("edgeHub's server certificate has the SANs and chains to the CA modules get", async () => {
@@ -197,19 +190,25 @@ test('with only --connection-string, modules get no credentials and the bridge s
   expect(logs.split(note).length - 1).toBe(1);
 }, 60_000);
 
-test('a refused device credential ends run with one line that names no key', async () => {
+test('a refused device credential: run keeps running and /readyz says IoT Hub refused it (401), naming no key; a malformed one is exit 1', async () => {
   await running!.stop();
   running = undefined;
-  const forged = hub.deviceConnectionString.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`);
+  const key = Buffer.alloc(32, 7).toString('base64');
+  const forged = hub.deviceConnectionString.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${key}`);
   let out = '';
-  const code = await main(['run', '--kubeconfig', kube.kubeconfigPath!, '--namespace', 'ids-refused', '--device-connection-string', forged, '--ca', hub.caFile!, '--ops-port', '0'], {
-    stdout: (t) => (out += t),
-    stderr: (t) => (out += t),
+  running = await startRun(flags('ids-refused', { deviceConnectionString: forged }), { stdout: (t) => (out += t), stderr: (t) => (out += t) });
+  const readyz = await waitFor('/readyz naming the 401', async () => {
+    const r = await fetch(`${running!.opsUrl}/readyz`);
+    const text = await r.text();
+    return r.status === 503 && /401/.test(text) ? text : undefined;
   });
-  expect(code).toBe(1);
-  expect(out).toMatch(/^error: cannot read the \$edgeAgent and \$edgeHub identities from IoT Hub with the device connection string: .*401/);
-  expect(out.trim().split('\n')).toHaveLength(1);
-  expect(out).not.toContain(Buffer.alloc(32, 7).toString('base64'));
+  expect(readyz).toMatch(/^not ready: .*not connected to IoT Hub: cannot obtain the \$edgeAgent connection string: .*401/);
+  expect(readyz).not.toContain(key);
+  expect((await fetch(`${running.opsUrl}/healthz`)).status).toBe(200);
+  expect(out).toMatch(/401/);
+  expect(out).not.toContain(key);
+  await running.stop();
+  running = undefined;
 
   const bad = await main(['run', '--kubeconfig', kube.kubeconfigPath!, '--device-connection-string', 'HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0;ModuleId=m', '--ops-port', '0'], { stdout: (t) => (out += t), stderr: (t) => (out += t) });
   expect(bad).toBe(1);

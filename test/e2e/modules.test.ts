@@ -4,15 +4,13 @@
  * on the address the twin reports; a crash (EXIT_AT_START=3) is reported as backoff with exit
  * code 3 and a growing restart count, and the fixed deployment brings it back to running.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { Client, Registry } from 'azure-iothub';
-import { startHubEmulator, trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
-import { startKubeEmulator, type KubeEmulator } from '../../sandbox/kube/index.js';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { Client, type Registry } from 'azure-iothub';
+import { trustHubCa, type HubEmulator } from '../../sandbox/hub/index.js';
+import type { KubeEmulator } from '../../sandbox/kube/index.js';
 import { loadManifest } from '../../translator/manifest/index.js';
-import { startRun, type RunningBridge, type Io } from '../../translator/cli/index.js';
+import { startRun, type RunningBridge } from '../../translator/cli/index.js';
+import { startDeviceSite, type DeviceSite } from '../support/device-site.js';
 import { waitFor } from '../support/wait.js';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 
@@ -24,7 +22,7 @@ let hub: HubEmulator;
 let running: RunningBridge;
 let registry: Registry;
 let core: CoreV1Api;
-let stateDir: string;
+let site: DeviceSite;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
 type Json = any;
@@ -35,36 +33,21 @@ async function sampleContent(): Promise<Json> {
   return JSON.parse(JSON.stringify(loaded.content));
 }
 
-async function reported(): Promise<Json> {
-  return ((await registry.getModuleTwin(hub.deviceId, '$edgeAgent')).responseBody as Json).properties.reported;
-}
-
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-e2e-modules-'));
-  kube = await startKubeEmulator({ stateDir, timeFactor: 0.02 });
-  hub = await startHubEmulator({ stateDir, serviceHost: '127.0.0.63' });
-  registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
-  const kc = new KubeConfig();
-  kc.loadFromString(kube.kubeconfig);
-  core = kc.makeApiClient(CoreV1Api);
-  const io: Io = { stdout: () => undefined, stderr: () => undefined };
-  running = await startRun(
-    { kubeconfig: kube.kubeconfigPath, namespace: NS, connectionString: hub.edgeAgentConnectionString, ca: hub.caFile, layer: [], stateDir, opsPort: 0, opsHost: '127.0.0.1', logLevel: 'warn', translate: {} },
-    io,
-  );
+  site = await startDeviceSite({ serviceHost: '127.0.0.63', kube: { timeFactor: 0.02 } });
+  ({ kube, hub, registry, core } = site);
+  running = await startRun(site.runFlags(NS, 'connection-string', { logLevel: 'warn' }), { stdout: () => undefined, stderr: () => undefined });
 }, 60_000);
 
 afterAll(async () => {
   await running?.stop();
-  await hub?.stop();
-  await kube?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  await site?.stop();
 });
 
 test('the web server module answers on the external address the twin reports, with its module id and pod name', async () => {
   await registry.applyConfigurationContentOnDevice(hub.deviceId, await sampleContent());
   const r = await waitFor('webserver running with an external address', async () => {
-    const rep = await reported();
+    const rep = await site.reported();
     return rep?.modules?.webserver?.runtimeStatus === 'running' && rep.modules.webserver.externalAddress ? rep : undefined;
   }, 60_000);
   const address: string = r.modules.webserver.externalAddress;
@@ -93,7 +76,7 @@ test("GetModuleLogs returns the module process's own output, and RestartModule g
       return r.result.status === 200 && text.includes('webserver listening on http://') ? text : undefined;
     });
     expect(logs).not.toContain('started');
-    const address: string = (await reported()).modules.webserver.externalAddress;
+    const address: string = (await site.reported()).modules.webserver.externalAddress;
     const before = (await (await fetch(`http://${address}/identity.json`)).json()) as { podName: string; pid: number };
     const restart = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', { methodName: 'RestartModule', payload: { schemaVersion: '1.0', id: 'webserver' }, responseTimeoutInSeconds: 10 });
     expect(restart.result.status).toBe(200);
@@ -112,13 +95,13 @@ test('EXIT_AT_START=3 is reported as backoff with exit code 3 and a growing rest
   broken.modulesContent.$edgeAgent['properties.desired'].modules.webserver.env.EXIT_AT_START = { value: '3' };
   await registry.applyConfigurationContentOnDevice(hub.deviceId, broken);
   const first = await waitFor('webserver in backoff', async () => {
-    const m = (await reported())?.modules?.webserver;
+    const m = (await site.reported())?.modules?.webserver;
     return m?.runtimeStatus === 'backoff' && m.exitCode === 3 && m.restartCount >= 1 ? m : undefined;
   }, 60_000);
-  await waitFor('a growing restartCount', async () => ((await reported())?.modules?.webserver?.restartCount > first.restartCount ? true : undefined), 60_000);
+  await waitFor('a growing restartCount', async () => ((await site.reported())?.modules?.webserver?.restartCount > first.restartCount ? true : undefined), 60_000);
   await registry.applyConfigurationContentOnDevice(hub.deviceId, await sampleContent());
   const fixed = await waitFor('webserver running again', async () => {
-    const rep = await reported();
+    const rep = await site.reported();
     return rep?.modules?.webserver?.runtimeStatus === 'running' ? rep.modules.webserver : undefined;
   }, 60_000);
   const identity = await waitFor('identity.json again', async () => (await (await fetch(`http://${fixed.externalAddress}/identity.json`)).json()) as { moduleId: string });

@@ -9,7 +9,8 @@ import { rootCertificates } from 'node:tls';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CoreV1Api, PatchStrategy, RegistryObjectApi, type KubeConfig } from '../kube/index.js';
 import type { PassInput, PreparedPass } from '../bridge/index.js';
-import { ConnectionStringError, DEVICE_CA_SECRET, DeviceCaError, DeviceIdentities, RegistryError, withCredentials, type CaSecretStore } from '../identities/index.js';
+import { ConnectionStringError, DEVICE_CA_SECRET, DeviceIdentities, withCredentials, type CaSecretStore } from '../identities/index.js';
+import type { ObjectReader } from '../kinds/index.js';
 import { DEFAULT_FIELD_MANAGER } from '../reconcile/index.js';
 import { RunError } from './errors.js';
 
@@ -61,12 +62,14 @@ function kubeErrorLine(e: unknown): string {
 }
 
 /**
- * Opens the device's identities: parses the connection string, reads or creates `$edgeAgent` and
- * `$edgeHub`, loads the device CA. Every failure is a one-line {@link RunError} naming no key.
+ * Opens the device's identities: parses the connection string. IoT Hub (`$edgeAgent`, `$edgeHub`)
+ * and the device CA Secret are reached later, in the background and by the reconcile passes, so
+ * an unreachable IoT Hub never stops the bridge from starting. A bad string is a one-line
+ * {@link RunError} naming the field, never the key.
  */
 export async function openIdentities(flags: IdentityFlags, kubeConfig: KubeConfig): Promise<DeviceIdentities> {
   try {
-    return await DeviceIdentities.open({
+    return DeviceIdentities.open({
       deviceConnectionString: flags.deviceConnectionString,
       namespace: flags.namespace,
       ...(flags.gatewayHost ? { gatewayHostName: flags.gatewayHost } : {}),
@@ -76,8 +79,6 @@ export async function openIdentities(flags: IdentityFlags, kubeConfig: KubeConfi
     });
   } catch (e) {
     if (e instanceof ConnectionStringError) throw new RunError(`the device connection string is not valid: ${e.message}`);
-    if (e instanceof RegistryError) throw new RunError(`cannot read the $edgeAgent and $edgeHub identities from IoT Hub with the device connection string: ${e.message}`);
-    if (e instanceof DeviceCaError) throw new RunError(e.message);
     throw new RunError(`cannot open the device's identities: ${(e as Error).message}`);
   }
 }
@@ -86,18 +87,21 @@ export async function openIdentities(flags: IdentityFlags, kubeConfig: KubeConfi
  * The bridge's preparePass hook: every reconcile pass syncs the module identities of the model
  * being applied, adds their credential Secrets and pod environment to the objects (so pruning
  * removes a removed module's Secret), reports identity errors on their modules, and asks for the
- * next pass when a retry or a certificate check is due. When no module has a credential because
- * IoT Hub could not be reached, it throws: the bridge retries the pass and leaves what runs alone.
+ * next pass when a retry or a certificate check is due. A module whose identity IoT Hub cannot
+ * give keeps the credential the cluster holds (`objects`: its credential Secrets, recalled), so a
+ * bridge started without IoT Hub applies the last good deployment as it runs. Only when no module
+ * has any credential does it throw: the bridge retries the pass and leaves what runs alone.
  */
-export function identityPass(identities: DeviceIdentities): (deployment: PassInput) => Promise<PreparedPass> {
-  return async ({ model, objects }) => {
+export function identityPass(identities: DeviceIdentities, objects?: ObjectReader): (deployment: PassInput) => Promise<PreparedPass> {
+  return async ({ model, objects: translated }) => {
+    if (objects) identities.recall(objects.list('Secret'));
     const sync = await identities.sync(model);
-    // IoT Hub unreachable and no credential known (a bridge just started): applying now would take
-    // the running modules' credentials away, so the pass is retried and nothing is applied.
+    // IoT Hub unreachable and no credential known (a first start): applying now would deploy the
+    // modules without credentials, so the pass is retried and nothing is applied.
     const { modules } = sync.report;
     if (modules.length > 0 && modules.every((m) => m.outcome === 'failed' && !m.identity)) throw new Error(modules[0]!.error ?? 'module identities unavailable');
     return {
-      objects: withCredentials(objects, sync.credentials),
+      objects: withCredentials(translated, sync.credentials),
       moduleNotes: sync.moduleErrors,
       ...(sync.retryInMs !== undefined ? { nextPassInMs: sync.retryInMs } : {}),
     };

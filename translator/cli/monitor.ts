@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import type { Io } from './main.js';
-import { connectionStringFields } from '../sources/index.js';
+import { parseServiceConnectionString, type ServiceConnectionString } from '../shared/index.js';
 import { MonitorError } from './errors.js';
 
 export interface MonitorFlags {
@@ -70,11 +70,13 @@ export async function sandboxEventStream(stateDir: string): Promise<EventStreamT
     throw new MonitorError(code === 'ENOENT' ? `no sandbox IoT Hub in ${resolve(stateDir)} (no hub.json): start one with 'iotedge-k8s sandbox' or 'npm start'` : `cannot read ${file}: ${code ?? 'not JSON'}`);
   }
   if (typeof hubJson.serviceConnectionString !== 'string' || typeof hubJson.caFile !== 'string') throw new MonitorError(`${file} has no serviceConnectionString and caFile`);
-  const fields = connectionStringFields(hubJson.serviceConnectionString);
-  const host = fields['HostName'];
-  const key = fields['SharedAccessKey'];
-  const policy = fields['SharedAccessKeyName'];
-  if (!host || !key || !policy) throw new MonitorError(`${file}: serviceConnectionString lacks HostName, SharedAccessKeyName or SharedAccessKey`);
+  let service: ServiceConnectionString;
+  try {
+    service = parseServiceConnectionString(hubJson.serviceConnectionString, `${file}: serviceConnectionString`);
+  } catch (e) {
+    throw new MonitorError((e as Error).message);
+  }
+  const { hostName: host, sharedAccessKey: key, sharedAccessKeyName: policy } = service;
   const caPem = await readFile(hubJson.caFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new MonitorError(`cannot read the hub CA ${String(hubJson.caFile)}: ${e.code ?? e.message}`);
   });

@@ -18,7 +18,7 @@ import { loadManifest, ManifestLoadError, type DeploymentContent } from '../mani
 import { KubeLeaseStore, LeaderElector, fenceWrites, holderIdentity } from '../leader/index.js';
 import { Methods } from '../methods/index.js';
 import { BridgeMetrics, LogRing, allReady, createLogger, levelLog, startOpsServer, type KeptLogLine, type LogLevel, type OpsServer, type ReadinessCheck } from '../ops/index.js';
-import { CONNECTION_STRING_ENV, FilesSource, TwinSource, connectionStringDevice, manifestFiles, type DesiredSource, type ManifestFiles } from '../sources/index.js';
+import { CONNECTION_STRING_ENV, FilesSource, TwinSource, connectionStringDevice, manifestFiles, type DesiredSource, type ManifestFiles, type SourceDevice } from '../sources/index.js';
 import { RUNTIME_STATUSES, type ReportedDocument } from '../status/index.js';
 import type { TranslateOptions } from '../translate/index.js';
 import type { HubEmulator } from '../../sandbox/hub/index.js';
@@ -158,8 +158,9 @@ export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Pr
     // Everything but the elector goes through the write fence: no write leaves a bridge that does not lead.
     const kubeConfig = election ? fenceWrites(cluster, () => election.elector.isLeader) : cluster;
     const files = flags.manifest ? await manifestFiles(flags.manifest, flags.layer) : undefined;
-    // Unfenced: the device CA Secret is read (and created once, by the first bridge ever) at start.
-    const identities = await deviceIdentities(flags, sandbox, cluster);
+    // Fenced like every other write: the device CA Secret is read and written by the reconcile
+    // passes, which run only on the leader; opening reaches neither IoT Hub nor the cluster.
+    const identities = await deviceIdentities(flags, sandbox, kubeConfig);
     const objects: ObjectReader = { list: (kind) => started.bridge?.cache.list(kind) ?? [] };
     const source = await desiredSource(flags, io, { sandbox, files, kubeConfig, logger, metrics, objects, identities, agentLogs: () => ownLog.lines() });
     started.source = source;
@@ -185,7 +186,7 @@ export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Pr
       log: levelLog(logger),
       onRun: (run) => metrics.recordReconcile(run.outcome.kind, run.durationMs / 1000),
       onApiWrite: (kind, verb) => metrics.recordApiWrite(kind, verb),
-      ...(identities ? { preparePass: identityPass(identities) } : {}),
+      ...(identities ? { preparePass: identityPass(identities, objects) } : {}),
       ...(agentNote ? { agentNote } : {}),
     });
     started.bridge = bridge;
@@ -403,14 +404,20 @@ interface SourceContext {
  * --manifest is pushed through IoT Hub first); else the local files, watched.
  */
 async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConfig, logger, metrics, objects, identities, agentLogs }: SourceContext): Promise<DesiredSource> {
-  const connectionString = identities?.edgeAgentConnectionString ?? sandbox?.hub.edgeAgentConnectionString ?? flags.connectionString ?? process.env[CONNECTION_STRING_ENV];
-  if (connectionString) {
-    const device = connectionStringDevice(connectionString);
-    if (!device) throw new RunError('the connection string must be a module connection string (HostName, DeviceId, ModuleId=$edgeAgent, SharedAccessKey)');
+  // With the device's identities, the $edgeAgent connection string comes from IoT Hub, obtained in
+  // the background (the bridge starts without IoT Hub); the device is known from the device string.
+  const given = sandbox?.hub.edgeAgentConnectionString ?? flags.connectionString ?? process.env[CONNECTION_STRING_ENV];
+  const twin = identities
+    ? { connectionString: () => identities.edgeAgentConnectionString(), device: { deviceId: identities.deviceId, hubHostname: identities.hubHostName } }
+    : given
+      ? { connectionString: given, device: moduleDevice(given) }
+      : undefined;
+  if (twin) {
+    const { device } = twin;
     const ca = sandbox ? sandbox.hub.caPem : flags.ca ? await readCa(flags.ca) : undefined;
     const methods = new Methods({ kubeConfig, namespace: flags.namespace, deviceId: device.deviceId, iotHub: device.hubHostname, logger, objects, agentLogs, support: { bridgeLogs: () => agentLogs().map((l) => `${l.raw.trimEnd()}\n`).join('') } });
     return new TwinSource({
-      connectionString,
+      ...(typeof twin.connectionString === 'string' ? { connectionString: twin.connectionString } : { connectionString: twin.connectionString, device }),
       ca,
       logger,
       ...(flags.hubTimeoutMs !== undefined ? { timeoutMs: flags.hubTimeoutMs } : {}),
@@ -425,6 +432,15 @@ async function desiredSource(flags: RunFlags, io: Io, { sandbox, files, kubeConf
     return new FilesSource({ files, device, statusFile, logger });
   }
   throw new RunError(`nothing to run: pass --device-connection-string (or set ${DEVICE_CONNECTION_STRING_ENV}), --connection-string (or set ${CONNECTION_STRING_ENV}), --manifest FILE|DIR, or --sandbox`);
+}
+
+/** The device of a `$edgeAgent` connection string; a one-line RunError (naming no key) for another string. */
+function moduleDevice(connectionString: string): SourceDevice {
+  try {
+    return connectionStringDevice(connectionString);
+  } catch (e) {
+    throw new RunError((e as Error).message);
+  }
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { deviceLabels, objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, type KubeObject } from '../translate/index.js';
-import { formatConnectionString } from './connection-string.js';
+import { ConnectionStringError, formatConnectionString, parseConnectionString } from '../shared/index.js';
 import type { KeyedIdentity, ModuleIdentityStatus } from './reconciler.js';
 
 /** Name of the Secret with the trust bundle (PEM) modules verify edgeHub's certificate with. */
@@ -94,6 +94,31 @@ function workloads(objects: readonly KubeObject[]): Workload[] {
     const moduleName = object.metadata.annotations?.[ORIGINAL_MODULE_ID_ANNOTATION];
     if (moduleName === undefined) continue;
     found.push({ object, name: object.metadata.name, moduleName, identityId: identityIdOf(moduleName) });
+  }
+  return found;
+}
+
+/**
+ * The module identities whose credentials the cluster already holds: the keys in the module
+ * credential Secrets (`<module>-iotedge-identity`) a bridge applied before, for this device and
+ * hub only. With them a bridge that starts while IoT Hub is unreachable applies the last good
+ * deployment with the credentials the modules run with, instead of taking them away. Pure; a
+ * Secret that is not one of ours, or cannot be read, is passed over.
+ */
+export function identitiesFromSecrets(secrets: readonly unknown[], device: { hubHostName: string; deviceId: string }): KeyedIdentity[] {
+  const found: KeyedIdentity[] = [];
+  for (const secret of secrets) {
+    const s = secret as { metadata?: { name?: string }; data?: Record<string, string> };
+    if (!s.metadata?.name?.endsWith(moduleSecretName('')) || !s.data) continue;
+    const encoded = s.data['EdgeHubConnectionString'] ?? s.data['IotHubConnectionString'];
+    if (typeof encoded !== 'string') continue;
+    try {
+      const cs = parseConnectionString(Buffer.from(encoded, 'base64').toString('utf8'));
+      if (cs.moduleId === undefined || cs.deviceId !== device.deviceId || cs.hostName !== device.hubHostName) continue;
+      found.push({ deviceId: cs.deviceId, moduleId: cs.moduleId, generationId: '', etag: '', keys: { primaryKey: cs.sharedAccessKey, secondaryKey: '' } });
+    } catch (e) {
+      if (!(e instanceof ConnectionStringError)) throw e;
+    }
   }
   return found;
 }

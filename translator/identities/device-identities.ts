@@ -1,23 +1,31 @@
 /**
  * The identities loop behind one small API for the bridge's run loop:
  *
- *   const ids = await DeviceIdentities.open({ deviceConnectionString, namespace, caSecretStore, ... });
- *   // connect the twin with ids.edgeAgentConnectionString
+ *   const ids = DeviceIdentities.open({ deviceConnectionString, namespace, caSecretStore, ... });
+ *   // connect the twin with await ids.edgeAgentConnectionString() (retried until IoT Hub answers)
  *   // on every reconcile (and when ids.sync() asked for a retry):
+ *   ids.recall(credentialSecretsInTheCluster);
  *   const sync = await ids.sync(model);
  *   objects = withCredentials(translate(model, ...).objects, sync.credentials);
  *   // sync.moduleErrors -> statusDescription of those modules; sync.retryInMs -> schedule a pass
  *
- * `sync` reconciles the module identities (see reconciler.ts), keeps the device CA and edgeHub's
- * server certificate current (see certificates.ts; the CA Secret is written through the store
- * only when it changed) and returns the input of {@link withCredentials}. It never throws for
- * IoT Hub failures (they are per module); a CA Secret that cannot be read or written throws.
+ * Opening needs neither IoT Hub nor the cluster: only the connection string is parsed, so a bridge
+ * starts (and keeps the last good deployment running) while IoT Hub is unreachable. The device CA
+ * Secret is first read by the first `sync`, that is by a bridge that reconciles (with leader
+ * election, only the leader). `sync` reconciles the module identities (see reconciler.ts), keeps
+ * the device CA and edgeHub's server certificate current (see certificates.ts; the CA Secret is
+ * written through the store only when it changed) and returns the input of
+ * {@link withCredentials}. It never throws for IoT Hub failures (they are per module, with the
+ * last credential known, from the cluster's Secrets at start); a CA Secret that cannot be read or
+ * written throws.
  */
 import { GATEWAY_HOSTNAME, type KubeObject } from '../translate/index.js';
 import { deviceCaFromSecret, deviceCaSecret, edgeHubServerNames, edgeHubTlsOf, maintainCertificates, trustBundle, type CertificatePolicy, type DeviceCaState, type CertificateAction } from './certificates.js';
-import { desiredIdentityIds, identityIdOf, type CredentialInput } from './credentials.js';
+import { desiredIdentityIds, identitiesFromSecrets, identityIdOf, type CredentialInput } from './credentials.js';
 import { IdentityReconciler, type IdentityReport, type IdentityReconcilerOptions } from './reconciler.js';
-import { openDeviceCredentials, type DeviceCredentials } from './system.js';
+import { parseDeviceConnectionString, type ConnectionString } from '../shared/index.js';
+import { ModuleRegistryClient } from './registry-client.js';
+import { ensureSystemIdentities, moduleConnectionString, type SystemIdentities } from './system.js';
 
 /**
  * What the bridge says once in its log and in edgeAgent's reported status when it runs with only
@@ -75,42 +83,61 @@ const CERT_CHECK_MS = 6 * 3600 * 1000;
 
 /** See the file comment. */
 export class DeviceIdentities {
+  /** The CA as the Secret held it; read by the first pass. */
   private caState: DeviceCaState | undefined;
+  private caLoaded = false;
+  private system: Promise<SystemIdentities> | undefined;
   private last: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: DeviceIdentitiesOptions,
-    private readonly creds: DeviceCredentials,
+    private readonly device: ConnectionString,
+    private readonly client: ModuleRegistryClient,
     private readonly reconciler: IdentityReconciler,
   ) {}
 
   /**
-   * Parses the connection string, reads or creates `$edgeAgent` and `$edgeHub` and loads the CA
-   * Secret. Throws ConnectionStringError, RegistryError (IoT Hub refused or unreachable) or
-   * DeviceCaError.
+   * Parses the connection string; reaches neither IoT Hub nor the cluster. Throws
+   * ConnectionStringError (naming the field, never the key).
    */
-  static async open(options: DeviceIdentitiesOptions): Promise<DeviceIdentities> {
+  static open(options: DeviceIdentitiesOptions): DeviceIdentities {
     const now = options.now ?? Date.now;
-    const creds = await openDeviceCredentials(options.deviceConnectionString, { ...(options.hubCa ? { ca: options.hubCa } : {}), now });
-    const ids = new DeviceIdentities(options, creds, new IdentityReconciler(creds.client, { ...options.reconciler, now }));
-    const stored = await options.caSecretStore.read();
-    ids.caState = stored === undefined ? undefined : deviceCaFromSecret(stored);
-    return ids;
+    const device = parseDeviceConnectionString(options.deviceConnectionString);
+    const client = new ModuleRegistryClient({ device, ...(options.hubCa ? { ca: options.hubCa } : {}), now });
+    return new DeviceIdentities(options, device, client, new IdentityReconciler(client, { ...options.reconciler, now }));
   }
 
-  /** The `$edgeAgent` module connection string the bridge connects with. */
-  get edgeAgentConnectionString(): string {
-    return this.creds.edgeAgentConnectionString;
+  /**
+   * The `$edgeAgent` module connection string the bridge connects with (the device's
+   * GatewayHostName kept): reads (creating when missing, keying when keyless) `$edgeAgent` and
+   * `$edgeHub` in IoT Hub once. Rejects with RegistryError while IoT Hub is unreachable or
+   * refuses; the next call asks again.
+   */
+  async edgeAgentConnectionString(): Promise<string> {
+    this.system ??= ensureSystemIdentities(this.client).catch((e: unknown) => {
+      this.system = undefined;
+      throw e;
+    });
+    const { edgeAgent } = await this.system;
+    return moduleConnectionString(this.device, edgeAgent, this.device.gatewayHostName);
+  }
+
+  /**
+   * Credentials the cluster already holds (the module credential Secrets of this device, plain
+   * objects as the API returns them): used for a module whose identity IoT Hub cannot give.
+   */
+  recall(secrets: readonly unknown[]): void {
+    this.reconciler.remember(identitiesFromSecrets(secrets, { hubHostName: this.device.hostName, deviceId: this.device.deviceId }));
   }
 
   /** The edge device's id. */
   get deviceId(): string {
-    return this.creds.device.deviceId;
+    return this.device.deviceId;
   }
 
   /** The IoT Hub host name (HostName of the device connection string). */
   get hubHostName(): string {
-    return this.creds.device.hostName;
+    return this.device.hostName;
   }
 
   /** One pass of the identities loop for a deployment model (see the file comment). Passes never overlap. */
@@ -122,10 +149,15 @@ export class DeviceIdentities {
 
   private async pass(model: { modules: readonly { name: string }[]; edgeHub?: { name: string } }): Promise<IdentitySync> {
     const { options } = this;
+    if (!this.caLoaded) {
+      const stored = await options.caSecretStore.read();
+      this.caState = stored === undefined ? undefined : deviceCaFromSecret(stored);
+      this.caLoaded = true;
+    }
     const now = (options.now ?? Date.now)();
     const gatewayHostName = options.gatewayHostName ?? GATEWAY_HOSTNAME;
     const certs = maintainCertificates(this.caState, edgeHubServerNames(options.namespace, gatewayHostName), now, {
-      deviceId: this.creds.device.deviceId,
+      deviceId: this.device.deviceId,
       ...(options.certificatePolicy ? { policy: options.certificatePolicy } : {}),
     });
     if (certs.changed) await options.caSecretStore.write(deviceCaSecret(certs.state, options.namespace));
@@ -138,8 +170,8 @@ export class DeviceIdentities {
     const tls = edgeHubTlsOf(certs.state);
     const credentials: CredentialInput = {
       namespace: options.namespace,
-      hubHostName: this.creds.device.hostName,
-      deviceId: this.creds.device.deviceId,
+      hubHostName: this.device.hostName,
+      deviceId: this.device.deviceId,
       gatewayHostName,
       identities: report.modules,
       moduleTrustBundlePem: options.moduleTrustBundlePem ?? trustBundle(certs.state),

@@ -9,7 +9,8 @@
  * - pure functions that put credentials into Kubernetes objects ({@link withCredentials});
  * - the device CA and edgeHub's server certificate ({@link maintainCertificates}).
  */
-export { parseConnectionString, parseDeviceConnectionString, formatConnectionString, ConnectionStringError, type ConnectionString } from './connection-string.js';
+// The parser lives in shared/ (sources/ and cli/ use it too); re-exported as part of this folder's face.
+export { parseConnectionString, parseDeviceConnectionString, formatConnectionString, ConnectionStringError, type ConnectionString } from '../shared/index.js';
 export { sasToken, deviceSasToken } from './sas.js';
 export { ModuleRegistryClient, RegistryError, MODULES_API_VERSION, type ModuleIdentity, type SymmetricKeys, type RegistryClientOptions } from './registry-client.js';
 export {
@@ -24,6 +25,7 @@ export {
 export { ensureSystemIdentities, moduleConnectionString, openDeviceCredentials, edgeAgentConnectionString, type SystemIdentities, type DeviceCredentials } from './system.js';
 export {
   credentialObjects,
+  identitiesFromSecrets,
   withModuleCredentials,
   withCredentials,
   desiredIdentityIds,

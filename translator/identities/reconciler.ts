@@ -98,6 +98,14 @@ export class IdentityReconciler {
   }
 
   /**
+   * Credentials known from elsewhere (the cluster's credential Secrets, at start): used, as the
+   * last known, for a module whose identity cannot be read. An identity already read wins.
+   */
+  remember(identities: readonly KeyedIdentity[]): void {
+    for (const identity of identities) if (!this.known.has(identity.moduleId)) this.known.set(identity.moduleId, identity);
+  }
+
+  /**
    * One pass for the desired module ids (as IoT Hub names them, e.g. `$edgeHub`,
    * `SimulatedTemperatureSensor`). Passes never overlap: a call made during a pass runs after it.
    */

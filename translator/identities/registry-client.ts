@@ -6,7 +6,7 @@
  * No hub-level policy is needed. Errors are typed ({@link RegistryError}) and never carry a key.
  */
 import { request } from 'node:https';
-import type { ConnectionString } from './connection-string.js';
+import type { ConnectionString } from '../shared/index.js';
 import { deviceSasToken } from './sas.js';
 
 /** The api-version aziot-identityd uses for module identities. */

@@ -4,7 +4,7 @@
  * SAS keys when one has none, as iotedgehubdev does) and connects as `$edgeAgent` with that
  * module's own keys, so it needs no hub-level policy.
  */
-import { formatConnectionString, parseDeviceConnectionString, type ConnectionString } from './connection-string.js';
+import { formatConnectionString, parseDeviceConnectionString, type ConnectionString } from '../shared/index.js';
 import { IOT_EDGE_MANAGED_BY, type KeyedIdentity } from './reconciler.js';
 import { ModuleRegistryClient, RegistryError, type RegistryClientOptions } from './registry-client.js';
 

@@ -11,9 +11,11 @@ export {
   objectKey,
   podStarted,
   deploymentStarted,
+  deploymentRollout,
   type KindSpec,
   type WorkloadRules,
   type RestartRule,
+  type RolloutState,
   type KubeJson,
   type ObjectReader,
 } from './registry.js';

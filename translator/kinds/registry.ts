@@ -27,6 +27,9 @@ export interface KubeJson {
   status?: unknown;
 }
 
+/** See {@link WorkloadRules.rollout}. */
+export type RolloutState = { kind: 'pending' | 'failed'; reason: string };
+
 /** What the bridge does to a workload when RestartModule asks it to. */
 export type RestartRule =
   /** Set the pod template's restartedAt annotation (`kubectl rollout restart`). */
@@ -51,6 +54,12 @@ export interface WorkloadRules {
    * undefined (its pods tell the status). Absent for kinds that run until stopped.
    */
   completion?(live: KubeJson): 'complete' | 'failed' | undefined;
+  /**
+   * For the deployment status (`lastDesiredStatus`): why the workload cannot create pods
+   * (`failed`), or why none of its current template can be judged yet (`pending`); undefined
+   * when its newest pod tells. Absent for kinds whose pods always tell.
+   */
+  rollout?(live: KubeJson): RolloutState | undefined;
   /** True when the workload is scaled to zero (a stopped module). */
   stopped(live: KubeJson): boolean;
   restart: RestartRule;
@@ -91,7 +100,13 @@ interface PodLike {
 interface DeploymentLike {
   metadata?: { generation?: number };
   spec?: { replicas?: number };
-  status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number; unavailableReplicas?: number };
+  status?: {
+    observedGeneration?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    unavailableReplicas?: number;
+    conditions?: readonly { type?: string; status?: string; reason?: string; message?: string }[];
+  };
 }
 
 /** A pod that runs with all containers started, or that already ran to an end. */
@@ -120,6 +135,23 @@ export function deploymentStarted(deployment: DeploymentLike, appliedGeneration:
   );
 }
 
+/**
+ * A Deployment's rollout, for the deployment status: failed when its pods cannot be created
+ * (condition `ReplicaFailure`), pending until the controller has seen the applied generation and
+ * made a pod of the current template.
+ */
+export function deploymentRollout(deployment: DeploymentLike): RolloutState | undefined {
+  const failure = deployment.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (failure) {
+    const why = [failure.reason?.trim(), failure.message?.trim()].filter(Boolean).join(': ') || 'unknown reason';
+    return { kind: 'failed', reason: `pods cannot be created (${why})` };
+  }
+  const generation = deployment.metadata?.generation;
+  if (generation !== undefined && (deployment.status?.observedGeneration ?? 0) < generation) return { kind: 'pending', reason: 'Deployment not rolled out yet' };
+  if ((deployment.status?.updatedReplicas ?? 0) < 1) return { kind: 'pending', reason: 'no pod of the current template yet' };
+  return undefined;
+}
+
 const ownedByUid = (workload: KubeJson, pod: KubeJson): boolean =>
   workload.metadata?.uid !== undefined && (pod.metadata?.ownerReferences ?? []).some((ref) => ref.uid === workload.metadata?.uid);
 
@@ -140,6 +172,7 @@ export const KINDS: readonly KindSpec[] = [
       // Its pods belong to its ReplicaSets; the module's pods are the Deployment's.
       ownsPod: () => true,
       started: (live, appliedGeneration) => deploymentStarted(live as DeploymentLike, appliedGeneration),
+      rollout: (live) => deploymentRollout(live as DeploymentLike),
       stopped: (live) => ((live as DeploymentLike).spec?.replicas ?? 1) === 0,
       restart: 'rollout',
       replaceOnChange: false,

@@ -6,20 +6,22 @@
  * image that cannot be pulled, a container that cannot be created) fails the plan, and the
  * version is reported 500 (`DeploymentStatusCode.Failed`) with the failure's message.
  *
- * Here, per module whose desired status is `running` (pure, from the observed objects):
+ * Here, per module whose desired status is `running` (pure, from the observed objects), with the
+ * kind registry's rules of its workload's kind (translator/kinds: this file names no kind):
  * - created: its newest pod of the current template has a container that is running, has
- *   terminated or has restarted (a crash after the start is the module's own business), or its
- *   Job has completed or failed;
- * - failed: the workload cannot create pods (Deployment condition `ReplicaFailure`), the pod
- *   cannot be scheduled (`PodScheduled` False), or the container waits with a pull or create
- *   error (`ErrImagePull`, `ImagePullBackOff`, `InvalidImageName`, `CreateContainerConfigError`,
- *   `CreateContainerError`, ...);
+ *   terminated or has restarted (a crash after the start is the module's own business), or a
+ *   workload that runs to completion has ended (`completion`);
+ * - failed: the workload cannot create pods (its `rollout` rule, e.g. a Deployment's
+ *   `ReplicaFailure`), the pod cannot be scheduled (`PodScheduled` False), or the container
+ *   waits with a pull or create error (`ErrImagePull`, `ImagePullBackOff`, `InvalidImageName`,
+ *   `CreateContainerConfigError`, `CreateContainerError`, ...);
  * - pending: anything else (no workload or pod of the current template yet, pulling, creating).
  * The version is failed when a module failed, created when all were, else pending.
  */
 import type { DeploymentModel, ModuleModel } from '../manifest/index.js';
 import { ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/index.js';
-import { conditionTrue, type DeploymentJson, type JobJson, type ObjectMetaJson, type PodJson } from './kube-json.js';
+import { WORKLOAD_KINDS } from '../kinds/index.js';
+import type { ObjectMetaJson, PodJson } from './kube-json.js';
 import type { ObservedObjects } from './observed.js';
 import type { DesiredStatus } from './reported-types.js';
 import { newestPod } from './runtime-status.js';
@@ -71,28 +73,23 @@ function podProgress(pod: PodJson | undefined): ModuleProgress {
   return { kind: 'pending', reason: waiting || 'container not started yet' };
 }
 
-function deploymentProgress(deployment: Omit<DeploymentJson, 'kind'>, pods: readonly PodJson[]): ModuleProgress {
-  const failure = deployment.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
-  if (failure) return { kind: 'failed', reason: `pods cannot be created (${text(failure.reason, failure.message)})` };
-  const generation = deployment.metadata?.generation;
-  if (generation !== undefined && (deployment.status?.observedGeneration ?? 0) < generation) return { kind: 'pending', reason: 'Deployment not rolled out yet' };
-  if ((deployment.status?.updatedReplicas ?? 0) < 1) return { kind: 'pending', reason: 'no pod of the current template yet' };
-  return podProgress(newestPod(pods.filter((p) => !p.metadata?.deletionTimestamp)));
-}
-
-function jobProgress(job: Omit<JobJson, 'kind'>, pods: readonly PodJson[]): ModuleProgress {
-  if (conditionTrue(job.status?.conditions, 'Complete') || conditionTrue(job.status?.conditions, 'Failed')) return { kind: 'created' };
-  return podProgress(newestPod(pods));
-}
-
+/**
+ * A module's progress from its workload, judged by the kind registry's rules of that workload's
+ * kind (the highest status priority first, as during a kind change): ended, its rollout, else
+ * its newest live pod of its own.
+ */
 function moduleProgress(module: ModuleModel, observed: ObservedObjects): ModuleProgress {
   const mine = <T extends { metadata?: ObjectMetaJson }>(objects: readonly T[]) => objects.filter((o) => moduleIdOf(o) === module.name);
-  const pods = mine(observed.pods);
+  const pods = mine(observed.pods).filter((p) => !p.metadata?.deletionTimestamp);
   const workloads = mine(observed.workloads);
-  const job = workloads.find((w): w is JobJson => w.kind === 'Job');
-  if (job) return jobProgress(job, pods);
-  const deployment = workloads.find((w): w is DeploymentJson => w.kind === 'Deployment');
-  if (deployment) return deploymentProgress(deployment, pods);
+  for (const { kind, workload: rules } of WORKLOAD_KINDS) {
+    const live = workloads.find((w) => w.kind === kind);
+    if (!live) continue;
+    if (rules.completion?.(live) !== undefined) return { kind: 'created' };
+    const rollout = rules.rollout?.(live);
+    if (rollout) return rollout;
+    return podProgress(newestPod(pods.filter((pod) => rules.ownsPod(live, pod))));
+  }
   return { kind: 'pending', reason: 'no workload yet' };
 }
 

@@ -4,23 +4,25 @@
  * is applied) while no module has a credential because IoT Hub cannot be reached.
  */
 import * as k8s from '@kubernetes/client-node';
-import { startHubEmulator, type HubEmulator } from '../../../sandbox/hub/index.js';
+import type { HubEmulator } from '../../../sandbox/hub/index.js';
 import { DEVICE_CA_SECRET } from '../../../translator/identities/index.js';
 import { parseManifest } from '../../../translator/manifest/index.js';
 import { translate } from '../../../translator/translate/index.js';
 import { identityPass, kubeCaSecretStore, openIdentities } from '../../../translator/cli/identities.js';
 import { deploymentManifest, dockerModule } from '../../support/manifest.js';
-import { openCluster, type TestCluster } from '../../support/cluster.js';
+import type { TestCluster } from '../../support/cluster.js';
+import { openDeviceCluster, type DeviceCluster } from '../../support/device-site.js';
 
 let hub: HubEmulator;
 let cluster: TestCluster;
+let site: DeviceCluster;
 
 beforeAll(async () => {
-  [hub, cluster] = await Promise.all([startHubEmulator({ serviceHost: '127.0.0.44', seedEdgeDevice: 'edge-cli-ids' }), openCluster('cli-ids', { tls: false, timeFactor: 0.05, modules: false })]);
+  site = await openDeviceCluster('cli-ids', { serviceHost: '127.0.0.44', deviceId: 'edge-cli-ids' }, { tls: false, timeFactor: 0.05, modules: false });
+  ({ hub, cluster } = site);
 }, 30_000);
 afterAll(async () => {
-  await cluster?.close();
-  await hub?.stop();
+  await site?.close();
 });
 
 test('the CA Secret store: undefined before it exists, then what was written', async () => {

@@ -8,32 +8,35 @@
  * reaches the hub, and it answers a direct method invoked through azure-iothub's service Client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import iothub from 'azure-iothub';
-import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
+import { trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { loadManifest } from '../../../translator/manifest/index.js';
 import { translate } from '../../../translator/translate/index.js';
 import { desiredIdentityIds, IdentityReconciler, ModuleRegistryClient, parseDeviceConnectionString, withCredentials } from '../../../translator/identities/index.js';
-import { openCluster, type TestCluster } from '../../support/cluster.js';
+import type { TestCluster } from '../../support/cluster.js';
+import { openDeviceCluster, type DeviceCluster } from '../../support/device-site.js';
+import { kubeletEnvironment } from '../../support/kubelet-env.js';
 import { waitFor } from '../../support/wait.js';
 
 const { Client } = iothub;
 let hub: HubEmulator;
 let cluster: TestCluster;
+let site: DeviceCluster;
 let dir: string;
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
-  [hub, cluster] = await Promise.all([startHubEmulator({ serviceHost: '127.0.0.43', seedEdgeDevice: 'edge-e2e-ids' }), openCluster('ids', { tls: false, timeFactor: 0.05 })]);
+  site = await openDeviceCluster('ids', { serviceHost: '127.0.0.43', deviceId: 'edge-e2e-ids' }, { tls: false, timeFactor: 0.05 });
+  ({ hub, cluster } = site);
   dir = mkdtempSync(join(tmpdir(), 'ids-e2e-'));
 }, 30_000);
 afterAll(async () => {
   child?.kill('SIGKILL');
-  await cluster?.close();
-  await hub?.stop();
+  await site?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -58,36 +61,9 @@ async function deploy(): Promise<void> {
   for (const object of objects) await api.create(object as k8s.KubernetesObject);
 }
 
-/** The environment a kubelet gives the module's container; secret volumes are materialized under `dir`. */
-async function kubeletEnv(deploymentName: string): Promise<Record<string, string>> {
-  const apps = cluster.kc.makeApiClient(k8s.AppsV1Api);
-  const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
-  const pod = (await apps.readNamespacedDeployment({ name: deploymentName, namespace: cluster.namespace })).spec!.template.spec!;
-  const container = pod.containers[0]!;
-  const mounts = new Map<string, string>();
-  for (const mount of container.volumeMounts ?? []) {
-    const volume = pod.volumes!.find((v) => v.name === mount.name)!;
-    if (!volume.secret) continue;
-    const secret = await core.readNamespacedSecret({ name: volume.secret.secretName!, namespace: cluster.namespace });
-    const hostDir = join(dir, mount.name);
-    mkdirSync(hostDir, { recursive: true });
-    for (const [key, value] of Object.entries(secret.data ?? {})) writeFileSync(join(hostDir, key), Buffer.from(value, 'base64'));
-    mounts.set(mount.mountPath, hostDir);
-  }
-  const env: Record<string, string> = {};
-  for (const e of container.env ?? []) {
-    if (e.valueFrom?.secretKeyRef) {
-      const ref = e.valueFrom.secretKeyRef;
-      const secret = await core.readNamespacedSecret({ name: ref.name!, namespace: cluster.namespace });
-      env[e.name] = Buffer.from(secret.data![ref.key]!, 'base64').toString('utf8');
-    } else {
-      let value = e.value ?? '';
-      // The container sees the mount at mountPath; this process sees it where the test put it.
-      for (const [mountPath, hostDir] of mounts) if (value.startsWith(`${mountPath}/`)) value = hostDir + value.slice(mountPath.length);
-      env[e.name] = value;
-    }
-  }
-  return env;
+/** The environment a kubelet gives the module's container (test/support/kubelet-env.ts). */
+function kubeletEnv(deploymentName: string): Promise<Record<string, string>> {
+  return kubeletEnvironment(cluster.kc, cluster.namespace, deploymentName, dir);
 }
 
 const MODULE_SCRIPT = `

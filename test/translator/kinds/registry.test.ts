@@ -76,3 +76,15 @@ describe('workload rules', () => {
     expect(workloadRules('Deployment')!.completion).toBeUndefined();
   });
 });
+
+describe('rollout rule (deployment status)', () => {
+  test("a Deployment's rollout: failed on ReplicaFailure, pending until the applied generation has a pod of its template, else for its pods to tell", () => {
+    const rollout = workloadRules('Deployment')!.rollout!;
+    expect(rollout({ status: { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'quota' }] } } as never)).toEqual({ kind: 'failed', reason: 'pods cannot be created (FailedCreate: quota)' });
+    expect(rollout({ metadata: { generation: 2 }, status: { observedGeneration: 1, updatedReplicas: 1 } })).toEqual({ kind: 'pending', reason: 'Deployment not rolled out yet' });
+    expect(rollout({ metadata: { generation: 2 }, status: { observedGeneration: 2, updatedReplicas: 0 } })).toEqual({ kind: 'pending', reason: 'no pod of the current template yet' });
+    expect(rollout({ metadata: { generation: 2 }, status: { observedGeneration: 2, updatedReplicas: 1 } })).toBeUndefined();
+    // A Job's pods always tell (its end is its completion rule).
+    expect(workloadRules('Job')!.rollout).toBeUndefined();
+  });
+});

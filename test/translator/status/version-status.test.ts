@@ -1,7 +1,11 @@
 /** lastDesiredStatus of an applied version: created, pending or failed (500 naming the module), from observed objects. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KINDS } from '../../../translator/kinds/index.js';
 import type { DeploymentModel, ModuleModel } from '../../../translator/manifest/index.js';
 import { versionProgress, type ContainerStatusJson, type DeploymentJson, type ObservedObjects, type PodJson } from '../../../translator/status/index.js';
 import { moduleModel } from '../translate/builders.js';
+import { repoRoot } from '../../golden/samples.js';
 
 const ANNOTATION = 'net.azure-devices.edge.original-moduleid';
 
@@ -69,4 +73,23 @@ test('a module that crashes after starting was created; a finished Job too', () 
   expect(versionProgress(model(moduleModel('web')), observed({ deployments: [deployment('web')], pods: [pod('web', crashed)] })).kind).toBe('created');
   const job = { metadata: { annotations: { [ANNOTATION]: 'once' } }, status: { conditions: [{ type: 'Complete', status: 'True' }] } };
   expect(versionProgress(model(moduleModel('once', {}, { restartPolicy: 'never' })), observed({ jobs: [job] })).kind).toBe('created');
+});
+
+test("a running Job is judged by its own pods: a replaced Job's lingering pod does not count", () => {
+  const job = { metadata: { uid: 'job-2', annotations: { [ANNOTATION]: 'once' } }, status: {} };
+  const owned = (p: PodJson, uid: string): PodJson => ({ ...p, metadata: { ...p.metadata, ownerReferences: [{ uid }] } as PodJson['metadata'] });
+  const once = model(moduleModel('once', {}, { restartPolicy: 'never' }));
+  const stale = owned(pod('once', { state: { waiting: { reason: 'ErrImagePull' } } }), 'job-1');
+  expect(versionProgress(once, observed({ jobs: [job], pods: [stale] }))).toEqual({ kind: 'pending', reason: "module 'once': no pod yet" });
+  const mine = { ...owned(pod('once', { state: { running: {} } }), 'job-2'), metadata: { ...owned(pod('once'), 'job-2').metadata, name: 'once-2', creationTimestamp: '2026-11-28T01:00:00Z' } } as PodJson;
+  expect(versionProgress(once, observed({ jobs: [job], pods: [stale, mine] })).kind).toBe('created');
+});
+
+test('version-status.ts names no Kubernetes kind: it reads the kind registry, so a new workload kind needs no edit there', () => {
+  const source = readFileSync(join(repoRoot, 'translator', 'status', 'version-status.ts'), 'utf8');
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  for (const { kind } of KINDS.filter((k) => k.kind !== 'Pod')) {
+    expect({ kind, literal: code.includes(`'${kind}'`), type: new RegExp(`\\b${kind}Json\\b`).test(code) }).toEqual({ kind, literal: false, type: false });
+  }
+  expect(code).toMatch(/WORKLOAD_KINDS/);
 });
