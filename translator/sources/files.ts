@@ -7,7 +7,7 @@
  * `deployment.json`, or its only other `.json` file) and any `*.layer.json` layered deployments.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Observable } from 'rxjs';
 import { loadManifest, ManifestLoadError } from '../manifest/index.js';
@@ -107,12 +107,38 @@ export class FilesSource implements DesiredSource {
     this.desired$ = watchManifest(options.files, options.watch);
   }
 
+  /** The newest document not yet written, and the write in progress. */
+  private unwritten?: ReportedDocument;
+  private writing: Promise<void> = Promise.resolve();
+
+  /**
+   * Writes the status file: one write at a time, always the newest document (reports that came
+   * meanwhile are skipped), through a temporary file renamed over it, so that a reader never
+   * sees half a document nor an older one after a newer.
+   */
   report(document: ReportedDocument): void {
+    const queued = this.unwritten !== undefined;
+    this.unwritten = document;
+    if (!queued) this.writing = this.writing.then(() => this.writeNewest());
+  }
+
+  private async writeNewest(): Promise<void> {
     const { statusFile, logger } = this.options;
-    void writeFile(statusFile, JSON.stringify(document, null, 2) + '\n').catch((e: unknown) => logger.warn({ error: (e as Error).message, statusFile }, 'cannot write the status file'));
+    const document = this.unwritten;
+    this.unwritten = undefined;
+    const temporary = `${statusFile}.${process.pid}.tmp`;
+    try {
+      await writeFile(temporary, JSON.stringify(document, null, 2) + '\n');
+      await rename(temporary, statusFile);
+    } catch (e) {
+      logger.warn({ error: (e as Error).message, statusFile }, 'cannot write the status file');
+    }
   }
 
   async start(): Promise<void> {}
 
-  async stop(): Promise<void> {}
+  /** Resolves once the last report is in the status file. */
+  async stop(): Promise<void> {
+    await this.writing;
+  }
 }

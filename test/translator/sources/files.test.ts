@@ -66,4 +66,35 @@ describe('FilesSource', () => {
       await source.stop();
     }
   });
+
+  it('writes reports in order, whole: a reader never sees half a document, and the newest one stays', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'files-source-'));
+    const statusFile = join(dir, 'status.json');
+    const source = new FilesSource({ files: { base: join(dir, 'none.json'), layers: [] }, device: { deviceId: 'dev', hubHostname: 'hub' }, statusFile, logger: SILENT_LOGGER });
+    const big = { modules: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`module${i}`, { runtimeStatus: 'running', description: 'x'.repeat(40) }])) };
+    const torn: string[] = [];
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        if (existsSync(statusFile)) {
+          const text = readFileSync(statusFile, 'utf8');
+          try {
+            JSON.parse(text);
+          } catch {
+            torn.push(text.slice(-40));
+          }
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    for (let v = 1; v <= 200; v++) {
+      source.report({ lastDesiredVersion: v, ...big } as unknown as ReportedDocument);
+      if (v % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await source.stop();
+    reading = false;
+    await reader;
+    expect(torn).toEqual([]);
+    expect(JSON.parse(readFileSync(statusFile, 'utf8')).lastDesiredVersion).toBe(200);
+  });
 });
