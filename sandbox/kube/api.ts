@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { applyDefaults, type ServiceAllocator } from './defaults.js';
 import { alreadyExists, badRequest, conflict, invalid, KubeApiError, notFound } from './errors.js';
-import { managedFieldsEqual, recordUpdate, serverSideApply } from './managed-fields.js';
+import { copyManagedFields, managedFieldsEqual, recordUpdate, serverSideApply } from './managed-fields.js';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.js';
 import { findType, groupVersion, type ResourceType } from './resources.js';
 import { matchFields, matchLabels, type FieldRequirement, type LabelRequirement } from './selectors.js';
@@ -69,8 +69,17 @@ export class KubeApi {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  private stampSecond = NaN;
+  private stampText = '';
+
+  /** The current time in whole seconds, RFC 3339 (formatted once per second). */
   private timestamp(): string {
-    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const second = Math.floor(this.now().getTime() / 1000);
+    if (second !== this.stampSecond) {
+      this.stampSecond = second;
+      this.stampText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    }
+    return this.stampText;
   }
 
   /** 404 when the namespace is missing, 403 when it is being deleted. */
@@ -214,7 +223,7 @@ export class KubeApi {
   }
 
   /** Builds the next version of `old` from a full object sent by update. */
-  private nextFromUpdate(type: ResourceType, old: KubeObject, body: KubeObject, subresource: WriteOptions['subresource']): KubeObject {
+  private nextFromUpdate(type: ResourceType, old: KubeObject, body: KubeObject, subresource: WriteOptions['subresource'], fresh = false): KubeObject {
     this.checkKind(type, body);
     const sent = body.metadata.resourceVersion;
     if (sent !== undefined && sent !== '' && sent !== old.metadata.resourceVersion) {
@@ -228,13 +237,14 @@ export class KubeApi {
       next = clone(old);
       next.status = clone(body.status);
     } else {
-      next = clone(body);
-      next.metadata = { ...clone(body.metadata) };
+      // A fresh body (built for this request, sharing nothing) needs no copy.
+      next = fresh ? { ...body } : clone(body);
+      next.metadata = fresh ? { ...body.metadata } : { ...clone(body.metadata) };
       if (type.subresources.includes('status')) {
         if (old.status === undefined) delete next.status;
         else next.status = clone(old.status);
       }
-      if (body.metadata.managedFields === undefined) next.metadata.managedFields = clone(old.metadata.managedFields);
+      if (body.metadata.managedFields === undefined) next.metadata.managedFields = copyManagedFields(old.metadata.managedFields);
     }
     for (const key of SYSTEM_METADATA) {
       if (old.metadata[key] === undefined) delete next.metadata[key];
@@ -249,7 +259,9 @@ export class KubeApi {
 
   /** Update (PUT); 409 Conflict when the resourceVersion is stale. */
   update(type: ResourceType, namespace: string | undefined, name: string, body: KubeObject, opts: WriteOptions = {}): KubeObject {
-    const old = this.get(type, namespace, name);
+    // The stored object itself: nextFromUpdate and admission only read it.
+    const old = this.store.get(type, namespace, name);
+    if (!old) throw notFound(type.plural, type.group, name);
     const next = this.nextFromUpdate(type, old, body, opts.subresource);
     return this.admitAndStore(type, old, next, opts, opts.fieldManager ?? 'unknown', 'Update');
   }
@@ -300,7 +312,8 @@ export class KubeApi {
     if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
       throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
     }
-    const old = this.store.get(type, namespace, name) ? this.get(type, namespace, name) : undefined;
+    // The stored object itself: read only below (serverSideApply copies it before merging).
+    const old = this.store.get(type, namespace, name);
     const scope = opts.subresource === 'status' ? 'status' : 'main';
     const request = { manager: opts.fieldManager, force: opts.force ?? false, apiVersion: groupVersion(type), time: this.timestamp(), scope } as const;
     if (type.namespaced && typeof applied.metadata.namespace === 'string' && applied.metadata.namespace !== '' && applied.metadata.namespace !== namespace) {
@@ -317,7 +330,7 @@ export class KubeApi {
       throw conflict(type.plural, type.group, name);
     }
     const merged = serverSideApply(old, applied, request);
-    const next = this.nextFromUpdate(type, old, { ...merged, metadata: { ...merged.metadata, resourceVersion: old.metadata.resourceVersion } }, opts.subresource);
+    const next = this.nextFromUpdate(type, old, { ...merged, metadata: { ...merged.metadata, resourceVersion: old.metadata.resourceVersion } }, opts.subresource, true);
     next.metadata.managedFields = merged.metadata.managedFields;
     return this.admitAndStore(type, old, next, opts, opts.fieldManager, 'Apply');
   }

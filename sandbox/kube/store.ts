@@ -130,7 +130,9 @@ export class ObjectStore {
 
   private emit(event: StoreEvent): void {
     this.history.push(event);
-    if (this.history.length > this.retained) {
+    // Drop the oldest changes in batches (a splice per write moved the whole window each time):
+    // the window keeps at least `retained` changes and at most a quarter more.
+    if (this.history.length > this.retained + Math.max(1, this.retained >> 2)) {
       const dropped = this.history.splice(0, this.history.length - this.retained);
       this.historyStart = dropped[dropped.length - 1]!.resourceVersion;
     }
