@@ -134,7 +134,9 @@ interface Target {
 
 async function spawnEmulator(label: string, root?: string): Promise<Target> {
   const script = join(import.meta.dirname, 'kube-emulator-server.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(root ? [root] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // e.g. KUBE_EMULATOR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the emulator process.
+  const nodeArgs = (process.env.KUBE_EMULATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...(root ? [root] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';

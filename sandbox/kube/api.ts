@@ -21,6 +21,34 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
   subresource?: 'status' | 'scale';
+  /**
+   * The caller only reads the result (e.g. serialises it with {@link jsonOf}): it may be the
+   * stored object itself instead of a copy.
+   */
+  shared?: boolean;
+}
+
+/** What one server-side apply sent: the same request onto the same stored object gives the same answer. */
+interface ApplyKey {
+  manager: string;
+  force: boolean;
+  scope: 'main' | 'status';
+  text: string;
+}
+
+const sameApply = (a: ApplyKey, b: ApplyKey) => a.text === b.text && a.manager === b.manager && a.force === b.force && a.scope === b.scope;
+
+/** JSON text of stored objects (never changed in place), made once per object. */
+const jsonTexts = new WeakMap<object, string>();
+
+/** The JSON text of an object {@link KubeApi} returned with `shared` (cached per stored object). */
+export function jsonOf(obj: KubeObject): string {
+  let text = jsonTexts.get(obj);
+  if (text === undefined) {
+    text = JSON.stringify(obj);
+    jsonTexts.set(obj, text);
+  }
+  return text;
 }
 
 /** Patch flavours accepted by PATCH. */
@@ -63,6 +91,9 @@ const SYSTEM_METADATA = ['uid', 'creationTimestamp', 'generation', 'deletionTime
 
 /** The API server's request semantics (no HTTP). */
 export class KubeApi {
+  /** Applies known to leave a stored object as it is (a few per object). */
+  private readonly noOpApplies = new WeakMap<KubeObject, ApplyKey[]>();
+
   constructor(
     readonly store: ObjectStore,
     private readonly alloc: ServiceAllocator,
@@ -212,14 +243,15 @@ export class KubeApi {
           ...old,
           metadata: { ...old.metadata, managedFields: undefined, resourceVersion: undefined },
         }) && managedFieldsEqual(obj, old);
-      if (unchanged) return clone(old);
+      if (unchanged) return opts.shared ? old : clone(old);
     }
     if (opts.dryRun) return obj;
     if (old && obj.metadata.deletionTimestamp && (old.metadata.finalizers ?? []).length > 0 && (obj.metadata.finalizers ?? []).length === 0) {
       const gone = this.store.remove(type, obj);
       return clone(gone ?? obj);
     }
-    return clone(this.store.put(type, obj));
+    const stored = this.store.put(type, obj);
+    return opts.shared ? stored : clone(stored);
   }
 
   /** Builds the next version of `old` from a full object sent by update. */
@@ -329,10 +361,17 @@ export class KubeApi {
     if (typeof sent === 'string' && sent !== '' && sent !== old.metadata.resourceVersion) {
       throw conflict(type.plural, type.group, name);
     }
+    // The same apply onto the same stored object already changed nothing: it changes nothing again
+    // (apply is a function of the stored object and the request; stored objects never change in place).
+    const key: ApplyKey = { manager: opts.fieldManager, force: opts.force ?? false, scope, text: JSON.stringify(applied) };
+    const noOp = this.noOpApplies.get(old);
+    if (noOp?.some((k) => sameApply(k, key))) return opts.shared ? old : clone(old);
     const merged = serverSideApply(old, applied, request);
     const next = this.nextFromUpdate(type, old, { ...merged, metadata: { ...merged.metadata, resourceVersion: old.metadata.resourceVersion } }, opts.subresource, true);
     next.metadata.managedFields = merged.metadata.managedFields;
-    return this.admitAndStore(type, old, next, opts, opts.fieldManager, 'Apply');
+    const result = this.admitAndStore(type, old, next, { ...opts, shared: true }, opts.fieldManager, 'Apply');
+    if (result === old) this.noOpApplies.set(old, [...(noOp ?? []).slice(-7), key]);
+    return opts.shared || (opts.dryRun && result !== old) ? result : clone(result);
   }
 
   private createForApply(type: ResourceType, namespace: string | undefined, obj: KubeObject, opts: WriteOptions): KubeObject {
@@ -353,7 +392,8 @@ export class KubeApi {
     const causes = validateObject(type, obj);
     if (causes.length > 0) throw invalid(type.kind, type.group, meta.name ?? '', causes);
     if (opts.dryRun) return obj;
-    return clone(this.store.put(type, obj));
+    const stored = this.store.put(type, obj);
+    return opts.shared ? stored : clone(stored);
   }
 
   /**
