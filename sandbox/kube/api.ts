@@ -136,6 +136,18 @@ export class KubeApi {
     return clone(obj);
   }
 
+  /** The stored object itself (never to be changed: spread it into a new object to write) or 404. */
+  peek(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
+    const obj = this.store.get(type, namespace, name);
+    if (!obj) throw notFound(type.plural, type.group, name);
+    return obj;
+  }
+
+  /** The stored object itself (never to be changed) or undefined. */
+  tryPeek(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.store.get(type, namespace, name);
+  }
+
   /** The stored object (a copy) or undefined. */
   tryGet(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
     const obj = this.store.get(type, namespace, name);

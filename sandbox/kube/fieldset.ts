@@ -112,6 +112,19 @@ export function fieldsOf(obj: JsonObject, scope: FieldScope): FieldSet {
   return out;
 }
 
+const parsedPaths = new Map<string, FieldPath>();
+
+/** The elements of a path text (memoised: the same field paths recur in every object of a kind; read only). */
+export function parsePathText(text: string): FieldPath {
+  let path = parsedPaths.get(text);
+  if (!path) {
+    if (parsedPaths.size >= 50_000) parsedPaths.clear();
+    path = JSON.parse(text) as FieldPath;
+    parsedPaths.set(text, path);
+  }
+  return path;
+}
+
 /** FieldsV1 JSON for a set (keys sorted). */
 export function toFieldsV1(set: FieldSet): JsonObject {
   interface Node {
@@ -121,7 +134,7 @@ export function toFieldsV1(set: FieldSet): JsonObject {
   const root: Node = { owned: false, children: new Map() };
   for (const text of set) {
     let node = root;
-    for (const element of JSON.parse(text) as FieldPath) {
+    for (const element of parsePathText(text)) {
       let child = node.children.get(element);
       if (!child) {
         child = { owned: false, children: new Map() };

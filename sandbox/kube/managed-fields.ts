@@ -8,6 +8,7 @@ import {
   fromFieldsV1,
   hasPathUnder,
   mergeApplied,
+  parsePathText,
   removeAt,
   toFieldsV1,
   valueAt,
@@ -160,7 +161,7 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
   for (const text of appliedSet) {
     const owning = others.filter((o) => o.set.has(text));
     if (owning.length === 0) continue;
-    const path = JSON.parse(text) as FieldPath;
+    const path = parsePathText(text);
     const liveValue = valueAt(base, path);
     const appliedValue = valueAt(applied, path);
     if (liveValue === undefined || isObject(appliedValue) || jsonEqual(liveValue, appliedValue)) continue;
@@ -182,7 +183,7 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
   const merged = mergeApplied(base, stripForMerge(applied, req.scope)) as KubeObject;
   const removed = [...previous].filter((text) => !appliedSet.has(text));
   const removable = removed
-    .map((text) => JSON.parse(text) as FieldPath)
+    .map((text) => parsePathText(text))
     .filter((path) => !others.some((o) => hasPathUnder(o.set, path)))
     .sort((a, b) => a.length - b.length);
   const done: FieldPath[] = [];

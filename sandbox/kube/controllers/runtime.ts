@@ -222,11 +222,9 @@ export class EventRecorder {
     const key = JSON.stringify([obj.metadata.uid, reason, message, fieldPath ?? '', component]);
     try {
       const existingName = this.seen.get(key);
-      const existing = existingName ? this.api.tryGet(EVENTS, namespace, existingName) : undefined;
+      const existing = existingName ? this.api.tryPeek(EVENTS, namespace, existingName) : undefined;
       if (existing) {
-        existing.count = Number(existing.count ?? 1) + 1;
-        existing.lastTimestamp = now;
-        this.api.update(EVENTS, namespace, existingName!, existing, { fieldManager: component });
+        this.api.update(EVENTS, namespace, existingName!, { ...existing, count: Number(existing.count ?? 1) + 1, lastTimestamp: now }, { fieldManager: component });
         return;
       }
       const name = `${obj.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
