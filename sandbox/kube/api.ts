@@ -26,6 +26,11 @@ export interface WriteOptions {
    * stored object itself instead of a copy.
    */
   shared?: boolean;
+  /**
+   * Update only: the body is a spread copy of stored objects (`{ ...stored, status }`) whose
+   * nested values nobody changes afterwards, so the new version shares them instead of copying.
+   */
+  spread?: boolean;
 }
 
 /** What one server-side apply sent: the same request onto the same stored object gives the same answer. */
@@ -278,8 +283,8 @@ export class KubeApi {
     }
     let next: KubeObject;
     if (subresource === 'status') {
-      next = clone(old);
-      next.status = clone(body.status);
+      next = fresh ? { ...old, metadata: { ...old.metadata, managedFields: copyManagedFields(old.metadata.managedFields) }, status: body.status } : clone(old);
+      if (!fresh) next.status = clone(body.status);
     } else {
       // A fresh body (built for this request, sharing nothing) needs no copy.
       next = fresh ? { ...body } : clone(body);
@@ -306,7 +311,7 @@ export class KubeApi {
     // The stored object itself: nextFromUpdate and admission only read it.
     const old = this.store.get(type, namespace, name);
     if (!old) throw notFound(type.plural, type.group, name);
-    const next = this.nextFromUpdate(type, old, body, opts.subresource);
+    const next = this.nextFromUpdate(type, old, body, opts.subresource, opts.spread);
     return this.admitAndStore(type, old, next, opts, opts.fieldManager ?? 'unknown', 'Update');
   }
 

@@ -39,7 +39,7 @@ type FieldVisitor = (text: string, value: unknown, before: unknown) => void;
 const elementText = (element: string) => JSON.stringify(element);
 
 /** Walks every owned leaf (and keyed list item) of an object, for the given scope, beside `before`. */
-function walkFields(obj: JsonObject, scope: FieldScope, before: unknown, visit: FieldVisitor): void {
+function walkFields(obj: JsonObject, scope: FieldScope, before: unknown, visit: FieldVisitor, skipShared = false): void {
   for (const key of Object.keys(obj)) {
     const value = obj[key];
     if (key === 'apiVersion' || key === 'kind' || value === undefined) continue;
@@ -49,11 +49,11 @@ function walkFields(obj: JsonObject, scope: FieldScope, before: unknown, visit: 
       for (const mk of Object.keys(value)) {
         const mv = value[mk];
         if (UNTRACKED_METADATA.has(mk) || mv === undefined) continue;
-        walk(mv, METADATA_NAMES, mk, `"f:metadata",${elementText(`f:${mk}`)}`, isObject(old) ? old[mk] : undefined, visit);
+        walk(mv, METADATA_NAMES, mk, `"f:metadata",${elementText(`f:${mk}`)}`, isObject(old) ? old[mk] : undefined, visit, skipShared);
       }
       continue;
     }
-    walk(value, [], key, elementText(`f:${key}`), old, visit);
+    walk(value, [], key, elementText(`f:${key}`), old, visit, skipShared);
   }
 }
 
@@ -63,7 +63,10 @@ const METADATA_NAMES = ['metadata'];
  * One value: `prefix` is the path's JSON text without its brackets, `names` the field
  * names leading to `field` (for list merge rules), `before` the other object's value there.
  */
-function walk(value: unknown, names: string[], field: string, prefix: string, before: unknown, visit: FieldVisitor): void {
+function walk(value: unknown, names: string[], field: string, prefix: string, before: unknown, visit: FieldVisitor, skipShared: boolean): void {
+  // With skipShared, a value that is the other object's value at this path (one object shared by
+  // two versions) is left out: every path below is in both walks, with equal values.
+  if (skipShared && value === before && typeof value === 'object' && value !== null) return;
   if (Array.isArray(value)) {
     const kind = listKind(names, field);
     if (kind.type === 'atomic' || value.length === 0) {
@@ -81,11 +84,12 @@ function walk(value: unknown, names: string[], field: string, prefix: string, be
       const key = itemKeyString(item, kind.keys);
       const itemPrefix = `${prefix},${elementText(`k:${key}`)}`;
       const old = oldItems?.find((candidate) => itemKeyString(candidate, kind.keys) === key);
+      if (skipShared && item === old && typeof item === 'object' && item !== null) continue;
       visit(`[${itemPrefix}]`, item, old);
       if (isObject(item)) {
         for (const k of Object.keys(item)) {
           const v = item[k];
-          if (v !== undefined) walk(v, childNames, k, `${itemPrefix},${elementText(`f:${k}`)}`, isObject(old) ? old[k] : undefined, visit);
+          if (v !== undefined) walk(v, childNames, k, `${itemPrefix},${elementText(`f:${k}`)}`, isObject(old) ? old[k] : undefined, visit, skipShared);
         }
       }
     }
@@ -97,7 +101,7 @@ function walk(value: unknown, names: string[], field: string, prefix: string, be
       const childNames = [...names, field];
       for (const k of keys) {
         const v = value[k];
-        if (v !== undefined) walk(v, childNames, k, `${prefix},${elementText(`f:${k}`)}`, isObject(before) ? before[k] : undefined, visit);
+        if (v !== undefined) walk(v, childNames, k, `${prefix},${elementText(`f:${k}`)}`, isObject(before) ? before[k] : undefined, visit, skipShared);
       }
       return;
     }
@@ -210,14 +214,16 @@ export function hasPathUnder(set: FieldSet, prefix: FieldPath): boolean {
 
 /** Leaves whose values differ between two objects (added, changed or removed), as paths. */
 export function changedFields(before: JsonObject | undefined, after: JsonObject, scope: FieldScope): { changed: FieldSet; removed: FieldSet } {
-  const oldSet = before ? fieldsOf(before, scope) : new Set<string>();
+  // Both walks leave out what the two versions share (same objects): unchanged, and in both sets.
+  const oldSet: FieldSet = new Set();
+  if (before) walkFields(before, scope, after, (text) => oldSet.add(text), true);
   const newSet: FieldSet = new Set();
   const changed: FieldSet = new Set();
   // One walk of `after` beside `before` (the values at each path compared as they are reached).
   walkFields(after, scope, before, (text, value, old) => {
     newSet.add(text);
     if (!oldSet.has(text) || !jsonEqual(old, value)) changed.add(text);
-  });
+  }, true);
   const removed: FieldSet = new Set();
   for (const text of oldSet) if (!newSet.has(text)) removed.add(text);
   return { changed, removed };

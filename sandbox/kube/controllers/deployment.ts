@@ -88,7 +88,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
         annotations: { ...(stored.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) },
       },
     };
-    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { fieldManager: 'kube-controller-manager' });
+    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, fieldManager: 'kube-controller-manager' });
     rs.spec = latest.spec;
     const verb = replicas > from ? 'up' : 'down';
     ctx.recorder.record(DEPLOYMENTS, d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`, COMPONENT);
@@ -145,13 +145,13 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     } else if (revisionOf(newRS) < maxRevision) {
       const stored = api.peek(RS, namespace, newRS.metadata.name ?? '');
       const latest = { ...stored, metadata: { ...stored.metadata, annotations: { ...(stored.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) } } };
-      newRS = api.update(RS, namespace, newRS.metadata.name ?? '', latest, { fieldManager: 'kube-controller-manager' });
+      newRS = api.update(RS, namespace, newRS.metadata.name ?? '', latest, { spread: true, fieldManager: 'kube-controller-manager' });
     }
     const revision = String(revisionOf(newRS));
     if (d.metadata.annotations?.[REVISION] !== revision) {
       const stored = api.peek(DEPLOYMENTS, namespace, name);
       const latest = { ...stored, metadata: { ...stored.metadata, annotations: { ...(stored.metadata.annotations ?? {}), [REVISION]: revision } } };
-      api.update(DEPLOYMENTS, namespace, name, latest, { fieldManager: 'kube-controller-manager' });
+      api.update(DEPLOYMENTS, namespace, name, latest, { spread: true, fieldManager: 'kube-controller-manager' });
     }
     const strategy = isObject(spec.strategy) ? spec.strategy : {};
     if (strategy.type === 'Recreate') recreate(d, newRS, olds, replicas);
@@ -268,6 +268,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas']) if (status[k] === 0) delete status[k];
     if (jsonEqual(status, old)) return;
     api.update(DEPLOYMENTS, current.metadata.namespace, current.metadata.name ?? '', { ...current, status }, {
+      spread: true,
       subresource: 'status',
       fieldManager: 'kube-controller-manager',
     });
