@@ -222,10 +222,10 @@ export class KubeApi {
    * 400 when a value has the wrong JSON type or a byte field is not base64, worded like
    * the real server's decoding errors.
    */
-  private checkTypes(type: ResourceType, obj: KubeObject): void {
+  private checkTypes(type: ResourceType, obj: KubeObject, old?: KubeObject): void {
     const prefix = `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}:`;
-    if (normalizeQuantities(type.model, obj) !== undefined) throw badRequest(`${prefix} ${QUANTITY_SYNTAX}`);
-    const [first] = typeMismatches(type.model, obj);
+    if (normalizeQuantities(type.model, obj, '', old) !== undefined) throw badRequest(`${prefix} ${QUANTITY_SYNTAX}`);
+    const [first] = typeMismatches(type.model, obj, '', [], old);
     if (first) {
       throw badRequest(`${prefix} json: cannot unmarshal ${first.got} into Go struct field ${type.kind}.${first.path} of type ${first.expected}`);
     }
@@ -246,8 +246,9 @@ export class KubeApi {
     manager: string,
     operation: 'Update' | 'Apply',
   ): KubeObject {
-    dropNulls(obj);
-    this.checkTypes(type, obj);
+    // What `obj` shares with the stored version `old` (controller updates) was checked when stored.
+    dropNulls(obj, old);
+    this.checkTypes(type, obj, old);
     applyDefaults(type, obj, old, this.alloc);
     const causes = validateObject(type, obj, old);
     if (causes.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? '', causes);

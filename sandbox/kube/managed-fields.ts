@@ -55,6 +55,21 @@ function readOwnership(obj: KubeObject, known: KubeObject | undefined): Ownershi
   });
 }
 
+/** FieldsV1 values by their paths: objects of one shape (events, pods of one template) own the same paths. */
+const renderings = new Map<string, JsonObject>();
+
+/** toFieldsV1 of a set, shared (read only) with every other set of the same paths in the same order. */
+function render(set: FieldSet): JsonObject {
+  const key = [...set].join('\n');
+  let fieldsV1 = renderings.get(key);
+  if (!fieldsV1) {
+    if (renderings.size >= 10_000) renderings.clear();
+    fieldsV1 = toFieldsV1(set);
+    renderings.set(key, fieldsV1);
+  }
+  return fieldsV1;
+}
+
 /** Copies of the ownership entries of a stored object, sharing their (read-only) fieldsV1. */
 export function copyManagedFields(entries: ManagedFieldsEntry[] | undefined): ManagedFieldsEntry[] | undefined {
   return entries?.map((e) => ({ ...e }));
@@ -65,8 +80,8 @@ function writeOwnership(obj: KubeObject, owners: Ownership[]): void {
     .filter((o) => o.set.size > 0)
     .map((o) => {
       if (!o.dirty && o.entry.fieldsType === 'FieldsV1') return { ...o.entry };
-      const fieldsV1 = toFieldsV1(o.set);
-      rendered.set(fieldsV1, o.set);
+      const fieldsV1 = render(o.set);
+      if (!rendered.has(fieldsV1)) rendered.set(fieldsV1, o.set);
       return { ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1 };
     });
   if (entries.length > 0) obj.metadata.managedFields = entries;

@@ -266,8 +266,8 @@ function parseType(type: string): ParsedType {
 }
 
 /** Values whose JSON type does not match the model (null is accepted anywhere, as Go decoding does). */
-export function typeMismatches(type: string, value: unknown, path = '', out: TypeMismatch[] = []): TypeMismatch[] {
-  if (value === null || value === undefined) return out;
+export function typeMismatches(type: string, value: unknown, path = '', out: TypeMismatch[] = [], stored?: unknown): TypeMismatch[] {
+  if (value === null || value === undefined || value === stored) return out;
   const parsed = parseType(type);
   if (parsed.expected === 'any') return out;
   const got = jsonType(value);
@@ -285,9 +285,10 @@ export function typeMismatches(type: string, value: unknown, path = '', out: Typ
     return out;
   }
   if (!parsed.attributes) return out;
+  const old = isObject(stored) ? stored : undefined;
   for (const a of parsed.attributes) {
     const child = (value as JsonObject)[a.baseName];
-    if (child !== undefined) typeMismatches(a.type, child, path ? `${path}.${a.baseName}` : a.baseName, out);
+    if (child !== undefined) typeMismatches(a.type, child, path ? `${path}.${a.baseName}` : a.baseName, out, old?.[a.baseName]);
   }
   return out;
 }
@@ -312,12 +313,14 @@ const QUANTITY_FIELDS = new Set([
  * place, as the real server's decode and re-encode does. Returns the path of the first
  * value that is not a quantity, or undefined.
  */
-export function normalizeQuantities(model: string, value: unknown, path = ''): string | undefined {
+export function normalizeQuantities(model: string, value: unknown, path = '', stored?: unknown): string | undefined {
   const attributes = modelAttributes(model);
-  if (!attributes || !isObject(value) || !holdsQuantities(model)) return undefined;
+  // A value that is the stored version's own (shared by two versions) is in canonical form already.
+  if (!attributes || !isObject(value) || value === stored || !holdsQuantities(model)) return undefined;
+  const old = isObject(stored) ? stored : undefined;
   for (const a of attributes) {
     const child = value[a.baseName];
-    if (child === undefined || child === null) continue;
+    if (child === undefined || child === null || child === old?.[a.baseName]) continue;
     const at = path ? `${path}.${a.baseName}` : a.baseName;
     if (QUANTITY_FIELDS.has(`${model}.${a.baseName}`)) {
       if (isObject(child)) {
@@ -335,7 +338,7 @@ export function normalizeQuantities(model: string, value: unknown, path = ''): s
         if (bad) return bad;
       }
     } else if (item === undefined && isObject(child)) {
-      const bad = normalizeQuantities(a.type, child, at);
+      const bad = normalizeQuantities(a.type, child, at, old?.[a.baseName]);
       if (bad) return bad;
     }
   }
