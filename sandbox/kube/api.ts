@@ -27,8 +27,9 @@ export interface WriteOptions {
    */
   shared?: boolean;
   /**
-   * Update only: the body is a spread copy of stored objects (`{ ...stored, status }`) whose
-   * nested values nobody changes afterwards, so the new version shares them instead of copying.
+   * Create and update: the body is built for this write (fresh values, or a spread copy of
+   * stored objects: `{ ...stored, status }`) and nobody changes its nested values afterwards,
+   * so the stored version takes them (and shares what it shares with the old one) without a copy.
    */
   spread?: boolean;
 }
@@ -193,7 +194,7 @@ export class KubeApi {
   /** Create; 409 AlreadyExists, 404 when the namespace is missing, 422 when invalid. */
   create(type: ResourceType, namespace: string | undefined, body: KubeObject, opts: WriteOptions = {}): KubeObject {
     this.checkKind(type, body);
-    const obj = clone(body);
+    const obj = opts.spread ? { ...body, metadata: { ...body.metadata } } : clone(body);
     const meta = obj.metadata;
     if (type.namespaced) {
       if (meta.namespace !== undefined && meta.namespace !== '' && namespace !== undefined && meta.namespace !== namespace) {

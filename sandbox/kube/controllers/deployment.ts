@@ -72,8 +72,12 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
   /** Real time of the last observed progress per Deployment (conditions only keep whole seconds). */
   const lastProgress = new Map<string, number>();
 
+  /** Shallow copies of the Deployment's ReplicaSets: scale() updates their spec as it goes (stored objects never change). */
   function replicaSetsOf(d: KubeObject): KubeObject[] {
-    return api.list(RS, d.metadata.namespace).items.filter((rs) => controllerUid(rs) === d.metadata.uid);
+    return api
+      .list(RS, d.metadata.namespace)
+      .items.filter((rs) => controllerUid(rs) === d.metadata.uid)
+      .map((rs) => ({ ...rs }));
   }
 
   function scale(d: KubeObject, rs: KubeObject, replicas: number): void {
@@ -136,7 +140,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
           },
           spec: { replicas: initial, minReadySeconds: spec.minReadySeconds ?? 0, selector, template: rsTemplate },
         },
-        { fieldManager: 'kube-controller-manager' },
+        { fieldManager: 'kube-controller-manager', spread: true },
       );
       created = true;
       if (initial > 0) {

@@ -149,7 +149,7 @@ export function controllerRef(type: ResourceType, owner: KubeObject): OwnerRefer
 }
 
 /** The uid of the object's controller, if any. */
-/** Creates one pod from a controller's pod template (`generateName: <owner>-`), owned by the controller. */
+/** Creates one pod from a controller's pod template (`generateName: <owner>-`), owned by the controller; returns the stored pod (read only). */
 export function createPodFromTemplate(api: KubeApi, podType: ResourceType, ownerType: ResourceType, owner: KubeObject, template: unknown): KubeObject {
   const meta = isObject(template) && isObject(template.metadata) ? template.metadata : {};
   const spec = isObject(template) && isObject(template.spec) ? template.spec : {};
@@ -167,7 +167,7 @@ export function createPodFromTemplate(api: KubeApi, podType: ResourceType, owner
       },
       spec: clone(spec),
     },
-    { fieldManager: 'kube-controller-manager' },
+    { fieldManager: 'kube-controller-manager', spread: true, shared: true },
   );
 }
 
@@ -245,7 +245,7 @@ export class EventRecorder {
           reportingComponent: component,
           reportingInstance: component === 'kubelet' ? this.host : '',
         },
-        { fieldManager: component },
+        { fieldManager: component, spread: true, shared: true },
       );
       this.seen.set(key, name);
       if (this.seen.size > MAX_AGGREGATED) this.seen.delete(this.seen.keys().next().value as string);
