@@ -2,11 +2,16 @@
  * Benchmark of the Kubernetes API emulator over real HTTP (keep-alive agent):
  * requests/s for get, list and server-side apply (sequential and concurrent),
  * events/s delivered across 50 concurrent watches, and heap/RSS with 10,000
- * objects. Prints the median of several rounds.
+ * objects. Prints the median of several rounds. Server-side applies of Deployments run
+ * against an emulator in a child process (optionally beside the emulator of another
+ * checkout, `--compare <dir>`, alternating) and print whether the throughput goals are met.
  *
- *   npx tsx bench/kube-emulator.ts [--rounds 5] [--deployments-only]
+ *   npx tsx bench/kube-emulator.ts [--rounds 5] [--deployments-only] [--compare <repository root>]
  */
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
 
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
@@ -115,16 +120,124 @@ async function measureMemory(): Promise<void> {
   }
 }
 
+const DEPLOYMENTS = 20;
+const GOAL_TEMPLATE = 500;
+const GOAL_NOOP = 2000;
+const CONVERGE_TIMEOUT_MS = 60_000;
+
+/** An emulator in a child process, so that the bench's own client does not share its event loop. */
+interface Target {
+  label: string;
+  url: string;
+  /** CPU time (user + system) the process has used so far, in µs. */
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function spawnEmulator(label: string, root?: string): Promise<Target> {
+  const script = join(import.meta.dirname, 'kube-emulator-server.ts');
+  // e.g. KUBE_EMULATOR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the emulator process.
+  const nodeArgs = (process.env.KUBE_EMULATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...(root ? [root] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The child's stdout: one JSON line with its URL, then one per `cpu` question.
+  const waiting: Array<(line: { url?: string; cpu?: number }) => void> = [];
+  let text = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    text += chunk;
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n')) {
+      const line = JSON.parse(text.slice(0, newline)) as { url?: string; cpu?: number };
+      text = text.slice(newline + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  const next = () => new Promise<{ url?: string; cpu?: number }>((resolve) => waiting.push(resolve));
+  const url = await Promise.race([
+    next().then((line) => line.url!),
+    exited.then(() => {
+      throw new Error(`emulator ${label} exited before serving`);
+    }),
+  ]);
+  return {
+    label,
+    url,
+    async cpu() {
+      const answer = next();
+      child.stdin.write('cpu\n');
+      return (await answer).cpu!;
+    },
+    async stop() {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
+function getJson(base: string, path: string): Promise<{ items: KubeObjectLike[] }> {
+  return new Promise((resolve, reject) => {
+    request(`${base}${path}`, { agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text) as { items: KubeObjectLike[] }) : reject(new Error(`GET ${path}: ${res.statusCode} ${text}`))));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+interface KubeObjectLike {
+  metadata: { name: string; generation?: number; resourceVersion?: string };
+  status?: Record<string, unknown>;
+}
+
+const listDeployments = async (base: string) => (await getJson(base, '/apis/apps/v1/namespaces/default/deployments')).items;
+
+/** Every Deployment rolled out: status observed the latest generation and its one pod is updated and available. */
+function converged(items: KubeObjectLike[]): boolean {
+  return (
+    items.length === DEPLOYMENTS &&
+    items.every((d) => {
+      const s = d.status ?? {};
+      return s.observedGeneration === d.metadata.generation && s.updatedReplicas === 1 && s.availableReplicas === 1 && s.replicas === 1;
+    })
+  );
+}
+
+/** Milliseconds until every Deployment has rolled out; throws after CONVERGE_TIMEOUT_MS. */
+async function waitConverged(base: string): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    if (converged(await listDeployments(base))) return performance.now() - start;
+    if (performance.now() - start > CONVERGE_TIMEOUT_MS) throw new Error(`the Deployments did not roll out within ${CONVERGE_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const sum = (items: KubeObjectLike[], f: (d: KubeObjectLike) => number) => items.reduce((n, d) => n + f(d), 0);
+
 /**
- * Server-side applies of 20 Deployments: each change edits the pod template (a new
- * ReplicaSet and pods every time, so the controllers run alongside), then no-op applies
- * of the same content.
+ * Server-side applies of 20 Deployments on one emulator: each template apply edits the pod
+ * template (generation + 1, so the Deployment, ReplicaSet controllers and the kubelet roll
+ * out a new ReplicaSet and pod alongside), then no-op applies of the same content. Checks
+ * what it counts: the template applies raised the generations by exactly their number,
+ * every Deployment rolled out afterwards (time printed apart), and the no-op applies
+ * changed no resourceVersion.
  */
-async function deploymentApplies(base: string): Promise<void> {
-  const names = 20;
-  const last = new Array<number>(names).fill(0);
-  const body = (i: number, v: number) =>
-    JSON.stringify({
+class DeploymentBench {
+  private readonly last = new Array<number>(DEPLOYMENTS).fill(0);
+  private version = 0;
+  readonly rates = new Map<string, number[]>();
+
+  /** `floor`: the target is the minimal server (bench/kube-emulator-server.ts --floor): requests only, no checks. */
+  constructor(
+    readonly target: Target,
+    readonly floor = false,
+  ) {}
+
+  private body(i: number, v: number): string {
+    return JSON.stringify({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: `d-${i}`, labels: { app: `d-${i}` } },
@@ -134,25 +247,129 @@ async function deploymentApplies(base: string): Promise<void> {
         template: { metadata: { labels: { app: `d-${i}` } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36', env: [{ name: 'V', value: String(v) }] }] } },
       },
     });
-  const apply = (i: number, v: number) => call(base, 'PATCH', `/apis/apps/v1/namespaces/default/deployments/d-${i}?fieldManager=bench`, body(i, v), 'application/apply-patch+yaml');
-  for (let i = 0; i < names; i++) await apply(i, 0);
-  let version = 0;
-  await measure('apply Deployment (template)', 500, (i) => {
-    const n = i % names;
-    last[n] = ++version;
-    return apply(n, last[n]!);
-  });
-  await measure('apply Deployment (no-op)', 2000, (i) => apply(i % names, last[i % names]!));
+  }
+
+  private apply(i: number, v: number): Promise<number> {
+    return call(this.target.url, 'PATCH', `/apis/apps/v1/namespaces/default/deployments/d-${i}?fieldManager=bench`, this.body(i, v), 'application/apply-patch+yaml');
+  }
+
+  private record(key: string, value: number): void {
+    this.rates.set(key, [...(this.rates.get(key) ?? []), value]);
+  }
+
+  async setUp(): Promise<void> {
+    for (let i = 0; i < DEPLOYMENTS; i++) await this.apply(i, 0);
+    if (this.floor) return;
+    await waitConverged(this.target.url);
+  }
+
+  async round(concurrency: number): Promise<void> {
+    const base = this.target.url;
+    if (this.floor) {
+      this.record(`template ${concurrency}`, await throughput(500, concurrency, (i) => this.apply(i % DEPLOYMENTS, ++this.version)));
+      this.record(`no-op ${concurrency}`, await throughput(2000, concurrency, (i) => this.apply(i % DEPLOYMENTS, this.version)));
+      return;
+    }
+    const before = await listDeployments(base);
+    const count = 500;
+    const cpuStart = await this.target.cpu();
+    this.record(`template ${concurrency}`, await throughput(count, concurrency, (i) => {
+      const n = i % DEPLOYMENTS;
+      this.last[n] = ++this.version;
+      return this.apply(n, this.last[n]!);
+    }));
+    this.record(`rollout ${concurrency}`, await waitConverged(base));
+    // The emulator's CPU per apply, the rollout it caused included (and the few polls of waitConverged).
+    this.record(`template-cpu ${concurrency}`, ((await this.target.cpu()) - cpuStart) / count);
+    const after = await listDeployments(base);
+    const raised = sum(after, (d) => d.metadata.generation ?? 0) - sum(before, (d) => d.metadata.generation ?? 0);
+    if (raised !== count) throw new Error(`${this.target.label}: ${count} template applies raised the generations by ${raised}`);
+    const noOpStart = await this.target.cpu();
+    this.record(`no-op ${concurrency}`, await throughput(2000, concurrency, (i) => this.apply(i % DEPLOYMENTS, this.last[i % DEPLOYMENTS]!)));
+    this.record(`no-op-cpu ${concurrency}`, ((await this.target.cpu()) - noOpStart) / 2000);
+    const unchanged = await listDeployments(base);
+    const moved = unchanged.filter((d, i) => d.metadata.resourceVersion !== after[i]?.metadata.resourceVersion);
+    if (moved.length > 0) throw new Error(`${this.target.label}: no-op applies changed ${moved.map((d) => d.metadata.name).join(', ')}`);
+  }
+}
+
+function p95(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]!;
+}
+
+/**
+ * Runs the Deployment applies on this tree's emulator (and on the tree given with
+ * `--compare <dir>`, round by round alternately), prints medians and p95 and whether
+ * each goal is met; exit code 1 when one is not.
+ */
+async function deploymentApplies(): Promise<void> {
+  const compareAt = process.argv.indexOf('--compare');
+  const compare = compareAt > 0 ? process.argv[compareAt + 1] : undefined;
+  const targets = [await spawnEmulator('this tree')];
+  if (compare) targets.push(await spawnEmulator(compare, compare));
+  targets.push(await spawnEmulator('a minimal server (floor)', '--floor'));
+  try {
+    const benches = targets.map((t, i) => new DeploymentBench(t, i === targets.length - 1));
+    for (const b of benches) await b.setUp();
+    // One round each, not counted, so that the counted ones run compiled code (JIT warm-up).
+    for (const b of benches) for (const concurrency of [1, 16]) await b.round(concurrency);
+    for (const b of benches) b.rates.clear();
+    for (let r = 0; r < ROUNDS; r++) for (const concurrency of [1, 16]) for (const b of benches) await b.round(concurrency);
+    for (const b of benches) {
+      console.log(`${b.floor ? '' : 'emulator of '}${b.target.label} (separate process), ${DEPLOYMENTS} Deployments, ${ROUNDS} rounds:`);
+      for (const concurrency of [1, 16]) {
+        const line = (what: string, key: string, unit: string, digits = 0) => {
+          const values = b.rates.get(`${key} ${concurrency}`);
+          if (!values) return;
+          console.log(`  ${what.padEnd(34)} concurrency ${String(concurrency).padStart(2)}: median ${median(values).toFixed(digits).padStart(6)} ${unit}, p95 ${p95(values).toFixed(digits).padStart(6)}`);
+        };
+        line('apply Deployment (template)', 'template', 'applies/s');
+        line('  emulator CPU per apply and rollout', 'template-cpu', 'µs');
+        line('rolled out after the last apply', 'rollout', 'ms');
+        line('apply Deployment (no-op)', 'no-op', 'applies/s');
+        line('  emulator CPU per apply', 'no-op-cpu', 'µs');
+      }
+    }
+    const mine = benches[0]!;
+    const floor = benches[benches.length - 1]!;
+    const goals = [
+      { what: 'template applies', key: 'template', goal: GOAL_TEMPLATE },
+      { what: 'no-op applies', key: 'no-op', goal: GOAL_NOOP },
+    ];
+    for (const g of goals) {
+      // What the emulator's CPU time allows (one core, whatever else the machine runs), from the costlier concurrency.
+      const cpu = Math.max(...[1, 16].map((c) => median(mine.rates.get(`${g.key}-cpu ${c}`)!)));
+      const capacity = 1e6 / cpu;
+      if (capacity < g.goal) process.exitCode = 1;
+      console.log(`goal: ${g.what} >= ${g.goal}/s of emulator CPU time: ${capacity >= g.goal ? 'met' : 'NOT met'} (${cpu.toFixed(0)} µs per apply: ${capacity.toFixed(0)}/s per core)`);
+      for (const c of [1, 16]) {
+        const got = median(mine.rates.get(`${g.key} ${c}`)!);
+        const met = got >= g.goal;
+        if (!met) process.exitCode = 1;
+        const share = (100 * got) / median(floor.rates.get(`${g.key} ${c}`)!);
+        console.log(`goal: ${g.what} >= ${g.goal}/s answered at concurrency ${String(c).padStart(2)}: ${met ? 'met' : 'NOT met'} (median ${got.toFixed(0)}/s, ${share.toFixed(0)}% of the floor's)`);
+      }
+    }
+    if (benches.length === 3) {
+      for (const g of goals) {
+        for (const c of [1, 16]) {
+          const ratio = median(mine.rates.get(`${g.key} ${c}`)!) / median(benches[1]!.rates.get(`${g.key} ${c}`)!);
+          console.log(`this tree / ${benches[1]!.target.label}: ${g.what}, concurrency ${c}: ${ratio.toFixed(2)}x`);
+        }
+      }
+    }
+  } finally {
+    for (const t of targets) await t.stop();
+  }
 }
 
 async function main(): Promise<void> {
   if (process.argv.includes('--deployments-only')) {
-    const emulator = await startKubeEmulator({ tls: false });
     try {
-      await deploymentApplies(emulator.url);
+      await deploymentApplies();
     } finally {
       agent.destroy();
-      await emulator.stop();
     }
     return;
   }
@@ -161,8 +378,12 @@ async function main(): Promise<void> {
   try {
     await run(emulator);
   } finally {
-    agent.destroy();
     await emulator.stop();
+  }
+  try {
+    await deploymentApplies();
+  } finally {
+    agent.destroy();
   }
 }
 
@@ -189,7 +410,6 @@ async function run(emulator: KubeEmulator): Promise<void> {
     call(base, 'PATCH', `/api/v1/namespaces/default/configmaps/cm-${i % 100}?fieldManager=bench2`, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-${i % 100}","labels":{"bench":"yes"}}}`, 'application/apply-patch+yaml'),
   );
 
-  await deploymentApplies(base);
 
   const watchRates: number[] = [];
   for (let r = 0; r < 3; r++) watchRates.push(await watchThroughput(emulator, 50, 1000));

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { applyDefaults, type ServiceAllocator } from './defaults.js';
 import { alreadyExists, badRequest, conflict, invalid, KubeApiError, notFound } from './errors.js';
-import { managedFieldsEqual, recordUpdate, serverSideApply } from './managed-fields.js';
+import { copyManagedFields, managedFieldsEqual, recordUpdate, serverSideApply } from './managed-fields.js';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.js';
 import { findType, groupVersion, type ResourceType } from './resources.js';
 import { matchFields, matchLabels, type FieldRequirement, type LabelRequirement } from './selectors.js';
@@ -21,6 +21,40 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
   subresource?: 'status' | 'scale';
+  /**
+   * The caller only reads the result (e.g. serialises it with {@link jsonOf}): it may be the
+   * stored object itself instead of a copy.
+   */
+  shared?: boolean;
+  /**
+   * Create and update: the body is built for this write (fresh values, or a spread copy of
+   * stored objects: `{ ...stored, status }`) and nobody changes its nested values afterwards,
+   * so the stored version takes them (and shares what it shares with the old one) without a copy.
+   */
+  spread?: boolean;
+}
+
+/** What one server-side apply sent: the same request onto the same stored object gives the same answer. */
+interface ApplyKey {
+  manager: string;
+  force: boolean;
+  scope: 'main' | 'status';
+  text: string;
+}
+
+const sameApply = (a: ApplyKey, b: ApplyKey) => a.text === b.text && a.manager === b.manager && a.force === b.force && a.scope === b.scope;
+
+/** JSON text of stored objects (never changed in place), made once per object. */
+const jsonTexts = new WeakMap<object, string>();
+
+/** The JSON text of an object {@link KubeApi} returned with `shared` (cached per stored object). */
+export function jsonOf(obj: KubeObject): string {
+  let text = jsonTexts.get(obj);
+  if (text === undefined) {
+    text = JSON.stringify(obj);
+    jsonTexts.set(obj, text);
+  }
+  return text;
 }
 
 /** Patch flavours accepted by PATCH. */
@@ -63,14 +97,26 @@ const SYSTEM_METADATA = ['uid', 'creationTimestamp', 'generation', 'deletionTime
 
 /** The API server's request semantics (no HTTP). */
 export class KubeApi {
+  /** Applies known to leave a stored object as it is (a few per object). */
+  private readonly noOpApplies = new WeakMap<KubeObject, ApplyKey[]>();
+
   constructor(
     readonly store: ObjectStore,
     private readonly alloc: ServiceAllocator,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  private stampSecond = NaN;
+  private stampText = '';
+
+  /** The current time in whole seconds, RFC 3339 (formatted once per second). */
   private timestamp(): string {
-    return this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const second = Math.floor(this.now().getTime() / 1000);
+    if (second !== this.stampSecond) {
+      this.stampSecond = second;
+      this.stampText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    }
+    return this.stampText;
   }
 
   /** 404 when the namespace is missing, 403 when it is being deleted. */
@@ -94,6 +140,18 @@ export class KubeApi {
     const obj = this.store.get(type, namespace, name);
     if (!obj) throw notFound(type.plural, type.group, name);
     return clone(obj);
+  }
+
+  /** The stored object itself (never to be changed: spread it into a new object to write) or 404. */
+  peek(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
+    const obj = this.store.get(type, namespace, name);
+    if (!obj) throw notFound(type.plural, type.group, name);
+    return obj;
+  }
+
+  /** The stored object itself (never to be changed) or undefined. */
+  tryPeek(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.store.get(type, namespace, name);
   }
 
   /** The stored object (a copy) or undefined. */
@@ -136,7 +194,7 @@ export class KubeApi {
   /** Create; 409 AlreadyExists, 404 when the namespace is missing, 422 when invalid. */
   create(type: ResourceType, namespace: string | undefined, body: KubeObject, opts: WriteOptions = {}): KubeObject {
     this.checkKind(type, body);
-    const obj = clone(body);
+    const obj = opts.spread ? { ...body, metadata: { ...body.metadata } } : clone(body);
     const meta = obj.metadata;
     if (type.namespaced) {
       if (meta.namespace !== undefined && meta.namespace !== '' && namespace !== undefined && meta.namespace !== namespace) {
@@ -165,10 +223,10 @@ export class KubeApi {
    * 400 when a value has the wrong JSON type or a byte field is not base64, worded like
    * the real server's decoding errors.
    */
-  private checkTypes(type: ResourceType, obj: KubeObject): void {
+  private checkTypes(type: ResourceType, obj: KubeObject, old?: KubeObject): void {
     const prefix = `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}:`;
-    if (normalizeQuantities(type.model, obj) !== undefined) throw badRequest(`${prefix} ${QUANTITY_SYNTAX}`);
-    const [first] = typeMismatches(type.model, obj);
+    if (normalizeQuantities(type.model, obj, '', old) !== undefined) throw badRequest(`${prefix} ${QUANTITY_SYNTAX}`);
+    const [first] = typeMismatches(type.model, obj, '', [], old);
     if (first) {
       throw badRequest(`${prefix} json: cannot unmarshal ${first.got} into Go struct field ${type.kind}.${first.path} of type ${first.expected}`);
     }
@@ -189,8 +247,9 @@ export class KubeApi {
     manager: string,
     operation: 'Update' | 'Apply',
   ): KubeObject {
-    dropNulls(obj);
-    this.checkTypes(type, obj);
+    // What `obj` shares with the stored version `old` (controller updates) was checked when stored.
+    dropNulls(obj, old);
+    this.checkTypes(type, obj, old);
     applyDefaults(type, obj, old, this.alloc);
     const causes = validateObject(type, obj, old);
     if (causes.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? '', causes);
@@ -203,18 +262,19 @@ export class KubeApi {
           ...old,
           metadata: { ...old.metadata, managedFields: undefined, resourceVersion: undefined },
         }) && managedFieldsEqual(obj, old);
-      if (unchanged) return clone(old);
+      if (unchanged) return opts.shared ? old : clone(old);
     }
     if (opts.dryRun) return obj;
     if (old && obj.metadata.deletionTimestamp && (old.metadata.finalizers ?? []).length > 0 && (obj.metadata.finalizers ?? []).length === 0) {
       const gone = this.store.remove(type, obj);
       return clone(gone ?? obj);
     }
-    return clone(this.store.put(type, obj));
+    const stored = this.store.put(type, obj);
+    return opts.shared ? stored : clone(stored);
   }
 
   /** Builds the next version of `old` from a full object sent by update. */
-  private nextFromUpdate(type: ResourceType, old: KubeObject, body: KubeObject, subresource: WriteOptions['subresource']): KubeObject {
+  private nextFromUpdate(type: ResourceType, old: KubeObject, body: KubeObject, subresource: WriteOptions['subresource'], fresh = false): KubeObject {
     this.checkKind(type, body);
     const sent = body.metadata.resourceVersion;
     if (sent !== undefined && sent !== '' && sent !== old.metadata.resourceVersion) {
@@ -225,16 +285,17 @@ export class KubeApi {
     }
     let next: KubeObject;
     if (subresource === 'status') {
-      next = clone(old);
-      next.status = clone(body.status);
+      next = fresh ? { ...old, metadata: { ...old.metadata, managedFields: copyManagedFields(old.metadata.managedFields) }, status: body.status } : clone(old);
+      if (!fresh) next.status = clone(body.status);
     } else {
-      next = clone(body);
-      next.metadata = { ...clone(body.metadata) };
+      // A fresh body (built for this request, sharing nothing) needs no copy.
+      next = fresh ? { ...body } : clone(body);
+      next.metadata = fresh ? { ...body.metadata } : { ...clone(body.metadata) };
       if (type.subresources.includes('status')) {
         if (old.status === undefined) delete next.status;
         else next.status = clone(old.status);
       }
-      if (body.metadata.managedFields === undefined) next.metadata.managedFields = clone(old.metadata.managedFields);
+      if (body.metadata.managedFields === undefined) next.metadata.managedFields = copyManagedFields(old.metadata.managedFields);
     }
     for (const key of SYSTEM_METADATA) {
       if (old.metadata[key] === undefined) delete next.metadata[key];
@@ -249,8 +310,10 @@ export class KubeApi {
 
   /** Update (PUT); 409 Conflict when the resourceVersion is stale. */
   update(type: ResourceType, namespace: string | undefined, name: string, body: KubeObject, opts: WriteOptions = {}): KubeObject {
-    const old = this.get(type, namespace, name);
-    const next = this.nextFromUpdate(type, old, body, opts.subresource);
+    // The stored object itself: nextFromUpdate and admission only read it.
+    const old = this.store.get(type, namespace, name);
+    if (!old) throw notFound(type.plural, type.group, name);
+    const next = this.nextFromUpdate(type, old, body, opts.subresource, opts.spread);
     return this.admitAndStore(type, old, next, opts, opts.fieldManager ?? 'unknown', 'Update');
   }
 
@@ -300,7 +363,8 @@ export class KubeApi {
     if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
       throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
     }
-    const old = this.store.get(type, namespace, name) ? this.get(type, namespace, name) : undefined;
+    // The stored object itself: read only below (serverSideApply copies it before merging).
+    const old = this.store.get(type, namespace, name);
     const scope = opts.subresource === 'status' ? 'status' : 'main';
     const request = { manager: opts.fieldManager, force: opts.force ?? false, apiVersion: groupVersion(type), time: this.timestamp(), scope } as const;
     if (type.namespaced && typeof applied.metadata.namespace === 'string' && applied.metadata.namespace !== '' && applied.metadata.namespace !== namespace) {
@@ -316,10 +380,17 @@ export class KubeApi {
     if (typeof sent === 'string' && sent !== '' && sent !== old.metadata.resourceVersion) {
       throw conflict(type.plural, type.group, name);
     }
+    // The same apply onto the same stored object already changed nothing: it changes nothing again
+    // (apply is a function of the stored object and the request; stored objects never change in place).
+    const key: ApplyKey = { manager: opts.fieldManager, force: opts.force ?? false, scope, text: JSON.stringify(applied) };
+    const noOp = this.noOpApplies.get(old);
+    if (noOp?.some((k) => sameApply(k, key))) return opts.shared ? old : clone(old);
     const merged = serverSideApply(old, applied, request);
-    const next = this.nextFromUpdate(type, old, { ...merged, metadata: { ...merged.metadata, resourceVersion: old.metadata.resourceVersion } }, opts.subresource);
+    const next = this.nextFromUpdate(type, old, { ...merged, metadata: { ...merged.metadata, resourceVersion: old.metadata.resourceVersion } }, opts.subresource, true);
     next.metadata.managedFields = merged.metadata.managedFields;
-    return this.admitAndStore(type, old, next, opts, opts.fieldManager, 'Apply');
+    const result = this.admitAndStore(type, old, next, { ...opts, shared: true }, opts.fieldManager, 'Apply');
+    if (result === old) this.noOpApplies.set(old, [...(noOp ?? []).slice(-7), key]);
+    return opts.shared || (opts.dryRun && result !== old) ? result : clone(result);
   }
 
   private createForApply(type: ResourceType, namespace: string | undefined, obj: KubeObject, opts: WriteOptions): KubeObject {
@@ -340,7 +411,8 @@ export class KubeApi {
     const causes = validateObject(type, obj);
     if (causes.length > 0) throw invalid(type.kind, type.group, meta.name ?? '', causes);
     if (opts.dryRun) return obj;
-    return clone(this.store.put(type, obj));
+    const stored = this.store.put(type, obj);
+    return opts.shared ? stored : clone(stored);
   }
 
   /**

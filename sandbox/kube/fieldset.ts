@@ -5,7 +5,7 @@
  * `v:"x"` for set members, `.` for an owned item that also has children).
  */
 import { itemKey, itemKeyString, listKind } from './list-keys.js';
-import { isObject, jsonEqual, type JsonObject } from './types.js';
+import { clone, isObject, jsonEqual, type JsonObject } from './types.js';
 
 /** A path of FieldsV1 elements, e.g. `['f:spec', 'f:containers', 'k:{"name":"a"}', 'f:image']`. */
 export type FieldPath = string[];
@@ -30,53 +30,103 @@ const UNTRACKED_METADATA = new Set([
 /** Which part of an object a write covers: the main resource (no status) or the status subresource. */
 export type FieldScope = 'main' | 'status';
 
-/** Every owned leaf (and keyed list item) of an object, for the given scope. */
-export function fieldsOf(obj: JsonObject, scope: FieldScope): FieldSet {
-  const out: FieldSet = new Set();
-  for (const [key, value] of Object.entries(obj)) {
+/**
+ * Called for every owned path of an object (text as in a {@link FieldSet}) with its value
+ * and the value at the same path in another object (`before`), looked up as valueAt does.
+ */
+type FieldVisitor = (text: string, value: unknown, before: unknown) => void;
+
+const elementText = (element: string) => JSON.stringify(element);
+
+/** Walks every owned leaf (and keyed list item) of an object, for the given scope, beside `before`. */
+function walkFields(obj: JsonObject, scope: FieldScope, before: unknown, visit: FieldVisitor, skipShared = false): void {
+  for (const key of Object.keys(obj)) {
+    const value = obj[key];
     if (key === 'apiVersion' || key === 'kind' || value === undefined) continue;
     if ((key === 'status') !== (scope === 'status')) continue;
+    const old = isObject(before) ? before[key] : undefined;
     if (key === 'metadata' && isObject(value)) {
-      for (const [mk, mv] of Object.entries(value)) {
+      for (const mk of Object.keys(value)) {
+        const mv = value[mk];
         if (UNTRACKED_METADATA.has(mk) || mv === undefined) continue;
-        walk(mv, ['metadata'], mk, ['f:metadata', `f:${mk}`], out);
+        walk(mv, METADATA_NAMES, mk, `"f:metadata",${elementText(`f:${mk}`)}`, isObject(old) ? old[mk] : undefined, visit, skipShared);
       }
       continue;
     }
-    walk(value, [], key, [`f:${key}`], out);
+    walk(value, [], key, elementText(`f:${key}`), old, visit, skipShared);
   }
-  return out;
 }
 
-function walk(value: unknown, names: string[], field: string, path: FieldPath, out: FieldSet): void {
+const METADATA_NAMES = ['metadata'];
+
+/**
+ * One value: `prefix` is the path's JSON text without its brackets, `names` the field
+ * names leading to `field` (for list merge rules), `before` the other object's value there.
+ */
+function walk(value: unknown, names: string[], field: string, prefix: string, before: unknown, visit: FieldVisitor, skipShared: boolean): void {
+  // With skipShared, a value that is the other object's value at this path (one object shared by
+  // two versions) is left out: every path below is in both walks, with equal values.
+  if (skipShared && value === before && typeof value === 'object' && value !== null) return;
   if (Array.isArray(value)) {
     const kind = listKind(names, field);
     if (kind.type === 'atomic' || value.length === 0) {
-      out.add(JSON.stringify(path));
+      visit(`[${prefix}]`, value, before);
       return;
     }
+    const childNames = [...names, field];
+    const oldItems = Array.isArray(before) ? before : undefined;
     for (const item of value) {
       if (kind.type === 'set') {
-        out.add(JSON.stringify([...path, `v:${JSON.stringify(item)}`]));
+        const old = oldItems?.find((candidate) => jsonEqual(candidate, item));
+        visit(`[${prefix},${elementText(`v:${JSON.stringify(item)}`)}]`, item, old);
         continue;
       }
-      const itemPath = [...path, `k:${itemKeyString(item, kind.keys)}`];
-      out.add(JSON.stringify(itemPath));
+      const key = itemKeyString(item, kind.keys);
+      const itemPrefix = `${prefix},${elementText(`k:${key}`)}`;
+      const old = oldItems?.find((candidate) => itemKeyString(candidate, kind.keys) === key);
+      if (skipShared && item === old && typeof item === 'object' && item !== null) continue;
+      visit(`[${itemPrefix}]`, item, old);
       if (isObject(item)) {
-        for (const [k, v] of Object.entries(item)) {
-          if (v !== undefined) walk(v, [...names, field], k, [...itemPath, `f:${k}`], out);
+        for (const k of Object.keys(item)) {
+          const v = item[k];
+          if (v !== undefined) walk(v, childNames, k, `${itemPrefix},${elementText(`f:${k}`)}`, isObject(old) ? old[k] : undefined, visit, skipShared);
         }
       }
     }
     return;
   }
-  if (isObject(value) && Object.keys(value).length > 0) {
-    for (const [k, v] of Object.entries(value)) {
-      if (v !== undefined) walk(v, [...names, field], k, [...path, `f:${k}`], out);
+  if (isObject(value)) {
+    const keys = Object.keys(value);
+    if (keys.length > 0) {
+      const childNames = [...names, field];
+      for (const k of keys) {
+        const v = value[k];
+        if (v !== undefined) walk(v, childNames, k, `${prefix},${elementText(`f:${k}`)}`, isObject(before) ? before[k] : undefined, visit, skipShared);
+      }
+      return;
     }
-    return;
   }
-  out.add(JSON.stringify(path));
+  visit(`[${prefix}]`, value, before);
+}
+
+/** Every owned leaf (and keyed list item) of an object, for the given scope. */
+export function fieldsOf(obj: JsonObject, scope: FieldScope): FieldSet {
+  const out: FieldSet = new Set();
+  walkFields(obj, scope, undefined, (text) => out.add(text));
+  return out;
+}
+
+const parsedPaths = new Map<string, FieldPath>();
+
+/** The elements of a path text (memoised: the same field paths recur in every object of a kind; read only). */
+export function parsePathText(text: string): FieldPath {
+  let path = parsedPaths.get(text);
+  if (!path) {
+    if (parsedPaths.size >= 50_000) parsedPaths.clear();
+    path = JSON.parse(text) as FieldPath;
+    parsedPaths.set(text, path);
+  }
+  return path;
 }
 
 /** FieldsV1 JSON for a set (keys sorted). */
@@ -88,7 +138,7 @@ export function toFieldsV1(set: FieldSet): JsonObject {
   const root: Node = { owned: false, children: new Map() };
   for (const text of set) {
     let node = root;
-    for (const element of JSON.parse(text) as FieldPath) {
+    for (const element of parsePathText(text)) {
       let child = node.children.get(element);
       if (!child) {
         child = { owned: false, children: new Map() };
@@ -110,16 +160,16 @@ export function toFieldsV1(set: FieldSet): JsonObject {
 /** The set a FieldsV1 JSON value describes. */
 export function fromFieldsV1(fields: unknown): FieldSet {
   const out: FieldSet = new Set();
-  const visit = (node: unknown, path: FieldPath): void => {
+  const visit = (node: unknown, prefix: string): void => {
     if (!isObject(node)) return;
     const keys = Object.keys(node);
-    if (keys.length === 0 && path.length > 0) out.add(JSON.stringify(path));
+    if (keys.length === 0 && prefix !== '') out.add(`[${prefix}]`);
     for (const key of keys) {
-      if (key === '.') out.add(JSON.stringify(path));
-      else visit(node[key], [...path, key]);
+      if (key === '.') out.add(`[${prefix}]`);
+      else visit(node[key], prefix === '' ? elementText(key) : `${prefix},${elementText(key)}`);
     }
   };
-  visit(fields, []);
+  visit(fields, '');
   return out;
 }
 
@@ -164,14 +214,18 @@ export function hasPathUnder(set: FieldSet, prefix: FieldPath): boolean {
 
 /** Leaves whose values differ between two objects (added, changed or removed), as paths. */
 export function changedFields(before: JsonObject | undefined, after: JsonObject, scope: FieldScope): { changed: FieldSet; removed: FieldSet } {
-  const oldSet = before ? fieldsOf(before, scope) : new Set<string>();
-  const newSet = fieldsOf(after, scope);
+  // Both walks leave out what the two versions share (same objects): unchanged, and in both sets.
+  const oldSet: FieldSet = new Set();
+  if (before) walkFields(before, scope, after, (text) => oldSet.add(text), true);
+  const newSet: FieldSet = new Set();
   const changed: FieldSet = new Set();
-  for (const text of newSet) {
-    const path = JSON.parse(text) as FieldPath;
-    if (!oldSet.has(text) || !jsonEqual(valueAt(before, path), valueAt(after, path))) changed.add(text);
-  }
-  const removed: FieldSet = new Set([...oldSet].filter((text) => !newSet.has(text)));
+  // One walk of `after` beside `before` (the values at each path compared as they are reached).
+  walkFields(after, scope, before, (text, value, old) => {
+    newSet.add(text);
+    if (!oldSet.has(text) || !jsonEqual(old, value)) changed.add(text);
+  }, true);
+  const removed: FieldSet = new Set();
+  for (const text of oldSet) if (!newSet.has(text)) removed.add(text);
   return { changed, removed };
 }
 
@@ -179,14 +233,14 @@ export function changedFields(before: JsonObject | undefined, after: JsonObject,
 export function mergeApplied(live: unknown, applied: unknown, names: string[] = [], field = ''): unknown {
   if (Array.isArray(applied)) {
     const kind = listKind(names, field);
-    if (kind.type === 'atomic' || !Array.isArray(live)) return structuredClone(applied);
+    if (kind.type === 'atomic' || !Array.isArray(live)) return clone(applied);
     if (kind.type === 'set') return [...live, ...applied.filter((v) => !live.some((l) => jsonEqual(l, v)))];
     const result = [...live];
     for (const item of applied) {
       const key = itemKeyString(item, kind.keys);
       const index = result.findIndex((existing) => itemKeyString(existing, kind.keys) === key);
       if (index >= 0) result[index] = mergeApplied(result[index], item, [...names, field], '');
-      else result.push(structuredClone(item));
+      else result.push(clone(item));
     }
     return result;
   }

@@ -4,7 +4,7 @@
  * in server.ts picks one per request; each gets the parsed request and answers it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PatchType, WriteOptions } from './api.js';
+import { jsonOf, type PatchType, type WriteOptions } from './api.js';
 import { badRequest, KubeApiError } from './errors.js';
 import { boolParam, intParam, managerFromUserAgent, objectBodyType, parseBody, readBody, readBodyBytes, sendJson, wantsTable } from './http-util.js';
 import { decodeProtobufBody } from './protobuf.js';
@@ -134,7 +134,7 @@ export const watch: ResourceHandler = ({ ctx, req, res, query, path }) => serveW
 export const create: ResourceHandler = async ({ ctx, req, res, query, path: p }) => {
   const body = await readObjectBody(req);
   checkUnknownFields(p.type, body, query, res);
-  return sendJson(res, 201, ctx.api.create(p.type, p.namespace, body, writeOptions(req, query)));
+  return sendJson(res, 201, jsonOf(ctx.api.create(p.type, p.namespace, body, { ...writeOptions(req, query), shared: true })));
 };
 
 export const deleteCollection: ResourceHandler = ({ ctx, req, res, query, path: p }) => {
@@ -157,7 +157,7 @@ export const get: ResourceHandler = ({ ctx, req, res, query, path: p }) => {
 export const update: ResourceHandler = async ({ ctx, req, res, query, path: p }) => {
   const body = await readObjectBody(req);
   checkUnknownFields(p.type, body, query, res);
-  return sendJson(res, 200, ctx.api.update(p.type, p.namespace, p.name ?? '', body, writeOptions(req, query)));
+  return sendJson(res, 200, jsonOf(ctx.api.update(p.type, p.namespace, p.name ?? '', body, { ...writeOptions(req, query), shared: true })));
 };
 
 export const patch: ResourceHandler = async ({ ctx, req, res, query, path: p }) => {
@@ -165,12 +165,12 @@ export const patch: ResourceHandler = async ({ ctx, req, res, query, path: p }) 
   const name = p.name ?? '';
   const { patchType, patch: body } = await readPatch(req);
   if (patchType !== 'json') checkUnknownFields(p.type, body, query, res);
-  const opts = { ...writeOptions(req, query), force: boolParam(query, 'force') };
+  const opts = { ...writeOptions(req, query), force: boolParam(query, 'force'), shared: true };
   if (patchType === 'apply' && !query.get('fieldManager')) opts.fieldManager = undefined;
   if (patchType !== 'apply' && opts.force) throw badRequest('force may not be specified for non-apply patch');
-  const existed = patchType === 'apply' && api.tryGet(p.type, p.namespace, name) !== undefined;
+  const existed = patchType === 'apply' && api.store.get(p.type, p.namespace, name) !== undefined;
   const result = api.patch(p.type, p.namespace, name, patchType, body, opts);
-  return sendJson(res, patchType === 'apply' && !existed && !opts.dryRun ? 201 : 200, result);
+  return sendJson(res, patchType === 'apply' && !existed && !opts.dryRun ? 201 : 200, jsonOf(result));
 };
 
 export const remove: ResourceHandler = async ({ ctx, req, res, query, path: p }) => {

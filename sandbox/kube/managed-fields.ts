@@ -8,6 +8,7 @@ import {
   fromFieldsV1,
   hasPathUnder,
   mergeApplied,
+  parsePathText,
   removeAt,
   toFieldsV1,
   valueAt,
@@ -21,20 +22,68 @@ import { clone, isObject, jsonEqual, type JsonObject, type KubeObject, type Mana
 interface Ownership {
   entry: ManagedFieldsEntry;
   set: FieldSet;
+  /** The set differs from `entry.fieldsV1`, or that was not rendered by writeOwnership. */
+  dirty: boolean;
 }
 
 function scopeOf(entry: ManagedFieldsEntry): FieldScope {
   return entry.subresource === 'status' ? 'status' : 'main';
 }
 
-function readOwnership(obj: KubeObject): Ownership[] {
-  return (obj.metadata.managedFields ?? []).map((entry) => ({ entry, set: fromFieldsV1(entry.fieldsV1) }));
+/**
+ * FieldsV1 values rendered by writeOwnership, with their sets. Stored objects share these
+ * (read-only) values from one version to the next, so an entry nobody's write touched is
+ * neither parsed nor rendered again.
+ */
+const rendered = new WeakMap<object, FieldSet>();
+
+/**
+ * The ownership entries of `obj`. Entries whose fieldsV1 is one of `known`'s (the stored
+ * object's, all rendered here) start clean; any other (e.g. sent by a client) is rendered again.
+ */
+function readOwnership(obj: KubeObject, known: KubeObject | undefined): Ownership[] {
+  const knownEntries = known?.metadata.managedFields ?? [];
+  return (obj.metadata.managedFields ?? []).map((entry) => {
+    const same = knownEntries.find(
+      (k) => k.manager === entry.manager && k.operation === entry.operation && k.subresource === entry.subresource && rendered.has(k.fieldsV1),
+    );
+    // A copy of a stored entry (e.g. an object read, changed and sent back) compares equal.
+    if (same && (same.fieldsV1 === entry.fieldsV1 || jsonEqual(same.fieldsV1, entry.fieldsV1))) {
+      return { entry: { ...entry, fieldsV1: same.fieldsV1 }, set: new Set(rendered.get(same.fieldsV1)), dirty: false };
+    }
+    return { entry, set: fromFieldsV1(entry.fieldsV1), dirty: true };
+  });
+}
+
+/** FieldsV1 values by their paths: objects of one shape (events, pods of one template) own the same paths. */
+const renderings = new Map<string, JsonObject>();
+
+/** toFieldsV1 of a set, shared (read only) with every other set of the same paths in the same order. */
+function render(set: FieldSet): JsonObject {
+  const key = [...set].join('\n');
+  let fieldsV1 = renderings.get(key);
+  if (!fieldsV1) {
+    if (renderings.size >= 10_000) renderings.clear();
+    fieldsV1 = toFieldsV1(set);
+    renderings.set(key, fieldsV1);
+  }
+  return fieldsV1;
+}
+
+/** Copies of the ownership entries of a stored object, sharing their (read-only) fieldsV1. */
+export function copyManagedFields(entries: ManagedFieldsEntry[] | undefined): ManagedFieldsEntry[] | undefined {
+  return entries?.map((e) => ({ ...e }));
 }
 
 function writeOwnership(obj: KubeObject, owners: Ownership[]): void {
   const entries = owners
     .filter((o) => o.set.size > 0)
-    .map((o) => ({ ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(o.set) }));
+    .map((o) => {
+      if (!o.dirty && o.entry.fieldsType === 'FieldsV1') return { ...o.entry };
+      const fieldsV1 = render(o.set);
+      if (!rendered.has(fieldsV1)) rendered.set(fieldsV1, o.set);
+      return { ...o.entry, fieldsType: 'FieldsV1' as const, fieldsV1 };
+    });
   if (entries.length > 0) obj.metadata.managedFields = entries;
   else delete obj.metadata.managedFields;
 }
@@ -77,10 +126,10 @@ export function recordUpdate(
   scope: FieldScope,
 ): void {
   const { changed, removed } = changedFields(before as JsonObject | undefined, after as JsonObject, scope);
-  const owners = readOwnership(after);
+  const owners = readOwnership(after, before);
   for (const o of owners) {
-    for (const text of changed) o.set.delete(text);
-    for (const text of removed) o.set.delete(text);
+    for (const text of changed) if (o.set.delete(text)) o.dirty = true;
+    for (const text of removed) if (o.set.delete(text)) o.dirty = true;
   }
   if (changed.size > 0) {
     let mine = owners.find((o) => sameManager(o.entry, manager, 'Update', scope));
@@ -88,12 +137,14 @@ export function recordUpdate(
       mine = {
         entry: { manager, operation: 'Update', apiVersion, time, fieldsType: 'FieldsV1', fieldsV1: {} },
         set: new Set(),
+        dirty: true,
       };
       if (scope === 'status') mine.entry.subresource = 'status';
       owners.push(mine);
     }
-    mine.entry.time = time;
+    mine.entry = { ...mine.entry, time };
     for (const text of changed) mine.set.add(text);
+    mine.dirty = true;
   }
   writeOwnership(after, owners);
 }
@@ -113,8 +164,9 @@ export interface ApplyRequest {
  * other managers own with different values unless `force`.
  */
 export function serverSideApply(live: KubeObject | undefined, applied: KubeObject, req: ApplyRequest): KubeObject {
-  const base: KubeObject = live ? clone(live) : { metadata: {} };
-  const owners = readOwnership(base);
+  const base: KubeObject = live ? { ...clone({ ...live, metadata: { ...live.metadata, managedFields: undefined } }) } : { metadata: {} };
+  if (live?.metadata.managedFields) base.metadata.managedFields = copyManagedFields(live.metadata.managedFields);
+  const owners = readOwnership(base, live);
   const appliedSet = fieldsOf(applied as JsonObject, req.scope);
   const mine = owners.find((o) => sameManager(o.entry, req.manager, 'Apply', req.scope));
   const previous = mine?.set ?? new Set<string>();
@@ -122,13 +174,13 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
 
   const conflicts: Array<{ manager: string; field: string; text: string }> = [];
   for (const text of appliedSet) {
-    const path = JSON.parse(text) as FieldPath;
+    const owning = others.filter((o) => o.set.has(text));
+    if (owning.length === 0) continue;
+    const path = parsePathText(text);
     const liveValue = valueAt(base, path);
     const appliedValue = valueAt(applied, path);
     if (liveValue === undefined || isObject(appliedValue) || jsonEqual(liveValue, appliedValue)) continue;
-    for (const o of others) {
-      if (o.set.has(text)) conflicts.push({ manager: o.entry.manager, field: pathText(text), text });
-    }
+    for (const o of owning) conflicts.push({ manager: o.entry.manager, field: pathText(text), text });
   }
   if (conflicts.length > 0 && !req.force) {
     const versionOf = (manager: string) => others.find((o) => o.entry.manager === manager)?.entry.apiVersion ?? req.apiVersion;
@@ -141,12 +193,12 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
             .join('\n')}`;
     throw new KubeApiError(409, 'Conflict', message, {}, conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })));
   }
-  for (const c of conflicts) for (const o of others) o.set.delete(c.text);
+  for (const c of conflicts) for (const o of others) if (o.set.delete(c.text)) o.dirty = true;
 
   const merged = mergeApplied(base, stripForMerge(applied, req.scope)) as KubeObject;
   const removed = [...previous].filter((text) => !appliedSet.has(text));
   const removable = removed
-    .map((text) => JSON.parse(text) as FieldPath)
+    .map((text) => parsePathText(text))
     .filter((path) => !others.some((o) => hasPathUnder(o.set, path)))
     .sort((a, b) => a.length - b.length);
   const done: FieldPath[] = [];
@@ -169,7 +221,7 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
   entry.time = changedOwnership || !mine?.entry.time ? req.time : mine.entry.time;
   entry.apiVersion = req.apiVersion;
   const result = others.slice();
-  result.push({ entry, set: appliedSet });
+  result.push({ entry, set: appliedSet, dirty: !mine || mine.dirty || changedOwnership });
   merged.metadata = isObject(merged.metadata) ? merged.metadata : {};
   writeOwnership(merged, orderLike(owners, result));
   return merged;
@@ -195,8 +247,9 @@ function orderLike(before: Ownership[], after: Ownership[]): Ownership[] {
   return [...after].sort((a, b) => index(a) - index(b));
 }
 
+/** The applied object without what apply does not merge (shallow: mergeApplied copies what it takes). */
 function stripForMerge(applied: KubeObject, scope: FieldScope): KubeObject {
-  const out = clone(applied);
+  const out: KubeObject = { ...applied, metadata: { ...applied.metadata } };
   if (scope === 'main') delete out.status;
   else {
     for (const key of Object.keys(out)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(key)) delete out[key];

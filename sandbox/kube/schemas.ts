@@ -172,11 +172,22 @@ export function buildDefinitions(style: RefStyle, roots: readonly ResourceType[]
   return out;
 }
 
+const byNameCache = new Map<string, Map<string, Attribute>>();
+
+function attributesByName(model: string, attributes: Attribute[]): Map<string, Attribute> {
+  let byName = byNameCache.get(model);
+  if (!byName) {
+    byName = new Map(attributes.map((a) => [a.baseName, a]));
+    byNameCache.set(model, byName);
+  }
+  return byName;
+}
+
 /** Paths (dotted, with `[i]` for list items) of fields a model does not know (patch directives `$...` skipped). */
 export function unknownFields(model: string, value: unknown, prefix = ''): string[] {
   const attributes = modelAttributes(model);
   if (!attributes || !isObject(value)) return [];
-  const byName = new Map(attributes.map((a) => [a.baseName, a]));
+  const byName = attributesByName(model, attributes);
   const out: string[] = [];
   for (const [key, child] of Object.entries(value)) {
     if (key.startsWith('$')) continue;
@@ -186,10 +197,9 @@ export function unknownFields(model: string, value: unknown, prefix = ''): strin
       out.push(path);
       continue;
     }
-    const array = /^Array<(.+)>$/.exec(attribute.type);
-    const map = /^\{ \[key: string\]: (.+); \}$/.exec(attribute.type);
-    if (array && Array.isArray(child)) child.forEach((item, i) => out.push(...unknownFields(array[1]!, item, `${path}[${i}]`)));
-    else if (map && isObject(child)) for (const [k, v] of Object.entries(child)) out.push(...unknownFields(map[1]!, v, `${path}.${k}`));
+    const { array, map } = parseType(attribute.type);
+    if (array !== undefined && Array.isArray(child)) child.forEach((item, i) => out.push(...unknownFields(array, item, `${path}[${i}]`)));
+    else if (map !== undefined && isObject(child)) for (const [k, v] of Object.entries(child)) out.push(...unknownFields(map, v, `${path}.${k}`));
     else out.push(...unknownFields(attribute.type, child, path));
   }
   return out;
@@ -207,7 +217,7 @@ function jsonType(value: unknown): string {
   return typeof value === 'object' ? 'object' : typeof value;
 }
 
-function expectedKind(type: string): string {
+function expectedKindOf(type: string): string {
   if (/^Array<.+>$/.test(type)) return 'array';
   if (/^\{ \[key: string\]: .+; \}$/.test(type)) return 'object';
   switch (type) {
@@ -229,23 +239,56 @@ function expectedKind(type: string): string {
   }
 }
 
+/** A model type name taken apart once: what JSON types fit it, and its item, value or attribute types. */
+interface ParsedType {
+  expected: string[] | 'any';
+  array?: string;
+  map?: string;
+  attributes?: Attribute[];
+}
+
+const parsedTypes = new Map<string, ParsedType>();
+
+/** {@link ParsedType} of a type name (memoised: the request path checks every write against it). */
+function parseType(type: string): ParsedType {
+  let parsed = parsedTypes.get(type);
+  if (!parsed) {
+    const expected = expectedKindOf(type);
+    parsed = {
+      expected: expected === 'any' ? 'any' : expected.split('|'),
+      array: /^Array<(.+)>$/.exec(type)?.[1],
+      map: /^\{ \[key: string\]: (.+); \}$/.exec(type)?.[1],
+      attributes: modelAttributes(type),
+    };
+    parsedTypes.set(type, parsed);
+  }
+  return parsed;
+}
+
 /** Values whose JSON type does not match the model (null is accepted anywhere, as Go decoding does). */
-export function typeMismatches(type: string, value: unknown, path = ''): TypeMismatch[] {
-  if (value === null || value === undefined) return [];
-  const expected = expectedKind(type);
+export function typeMismatches(type: string, value: unknown, path = '', out: TypeMismatch[] = [], stored?: unknown): TypeMismatch[] {
+  if (value === null || value === undefined || value === stored) return out;
+  const parsed = parseType(type);
+  if (parsed.expected === 'any') return out;
   const got = jsonType(value);
-  if (expected === 'any') return [];
-  if (!expected.split('|').includes(got)) return [{ path, expected: type, got }];
-  const array = /^Array<(.+)>$/.exec(type);
-  if (array) return (value as unknown[]).flatMap((item, i) => typeMismatches(array[1]!, item, `${path}[${i}]`));
-  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map) return Object.entries(value as JsonObject).flatMap(([k, v]) => typeMismatches(map[1]!, v, `${path}.${k}`));
-  const attributes = modelAttributes(type);
-  if (!attributes) return [];
-  const out: TypeMismatch[] = [];
-  for (const a of attributes) {
+  if (!parsed.expected.includes(got)) {
+    out.push({ path, expected: type, got });
+    return out;
+  }
+  if (parsed.array !== undefined) {
+    const items = value as unknown[];
+    for (let i = 0; i < items.length; i++) typeMismatches(parsed.array, items[i], `${path}[${i}]`, out);
+    return out;
+  }
+  if (parsed.map !== undefined) {
+    for (const [k, v] of Object.entries(value as JsonObject)) typeMismatches(parsed.map, v, `${path}.${k}`, out);
+    return out;
+  }
+  if (!parsed.attributes) return out;
+  const old = isObject(stored) ? stored : undefined;
+  for (const a of parsed.attributes) {
     const child = (value as JsonObject)[a.baseName];
-    if (child !== undefined) out.push(...typeMismatches(a.type, child, path ? `${path}.${a.baseName}` : a.baseName));
+    if (child !== undefined) typeMismatches(a.type, child, path ? `${path}.${a.baseName}` : a.baseName, out, old?.[a.baseName]);
   }
   return out;
 }
@@ -270,12 +313,14 @@ const QUANTITY_FIELDS = new Set([
  * place, as the real server's decode and re-encode does. Returns the path of the first
  * value that is not a quantity, or undefined.
  */
-export function normalizeQuantities(model: string, value: unknown, path = ''): string | undefined {
+export function normalizeQuantities(model: string, value: unknown, path = '', stored?: unknown): string | undefined {
   const attributes = modelAttributes(model);
-  if (!attributes || !isObject(value)) return undefined;
+  // A value that is the stored version's own (shared by two versions) is in canonical form already.
+  if (!attributes || !isObject(value) || value === stored || !holdsQuantities(model)) return undefined;
+  const old = isObject(stored) ? stored : undefined;
   for (const a of attributes) {
     const child = value[a.baseName];
-    if (child === undefined || child === null) continue;
+    if (child === undefined || child === null || child === old?.[a.baseName]) continue;
     const at = path ? `${path}.${a.baseName}` : a.baseName;
     if (QUANTITY_FIELDS.has(`${model}.${a.baseName}`)) {
       if (isObject(child)) {
@@ -286,18 +331,34 @@ export function normalizeQuantities(model: string, value: unknown, path = ''): s
       } else if (normalizeOne(value, a.baseName, child)) return at;
       continue;
     }
-    const array = /^Array<(.+)>$/.exec(a.type);
-    if (array && Array.isArray(child)) {
+    const item = parseType(a.type).array;
+    if (item !== undefined && Array.isArray(child)) {
       for (let i = 0; i < child.length; i++) {
-        const bad = normalizeQuantities(array[1]!, child[i], `${at}[${i}]`);
+        const bad = normalizeQuantities(item, child[i], `${at}[${i}]`);
         if (bad) return bad;
       }
-    } else if (!array && isObject(child)) {
-      const bad = normalizeQuantities(a.type, child, at);
+    } else if (item === undefined && isObject(child)) {
+      const bad = normalizeQuantities(a.type, child, at, old?.[a.baseName]);
       if (bad) return bad;
     }
   }
   return undefined;
+}
+
+const quantityHolders = new Map<string, boolean>();
+
+/** True when a Quantity field can be reached from `model` the way normalizeQuantities walks (memoised). */
+function holdsQuantities(model: string, visiting = new Set<string>()): boolean {
+  const known = quantityHolders.get(model);
+  if (known !== undefined) return known;
+  const attributes = modelAttributes(model);
+  if (!attributes || visiting.has(model)) return false;
+  visiting.add(model);
+  const holds = attributes.some((a) => QUANTITY_FIELDS.has(`${model}.${a.baseName}`) || holdsQuantities(parseType(a.type).array ?? a.type, visiting));
+  visiting.delete(model);
+  // A model on a cycle is decided by its outermost visit only (the inner answer may be partial).
+  if (visiting.size === 0 || holds) quantityHolders.set(model, holds);
+  return holds;
 }
 
 /** Canonicalises `holder[key]`; true when it is not a quantity. */

@@ -33,6 +33,8 @@ export class ObjectStore {
   private readonly history: StoreEvent[] = [];
   private historyStart = 0;
   private readonly listeners = new Set<StoreListener>();
+  /** The sorted keys of each type's bucket, until an object is added or removed there. */
+  private readonly sortedKeys = new Map<string, string[]>();
   private version = 1;
 
   constructor(private readonly retained = 10_000) {}
@@ -51,11 +53,24 @@ export class ObjectStore {
   list(type: ResourceType, namespace?: string): KubeObject[] {
     const bucket = this.objects.get(typeKey(type));
     if (!bucket) return [];
-    const prefix = namespace === undefined ? '' : `${namespace}/`;
-    const keys: string[] = [];
-    for (const key of bucket.keys()) if (key.startsWith(prefix)) keys.push(key);
-    keys.sort();
-    return keys.map((key) => bucket.get(key)!);
+    let keys = this.sortedKeys.get(typeKey(type));
+    if (!keys) {
+      keys = [...bucket.keys()].sort();
+      this.sortedKeys.set(typeKey(type), keys);
+    }
+    if (namespace === undefined) return keys.map((key) => bucket.get(key)!);
+    // The keys of one namespace (`<namespace>/<name>`) are one run of the sorted keys.
+    const prefix = `${namespace}/`;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (keys[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: KubeObject[] = [];
+    for (let i = lo; i < keys.length && keys[i]!.startsWith(prefix); i++) out.push(bucket.get(keys[i]!)!);
+    return out;
   }
 
   /** Number of stored objects of every type. */
@@ -74,6 +89,7 @@ export class ObjectStore {
       this.objects.set(typeKey(type), bucket);
     }
     const previous = bucket.get(key);
+    if (!previous) this.sortedKeys.delete(typeKey(type));
     this.version++;
     obj.metadata.resourceVersion = String(this.version);
     bucket.set(key, obj);
@@ -88,6 +104,7 @@ export class ObjectStore {
     const previous = bucket?.get(key);
     if (!bucket || !previous) return undefined;
     bucket.delete(key);
+    this.sortedKeys.delete(typeKey(type));
     this.version++;
     const gone: KubeObject = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(this.version) } };
     this.emit({ type: 'DELETED', resource: type, object: gone, previous, resourceVersion: this.version });
@@ -130,7 +147,9 @@ export class ObjectStore {
 
   private emit(event: StoreEvent): void {
     this.history.push(event);
-    if (this.history.length > this.retained) {
+    // Drop the oldest changes in batches (a splice per write moved the whole window each time):
+    // the window keeps at least `retained` changes and at most a quarter more.
+    if (this.history.length > this.retained + Math.max(1, this.retained >> 2)) {
       const dropped = this.history.splice(0, this.history.length - this.retained);
       this.historyStart = dropped[dropped.length - 1]!.resourceVersion;
     }

@@ -95,15 +95,18 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  * Removes `null` members of objects, recursively (list items are kept), as decoding
  * into typed objects and re-encoding with omitempty does on the real server.
  */
-export function dropNulls(value: unknown): void {
+export function dropNulls(value: unknown, stored?: unknown): void {
+  // A value that is the stored version's own (shared by two versions) has no nulls left.
+  if (value === stored) return;
   if (Array.isArray(value)) {
     for (const item of value) dropNulls(item);
     return;
   }
   if (!isObject(value)) return;
+  const old = isObject(stored) ? stored : undefined;
   for (const key of Object.keys(value)) {
     if (value[key] === null) delete value[key];
-    else dropNulls(value[key]);
+    else dropNulls(value[key], old?.[key]);
   }
 }
 

@@ -47,6 +47,23 @@ export function serveLogs(ctx: ServerContext, req: IncomingMessage, res: ServerR
   res.on('close', stop);
 }
 
+/** Watch lines of stored objects (never changed in place) by event type: every watcher of a change sends the same text. */
+const eventLines = new WeakMap<object, Map<string, string>>();
+
+function eventLine(eventType: string, object: KubeObject | JsonObject): string {
+  let lines = eventLines.get(object);
+  if (!lines) {
+    lines = new Map();
+    eventLines.set(object, lines);
+  }
+  let line = lines.get(eventType);
+  if (line === undefined) {
+    line = `${JSON.stringify({ type: eventType, object })}\n`;
+    lines.set(eventType, line);
+  }
+  return line;
+}
+
 export function serveWatch(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, p: ResourcePath): void {
   const { api } = ctx;
   const type = p.type;
@@ -62,8 +79,8 @@ export function serveWatch(ctx: ServerContext, req: IncomingMessage, res: Server
     matchLabels(labels, obj.metadata.labels) &&
     matchFields(fields, obj);
   const encode = (eventType: string, obj: KubeObject | JsonObject) => {
-    const object = table && eventType !== 'ERROR' && eventType !== 'BOOKMARK' ? toTable(type, [obj as KubeObject], include, {}) : obj;
-    return `${JSON.stringify({ type: eventType, object })}\n`;
+    if (table && eventType !== 'ERROR' && eventType !== 'BOOKMARK') return `${JSON.stringify({ type: eventType, object: toTable(type, [obj as KubeObject], include, {}) })}\n`;
+    return eventLine(eventType, obj);
   };
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });

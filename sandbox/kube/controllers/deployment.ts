@@ -72,20 +72,27 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
   /** Real time of the last observed progress per Deployment (conditions only keep whole seconds). */
   const lastProgress = new Map<string, number>();
 
+  /** Shallow copies of the Deployment's ReplicaSets: scale() updates their spec as it goes (stored objects never change). */
   function replicaSetsOf(d: KubeObject): KubeObject[] {
-    return api.list(RS, d.metadata.namespace).items.filter((rs) => controllerUid(rs) === d.metadata.uid);
+    return api
+      .list(RS, d.metadata.namespace)
+      .items.filter((rs) => controllerUid(rs) === d.metadata.uid)
+      .map((rs) => ({ ...rs }));
   }
 
   function scale(d: KubeObject, rs: KubeObject, replicas: number): void {
     if (replicasOf(rs) === replicas) return;
     const from = replicasOf(rs);
-    const latest = api.get(RS, rs.metadata.namespace, rs.metadata.name ?? '');
-    latest.spec = { ...(latest.spec ?? {}), replicas };
-    latest.metadata.annotations = {
-      ...(latest.metadata.annotations ?? {}),
-      'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1),
+    const stored = api.peek(RS, rs.metadata.namespace, rs.metadata.name ?? '');
+    const latest: KubeObject = {
+      ...stored,
+      spec: { ...(stored.spec ?? {}), replicas },
+      metadata: {
+        ...stored.metadata,
+        annotations: { ...(stored.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) },
+      },
     };
-    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { fieldManager: 'kube-controller-manager' });
+    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, fieldManager: 'kube-controller-manager' });
     rs.spec = latest.spec;
     const verb = replicas > from ? 'up' : 'down';
     ctx.recorder.record(DEPLOYMENTS, d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`, COMPONENT);
@@ -93,7 +100,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
 
   function reconcile(key: string): void {
     const { namespace, name } = splitKey(key);
-    const d = api.tryGet(DEPLOYMENTS, namespace, name);
+    const d = api.tryPeek(DEPLOYMENTS, namespace, name);
     if (!d || d.metadata.deletionTimestamp) return;
     const spec = d.spec ?? {};
     const replicas = Number(spec.replicas ?? 1);
@@ -133,22 +140,22 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
           },
           spec: { replicas: initial, minReadySeconds: spec.minReadySeconds ?? 0, selector, template: rsTemplate },
         },
-        { fieldManager: 'kube-controller-manager' },
+        { fieldManager: 'kube-controller-manager', spread: true },
       );
       created = true;
       if (initial > 0) {
         ctx.recorder.record(DEPLOYMENTS, d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRS.metadata.name} from 0 to ${initial}`, COMPONENT);
       }
     } else if (revisionOf(newRS) < maxRevision) {
-      const latest = api.get(RS, namespace, newRS.metadata.name ?? '');
-      latest.metadata.annotations = { ...(latest.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) };
-      newRS = api.update(RS, namespace, newRS.metadata.name ?? '', latest, { fieldManager: 'kube-controller-manager' });
+      const stored = api.peek(RS, namespace, newRS.metadata.name ?? '');
+      const latest = { ...stored, metadata: { ...stored.metadata, annotations: { ...(stored.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) } } };
+      newRS = api.update(RS, namespace, newRS.metadata.name ?? '', latest, { spread: true, fieldManager: 'kube-controller-manager' });
     }
     const revision = String(revisionOf(newRS));
     if (d.metadata.annotations?.[REVISION] !== revision) {
-      const latest = api.get(DEPLOYMENTS, namespace, name);
-      latest.metadata.annotations = { ...(latest.metadata.annotations ?? {}), [REVISION]: revision };
-      api.update(DEPLOYMENTS, namespace, name, latest, { fieldManager: 'kube-controller-manager' });
+      const stored = api.peek(DEPLOYMENTS, namespace, name);
+      const latest = { ...stored, metadata: { ...stored.metadata, annotations: { ...(stored.metadata.annotations ?? {}), [REVISION]: revision } } };
+      api.update(DEPLOYMENTS, namespace, name, latest, { spread: true, fieldManager: 'kube-controller-manager' });
     }
     const strategy = isObject(spec.strategy) ? spec.strategy : {};
     if (strategy.type === 'Recreate') recreate(d, newRS, olds, replicas);
@@ -208,7 +215,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
   }
 
   function updateStatus(d: KubeObject, newRS: KubeObject | undefined, olds: KubeObject[], created: boolean): void {
-    const current = api.get(DEPLOYMENTS, d.metadata.namespace, d.metadata.name ?? '');
+    const current = api.peek(DEPLOYMENTS, d.metadata.namespace, d.metadata.name ?? '');
     const spec = current.spec ?? {};
     const replicas = Number(spec.replicas ?? 1);
     const all = newRS ? [newRS, ...olds] : olds;
@@ -264,8 +271,8 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     };
     for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas']) if (status[k] === 0) delete status[k];
     if (jsonEqual(status, old)) return;
-    current.status = status;
-    api.update(DEPLOYMENTS, current.metadata.namespace, current.metadata.name ?? '', current, {
+    api.update(DEPLOYMENTS, current.metadata.namespace, current.metadata.name ?? '', { ...current, status }, {
+      spread: true,
       subresource: 'status',
       fieldManager: 'kube-controller-manager',
     });

@@ -241,16 +241,16 @@ export class Kubelet {
   }
 
   private schedule(namespace: string, name: string, uid: string): void {
-    const pod = this.ctx.api.tryGet(PODS, namespace, name);
-    if (!pod || pod.metadata.uid !== uid || this.pods.has(uid) || pod.metadata.deletionTimestamp) return;
-    pod.spec = { ...(pod.spec ?? {}), nodeName: NODE_NAME };
+    const stored = this.ctx.api.tryPeek(PODS, namespace, name);
+    if (!stored || stored.metadata.uid !== uid || this.pods.has(uid) || stored.metadata.deletionTimestamp) return;
+    const spec: JsonObject = { ...(stored.spec ?? {}), nodeName: NODE_NAME };
+    const pod: KubeObject = { ...stored, spec };
     try {
-      this.ctx.api.update(PODS, namespace, name, pod, { fieldManager: 'kube-scheduler' });
+      this.ctx.api.update(PODS, namespace, name, pod, { spread: true, fieldManager: 'kube-scheduler' });
     } catch {
       return;
     }
     this.ctx.recorder.record(PODS, pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${NODE_NAME}`, 'default-scheduler');
-    const spec = pod.spec;
     const containers = (Array.isArray(spec.containers) ? spec.containers : []) as JsonObject[];
     const run: PodRun = {
       uid,
@@ -289,7 +289,7 @@ export class Kubelet {
   }
 
   private event(run: PodRun, c: ContainerRun | undefined, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const pod = this.ctx.api.tryGet(PODS, run.namespace, run.name);
+    const pod = this.ctx.api.tryPeek(PODS, run.namespace, run.name);
     if (!pod) return;
     this.ctx.recorder.record(PODS, pod, type, reason, message, 'kubelet', c ? `spec.containers{${c.name}}` : undefined);
   }
@@ -550,7 +550,7 @@ export class Kubelet {
 
   private report(run: PodRun): void {
     if (run.done) return;
-    const pod = this.ctx.api.tryGet(PODS, run.namespace, run.name);
+    const pod = this.ctx.api.tryPeek(PODS, run.namespace, run.name);
     if (!pod || pod.metadata.uid !== run.uid) {
       this.forget(run);
       return;
@@ -593,9 +593,8 @@ export class Kubelet {
       containerStatuses: run.containers.map((c) => this.containerStatus(c)),
       qosClass: pod.status?.qosClass ?? 'BestEffort',
     };
-    pod.status = status;
     try {
-      this.ctx.api.update(PODS, run.namespace, run.name, pod, { subresource: 'status', fieldManager: 'kubelet' });
+      this.ctx.api.update(PODS, run.namespace, run.name, { ...pod, status }, { spread: true, subresource: 'status', fieldManager: 'kubelet' });
     } catch (error) {
       if (error instanceof KubeApiError && error.code === 404) this.forget(run);
       else throw error;

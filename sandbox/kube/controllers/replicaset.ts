@@ -35,7 +35,7 @@ export function startReplicaSetController(ctx: ControllerContext): () => void {
 
   function reconcile(key: string): void {
     const { namespace, name } = splitKey(key);
-    const rs = api.tryGet(RS, namespace, name);
+    const rs = api.tryPeek(RS, namespace, name);
     if (!rs || rs.metadata.deletionTimestamp) return;
     const spec = rs.spec ?? {};
     const desired = Number(spec.replicas ?? 1);
@@ -80,9 +80,8 @@ export function startReplicaSetController(ctx: ControllerContext): () => void {
     };
     for (const k of ['readyReplicas', 'availableReplicas', 'fullyLabeledReplicas']) if (status[k] === 0) delete status[k];
     if (jsonEqual(status, rs.status ?? {})) return;
-    const latest = api.get(RS, rs.metadata.namespace, rs.metadata.name ?? '');
-    latest.status = status;
-    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { subresource: 'status', fieldManager: 'kube-controller-manager' });
+    const latest = { ...api.peek(RS, rs.metadata.namespace, rs.metadata.name ?? ''), status };
+    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, subresource: 'status', fieldManager: 'kube-controller-manager' });
   }
 
   const unsubscribe = api.store.subscribe((event: StoreEvent) => {

@@ -149,7 +149,7 @@ export function controllerRef(type: ResourceType, owner: KubeObject): OwnerRefer
 }
 
 /** The uid of the object's controller, if any. */
-/** Creates one pod from a controller's pod template (`generateName: <owner>-`), owned by the controller. */
+/** Creates one pod from a controller's pod template (`generateName: <owner>-`), owned by the controller; returns the stored pod (read only). */
 export function createPodFromTemplate(api: KubeApi, podType: ResourceType, ownerType: ResourceType, owner: KubeObject, template: unknown): KubeObject {
   const meta = isObject(template) && isObject(template.metadata) ? template.metadata : {};
   const spec = isObject(template) && isObject(template.spec) ? template.spec : {};
@@ -167,7 +167,7 @@ export function createPodFromTemplate(api: KubeApi, podType: ResourceType, owner
       },
       spec: clone(spec),
     },
-    { fieldManager: 'kube-controller-manager' },
+    { fieldManager: 'kube-controller-manager', spread: true, shared: true },
   );
 }
 
@@ -222,11 +222,9 @@ export class EventRecorder {
     const key = JSON.stringify([obj.metadata.uid, reason, message, fieldPath ?? '', component]);
     try {
       const existingName = this.seen.get(key);
-      const existing = existingName ? this.api.tryGet(EVENTS, namespace, existingName) : undefined;
+      const existing = existingName ? this.api.tryPeek(EVENTS, namespace, existingName) : undefined;
       if (existing) {
-        existing.count = Number(existing.count ?? 1) + 1;
-        existing.lastTimestamp = now;
-        this.api.update(EVENTS, namespace, existingName!, existing, { fieldManager: component });
+        this.api.update(EVENTS, namespace, existingName!, { ...existing, count: Number(existing.count ?? 1) + 1, lastTimestamp: now }, { spread: true, fieldManager: component });
         return;
       }
       const name = `${obj.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
@@ -247,7 +245,7 @@ export class EventRecorder {
           reportingComponent: component,
           reportingInstance: component === 'kubelet' ? this.host : '',
         },
-        { fieldManager: component },
+        { fieldManager: component, spread: true, shared: true },
       );
       this.seen.set(key, name);
       if (this.seen.size > MAX_AGGREGATED) this.seen.delete(this.seen.keys().next().value as string);

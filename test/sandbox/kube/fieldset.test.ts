@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { KubeApiError } from '../../../sandbox/kube/errors.js';
-import { fieldsOf, fromFieldsV1, mergeApplied, toFieldsV1 } from '../../../sandbox/kube/fieldset.js';
+import { changedFields, fieldsOf, fromFieldsV1, mergeApplied, toFieldsV1 } from '../../../sandbox/kube/fieldset.js';
 import { pathText, recordUpdate, serverSideApply } from '../../../sandbox/kube/managed-fields.js';
-import type { KubeObject } from '../../../sandbox/kube/types.js';
+import { clone, type KubeObject } from '../../../sandbox/kube/types.js';
 
 const deployment = (image: string, extra: Record<string, unknown> = {}): KubeObject => ({
   apiVersion: 'apps/v1',
@@ -53,6 +53,27 @@ describe('field sets', () => {
 
   test('conflict paths print like the real server', () => {
     expect(pathText('["f:spec","f:containers","k:{\\"name\\":\\"main\\"}","f:image"]')).toBe('.spec.containers[name="main"].image');
+  });
+
+  test('changed and removed fields are the same whether two versions share unchanged objects or not', () => {
+    const before = deployment('nginx:1', { selector: { matchLabels: { app: 'web' } } });
+    const spec = before.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } };
+    // Next versions built the way controllers build them: spreads of the stored object, new parts only where changed.
+    const container = spec.template.spec.containers[0]!;
+    const versions: KubeObject[] = [
+      { ...before, metadata: { ...before.metadata, annotations: { rev: '2' } } },
+      { ...before, spec: { ...before.spec, replicas: 3 } },
+      { ...before, spec: { ...before.spec, template: { spec: { containers: [{ ...container, image: 'nginx:2' }] } } } },
+      { ...before, spec: { ...before.spec, template: { spec: { containers: [container, { name: 'side', image: 'busybox' }] } } } },
+      { ...before, spec: { replicas: 2, template: spec.template } },
+    ];
+    for (const after of versions) {
+      const shared = changedFields(before, after, 'main');
+      const copied = changedFields(clone(before), clone(after), 'main');
+      expect([...shared.changed].sort()).toEqual([...copied.changed].sort());
+      expect([...shared.removed].sort()).toEqual([...copied.removed].sort());
+      expect(shared.changed.size + shared.removed.size).toBeGreaterThan(0);
+    }
   });
 
   test('mergeApplied merges keyed lists by key and replaces atomic lists', () => {
