@@ -15,7 +15,7 @@
  * reconcile triggered by a change in the cluster restores it (self-healing goes on).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Subject, Subscription, debounceTime, filter, map, merge, timer } from 'rxjs';
+import { Subject, Subscription, asyncScheduler, filter, map, merge, throttleTime, timer } from 'rxjs';
 import { POD_KIND, WORKLOAD_KINDS, kindSpec } from '../kinds/index.js';
 import type { DeploymentModel } from '../manifest/index.js';
 import { InformerCache, LAST_GOOD_SECRET, LastGoodKeeper, Reconciler, scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
@@ -42,8 +42,12 @@ export interface BridgeOptions {
   resyncMs?: number;
   /** @default 60000 */
   startupGroupTimeoutMs?: number;
-  /** Quiet time before observed changes are turned into a report. @default 200 */
-  statusDebounceMs?: number;
+  /**
+   * Least time between two status refreshes caused by observed changes: the first change after
+   * a quiet spell is reported at once, a stream of changes at most once per interval (the last
+   * one always). A reconcile that ends refreshes at once, whatever the interval. @default 50
+   */
+  statusIntervalMs?: number;
   /** Called after each reconcile (metrics). */
   onRun?: (run: ReconcileRun) => void;
   /** The namespace's informer cache, when the caller shares it (direct methods read it too); else the bridge makes one. Stopped by stop(). */
@@ -77,6 +81,9 @@ export interface PreparedPass {
   /** Run another pass after this many milliseconds (a retry of what failed, a certificate check). */
   nextPassInMs?: number;
 }
+
+/** Default of {@link BridgeOptions.statusIntervalMs}. */
+export const DEFAULT_STATUS_INTERVAL_MS = 50;
 
 /** Default backoff of a refused deployment's retries. */
 export const REFUSED_BACKOFF: BackoffOptions = { initialMs: 5_000, maxMs: 5 * 60_000 };
@@ -182,13 +189,13 @@ export class Bridge {
     );
     this.subscriptions.add(
       merge(this.watcher.observed$, this.observed)
-        .pipe(debounceTime(this.options.statusDebounceMs ?? 200))
-        .subscribe(() => void this.refreshStatus()),
+        .pipe(throttleTime(this.options.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS, asyncScheduler, { leading: true, trailing: true }))
+        .subscribe(() => this.refreshStatus()),
     );
     // After the loop is subscribed, so the trigger of the last good deployment is not lost.
     if (restored) this.accept({ version: restored.version, manifest: { model: restored.model, diagnostics: [] } });
     this.subscriptions.add(this.options.desired$.subscribe((input) => this.accept(input)));
-    this.observed.next();
+    this.refreshStatus();
   }
 
   async stop(): Promise<void> {
@@ -304,10 +311,13 @@ export class Bridge {
     const level = outcome.kind === 'done' ? (outcome.writes ? 'info' : 'debug') : 'warn';
     this.log(level, `reconcile ${run.id} (${run.cause}): ${outcome.kind}`, { ...outcome, durationMs: run.durationMs, version });
     this.options.onRun?.(run);
-    this.observed.next();
+    // At once, not behind the interval of observed changes: the run's outcome (a refusal) or,
+    // once its modules are created, the version's 200 goes out without waiting.
+    this.refreshStatus();
   }
 
-  private async refreshStatus(): Promise<void> {
+  /** Builds the reported document from the cache (no API request) and hands it to `report`. */
+  private refreshStatus(): void {
     try {
       const running = this.shown();
       const observed = running ? this.observe() : undefined;

@@ -50,7 +50,7 @@ beforeAll(async () => {
     deviceId: DEVICE,
     desired$,
     report: (d) => reports.push(d),
-    statusDebounceMs: 20,
+    statusIntervalMs: 20,
     refusedBackoff: { initialMs: 200, maxMs: 800, jitter: 0 },
     log: (level, msg, fields) => {
       if (process.env.DEBUG_HEAL) process.stderr.write(`${level} ${msg} ${JSON.stringify(fields)}\n`);
@@ -116,7 +116,7 @@ onEmulator('a deployment the cluster refuses', () => {
     const other = await openCluster('bridge-heal-first');
     const reportsOfOther: ReportedDocument[] = [];
     const input = new Subject<DesiredInput>();
-    const second = new Bridge({ kubeConfig: other.kc, namespace: other.namespace, deviceId: DEVICE, desired$: input, report: (d) => reportsOfOther.push(d), statusDebounceMs: 20, refusedBackoff: { initialMs: 200, maxMs: 400, jitter: 0 } });
+    const second = new Bridge({ kubeConfig: other.kc, namespace: other.namespace, deviceId: DEVICE, desired$: input, report: (d) => reportsOfOther.push(d), statusIntervalMs: 20, refusedBackoff: { initialMs: 200, maxMs: 400, jitter: 0 } });
     try {
       await second.start();
       other.emulator!.faults.refuseNext(2, { method: 'PATCH', path: /\/deployments\/solo$/ }, 403);
