@@ -321,7 +321,8 @@ export class Bridge {
     try {
       const running = this.shown();
       const observed = running ? this.observe() : undefined;
-      if (observed && this.current) this.desiredTracker.settle(this.current, observed);
+      const waiting = observed && this.current ? this.desiredTracker.settle(this.current, observed) : undefined;
+      if (waiting) this.log('debug', 'applied version not reported yet', { version: this.current?.version, waiting });
       const modules = running && observed ? moduleStatuses(running.model, observed) : new Map();
       const { version, status } = this.desiredTracker.current;
       this.lastReport = reportedDocument({
