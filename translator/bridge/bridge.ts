@@ -281,13 +281,34 @@ export class Bridge {
         return { kind: 'retry', afterMs: 0, error: `the pass could not be prepared (nothing applied): ${(e as Error).message}` };
       }
     }
-    const outcome = await this.reconciler.reconcile({ ...current, objects });
-    if (outcome.kind !== 'done') return outcome;
+    // The last-good Secret is written together with the last writes (not one more round trip after
+    // them); when the reconcile then fails, the previous last good deployment is written back.
+    let saved: Promise<{ wrote: boolean; error?: unknown }> | undefined;
+    const outcome = await this.reconciler.reconcile(
+      { ...current, objects },
+      { alongsideLastWrites: () => (saved = this.lastGood.keep(current).then((wrote) => ({ wrote }), (error: unknown) => ({ wrote: false, error }))) },
+    );
+    const save = await saved;
+    if (save?.wrote) this.options.onApiWrite?.('Secret', 'apply');
+    if (outcome.kind !== 'done') {
+      if (save?.wrote) await this.revertLastGood(current.version);
+      return outcome;
+    }
     const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
     for (const key of outcome.applied) this.options.onApiWrite?.(kindOf(key), 'apply');
     for (const key of outcome.pruned) this.options.onApiWrite?.(kindOf(key), 'delete');
-    if (await this.lastGood.keep(current)) this.options.onApiWrite?.('Secret', 'apply');
+    if (save?.error) throw save.error; // as before: the pass is retried
+    this.lastGood.confirm(current);
     return outcome;
+  }
+
+  /** Puts the last confirmed deployment back into the last-good Secret (version `failed` did not apply). */
+  private async revertLastGood(failed: number): Promise<void> {
+    try {
+      if (await this.lastGood.revert()) this.options.onApiWrite?.('Secret', 'apply');
+    } catch (e) {
+      this.log('warn', 'the last-good Secret holds a deployment that did not apply and could not be reverted; the next clean reconcile rewrites it', { version: failed, error: (e as Error).message });
+    }
   }
 
   /** Runs the preparePass hook; keeps its module notes and schedules the pass it asks for. */
