@@ -564,6 +564,12 @@ class Bench {
     console.log(`  ${label},   floor: desired patch + writes back to back + modules created + reported patch: ${pair(s.floorHub)}; ratio (p50) ${ratio(s.hub, s.floorHub).toFixed(2)}x`);
     console.log(`  ${label}, API writes per round: ${[...new Set(writes)].join('/')}; last round: ${describeRequests(lastRound)}`);
     this.goal(`push -> applied, ${n} modules: push -> last write answered <= 1.3x the floor (the same writes back to back), p50`, ratio(s.kube, s.floor) <= 1.3, `${ratio(s.kube, s.floor).toFixed(2)}x: ${ms(p50(s.kube))} vs ${ms(p50(s.floor))}`);
+    const share = p50(s.afterWrite) - p50(s.floorAfterWrite);
+    this.goal(
+      `push -> reported, ${n} modules: the bridge's share of last write -> reported 200 (p50 minus its floor's p50) <= 100 ms`,
+      share <= 100,
+      `${ms(share)}: ${ms(p50(s.afterWrite))} - ${ms(p50(s.floorAfterWrite))}`,
+    );
     this.goal(`push -> reported, ${n} modules: reported 200 <= 100 ms after the last write answered (idle link), p50`, p50(s.afterWrite) <= 100, `${ms(p50(s.afterWrite))} (floor ${ms(p50(s.floorAfterWrite))}: the cluster shows the modules created ${ms(p50(s.settle))} after the last write, a reported patch takes ${ms(p50(s.up))})`);
   }
 
