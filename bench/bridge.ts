@@ -402,7 +402,9 @@ class Bench {
     // BENCH_BRIDGE_LOG=FILE: the bridge logs at debug level into FILE (its timeline, for profiling).
     const logFile = process.env.BENCH_BRIDGE_LOG;
     args.push('--namespace', namespace, '--ops-port', String(OPS_PORT), '--ops-host', '127.0.0.1', '--log-level', logFile ? 'debug' : 'warn');
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    // BENCH_BRIDGE_CPU_PROF=DIR: the bridge writes a V8 CPU profile into DIR when it stops.
+    const profDir = process.env.BENCH_BRIDGE_CPU_PROF;
+    const child = spawn(process.execPath, [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     child.stderr!.on('data', (d: Buffer) => {
       this.bridgeLog = (this.bridgeLog + d.toString()).slice(-4000);
@@ -494,6 +496,9 @@ class Bench {
     const kc = new KubeConfig();
     kc.loadFromString(this.kube.kubeconfig);
     await pods.start(kc, namespace);
+    // The same watches on the floor's namespace, so the emulator sends both sides the bench's watch events alike.
+    const floorPods = new ClusterWatch();
+    await floorPods.start(kc, floorNs);
     const hubFloor = this.hubFloor!;
     const s = {
       firstWrite: [] as number[],
@@ -547,6 +552,7 @@ class Bench {
       }
     } finally {
       pods.stop();
+      floorPods.stop();
     }
     const p50 = (v: number[]) => percentile(v, 50);
     const ratio = (a: number[], b: number[]) => p50(a) / p50(b);
