@@ -15,7 +15,7 @@
  * reconcile triggered by a change in the cluster restores it (self-healing goes on).
  */
 import type { KubeConfig } from '../kube/index.js';
-import { Subject, Subscription, debounceTime, filter, map, merge, timer } from 'rxjs';
+import { Subject, Subscription, asyncScheduler, filter, map, merge, throttleTime, timer } from 'rxjs';
 import { POD_KIND, WORKLOAD_KINDS, kindSpec } from '../kinds/index.js';
 import type { DeploymentModel } from '../manifest/index.js';
 import { InformerCache, LAST_GOOD_SECRET, LastGoodKeeper, Reconciler, scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
@@ -42,8 +42,12 @@ export interface BridgeOptions {
   resyncMs?: number;
   /** @default 60000 */
   startupGroupTimeoutMs?: number;
-  /** Quiet time before observed changes are turned into a report. @default 200 */
-  statusDebounceMs?: number;
+  /**
+   * Least time between two status refreshes caused by observed changes: the first change after
+   * a quiet spell is reported at once, a stream of changes at most once per interval (the last
+   * one always). A reconcile that ends refreshes at once, whatever the interval. @default 50
+   */
+  statusIntervalMs?: number;
   /** Called after each reconcile (metrics). */
   onRun?: (run: ReconcileRun) => void;
   /** The namespace's informer cache, when the caller shares it (direct methods read it too); else the bridge makes one. Stopped by stop(). */
@@ -77,6 +81,9 @@ export interface PreparedPass {
   /** Run another pass after this many milliseconds (a retry of what failed, a certificate check). */
   nextPassInMs?: number;
 }
+
+/** Default of {@link BridgeOptions.statusIntervalMs}. */
+export const DEFAULT_STATUS_INTERVAL_MS = 50;
 
 /** Default backoff of a refused deployment's retries. */
 export const REFUSED_BACKOFF: BackoffOptions = { initialMs: 5_000, maxMs: 5 * 60_000 };
@@ -182,13 +189,13 @@ export class Bridge {
     );
     this.subscriptions.add(
       merge(this.watcher.observed$, this.observed)
-        .pipe(debounceTime(this.options.statusDebounceMs ?? 200))
-        .subscribe(() => void this.refreshStatus()),
+        .pipe(throttleTime(this.options.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS, asyncScheduler, { leading: true, trailing: true }))
+        .subscribe(() => this.refreshStatus()),
     );
     // After the loop is subscribed, so the trigger of the last good deployment is not lost.
     if (restored) this.accept({ version: restored.version, manifest: { model: restored.model, diagnostics: [] } });
     this.subscriptions.add(this.options.desired$.subscribe((input) => this.accept(input)));
-    this.observed.next();
+    this.refreshStatus();
   }
 
   async stop(): Promise<void> {
@@ -274,13 +281,34 @@ export class Bridge {
         return { kind: 'retry', afterMs: 0, error: `the pass could not be prepared (nothing applied): ${(e as Error).message}` };
       }
     }
-    const outcome = await this.reconciler.reconcile({ ...current, objects });
-    if (outcome.kind !== 'done') return outcome;
+    // The last-good Secret is written together with the last writes (not one more round trip after
+    // them); when the reconcile then fails, the previous last good deployment is written back.
+    let saved: Promise<{ wrote: boolean; error?: unknown }> | undefined;
+    const outcome = await this.reconciler.reconcile(
+      { ...current, objects },
+      { alongsideLastWrites: () => (saved = this.lastGood.keep(current).then((wrote) => ({ wrote }), (error: unknown) => ({ wrote: false, error }))) },
+    );
+    const save = await saved;
+    if (save?.wrote) this.options.onApiWrite?.('Secret', 'apply');
+    if (outcome.kind !== 'done') {
+      if (save?.wrote) await this.revertLastGood(current.version);
+      return outcome;
+    }
     const kindOf = (key: string) => key.slice(0, key.indexOf('/'));
     for (const key of outcome.applied) this.options.onApiWrite?.(kindOf(key), 'apply');
     for (const key of outcome.pruned) this.options.onApiWrite?.(kindOf(key), 'delete');
-    if (await this.lastGood.keep(current)) this.options.onApiWrite?.('Secret', 'apply');
+    if (save?.error) throw save.error; // as before: the pass is retried
+    this.lastGood.confirm(current);
     return outcome;
+  }
+
+  /** Puts the last confirmed deployment back into the last-good Secret (version `failed` did not apply). */
+  private async revertLastGood(failed: number): Promise<void> {
+    try {
+      if (await this.lastGood.revert()) this.options.onApiWrite?.('Secret', 'apply');
+    } catch (e) {
+      this.log('warn', 'the last-good Secret holds a deployment that did not apply and could not be reverted; the next clean reconcile rewrites it', { version: failed, error: (e as Error).message });
+    }
   }
 
   /** Runs the preparePass hook; keeps its module notes and schedules the pass it asks for. */
@@ -304,14 +332,18 @@ export class Bridge {
     const level = outcome.kind === 'done' ? (outcome.writes ? 'info' : 'debug') : 'warn';
     this.log(level, `reconcile ${run.id} (${run.cause}): ${outcome.kind}`, { ...outcome, durationMs: run.durationMs, version });
     this.options.onRun?.(run);
-    this.observed.next();
+    // At once, not behind the interval of observed changes: the run's outcome (a refusal) or,
+    // once its modules are created, the version's 200 goes out without waiting.
+    this.refreshStatus();
   }
 
-  private async refreshStatus(): Promise<void> {
+  /** Builds the reported document from the cache (no API request) and hands it to `report`. */
+  private refreshStatus(): void {
     try {
       const running = this.shown();
       const observed = running ? this.observe() : undefined;
-      if (observed && this.current) this.desiredTracker.settle(this.current, observed);
+      const waiting = observed && this.current ? this.desiredTracker.settle(this.current, observed) : undefined;
+      if (waiting) this.log('debug', 'applied version not reported yet', { version: this.current?.version, waiting });
       const modules = running && observed ? moduleStatuses(running.model, observed) : new Map();
       const { version, status } = this.desiredTracker.current;
       this.lastReport = reportedDocument({

@@ -73,11 +73,19 @@ interface WatchEnd {
   events: number;
 }
 
+/**
+ * Annotations that Kubernetes controllers keep on the objects the bridge writes, which the bridge
+ * never sets: the Deployment controller bumps the revision on every rollout, so counting it
+ * would make each module's rollout trigger a reconcile with nothing to write.
+ */
+const CONTROLLER_ANNOTATIONS = new Set(['deployment.kubernetes.io/revision']);
+
 /** What makes a change relevant to reconcile (see the file comment). */
 export function fingerprint(kind: string, object: KubeJson & Record<string, unknown>): string {
   const meta = object.metadata ?? {};
   const rest = kind === 'Pod' ? {} : Object.fromEntries(Object.entries(object).filter(([k]) => !['metadata', 'status', 'apiVersion', 'kind'].includes(k)));
-  return stableJson({ uid: meta.uid, labels: meta.labels ?? {}, annotations: kind === 'Pod' ? {} : (meta.annotations ?? {}), deleting: meta.deletionTimestamp !== undefined, rest });
+  const annotations = kind === 'Pod' ? {} : Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => !CONTROLLER_ANNOTATIONS.has(k)));
+  return stableJson({ uid: meta.uid, labels: meta.labels ?? {}, annotations, deleting: meta.deletionTimestamp !== undefined, rest });
 }
 
 function resourceVersionOf(object: KubeJson): string | undefined {

@@ -22,6 +22,9 @@ export interface KeptDeployment {
 }
 
 export class LastGoodKeeper {
+  /** The newest deployment known to have applied (restored, or confirmed after a clean reconcile). */
+  private good: KeptDeployment | undefined;
+
   constructor(
     private readonly store: LastGoodStore,
     private readonly log: ReconcileLog = () => undefined,
@@ -35,7 +38,23 @@ export class LastGoodKeeper {
     });
     if (!lastGood || !isModelBackup(lastGood.manifest)) return undefined;
     this.log('info', 'running the last good deployment until a new one arrives', { version: lastGood.version });
-    return { version: lastGood.version, model: lastGood.manifest.model };
+    this.good = { version: lastGood.version, model: lastGood.manifest.model };
+    return this.good;
+  }
+
+  /** `deployment` reconciled cleanly: the one {@link revert} puts back. */
+  confirm(deployment: KeptDeployment): void {
+    this.good = deployment;
+  }
+
+  /**
+   * The Secret was written (with the last writes) for a deployment whose reconcile then failed:
+   * writes the last confirmed one back. True when it wrote; false when there is none (a first
+   * deployment that did not apply stays stored: nothing ran before it).
+   */
+  async revert(): Promise<boolean> {
+    if (!this.good) return false;
+    return this.keep(this.good);
   }
 
   /** Keeps `deployment` (just reconciled cleanly) unless the store already holds its model; true when it wrote. */

@@ -91,20 +91,20 @@ export class Reconciler {
    * Makes the namespace match `desired`; never throws. Calls are serialized: a call made while
    * another runs starts when it ends (the scheduler already avoids that; this is a guard).
    */
-  reconcile(desired: DesiredDeployment): Promise<ReconcileOutcome> {
-    const next = this.tail.then(() => this.reconcileNow(desired));
+  reconcile(desired: DesiredDeployment, hooks: ReconcileHooks = {}): Promise<ReconcileOutcome> {
+    const next = this.tail.then(() => this.reconcileNow(desired, hooks));
     this.tail = next;
     return next;
   }
 
-  private async reconcileNow(desired: DesiredDeployment): Promise<ReconcileOutcome> {
+  private async reconcileNow(desired: DesiredDeployment, hooks: ReconcileHooks): Promise<ReconcileOutcome> {
     const id = ++reconcileCounter;
     const started = Date.now();
     this.log('debug', 'reconcile start', { reconcile: id, version: desired.version, objects: desired.objects.length });
     let writes = 0;
     const count = () => void writes++;
     try {
-      const result = await this.run(desired, count, id);
+      const result = await this.run(desired, count, id, hooks);
       this.log('info', 'reconcile done', { reconcile: id, version: desired.version, writes, applied: result.applied, pruned: result.pruned, ms: Date.now() - started });
       return { kind: 'done', writes, ...result };
     } catch (error) {
@@ -124,7 +124,7 @@ export class Reconciler {
     return { kind: 'terminal', code: 500, description: `internal error while reconciling: ${message}` };
   }
 
-  private async run(desired: DesiredDeployment, count: () => void, id: number): Promise<{ applied: string[]; pruned: string[] }> {
+  private async run(desired: DesiredDeployment, count: () => void, id: number, hooks: ReconcileHooks): Promise<{ applied: string[]; pruned: string[] }> {
     const objects = desired.objects.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? this.namespace } }));
     const problems = desiredProblems(objects, this.namespace, this.deviceId);
     if (problems.length > 0) throw new InvalidDesiredState(problems.map((p) => p.message).join('; '));
@@ -139,10 +139,15 @@ export class Reconciler {
 
     const applied: string[] = [];
     const writableGroups = plan.groups.filter((g) => g.writes.length > 0);
+    let alongside: Promise<unknown> | undefined;
+    const startAlongside = () => (alongside ??= hooks.alongsideLastWrites?.() ?? Promise.resolve());
     for (const [index, group] of writableGroups.entries()) {
       const written: Written[] = [];
-      for (const wave of byKind(group.writes, (w) => w.object.kind)) {
-        const results = await mapLimit(wave, WRITE_CONCURRENCY, async (action) => ({ action, result: await this.write(action, count) }));
+      const waves = byKind(group.writes, (w) => w.object.kind);
+      for (const [w, wave] of waves.entries()) {
+        const writing = mapLimit(wave, WRITE_CONCURRENCY, async (action) => ({ action, result: await this.write(action, count) }));
+        const lastWave = index === writableGroups.length - 1 && w === waves.length - 1;
+        const results = lastWave ? await bothSettled(writing, startAlongside()) : await writing;
         for (const w of results) {
           written.push(w);
           applied.push(objectKey(w.action.object));
@@ -151,6 +156,7 @@ export class Reconciler {
       }
       if (index < writableGroups.length - 1) await this.waitForGroup(group, written, id);
     }
+    await startAlongside(); // no write at all: after the (empty) plan, as before
     if (plan.keptClaims.length > 0) this.log('info', 'claims kept: still mounted by a desired module', { reconcile: id, claims: plan.keptClaims });
     const pruned: string[] = [];
     for (const wave of byKind(plan.prune, (o) => o.kind)) {
@@ -334,6 +340,23 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failure) throw failure.error;
   return results;
+}
+
+/** Awaits both (the second's failure is its caller's business: it should not throw); the first's result or failure. */
+async function bothSettled<T>(first: Promise<T>, second: Promise<unknown>): Promise<T> {
+  const [a] = await Promise.allSettled([first, second]);
+  if (a.status === 'rejected') throw a.reason;
+  return a.value;
+}
+
+/** Work a reconcile runs together with its writes. */
+export interface ReconcileHooks {
+  /**
+   * Started together with the last wave of writes (or after the plan when nothing is written),
+   * awaited before the reconcile goes on; it must not throw. The bridge writes the last-good
+   * Secret here, so that it is not one more round trip after the last module.
+   */
+  alongsideLastWrites?: () => Promise<unknown>;
 }
 
 /** apiVersion, kind, name and namespace: what read and delete need. */

@@ -39,13 +39,17 @@ export class DesiredStatusTracker {
     this.status = outcome;
   }
 
-  /** Reports the applied version once the cluster shows where its modules stand. */
-  settle(deployment: { version: number; model: DeploymentModel }, observed: ObservedObjects): void {
+  /**
+   * Reports the applied version once the cluster shows where its modules stand. Returns what
+   * still holds it back (for the logs), or undefined when there is nothing to settle.
+   */
+  settle(deployment: { version: number; model: DeploymentModel }, observed: ObservedObjects): string | undefined {
     const applied = this.applied;
-    if (applied === undefined || deployment.version !== applied || applied < this.version) return;
+    if (applied === undefined || deployment.version !== applied || applied < this.version) return undefined;
     const progress = versionProgress(deployment.model, observed);
-    if (progress.kind === 'pending') return;
+    if (progress.kind === 'pending') return progress.reason;
     this.version = applied;
     this.status = progress.kind === 'created' ? { code: 200, description: '' } : progress.status;
+    return undefined;
   }
 }

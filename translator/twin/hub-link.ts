@@ -12,6 +12,9 @@ import { TwinError } from './errors.js';
 import { ReportedPublisher } from './reported-publisher.js';
 import { TwinLink, type DesiredState } from './twin-link.js';
 
+/** Reported keys whose change is sent without waiting behind a burst: the outcome of a deployment. */
+const PROMPT_KEYS = ['lastDesiredVersion', 'lastDesiredStatus'] as const;
+
 export interface HubLinkOptions {
   connectionString: string;
   ca?: string;
@@ -101,7 +104,7 @@ export class HubLink {
       }
       this.link = link;
       this.attempts = 0;
-      this.publisher = new ReportedPublisher(link, { logger });
+      this.publisher = new ReportedPublisher(link, { logger, promptKeys: PROMPT_KEYS });
       const subscriptions = this.linkSubscriptions;
       subscriptions.add(this.publisher.sent$.subscribe(() => onPatch?.('sent')));
       subscriptions.add(

@@ -212,6 +212,7 @@ export class TwinLink {
       this.refetch();
       return;
     }
+    this.logger.debug({ version }, 'desired patch received');
     const desired = applyMergePatch(this.state?.desired ?? {}, withoutMeta(patch)) as JsonObject;
     this.setState({ version, desired });
   }

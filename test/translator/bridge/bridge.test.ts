@@ -47,7 +47,7 @@ const summary = () => {
 beforeAll(async () => {
   cluster = await openCluster('bridge-req');
   proxy = await startCountingProxy(cluster.kc);
-  bridge = new Bridge({ kubeConfig: proxy.kc, namespace: cluster.namespace, deviceId: DEVICE, desired$, report: (d) => reports.push(d), statusDebounceMs: 20 });
+  bridge = new Bridge({ kubeConfig: proxy.kc, namespace: cluster.namespace, deviceId: DEVICE, desired$, report: (d) => reports.push(d), statusIntervalMs: 20 });
 });
 
 afterAll(async () => {

@@ -43,7 +43,7 @@ beforeAll(async () => {
     deviceId: DEVICE,
     desired$,
     report: (d) => reports.push(d),
-    statusDebounceMs: 20,
+    statusIntervalMs: 20,
     preparePass,
     agentNote: 'a note of the bridge',
   });

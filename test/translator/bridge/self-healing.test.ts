@@ -12,6 +12,7 @@ import { Subject } from 'rxjs';
 import { Bridge } from '../../../translator/bridge/bridge.js';
 import { parseManifest } from '../../../translator/manifest/index.js';
 import type { DesiredInput } from '../../../translator/sources/index.js';
+import { LAST_GOOD_KEY, LAST_GOOD_SECRET, decodeLastGood } from '../../../translator/reconcile/index.js';
 import type { ReportedDocument } from '../../../translator/status/index.js';
 import { manifestOf, openCluster, waitFor, type TestCluster, type TestModule } from '../reconcile/harness.js';
 
@@ -25,6 +26,7 @@ let core: k8s.CoreV1Api;
 const desired$ = new Subject<DesiredInput>();
 const reports: ReportedDocument[] = [];
 const refusals: { attempt: number; retryInMs: number }[] = [];
+let retries = 0;
 
 const last = () => reports.at(-1);
 const deploymentNames = async () => (await apps.listNamespacedDeployment({ namespace: cluster.namespace })).items.map((d) => d.metadata!.name!).sort();
@@ -50,11 +52,12 @@ beforeAll(async () => {
     deviceId: DEVICE,
     desired$,
     report: (d) => reports.push(d),
-    statusDebounceMs: 20,
+    statusIntervalMs: 20,
     refusedBackoff: { initialMs: 200, maxMs: 800, jitter: 0 },
     log: (level, msg, fields) => {
       if (process.env.DEBUG_HEAL) process.stderr.write(`${level} ${msg} ${JSON.stringify(fields)}\n`);
       if (msg.startsWith('the cluster refused')) refusals.push(fields as { attempt: number; retryInMs: number });
+      if (msg === 'reconcile retry') retries++;
     },
   });
   await bridge.start();
@@ -82,6 +85,9 @@ onEmulator('a deployment the cluster refuses', () => {
     expect(refused.lastDesiredStatus.description).toMatch(/Deployment\/gamma: 422 Invalid: .*injected refusal/);
     // The modules reported are the enforced deployment's.
     expect(Object.keys(refused.modules).sort()).toEqual(['alpha', 'beta']);
+    // The last-good Secret, written together with the last writes, was put back to version 1.
+    const secret = await core.readNamespacedSecret({ name: LAST_GOOD_SECRET, namespace: cluster.namespace });
+    expect(decodeLastGood(secret.data![LAST_GOOD_KEY]!).version).toBe(1);
 
     // Self-healing goes on: a Deployment of the enforced version deleted by hand comes back, as version 1 had it.
     await apps.deleteNamespacedDeployment({ name: 'alpha', namespace: cluster.namespace });
@@ -116,7 +122,7 @@ onEmulator('a deployment the cluster refuses', () => {
     const other = await openCluster('bridge-heal-first');
     const reportsOfOther: ReportedDocument[] = [];
     const input = new Subject<DesiredInput>();
-    const second = new Bridge({ kubeConfig: other.kc, namespace: other.namespace, deviceId: DEVICE, desired$: input, report: (d) => reportsOfOther.push(d), statusDebounceMs: 20, refusedBackoff: { initialMs: 200, maxMs: 400, jitter: 0 } });
+    const second = new Bridge({ kubeConfig: other.kc, namespace: other.namespace, deviceId: DEVICE, desired$: input, report: (d) => reportsOfOther.push(d), statusIntervalMs: 20, refusedBackoff: { initialMs: 200, maxMs: 400, jitter: 0 } });
     try {
       await second.start();
       other.emulator!.faults.refuseNext(2, { method: 'PATCH', path: /\/deployments\/solo$/ }, 403);
@@ -145,5 +151,21 @@ describe('the last-good Secret', () => {
     expect(again.metadata?.uid).not.toBe(before.metadata?.uid);
     expect(again.data).toEqual(before.data);
     expect(last()!.lastDesiredVersion).toBe(version);
+  });
+
+  const onEmulatorTest = process.env.KUBECONFIG ? test.skip : test;
+  onEmulatorTest('written with the last writes; when those fail and the pass will be retried, the last good deployment is put back', async () => {
+    const version = last()!.lastDesiredVersion;
+    const storedVersion = async () => decodeLastGood((await core.readNamespacedSecret({ name: LAST_GOOD_SECRET, namespace: cluster.namespace })).data![LAST_GOOD_KEY]!).version;
+    expect(await storedVersion()).toBe(version);
+    // The new module's Deployment (the last wave) is throttled once, with a Retry-After of 2 s.
+    cluster.emulator!.faults.throttleNext(1, 2, { method: 'PATCH', path: /\/deployments\/delta$/ });
+    const retriesBefore = retries;
+    push(version + 1, { alpha: { image: 'runs' }, delta: { image: 'runs' } });
+    await waitFor('the pass to fail (a retry)', async () => (retries > retriesBefore ? true : undefined));
+    // While the retry waits, the Secret holds the last deployment that applied, not the new one.
+    await waitFor(`the Secret back at version ${version}`, async () => ((await storedVersion()) === version ? true : undefined), 1500);
+    await reported(version + 1, 200);
+    expect(await storedVersion()).toBe(version + 1);
   });
 });

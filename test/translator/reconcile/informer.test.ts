@@ -54,6 +54,13 @@ describe('fingerprint', () => {
     expect(fingerprint('Deployment', { ...base, metadata: { ...base.metadata, labels: {} } })).not.toBe(fingerprint('Deployment', base));
     expect(fingerprint('Pod', { ...base, spec: { nodeName: 'n' } })).toBe(fingerprint('Pod', base));
   });
+
+  test("ignores the Deployment controller's revision annotation (a rollout), not the other annotations", () => {
+    const base = { metadata: { uid: 'u', annotations: { mine: 'x', 'deployment.kubernetes.io/revision': '1' } }, spec: { replicas: 1 } };
+    const rolledOut = { ...base, metadata: { ...base.metadata, annotations: { ...base.metadata.annotations, 'deployment.kubernetes.io/revision': '2' } } };
+    expect(fingerprint('Deployment', rolledOut)).toBe(fingerprint('Deployment', base));
+    expect(fingerprint('Deployment', { ...base, metadata: { ...base.metadata, annotations: { mine: 'y' } } })).not.toBe(fingerprint('Deployment', base));
+  });
 });
 
 describe('InformerCache', () => {

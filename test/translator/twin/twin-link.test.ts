@@ -110,10 +110,17 @@ describe('ReportedPublisher', () => {
   let link: TwinLink;
   let publisher: ReportedPublisher;
   let sent: SentPatch[];
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Waits until no patch went out for longer than the interval: the link is idle again. */
+  const untilIdle = async () => {
+    await publisher.idle();
+    const last = sent[sent.length - 1];
+    if (last) await sleep(Math.max(0, last.sentAt + 1050 - Date.now()));
+  };
 
   beforeAll(async () => {
     link = await TwinLink.open({ connectionString: hub.edgeAgentConnectionString, ca: hub.caPem });
-    publisher = new ReportedPublisher(link, { coalesceMs: 250, minIntervalMs: 1000, retryDelayMs: 100 });
+    publisher = new ReportedPublisher(link, { minIntervalMs: 1000, retryDelayMs: 100, promptKeys: ['lastDesiredVersion', 'lastDesiredStatus'] });
     sent = record(publisher.sent$);
   }, 20_000);
   afterAll(async () => {
@@ -121,32 +128,96 @@ describe('ReportedPublisher', () => {
     await link?.close();
   });
 
-  test('a burst of documents within 250 ms becomes one minimal patch', async () => {
+  test('an idle link sends the first document at once; the documents of one turn are one minimal patch', async () => {
     const start = Date.now();
     publisher.publish({ lastDesiredVersion: 1, modules: { a: { runtimeStatus: 'unknown' } } });
-    publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'backoff' } } });
-    await new Promise((r) => setTimeout(r, 50));
     publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' }, b: { runtimeStatus: 'running' } } });
     await publisher.idle();
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.at - start).toBeGreaterThanOrEqual(240);
+    // No timer before the send (it was 250 ms of coalescing): sent in the next turn of the event loop.
+    expect(sent[0]!.sentAt - start).toBeLessThan(100);
     expect(sent[0]!.patch).toEqual({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' }, b: { runtimeStatus: 'running' } } });
     expect(await hubReported()).toMatchObject({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' }, b: { runtimeStatus: 'running' } } });
+    // A module's status alone (no prompt key) on an idle link: at once too.
+    await untilIdle();
+    const again = Date.now();
+    publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running', restartCount: 1 }, b: { runtimeStatus: 'running' } } });
+    await publisher.idle();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.prompt).toBe(false);
+    expect(sent[1]!.sentAt - again).toBeLessThan(100);
   });
 
-  test('the next change sends only the difference, removed keys as null, no faster than 1 patch/s', async () => {
-    const previous = sent[sent.length - 1]!.at;
-    publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' } } });
-    await publisher.idle();
-    const last = sent[sent.length - 1]!;
-    expect(last.patch).toEqual({ modules: { b: null } });
-    expect(last.at - previous).toBeGreaterThanOrEqual(990);
-    const reported = await hubReported();
-    expect(reported.modules).toEqual({ a: { runtimeStatus: 'running' } });
+  test('a burst is coalesced: what follows a patch within the interval goes out as one patch, only the difference, removed keys as null', async () => {
+    await untilIdle();
     const count = sent.length;
+    publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'backoff', restartCount: 1 }, b: { runtimeStatus: 'running' } } });
+    await sleep(50);
+    publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'unknown', restartCount: 1 }, b: { runtimeStatus: 'running' } } });
+    await sleep(50);
     publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' } } });
     await publisher.idle();
-    expect(sent).toHaveLength(count);
+    const burst = sent.slice(count);
+    expect(burst).toHaveLength(2);
+    expect(burst[0]!.patch).toEqual({ modules: { a: { runtimeStatus: 'backoff' } } });
+    expect(burst[1]!.patch).toEqual({ modules: { a: { runtimeStatus: 'running', restartCount: null }, b: null } });
+    expect(burst[1]!.sentAt - burst[0]!.sentAt).toBeGreaterThanOrEqual(990);
+    expect((await hubReported()).modules).toEqual({ a: { runtimeStatus: 'running' } });
+    publisher.publish({ lastDesiredVersion: 2, modules: { a: { runtimeStatus: 'running' } } });
+    await publisher.idle();
+    expect(sent).toHaveLength(count + 2);
+  });
+
+  test('a storm of documents for 2.5 s, the desired status among them, yields a few patches and ends with the last document', async () => {
+    await untilIdle();
+    const count = sent.length;
+    const start = Date.now();
+    let i = 0;
+    while (Date.now() - start < 2500) {
+      i++;
+      // Every 10th document is a new lastDesiredVersion (prompt), the others a module's status.
+      publisher.publish({ lastDesiredVersion: 10 + Math.floor(i / 10), modules: { a: { runtimeStatus: 'running', restartCount: i } } });
+      await sleep(20);
+    }
+    await publisher.idle();
+    const storm = sent.slice(count);
+    // At most one patch per second on the burst's cadence and one prompt patch per second: over 2.5 s at most 2 * 3 + the last.
+    expect(i).toBeGreaterThan(50);
+    expect(storm.length).toBeLessThanOrEqual(7);
+    for (const [k, p] of storm.entries()) {
+      const previous = storm.slice(0, k);
+      const samePrompt = previous.filter((q) => q.prompt === p.prompt);
+      if (samePrompt.length > 0) expect(p.sentAt - samePrompt[samePrompt.length - 1]!.sentAt).toBeGreaterThanOrEqual(990);
+    }
+    expect(await hubReported()).toMatchObject({ lastDesiredVersion: 10 + Math.floor(i / 10), modules: { a: { restartCount: i } } });
+  }, 15_000);
+
+  test('a change of lastDesiredStatus does not wait behind the burst, but prompt patches are one per interval too', async () => {
+    await untilIdle();
+    publisher.publish({ lastDesiredVersion: 20, lastDesiredStatus: { code: 200 }, modules: { a: { runtimeStatus: 'backoff' } } });
+    await untilIdle();
+    const count = sent.length;
+    // A module status: sent at once (idle link), not a prompt patch.
+    publisher.publish({ lastDesiredVersion: 20, lastDesiredStatus: { code: 200 }, modules: { a: { runtimeStatus: 'unknown' } } });
+    await publisher.idle();
+    expect(sent[count]!.prompt).toBe(false);
+    // Another module status right after: within the interval, so it waits.
+    publisher.publish({ lastDesiredVersion: 20, lastDesiredStatus: { code: 200 }, modules: { a: { runtimeStatus: 'running' } } });
+    await sleep(100);
+    expect(sent).toHaveLength(count + 1);
+    // The desired status changes: out at once, with the module status that waited.
+    const changed = Date.now();
+    publisher.publish({ lastDesiredVersion: 21, lastDesiredStatus: { code: 200 }, modules: { a: { runtimeStatus: 'running' } } });
+    await waitFor('the prompt patch', () => sent[count + 1]);
+    expect(sent[count + 1]!.prompt).toBe(true);
+    expect(sent[count + 1]!.sentAt - changed).toBeLessThan(100);
+    expect(sent[count + 1]!.patch).toEqual({ lastDesiredVersion: 21, modules: { a: { runtimeStatus: 'running' } } });
+    // Another desired status at once: the previous prompt patch was less than an interval ago, so it waits.
+    publisher.publish({ lastDesiredVersion: 21, lastDesiredStatus: { code: 500, description: 'x' }, modules: { a: { runtimeStatus: 'running' } } });
+    await publisher.idle();
+    expect(sent).toHaveLength(count + 3);
+    expect(sent[count + 2]!.sentAt - sent[count + 1]!.sentAt).toBeGreaterThanOrEqual(990);
+    expect(await hubReported()).toMatchObject({ lastDesiredVersion: 21, lastDesiredStatus: { code: 500, description: 'x' } });
   });
 
   test('after a reconnect, what the hub missed is resent', async () => {
