@@ -42,7 +42,7 @@ async function envOfWebserver(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  site = await startDeviceSite({ serviceHost: '127.0.0.64', kube: { timeFactor: 0.01, loadBalancerPool: ['192.0.2.30-192.0.2.40'] } });
+  site = await startDeviceSite({ serviceHost: '127.0.0.169', kube: { timeFactor: 0.01, loadBalancerPool: ['192.0.2.30-192.0.2.40'] } });
   ({ hub, registry, apps } = site);
   running = await startRun(site.runFlags(NS, 'connection-string', { hubTimeoutMs: HUB_TIMEOUT_MS }), { stdout: () => undefined, stderr: () => undefined });
 }, 60_000);

@@ -54,7 +54,7 @@ async function secretText(name: string, key: string, namespace = NS): Promise<st
 }
 
 beforeAll(async () => {
-  site = await startDeviceSite({ serviceHost: '127.0.0.62', kube: { timeFactor: 0.01, modules: false } });
+  site = await startDeviceSite({ serviceHost: '127.0.0.167', kube: { timeFactor: 0.01, modules: false } });
   ({ kube, hub, registry, core, apps } = site);
   running = await startRun(flags(NS, { deviceConnectionString: hub.deviceConnectionString }), io);
   await registry.applyConfigurationContentOnDevice(hub.deviceId, JSON.parse(readFileSync(samplePath('webserver.json'), 'utf8')));

@@ -34,7 +34,7 @@ async function sampleContent(): Promise<Json> {
 }
 
 beforeAll(async () => {
-  site = await startDeviceSite({ serviceHost: '127.0.0.63', kube: { timeFactor: 0.02 } });
+  site = await startDeviceSite({ serviceHost: '127.0.0.168', kube: { timeFactor: 0.02 } });
   ({ kube, hub, registry, core } = site);
   running = await startRun(site.runFlags(NS, 'connection-string', { logLevel: 'warn' }), { stdout: () => undefined, stderr: () => undefined });
 }, 60_000);

@@ -14,7 +14,7 @@ let running: RunningBridge | undefined;
 const io = { stdout: () => undefined, stderr: () => undefined };
 
 beforeAll(async () => {
-  site = await startDeviceSite({ serviceHost: '127.0.0.62' });
+  site = await startDeviceSite({ serviceHost: '127.0.0.166' });
 }, 30_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 /**
  * Twin queries and configuration metrics through the real azure-iothub Registry against the
- * emulator (service API on 127.0.0.41:443; run inside a network namespace).
+ * emulator (service API on 127.0.0.162:443; run inside a network namespace).
  */
 import type { Registry } from 'azure-iothub';
 import { startHubEmulator, type HubEmulator } from '../../../sandbox/hub/index.js';
@@ -10,7 +10,7 @@ let hub: HubEmulator;
 let registry: Registry;
 
 beforeAll(async () => {
-  hub = await startHubEmulator({ serviceHost: '127.0.0.41', seedEdgeDevice: 'edge-a' });
+  hub = await startHubEmulator({ serviceHost: '127.0.0.162', seedEdgeDevice: 'edge-a' });
   registry = serviceRegistry(hub);
   for (const id of ['edge-b', 'edge-c', 'edge-d', 'edge-e']) hub.registry.createDevice(id, { iotEdge: true });
   hub.registry.createDevice('leaf-1');

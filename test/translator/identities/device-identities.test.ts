@@ -15,7 +15,7 @@ let site: DeviceCluster;
 let writes = 0;
 
 beforeAll(async () => {
-  site = await openDeviceCluster('idf', { serviceHost: '127.0.0.44', deviceId: 'edge-facade' }, { tls: false });
+  site = await openDeviceCluster('idf', { serviceHost: '127.0.0.165', deviceId: 'edge-facade' }, { tls: false });
   ({ hub, cluster } = site);
 }, 30_000);
 afterAll(async () => {

@@ -30,7 +30,7 @@ let dir: string;
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
-  site = await openDeviceCluster('ids', { serviceHost: '127.0.0.43', deviceId: 'edge-e2e-ids' }, { tls: false, timeFactor: 0.05 });
+  site = await openDeviceCluster('ids', { serviceHost: '127.0.0.164', deviceId: 'edge-e2e-ids' }, { tls: false, timeFactor: 0.05 });
   ({ hub, cluster } = site);
   dir = mkdtempSync(join(tmpdir(), 'ids-e2e-'));
 }, 30_000);

@@ -20,7 +20,7 @@ let hub: HubEmulator;
 let registry: InstanceType<typeof Registry>;
 
 beforeAll(async () => {
-  hub = await startHubEmulator({ serviceHost: '127.0.0.42', seedEdgeDevice: DEVICE });
+  hub = await startHubEmulator({ serviceHost: '127.0.0.163', seedEdgeDevice: DEVICE });
   registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
 });
 afterAll(async () => hub?.stop());

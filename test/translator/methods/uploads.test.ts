@@ -70,7 +70,7 @@ beforeAll(async () => {
     'sensor:1': { kind: 'run', logEvery: 20, lines: ['<6> temperature 21.5', '<3> sensor read failed'] },
     'other:1': { kind: 'run', logEvery: 20, lines: ['other module line'] },
   });
-  [hub, kube, azurite] = await Promise.all([startHubEmulator({ serviceHost: '127.0.0.153', seedEdgeDevice: DEVICE }), startKubeEmulator({ tls: false, timeFactor: 0.05, catalog }), startAzurite(10_411)]);
+  [hub, kube, azurite] = await Promise.all([startHubEmulator({ serviceHost: '127.0.0.161', seedEdgeDevice: DEVICE }), startKubeEmulator({ tls: false, timeFactor: 0.05, catalog }), startAzurite(10_411)]);
   const kc = new k8s.KubeConfig();
   kc.loadFromString(kube.kubeconfig);
   const core = kc.makeApiClient(k8s.CoreV1Api);
