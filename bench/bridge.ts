@@ -6,7 +6,8 @@
  * deployments with azure-iothub and reads the `$edgeAgent` reported twin with
  * `Registry.getModuleTwin` (polled every 10 ms). Prints:
  *   1. for 10 and 50 modules, every module's env changed per round, p50/p95 with the floor beside
- *      each: push -> last write answered, last write -> reported 200, push -> reported 200;
+ *      each: push -> last write answered, last write -> reported 200, push -> reported 200; and the
+ *      reconcile passes per round (/metrics), which must be 1: the rollout's pods trigger none;
  *   2. API writes for a no-op resync and for a one-module change among 50 (proxy and /metrics);
  *   3. pod status change to reported runtimeStatus visible at the hub (p50/p95);
  *   4. the bridge vs `iotedge-k8s translate | kubectl apply --server-side` for 50 modules;
