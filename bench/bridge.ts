@@ -6,7 +6,8 @@
  * deployments with azure-iothub and reads the `$edgeAgent` reported twin with
  * `Registry.getModuleTwin` (polled every 10 ms). Prints:
  *   1. for 10 and 50 modules, every module's env changed per round, p50/p95 with the floor beside
- *      each: push -> last write answered, last write -> reported 200, push -> reported 200;
+ *      each: push -> last write answered, last write -> reported 200, push -> reported 200; and the
+ *      reconcile passes per round (/metrics), which must be 1: the rollout's pods trigger none;
  *   2. API writes for a no-op resync and for a one-module change among 50 (proxy and /metrics);
  *   3. pod status change to reported runtimeStatus visible at the hub (p50/p95);
  *   4. the bridge vs `iotedge-k8s translate | kubectl apply --server-side` for 50 modules;
@@ -474,6 +475,15 @@ class Bench {
     return total;
   }
 
+  /** iotedge_k8s_reconciles_total summed over outcomes, from the bridge process's /metrics. */
+  async metricReconciles(): Promise<number> {
+    if (!this.child) throw new BenchError('no bridge process is running');
+    const text = await (await fetch(`http://127.0.0.1:${OPS_PORT}/metrics`)).text();
+    let total = 0;
+    for (const [, n] of text.matchAll(/^iotedge_k8s_reconciles_total\{[^}]*\} (\d+)/gm)) total += Number(n);
+    return total;
+  }
+
   /** Records a goal's verdict; one not met fails the bench. */
   goal(goal: string, met: boolean, measured: string): void {
     this.goals.push({ goal, met, measured });
@@ -515,11 +525,18 @@ class Bench {
       floorHub: [] as number[],
     };
     const writes: number[] = [];
+    /** Reconcile passes per round, from the push until the next round starts (the rollout's pods come and go meanwhile). */
+    const reconciles: number[] = [];
+    let reconcilesAtPush: number | undefined;
     let lastRound: ApiRequest[] = [];
     try {
-      for (let round = 1; round <= this.rounds; round++) {
+      for (let round = 1; round <= this.rounds + 1; round++) {
         await sleep(1100); // the link is idle: no reported patch in the last second
         await this.quiet(namespace);
+        const reconcilesNow = await this.metricReconciles();
+        if (reconcilesAtPush !== undefined) reconciles.push(reconcilesNow - reconcilesAtPush);
+        if (round > this.rounds) break; // only the last round's reconciles to count
+        reconcilesAtPush = reconcilesNow;
         const settled = pods.settled(round, n);
         const { t0, version } = await this.push(deploymentContent(n, round));
         const { at } = await this.applied(version);
@@ -570,6 +587,9 @@ class Bench {
     console.log(`  ${label}, push -> reported lastDesiredVersion + 200: ${p50p95(s.hub)}`);
     console.log(`  ${label},   floor: desired patch + writes back to back + modules created + reported patch: ${pair(s.floorHub)}; ratio (p50) ${ratio(s.hub, s.floorHub).toFixed(2)}x`);
     console.log(`  ${label}, API writes per round: ${[...new Set(writes)].join('/')}; last round: ${describeRequests(lastRound)}`);
+    console.log(`  ${label}, reconcile passes per round (iotedge_k8s_reconciles_total, push to the next round's start): ${reconciles.join(', ')}`);
+    // The push's own pass; the rollout's pods coming and going must not add passes with nothing to write.
+    if (reconciles.some((r) => r !== 1)) this.failures.push(`${label}: reconcile passes per round ${reconciles.join(', ')} (expected 1 each: the push's)`);
     this.goal(`push -> applied, ${n} modules: push -> last write answered <= 1.3x the floor (the same writes back to back), p50`, ratio(s.kube, s.floor) <= 1.3, `${ratio(s.kube, s.floor).toFixed(2)}x: ${ms(p50(s.kube))} vs ${ms(p50(s.floor))}`);
     const share = p50(s.afterWrite) - p50(s.floorAfterWrite);
     this.goal(

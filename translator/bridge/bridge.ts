@@ -9,6 +9,10 @@
  *   cache.observed$ + admissions + runs ─> (debounce) ─> observe (cache) ─> moduleStatuses
  *                                               ─> reportedDocument ─> report(document)
  *
+ * changes$ ticks for drift of the objects the bridge writes (a deleted or edited Deployment,
+ * Service, Secret...), never for pods: pods coming and going (a rollout) only refresh the status
+ * through observed$, and wake the startup-group waits through the cache's waitFor.
+ *
  * Invalid desired state is reported as lastDesiredStatus and never replaces what is running.
  * A valid deployment that the cluster refuses (an API 4xx: admission, quota) is reported too,
  * retried with backoff, and meanwhile the last deployment that applied stays enforced: a

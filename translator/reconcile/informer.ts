@@ -13,10 +13,15 @@
  * own, and the names of the others, which it must never take over), and the device's Pods.
  *
  * Signals (level-triggered: they carry no payload; readers read the cache):
- * - `changes$`: a relevant change of an owned object: anything but status. Its fingerprint is
- *   its uid, labels, annotations, deletion mark and every top-level field except metadata and
- *   status; Pods count only when created, deleted or relabelled.
- * - `observed$`: any change of an owned object, status included (what the status reporter reads).
+ * - `changes$`: a relevant change of an object the bridge writes (a kind pruned `owned`):
+ *   anything but status. Its fingerprint is its uid, labels, annotations, deletion mark and
+ *   every top-level field except metadata and status. Kinds the bridge only reads (Pods) never
+ *   tick it: the reconcile plan does not read them, so a pod created or deleted by a rollout
+ *   would only cause a reconcile with nothing to write.
+ * - `observed$`: any change of an owned object, Pods and status included (what the status
+ *   reporter reads).
+ * Every change also wakes {@link InformerCache.waitFor}: the startup-group waits follow pods
+ * through it, not through `changes$`.
  * The bridge's own writes are recorded from the API's answers ({@link recordApplied},
  * {@link recordDeleted}); the watch events they cause then change nothing in the cache and
  * signal nothing, so the bridge's own applies do not trigger reconcile or status storms.
@@ -133,6 +138,8 @@ export class InformerCache implements ObjectReader {
   private readonly objects: RegistryObjectApi;
   private readonly watch: Watch;
   private readonly kinds: readonly KindSpec[];
+  /** Kinds whose changes tick `changes$` (the kinds the bridge writes; not those it only reads). */
+  private readonly reconciled: ReadonlySet<string>;
   private readonly delay: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly log: ReconcileLog;
@@ -141,6 +148,7 @@ export class InformerCache implements ObjectReader {
     this.objects = RegistryObjectApi.forConfig(options.kubeConfig);
     this.watch = new Watch(options.kubeConfig);
     this.kinds = options.kinds ?? KINDS;
+    this.reconciled = new Set(this.kinds.filter((k) => k.prune === 'owned').map((k) => k.kind));
     this.delay = options.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
     this.log = options.log ?? (() => undefined);
@@ -355,14 +363,17 @@ export class InformerCache implements ObjectReader {
       if (!initial) this.eventSubject.next({ type: before ? 'MODIFIED' : 'ADDED', kind: kind.kind, object, owned: entry.owned });
       if (entry.owned || before?.owned) {
         observed = true;
-        if (before?.print !== entry.print) changed = true;
+        if (before?.print !== entry.print && this.reconciled.has(kind.kind)) changed = true;
       }
     }
     for (const [name, before] of previous) {
       if (next.has(name)) continue;
       this.tombstones.delete(`${kind.kind}/${name}`);
       if (!initial) this.eventSubject.next({ type: 'DELETED', kind: kind.kind, object: before.object, owned: before.owned });
-      if (before.owned) changed = observed = true;
+      if (before.owned) {
+        observed = true;
+        if (this.reconciled.has(kind.kind)) changed = true;
+      }
     }
     for (const key of [...this.tombstones.keys()]) if (key.startsWith(`${kind.kind}/`) && !next.has(key.slice(kind.kind.length + 1))) this.tombstones.delete(key);
     this.store.set(kind.kind, next);
@@ -476,7 +487,7 @@ export class InformerCache implements ObjectReader {
       this.eventSubject.next({ type, kind, object, owned: before.owned });
       this.wake();
       if (before.owned) {
-        this.changes.next();
+        if (this.reconciled.has(kind)) this.changes.next();
         this.observed.next();
       }
       return;
@@ -491,7 +502,7 @@ export class InformerCache implements ObjectReader {
     this.wake();
     if (!owned && !before?.owned) return;
     this.observed.next();
-    if (before?.print !== print) this.changes.next();
+    if (before?.print !== print && this.reconciled.has(kind)) this.changes.next();
   }
 }
 

@@ -87,6 +87,33 @@ describe('InformerCache', () => {
     }
   });
 
+  test("the device's Pods tick observed$ and wake waitFor, never changes$ (the reconcile plan does not read them)", async () => {
+    const w = await startWatcher();
+    let observed = 0;
+    const sub = w.watcher.observed$.subscribe(() => observed++);
+    try {
+      const labels = { 'app.kubernetes.io/managed-by': 'iotedge-k8s', 'net.azure-devices.edge.deviceid': DEVICE, 'net.azure-devices.edge.module': 'podonly' };
+      const appeared = w.watcher.waitFor(() => w.watcher.get('Pod', 'podonly') !== undefined, 5000);
+      await core.createNamespacedPod({ namespace: cluster.namespace, body: { metadata: { name: 'podonly', labels }, spec: { containers: [{ name: 'podonly', image: 'busybox:1.36' }] } } });
+      expect(await appeared).toBe(true);
+      await waitFor('an observed tick for the new pod', async () => (observed >= 1 ? true : undefined), 5000);
+      await core.patchNamespacedPod(
+        { name: 'podonly', namespace: cluster.namespace, body: { metadata: { labels: { ...labels, extra: 'relabelled' } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+      await waitFor('the relabelled pod in the cache', async () => (w.watcher.get('Pod', 'podonly')?.metadata?.labels?.extra === 'relabelled' ? true : undefined), 5000);
+      const seen = observed;
+      await core.deleteNamespacedPod({ name: 'podonly', namespace: cluster.namespace, gracePeriodSeconds: 0 });
+      await waitFor('an observed tick for the deletion', async () => (observed > seen && w.watcher.get('Pod', 'podonly') === undefined ? true : undefined), 5000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(w.ticks()).toBe(0);
+    } finally {
+      sub.unsubscribe();
+      await core.deleteNamespacedPod({ name: 'podonly', namespace: cluster.namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+      await w.stop();
+    }
+  });
+
   test('ticks on changes of owned objects only', async () => {
     const w = await startWatcher();
     try {
