@@ -6,7 +6,7 @@
  * Starts the Kubernetes API emulator (timeFactor 0.01) and the IoT Hub emulator in this process;
  * every measured process is its own child process, spawned as the image runs the bridge
  * (`node dist/translator/cli/entry.js run ...`, with the image's NODE_OPTIONS from deploy/Dockerfile
- * as flags, the floor's too).
+ * as flags and the Dockerfile's other `ENV` lines in its environment, the floor's too).
  *   1. Start-up, --runs times (default 5), alternating: the floor process, then the bridge with
  *      an empty deployment (its own namespace each run). Time from spawn to the first answer of
  *      the operations server and to the first 200 of /readyz (polled every 10 ms). The bridge logs
@@ -19,7 +19,7 @@
  *   - VmRSS with 50 modules running <= 80 MiB;
  *   - the operations server answers before the IoT Hub link is up, in every run.
  *
- *   npm run build && npx tsx bench/rss.ts [--runs N] [--no-image-options] [--node-flag F ...]
+ *   npm run build && npx tsx bench/rss.ts [--runs N] [--no-image-options] [--node-flag F ...] [--env K=V ...]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -95,11 +95,17 @@ async function samples(pid: number): Promise<number[]> {
   return out;
 }
 
+/** The `ENV K=V` lines of deploy/Dockerfile's runtime stage (one variable a line), in order. */
+function imageEnv(): [string, string][] {
+  const dockerfile = readFileSync(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  return [...runtime.matchAll(/^ENV ([A-Z_][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.trim().replace(/^"|"$/g, '')]);
+}
+
 /** The flags of `ENV NODE_OPTIONS=...` in deploy/Dockerfile: the bench runs the bridge as the image does. */
 function imageNodeOptions(): string[] {
-  const dockerfile = readFileSync(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8');
-  const match = /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile);
-  return match ? match[1]!.replace(/^"|"$/g, '').split(/\s+/).filter(Boolean) : [];
+  const value = imageEnv().find(([k]) => k === 'NODE_OPTIONS')?.[1];
+  return value ? value.split(/\s+/).filter(Boolean) : [];
 }
 
 function freePort(): Promise<number> {
@@ -175,10 +181,23 @@ async function main(): Promise<number> {
   }
   // The image's NODE_OPTIONS (deploy/Dockerfile), unless --no-image-options, and `--node-flag F`
   // (repeatable): Node/V8 flags of every measured process, the floor included.
+  const noImage = process.argv.includes('--no-image-options');
   const nodeFlags = [
-    ...(process.argv.includes('--no-image-options') ? [] : imageNodeOptions()),
+    ...(noImage ? [] : imageNodeOptions()),
     ...process.argv.flatMap((a, i) => (a === '--node-flag' && process.argv[i + 1] ? [process.argv[i + 1]!] : [])),
   ];
+  // The image's other ENV lines (NODE_ENV, MALLOC_ARENA_MAX, ...) unless --no-image-options, and
+  // `--env K=V` (repeatable), in every measured process's environment; NODE_OPTIONS goes in as flags.
+  const extraEnv: [string, string][] = [
+    ...(noImage ? [] : imageEnv().filter(([k]) => k !== 'NODE_OPTIONS')),
+    ...process.argv.flatMap((a, i): [string, string][] => {
+      const kv = a === '--env' ? process.argv[i + 1] : undefined;
+      const eq = kv?.indexOf('=') ?? -1;
+      return kv && eq > 0 ? [[kv.slice(0, eq), kv.slice(eq + 1)]] : [];
+    }),
+  ];
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(extraEnv) };
+  delete childEnv.NODE_OPTIONS;
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
   if (!Number.isInteger(runs) || runs < 1) {
@@ -221,7 +240,7 @@ async function main(): Promise<number> {
       }
     };
     const spawnChild = (args: string[], stderr: 'ignore' | 'pipe') => {
-      const proc = spawn(process.execPath, [...nodeFlags, ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', stderr] });
+      const proc = spawn(process.execPath, [...nodeFlags, ...args], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'ignore', stderr] });
       children.add(proc);
       proc.once('exit', () => children.delete(proc));
       return proc;
@@ -231,7 +250,8 @@ async function main(): Promise<number> {
       '--namespace', namespace, '--ops-port', String(opsPort), '--ops-host', '127.0.0.1', '--log-level', logLevel,
     ];
 
-    console.log(`bench/rss: node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}, ${runs} start-up runs, ${MODULES} modules, emulators in this process, each bridge its own process (${ENTRY})`);
+    const envText = extraEnv.map(([k, v]) => `${k}=${v} `).join('');
+    console.log(`bench/rss: ${envText}node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}, ${runs} start-up runs, ${MODULES} modules, emulators in this process, each bridge its own process (${ENTRY})`);
     const empty = await push(content(0, 'empty'));
 
     // 1. Start-up, alternating with the floor.
