@@ -5,15 +5,16 @@
  *
  * Starts the Kubernetes API emulator (timeFactor 0.01) and the IoT Hub emulator in this process;
  * every measured process is its own child process, spawned as the image runs the bridge
- * (`node dist/translator/cli/entry.js run ...`, with the image's NODE_OPTIONS from deploy/Dockerfile
- * as flags and the Dockerfile's other `ENV` lines in its environment, the floor's too).
+ * (`node dist/translator/cli/entry.js run ...`, with the node flags of deploy/Dockerfile's
+ * ENTRYPOINT and NODE_OPTIONS as flags and its other `ENV` lines in its environment, the floor's too).
  *   1. Start-up, --runs times (default 5), alternating: the floor process, then the bridge with
  *      an empty deployment (its own namespace each run). Time from spawn to the first answer of
  *      the operations server and to the first 200 of /readyz (polled every 10 ms). The bridge logs
  *      when its IoT Hub link is connected; the operations server must have answered before that.
  *   2. Memory: one bridge, VmRSS (median of 5 samples a second apart) once the empty deployment is
  *      reported and once 50 modules are reported `running`, VmHWM (the peak); the floor
- *      process's VmRSS beside it.
+ *      process's VmRSS beside it. The CPU time that bridge used up to then (the cost of flags
+ *      such as --lite-mode or --jitless).
  * Goals (issue 8), each printed with `met` or `NOT met`; the exit code is 1 when one is not met:
  *   - median start-up to /readyz 200 <= 1000 ms;
  *   - VmRSS with 50 modules running <= 80 MiB;
@@ -95,6 +96,14 @@ async function samples(pid: number): Promise<number[]> {
   return out;
 }
 
+/** CPU time (user + system) a process used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of stat(5) (utime, stime), counted after the command name's ')'.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The `ENV K=V` lines of deploy/Dockerfile's runtime stage (one variable a line), in order. */
 function imageEnv(): [string, string][] {
   const dockerfile = readFileSync(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8');
@@ -102,10 +111,17 @@ function imageEnv(): [string, string][] {
   return [...runtime.matchAll(/^ENV ([A-Z_][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.trim().replace(/^"|"$/g, '')]);
 }
 
-/** The flags of `ENV NODE_OPTIONS=...` in deploy/Dockerfile: the bench runs the bridge as the image does. */
+/**
+ * The Node flags the image starts the bridge with: those of its ENTRYPOINT (between `node` and the
+ * script; V8 flags such as --lite-mode are refused in NODE_OPTIONS) and of `ENV NODE_OPTIONS=...`
+ * in deploy/Dockerfile: the bench runs the bridge as the image does.
+ */
 function imageNodeOptions(): string[] {
+  const dockerfile = readFileSync(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8');
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')));
+  const entryFlags = entry ? (JSON.parse(entry[1]!) as string[]).slice(1).filter((a, i, all) => a.startsWith('-') && all.slice(0, i).every((b) => b.startsWith('-'))) : [];
   const value = imageEnv().find(([k]) => k === 'NODE_OPTIONS')?.[1];
-  return value ? value.split(/\s+/).filter(Boolean) : [];
+  return [...entryFlags, ...(value ? value.split(/\s+/).filter(Boolean) : [])];
 }
 
 function freePort(): Promise<number> {
@@ -294,6 +310,7 @@ async function main(): Promise<number> {
     await running(full, MODULES, bridge);
     const loaded = median(await samples(bridge.pid!));
     const hwm = statusKiB(bridge.pid!, 'VmHWM');
+    const cpu = cpuMs(bridge.pid!);
     const parts = { anon: statusKiB(bridge.pid!, 'RssAnon'), file: statusKiB(bridge.pid!, 'RssFile'), threads: statusKiB(bridge.pid!, 'Threads') };
     const floorRss = median(await samples(floor.pid!));
     await stop(bridge);
@@ -314,6 +331,7 @@ async function main(): Promise<number> {
     console.log(`  bridge: empty deployment                 ${mib(idle).padStart(10)}`);
     console.log(`  bridge: ${MODULES} modules running               ${mib(loaded).padStart(10)}   (${mib(loaded - floorRss)} above the floor; VmHWM ${mib(hwm)})`);
     console.log(`  bridge: of which anonymous ${mib(parts.anon)}, file-backed ${mib(parts.file)}; ${parts.threads} threads`);
+    console.log(`  bridge: CPU time from spawn to 50 modules running and 5 s idle: ${ms(cpu)} (user + system)`);
     console.log('');
     const goals: [string, boolean][] = [
       [`start-up to /readyz 200: median ${ms(median(readyMs))} <= ${GOAL_START_MS} ms`, median(readyMs) <= GOAL_START_MS],
