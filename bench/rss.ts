@@ -5,21 +5,22 @@
  *
  * Starts the Kubernetes API emulator (timeFactor 0.01) and the IoT Hub emulator in this process;
  * every measured process is its own child process, spawned as the image runs the bridge
- * (`node dist/translator/cli/entry.js run ...`, with the image's NODE_OPTIONS from deploy/Dockerfile
- * as flags, the floor's too).
+ * (`node dist/translator/cli/entry.js run ...`, with the node flags of deploy/Dockerfile's
+ * ENTRYPOINT and NODE_OPTIONS as flags and its other `ENV` lines in its environment, the floor's too).
  *   1. Start-up, --runs times (default 5), alternating: the floor process, then the bridge with
  *      an empty deployment (its own namespace each run). Time from spawn to the first answer of
  *      the operations server and to the first 200 of /readyz (polled every 10 ms). The bridge logs
  *      when its IoT Hub link is connected; the operations server must have answered before that.
  *   2. Memory: one bridge, VmRSS (median of 5 samples a second apart) once the empty deployment is
  *      reported and once 50 modules are reported `running`, VmHWM (the peak); the floor
- *      process's VmRSS beside it.
+ *      process's VmRSS beside it. The CPU time that bridge used up to then (the cost of flags
+ *      such as --lite-mode or --jitless).
  * Goals (issue 8), each printed with `met` or `NOT met`; the exit code is 1 when one is not met:
  *   - median start-up to /readyz 200 <= 1000 ms;
  *   - VmRSS with 50 modules running <= 80 MiB;
  *   - the operations server answers before the IoT Hub link is up, in every run.
  *
- *   npm run build && npx tsx bench/rss.ts [--runs N] [--no-image-options] [--node-flag F ...]
+ *   npm run build && npx tsx bench/rss.ts [--runs N] [--no-image-options] [--node-flag F ...] [--env K=V ...]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -95,11 +96,32 @@ async function samples(pid: number): Promise<number[]> {
   return out;
 }
 
-/** The flags of `ENV NODE_OPTIONS=...` in deploy/Dockerfile: the bench runs the bridge as the image does. */
+/** CPU time (user + system) a process used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of stat(5) (utime, stime), counted after the command name's ')'.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The `ENV K=V` lines of deploy/Dockerfile's runtime stage (one variable a line), in order. */
+function imageEnv(): [string, string][] {
+  const dockerfile = readFileSync(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  return [...runtime.matchAll(/^ENV ([A-Z_][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.trim().replace(/^"|"$/g, '')]);
+}
+
+/**
+ * The Node flags the image starts the bridge with: those of its ENTRYPOINT (between `node` and the
+ * script; V8 flags such as --lite-mode are refused in NODE_OPTIONS) and of `ENV NODE_OPTIONS=...`
+ * in deploy/Dockerfile: the bench runs the bridge as the image does.
+ */
 function imageNodeOptions(): string[] {
   const dockerfile = readFileSync(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8');
-  const match = /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile);
-  return match ? match[1]!.replace(/^"|"$/g, '').split(/\s+/).filter(Boolean) : [];
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')));
+  const entryFlags = entry ? (JSON.parse(entry[1]!) as string[]).slice(1).filter((a, i, all) => a.startsWith('-') && all.slice(0, i).every((b) => b.startsWith('-'))) : [];
+  const value = imageEnv().find(([k]) => k === 'NODE_OPTIONS')?.[1];
+  return [...entryFlags, ...(value ? value.split(/\s+/).filter(Boolean) : [])];
 }
 
 function freePort(): Promise<number> {
@@ -175,10 +197,23 @@ async function main(): Promise<number> {
   }
   // The image's NODE_OPTIONS (deploy/Dockerfile), unless --no-image-options, and `--node-flag F`
   // (repeatable): Node/V8 flags of every measured process, the floor included.
+  const noImage = process.argv.includes('--no-image-options');
   const nodeFlags = [
-    ...(process.argv.includes('--no-image-options') ? [] : imageNodeOptions()),
+    ...(noImage ? [] : imageNodeOptions()),
     ...process.argv.flatMap((a, i) => (a === '--node-flag' && process.argv[i + 1] ? [process.argv[i + 1]!] : [])),
   ];
+  // The image's other ENV lines (NODE_ENV, MALLOC_ARENA_MAX, ...) unless --no-image-options, and
+  // `--env K=V` (repeatable), in every measured process's environment; NODE_OPTIONS goes in as flags.
+  const extraEnv: [string, string][] = [
+    ...(noImage ? [] : imageEnv().filter(([k]) => k !== 'NODE_OPTIONS')),
+    ...process.argv.flatMap((a, i): [string, string][] => {
+      const kv = a === '--env' ? process.argv[i + 1] : undefined;
+      const eq = kv?.indexOf('=') ?? -1;
+      return kv && eq > 0 ? [[kv.slice(0, eq), kv.slice(eq + 1)]] : [];
+    }),
+  ];
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(extraEnv) };
+  delete childEnv.NODE_OPTIONS;
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
   if (!Number.isInteger(runs) || runs < 1) {
@@ -221,7 +256,7 @@ async function main(): Promise<number> {
       }
     };
     const spawnChild = (args: string[], stderr: 'ignore' | 'pipe') => {
-      const proc = spawn(process.execPath, [...nodeFlags, ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', stderr] });
+      const proc = spawn(process.execPath, [...nodeFlags, ...args], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'ignore', stderr] });
       children.add(proc);
       proc.once('exit', () => children.delete(proc));
       return proc;
@@ -231,7 +266,8 @@ async function main(): Promise<number> {
       '--namespace', namespace, '--ops-port', String(opsPort), '--ops-host', '127.0.0.1', '--log-level', logLevel,
     ];
 
-    console.log(`bench/rss: node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}, ${runs} start-up runs, ${MODULES} modules, emulators in this process, each bridge its own process (${ENTRY})`);
+    const envText = extraEnv.map(([k, v]) => `${k}=${v} `).join('');
+    console.log(`bench/rss: ${envText}node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}, ${runs} start-up runs, ${MODULES} modules, emulators in this process, each bridge its own process (${ENTRY})`);
     const empty = await push(content(0, 'empty'));
 
     // 1. Start-up, alternating with the floor.
@@ -274,6 +310,7 @@ async function main(): Promise<number> {
     await running(full, MODULES, bridge);
     const loaded = median(await samples(bridge.pid!));
     const hwm = statusKiB(bridge.pid!, 'VmHWM');
+    const cpu = cpuMs(bridge.pid!);
     const parts = { anon: statusKiB(bridge.pid!, 'RssAnon'), file: statusKiB(bridge.pid!, 'RssFile'), threads: statusKiB(bridge.pid!, 'Threads') };
     const floorRss = median(await samples(floor.pid!));
     await stop(bridge);
@@ -294,6 +331,7 @@ async function main(): Promise<number> {
     console.log(`  bridge: empty deployment                 ${mib(idle).padStart(10)}`);
     console.log(`  bridge: ${MODULES} modules running               ${mib(loaded).padStart(10)}   (${mib(loaded - floorRss)} above the floor; VmHWM ${mib(hwm)})`);
     console.log(`  bridge: of which anonymous ${mib(parts.anon)}, file-backed ${mib(parts.file)}; ${parts.threads} threads`);
+    console.log(`  bridge: CPU time from spawn to 50 modules running and 5 s idle: ${ms(cpu)} (user + system)`);
     console.log('');
     const goals: [string, boolean][] = [
       [`start-up to /readyz 200: median ${ms(median(readyMs))} <= ${GOAL_START_MS} ms`, median(readyMs) <= GOAL_START_MS],

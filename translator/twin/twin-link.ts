@@ -17,6 +17,7 @@ import { applyMergePatch, isObject, type JsonObject } from '../shared/index.js';
 import { TwinError, toTwinError } from './errors.js';
 import { SILENT_LOGGER, type StructuredLogger } from '../ops/index.js';
 import { DEFAULT_HUB_TIMEOUT_MS, withTimeout } from './timeout.js';
+import { skipMqttNumberCache } from './mqtt-numbers.js';
 
 /**
  * The device SDK and its MQTT transport, loaded when a link opens (`import()`): commands that
@@ -25,6 +26,8 @@ import { DEFAULT_HUB_TIMEOUT_MS, withTimeout } from './timeout.js';
  */
 async function deviceSdk() {
   const [{ default: sdk }, { default: mqtt }] = await Promise.all([import('azure-iot-device'), import('azure-iot-device-mqtt')]);
+  // Before the first packet: mqtt-packet's cache of every 16-bit number costs about 6 MiB.
+  skipMqttNumberCache();
   return { ModuleClient: sdk.ModuleClient, Mqtt: mqtt.Mqtt };
 }
 
