@@ -24,7 +24,8 @@ export function isAmbiguousPlainScalar(text: string): boolean {
   if (text === '' || WORDS.test(text) || SPECIAL_FLOAT.test(text) || NUMBER_LIKE.test(text) || TIMESTAMP.test(text)) return true;
   for (const version of ['1.1', '1.2'] as const) {
     try {
-      if (parse(text, { version }) !== text) return true;
+      // logLevel 'error': a string such as `!tag` is ambiguous, not worth a process warning on stderr.
+      if (parse(text, { version, logLevel: 'error' }) !== text) return true;
     } catch {
       return true;
     }

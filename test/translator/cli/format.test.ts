@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { parse } from 'yaml';
 import { isAmbiguousPlainScalar, toYaml } from '../../../translator/cli/format.js';
 
@@ -13,5 +14,16 @@ describe('toYaml', () => {
 
   it.each(['nginx', 'tcp-80', 'LoadBalancer', 'mcr.microsoft.com/oss/nginx/nginx:1.15.5-alpine', 'Yes please', '500m', '1Gi'])('leaves %p plain', (value) => {
     expect(isAmbiguousPlainScalar(value)).toBe(false);
+  });
+
+  it.each(['!tag', '!!binary abc', '&a', '*a', '%YAML 1.1'])('writes %p without a process warning on stderr, and reads it back', (value) => {
+    const emitWarning = jest.spyOn(process, 'emitWarning');
+    try {
+      const text = toYaml([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { v: value } }]);
+      expect(emitWarning).not.toHaveBeenCalled();
+      expect((parse(text, { version: '1.1' }) as { data: unknown }).data).toEqual({ v: value });
+    } finally {
+      emitWarning.mockRestore();
+    }
   });
 });
