@@ -759,14 +759,9 @@ class Bench {
     // kubectl, in fresh namespaces that first hold the same empty deployment's objects.
     const hub = this.hub.hostName;
     const device = this.hub.deviceId;
-    // translate, then kubectl on its output, as one timed shell command. (Through a pipe, kubectl
-    // now and then failed to parse its stdin on this loaded machine after the latency step; the
-    // file keeps the same work and leaves the YAML to look at when kubectl refuses it.)
-    let pipelines = 0;
-    const pipeline = (file: string, ns: string) => {
-      const yaml = join(this.dir, `translated-${++pipelines}.yaml`);
-      return `node bin/iotedge-k8s.js translate ${file} --namespace ${ns} --device-id ${device} --hub ${hub} > ${yaml} && /usr/bin/kubectl --kubeconfig ${this.kubeconfigPath} apply --server-side -f ${yaml} || { cp ${yaml} ${tmpdir()}/bench-bridge-refused.yaml; exit 1; }`;
-    };
+    // translate piped into kubectl, as one timed shell command (pipefail: either side failing fails it).
+    const pipeline = (file: string, ns: string) =>
+      `set -o pipefail; node bin/iotedge-k8s.js translate ${file} --namespace ${ns} --device-id ${device} --hub ${hub} | /usr/bin/kubectl --kubeconfig ${this.kubeconfigPath} apply --server-side -f -`;
     const kubectlNs = 'bench-sbs-kubectl';
     await this.core.createNamespace({ body: { metadata: { name: kubectlNs } } });
     await this.shell(pipeline(emptyFile, kubectlNs));
@@ -790,7 +785,7 @@ class Bench {
 
     console.log(`  translate gives ${objects} objects for 50 modules, ${emptyObjects} for the empty deployment already in place`);
     console.log(`  bridge:  push -> last write answered ${ms(bridgeWall)}; push -> reported 200 ${ms(at - t0)}; ${bridgeRequests.length} API requests (${byMethod(bridgeRequests)})`);
-    console.log(`  translate > FILE && kubectl apply --server-side -f FILE: ${ms(kubectlWall)} wall; ${kubectlRequests.length} API requests (${byMethod(kubectlRequests)})`);
+    console.log(`  translate | kubectl apply --server-side -f -: ${ms(kubectlWall)} wall; ${kubectlRequests.length} API requests (${byMethod(kubectlRequests)})`);
     console.log(`  kubectl apply --server-side -f FILE alone: ${ms(onlyWall)} wall; ${onlyRequests.length} API requests (${byMethod(onlyRequests)})`);
     console.log(
       `  ratio kubectl pipeline / bridge (push -> last write): wall ${(kubectlWall / bridgeWall).toFixed(2)}x, API requests ${(kubectlRequests.length / bridgeRequests.length).toFixed(2)}x`,
@@ -819,7 +814,7 @@ class Bench {
   /** Runs `command` with sh in the repo root; its stdout, or a BenchError with its stderr. */
   shell(command: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn('sh', ['-c', command], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('bash', ['-c', command], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
