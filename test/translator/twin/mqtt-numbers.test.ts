@@ -14,7 +14,7 @@ let hub: HubEmulator;
 
 beforeAll(async () => {
   ensureBuilt();
-  hub = await startHubEmulator({ serviceHost: '127.0.0.152', seedEdgeDevice: 'numbers-device' });
+  hub = await startHubEmulator({ serviceHost: '127.0.0.170', seedEdgeDevice: 'numbers-device' });
 }, 180_000);
 
 afterAll(async () => {
