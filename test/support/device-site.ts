@@ -55,14 +55,24 @@ export interface DeviceSiteOptions {
   stateDir?: string;
 }
 
+/** 20000 + the last byte of the (per-file) service address: fixed, and outside 32768-60999. */
+export function mqttPortFor(serviceHost: string): number {
+  const last = Number(serviceHost.split('.').pop());
+  if (!Number.isInteger(last) || last < 0 || last > 255) throw new Error(`not an IPv4 address: ${serviceHost}`);
+  return 20_000 + last;
+}
+
 /** Both emulators in one state folder; see {@link DeviceSite}. */
 export async function startDeviceSite(options: DeviceSiteOptions): Promise<DeviceSite> {
   const ownDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'iotedge-k8s-site-'));
   const kube = await startKubeEmulator({ timeFactor: 0.01, ...options.kube, stateDir });
-  const hubOptions: HubEmulatorOptions = { ...options.hub, stateDir, serviceHost: options.serviceHost };
+  // A restart must find its MQTT port free: a port the system handed out (0) may meanwhile be
+  // taken by any connection of another test worker, so the port is fixed, below the ephemeral
+  // range and derived from the file's own service address.
+  const mqttPort = options.hub?.mqttPort ?? mqttPortFor(options.serviceHost);
+  const hubOptions: HubEmulatorOptions = { ...options.hub, stateDir, serviceHost: options.serviceHost, mqttPort };
   let hub: HubEmulator | undefined = await startHubEmulator(hubOptions);
-  const mqttPort = hub.mqttPort;
   const kc = new KubeConfig();
   kc.loadFromString(kube.kubeconfig);
   let registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
@@ -96,7 +106,7 @@ export async function startDeviceSite(options: DeviceSiteOptions): Promise<Devic
       await h?.stop();
     },
     async restartHub() {
-      hub = await startHubEmulator({ ...hubOptions, mqttPort });
+      hub = await startHubEmulator(hubOptions);
       registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
       return hub;
     },
