@@ -29,6 +29,14 @@ export async function startAzurite(port: number, host = '127.0.0.1'): Promise<Az
   const child: ChildProcess = spawn(process.execPath, [main, '--blobHost', host, '--blobPort', String(port), '--inMemoryPersistence', '--silent', '--skipApiVersionCheck', '--loose', '--disableProductStyleUrl'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // Read its stderr (a pipe nobody reads fills up and stalls the emulator), and say when it ends
+  // before stop(): a test that then meets a refused connection knows why.
+  let stderr = '';
+  let stopping = false;
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`Azurite on ${host}:${port} exited (${code ?? signal}) before stop()${stderr ? `:\n${stderr}` : ''}\n`);
+  });
   const endpoint = `http://${host}:${port}/${ACCOUNT}`;
   const credential = new StorageSharedKeyCredential(ACCOUNT, ACCOUNT_KEY);
   const service = new BlobServiceClient(endpoint, credential);
@@ -55,6 +63,7 @@ export async function startAzurite(port: number, host = '127.0.0.1'): Promise<Az
     },
     stop: () =>
       new Promise<void>((resolve) => {
+        stopping = true;
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');

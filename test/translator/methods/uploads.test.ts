@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { jest } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
 import { Client, Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
@@ -57,6 +58,9 @@ interface TaskAnswer {
   message: string;
   correlationId: string;
 }
+
+// Uploads run as tasks on a machine that may be busy: every test here may take up to 30 s.
+jest.setTimeout(30_000);
 
 async function finished(correlationId: string): Promise<TaskAnswer> {
   return waitFor(`task ${correlationId} to finish`, async () => {
