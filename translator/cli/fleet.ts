@@ -10,11 +10,13 @@
  * deployments with IoT Hub's system metrics. Works against a real IoT Hub and the sandbox hub.
  * Connection strings and keys never appear in the output.
  */
-import { readFile } from 'node:fs/promises';
 // azure-iothub is CommonJS: Node's ESM loader only gives it as a default export.
 import iothub from 'azure-iothub';
 import { scrubSecrets, trustHubCa } from '../twin/index.js';
 import { FleetError } from './errors.js';
+import { describeHubError, hubHostOf, readCaPem, withHubTimeout } from './hub-service.js';
+
+const fleetError = (message: string) => new FleetError(message);
 
 const { Registry } = iothub;
 type Registry = InstanceType<typeof Registry>;
@@ -203,49 +205,6 @@ export function renderFleet(view: FleetView): string {
   return out + columns(['DEPLOYMENT', 'PRIORITY', 'KIND', 'TARGETED', 'APPLIED', 'SUCCESSFUL', 'FAILED', 'TARGET CONDITION'], deploymentRows);
 }
 
-/** IoT Hub did not answer in time. */
-class HubTimeout extends Error {}
-
-function hostOf(connectionString: string): string {
-  const m = /(?:^|;)\s*HostName=([^;]+)/i.exec(connectionString);
-  if (!m || !/(?:^|;)\s*SharedAccessKey=[^;]+/i.test(connectionString)) {
-    throw new FleetError('--hub-connection-string is not an IoT Hub connection string (expected HostName=...;SharedAccessKeyName=...;SharedAccessKey=...)');
-  }
-  return m[1]!.trim();
-}
-
-function describeHubError(e: unknown, host: string): string {
-  const err = e as { code?: string; message?: string; response?: { statusCode?: number } };
-  const name = e instanceof Error ? e.constructor.name : '';
-  const status = err.response?.statusCode;
-  const code = err.code ?? '';
-  if (name === 'UnauthorizedError' || status === 401) return `IoT Hub ${host} refused the credentials of the connection string`;
-  if (e instanceof HubTimeout || name === 'TimeoutError') return `IoT Hub ${host} did not answer in time`;
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `cannot verify the TLS certificate of ${host} (${code}); pass the hub's CA with --ca FILE`;
-  if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET)$/.test(code)) return `cannot reach IoT Hub at ${host} (${code})`;
-  const detail = scrubSecrets(err.message ?? String(e)).split('\n')[0];
-  return `IoT Hub ${host} refused the request${status ? ` (HTTP ${status})` : ''}: ${detail}`;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HubTimeout(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function readCa(path: string): Promise<string> {
-  let pem: string;
-  try {
-    pem = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new FleetError(`cannot read --ca ${path} (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new FleetError(`--ca ${path} is not a PEM certificate`);
-  return pem;
-}
-
 /** Page size the fleet view asks for. */
 const PAGE_SIZE = 100;
 
@@ -260,7 +219,7 @@ export class FleetReader {
     private readonly timeoutMs = 30_000,
     private readonly pageSize = PAGE_SIZE,
   ) {
-    this.host = hostOf(connectionString);
+    this.host = hubHostOf(connectionString, fleetError);
     try {
       this.registry = Registry.fromConnectionString(connectionString);
     } catch {
@@ -296,9 +255,9 @@ export class FleetReader {
 
   private async call<T>(promise: Promise<T>): Promise<T> {
     try {
-      return await withTimeout(promise, this.timeoutMs);
+      return await withHubTimeout(promise, this.timeoutMs);
     } catch (e) {
-      throw new FleetError(describeHubError(e, this.host));
+      throw new FleetError(describeHubError(e, this.host, 'refused the request'));
     }
   }
 }
@@ -317,7 +276,7 @@ export async function runFleet(flags: FleetFlags, io: FleetIo, stop: Promise<unk
   let reader: FleetReader;
   let last: string;
   try {
-    const caPem = flags.ca === undefined ? undefined : await readCa(flags.ca);
+    const caPem = flags.ca === undefined ? undefined : await readCaPem(flags.ca, fleetError);
     reader = new FleetReader(flags.hubConnectionString, caPem, flags.timeoutMs);
     last = render(await reader.read(flags.where), flags.output);
   } catch (e) {

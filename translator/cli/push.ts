@@ -9,13 +9,15 @@
  * IoT Edge tools' "generate deployment manifest" writes it. Connection strings, keys and SAS
  * tokens never appear in the output.
  */
-import { readFile } from 'node:fs/promises';
 // azure-iothub is CommonJS: Node's ESM loader (and tsx) only give it as a default export.
 import iothub from 'azure-iothub';
 import { loadManifest, ManifestLoadError, type DeploymentContent } from '../manifest/index.js';
 import { scrubSecrets, trustHubCa } from '../twin/index.js';
 import { PushError } from './errors.js';
 import { formatDiagnostic } from './format.js';
+import { describeHubError, hubHostOf, readCaPem, withHubTimeout } from './hub-service.js';
+
+const pushError = (message: string) => new PushError(message);
 
 /** Flags of `iotedge-k8s push`. */
 export interface PushFlags {
@@ -45,50 +47,6 @@ export { PushError };
 const { Registry } = iothub;
 type Registry = InstanceType<typeof Registry>;
 
-/** IoT Hub did not answer within the push timeout. */
-class HubTimeout extends Error {}
-
-function describeHubError(e: unknown, deviceId: string, host: string): string {
-  const err = e as { name?: string; code?: string; message?: string; response?: { statusCode?: number } };
-  const name = e instanceof Error ? e.constructor.name : '';
-  const status = err.response?.statusCode;
-  if (name === 'DeviceNotFoundError' || status === 404) return `device '${deviceId}' was not found in IoT Hub ${host}`;
-  if (name === 'UnauthorizedError' || status === 401) return `IoT Hub ${host} refused the credentials of the connection string`;
-  if (e instanceof HubTimeout || name === 'TimeoutError') return `IoT Hub ${host} did not answer in time`;
-  const code = err.code ?? '';
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `cannot verify the TLS certificate of ${host} (${code}); pass the hub's CA with --ca FILE`;
-  if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET)$/.test(code)) return `cannot reach IoT Hub at ${host} (${code})`;
-  const detail = scrubSecrets(err.message ?? String(e)).split('\n')[0];
-  return `IoT Hub ${host} rejected the deployment${status ? ` (HTTP ${status})` : ''}: ${detail}`;
-}
-
-function hostOf(connectionString: string): string {
-  const m = /(?:^|;)\s*HostName=([^;]+)/i.exec(connectionString);
-  if (!m || !/(?:^|;)\s*SharedAccessKey=[^;]+/i.test(connectionString)) {
-    throw new PushError('--hub-connection-string is not an IoT Hub connection string (expected HostName=...;SharedAccessKeyName=...;SharedAccessKey=...)');
-  }
-  return m[1]!.trim();
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HubTimeout(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function readCa(path: string): Promise<string> {
-  try {
-    const pem = await readFile(path, 'utf8');
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new PushError(`--ca ${path} is not a PEM certificate`);
-    return pem;
-  } catch (e) {
-    if (e instanceof PushError) throw e;
-    throw new PushError(`cannot read --ca ${path} (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
-  }
-}
-
 /** What {@link pushContent} sends, and where. */
 export interface PushTarget {
   /** An IoT Hub connection string with registry write rights. Never printed. */
@@ -109,7 +67,7 @@ export interface PushTarget {
  */
 export async function pushContent(target: PushTarget): Promise<void> {
   if (target.deviceId.trim() === '') throw new PushError('the device id must not be empty');
-  const host = hostOf(target.hubConnectionString);
+  const host = hubHostOf(target.hubConnectionString, pushError);
   let registry: Registry;
   try {
     registry = Registry.fromConnectionString(target.hubConnectionString);
@@ -118,9 +76,9 @@ export async function pushContent(target: PushTarget): Promise<void> {
   }
   if (target.caPem !== undefined) trustHubCa(registry, target.caPem);
   try {
-    await withTimeout(registry.applyConfigurationContentOnDevice(target.deviceId, target.content), target.timeoutMs ?? 60_000);
+    await withHubTimeout(registry.applyConfigurationContentOnDevice(target.deviceId, target.content), target.timeoutMs ?? 60_000);
   } catch (e) {
-    throw new PushError(describeHubError(e, target.deviceId, host));
+    throw new PushError(describeHubError(e, host, 'rejected the deployment', target.deviceId));
   }
 }
 
@@ -128,14 +86,14 @@ export async function pushContent(target: PushTarget): Promise<void> {
 export async function runPush(flags: PushFlags, io: PushIo): Promise<number> {
   try {
     if (flags.deviceId.trim() === '') throw new PushError('--device-id must not be empty');
-    hostOf(flags.hubConnectionString);
+    hubHostOf(flags.hubConnectionString, pushError);
     const result = await loadManifest(flags.file, flags.layers ? { layers: flags.layers } : {});
     for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     if (result.model === undefined || result.content === undefined) {
       io.stderr(`${flags.file} is not a valid deployment; nothing was pushed\n`);
       return 1;
     }
-    const caPem = flags.ca === undefined ? undefined : await readCa(flags.ca);
+    const caPem = flags.ca === undefined ? undefined : await readCaPem(flags.ca, pushError);
     await pushContent({
       hubConnectionString: flags.hubConnectionString,
       deviceId: flags.deviceId,
@@ -144,7 +102,7 @@ export async function runPush(flags: PushFlags, io: PushIo): Promise<number> {
       ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
     });
     const twins = Object.keys(result.content.modulesContent).join(', ');
-    io.stdout(`pushed ${flags.file} to device ${flags.deviceId} on ${hostOf(flags.hubConnectionString)} (${twins})\n`);
+    io.stdout(`pushed ${flags.file} to device ${flags.deviceId} on ${hubHostOf(flags.hubConnectionString, pushError)} (${twins})\n`);
     return 0;
   } catch (e) {
     if (e instanceof PushError || e instanceof ManifestLoadError) {
