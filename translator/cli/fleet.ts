@@ -12,6 +12,7 @@
  */
 // azure-iothub is CommonJS: Node's ESM loader only gives it as a default export.
 import iothub from 'azure-iothub';
+import { isObject, type JsonObject } from '../shared/index.js';
 import { scrubSecrets, trustHubCa } from '../twin/index.js';
 import { FleetError } from './errors.js';
 import { describeHubError, hubHostOf, readCaPem, withHubTimeout } from './hub-service.js';
@@ -91,8 +92,6 @@ export interface FleetView {
   deployments: DeploymentState[];
 }
 
-type JsonObject = Record<string, unknown>;
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
 /** The modules of an agent's desired properties: edgeHub (when deployed) and `modules`, with their desired status. */
