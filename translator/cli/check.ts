@@ -92,6 +92,7 @@ async function remoteDeviceChecks(remote: RemoteDevice): Promise<CheckResult[]> 
  */
 export async function checkResults(flags: CheckFlags, now: Date, caPem?: string, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
   const local = flags.kubeconfig !== undefined || !flags.hubConnectionString;
+  if (!local && flags.deviceConnectionString !== undefined) throw new DeviceVerbError('--device-connection-string is for a local check (--kubeconfig FILE --namespace NS); remotely the IoT Hub checks use --hub-connection-string');
   const hubFacts: CheckFacts = { localTime: now };
   let remote: RemoteDevice | undefined;
   if (flags.hubConnectionString) {

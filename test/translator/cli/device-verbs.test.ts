@@ -300,7 +300,10 @@ describe('check', () => {
     }
     expect(fromEnv.code).toBe(1);
     expect(fromEnv.out).toContain("IoT Hub refused the device's credential ($IOTEDGE_K8S_DEVICE_CONNECTION_STRING)");
-    for (const r of [text, json, fromEnv]) for (const key of [badKey, DEVICE_KEY()]) expect(r.out + r.err).not.toContain(key);
+    // Remotely the device's string has no use: one line, not silently ignored.
+    const remoteWithDevice = await cli('check', ...remote, '--device-connection-string', bad);
+    expect(remoteWithDevice).toEqual({ code: 1, out: '', err: 'error: --device-connection-string is for a local check (--kubeconfig FILE --namespace NS); remotely the IoT Hub checks use --hub-connection-string\n' });
+    for (const r of [text, json, fromEnv, remoteWithDevice]) for (const key of [badKey, DEVICE_KEY()]) expect(r.out + r.err).not.toContain(key);
   }, 30_000);
 
   test('locally without any device credential the IoT Hub checks are skipped with how to give one; an $edgeAgent-only Secret is not used', async () => {
@@ -389,6 +392,9 @@ describe('check when something fails (last: these change the device)', () => {
     const r = await waitFor('the remote check to fail on the broken module', () => failing(remote), 30_000);
     expect(verdicts(r.out)).toEqual(verdicts(l.out));
     expect(verdicts(r.out)).toContain('modules-running=fail');
+    // Locally with the device's own credential (no service connection string): the same verdicts.
+    const own = await waitFor("the local check with the device's credential to fail on the broken module", () => failing([...local, '--ca', hub.caFile!]), 30_000);
+    expect(verdicts(own.out)).toEqual(verdicts(r.out));
     expect(l.out.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['modules-running']);
     const modules = r.out.checks.find((c) => c.id === 'modules-running')!;
     expect(modules).toMatchObject({ message: expect.stringMatching(/^not running: broken \(backoff: /), hint: "see 'iotedge-k8s logs MODULE' and 'iotedge-k8s list'" });
