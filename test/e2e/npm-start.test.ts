@@ -2,7 +2,8 @@
  * `npm start` as a module developer uses it, with real processes only: the npm script (the
  * compiled bin) runs the sandbox, the bridge and the two sample modules of `modules/`; the
  * printed URL answers with the web server's page; `kubectl logs` and `kubectl delete pod` work on
- * the module processes; messages reaching the sandbox hub are printed. A second run side by side
+ * the module processes; messages reaching the sandbox hub are printed; a local `check` on the
+ * sandbox kubeconfig finds the device credential in its namespace. A second run side by side
  * (its own state dir, service host and ops port) follows a copy of the manifest: a save with
  * EXIT_AT_START=3 goes through the sandbox hub and is reported as backoff with exit code 3 and a
  * growing restartCount; saving the fix brings the module back to running.
@@ -134,6 +135,18 @@ describe('npm start', () => {
     } finally {
       await client.close();
     }
+  }, 30_000);
+
+  it("a local check on the sandbox's kubeconfig finds the device's credential in its namespace, as on an installed device", async () => {
+    const { caFile, deviceConnectionString } = hubJson(npmStart);
+    const args = [binPath, 'check', '--kubeconfig', join(npmStart.stateDir, 'kubeconfig'), '--namespace', 'iotedge', '--ca', caFile, '-o', 'json'];
+    // Exit 1 only if a check fails (a module still starting is a warning): the output is the same either way.
+    const { stdout } = await run(process.execPath, args).catch((e: { stdout: string }) => e);
+    const checks = Object.fromEntries((JSON.parse(stdout) as { checks: { id: string; status: string; message: string }[] }).checks.map((c) => [c.id, c]));
+    expect(checks['hub-reachable']).toMatchObject({ status: 'pass', message: 'IoT Hub answered with this credential' });
+    expect(checks['clock-skew']).toMatchObject({ status: 'pass' });
+    expect(checks['reported-size']).toMatchObject({ status: 'pass', message: expect.stringMatching(/^\d+ bytes of 32768 \(computed from the cluster/) });
+    expect(stdout).not.toContain(/SharedAccessKey=([^;]+)/.exec(deviceConnectionString as string)![1]);
   }, 30_000);
 
   it("shows the telemetry module's messages reaching the hub (it connects with the credentials the bridge gives it)", async () => {

@@ -7,8 +7,10 @@
  * edgeHub certificate, last-good deployment, modules running) need the cluster: locally
  * (`--kubeconfig`) the CLI runs them itself, remotely (`--hub-connection-string` only) the
  * bridge runs the same code for the direct method RunDeviceChecks. The IoT Hub ones (reachable
- * with this credential, clock skew, reported size) need a service connection string and run in
- * the CLI whenever it has one. The results are printed in one fixed order either way.
+ * with this credential, clock skew, reported size) run remotely with the service connection
+ * string; locally, as on an IoT Edge device, with the device's own credential
+ * (./device-credential.ts, ./local-hub-checks.ts), or with a service connection string when one
+ * is given. The results are printed in one fixed order either way.
  */
 import {
   CHECK_TITLES,
@@ -24,8 +26,11 @@ import {
   type CheckResult,
 } from '../methods/index.js';
 import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
+import type { KubeConfig } from '../kube/index.js';
+import { findDeviceCredential } from './device-credential.js';
 import { DeviceVerbError } from './errors.js';
 import { kubeConfigOf, LocalDevice, RemoteDevice, type DeviceFlags } from './device.js';
+import { localHubFacts } from './local-hub-checks.js';
 import { machine, type OutputFormat } from './output.js';
 
 /** The key of the edgeHub certificate chain in its Secret (translator/identities writes it). */
@@ -34,8 +39,11 @@ export const EDGEHUB_CERTIFICATE_KEY = 'server.pem';
 const SYMBOL: Record<CheckResult['status'], string> = { pass: '√', warn: '‼', fail: '×', skip: '·' };
 const WORD: Record<CheckResult['status'], string> = { pass: 'OK', warn: 'Warning', fail: 'Error', skip: 'skipped' };
 
-/** The device-side checks, run here against the cluster. */
-async function localDeviceChecks(flags: DeviceFlags, now: Date): Promise<CheckResult[]> {
+/** `check`'s flags: a device's, and locally the device's own connection string. */
+export type CheckFlags = DeviceFlags & { deviceConnectionString?: string };
+
+/** The device's cluster, namespace and id (when the namespace shows one). */
+async function localSite(flags: DeviceFlags): Promise<{ kubeConfig: KubeConfig; namespace: string; deviceId?: string }> {
   const kubeConfig = kubeConfigOf(flags);
   const namespace = flags.namespace ?? 'iotedge';
   let deviceId = flags.deviceId;
@@ -46,7 +54,12 @@ async function localDeviceChecks(flags: DeviceFlags, now: Date): Promise<CheckRe
       if (!(e instanceof DeviceVerbError)) throw e;
     }
   }
-  return deviceChecks({ kubeConfig, namespace, ...(deviceId ? { deviceId } : {}), edgeHubCertificate: { name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY }, now });
+  return { kubeConfig, namespace, ...(deviceId ? { deviceId } : {}) };
+}
+
+/** The device-side checks, run here against the cluster. */
+function localDeviceChecks(site: { kubeConfig: KubeConfig; namespace: string; deviceId?: string }, now: Date): Promise<CheckResult[]> {
+  return deviceChecks({ ...site, edgeHubCertificate: { name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY }, now });
 }
 
 /** Every device-side check with the same verdict: the bridge could not run them. */
@@ -72,9 +85,14 @@ async function remoteDeviceChecks(remote: RemoteDevice): Promise<CheckResult[]> 
   return onlyChecks(checks, DEVICE_CHECK_IDS);
 }
 
-/** Runs every check the flags give access to; the results in `check`'s order. */
-export async function checkResults(flags: DeviceFlags, now: Date, caPem?: string): Promise<CheckResult[]> {
+/**
+ * Runs every check the flags give access to; the results in `check`'s order. Locally without a
+ * service connection string, the IoT Hub checks use the device's credential (`env` holds
+ * `$IOTEDGE_K8S_DEVICE_CONNECTION_STRING`).
+ */
+export async function checkResults(flags: CheckFlags, now: Date, caPem?: string, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
   const local = flags.kubeconfig !== undefined || !flags.hubConnectionString;
+  if (!local && flags.deviceConnectionString !== undefined) throw new DeviceVerbError('--device-connection-string is for a local check (--kubeconfig FILE --namespace NS); remotely the IoT Hub checks use --hub-connection-string');
   const hubFacts: CheckFacts = { localTime: now };
   let remote: RemoteDevice | undefined;
   if (flags.hubConnectionString) {
@@ -90,8 +108,15 @@ export async function checkResults(flags: DeviceFlags, now: Date, caPem?: string
     }
   }
   let device: CheckResult[];
-  if (local) device = await localDeviceChecks(flags, now);
-  else if (hubFacts.hub?.ok) device = await remoteDeviceChecks(remote!);
+  if (local) {
+    const site = await localSite(flags);
+    const hubLocally = async () => {
+      if (flags.hubConnectionString) return;
+      const credential = await findDeviceCredential(flags.deviceConnectionString, env, site.kubeConfig, site.namespace);
+      Object.assign(hubFacts, await localHubFacts({ ...site, credential, ...(caPem ? { caPem } : {}), now }));
+    };
+    [device] = await Promise.all([localDeviceChecks(site, now), hubLocally()]);
+  } else if (hubFacts.hub?.ok) device = await remoteDeviceChecks(remote!);
   else device = DEVICE_CHECK_IDS.map((id) => ({ id, title: CHECK_TITLES[id], status: 'skip', message: 'not checked (IoT Hub did not answer, so the bridge cannot be asked)' }));
   return orderChecks([...device, ...onlyChecks(evaluateChecks(hubFacts), HUB_CHECK_IDS)]);
 }
@@ -115,7 +140,7 @@ export function renderChecks(results: readonly CheckResult[], format: OutputForm
 }
 
 /** The results and the exit code (1 when a check failed). */
-export async function check(flags: DeviceFlags, format: OutputFormat, now: Date, caPem?: string): Promise<{ text: string; exitCode: number; results: CheckResult[] }> {
+export async function check(flags: CheckFlags, format: OutputFormat, now: Date, caPem?: string): Promise<{ text: string; exitCode: number; results: CheckResult[] }> {
   const results = await checkResults(flags, now, caPem);
   return { text: renderChecks(results, format), exitCode: results.some((r) => r.status === 'fail') ? 1 : 0, results };
 }

@@ -3,7 +3,7 @@
  * `check` and `support-bundle`, each on a local or a remote device (device.ts).
  */
 import { readFile } from 'node:fs/promises';
-import { check } from './check.js';
+import { check, type CheckFlags } from './check.js';
 import { openDevice, LocalDevice, RemoteDevice, type DeviceFlags } from './device.js';
 import { DeviceVerbError } from './errors.js';
 import { list } from './list.js';
@@ -48,7 +48,7 @@ export async function runRestart(moduleId: string, flags: DeviceVerbFlags, ctx: 
   return 0;
 }
 
-export async function runCheck(flags: DeviceVerbFlags, ctx: VerbContext): Promise<number> {
+export async function runCheck(flags: DeviceVerbFlags & CheckFlags, ctx: VerbContext): Promise<number> {
   const caPem = flags.ca ? await readFile(flags.ca, 'utf8').catch(() => Promise.reject(new DeviceVerbError(`cannot read --ca ${flags.ca}`))) : undefined;
   const result = await check(flags, flags.output, (ctx.now ?? (() => new Date()))(), caPem);
   ctx.io.stdout(result.text);

@@ -292,7 +292,7 @@ function deviceOptions(cmd: Command, output = true): Command {
     .option('--namespace <ns>', `local: the device's namespace (default: ${DEFAULT_NAMESPACE})`, dnsLabel('namespace'))
     .option('--hub-connection-string <cs>', 'remote: IoT Hub connection string with service connect and registry read rights')
     .option('--device-id <id>', 'the IoT Edge device (remote: required; local: read from the namespace when omitted)')
-    .option('--ca <file>', 'remote: PEM CA certificate to trust for IoT Hub (the sandbox hub-ca.pem)');
+    .option('--ca <file>', 'PEM CA certificate to trust for IoT Hub (the sandbox hub-ca.pem)');
   if (output) cmd.addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'));
   return cmd;
 }
@@ -324,8 +324,13 @@ function addDeviceVerbs(program: Command, io: Io, setExit: (code: number) => voi
       setExit(await runRestart(moduleId, flags, context()));
     },
   );
-  deviceOptions(program.command('check').description('Check the device: cluster, permissions, IoT Hub, clock, reported size, certificates, modules (as iotedge check); exit 1 when a check fails.')).action(
-    async (flags: DeviceVerbFlags) => {
+  deviceOptions(
+    program
+      .command('check')
+      .description('Check the device: cluster, permissions, IoT Hub, clock, reported size, certificates, modules (as iotedge check); exit 1 when a check fails.')
+      .option('--device-connection-string <cs>', `local: the edge device's connection string for the IoT Hub checks (default: $${DEVICE_CONNECTION_STRING_ENV}, else the bridge's credential Secret in the namespace)`),
+  ).action(
+    async (flags: DeviceVerbFlags & { deviceConnectionString?: string }) => {
       const { runCheck } = await import('./device-verbs.js');
       setExit(await runCheck(flags, context()));
     },

@@ -27,7 +27,7 @@ import { RunError } from './errors.js';
 import { DEVICE_CONNECTION_STRING_ENV, NO_MODULE_CREDENTIALS, identityPass, openIdentities } from './identities.js';
 import type { Io } from './main.js';
 import type { Sandbox } from './sandbox.js';
-import { followManifestThroughHub, ModuleUrls, printTelemetry, type Say } from './sandbox-session.js';
+import { followManifestThroughHub, ModuleUrls, printTelemetry, putCredentialSecret, type Say } from './sandbox-session.js';
 import { LiveTable, moduleRows } from './table.js';
 
 export { CONNECTION_STRING_ENV, DEVICE_CONNECTION_STRING_ENV, RunError };
@@ -153,6 +153,8 @@ export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Pr
     cleanups.add(() => ops.stop(), 'operations server');
     const sandbox = flags.sandbox ? await startSandbox(flags, io, cleanups) : undefined;
     const cluster = await clusterConfig(flags, sandbox);
+    // The sandbox is a device: its namespace holds the credential Secret an installed one has (for a local `check`).
+    if (sandbox) await putCredentialSecret(cluster, flags.namespace, sandbox.hub);
     const election = flags.leaderElect ? leaderElection(cluster, flags.namespace, logger, metrics) : undefined;
     started.election = election;
     // Everything but the elector goes through the write fence: no write leaves a bridge that does not lead.

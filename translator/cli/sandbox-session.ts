@@ -8,13 +8,20 @@
  * - each module published on a LoadBalancer address is announced with its URL
  *   (`webserver: http://127.102.0.1:8080/`) once a ready pod serves it;
  * - device-to-cloud messages reaching the hub are printed one line each (the hub's event
- *   stream, as `iotedge-k8s hub monitor` reads it).
+ *   stream, as `iotedge-k8s hub monitor` reads it);
+ * - the device's namespace holds the credential Secret an installed device has (the one
+ *   `install --credential-secret` names; `deploy/` calls it `iotedge-k8s-device`), so that a
+ *   local `check --kubeconfig` finds the device's credential as it does on an installed device.
  *
  * The emulators come from the lazily loaded sandbox wiring (`./sandbox.js`); this file only
  * names their types.
  */
 import { concatMap, from, type Subscription } from 'rxjs';
 import type { ObjectReader } from '../kinds/index.js';
+import { CoreV1Api, kubeJson, type KubeConfig } from '../kube/index.js';
+import { KubeApiError, toKubeError } from '../reconcile/index.js';
+import { DEFAULT_CREDENTIAL_SECRET } from './device-credential.js';
+import { DEFAULT_CONNECTION_STRING_KEY, DEFAULT_DEVICE_CONNECTION_STRING_KEY } from './install.js';
 import type { DeploymentContent } from '../manifest/index.js';
 import { watchManifest, type DesiredInput, type ManifestFiles } from '../sources/index.js';
 import type { ReportedDocument } from '../status/index.js';
@@ -157,4 +164,30 @@ export async function printTelemetry(options: TelemetryPrinterOptions): Promise<
     clearTimeout(timer);
     stop();
   };
+}
+
+/** The field manager of what the sandbox writes into its cluster. */
+const SANDBOX_FIELD_MANAGER = 'iotedge-k8s-sandbox';
+
+/**
+ * Writes the Secret `deploy/` names (`iotedge-k8s-device`) into `namespace`, created when missing,
+ * with the device's connection string and the `$edgeAgent` one under the keys the install
+ * Deployment reads, as an operator creates it before `kubectl apply -k deploy/`. Not labelled as
+ * the bridge's: pruning never touches it.
+ */
+export async function putCredentialSecret(kubeConfig: KubeConfig, namespace: string, strings: { deviceConnectionString: string; edgeAgentConnectionString: string }): Promise<void> {
+  try {
+    await new CoreV1Api(kubeConfig).createNamespace({ body: { metadata: { name: namespace } } });
+  } catch (e) {
+    const error = toKubeError(e, `create Namespace/${namespace}`);
+    if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+  }
+  const data = { [DEFAULT_DEVICE_CONNECTION_STRING_KEY]: strings.deviceConnectionString, [DEFAULT_CONNECTION_STRING_KEY]: strings.edgeAgentConnectionString };
+  await kubeJson(kubeConfig, {
+    method: 'PATCH',
+    path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${DEFAULT_CREDENTIAL_SECRET}`,
+    query: { fieldManager: SANDBOX_FIELD_MANAGER, force: true },
+    contentType: 'application/apply-patch+yaml',
+    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: DEFAULT_CREDENTIAL_SECRET, namespace }, type: 'Opaque', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])) },
+  });
 }

@@ -66,6 +66,8 @@ export interface RegistryClientOptions {
 interface Response {
   status: number;
   body: unknown;
+  /** The answer's Date header (IoT Hub's clock). */
+  date?: string;
 }
 
 function keysOf(body: Record<string, unknown>): SymmetricKeys | undefined {
@@ -118,6 +120,17 @@ export class ModuleRegistryClient {
     const res = await this.call('GET', undefined);
     if (!Array.isArray(res.body)) throw new RegistryError('the registry answered the module list with something other than a JSON array', res.status, 'BadResponse');
     return res.body.map(moduleFromJson);
+  }
+
+  /**
+   * One read-only request that tells whether IoT Hub accepts the device's key: the module list
+   * (`GET /devices/<self>/modules`, as aziot-identityd's GetModules). Resolves with IoT Hub's
+   * clock (its Date header) and discards the answer (it holds the modules' keys); throws
+   * RegistryError (401 when the key is refused).
+   */
+  async probe(): Promise<{ serverTime?: Date }> {
+    const { date } = await this.call('GET', undefined);
+    return date !== undefined && !Number.isNaN(Date.parse(date)) ? { serverTime: new Date(date) } : {};
   }
 
   /** One module identity, or undefined when it does not exist. */
@@ -197,7 +210,8 @@ export class ModuleRegistryClient {
               parsed = undefined;
             }
             if (status >= 200 && status < 300) {
-              resolve({ status, body: parsed });
+              const date = res.headers.date;
+              resolve({ status, body: parsed, ...(date !== undefined ? { date } : {}) });
               return;
             }
             const { code, text: detail } = hubError(parsed);

@@ -58,9 +58,17 @@ export interface CheckFacts {
   cluster?: Fact<{ denied: string[] }>;
   /** IoT Hub answered with this credential; `serverTime` from its Date header. */
   hub?: Fact<{ serverTime?: Date }>;
+  /** Why IoT Hub was not asked (the skip message of `hub-reachable`). */
+  hubUnknown?: string;
+  /** What to do when `hub` failed, in place of the hint about a service connection string. */
+  hubHint?: string;
   localTime: Date;
   /** `$edgeAgent` reported properties (without `$metadata`/`$version`). */
   reported?: Record<string, unknown>;
+  /** Where `reported` comes from when it is not the twin IoT Hub holds; said after the byte count. */
+  reportedNote?: string;
+  /** Why there is no `reported` (the skip message of `reported-size`). */
+  reportedUnknown?: string;
   /** The edgeHub server certificate (PEM), absent when the device has none. */
   edgeHubCertificate?: Fact<string | undefined>;
   /** The last-good Secret is present. */
@@ -106,9 +114,9 @@ export function evaluateChecks(facts: CheckFacts): CheckResult[] {
     );
   }
   // IoT Hub.
-  if (!facts.hub) results.push(skip('hub-reachable', 'IoT Hub reachable, credential valid', 'not checked (no IoT Hub connection given)'));
+  if (!facts.hub) results.push(skip('hub-reachable', 'IoT Hub reachable, credential valid', facts.hubUnknown ?? 'not checked (no IoT Hub connection given)'));
   else if (!facts.hub.ok)
-    results.push({ id: 'hub-reachable', title: 'IoT Hub reachable, credential valid', status: 'fail', message: facts.hub.error, hint: 'check the connection string, the network path to IoT Hub on 443/8883 and --ca' });
+    results.push({ id: 'hub-reachable', title: 'IoT Hub reachable, credential valid', status: 'fail', message: facts.hub.error, hint: facts.hubHint ?? 'check the connection string, the network path to IoT Hub on 443/8883 and --ca' });
   else results.push({ id: 'hub-reachable', title: 'IoT Hub reachable, credential valid', status: 'pass', message: 'IoT Hub answered with this credential' });
   // Clock skew.
   const serverTime = facts.hub?.ok ? facts.hub.value.serverTime : undefined;
@@ -123,7 +131,7 @@ export function evaluateChecks(facts: CheckFacts): CheckResult[] {
     );
   }
   // Reported document.
-  if (!facts.reported) results.push(skip('reported-size', 'Reported properties within 32 KB', 'not checked (no twin read)'));
+  if (!facts.reported) results.push(skip('reported-size', 'Reported properties within 32 KB', facts.reportedUnknown ?? 'not checked (no twin read)'));
   else {
     const size = Buffer.byteLength(JSON.stringify(facts.reported), 'utf8');
     const status: CheckStatus = size > REPORTED_LIMIT_BYTES ? 'fail' : size > REPORTED_LIMIT_BYTES * 0.8 ? 'warn' : 'pass';
@@ -131,7 +139,7 @@ export function evaluateChecks(facts: CheckFacts): CheckResult[] {
       id: 'reported-size',
       title: 'Reported properties within 32 KB',
       status,
-      message: `${size} bytes of ${REPORTED_LIMIT_BYTES}`,
+      message: `${size} bytes of ${REPORTED_LIMIT_BYTES}${facts.reportedNote ? ` (${facts.reportedNote})` : ''}`,
       ...(status === 'pass' ? {} : { hint: 'fewer modules per device, or shorter env and createOptions' }),
     });
   }

@@ -12,6 +12,11 @@ import { ownedSelector } from '../translate/index.js';
 
 /** The deployment the bridge last applied in `namespace` (its last-good Secret), or undefined when there is none. Throws the client's error otherwise. */
 export async function lastGoodModel(kubeConfig: KubeConfig, namespace: string): Promise<DeploymentModel | undefined> {
+  return (await lastGoodDeployment(kubeConfig, namespace))?.model;
+}
+
+/** The deployment the bridge last applied in `namespace` with its `$edgeAgent` desired version, or undefined. Throws the client's error otherwise. */
+export async function lastGoodDeployment(kubeConfig: KubeConfig, namespace: string): Promise<{ version: number; model: DeploymentModel } | undefined> {
   const core = new CoreV1Api(kubeConfig);
   let data: string | undefined;
   try {
@@ -22,8 +27,9 @@ export async function lastGoodModel(kubeConfig: KubeConfig, namespace: string): 
     throw e;
   }
   if (!data) return undefined;
-  const backup = decodeLastGood(data).manifest as { model?: DeploymentModel } | null;
-  return backup?.model;
+  const { version, manifest } = decodeLastGood(data);
+  const model = (manifest as { model?: DeploymentModel } | null)?.model;
+  return model ? { version, model } : undefined;
 }
 
 /** edgeHub and every module of `model` as `$edgeAgent` would report them, computed from the device's objects. Throws the client's error. */

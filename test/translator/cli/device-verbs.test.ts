@@ -221,8 +221,26 @@ type CheckOut = { checks: { id: string; title: string; status: string; message: 
 const verdicts = (o: CheckOut) => o.checks.map((c) => `${c.id}=${c.status}`);
 const CHECK_ORDER = ['cluster-reachable', 'cluster-permissions', 'hub-reachable', 'clock-skew', 'reported-size', 'edgehub-certificate', 'last-good', 'modules-running'];
 const hubFlags = () => ['--hub-connection-string', hub.serviceConnectionString, '--device-id', hub.deviceId, '--ca', hub.caFile!];
+/** The device's key (of the sandbox hub's device connection string). */
+const DEVICE_KEY = () => /SharedAccessKey=([^;]+)/.exec(hub.deviceConnectionString)![1]!;
+/**
+ * How far a local `reported-size` (computed from the cluster) may be from the twin's: the running
+ * bridge's notes about itself are not in the cluster (here "; modules get no IoT Hub credentials:
+ * ...", 185 bytes: this bridge runs with the $edgeAgent connection string only).
+ */
+const REPORTED_SIZE_TOLERANCE = 512;
 
 describe('check', () => {
+  // The bridge's credential Secret (the one the install Deployment names) holds what an
+  // installed device's holds: the device connection string and the $edgeAgent one.
+  beforeAll(async () => {
+    await core.replaceNamespacedSecret({
+      name: 'iotedge-k8s-credentials',
+      namespace: NS,
+      body: { metadata: { name: 'iotedge-k8s-credentials' }, stringData: { connectionString: hub.edgeAgentConnectionString, deviceConnectionString: hub.deviceConnectionString } },
+    });
+  });
+
   test('the same named checks and verdicts locally and remotely (the bridge runs the device-side ones)', async () => {
     // Local with IoT Hub access (the hub-side checks need a service connection string) and remote only.
     const [l, r] = await Promise.all([cli('check', ...local, ...hubFlags(), '-o', 'json'), cli('check', ...remote, '-o', 'json')]);
@@ -243,11 +261,71 @@ describe('check', () => {
     expect(rt).toEqual(lt);
     expect(lt.out).toContain('√ Kubernetes cluster reachable - OK (the API server answered)\n√ Permissions sufficient - OK');
     expect(lt.out).toContain('\n7 check(s) succeeded.\n1 check(s) were skipped.\n');
-    // Local without IoT Hub access: the device-side verdicts are the same, the hub-side checks say why they did not run.
-    const lonly = JSON.parse((await cli('check', ...local, '-o', 'json')).out) as CheckOut;
-    expect(lonly.checks.map((c) => c.id)).toEqual(CHECK_ORDER);
-    expect(lonly.checks.filter((c) => !['hub-reachable', 'clock-skew', 'reported-size'].includes(c.id))).toEqual(ro.checks.filter((c) => !['hub-reachable', 'clock-skew', 'reported-size'].includes(c.id)));
-    expect(lonly.checks.find((c) => c.id === 'hub-reachable')).toMatchObject({ status: 'skip', message: 'not checked (no IoT Hub connection given)' });
+    // Local with the cluster only: the IoT Hub checks use the device's own credential, found in
+    // the bridge's credential Secret (--ca as remotely: the sandbox hub's certificate is its own).
+    const [lonly, lonlyText] = await Promise.all([cli('check', ...local, '--ca', hub.caFile!, '-o', 'json'), cli('check', ...local, '--ca', hub.caFile!)]);
+    expect([lonly.code, lonly.err, lonlyText.code, lonlyText.err]).toEqual([0, '', 0, '']);
+    const lco = JSON.parse(lonly.out) as CheckOut;
+    expect(verdicts(lco)).toEqual(verdicts(ro));
+    expect(lco.checks.filter((c) => c.id !== 'reported-size')).toEqual(ro.checks.filter((c) => c.id !== 'reported-size'));
+    expect(lco.checks.find((c) => c.id === 'hub-reachable')).toMatchObject({ status: 'pass', message: 'IoT Hub answered with this credential' });
+    // The reported size is computed from the cluster (the twin is IoT Hub's): it says so, and is close to the twin's.
+    const localSize = /^(\d+) bytes of 32768 \(computed from the cluster as the bridge reports it; IoT Hub's copy may differ by a few hundred bytes \(the running bridge's notes about itself\)\)$/.exec(lco.checks.find((c) => c.id === 'reported-size')!.message);
+    const remoteSize = /^(\d+) bytes of 32768$/.exec(byId['reported-size']!.message);
+    expect(localSize).not.toBeNull();
+    expect(Math.abs(Number(localSize![1]) - Number(remoteSize![1]))).toBeLessThanOrEqual(REPORTED_SIZE_TOLERANCE);
+    // The same text lines but that one.
+    const withoutSize = (text: string) => text.split('\n').filter((line) => !line.startsWith('√ Reported properties within 32 KB'));
+    expect(withoutSize(lonlyText.out)).toEqual(withoutSize(rt.out));
+    for (const out of [lonly.out, lonlyText.out]) expect(out).not.toContain(DEVICE_KEY());
+  }, 30_000);
+
+  test("locally a refused device key fails hub-reachable with exit 1 (flag or variable); the key is never printed", async () => {
+    const badKey = Buffer.alloc(32, 7).toString('base64');
+    const bad = hub.deviceConnectionString.replace(DEVICE_KEY(), badKey);
+    const [text, json] = await Promise.all([cli('check', ...local, '--ca', hub.caFile!, '--device-connection-string', bad), cli('check', ...local, '--ca', hub.caFile!, '--device-connection-string', bad, '-o', 'json')]);
+    expect([text.code, text.err, json.code, json.err]).toEqual([1, '', 1, '']);
+    expect(text.out).toContain("× IoT Hub reachable, credential valid - Error\n    IoT Hub refused the device's credential (--device-connection-string)\n    the key was regenerated or belongs to another device");
+    expect(text.out).toContain('· Clock in sync with IoT Hub - skipped (not checked (no IoT Hub time))');
+    expect(text.out).toContain('√ Kubernetes cluster reachable - OK');
+    expect(text.out).toContain('1 check(s) raised errors.');
+    const out = JSON.parse(json.out) as CheckOut;
+    expect(out.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['hub-reachable']);
+    process.env.IOTEDGE_K8S_DEVICE_CONNECTION_STRING = bad;
+    let fromEnv;
+    try {
+      fromEnv = await cli('check', ...local, '--ca', hub.caFile!);
+    } finally {
+      delete process.env.IOTEDGE_K8S_DEVICE_CONNECTION_STRING;
+    }
+    expect(fromEnv.code).toBe(1);
+    expect(fromEnv.out).toContain("IoT Hub refused the device's credential ($IOTEDGE_K8S_DEVICE_CONNECTION_STRING)");
+    // Remotely the device's string has no use: one line, not silently ignored.
+    const remoteWithDevice = await cli('check', ...remote, '--device-connection-string', bad);
+    expect(remoteWithDevice).toEqual({ code: 1, out: '', err: 'error: --device-connection-string is for a local check (--kubeconfig FILE --namespace NS); remotely the IoT Hub checks use --hub-connection-string\n' });
+    for (const r of [text, json, fromEnv, remoteWithDevice]) for (const key of [badKey, DEVICE_KEY()]) expect(r.out + r.err).not.toContain(key);
+  }, 30_000);
+
+  test('locally without any device credential the IoT Hub checks are skipped with how to give one; an $edgeAgent-only Secret is not used', async () => {
+    const bare = 'verbs-no-credential';
+    await core.createNamespace({ body: { metadata: { name: bare } } });
+    const side = ['--kubeconfig', kube.kubeconfigPath!, '--namespace', bare, '--ca', hub.caFile!];
+    const none = JSON.parse((await cli('check', ...side, '-o', 'json')).out) as CheckOut;
+    expect(none.checks.find((c) => c.id === 'hub-reachable')).toEqual({
+      id: 'hub-reachable',
+      title: 'IoT Hub reachable, credential valid',
+      status: 'skip',
+      message: `not checked: no device credential found (no Secret iotedge-k8s-device in namespace '${bare}'); pass --device-connection-string (or set IOTEDGE_K8S_DEVICE_CONNECTION_STRING)`,
+    });
+    expect(none.checks.find((c) => c.id === 'clock-skew')!.status).toBe('skip');
+    // The Secret of deploy/ with the $edgeAgent connection string only: checking it would mean connecting as $edgeAgent.
+    await core.createNamespacedSecret({ namespace: bare, body: { metadata: { name: 'iotedge-k8s-device' }, stringData: { connectionString: hub.edgeAgentConnectionString } } });
+    const moduleOnly = await cli('check', ...side);
+    expect(moduleOnly.code).toBe(0);
+    expect(moduleOnly.out).toContain(
+      "· IoT Hub reachable, credential valid - skipped (not checked: no device credential found (Secret iotedge-k8s-device holds only the $edgeAgent module connection string (checking it would mean connecting as $edgeAgent, in the running bridge's place)); add the device connection string as its key deviceConnectionString, or pass --device-connection-string",
+    );
+    expect(moduleOnly.out).not.toContain(/SharedAccessKey=([^;]+)/.exec(hub.edgeAgentConnectionString)![1]);
   }, 30_000);
 
   test('exit 1 with an Error line and a hint when IoT Hub refuses the credential; the device-side checks are not asked', async () => {
@@ -314,6 +392,9 @@ describe('check when something fails (last: these change the device)', () => {
     const r = await waitFor('the remote check to fail on the broken module', () => failing(remote), 30_000);
     expect(verdicts(r.out)).toEqual(verdicts(l.out));
     expect(verdicts(r.out)).toContain('modules-running=fail');
+    // Locally with the device's own credential (no service connection string): the same verdicts.
+    const own = await waitFor("the local check with the device's credential to fail on the broken module", () => failing([...local, '--ca', hub.caFile!]), 30_000);
+    expect(verdicts(own.out)).toEqual(verdicts(r.out));
     expect(l.out.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['modules-running']);
     const modules = r.out.checks.find((c) => c.id === 'modules-running')!;
     expect(modules).toMatchObject({ message: expect.stringMatching(/^not running: broken \(backoff: /), hint: "see 'iotedge-k8s logs MODULE' and 'iotedge-k8s list'" });

@@ -79,3 +79,12 @@ test('edgeHub certificate: valid, expiring soon, not a certificate', () => {
   expect(byId(evaluateChecks({ localTime: NOW, edgeHubCertificate: { ok: true, value: 'junk' } }))['edgehub-certificate']!.status).toBe('fail');
   expect(byId(evaluateChecks({ localTime: NOW, edgeHubCertificate: { ok: true, value: undefined } }))['edgehub-certificate']!.status).toBe('skip');
 });
+
+test("the caller's own words: why IoT Hub or the reported document is unknown, what to do about a refused credential, where the document comes from", () => {
+  const skipped = byId(evaluateChecks({ localTime: NOW, hubUnknown: 'not checked: no device credential found', reportedUnknown: 'not checked (no deployment applied by the bridge yet)' }));
+  expect(skipped['hub-reachable']).toMatchObject({ status: 'skip', message: 'not checked: no device credential found' });
+  expect(skipped['reported-size']).toMatchObject({ status: 'skip', message: 'not checked (no deployment applied by the bridge yet)' });
+  const refused = byId(evaluateChecks({ localTime: NOW, hub: { ok: false, error: "IoT Hub refused the device's credential (--device-connection-string)" }, hubHint: "give the device's current connection string", reported: { schemaVersion: '1.0' }, reportedNote: 'computed from the cluster' }));
+  expect(refused['hub-reachable']).toEqual({ id: 'hub-reachable', title: 'IoT Hub reachable, credential valid', status: 'fail', message: "IoT Hub refused the device's credential (--device-connection-string)", hint: "give the device's current connection string" });
+  expect(refused['reported-size']).toMatchObject({ status: 'pass', message: `${JSON.stringify({ schemaVersion: '1.0' }).length} bytes of 32768 (computed from the cluster)` });
+});
