@@ -2,10 +2,8 @@
  * The device verbs behind `main.ts` (loaded with `import()`): `list`, `logs`, `restart`,
  * `check` and `support-bundle`, each on a local or a remote device (device.ts).
  */
-import { readFile } from 'node:fs/promises';
 import { check, type CheckFlags } from './check.js';
-import { openDevice, LocalDevice, RemoteDevice, type DeviceFlags } from './device.js';
-import { DeviceVerbError } from './errors.js';
+import { openDevice, readCa, LocalDevice, RemoteDevice, type DeviceFlags } from './device.js';
 import { list } from './list.js';
 import { logs, type LogsOptions } from './logs.js';
 import type { Io } from './main.js';
@@ -49,16 +47,17 @@ export async function runRestart(moduleId: string, flags: DeviceVerbFlags, ctx: 
 }
 
 export async function runCheck(flags: DeviceVerbFlags & CheckFlags, ctx: VerbContext): Promise<number> {
-  const caPem = flags.ca ? await readFile(flags.ca, 'utf8').catch(() => Promise.reject(new DeviceVerbError(`cannot read --ca ${flags.ca}`))) : undefined;
+  const caPem = flags.ca ? await readCa(flags.ca) : undefined;
   const result = await check(flags, flags.output, (ctx.now ?? (() => new Date()))(), caPem);
   ctx.io.stdout(result.text);
   return result.exitCode;
 }
 
-export async function runSupportBundle(flags: DeviceFlags & SupportBundleFlags, ctx: VerbContext): Promise<number> {
+export async function runSupportBundle(flags: CheckFlags & SupportBundleFlags, ctx: VerbContext): Promise<number> {
   const now = (ctx.now ?? (() => new Date()))();
+  const caPem = flags.ca ? await readCa(flags.ca) : undefined;
   const line = await withDevice(flags, (device) =>
-    device instanceof LocalDevice ? localSupportBundle(device, flags, now) : remoteSupportBundle(device as RemoteDevice, flags, now),
+    device instanceof LocalDevice ? localSupportBundle(device, flags, now, caPem) : remoteSupportBundle(device as RemoteDevice, flags, now),
   );
   ctx.io.stdout(line);
   return 0;

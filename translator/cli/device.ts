@@ -10,7 +10,7 @@
  *
  * Both sides answer with the same shapes (edgeAgent's), so each verb formats one answer.
  */
-import { readFile } from 'node:fs/promises';
+import { readCaPem } from './hub-service.js';
 import iothub from 'azure-iothub';
 import { WORKLOAD_KINDS, type KubeJson } from '../kinds/index.js';
 import { CoreV1Api, KubeConfigLoader, RegistryObjectApi, type KubeConfig } from '../kube/index.js';
@@ -51,13 +51,8 @@ export interface DeviceAccess {
   close(): Promise<void>;
 }
 
-async function readCa(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    throw new DeviceVerbError(`cannot read --ca ${path} (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
-  }
-}
+/** The PEM of `--ca FILE`; a bad file is a DeviceVerbError. */
+export const readCa = (path: string): Promise<string> => readCaPem(path, (message) => new DeviceVerbError(message));
 
 /** Picks the side from the flags: a hub connection string means remote. */
 export async function openDevice(flags: DeviceFlags): Promise<DeviceAccess> {

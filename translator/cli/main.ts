@@ -342,9 +342,10 @@ function addDeviceVerbs(program: Command, io: Io, setExit: (code: number) => voi
       .option('--output <file>', 'where to write the bundle', 'support_bundle.zip')
       .option('--since <time>', 'only log lines since a duration ago, an RFC 3339 time or unix seconds')
       .option('--until <time>', 'only log lines until then')
-      .option('--sas-url <url>', 'remote: a container SAS URL the device uploads the bundle to (create, write, list and read)'),
+      .option('--sas-url <url>', 'remote: a container SAS URL the device uploads the bundle to (create, write, list and read)')
+      .option('--device-connection-string <cs>', `local: the edge device's connection string for the IoT Hub checks in the bundle (default: as for check)`),
     false,
-  ).action(async (flags: DeviceFlags & SupportBundleFlags) => {
+  ).action(async (flags: DeviceFlags & SupportBundleFlags & { deviceConnectionString?: string }) => {
     const { runSupportBundle } = await import('./device-verbs.js');
     setExit(await runSupportBundle(flags, context()));
   });

@@ -14,7 +14,7 @@ import { ContainerClient } from '@azure/storage-blob';
 import { DeviceCluster, SupportBundles, parseLogTime, supportBundleZip, type TaskStatusResponse } from '../methods/index.js';
 import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
 import { scrubSecrets } from '../twin/index.js';
-import { EDGEHUB_CERTIFICATE_KEY } from './check.js';
+import { EDGEHUB_CERTIFICATE_KEY, checkResults, type CheckFlags } from './check.js';
 import type { LocalDevice, RemoteDevice } from './device.js';
 import { DeviceVerbError } from './errors.js';
 
@@ -39,11 +39,16 @@ function range(flags: SupportBundleFlags, now: Date): { since?: Date; until?: Da
   }
 }
 
-/** Collects the bundle from the cluster and writes it; returns the line to print. */
-export async function localSupportBundle(device: LocalDevice, flags: SupportBundleFlags, now: Date): Promise<string> {
+/**
+ * Collects the bundle from the cluster and writes it; returns the line to print. Its checks are a
+ * local `check`'s, the IoT Hub ones with the device's own credential.
+ */
+export async function localSupportBundle(device: LocalDevice, flags: SupportBundleFlags & CheckFlags, now: Date, caPem?: string): Promise<string> {
   const cluster = new DeviceCluster(device.kubeConfig, device.namespace, device.deviceId);
   const bundles = new SupportBundles(device.kubeConfig, cluster, { deviceId: device.deviceId, iotHub: '' }, { edgeHubCertificate: { name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY } });
-  const content = await bundles.content(range(flags, now), now);
+  const when = range(flags, now);
+  const checks = await checkResults({ ...flags, deviceId: device.deviceId }, now, caPem);
+  const content = await bundles.content(when, now, checks);
   const zip = supportBundleZip(content);
   await writeOutput(flags.output, zip);
   return `Created support bundle at ${flags.output} (${zip.length} bytes)\n`;

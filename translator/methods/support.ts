@@ -69,8 +69,12 @@ export class SupportBundles {
     });
   }
 
-  /** The bundle's content seen from the device: the cluster, the twin through the device's own connection, the checks. */
-  async content(range: BundleRange, now: Date): Promise<BundleContent> {
+  /**
+   * The bundle's content seen from the device: the cluster, the twin through the device's own
+   * connection, the checks (`checks` when the caller ran them already, as a local
+   * `support-bundle` does with the device's credential).
+   */
+  async content(range: BundleRange, now: Date, checks?: CheckResult[]): Promise<BundleContent> {
     const cluster = await collectClusterContent(this.kubeConfig, this.cluster, range);
     let twin: TwinProperties | undefined;
     let hub: CheckFacts['hub'];
@@ -84,10 +88,7 @@ export class SupportBundles {
         cluster.problems.push('twin: the device could not read its twin');
       }
     }
-    // The checks as `check` runs them: the device-side ones from the cluster, the IoT Hub ones from the twin read.
-    const device = await deviceChecks({ kubeConfig: this.kubeConfig, namespace: this.cluster.namespace, deviceId: this.source.deviceId, edgeHubCertificate: this.options.edgeHubCertificate ?? EDGEHUB_CERTIFICATE, now });
-    const hubSide = onlyChecks(evaluateChecks({ ...(hub ? { hub } : {}), localTime: now, ...(twin?.reported ? { reported: twin.reported } : {}) }), HUB_CHECK_IDS);
-    const checks: CheckResult[] = orderChecks([...device, ...hubSide]);
+    checks ??= await this.ownChecks(hub, twin, now);
     return {
       generatedAt: now,
       deviceId: this.source.deviceId,
@@ -97,5 +98,12 @@ export class SupportBundles {
       ...(twin ? { reported: twin.reported, desired: twin.desired } : {}),
       checks,
     };
+  }
+
+  /** The checks as `check` runs them: the device-side ones from the cluster, the IoT Hub ones from the twin read. */
+  private async ownChecks(hub: CheckFacts['hub'], twin: TwinProperties | undefined, now: Date): Promise<CheckResult[]> {
+    const device = await deviceChecks({ kubeConfig: this.kubeConfig, namespace: this.cluster.namespace, deviceId: this.source.deviceId, edgeHubCertificate: this.options.edgeHubCertificate ?? EDGEHUB_CERTIFICATE, now });
+    const hubSide = onlyChecks(evaluateChecks({ ...(hub ? { hub } : {}), localTime: now, ...(twin?.reported ? { reported: twin.reported } : {}) }), HUB_CHECK_IDS);
+    return orderChecks([...device, ...hubSide]);
   }
 }
