@@ -289,7 +289,7 @@ describe('check', () => {
     expect(ro.checks).toEqual(lo.checks);
     expect(verdicts(lo)).toEqual(CHECK_ORDER.map((id) => `${id}=${id === 'edgehub-certificate' ? 'skip' : 'pass'}`));
     const byId = Object.fromEntries(ro.checks.map((c) => [c.id, c]));
-    expect(byId['cluster-permissions']).toMatchObject({ status: 'pass', message: 'all 8 permissions of the bridge are granted' });
+    expect(byId['cluster-permissions']).toMatchObject({ status: 'pass', message: 'all 9 permissions of the bridge are granted' });
     expect(byId['last-good']).toMatchObject({ status: 'pass', message: 'Secret iotedge-k8s-last-good present' });
     expect(byId['modules-running']).toMatchObject({ status: 'pass', message: '3 modules running' });
     expect(byId['reported-size']!.message).toMatch(/^\d+ bytes of 32768$/);
