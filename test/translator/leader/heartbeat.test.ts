@@ -114,6 +114,26 @@ it('a bridge with --leader-elect stands by while one without beats on the same L
   }
 }, 20_000);
 
+it('a leading bridge with --leader-elect loses leadership when a bridge without election starts beating on its Lease', async () => {
+  const name = 'mixed-late';
+  const lost: string[] = [];
+  const elector = new LeaderElector({ store: new KubeLeaseStore(proxy.kc, cluster.namespace, name), identity: 'elected', leaseDurationMs: 2_000, renewDeadlineMs: 1_000, retryPeriodMs: 200, onStoppedLeading: (reason) => lost.push(reason) });
+  const logs: string[] = [];
+  const beat = heartbeat(name, 'plain', logs, 3_000);
+  elector.start();
+  try {
+    await waitFor('the elected bridge to lead', () => (elector.isLeader ? true : undefined), 5_000);
+    beat.start();
+    await waitFor('leadership lost', () => (lost.length > 0 ? true : undefined), 5_000);
+    expect(lost).toEqual(['the Lease is held by plain']);
+    expect((await read(name)).spec?.holderIdentity).toBe('plain');
+    expect(logs.some((l) => l.startsWith('warn heartbeat: the Lease was held by elected'))).toBe(true);
+  } finally {
+    await beat.stop();
+    await elector.stop();
+  }
+}, 20_000);
+
 it('refuses timings the Lease cannot hold', () => {
   const store = new KubeLeaseStore(proxy.kc, cluster.namespace);
   expect(() => new Heartbeat({ store, identity: 'x', leaseDurationMs: 1_500 })).toThrow(ElectionConfigError);
