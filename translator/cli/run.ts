@@ -5,7 +5,8 @@
  * operations server. `--sandbox` first starts both emulators (loaded lazily) and, with
  * `--manifest`, pushes the manifest through the sandbox IoT Hub as a real deployment would.
  * With the device connection string, module identities and credentials are wired in through
- * `./identities.ts` (the bridge's preparePass hook).
+ * `./identities.ts` (the bridge's preparePass hook). The Lease `iotedge-k8s` says the bridge is
+ * alive: the elector's with --leader-elect, else a heartbeat (translator/leader/heartbeat.ts).
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
