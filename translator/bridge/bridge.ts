@@ -68,6 +68,8 @@ export interface BridgeOptions {
   agentNote?: string;
   /** Backoff of the retries of a deployment the cluster refused. @default 5 s doubling to 5 min */
   refusedBackoff?: BackoffOptions;
+  /** When the bridge started (edgeAgent's `lastStartTimeUtc`, RFC 3339): `run` writes the same into its Lease. @default construction time */
+  startedAt?: string;
 }
 
 /** The deployment a reconcile pass is about to apply. */
@@ -118,7 +120,7 @@ export class Bridge {
   private readonly observed = new Subject<void>();
   private readonly subscriptions = new Subscription();
   private readonly log: BridgeLog;
-  private readonly startedAt = new Date().toISOString();
+  private readonly startedAt: string;
   /** The deployment being enforced: the last one that applied (or the restored last good one). */
   private current: Current | undefined;
   /** A newer admitted deployment that has not applied yet (new, or refused by the cluster). */
@@ -133,6 +135,7 @@ export class Bridge {
 
   constructor(private readonly options: BridgeOptions) {
     this.log = options.log ?? (() => undefined);
+    this.startedAt = options.startedAt ?? new Date().toISOString();
     const { kubeConfig, namespace, deviceId } = options;
     this.watcher = options.cache ?? new InformerCache({ kubeConfig, namespace, deviceId, log: this.log });
     this.reconciler = new Reconciler({ kubeConfig, namespace, deviceId, startupGroupTimeoutMs: options.startupGroupTimeoutMs, log: this.log, cache: this.watcher });

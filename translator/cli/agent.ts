@@ -3,8 +3,12 @@
  * not), since when, and CONFIG the image the deployment names for edgeAgent
  * (`systemModules.edgeAgent`). Remotely it is the `$edgeAgent` reported `systemModules.edgeAgent`
  * (the bridge reports itself as edgeAgent); locally it is read from the bridge's pod (the
- * Deployment `iotedge-k8s install` makes). Pure.
+ * Deployment `iotedge-k8s install` makes), which keeps the restart and backoff detail, and when
+ * there is none (a bridge outside the cluster: `run --sandbox`, a laptop) from the Lease
+ * `iotedge-k8s` the bridge keeps renewed (translator/leader: its heartbeat, or the elector's
+ * renewals), since the start time it writes there. Pure.
  */
+import { LEASE_NAME, leaseLiveness, type StoredLease } from '../leader/index.js';
 import { NEVER_UTC, newestPod, type PodJson, type ReportedAgent, type ReportedModule } from '../status/index.js';
 
 /** The fields of a module `list` shows (edgeAgent reports no restartCount). */
@@ -18,17 +22,24 @@ const BACKOFF_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrIma
 
 const time = (t: unknown): string => (typeof t === 'string' && t !== '' ? t : t instanceof Date ? t.toISOString().replace(/\.\d{3}Z$/, 'Z') : NEVER_UTC);
 
+const baseOf = (image: string) => ({ exitCode: 0, lastStartTimeUtc: NEVER_UTC, lastExitTimeUtc: NEVER_UTC, restartCount: 0, settings: { image } });
+
+/** The bridge's pods that are not being deleted: when there is one, {@link agentFromPods} tells; else {@link agentFromLease}. */
+export function liveBridgePods(pods: readonly PodJson[]): PodJson[] {
+  return pods.filter((p) => !p.metadata?.deletionTimestamp);
+}
+
 /**
  * edgeAgent as the bridge's pods show it; `image` is the deployment's edgeAgent image. Its
  * restartCount is 0, as remotely: edgeAgent reports none for itself.
  */
 export function agentFromPods(pods: readonly PodJson[], image: string, namespace: string): ListedModule {
-  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  const live = liveBridgePods(pods);
   // With leader election several replicas run: the ready one leads.
   const ready = live.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   const pod = newestPod(ready.length > 0 ? ready : live);
-  const base = { exitCode: 0, lastStartTimeUtc: NEVER_UTC, lastExitTimeUtc: NEVER_UTC, restartCount: 0, settings: { image } };
-  if (!pod) return { ...base, runtimeStatus: 'unknown', statusDescription: `no bridge pod in namespace '${namespace}' (a bridge outside the cluster is seen remotely only)` };
+  const base = baseOf(image);
+  if (!pod) return { ...base, runtimeStatus: 'unknown', statusDescription: `no bridge pod in namespace '${namespace}'` };
   const container = pod.status?.containerStatuses?.[0];
   const last = container?.lastState?.terminated;
   const ended = { exitCode: last?.exitCode ?? 0, lastExitTimeUtc: time(last?.finishedAt) };
@@ -41,6 +52,33 @@ export function agentFromPods(pods: readonly PodJson[], image: string, namespace
   const waiting = state?.waiting;
   if (waiting?.reason && BACKOFF_REASONS.has(waiting.reason)) return { ...base, ...ended, runtimeStatus: 'backoff', statusDescription: `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}` };
   return { ...base, ...ended, runtimeStatus: 'unknown', statusDescription: waiting?.reason ?? `pod ${pod.status?.phase ?? 'Pending'}` };
+}
+
+/**
+ * edgeAgent as the Lease `iotedge-k8s` shows it, read at `readAt` (no bridge pod): fresh is
+ * running since the bridge's start time; released is stopped when it released it; expired is
+ * unknown, saying since when no heartbeat came; no Lease is unknown.
+ */
+export function agentFromLease(lease: StoredLease | undefined, image: string, namespace: string, readAt: Date): ListedModule {
+  const base = baseOf(image);
+  if (!lease) return { ...base, runtimeStatus: 'unknown', statusDescription: `no bridge pod and no Lease ${LEASE_NAME} in namespace '${namespace}': no bridge has run for this device here` };
+  const seen = leaseLiveness(lease, readAt);
+  const started = seen.startedAt ? { lastStartTimeUtc: seen.startedAt } : {};
+  switch (seen.state) {
+    case 'alive':
+      return { ...base, ...started, runtimeStatus: 'running', statusDescription: 'running' };
+    case 'released':
+      return { ...base, ...started, ...(seen.releasedAt ? { lastExitTimeUtc: seen.releasedAt } : {}), runtimeStatus: 'stopped', statusDescription: `stopped: the bridge released the Lease ${LEASE_NAME}${seen.releasedAt ? ` at ${seen.releasedAt}` : ''}` };
+    case 'expired':
+      return {
+        ...base,
+        ...started,
+        runtimeStatus: 'unknown',
+        statusDescription: seen.renewedAt
+          ? `no heartbeat from ${seen.holder} since ${seen.renewedAt} (the Lease ${LEASE_NAME} expired at ${seen.expiresAt}): the bridge stopped without releasing it or cannot reach the cluster`
+          : `the Lease ${LEASE_NAME} held by ${seen.holder} has no renew time`,
+      };
+  }
 }
 
 /** edgeAgent as the reported properties show it. */

@@ -18,7 +18,8 @@ import type { DeploymentModel } from '../manifest/index.js';
 import { Methods, clusterModules, lastGoodModel, type MethodResponse } from '../methods/index.js';
 import { LAST_GOOD_SECRET, toKubeError, KubeApiError } from '../reconcile/index.js';
 import { BRIDGE_IMAGE, type PodJson, type ReportedAgent, type ReportedModule } from '../status/index.js';
-import { agentFromPods, agentFromReported, type ListedModule } from './agent.js';
+import { KubeLeaseStore } from '../leader/index.js';
+import { agentFromLease, agentFromPods, agentFromReported, liveBridgePods, type ListedModule } from './agent.js';
 import { BRIDGE_POD_SELECTOR } from './install.js';
 import { DEVICE_LABEL, HUB_LABEL, MANAGED_BY, MANAGED_BY_LABEL, ownedSelector } from '../translate/index.js';
 import { scrubSecrets, trustHubCa } from '../twin/index.js';
@@ -139,15 +140,27 @@ export class LocalDevice implements DeviceAccess {
     }
   }
 
-  /** The bridge as its pods show it, with the image the deployment names for edgeAgent. */
+  /**
+   * The bridge as its pod shows it (installed in the cluster), else as its Lease does (a bridge
+   * outside the cluster), with the image the deployment names for edgeAgent.
+   */
   async agent(): Promise<ListedModule> {
     const model = await this.lastGoodModel();
-    const core = new CoreV1Api(this.kubeConfig);
+    const image = model?.edgeAgent.image ?? BRIDGE_IMAGE;
+    let pods: PodJson[];
     try {
-      const pods = (await core.listNamespacedPod({ namespace: this.namespace, labelSelector: BRIDGE_POD_SELECTOR })).items as unknown as PodJson[];
-      return agentFromPods(pods, model?.edgeAgent.image ?? BRIDGE_IMAGE, this.namespace);
+      pods = (await new CoreV1Api(this.kubeConfig).listNamespacedPod({ namespace: this.namespace, labelSelector: BRIDGE_POD_SELECTOR })).items as unknown as PodJson[];
     } catch (e) {
       throw new DeviceVerbError(kubeMessage(e, `reading the bridge's pods in namespace '${this.namespace}'`));
+    }
+    if (liveBridgePods(pods).length > 0) return agentFromPods(pods, image, this.namespace);
+    const store = new KubeLeaseStore(this.kubeConfig, this.namespace);
+    try {
+      const lease = await store.get();
+      // Fresh or expired as of this read, on this machine's clock.
+      return agentFromLease(lease, image, this.namespace, new Date());
+    } catch (e) {
+      throw new DeviceVerbError(kubeMessage(e, `reading ${store.description}`));
     }
   }
 

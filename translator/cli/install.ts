@@ -39,7 +39,7 @@ export interface InstallOptions {
   withoutNamespace?: boolean;
 }
 
-/** Name of the ServiceAccount, Role, RoleBinding and Deployment; also the leader-election Lease. */
+/** Name of the ServiceAccount, Role, RoleBinding and Deployment; also the bridge's Lease (leader election, heartbeat). */
 export const BRIDGE_NAME = 'iotedge-k8s';
 export const METRICS_SERVICE = 'iotedge-k8s-metrics';
 export const OPS_PORT = 9600;
@@ -98,7 +98,7 @@ export const BRIDGE_RULES: readonly BridgeRule[] = [
     rule: () => ({ apiGroups: [''], resources: ['pods/log'], verbs: ['get'] }),
   },
   {
-    why: 'leader election (run --leader-elect): the Lease iotedge-k8s',
+    why: 'the Lease iotedge-k8s: leader election (run --leader-elect), else the heartbeat a local `list` reads to see the bridge',
     rule: () => ({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }),
   },
 ];

@@ -5,7 +5,8 @@
  * operations server. `--sandbox` first starts both emulators (loaded lazily) and, with
  * `--manifest`, pushes the manifest through the sandbox IoT Hub as a real deployment would.
  * With the device connection string, module identities and credentials are wired in through
- * `./identities.ts` (the bridge's preparePass hook).
+ * `./identities.ts` (the bridge's preparePass hook). The Lease `iotedge-k8s` says the bridge is
+ * alive: the elector's with --leader-elect, else a heartbeat (translator/leader/heartbeat.ts).
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -15,7 +16,7 @@ import { KubeConfigLoader, type KubeConfig } from '../kube/index.js';
 import type { DeviceIdentities } from '../identities/index.js';
 import type { ObjectReader } from '../kinds/index.js';
 import { loadManifest, ManifestLoadError, type DeploymentContent } from '../manifest/index.js';
-import { KubeLeaseStore, LeaderElector, fenceWrites, holderIdentity } from '../leader/index.js';
+import { Heartbeat, KubeLeaseStore, LEASE_NAME, LeaderElector, fenceWrites, holderIdentity } from '../leader/index.js';
 import { Methods } from '../methods/index.js';
 import { BridgeMetrics, LogRing, allReady, createLogger, levelLog, startOpsServer, type KeptLogLine, type LogLevel, type OpsServer, type ReadinessCheck } from '../ops/index.js';
 import { CONNECTION_STRING_ENV, FilesSource, TwinSource, connectionStringDevice, manifestFiles, type DesiredSource, type ManifestFiles, type SourceDevice } from '../sources/index.js';
@@ -61,6 +62,8 @@ export interface RunFlags {
   hubTimeoutMs?: number;
   /** Compete for the Lease `iotedge-k8s`; only the leader reconciles, reports and answers methods. */
   leaderElect?: boolean;
+  /** Without --leader-elect: the heartbeat's timing on the Lease `iotedge-k8s` (tests shorten it). @default 40 s, renewed every 10 s */
+  heartbeat?: { leaseDurationMs?: number; renewMs?: number };
 }
 
 export interface RunningBridge {
@@ -155,7 +158,9 @@ export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Pr
     const cluster = await clusterConfig(flags, sandbox);
     // The sandbox is a device: its namespace holds the credential Secret an installed one has (for a local `check`).
     if (sandbox) await putCredentialSecret(cluster, flags.namespace, sandbox.hub);
-    const election = flags.leaderElect ? leaderElection(cluster, flags.namespace, logger, metrics) : undefined;
+    // edgeAgent's lastStartTimeUtc, also written into the Lease, so a local `list` shows the same uptime.
+    const startedAt = new Date().toISOString();
+    const election = flags.leaderElect ? leaderElection(cluster, flags.namespace, logger, metrics, startedAt) : undefined;
     started.election = election;
     // Everything but the elector goes through the write fence: no write leaves a bridge that does not lead.
     const kubeConfig = election ? fenceWrites(cluster, () => election.elector.isLeader) : cluster;
@@ -190,13 +195,19 @@ export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Pr
       onApiWrite: (kind, verb) => metrics.recordApiWrite(kind, verb),
       ...(identities ? { preparePass: identityPass(identities, objects) } : {}),
       ...(agentNote ? { agentNote } : {}),
+      startedAt,
     });
     started.bridge = bridge;
     let markLeading: () => void = () => undefined;
     const leading = new Promise<void>((resolve) => (markLeading = resolve));
+    // Without election the bridge says it is alive through the Lease; with it, the elector's renewals do.
+    const heartbeat = election ? undefined : bridgeHeartbeat(kubeConfig, flags, logger, startedAt);
+    if (heartbeat) cleanups.add(() => heartbeat.stop(), 'heartbeat (releases the Lease)');
     const lead = async () => {
       cleanups.add(() => bridge.stop(), 'bridge (watches of the cluster)');
       await bridge.start();
+      // Once the namespace exists (the bridge creates it when missing).
+      heartbeat?.start();
       // The bridge already runs (the last good deployment included); IoT Hub connects in the background.
       await source.start();
       markLeading();
@@ -270,17 +281,33 @@ interface Election {
 }
 
 /**
+ * Without --leader-elect: the heartbeat on the Lease `iotedge-k8s` (the elector's Lease, see
+ * translator/leader/heartbeat.ts for why the same one), with the holder identity from POD_NAME
+ * and the bridge's start time, so that a local `list` sees a bridge that runs outside the cluster.
+ * A heartbeat that cannot write (no RBAC for leases) is logged; the bridge runs on.
+ */
+function bridgeHeartbeat(kubeConfig: KubeConfig, flags: RunFlags, logger: Logger, startedAt: string): Heartbeat {
+  return new Heartbeat({
+    store: new KubeLeaseStore(kubeConfig, flags.namespace, LEASE_NAME, { startedAt }),
+    identity: holderIdentity(),
+    log: levelLog(logger),
+    ...flags.heartbeat,
+  });
+}
+
+/**
  * --leader-elect: the elector on the Lease `iotedge-k8s` of the namespace (client-go's default
  * durations), with the holder identity from POD_NAME. It writes the Lease with the cluster's own
- * configuration, unfenced; its state goes to the logs and metrics.
+ * configuration, unfenced, and the bridge's start time with it (the heartbeat a local `list`
+ * reads); its state goes to the logs and metrics.
  */
-function leaderElection(cluster: KubeConfig, namespace: string, logger: Logger, metrics: BridgeMetrics): Election {
+function leaderElection(cluster: KubeConfig, namespace: string, logger: Logger, metrics: BridgeMetrics, startedAt: string): Election {
   let resolveLost: (reason: string) => void = () => undefined;
   const lost = new Promise<string>((resolve) => (resolveLost = resolve));
   const identity = holderIdentity();
   let lead: () => Promise<void> = async () => undefined;
   const elector: LeaderElector = new LeaderElector({
-    store: new KubeLeaseStore(cluster, namespace),
+    store: new KubeLeaseStore(cluster, namespace, LEASE_NAME, { startedAt }),
     identity,
     log: levelLog(logger),
     onChange: (state) => metrics.setLeadership(identity, state.leading, state.holder),

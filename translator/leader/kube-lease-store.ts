@@ -3,6 +3,10 @@
  * device namespace, read with GET, created with POST and renewed with PUT carrying the
  * resourceVersion it was read at (a 409 is a lost race, not an error). The RBAC this needs is
  * `get`, `create` and `update` on `leases` (what `iotedge-k8s install` grants).
+ *
+ * A store given `startedAt` (the bridge's start time, what it reports as edgeAgent's
+ * `lastStartTimeUtc`) writes it into the annotation {@link STARTED_AT_ANNOTATION} on every write;
+ * a store without removes it, so the annotation always describes the Lease's last writer.
  */
 import type { V1Lease } from '@kubernetes/client-node';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig } from '../kube/index.js';
@@ -11,6 +15,9 @@ import type { LeaseRecord, LeaseStore, StoredLease } from './lease.js';
 
 /** The Lease's name: the same as the bridge's ServiceAccount and Deployment. */
 export const LEASE_NAME = 'iotedge-k8s';
+
+/** The start time of the bridge that last wrote the Lease (edgeAgent's `lastStartTimeUtc`, RFC 3339). */
+export const STARTED_AT_ANNOTATION = 'iotedge-k8s/started-at';
 
 /** The API's MicroTime (six fractional digits), as the API server requires for Lease times. */
 function microTime(value: string | undefined): V1MicroTime | undefined {
@@ -25,7 +32,9 @@ function timeText(value: unknown): string | undefined {
 
 function stored(lease: V1Lease): StoredLease {
   const spec = lease.spec ?? {};
+  const startedAt = lease.metadata?.annotations?.[STARTED_AT_ANNOTATION];
   return {
+    ...(startedAt ? { startedAt } : {}),
     resourceVersion: lease.metadata?.resourceVersion ?? '',
     record: {
       holderIdentity: spec.holderIdentity ?? '',
@@ -47,6 +56,7 @@ export class KubeLeaseStore implements LeaseStore {
     kubeConfig: KubeConfig,
     private readonly namespace: string,
     private readonly name = LEASE_NAME,
+    private readonly options: { startedAt?: string } = {},
   ) {
     this.api = new CoordinationV1Api(kubeConfig);
     this.description = `Lease ${namespace}/${name}`;
@@ -74,10 +84,12 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   private body(record: LeaseRecord, metadata: V1Lease['metadata']): V1Lease {
+    const { [STARTED_AT_ANNOTATION]: _previous, ...others } = metadata?.annotations ?? {};
+    const annotations = this.options.startedAt ? { ...others, [STARTED_AT_ANNOTATION]: this.options.startedAt } : others;
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata,
+      metadata: { ...metadata, ...(Object.keys(annotations).length > 0 || metadata?.annotations ? { annotations } : {}) },
       spec: {
         holderIdentity: record.holderIdentity,
         leaseDurationSeconds: record.leaseDurationSeconds,

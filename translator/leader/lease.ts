@@ -25,6 +25,8 @@ export interface StoredLease {
   record: LeaseRecord;
   /** Changes on every write (the object's resourceVersion). */
   resourceVersion: string;
+  /** The start time of the bridge that wrote it last, when it said (KubeLeaseStore's annotation). */
+  startedAt?: string;
 }
 
 /** The Lease the elector competes for. */

@@ -48,6 +48,8 @@ export const BRIDGE_PERMISSIONS: readonly Permission[] = [
   { verb: 'watch', resource: 'jobs', group: 'batch' },
   { verb: 'patch', resource: 'services' },
   { verb: 'get', resource: 'secrets' },
+  // The Lease iotedge-k8s: leader election, else the heartbeat a local `list` reads (translator/leader).
+  { verb: 'update', resource: 'leases', group: 'coordination.k8s.io' },
 ];
 
 export type Fact<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -1,5 +1,6 @@
-/** The edgeAgent row of `list` (pure): from the bridge's pods locally, from the reported properties remotely. */
-import { agentFromPods, agentFromReported } from '../../../translator/cli/agent.js';
+/** The edgeAgent row of `list` (pure): from the bridge's pods (else its Lease) locally, from the reported properties remotely. */
+import { agentFromLease, agentFromPods, agentFromReported } from '../../../translator/cli/agent.js';
+import type { StoredLease } from '../../../translator/leader/index.js';
 import { describeModule, listRows } from '../../../translator/cli/list.js';
 import type { PodJson, ReportedAgent } from '../../../translator/status/index.js';
 
@@ -10,8 +11,39 @@ function pod(name: string, created: string, status: PodJson['status']): PodJson 
   return { metadata: { name, creationTimestamp: created }, status } as PodJson;
 }
 
-test('no bridge pod: unknown, saying that the bridge is seen remotely only', () => {
-  expect(agentFromPods([], IMAGE, 'dev')).toMatchObject({ runtimeStatus: 'unknown', statusDescription: "no bridge pod in namespace 'dev' (a bridge outside the cluster is seen remotely only)", settings: { image: IMAGE } });
+test('no bridge pod: unknown', () => {
+  expect(agentFromPods([], IMAGE, 'dev')).toMatchObject({ runtimeStatus: 'unknown', statusDescription: "no bridge pod in namespace 'dev'", settings: { image: IMAGE } });
+});
+
+describe('no bridge pod: the Lease iotedge-k8s (a bridge outside the cluster)', () => {
+  const lease = (holderIdentity: string, renewTime: string): StoredLease => ({
+    resourceVersion: '3',
+    startedAt: '2026-12-01T11:57:00.250Z',
+    record: { holderIdentity, leaseDurationSeconds: 40, acquireTime: '2026-12-01T11:57:01.000000Z', renewTime, leaseTransitions: 0 },
+  });
+
+  test('renewed within its duration: running since the start time the bridge wrote (the same uptime as remotely)', () => {
+    const a = agentFromLease(lease('laptop_42', '2026-12-01T11:59:55.000000Z'), IMAGE, 'dev', NOW);
+    expect(a).toEqual({ runtimeStatus: 'running', statusDescription: 'running', exitCode: 0, lastStartTimeUtc: '2026-12-01T11:57:00.250Z', lastExitTimeUtc: '0001-01-01T00:00:00Z', restartCount: 0, settings: { image: IMAGE } });
+    expect(describeModule(a, NOW)).toBe('Up 3 minutes');
+  });
+
+  test('expired: unknown, saying since when no heartbeat came', () => {
+    const a = agentFromLease(lease('laptop_42', '2026-12-01T11:59:19.900000Z'), IMAGE, 'dev', NOW);
+    expect(a).toMatchObject({
+      runtimeStatus: 'unknown',
+      statusDescription: 'no heartbeat from laptop_42 since 2026-12-01T11:59:19Z (the Lease iotedge-k8s expired at 2026-12-01T11:59:59Z): the bridge stopped without releasing it or cannot reach the cluster',
+      lastStartTimeUtc: '2026-12-01T11:57:00.250Z',
+    });
+    expect(describeModule(a, NOW)).toBe('Unknown');
+  });
+
+  test('released: stopped when the bridge released it; no Lease: unknown', () => {
+    const a = agentFromLease(lease('', '2026-12-01T11:59:00.000000Z'), IMAGE, 'dev', NOW);
+    expect(a).toMatchObject({ runtimeStatus: 'stopped', statusDescription: 'stopped: the bridge released the Lease iotedge-k8s at 2026-12-01T11:59:00Z', lastExitTimeUtc: '2026-12-01T11:59:00Z', exitCode: 0 });
+    expect(describeModule(a, NOW)).toBe('Stopped a minute ago');
+    expect(agentFromLease(undefined, IMAGE, 'dev', NOW)).toMatchObject({ runtimeStatus: 'unknown', statusDescription: "no bridge pod and no Lease iotedge-k8s in namespace 'dev': no bridge has run for this device here", settings: { image: IMAGE } });
+  });
 });
 
 test('a running bridge pod: running since its container started, CONFIG the deployment image, restartCount 0 as edgeAgent reports', () => {

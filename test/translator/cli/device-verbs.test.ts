@@ -1,15 +1,17 @@
 /**
  * The device verbs against the sandbox with a running bridge (started in-process through
- * startRun, as test/e2e does): each verb gives the same answer locally (--kubeconfig, straight
- * from the cluster) and remotely (--hub-connection-string, through the $edgeAgent twin and
- * direct methods); `restart` gives a new pod and a growing restartCount; `logs -f` follows;
- * `check` names its checks and exits 1 on a failure; `support-bundle` writes a redacted ZIP.
+ * startRun, as test/e2e does, and as `run --sandbox` runs it: outside the cluster, with no
+ * bridge pod): each verb gives the same answer locally (--kubeconfig, straight from the
+ * cluster; the bridge's edgeAgent row from its Lease) and remotely (--hub-connection-string,
+ * through the $edgeAgent twin and direct methods); `restart` gives a new pod and a growing
+ * restartCount; `logs -f` follows; `check` names its checks and exits 1 on a failure;
+ * `support-bundle` writes a redacted ZIP.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
@@ -27,6 +29,7 @@ let kube: KubeEmulator;
 let hub: HubEmulator;
 let azurite: Azurite;
 let running: RunningBridge;
+let kc: KubeConfig;
 let core: CoreV1Api;
 let registry: InstanceType<typeof Registry>;
 let dir: string;
@@ -71,7 +74,7 @@ beforeAll(async () => {
     'broken:1': { kind: 'crash', code: 3, afterMs: 1000 },
   });
   [kube, hub, azurite] = await Promise.all([startKubeEmulator({ stateDir: dir, timeFactor: 0.01, catalog }), startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.62' }), startAzurite(10_412)]);
-  const kc = new KubeConfig();
+  kc = new KubeConfig();
   kc.loadFromString(kube.kubeconfig);
   core = kc.makeApiClient(CoreV1Api);
   const io: Io = { stdout: () => {}, stderr: () => {} };
@@ -81,17 +84,12 @@ beforeAll(async () => {
   );
   registry = trustHubCa(Registry.fromConnectionString(hub.serviceConnectionString), hub.caPem);
   await registry.applyConfigurationContentOnDevice(hub.deviceId, manifest as never);
-  // The bridge runs in this process; the cluster gets the Deployment `install` makes for it, so
-  // a local `list` finds a bridge pod as it would on a real cluster. The sandbox's pod runs no
-  // bridge process, so the probes on its ops port are left out.
-  const bridgeDeployment = installManifests({ namespace: NS, credentialSecret: 'iotedge-k8s-credentials', withoutNamespace: true }).find((o) => o.kind === 'Deployment') as unknown as V1Deployment;
-  for (const c of bridgeDeployment.spec!.template.spec!.containers) {
-    delete c.livenessProbe;
-    delete c.readinessProbe;
-    delete c.startupProbe;
-  }
-  await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'iotedge-k8s-credentials' }, stringData: { connectionString: 'not-used-here', deviceConnectionString: 'not-used-here' } } });
-  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: NS, body: bridgeDeployment });
+  // The bridge's credential Secret as deploy/ names it (and `run --sandbox` writes it): what an
+  // installed device's holds, the device connection string and the $edgeAgent one.
+  await core.createNamespacedSecret({
+    namespace: NS,
+    body: { metadata: { name: 'iotedge-k8s-device' }, stringData: { connectionString: hub.edgeAgentConnectionString, deviceConnectionString: hub.deviceConnectionString } },
+  });
   local = ['--kubeconfig', kube.kubeconfigPath!, '--namespace', NS];
   remote = ['--hub-connection-string', hub.serviceConnectionString, '--device-id', hub.deviceId, '--ca', hub.caFile!];
   await waitFor(
@@ -125,7 +123,7 @@ describe('list', () => {
       ['SensorModule', 'running', 'sensor:1'],
     ]);
     // The table, at one instant: identical text, iotedge's columns. Ten minutes on, every uptime
-    // reads "Up 10 minutes" (the bridge's pod started a moment before the bridge itself).
+    // reads "Up 10 minutes" (locally the bridge's start time comes from its Lease: the same instant it reports).
     const now = new Date(Date.now() + 10 * 60_000);
     const tables: string[] = [];
     for (const side of [local, remote]) {
@@ -141,6 +139,69 @@ describe('list', () => {
     const yaml = await cli('list', ...remote, '-o', 'yaml');
     expect(yaml.out).toContain('- name: edgeHub');
   }, 30_000);
+
+  test('a bridge outside the cluster: running while it renews its Lease, stopped once it released it, not running once the Lease expired; a bridge pod comes first', async () => {
+    // Its own namespace and a files-source bridge with a short heartbeat (4 s Lease, renewed every 500 ms).
+    const ns = 'verbs-outside';
+    const side = ['--kubeconfig', kube.kubeconfigPath!, '--namespace', ns];
+    const manifestFile = join(dir, 'outside.json');
+    writeFileSync(manifestFile, JSON.stringify(deploymentManifest({ modules: { counter: dockerModule('counter:1') } })));
+    const start = () =>
+      startRun(
+        { kubeconfig: kube.kubeconfigPath!, namespace: ns, manifest: manifestFile, statusFile: join(dir, 'outside-status.json'), deviceId: 'outside', layer: [], stateDir: dir, opsPort: 0, opsHost: '127.0.0.1', logLevel: 'silent', translate: {}, heartbeat: { leaseDurationMs: 4_000, renewMs: 500 } },
+        { stdout: () => {}, stderr: () => {} },
+      );
+    const agent = async () => (await rows(side))[0]!;
+    const lease = () => kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'iotedge-k8s', namespace: ns });
+
+    // Running, since the instant the bridge reports as edgeAgent's lastStartTimeUtc.
+    let outside = await start();
+    try {
+      const up = await waitFor('edgeAgent running from the Lease', async () => {
+        const a = await agent().catch(() => undefined);
+        return a?.status === 'running' ? a : undefined;
+      });
+      expect(up).toMatchObject({ name: 'edgeAgent', statusDescription: 'running', restartCount: 0 });
+      const reportedStart = outside.bridge.report?.systemModules.edgeAgent.lastStartTimeUtc;
+      expect((await lease()).metadata?.annotations?.['iotedge-k8s/started-at']).toBe(reportedStart);
+    } finally {
+      await outside.stop();
+    }
+    // A clean stop releases the Lease: stopped at once.
+    expect(await agent()).toMatchObject({ status: 'stopped', description: expect.stringMatching(/^Stopped /), statusDescription: expect.stringMatching(/^stopped: the bridge released the Lease iotedge-k8s at /) });
+
+    // A bridge that dies without releasing (its last write refused): running until the Lease expires, then not.
+    outside = await start();
+    await waitFor('edgeAgent running again', async () => ((await agent().catch(() => undefined))?.status === 'running' ? true : undefined));
+    kube.faults.failNext(2, { method: 'PUT', path: `/namespaces/${ns}/leases/iotedge-k8s` });
+    await outside.stop();
+    const held = await lease();
+    expect(held.spec?.holderIdentity).not.toBe('');
+    const expiresAt = new Date(held.spec!.renewTime as unknown as string).getTime() + held.spec!.leaseDurationSeconds! * 1000;
+    expect(await agent()).toMatchObject({ status: 'running' });
+    const gone = await waitFor('edgeAgent no longer running', async () => {
+      const a = await agent();
+      return a.status !== 'running' ? { a, answered: Date.now() } : undefined;
+    }, 10_000);
+    // Judged when the Lease was read, which is before the answer came.
+    expect(gone.answered).toBeGreaterThanOrEqual(expiresAt);
+    expect(gone.a).toMatchObject({ status: 'unknown', description: 'Unknown', statusDescription: expect.stringMatching(/^no heartbeat from \S+ since \S+Z \(the Lease iotedge-k8s expired at \S+Z\): the bridge stopped without releasing it/) });
+
+    // In the cluster (the Deployment `install` makes), the bridge's pod tells, whatever the Lease says.
+    // The sandbox's pod runs no bridge process, so the probes on its ops port are left out.
+    const bridgeDeployment = installManifests({ namespace: ns, credentialSecret: 'iotedge-k8s-credentials', withoutNamespace: true }).find((o) => o.kind === 'Deployment') as unknown as V1Deployment;
+    for (const c of bridgeDeployment.spec!.template.spec!.containers) {
+      delete c.livenessProbe;
+      delete c.readinessProbe;
+      delete c.startupProbe;
+    }
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: ns, body: bridgeDeployment });
+    const fromPod = await waitFor('edgeAgent running from the bridge pod', async () => {
+      const a = await agent();
+      return a.status === 'running' ? a : undefined;
+    });
+    expect(fromPod).toMatchObject({ statusDescription: 'running', restartCount: 0 });
+  }, 60_000);
 
   test('one clear line when the device cannot be reached', async () => {
     const r = await cli('list', '--kubeconfig', kube.kubeconfigPath!, '--namespace', 'nobody-here');
@@ -231,16 +292,6 @@ const DEVICE_KEY = () => /SharedAccessKey=([^;]+)/.exec(hub.deviceConnectionStri
 const REPORTED_SIZE_TOLERANCE = 512;
 
 describe('check', () => {
-  // The bridge's credential Secret (the one the install Deployment names) holds what an
-  // installed device's holds: the device connection string and the $edgeAgent one.
-  beforeAll(async () => {
-    await core.replaceNamespacedSecret({
-      name: 'iotedge-k8s-credentials',
-      namespace: NS,
-      body: { metadata: { name: 'iotedge-k8s-credentials' }, stringData: { connectionString: hub.edgeAgentConnectionString, deviceConnectionString: hub.deviceConnectionString } },
-    });
-  });
-
   test('the same named checks and verdicts locally and remotely (the bridge runs the device-side ones)', async () => {
     // Local with IoT Hub access (the hub-side checks need a service connection string) and remote only.
     const [l, r] = await Promise.all([cli('check', ...local, ...hubFlags(), '-o', 'json'), cli('check', ...remote, '-o', 'json')]);
@@ -252,7 +303,7 @@ describe('check', () => {
     expect(ro.checks).toEqual(lo.checks);
     expect(verdicts(lo)).toEqual(CHECK_ORDER.map((id) => `${id}=${id === 'edgehub-certificate' ? 'skip' : 'pass'}`));
     const byId = Object.fromEntries(ro.checks.map((c) => [c.id, c]));
-    expect(byId['cluster-permissions']).toMatchObject({ status: 'pass', message: 'all 8 permissions of the bridge are granted' });
+    expect(byId['cluster-permissions']).toMatchObject({ status: 'pass', message: 'all 9 permissions of the bridge are granted' });
     expect(byId['last-good']).toMatchObject({ status: 'pass', message: 'Secret iotedge-k8s-last-good present' });
     expect(byId['modules-running']).toMatchObject({ status: 'pass', message: '3 modules running' });
     expect(byId['reported-size']!.message).toMatch(/^\d+ bytes of 32768$/);

@@ -4,7 +4,7 @@
  * electors on the real API with short durations, of which exactly one leads at any time.
  */
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { KubeLeaseStore, LEASE_NAME, LeaderElector, type LeaseRecord, type StoredLease } from '../../../translator/leader/index.js';
+import { KubeLeaseStore, LEASE_NAME, LeaderElector, STARTED_AT_ANNOTATION, type LeaseRecord, type StoredLease } from '../../../translator/leader/index.js';
 import { openCluster, type TestCluster } from '../../support/cluster.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -37,6 +37,24 @@ describe('KubeLeaseStore', () => {
     const lease = await cluster.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: LEASE_NAME, namespace: cluster.namespace });
     expect(lease.spec?.holderIdentity).toBe('a');
     expect(renewed.record.renewTime).toBe('2026-01-01T00:00:02.000000Z');
+  });
+
+  it("writes the bridge's start time as an annotation; a writer without one removes it, other annotations stay", async () => {
+    const name = 'started';
+    const api = cluster.kc.makeApiClient(CoordinationV1Api);
+    const bridge = new KubeLeaseStore(cluster.kc, cluster.namespace, name, { startedAt: '2026-01-01T00:00:00.123Z' });
+    const created = (await bridge.create(record('a', '2026-01-01T00:00:01.000Z'))) as StoredLease;
+    expect(created.startedAt).toBe('2026-01-01T00:00:00.123Z');
+    const lease = await api.readNamespacedLease({ name, namespace: cluster.namespace });
+    expect(lease.metadata?.annotations).toEqual({ [STARTED_AT_ANNOTATION]: '2026-01-01T00:00:00.123Z' });
+    await api.replaceNamespacedLease({ name, namespace: cluster.namespace, body: { ...lease, metadata: { ...lease.metadata, annotations: { ...lease.metadata?.annotations, team: 'edge' } } } });
+    const other = new KubeLeaseStore(cluster.kc, cluster.namespace, name);
+    const taken = (await other.update(record('b', '2026-01-01T00:00:02.000Z'), (await other.get())!)) as StoredLease;
+    expect(taken.startedAt).toBeUndefined();
+    expect((await api.readNamespacedLease({ name, namespace: cluster.namespace })).metadata?.annotations).toEqual({ team: 'edge' });
+    const back = (await bridge.update(record('a', '2026-01-01T00:00:03.000Z'), (await bridge.get())!)) as StoredLease;
+    expect(back.startedAt).toBe('2026-01-01T00:00:00.123Z');
+    expect((await api.readNamespacedLease({ name, namespace: cluster.namespace })).metadata?.annotations).toEqual({ team: 'edge', [STARTED_AT_ANNOTATION]: '2026-01-01T00:00:00.123Z' });
   });
 
   it('two electors on the API: exactly one leads, and the other takes over after the leader stops', async () => {
