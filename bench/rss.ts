@@ -10,7 +10,8 @@
  * `--entry FILE` measures another entry script instead (e.g. an older build's
  * dist/translator/cli/entry.js); `--compare FILE` measures a second entry script beside it.
  *   1. Start-up, --runs times (default 5), alternating: the floor process, then the bridge with
- *      an empty deployment (its own namespace each run), then the --compare bridge if given. Time
+ *      an empty deployment (its own namespace each run), and the --compare bridge if given (the
+ *      two take turns going first). Time
  *      from spawn to the first answer of the operations server and to the first 200 of /readyz
  *      (polled every 10 ms). The bridge logs when its IoT Hub link is connected; the operations
  *      server must have answered before that.
