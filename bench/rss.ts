@@ -5,12 +5,16 @@
  *
  * Starts the Kubernetes API emulator (timeFactor 0.01) and the IoT Hub emulator in this process;
  * every measured process is its own child process, spawned as the image runs the bridge
- * (`node dist/translator/cli/entry.js run ...`, with the node flags of deploy/Dockerfile's
- * ENTRYPOINT and NODE_OPTIONS as flags and its other `ENV` lines in its environment, the floor's too).
+ * (`node <deploy/Dockerfile's ENTRYPOINT script> run ...`, with the node flags of its ENTRYPOINT
+ * and NODE_OPTIONS as flags and its other `ENV` lines in its environment, the floor's too).
+ * `--entry FILE` measures another entry script instead (e.g. an older build's
+ * dist/translator/cli/entry.js); `--compare FILE` measures a second entry script beside it.
  *   1. Start-up, --runs times (default 5), alternating: the floor process, then the bridge with
- *      an empty deployment (its own namespace each run). Time from spawn to the first answer of
- *      the operations server and to the first 200 of /readyz (polled every 10 ms). The bridge logs
- *      when its IoT Hub link is connected; the operations server must have answered before that.
+ *      an empty deployment (its own namespace each run), and the --compare bridge if given (the
+ *      two take turns going first). Time
+ *      from spawn to the first answer of the operations server and to the first 200 of /readyz
+ *      (polled every 10 ms). The bridge logs when its IoT Hub link is connected; the operations
+ *      server must have answered before that.
  *   2. Memory: one bridge, VmRSS (median of 5 samples a second apart) once the empty deployment is
  *      reported and once 50 modules are reported `running`, VmHWM (the peak); the floor
  *      process's VmRSS beside it. The CPU time that bridge used up to then (the cost of flags
@@ -20,14 +24,16 @@
  *   - VmRSS with 50 modules running <= 80 MiB;
  *   - the operations server answers before the IoT Hub link is up, in every run.
  *
- *   npm run build && npx tsx bench/rss.ts [--runs N] [--no-image-options] [--node-flag F ...] [--env K=V ...]
+ * The goals are checked on the --entry bridge only; the --compare bridge's start-up is printed beside it.
+ *
+ *   npm run build && npx tsx bench/rss.ts [--runs N] [--entry FILE] [--compare FILE] [--no-image-options] [--node-flag F ...] [--env K=V ...]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 // azure-iothub is CommonJS: Node's ESM loader (and tsx) only give it as a default export.
@@ -40,7 +46,6 @@ import { statusKiB } from './bridge-process.js';
 type Json = any;
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRY = join('dist', 'translator', 'cli', 'entry.js');
 const MODULES = 50;
 const GOAL_START_MS = 1000;
 const GOAL_RSS_MIB = 80;
@@ -102,6 +107,15 @@ function cpuMs(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of stat(5) (utime, stime), counted after the command name's ')'.
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The script deploy/Dockerfile's ENTRYPOINT runs (the first argument after `node` and its flags). */
+function imageEntry(): string {
+  const dockerfile = readFileSync(join(repoRoot, 'deploy', 'Dockerfile'), 'utf8');
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')));
+  const script = entry ? (JSON.parse(entry[1]!) as string[]).slice(1).find((a) => !a.startsWith('-')) : undefined;
+  if (!script) throw new Error('deploy/Dockerfile: no ENTRYPOINT ["node", ..., SCRIPT] found');
+  return script;
 }
 
 /** The `ENV K=V` lines of deploy/Dockerfile's runtime stage (one variable a line), in order. */
@@ -191,9 +205,17 @@ function loggedAt(stderr: string, msg: string): number | undefined {
 }
 
 async function main(): Promise<number> {
-  if (!existsSync(join(repoRoot, ENTRY))) {
-    console.error('bench/rss: dist/ is missing: run `npm run build` first.');
-    return 1;
+  const argValue = (flag: string) => {
+    const i = process.argv.indexOf(flag);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const ENTRY = argValue('--entry') ?? imageEntry();
+  const COMPARE = argValue('--compare');
+  for (const script of [ENTRY, ...(COMPARE ? [COMPARE] : [])]) {
+    if (!existsSync(resolve(repoRoot, script))) {
+      console.error(`bench/rss: ${script} is missing: run \`npm run build\` first.`);
+      return 1;
+    }
   }
   // The image's NODE_OPTIONS (deploy/Dockerfile), unless --no-image-options, and `--node-flag F`
   // (repeatable): Node/V8 flags of every measured process, the floor included.
@@ -261,19 +283,36 @@ async function main(): Promise<number> {
       proc.once('exit', () => children.delete(proc));
       return proc;
     };
-    const bridgeArgs = (namespace: string, opsPort: number, logLevel: string) => [
-      ENTRY, 'run', '--kubeconfig', k.kubeconfigPath!, '--connection-string', h.edgeAgentConnectionString, '--ca', h.caFile!,
+    const bridgeArgs = (namespace: string, opsPort: number, logLevel: string, entry = ENTRY) => [
+      entry, 'run', '--kubeconfig', k.kubeconfigPath!, '--connection-string', h.edgeAgentConnectionString, '--ca', h.caFile!,
       '--namespace', namespace, '--ops-port', String(opsPort), '--ops-host', '127.0.0.1', '--log-level', logLevel,
     ];
 
     const envText = extraEnv.map(([k, v]) => `${k}=${v} `).join('');
-    console.log(`bench/rss: ${envText}node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}, ${runs} start-up runs, ${MODULES} modules, emulators in this process, each bridge its own process (${ENTRY})`);
+    console.log(`bench/rss: ${envText}node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}, ${runs} start-up runs, ${MODULES} modules, emulators in this process, each bridge its own process (${ENTRY}${COMPARE ? `; compared with ${COMPARE}` : ''})`);
     const empty = await push(content(0, 'empty'));
 
     // 1. Start-up, alternating with the floor.
     const floorStarts: Start[] = [];
     const bridgeStarts: Start[] = [];
     const hubFirst: number[] = [];
+    const compareStarts: Start[] = [];
+    const compareHubFirst: number[] = [];
+    /** One start of the bridge `entry` in `namespace`: its times, and how long before the hub link its ops server answered. */
+    const bridgeStart = async (namespace: string, entry: string, starts: Start[], opsFirst: number[]) => {
+      const port = await freePort();
+      const t0 = performance.now();
+      const proc = spawnChild(bridgeArgs(namespace, port, 'info', entry), 'pipe');
+      let stderr = '';
+      proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const start = await untilReady(`http://127.0.0.1:${port}/readyz`, t0, proc);
+      starts.push(start);
+      await stop(proc);
+      const connectedAt = loggedAt(stderr, HUB_CONNECTED);
+      if (connectedAt === undefined) throw new Error(`${namespace}: the bridge never logged '${HUB_CONNECTED}'`);
+      // Positive: the operations server answered this long before the hub link was up.
+      opsFirst.push(connectedAt - start.upAt);
+    };
     for (let i = 0; i < runs; i++) {
       {
         const port = await freePort();
@@ -282,20 +321,10 @@ async function main(): Promise<number> {
         floorStarts.push(await untilReady(`http://127.0.0.1:${port}/`, t0, proc));
         await stop(proc);
       }
-      {
-        const port = await freePort();
-        const t0 = performance.now();
-        const proc = spawnChild(bridgeArgs(`bench-start-${i}`, port, 'info'), 'pipe');
-        let stderr = '';
-        proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-        const start = await untilReady(`http://127.0.0.1:${port}/readyz`, t0, proc);
-        bridgeStarts.push(start);
-        await stop(proc);
-        const connectedAt = loggedAt(stderr, HUB_CONNECTED);
-        if (connectedAt === undefined) throw new Error(`run ${i}: the bridge never logged '${HUB_CONNECTED}'`);
-        // Positive: the operations server answered this long before the hub link was up.
-        hubFirst.push(connectedAt - start.upAt);
-      }
+      // With --compare, the two bridges take turns going first.
+      if (COMPARE && i % 2 === 1) await bridgeStart(`bench-compare-${i}`, COMPARE, compareStarts, compareHubFirst);
+      await bridgeStart(`bench-start-${i}`, ENTRY, bridgeStarts, hubFirst);
+      if (COMPARE && i % 2 === 0) await bridgeStart(`bench-compare-${i}`, COMPARE, compareStarts, compareHubFirst);
     }
     if ((await twin()).desired.$version !== empty) throw new Error('the desired $version moved during the start-up runs');
 
@@ -325,6 +354,14 @@ async function main(): Promise<number> {
     console.log(`  bridge: operations server answers        ${ms(median(upMs)).padStart(9)} ${ms(p95(upMs)).padStart(8)}`);
     console.log(`  bridge: /readyz 200 (empty deployment)   ${ms(median(readyMs)).padStart(9)} ${ms(p95(readyMs)).padStart(8)}`);
     console.log(`  bridge: ops answered before the hub link was up by: ${hubFirst.map((d) => ms(d)).join(', ')}`);
+    if (COMPARE) {
+      const cReady = compareStarts.map((s) => s.readyMs);
+      const cUp = compareStarts.map((s) => s.upMs);
+      console.log(`  compare (${COMPARE}):`);
+      console.log(`  compare: operations server answers       ${ms(median(cUp)).padStart(9)} ${ms(p95(cUp)).padStart(8)}`);
+      console.log(`  compare: /readyz 200 (empty deployment)  ${ms(median(cReady)).padStart(9)} ${ms(p95(cReady)).padStart(8)}`);
+      console.log(`  compare: ops answered before the hub link was up by: ${compareHubFirst.map((d) => ms(d)).join(', ')}`);
+    }
     console.log('');
     console.log('  memory (VmRSS, median of 5 samples)');
     console.log(`  floor: node + HTTP server                ${mib(floorRss).padStart(10)}`);

@@ -42,9 +42,12 @@ function packageName(specifier: string): string {
 beforeAll(() => ensureBuilt(), 120_000);
 
 describe('the compiled package', () => {
-  it('builds from npm ci: prepare runs the build script, which compiles with tsconfig.build.json', () => {
+  it('builds from npm ci: prepare runs the build script, which compiles with tsconfig.build.json and bundles the image entry point', () => {
     expect(pkg.scripts['prepare']).toBe('npm run build');
-    expect(pkg.scripts['build']).toBe('tsc -p tsconfig.build.json');
+    expect(pkg.scripts['build']).toBe('tsc -p tsconfig.build.json && node scripts/bundle.mjs');
+    // esbuild runs at build time only (a dev dependency), in the image's build stage too.
+    expect(pkg.devDependencies['esbuild']).toBeDefined();
+    expect(pkg.dependencies['esbuild']).toBeUndefined();
   });
 
   it('prints its version', async () => {

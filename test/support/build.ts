@@ -23,11 +23,13 @@ function newestMtime(dir: string, pick: (name: string) => boolean): number {
 
 /** Builds dist/ unless it is newer than every source it is compiled from. */
 export function ensureBuilt(): void {
-  const marker = join(distDir, 'translator', 'cli', 'entry.js');
+  const markers = [join(distDir, 'translator', 'cli', 'entry.js'), join(distDir, 'bundle', 'cli', 'entry.js')];
   const sources = Math.max(
     ...['translator', 'sandbox'].map((d) => newestMtime(join(repoRoot, d), (n) => n.endsWith('.ts'))),
-    ...['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(repoRoot, f)).mtimeMs),
+    ...['tsconfig.json', 'tsconfig.build.json', join('scripts', 'bundle.mjs')].map((f) => statSync(join(repoRoot, f)).mtimeMs),
   );
-  if (existsSync(marker) && newestMtime(distDir, (n) => n.endsWith('.js')) >= sources) return;
+  if (markers.every((m) => existsSync(m)) && newestMtime(distDir, (n) => n.endsWith('.js')) >= sources) return;
+  // `npm run build`: tsc, then the image's bundle (scripts/bundle.mjs).
   execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'bundle.mjs')], { cwd: repoRoot, stdio: 'pipe' });
 }
