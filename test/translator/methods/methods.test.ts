@@ -134,6 +134,17 @@ describe('RestartModule', () => {
 });
 
 describe('GetModuleLogs', () => {
+  // RestartModule above rolled SensorModule: until the rollout ends, the newest pod may still be
+  // created after a read, and the next read then finds a pod with no lines yet.
+  beforeAll(async () => {
+    await waitFor('the rollout of SensorModule to end', async () => {
+      const pods = (await core.listNamespacedPod({ namespace: NAMESPACE })).items.filter((p) => p.metadata?.annotations?.['net.azure-devices.edge.original-moduleid'] === 'SensorModule');
+      const d = await apps.readNamespacedDeployment({ name: 'sensormodule', namespace: NAMESPACE });
+      const done = (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) && d.status?.updatedReplicas === 1 && d.status?.replicas === 1;
+      return done && pods.length === 1 && pods[0]!.status?.phase === 'Running' ? true : undefined;
+    });
+  });
+
   test("json, no encoding: edgeAgent's messages, as a JSON string, of the modules the unanchored case-insensitive id matches", async () => {
     // The module logs a line every few milliseconds: wait until it has written five.
     await waitFor('five lines of SensorModule', async () => ((await invoke('GetModuleLogs', { schemaVersion: '1.0', items: [{ id: '^SensorModule$', filter: { tail: 5 } }] })).payload as { payload: string }[])[0]?.payload.split('\n').length === 6 || undefined);
