@@ -194,13 +194,17 @@ export class RemoteDevice implements DeviceAccess {
     return new RemoteDevice(registry, client, deviceId);
   }
 
-  /** The `$edgeAgent` reported properties and the hub's clock (its Date header). */
-  async reported(): Promise<{ reported: Record<string, unknown>; serverTime?: Date }> {
+  /** The `$edgeAgent` reported properties, its connection state and the hub's clock (its Date header). */
+  async reported(): Promise<{ reported: Record<string, unknown>; connectionState?: string; serverTime?: Date }> {
     try {
       const { responseBody, httpResponse } = await this.registry.getModuleTwin(this.deviceId, '$edgeAgent');
-      const twin = responseBody as unknown as { properties?: { reported?: Record<string, unknown> } };
+      const twin = responseBody as unknown as { connectionState?: string; properties?: { reported?: Record<string, unknown> } };
       const date = (httpResponse as { headers?: Record<string, string | undefined> } | undefined)?.headers?.date;
-      return { reported: twin.properties?.reported ?? {}, ...(date && !Number.isNaN(Date.parse(date)) ? { serverTime: new Date(date) } : {}) };
+      return {
+        reported: twin.properties?.reported ?? {},
+        ...(typeof twin.connectionState === 'string' ? { connectionState: twin.connectionState } : {}),
+        ...(date && !Number.isNaN(Date.parse(date)) ? { serverTime: new Date(date) } : {}),
+      };
     } catch (e) {
       throw new DeviceVerbError(hubMessage(e, this.deviceId));
     }
@@ -217,8 +221,8 @@ export class RemoteDevice implements DeviceAccess {
   }
 
   async agent(): Promise<ListedModule> {
-    const { reported } = await this.reported();
-    return agentFromReported((reported.systemModules as { edgeAgent?: ReportedAgent } | undefined)?.edgeAgent);
+    const { reported, connectionState } = await this.reported();
+    return agentFromReported((reported.systemModules as { edgeAgent?: ReportedAgent } | undefined)?.edgeAgent, connectionState);
   }
 
   async call(method: string, payload: unknown): Promise<MethodResponse> {

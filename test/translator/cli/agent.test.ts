@@ -46,3 +46,11 @@ test('remotely: the reported systemModules.edgeAgent; unknown until the bridge r
     ['a', 'Up 3 minutes', IMAGE],
   ]);
 });
+
+test("remotely, a bridge IoT Hub sees Disconnected is unknown, whatever it last reported (its uptime no longer grows)", () => {
+  const reported = { runtimeStatus: 'running', statusDescription: 'running', exitCode: 0, lastStartTimeUtc: '2026-12-01T11:57:00Z', lastExitTimeUtc: '0001-01-01T00:00:00Z', settings: { image: IMAGE } } as unknown as ReportedAgent;
+  expect(agentFromReported(reported, 'Connected')).toMatchObject({ runtimeStatus: 'running', statusDescription: 'running' });
+  const gone = agentFromReported(reported, 'Disconnected');
+  expect(gone).toMatchObject({ runtimeStatus: 'unknown', statusDescription: "not connected to IoT Hub (it last reported 'running'; the other modules are shown as last reported)", settings: { image: IMAGE }, restartCount: 0 });
+  expect(describeModule(gone, NOW)).toBe('Unknown');
+});

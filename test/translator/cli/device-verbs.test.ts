@@ -335,5 +335,8 @@ describe('check when something fails (last: these change the device)', () => {
     expect(device.hint).toContain("'iotedge-k8s check --kubeconfig FILE --namespace NS'");
     // The other verbs that need the bridge say the same in one line.
     expect(await cli('restart', 'SensorModule', ...remote)).toEqual({ code: 1, out: '', err: `error: device '${hub.deviceId}' is not connected to IoT Hub (is its bridge running?)\n` });
+    // `list` reads the twin, whose last report still says running: IoT Hub's connection state tells it is not.
+    const agent = (await rows(remote))[0]!;
+    expect(agent).toMatchObject({ name: 'edgeAgent', status: 'unknown', description: 'Unknown', statusDescription: "not connected to IoT Hub (it last reported 'running'; the other modules are shown as last reported)" });
   }, 60_000);
 });
