@@ -186,6 +186,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--state-dir <dir>', 'sandbox state, and the default status file of local runs', '.sandbox')
       .option('--service-host <ip>', 'with --sandbox: loopback address whose port 443 serves the sandbox IoT Hub service API (default 127.0.0.2)')
       .option('--kube-port <port>', 'with --sandbox: port of the Kubernetes API emulator (default: a free one)', port)
+      .option('--blob-storage', "with --sandbox: also run Azurite as the sandbox IoT Hub's blob endpoint (hub.json gains blobContainerSasUrl, for UploadModuleLogs and support-bundle --sas-url)")
       .option('--status-file <file>', 'where local runs write the reported properties (default: STATE_DIR/status.json)')
       .option('--ops-port <port>', 'port of /metrics, /healthz and /readyz (0: a free one)', port, 9600)
       .option('--ops-host <address>', 'address the operations server listens on (0.0.0.0 in a pod, so the kubelet and Prometheus reach it)', '127.0.0.1')
