@@ -298,6 +298,14 @@ describe('support-bundle', () => {
     const r = await cli('support-bundle', ...remote);
     expect(r).toMatchObject({ code: 1, err: expect.stringMatching(/^error: a remote support bundle needs --sas-url/) });
   });
+
+  test('an --output that cannot be written is one clear line before the device uploads anything', async () => {
+    const sasUrl = await azurite.containerSasUrl('verbs-unwritable');
+    for (const [output, code] of [[join(dir, 'no-such-dir', 'b.zip'), 'ENOENT'], [dir, 'EISDIR']] as const) {
+      expect(await cli('support-bundle', ...remote, '--sas-url', sasUrl, '--output', output)).toEqual({ code: 1, out: '', err: `error: cannot write ${output} (${code})\n` });
+    }
+    expect([...(await azurite.blobs('verbs-unwritable')).keys()]).toEqual([]);
+  });
 });
 
 describe('check when something fails (last: these change the device)', () => {
