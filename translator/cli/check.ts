@@ -24,6 +24,8 @@ import {
   type CheckResult,
 } from '../methods/index.js';
 import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
+import { CoreV1Api, type KubeConfig } from '../kube/index.js';
+import { KubeApiError, toKubeError } from '../reconcile/index.js';
 import { DeviceVerbError } from './errors.js';
 import { kubeConfigOf, LocalDevice, RemoteDevice, type DeviceFlags } from './device.js';
 import { machine, type OutputFormat } from './output.js';
@@ -34,10 +36,25 @@ export const EDGEHUB_CERTIFICATE_KEY = 'server.pem';
 const SYMBOL: Record<CheckResult['status'], string> = { pass: '√', warn: '‼', fail: '×', skip: '·' };
 const WORD: Record<CheckResult['status'], string> = { pass: 'OK', warn: 'Warning', fail: 'Error', skip: 'skipped' };
 
+/**
+ * A namespace the cluster does not have is a mistyped --namespace: one line and exit 1, as the
+ * other verbs answer it, rather than checks that pass on a device that is not there. Any other
+ * answer (forbidden, unreachable) is left to the checks, which report it.
+ */
+async function assertNamespace(kubeConfig: KubeConfig, namespace: string): Promise<void> {
+  try {
+    await new CoreV1Api(kubeConfig).readNamespace({ name: namespace });
+  } catch (e) {
+    const error = toKubeError(e, `read Namespace/${namespace}`);
+    if (error instanceof KubeApiError && error.status === 404) throw new DeviceVerbError(`namespace '${namespace}' does not exist in this cluster; pass the --namespace the bridge uses`);
+  }
+}
+
 /** The device-side checks, run here against the cluster. */
 async function localDeviceChecks(flags: DeviceFlags, now: Date): Promise<CheckResult[]> {
   const kubeConfig = kubeConfigOf(flags);
   const namespace = flags.namespace ?? 'iotedge';
+  await assertNamespace(kubeConfig, namespace);
   let deviceId = flags.deviceId;
   if (!deviceId) {
     try {

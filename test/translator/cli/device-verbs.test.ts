@@ -250,6 +250,14 @@ describe('check', () => {
     expect(lonly.checks.find((c) => c.id === 'hub-reachable')).toMatchObject({ status: 'skip', message: 'not checked (no IoT Hub connection given)' });
   }, 30_000);
 
+  test('a namespace the cluster does not have is one clear line and exit 1, not passing checks', async () => {
+    expect(await cli('check', '--kubeconfig', kube.kubeconfigPath!, '--namespace', 'no-such-namespace')).toEqual({
+      code: 1,
+      out: '',
+      err: "error: namespace 'no-such-namespace' does not exist in this cluster; pass the --namespace the bridge uses\n",
+    });
+  });
+
   test('exit 1 with an Error line and a hint when IoT Hub refuses the credential; the device-side checks are not asked', async () => {
     const r = await cli('check', '--hub-connection-string', hub.serviceConnectionString.replace(/SharedAccessKey=[^;]+/, 'SharedAccessKey=d3Jvbmc='), '--device-id', hub.deviceId, '--ca', hub.caFile!);
     expect(r.code).toBe(1);
