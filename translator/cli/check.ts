@@ -96,7 +96,7 @@ export async function checkResults(flags: DeviceFlags, now: Date, caPem?: string
   let remote: RemoteDevice | undefined;
   if (flags.hubConnectionString) {
     if (!flags.deviceId) throw new DeviceVerbError('--device-id is required with --hub-connection-string');
-    remote = RemoteDevice.open(flags.hubConnectionString, flags.deviceId, caPem);
+    remote = RemoteDevice.open(flags.hubConnectionString, flags.deviceId, caPem, flags.hubTimeoutMs);
     try {
       const { reported, serverTime } = await remote.reported();
       hubFacts.hub = { ok: true, value: serverTime ? { serverTime } : {} };

@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
@@ -14,7 +15,7 @@ import { Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
 import { main, startRun, type Io, type RunningBridge } from '../../../translator/cli/index.js';
-import { runList, runLogs } from '../../../translator/cli/device-verbs.js';
+import { runCheck, runList, runLogs } from '../../../translator/cli/device-verbs.js';
 import { installManifests } from '../../../translator/cli/install.js';
 import type { ListRow } from '../../../translator/cli/list.js';
 import { deploymentManifest, dockerModule } from '../../support/manifest.js';
@@ -148,6 +149,25 @@ describe('list', () => {
     expect(r.err).toBe("error: no IoT Edge device runs in namespace 'nobody-here' (no workload labelled app.kubernetes.io/managed-by=iotedge-k8s); pass --namespace\n");
     const bad = await cli('list', '--hub-connection-string', hub.serviceConnectionString.replace(/SharedAccessKey=[^;]+/, 'SharedAccessKey=d3Jvbmc='), '--device-id', hub.deviceId, '--ca', hub.caFile!);
     expect(bad).toMatchObject({ code: 1, err: 'error: IoT Hub refused the credentials of the connection string\n' });
+  });
+
+  test('one clear line when IoT Hub accepts the connection but never answers (each call has a deadline)', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket.on('error', () => {})));
+    await new Promise<void>((resolve) => silent.listen(443, '127.0.0.73', resolve));
+    try {
+      const flags = { hubConnectionString: 'HostName=127.0.0.73;SharedAccessKeyName=iothubowner;SharedAccessKey=d3Jvbmc=', deviceId: hub.deviceId, hubTimeoutMs: 300, output: 'table' as const };
+      const errors: string[] = [];
+      const started = Date.now();
+      await expect(runList(flags, { io: { stdout: () => {}, stderr: (t) => errors.push(t) }, stop: new Promise(() => {}) })).rejects.toThrow('IoT Hub did not answer in time');
+      let out = '';
+      expect(await runCheck(flags, { io: { stdout: (t) => (out += t), stderr: () => {} }, stop: new Promise(() => {}) })).toBe(1);
+      expect(out).toContain('× IoT Hub reachable, credential valid - Error\n    IoT Hub did not answer in time\n');
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
