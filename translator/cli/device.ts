@@ -122,7 +122,7 @@ export class LocalDevice implements DeviceAccess {
       throw new DeviceVerbError(kubeMessage(e, `reading namespace '${namespace}'`));
     }
     const devices = [...new Set(labels.map((l) => l[DEVICE_LABEL]).filter((d): d is string => d !== undefined))];
-    if (!deviceId && devices.length === 0) throw new DeviceVerbError(`no IoT Edge device runs in namespace '${namespace}' (no workload labelled ${MANAGED_BY_LABEL}=${MANAGED_BY}); pass --namespace`);
+    if (!deviceId && devices.length === 0) throw new DeviceVerbError(`no IoT Edge device runs in namespace '${namespace}' (no workload labelled ${MANAGED_BY_LABEL}=${MANAGED_BY}): pass the --namespace the bridge uses, or wait until it applied a deployment`);
     if (!deviceId && devices.length > 1) throw new DeviceVerbError(`namespace '${namespace}' holds several devices (${devices.join(', ')}); pass --device-id`);
     const hub = labels.map((l) => l[HUB_LABEL]).find((h) => h !== undefined) ?? '';
     return new LocalDevice(kubeConfig, namespace, deviceId ?? devices[0]!, hub);

@@ -146,7 +146,7 @@ describe('list', () => {
   test('one clear line when the device cannot be reached', async () => {
     const r = await cli('list', '--kubeconfig', kube.kubeconfigPath!, '--namespace', 'nobody-here');
     expect(r.code).toBe(1);
-    expect(r.err).toBe("error: no IoT Edge device runs in namespace 'nobody-here' (no workload labelled app.kubernetes.io/managed-by=iotedge-k8s); pass --namespace\n");
+    expect(r.err).toBe("error: no IoT Edge device runs in namespace 'nobody-here' (no workload labelled app.kubernetes.io/managed-by=iotedge-k8s): pass the --namespace the bridge uses, or wait until it applied a deployment\n");
     const bad = await cli('list', '--hub-connection-string', hub.serviceConnectionString.replace(/SharedAccessKey=[^;]+/, 'SharedAccessKey=d3Jvbmc='), '--device-id', hub.deviceId, '--ca', hub.caFile!);
     expect(bad).toMatchObject({ code: 1, err: 'error: IoT Hub refused the credentials of the connection string\n' });
   });
