@@ -81,9 +81,24 @@ export function agentFromLease(lease: StoredLease | undefined, image: string, na
   }
 }
 
-/** edgeAgent as the reported properties show it. */
-export function agentFromReported(agent: ReportedAgent | undefined): ListedModule {
+/**
+ * edgeAgent as the reported properties show it. `connectionState` is the `$edgeAgent` module
+ * twin's: when IoT Hub says the bridge is `Disconnected`, its last report (say `running`, up
+ * since long ago) no longer holds, so the row is `unknown` and says so.
+ */
+export function agentFromReported(agent: ReportedAgent | undefined, connectionState?: string): ListedModule {
   if (!agent) return { runtimeStatus: 'unknown', statusDescription: 'the bridge has not reported edgeAgent yet', exitCode: 0, lastStartTimeUtc: NEVER_UTC, lastExitTimeUtc: NEVER_UTC, restartCount: 0 };
+  if (connectionState === 'Disconnected') {
+    return {
+      runtimeStatus: 'unknown',
+      statusDescription: `not connected to IoT Hub (it last reported '${agent.runtimeStatus}'; the other modules are shown as last reported)`,
+      exitCode: agent.exitCode,
+      lastStartTimeUtc: agent.lastStartTimeUtc,
+      lastExitTimeUtc: agent.lastExitTimeUtc,
+      restartCount: 0,
+      ...(agent.settings?.image ? { settings: { image: agent.settings.image } } : {}),
+    };
+  }
   return {
     runtimeStatus: agent.runtimeStatus,
     statusDescription: agent.statusDescription,

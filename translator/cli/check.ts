@@ -26,7 +26,8 @@ import {
   type CheckResult,
 } from '../methods/index.js';
 import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
-import type { KubeConfig } from '../kube/index.js';
+import { CoreV1Api, type KubeConfig } from '../kube/index.js';
+import { KubeApiError, toKubeError } from '../reconcile/index.js';
 import { findDeviceCredential } from './device-credential.js';
 import { DeviceVerbError } from './errors.js';
 import { kubeConfigOf, LocalDevice, RemoteDevice, type DeviceFlags } from './device.js';
@@ -39,6 +40,20 @@ export const EDGEHUB_CERTIFICATE_KEY = 'server.pem';
 const SYMBOL: Record<CheckResult['status'], string> = { pass: '√', warn: '‼', fail: '×', skip: '·' };
 const WORD: Record<CheckResult['status'], string> = { pass: 'OK', warn: 'Warning', fail: 'Error', skip: 'skipped' };
 
+/**
+ * A namespace the cluster does not have is a mistyped --namespace: one line and exit 1, as the
+ * other verbs answer it, rather than checks that pass on a device that is not there. Any other
+ * answer (forbidden, unreachable) is left to the checks, which report it.
+ */
+async function assertNamespace(kubeConfig: KubeConfig, namespace: string): Promise<void> {
+  try {
+    await new CoreV1Api(kubeConfig).readNamespace({ name: namespace });
+  } catch (e) {
+    const error = toKubeError(e, `read Namespace/${namespace}`);
+    if (error instanceof KubeApiError && error.status === 404) throw new DeviceVerbError(`namespace '${namespace}' does not exist in this cluster; pass the --namespace the bridge uses`);
+  }
+}
+
 /** `check`'s flags: a device's, and locally the device's own connection string. */
 export type CheckFlags = DeviceFlags & { deviceConnectionString?: string };
 
@@ -46,6 +61,7 @@ export type CheckFlags = DeviceFlags & { deviceConnectionString?: string };
 async function localSite(flags: DeviceFlags): Promise<{ kubeConfig: KubeConfig; namespace: string; deviceId?: string }> {
   const kubeConfig = kubeConfigOf(flags);
   const namespace = flags.namespace ?? 'iotedge';
+  await assertNamespace(kubeConfig, namespace);
   let deviceId = flags.deviceId;
   if (!deviceId) {
     try {
@@ -97,7 +113,7 @@ export async function checkResults(flags: CheckFlags, now: Date, caPem?: string,
   let remote: RemoteDevice | undefined;
   if (flags.hubConnectionString) {
     if (!flags.deviceId) throw new DeviceVerbError('--device-id is required with --hub-connection-string');
-    remote = RemoteDevice.open(flags.hubConnectionString, flags.deviceId, caPem);
+    remote = RemoteDevice.open(flags.hubConnectionString, flags.deviceId, caPem, flags.hubTimeoutMs);
     try {
       const { reported, serverTime } = await remote.reported();
       hubFacts.hub = { ok: true, value: serverTime ? { serverTime } : {} };

@@ -24,6 +24,7 @@ import { BRIDGE_POD_SELECTOR } from './install.js';
 import { DEVICE_LABEL, HUB_LABEL, MANAGED_BY, MANAGED_BY_LABEL, ownedSelector } from '../translate/index.js';
 import { scrubSecrets, trustHubCa } from '../twin/index.js';
 import { DeviceVerbError } from './errors.js';
+import { isHubTimeout, withHubTimeout } from './hub-service.js';
 
 const { Client, Registry } = iothub;
 
@@ -34,6 +35,8 @@ export interface DeviceFlags {
   hubConnectionString?: string;
   deviceId?: string;
   ca?: string;
+  /** Remote: deadline of each IoT Hub call (a direct method gets its own 30 s on top). @default 30000 */
+  hubTimeoutMs?: number;
 }
 
 /** The modules of a device as `$edgeAgent` reports them (edgeHub and the user modules). */
@@ -59,7 +62,7 @@ export const readCa = (path: string): Promise<string> => readCaPem(path, (messag
 export async function openDevice(flags: DeviceFlags): Promise<DeviceAccess> {
   if (flags.hubConnectionString) {
     if (!flags.deviceId) throw new DeviceVerbError('--device-id is required with --hub-connection-string');
-    return RemoteDevice.open(flags.hubConnectionString, flags.deviceId, flags.ca ? await readCa(flags.ca) : undefined);
+    return RemoteDevice.open(flags.hubConnectionString, flags.deviceId, flags.ca ? await readCa(flags.ca) : undefined, flags.hubTimeoutMs);
   }
   return LocalDevice.open(kubeConfigOf(flags), flags.namespace ?? 'iotedge', flags.deviceId);
 }
@@ -115,7 +118,7 @@ export class LocalDevice implements DeviceAccess {
       throw new DeviceVerbError(kubeMessage(e, `reading namespace '${namespace}'`));
     }
     const devices = [...new Set(labels.map((l) => l[DEVICE_LABEL]).filter((d): d is string => d !== undefined))];
-    if (!deviceId && devices.length === 0) throw new DeviceVerbError(`no IoT Edge device runs in namespace '${namespace}' (no workload labelled ${MANAGED_BY_LABEL}=${MANAGED_BY}); pass --namespace`);
+    if (!deviceId && devices.length === 0) throw new DeviceVerbError(`no IoT Edge device runs in namespace '${namespace}' (no workload labelled ${MANAGED_BY_LABEL}=${MANAGED_BY}): pass the --namespace the bridge uses, or wait until it applied a deployment`);
     if (!deviceId && devices.length > 1) throw new DeviceVerbError(`namespace '${namespace}' holds several devices (${devices.join(', ')}); pass --device-id`);
     const hub = labels.map((l) => l[HUB_LABEL]).find((h) => h !== undefined) ?? '';
     return new LocalDevice(kubeConfig, namespace, deviceId ?? devices[0]!, hub);
@@ -174,6 +177,11 @@ export class LocalDevice implements DeviceAccess {
 }
 
 type IotRegistry = InstanceType<typeof Registry>;
+
+/** Deadline of one IoT Hub call of a remote verb. */
+const DEFAULT_HUB_TIMEOUT_MS = 30_000;
+/** How long IoT Hub waits for the device to answer a direct method. */
+const METHOD_TIMEOUT_S = 30;
 type IotClient = InstanceType<typeof Client>;
 
 /** The device as IoT Hub shows it to an operator. */
@@ -184,9 +192,11 @@ export class RemoteDevice implements DeviceAccess {
     readonly registry: IotRegistry,
     private readonly client: IotClient,
     readonly deviceId: string,
+    private readonly timeoutMs: number,
   ) {}
 
-  static open(connectionString: string, deviceId: string, caPem?: string): RemoteDevice {
+  /** `timeoutMs` bounds each IoT Hub call, so that a hub that accepts but never answers is one line too. */
+  static open(connectionString: string, deviceId: string, caPem?: string, timeoutMs = DEFAULT_HUB_TIMEOUT_MS): RemoteDevice {
     let registry: IotRegistry;
     let client: IotClient;
     try {
@@ -199,16 +209,20 @@ export class RemoteDevice implements DeviceAccess {
       trustHubCa(registry, caPem);
       trustHubCa(client, caPem);
     }
-    return new RemoteDevice(registry, client, deviceId);
+    return new RemoteDevice(registry, client, deviceId, timeoutMs);
   }
 
-  /** The `$edgeAgent` reported properties and the hub's clock (its Date header). */
-  async reported(): Promise<{ reported: Record<string, unknown>; serverTime?: Date }> {
+  /** The `$edgeAgent` reported properties, its connection state and the hub's clock (its Date header). */
+  async reported(): Promise<{ reported: Record<string, unknown>; connectionState?: string; serverTime?: Date }> {
     try {
-      const { responseBody, httpResponse } = await this.registry.getModuleTwin(this.deviceId, '$edgeAgent');
-      const twin = responseBody as unknown as { properties?: { reported?: Record<string, unknown> } };
+      const { responseBody, httpResponse } = await withHubTimeout(this.registry.getModuleTwin(this.deviceId, '$edgeAgent'), this.timeoutMs);
+      const twin = responseBody as unknown as { connectionState?: string; properties?: { reported?: Record<string, unknown> } };
       const date = (httpResponse as { headers?: Record<string, string | undefined> } | undefined)?.headers?.date;
-      return { reported: twin.properties?.reported ?? {}, ...(date && !Number.isNaN(Date.parse(date)) ? { serverTime: new Date(date) } : {}) };
+      return {
+        reported: twin.properties?.reported ?? {},
+        ...(typeof twin.connectionState === 'string' ? { connectionState: twin.connectionState } : {}),
+        ...(date && !Number.isNaN(Date.parse(date)) ? { serverTime: new Date(date) } : {}),
+      };
     } catch (e) {
       throw new DeviceVerbError(hubMessage(e, this.deviceId));
     }
@@ -225,13 +239,16 @@ export class RemoteDevice implements DeviceAccess {
   }
 
   async agent(): Promise<ListedModule> {
-    const { reported } = await this.reported();
-    return agentFromReported((reported.systemModules as { edgeAgent?: ReportedAgent } | undefined)?.edgeAgent);
+    const { reported, connectionState } = await this.reported();
+    return agentFromReported((reported.systemModules as { edgeAgent?: ReportedAgent } | undefined)?.edgeAgent, connectionState);
   }
 
   async call(method: string, payload: unknown): Promise<MethodResponse> {
     try {
-      const { result } = await this.client.invokeDeviceMethod(this.deviceId, '$edgeAgent', { methodName: method, payload, responseTimeoutInSeconds: 30 });
+      const { result } = await withHubTimeout(
+        this.client.invokeDeviceMethod(this.deviceId, '$edgeAgent', { methodName: method, payload, responseTimeoutInSeconds: METHOD_TIMEOUT_S }),
+        this.timeoutMs + METHOD_TIMEOUT_S * 1000,
+      );
       return result as MethodResponse;
     } catch (e) {
       // azure-iothub raises for non-2xx answers: the device's status and payload are in the body.
@@ -260,6 +277,7 @@ export function hubMessage(e: unknown, deviceId: string): string {
   if (name === 'DeviceNotFoundError' || status === 404) return `device '${deviceId}' (or its $edgeAgent) was not found in IoT Hub`;
   if (name === 'UnauthorizedError' || status === 401) return 'IoT Hub refused the credentials of the connection string';
   if (name === 'GatewayTimeoutError' || status === 504) return `device '${deviceId}' did not answer the direct method (is its bridge connected?)`;
+  if (isHubTimeout(e)) return 'IoT Hub did not answer in time';
   const code = err.code ?? '';
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `cannot verify IoT Hub's TLS certificate (${code}); pass its CA with --ca FILE`;
   if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET)$/.test(code)) return `cannot reach IoT Hub (${code})`;

@@ -33,6 +33,11 @@ export async function readCaPem(path: string, fail: VerbError): Promise<string> 
   return pem;
 }
 
+/** Whether `e` is the timeout of {@link withHubTimeout}. */
+export function isHubTimeout(e: unknown): boolean {
+  return e instanceof HubTimeout;
+}
+
 /** Resolves or rejects as `promise` does, or rejects with a timeout that {@link describeHubError} names. */
 export function withHubTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

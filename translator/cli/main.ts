@@ -133,7 +133,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     program
       .command('validate')
       .description('Validate a deployment manifest (or template); exit 1 with one line per problem.')
-      .argument('<file>', 'deployment manifest, deployment.template.json, or a layered base')
+      .argument('<file>', 'deployment manifest, deployment.template.json, a layered base, or a folder of them (as run --manifest reads it)')
       .option('--layer <file>', 'a layered deployment merged onto the base (repeatable, ascending priority)', collect, [])
       .option('--json', 'print the diagnostics as JSON'),
     parsed,
@@ -152,7 +152,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     program
       .command('translate')
       .description('Print the Kubernetes objects a deployment manifest becomes; warnings go to stderr.')
-      .argument('<file>', 'deployment manifest, deployment.template.json, or a layered base')
+      .argument('<file>', 'deployment manifest, deployment.template.json, a layered base, or a folder of them (as run --manifest reads it)')
       .option('--layer <file>', 'a layered deployment merged onto the base (repeatable, ascending priority)', collect, [])
       .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
       .option('--no-namespace', 'leave the Namespace object out (by default it comes first, so the output applies to a cluster without it)'),
@@ -186,6 +186,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--state-dir <dir>', 'sandbox state, and the default status file of local runs', '.sandbox')
       .option('--service-host <ip>', 'with --sandbox: loopback address whose port 443 serves the sandbox IoT Hub service API (default 127.0.0.2)')
       .option('--kube-port <port>', 'with --sandbox: port of the Kubernetes API emulator (default: a free one)', port)
+      .option('--blob-storage', "with --sandbox: also run Azurite as the sandbox IoT Hub's blob endpoint (hub.json gains blobContainerSasUrl, for UploadModuleLogs and support-bundle --sas-url)")
       .option('--status-file <file>', 'where local runs write the reported properties (default: STATE_DIR/status.json)')
       .option('--ops-port <port>', 'port of /metrics, /healthz and /readyz (0: a free one)', port, 9600)
       .option('--ops-host <address>', 'address the operations server listens on (0.0.0.0 in a pod, so the kubelet and Prometheus reach it)', '127.0.0.1')
@@ -207,7 +208,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .command('push')
     .description("Push a deployment manifest to an IoT Edge device through IoT Hub (applyConfigurationContent).")
-    .argument('<file>', 'deployment manifest, deployment.template.json, or a layered base')
+    .argument('<file>', 'deployment manifest, deployment.template.json, a layered base, or a folder of them (as run --manifest reads it)')
     .requiredOption('--hub-connection-string <cs>', 'IoT Hub connection string with registry write rights (iothubowner)')
     .requiredOption('--device-id <id>', 'the IoT Edge device')
     .option('--ca <file>', 'PEM CA certificate to trust for the IoT Hub service API (the sandbox hub-ca.pem)')

@@ -20,21 +20,33 @@ export function columns(header: readonly string[], rows: readonly (readonly stri
   return line(header) + rows.map(line).join('');
 }
 
-/** chrono-humanize's rough English, as `iotedge list` prints durations ("5 seconds", "a minute", "3 hours"). */
+const MINUTE_S = 60;
+const HOUR_S = 60 * MINUTE_S;
+const DAY_S = 24 * HOUR_S;
+
+/**
+ * A duration as `iotedge list` words it (Azure/iotedge edgelet/iotedge/src/list.rs `format_time`):
+ * up to 20 s chrono-humanize's precise English ("0 seconds", "1 second", "20 seconds"), beyond
+ * it the rough one (chrono-humanize 0.2 `rough_period`: "35 seconds", "a minute" above 45 s,
+ * "2 minutes" above 90 s, whole units rounded down, "an hour" above 45 minutes, "a day" above
+ * 22 hours, "a week" above 6.5 days, "a month" above 29 days, "a year" above 345 days). A
+ * negative duration (a start time ahead of this clock) reads as 0 seconds.
+ */
 export function humanDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s <= 20) return s === 1 ? '1 second' : `${s} seconds`;
-  if (s < 45) return 'a few seconds';
-  const units: [number, string, string][] = [
-    [60, 'a minute', 'minutes'],
-    [3600, 'an hour', 'hours'],
-    [86400, 'a day', 'days'],
-    [7 * 86400, 'a week', 'weeks'],
-    [30 * 86400, 'a month', 'months'],
-    [365 * 86400, 'a year', 'years'],
-  ];
-  let chosen = units[0]!;
-  for (const unit of units) if (s >= unit[0] * 0.75) chosen = unit;
-  const n = Math.round(s / chosen[0]);
-  return n <= 1 ? chosen[1] : `${n} ${chosen[2]}`;
+  const s = Math.trunc(Math.max(0, ms) / 1000);
+  if (ms <= 20_000) return s === 1 ? '1 second' : `${s} seconds`;
+  const several = (unit: number, name: string) => `${Math.max(Math.floor(s / unit), 2)} ${name}`;
+  if (s > 547 * DAY_S) return several(365 * DAY_S, 'years');
+  if (s > 345 * DAY_S) return 'a year';
+  if (s > 45 * DAY_S) return several(30 * DAY_S, 'months');
+  if (s > 29 * DAY_S) return 'a month';
+  if (s > 10 * DAY_S + 12 * HOUR_S) return several(7 * DAY_S, 'weeks');
+  if (s > 6 * DAY_S + 12 * HOUR_S) return 'a week';
+  if (s > 36 * HOUR_S) return several(DAY_S, 'days');
+  if (s > 22 * HOUR_S) return 'a day';
+  if (s > 90 * MINUTE_S) return several(HOUR_S, 'hours');
+  if (s > 45 * MINUTE_S) return 'an hour';
+  if (s > 90) return several(MINUTE_S, 'minutes');
+  if (s > 45) return 'a minute';
+  return `${s} seconds`;
 }

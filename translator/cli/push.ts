@@ -10,8 +10,10 @@
  * tokens never appear in the output.
  */
 // azure-iothub is CommonJS: Node's ESM loader (and tsx) only give it as a default export.
+import { stat } from 'node:fs/promises';
 import iothub from 'azure-iothub';
 import { loadManifest, ManifestLoadError, type DeploymentContent } from '../manifest/index.js';
+import { manifestFiles } from '../sources/index.js';
 import { scrubSecrets, trustHubCa } from '../twin/index.js';
 import { PushError } from './errors.js';
 import { formatDiagnostic } from './format.js';
@@ -87,7 +89,10 @@ export async function runPush(flags: PushFlags, io: PushIo): Promise<number> {
   try {
     if (flags.deviceId.trim() === '') throw new PushError('--device-id must not be empty');
     hubHostOf(flags.hubConnectionString, pushError);
-    const result = await loadManifest(flags.file, flags.layers ? { layers: flags.layers } : {});
+    // A folder is read as `run --manifest` reads one: its base and its *.layer.json files.
+    const isFolder = await stat(flags.file).then((info) => info.isDirectory(), () => false);
+    const files = isFolder ? await manifestFiles(flags.file, flags.layers ?? []) : { base: flags.file, layers: flags.layers ?? [] };
+    const result = await loadManifest(files.base, files.layers.length > 0 ? { layers: files.layers } : {});
     for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     if (result.model === undefined || result.content === undefined) {
       io.stderr(`${flags.file} is not a valid deployment; nothing was pushed\n`);
@@ -102,7 +107,7 @@ export async function runPush(flags: PushFlags, io: PushIo): Promise<number> {
       ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
     });
     const twins = Object.keys(result.content.modulesContent).join(', ');
-    io.stdout(`pushed ${flags.file} to device ${flags.deviceId} on ${hubHostOf(flags.hubConnectionString, pushError)} (${twins})\n`);
+    io.stdout(`pushed ${files.base} to device ${flags.deviceId} on ${hubHostOf(flags.hubConnectionString, pushError)} (${twins})\n`);
     return 0;
   } catch (e) {
     if (e instanceof PushError || e instanceof ManifestLoadError) {

@@ -51,6 +51,8 @@ export interface RunFlags {
   serviceHost?: string;
   /** `--sandbox`: port of the Kubernetes API emulator (default: a free one). */
   kubePort?: number;
+  /** `--sandbox`: also run Azurite as the sandbox hub's blob endpoint (hub.json `blobContainerSasUrl`). */
+  blobStorage?: boolean;
   statusFile?: string;
   deviceId?: string;
   hub?: string;
@@ -364,10 +366,12 @@ async function startOps(flags: RunFlags, metrics: BridgeMetrics, ready: Readines
 /** Both emulators, loaded only now (`import()`) so that no other verb loads sandbox/. */
 async function startSandbox(flags: RunFlags, io: Io, cleanups: Cleanups): Promise<Sandbox> {
   const { startSandbox: start } = await import('./sandbox.js');
-  const sandbox = await start({ stateDir: flags.stateDir, serviceHost: flags.serviceHost, kubePort: flags.kubePort });
+  const sandbox = await start({ stateDir: flags.stateDir, serviceHost: flags.serviceHost, kubePort: flags.kubePort, ...(flags.blobStorage ? { blobStorage: true } : {}) });
   cleanups.add(() => sandbox.stop(), 'sandbox emulators');
   for (const note of sandbox.notes) io.stdout(`Sandbox: ${note}\n`);
   io.stdout(`Sandbox: kubectl --kubeconfig ${sandbox.kubeconfigPath} get pods -A; IoT Hub details in ${sandbox.hubJsonPath}\n`);
+  const blob = sandbox.hub.blob;
+  if (blob) io.stdout(`Sandbox: blob storage ${blob.serviceUrl} (Azurite), container '${blob.container}': its SAS URL is blobContainerSasUrl in ${sandbox.hubJsonPath}\n`);
   return sandbox;
 }
 

@@ -42,7 +42,7 @@ export interface SandboxOptions {
   mqttPort?: number;
   /** Loopback address whose port 443 serves the IoT Hub service API. @default 127.0.0.2, or the next free one */
   serviceHost?: string;
-  /** Also run Azurite as the hub's blob endpoint (`sandbox` does; `run --sandbox` does not). */
+  /** Also run Azurite as the hub's blob endpoint (`sandbox` does; `run --sandbox` with `--blob-storage`, as `npm start`). */
   blobStorage?: boolean;
 }
 

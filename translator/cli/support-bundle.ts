@@ -9,7 +9,9 @@
  * GetTaskStatus until the task ends, then the blob is downloaded to `--output` (the SAS must
  * allow list and read for that).
  */
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ContainerClient } from '@azure/storage-blob';
 import { DeviceCluster, SupportBundles, parseLogTime, supportBundleZip, type TaskStatusResponse } from '../methods/index.js';
 import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
@@ -62,10 +64,26 @@ async function writeOutput(path: string, data: Buffer): Promise<void> {
   }
 }
 
+/**
+ * Fails as writing `path` would (a missing folder, a folder, no permission), with the same
+ * line, so that a remote bundle is not collected and uploaded only to be lost at the end.
+ */
+async function assertWritable(path: string): Promise<void> {
+  const fail = (code: string | undefined): never => {
+    throw new DeviceVerbError(`cannot write ${path} (${code ?? 'write error'})`);
+  };
+  const existing = await stat(path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : fail(e.code)));
+  if (existing?.isDirectory()) fail('EISDIR');
+  const folder = existing ? undefined : await stat(dirname(path)).catch((e: NodeJS.ErrnoException) => fail(e.code));
+  if (folder && !folder.isDirectory()) fail('ENOTDIR');
+  await access(existing ? path : dirname(path), constants.W_OK).catch((e: NodeJS.ErrnoException) => fail(e.code));
+}
+
 /** Asks the device to upload its bundle, waits for the task and downloads the blob. */
 export async function remoteSupportBundle(device: RemoteDevice, flags: SupportBundleFlags, now: Date, pollMs = 500): Promise<string> {
   if (!flags.sasUrl) throw new DeviceVerbError('a remote support bundle needs --sas-url: the device uploads it to that Azure Blob container (SAS with create, write, list and read)');
   range(flags, now);
+  await assertWritable(flags.output);
   const answer = await device.call('UploadSupportBundle', { schemaVersion: '1.0', sasUrl: flags.sasUrl, ...(flags.since ? { since: flags.since } : {}), ...(flags.until ? { until: flags.until } : {}) });
   if (answer.status !== 200) throw new DeviceVerbError((answer.payload as { message?: string } | null)?.message ?? `UploadSupportBundle answered ${answer.status}`);
   const { correlationId } = answer.payload as TaskStatusResponse;

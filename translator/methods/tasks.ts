@@ -2,9 +2,11 @@
  * Background tasks of the upload methods (UploadModuleLogs, UploadSupportBundle) and their
  * status for GetTaskStatus, as edgeAgent's `BackgroundTask` and `TaskStatusResponse` keep them
  * (Azure/iotedge edge-agent/src/Microsoft.Azure.Devices.Edge.Agent.Core/requests/
- * TaskStatusResponse.cs): each task gets a random UUID correlationId and moves from `NotStarted`
- * to `Running` to `Completed`, `Failed` (message `Task <operation> failed because of error
- * <reason>`) or `Cancelled` (its time ran out). An unknown correlationId is `Unknown`.
+ * TaskStatusResponse.cs, edge-util/src/Microsoft.Azure.Devices.Edge.Util/BackgroundTask.cs): each
+ * task gets a random UUID correlationId and is `Running` from the start (BackgroundTask.Run
+ * creates it so and answers with that status; edgeAgent never reports `NotStarted`), then
+ * `Completed`, `Failed` (message `Task <operation> failed because of error <reason>`) or
+ * `Cancelled` (its time ran out). An unknown correlationId is `Unknown`.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -49,18 +51,18 @@ export class TaskRunner {
 
   /**
    * Starts `work` on the next turn of the event loop and returns its status at once
-   * (`NotStarted`). `work` gets an AbortSignal that fires when the task's time is up.
+   * (`Running`, as edgeAgent's BackgroundTask.Run answers). `work` gets an AbortSignal that
+   * fires when the task's time is up.
    */
   start(operation: string, work: (signal: AbortSignal) => Promise<void>): TaskStatusResponse {
     const correlationId = randomUUID();
-    const state: TaskState = { operation, status: 'NotStarted', message: '' };
+    const state: TaskState = { operation, status: 'Running', message: '' };
     this.tasks.set(correlationId, state);
     this.forgetOld();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
     const run = (async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      state.status = 'Running';
       try {
         await work(controller.signal);
         if (controller.signal.aborted) throw controller.signal.reason;

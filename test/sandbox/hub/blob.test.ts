@@ -53,6 +53,21 @@ describe('Azurite as the sandbox blob endpoint', () => {
     await expect(new ContainerClient(hub.blob!.containerSasUrl, new AnonymousCredential(), { retryOptions: { maxTries: 1 } }).exists()).rejects.toThrow();
   }, 60_000);
 
+  test('stop() ends Azurite at once through its own SIGTERM shutdown (not the SIGKILL 5 s later), and what it kept stays', async () => {
+    const location = tempDir();
+    const blob = await startBlobEmulator({ port: 10002, location });
+    await new ContainerClient(blob.containerSasUrl).getBlockBlobClient('kept.txt').upload('kept', 4);
+    const started = Date.now();
+    await blob.stop();
+    expect(Date.now() - started).toBeLessThan(2_500);
+    const again = await startBlobEmulator({ port: 10002, location });
+    try {
+      expect((await new ContainerClient(again.containerSasUrl).getBlobClient('kept.txt').downloadToBuffer()).toString()).toBe('kept');
+    } finally {
+      await again.stop();
+    }
+  }, 60_000);
+
   test('without blobStorage the hub starts no Azurite and hub.json has no blob URL', async () => {
     const stateDir = tempDir();
     const hub = await startHubEmulator({ stateDir, serviceHost: '127.0.0.43' });

@@ -25,7 +25,7 @@ describe('no bridge pod: the Lease iotedge-k8s (a bridge outside the cluster)', 
   test('renewed within its duration: running since the start time the bridge wrote (the same uptime as remotely)', () => {
     const a = agentFromLease(lease('laptop_42', '2026-12-01T11:59:55.000000Z'), IMAGE, 'dev', NOW);
     expect(a).toEqual({ runtimeStatus: 'running', statusDescription: 'running', exitCode: 0, lastStartTimeUtc: '2026-12-01T11:57:00.250Z', lastExitTimeUtc: '0001-01-01T00:00:00Z', restartCount: 0, settings: { image: IMAGE } });
-    expect(describeModule(a, NOW)).toBe('Up 3 minutes');
+    expect(describeModule(a, NOW)).toBe('Up 2 minutes'); // 2 min 59.75 s: iotedge rounds whole units down
   });
 
   test('expired: unknown, saying since when no heartbeat came', () => {
@@ -77,4 +77,12 @@ test('remotely: the reported systemModules.edgeAgent; unknown until the bridge r
     ['edgeHub', 'Up 3 minutes', IMAGE],
     ['a', 'Up 3 minutes', IMAGE],
   ]);
+});
+
+test("remotely, a bridge IoT Hub sees Disconnected is unknown, whatever it last reported (its uptime no longer grows)", () => {
+  const reported = { runtimeStatus: 'running', statusDescription: 'running', exitCode: 0, lastStartTimeUtc: '2026-12-01T11:57:00Z', lastExitTimeUtc: '0001-01-01T00:00:00Z', settings: { image: IMAGE } } as unknown as ReportedAgent;
+  expect(agentFromReported(reported, 'Connected')).toMatchObject({ runtimeStatus: 'running', statusDescription: 'running' });
+  const gone = agentFromReported(reported, 'Disconnected');
+  expect(gone).toMatchObject({ runtimeStatus: 'unknown', statusDescription: "not connected to IoT Hub (it last reported 'running'; the other modules are shown as last reported)", settings: { image: IMAGE }, restartCount: 0 });
+  expect(describeModule(gone, NOW)).toBe('Unknown');
 });

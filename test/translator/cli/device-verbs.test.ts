@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
@@ -16,7 +17,7 @@ import { Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../../../sandbox/kube/index.js';
 import { main, startRun, type Io, type RunningBridge } from '../../../translator/cli/index.js';
-import { runList, runLogs } from '../../../translator/cli/device-verbs.js';
+import { runCheck, runList, runLogs } from '../../../translator/cli/device-verbs.js';
 import { installManifests } from '../../../translator/cli/install.js';
 import type { ListRow } from '../../../translator/cli/list.js';
 import { deploymentManifest, dockerModule } from '../../support/manifest.js';
@@ -206,9 +207,28 @@ describe('list', () => {
   test('one clear line when the device cannot be reached', async () => {
     const r = await cli('list', '--kubeconfig', kube.kubeconfigPath!, '--namespace', 'nobody-here');
     expect(r.code).toBe(1);
-    expect(r.err).toBe("error: no IoT Edge device runs in namespace 'nobody-here' (no workload labelled app.kubernetes.io/managed-by=iotedge-k8s); pass --namespace\n");
+    expect(r.err).toBe("error: no IoT Edge device runs in namespace 'nobody-here' (no workload labelled app.kubernetes.io/managed-by=iotedge-k8s): pass the --namespace the bridge uses, or wait until it applied a deployment\n");
     const bad = await cli('list', '--hub-connection-string', hub.serviceConnectionString.replace(/SharedAccessKey=[^;]+/, 'SharedAccessKey=d3Jvbmc='), '--device-id', hub.deviceId, '--ca', hub.caFile!);
     expect(bad).toMatchObject({ code: 1, err: 'error: IoT Hub refused the credentials of the connection string\n' });
+  });
+
+  test('one clear line when IoT Hub accepts the connection but never answers (each call has a deadline)', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket.on('error', () => {})));
+    await new Promise<void>((resolve) => silent.listen(443, '127.0.0.182', resolve));
+    try {
+      const flags = { hubConnectionString: 'HostName=127.0.0.182;SharedAccessKeyName=iothubowner;SharedAccessKey=d3Jvbmc=', deviceId: hub.deviceId, hubTimeoutMs: 300, output: 'table' as const };
+      const errors: string[] = [];
+      const started = Date.now();
+      await expect(runList(flags, { io: { stdout: () => {}, stderr: (t) => errors.push(t) }, stop: new Promise(() => {}) })).rejects.toThrow('IoT Hub did not answer in time');
+      let out = '';
+      expect(await runCheck(flags, { io: { stdout: (t) => (out += t), stderr: () => {} }, stop: new Promise(() => {}) })).toBe(1);
+      expect(out).toContain('× IoT Hub reachable, credential valid - Error\n    IoT Hub did not answer in time\n');
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
@@ -379,6 +399,14 @@ describe('check', () => {
     expect(moduleOnly.out).not.toContain(/SharedAccessKey=([^;]+)/.exec(hub.edgeAgentConnectionString)![1]);
   }, 30_000);
 
+  test('a namespace the cluster does not have is one clear line and exit 1, not passing checks', async () => {
+    expect(await cli('check', '--kubeconfig', kube.kubeconfigPath!, '--namespace', 'no-such-namespace')).toEqual({
+      code: 1,
+      out: '',
+      err: "error: namespace 'no-such-namespace' does not exist in this cluster; pass the --namespace the bridge uses\n",
+    });
+  });
+
   test('exit 1 with an Error line and a hint when IoT Hub refuses the credential; the device-side checks are not asked', async () => {
     const r = await cli('check', '--hub-connection-string', hub.serviceConnectionString.replace(/SharedAccessKey=[^;]+/, 'SharedAccessKey=d3Jvbmc='), '--device-id', hub.deviceId, '--ca', hub.caFile!);
     expect(r.code).toBe(1);
@@ -431,6 +459,14 @@ describe('support-bundle', () => {
     const r = await cli('support-bundle', ...remote);
     expect(r).toMatchObject({ code: 1, err: expect.stringMatching(/^error: a remote support bundle needs --sas-url/) });
   });
+
+  test('an --output that cannot be written is one clear line before the device uploads anything', async () => {
+    const sasUrl = await azurite.containerSasUrl('verbs-unwritable');
+    for (const [output, code] of [[join(dir, 'no-such-dir', 'b.zip'), 'ENOENT'], [dir, 'EISDIR']] as const) {
+      expect(await cli('support-bundle', ...remote, '--sas-url', sasUrl, '--output', output)).toEqual({ code: 1, out: '', err: `error: cannot write ${output} (${code})\n` });
+    }
+    expect([...(await azurite.blobs('verbs-unwritable')).keys()]).toEqual([]);
+  });
 });
 
 describe('check when something fails (last: these change the device)', () => {
@@ -471,5 +507,8 @@ describe('check when something fails (last: these change the device)', () => {
     expect(device.hint).toContain("'iotedge-k8s check --kubeconfig FILE --namespace NS'");
     // The other verbs that need the bridge say the same in one line.
     expect(await cli('restart', 'SensorModule', ...remote)).toEqual({ code: 1, out: '', err: `error: device '${hub.deviceId}' is not connected to IoT Hub (is its bridge running?)\n` });
+    // `list` reads the twin, whose last report still says running: IoT Hub's connection state tells it is not.
+    const agent = (await rows(remote))[0]!;
+    expect(agent).toMatchObject({ name: 'edgeAgent', status: 'unknown', description: 'Unknown', statusDescription: "not connected to IoT Hub (it last reported 'running'; the other modules are shown as last reported)" });
   }, 60_000);
 });

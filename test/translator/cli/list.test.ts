@@ -28,19 +28,40 @@ function module(overrides: Partial<ReportedModule>): ReportedModule {
   };
 }
 
-test('humanDuration words durations as chrono-humanize does, roughly', () => {
-  expect([0, 1_000, 20_000, 30_000, 60_000, 150_000, 3_600_000, 7_200_000, 86_400_000, 3 * 86_400_000].map(humanDuration)).toEqual([
-    '0 seconds',
-    '1 second',
-    '20 seconds',
-    'a few seconds',
-    'a minute',
-    '3 minutes',
-    'an hour',
-    '2 hours',
-    'a day',
-    '3 days',
-  ]);
+test("humanDuration words durations as iotedge list does: chrono-humanize's precise English up to 20 s, its rough one beyond", () => {
+  const S = 1_000;
+  const M = 60 * S;
+  const H = 60 * M;
+  const D = 24 * H;
+  const cases: [number, string][] = [
+    [0, '0 seconds'],
+    [1_600, '1 second'],
+    [20 * S, '20 seconds'],
+    [21 * S, '21 seconds'],
+    [30 * S, '30 seconds'],
+    [45 * S, '45 seconds'],
+    [46 * S, 'a minute'],
+    [90 * S, 'a minute'],
+    [91 * S, '2 minutes'],
+    [150 * S, '2 minutes'],
+    [10 * M, '10 minutes'],
+    [45 * M, '45 minutes'],
+    [46 * M, 'an hour'],
+    [H, 'an hour'],
+    [2 * H, '2 hours'],
+    [22 * H, '22 hours'],
+    [23 * H, 'a day'],
+    [36 * H, 'a day'],
+    [3 * D, '3 days'],
+    [6 * D + 13 * H, 'a week'],
+    [11 * D, '2 weeks'],
+    [30 * D, 'a month'],
+    [46 * D, '2 months'],
+    [350 * D, 'a year'],
+    [600 * D, '2 years'],
+    [-5 * S, '0 seconds'],
+  ];
+  expect(cases.map(([ms]) => humanDuration(ms))).toEqual(cases.map(([, text]) => text));
 });
 
 test('DESCRIPTION per runtime status', () => {

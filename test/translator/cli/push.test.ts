@@ -178,6 +178,15 @@ test('--layer files are merged before pushing', async () => {
   expect(modules['metricscollector']!.settings.image).toBe('mcr.microsoft.com/azureiotedge-metrics-collector:1.1');
 });
 
+test('a folder is pushed as run --manifest reads one: its base manifest and its *.layer.json merged', async () => {
+  const { code, out, err } = await push({ file: 'deployment-manifests/layered' });
+  expect([code, err]).toEqual([0, '']);
+  expect(out).toMatch(/^pushed deployment-manifests\/layered\/base\.json to device /);
+  const modules = (await desired('$edgeAgent'))['modules'] as Record<string, { settings: { image: string } }>;
+  expect(modules['metricscollector']!.settings.image).toBe('mcr.microsoft.com/azureiotedge-metrics-collector:1.1');
+  expect(await push({ file: 'deployment-manifests' })).toMatchObject({ code: 1, err: expect.stringMatching(/^error: deployment-manifests holds several manifests \(/) });
+});
+
 test('pushContent rejects with a PushError and no secret', async () => {
   const content = { modulesContent: { $edgeAgent: { 'properties.desired': {} } } };
   const attempt = pushContent({ hubConnectionString: hub.serviceConnectionString, deviceId: 'ghost', content, caPem: hub.caPem });

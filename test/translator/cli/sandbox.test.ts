@@ -70,9 +70,9 @@ describe('iotedge-k8s sandbox', () => {
     );
   }, 60000);
 
-  it('run --sandbox --manifest pushes the manifest through the sandbox hub and reports it running (npm start: test/e2e/npm-start.test.ts)', async () => {
+  it('run --sandbox --manifest pushes the manifest through the sandbox hub and reports it running; --blob-storage adds Azurite and blobContainerSasUrl (npm start: test/e2e/npm-start.test.ts)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-start-'));
-    const args = [bin, 'run', '--sandbox', '--manifest', join(repoRoot, 'deployment-manifests', 'webserver.json'), '--state-dir', stateDir, '--ops-port', '0'];
+    const args = [bin, 'run', '--sandbox', '--blob-storage', '--manifest', join(repoRoot, 'deployment-manifests', 'webserver.json'), '--state-dir', stateDir, '--ops-port', '0'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -82,6 +82,12 @@ describe('iotedge-k8s sandbox', () => {
       expect(out).toContain("Pushed ");
       // The load-balancer pool of this sandbox's loopback slot (127.102.0.x for the first one; docs/sandbox-kube.md).
       expect(out).toMatch(/module webserverapp: running \(restarts 0\) at 127\.\d{1,3}\.0\.\d+:8080/);
+      // The blob endpoint an UploadModuleLogs or `support-bundle --sas-url` can target.
+      const hub = JSON.parse(readFileSync(join(stateDir, 'hub.json'), 'utf8'));
+      expect(out).toContain(`Sandbox: blob storage http://${new URL(hub.blobContainerSasUrl).host}/devstoreaccount1 (Azurite), container 'uploads'`);
+      const uploads = new ContainerClient(hub.blobContainerSasUrl);
+      await uploads.getBlockBlobClient('hello.txt').upload('hello', 5);
+      expect((await uploads.getBlobClient('hello.txt').downloadToBuffer()).toString()).toBe('hello');
     } finally {
       child.kill('SIGTERM');
     }

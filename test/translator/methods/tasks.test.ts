@@ -1,11 +1,12 @@
 /** TaskRunner: edgeAgent's background task statuses and messages (TaskStatusResponse). */
 import { TaskRunner, redactSas } from '../../../translator/methods/index.js';
 
-test('NotStarted at once, then Running, then Completed', async () => {
+test("Running at once (edgeAgent's BackgroundTask.Run answers so, never NotStarted), then Completed", async () => {
   const runner = new TaskRunner();
   let release!: () => void;
   const started = runner.start('upload logs', () => new Promise<void>((r) => (release = r)));
-  expect(started).toEqual({ status: 'NotStarted', message: '', correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+  expect(started).toEqual({ status: 'Running', message: '', correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+  expect(runner.status(started.correlationId).status).toBe('Running');
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
   expect(runner.status(started.correlationId).status).toBe('Running');

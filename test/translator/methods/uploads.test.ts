@@ -104,12 +104,12 @@ afterAll(async () => {
 });
 
 describe('UploadModuleLogs', () => {
-  test('answers NotStarted with a correlationId at once; the blob holds the module lines; GetTaskStatus reaches Completed', async () => {
+  test('answers Running (as edgeAgent) with a correlationId at once; the blob holds the module lines; GetTaskStatus reaches Completed', async () => {
     const sasUrl = await azurite.containerSasUrl('logs-text');
     const answer = await invoke('UploadModuleLogs', { schemaVersion: '1.0', sasUrl, items: [{ id: 'SensorModule', filter: { tail: 4 } }], encoding: 'none', contentType: 'text' });
     expect(answer.status).toBe(200);
     const task = answer.payload as TaskAnswer;
-    expect(task).toEqual({ status: 'NotStarted', message: '', correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(task).toEqual({ status: 'Running', message: '', correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(await finished(task.correlationId)).toEqual({ status: 'Completed', message: '', correlationId: task.correlationId });
     const blobs = await azurite.blobs('logs-text');
     expect([...blobs.keys()]).toEqual([expect.stringMatching(new RegExp(`^${hub.hostName.replace(/\./g, '\\.')}/${DEVICE}/SensorModule-\\d{4}-\\d{2}-\\d{2}--\\d{2}-\\d{2}-\\d{2}\\.log$`))]);
@@ -192,7 +192,7 @@ describe('UploadSupportBundle', () => {
   test('uploads a zip with logs, objects, events, twin and checks, every secret redacted', async () => {
     const sasUrl = await azurite.containerSasUrl('bundles');
     const answer = await invoke('UploadSupportBundle', { schemaVersion: '1.0', sasUrl, since: '1h', edgeRuntimeOnly: false });
-    expect(answer).toEqual({ status: 200, payload: { status: 'NotStarted', message: '', correlationId: expect.any(String) } });
+    expect(answer).toEqual({ status: 200, payload: { status: 'Running', message: '', correlationId: expect.any(String) } });
     expect(await finished((answer.payload as TaskAnswer).correlationId)).toMatchObject({ status: 'Completed' });
     const blobs = await azurite.blobs('bundles');
     const [name, blob] = [...blobs][0]!;
