@@ -29,15 +29,19 @@ export function liveBridgePods(pods: readonly PodJson[]): PodJson[] {
   return pods.filter((p) => !p.metadata?.deletionTimestamp);
 }
 
+/** The bridge's pod that tells: with leader election several replicas run, and the ready one leads; else the newest live one. */
+export function bridgePod(pods: readonly PodJson[]): PodJson | undefined {
+  const live = liveBridgePods(pods);
+  const ready = live.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  return newestPod(ready.length > 0 ? ready : live);
+}
+
 /**
  * edgeAgent as the bridge's pods show it; `image` is the deployment's edgeAgent image. Its
  * restartCount is 0, as remotely: edgeAgent reports none for itself.
  */
 export function agentFromPods(pods: readonly PodJson[], image: string, namespace: string): ListedModule {
-  const live = liveBridgePods(pods);
-  // With leader election several replicas run: the ready one leads.
-  const ready = live.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-  const pod = newestPod(ready.length > 0 ? ready : live);
+  const pod = bridgePod(pods);
   const base = baseOf(image);
   if (!pod) return { ...base, runtimeStatus: 'unknown', statusDescription: `no bridge pod in namespace '${namespace}'` };
   const container = pod.status?.containerStatuses?.[0];

@@ -143,6 +143,15 @@ export class LocalDevice implements DeviceAccess {
     }
   }
 
+  /** The pods of the bridge installed in this namespace (the Deployment `install` makes); none for a bridge outside the cluster. */
+  async bridgePods(): Promise<PodJson[]> {
+    try {
+      return (await new CoreV1Api(this.kubeConfig).listNamespacedPod({ namespace: this.namespace, labelSelector: BRIDGE_POD_SELECTOR })).items as unknown as PodJson[];
+    } catch (e) {
+      throw new DeviceVerbError(kubeMessage(e, `reading the bridge's pods in namespace '${this.namespace}'`));
+    }
+  }
+
   /**
    * The bridge as its pod shows it (installed in the cluster), else as its Lease does (a bridge
    * outside the cluster), with the image the deployment names for edgeAgent.
@@ -150,12 +159,7 @@ export class LocalDevice implements DeviceAccess {
   async agent(): Promise<ListedModule> {
     const model = await this.lastGoodModel();
     const image = model?.edgeAgent.image ?? BRIDGE_IMAGE;
-    let pods: PodJson[];
-    try {
-      pods = (await new CoreV1Api(this.kubeConfig).listNamespacedPod({ namespace: this.namespace, labelSelector: BRIDGE_POD_SELECTOR })).items as unknown as PodJson[];
-    } catch (e) {
-      throw new DeviceVerbError(kubeMessage(e, `reading the bridge's pods in namespace '${this.namespace}'`));
-    }
+    const pods = await this.bridgePods();
     if (liveBridgePods(pods).length > 0) return agentFromPods(pods, image, this.namespace);
     const store = new KubeLeaseStore(this.kubeConfig, this.namespace);
     try {

@@ -13,10 +13,11 @@ import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ContainerClient } from '@azure/storage-blob';
-import { DeviceCluster, SupportBundles, parseLogTime, supportBundleZip, type TaskStatusResponse } from '../methods/index.js';
+import { DeviceCluster, SupportBundles, parseLogTime, podLogInRange, supportBundleZip, type TaskStatusResponse } from '../methods/index.js';
 import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
 import { scrubSecrets } from '../twin/index.js';
 import { EDGEHUB_CERTIFICATE_KEY, checkResults, type CheckFlags } from './check.js';
+import { bridgePod } from './agent.js';
 import type { LocalDevice, RemoteDevice } from './device.js';
 import { DeviceVerbError } from './errors.js';
 
@@ -51,9 +52,21 @@ export async function localSupportBundle(device: LocalDevice, flags: SupportBund
   const when = range(flags, now);
   const checks = await checkResults({ ...flags, deviceId: device.deviceId }, now, caPem);
   const content = await bundles.content(when, now, checks);
+  const bridge = await bridgeLog(device, cluster, when);
+  if (bridge.text !== undefined) content.bridgeLogs = bridge.text;
+  else content.problems.push(`bridge logs: ${bridge.why}`);
+  content.problems.push("twin: IoT Hub holds the $edgeAgent twin, which a local bundle does not read (a remote bundle, --hub-connection-string CS --device-id ID --sas-url URL, has it)");
   const zip = supportBundleZip(content);
   await writeOutput(flags.output, zip);
   return `Created support bundle at ${flags.output} (${zip.length} bytes)\n`;
+}
+
+/** The log of the bridge's pod (the bridge installed in the cluster), or why there is none. */
+async function bridgeLog(device: LocalDevice, cluster: DeviceCluster, when: { since?: Date; until?: Date }): Promise<{ text?: string; why?: string }> {
+  const pod = bridgePod(await device.bridgePods());
+  if (!pod) return { why: `no bridge pod in namespace '${device.namespace}': a bridge outside the cluster keeps its log where it runs (a remote bundle has its recent lines)` };
+  const text = await podLogInRange(cluster, pod as Parameters<DeviceCluster['podLog']>[0], when);
+  return text === undefined ? { why: `the log of pod ${pod.metadata?.name ?? ''} cannot be read` } : { text };
 }
 
 async function writeOutput(path: string, data: Buffer): Promise<void> {

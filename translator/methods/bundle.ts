@@ -95,6 +95,14 @@ export interface BundleRange {
   until?: Date;
 }
 
+/** A pod's log lines within the range, one `TIME text` line each; undefined when the log cannot be read. */
+export async function podLogInRange(cluster: DeviceCluster, pod: Parameters<DeviceCluster['podLog']>[0], range: BundleRange): Promise<string | undefined> {
+  const raw = await cluster.podLog(pod, range.since ? { since: range.since } : {});
+  if (raw === undefined) return undefined;
+  const lines = filterLines(parseKubeletLog(raw), { ...(range.since ? { since: range.since } : {}), ...(range.until ? { until: range.until } : {}) });
+  return lines.map((l) => `${l.time ? l.time.toISOString() : '-'} ${l.text}\n`).join('');
+}
+
 /** The cluster part of a bundle: module logs, the namespace's objects (Secrets without data) and events. */
 export async function collectClusterContent(
   kubeConfig: KubeConfig,
@@ -108,9 +116,7 @@ export async function collectClusterContent(
     for (const moduleId of [...pods.keys()].sort()) {
       const pod = newestPod(pods.get(moduleId) ?? []);
       if (!pod) continue;
-      const raw = (await cluster.podLog(pod, range.since ? { since: range.since } : {})) ?? '';
-      const lines = filterLines(parseKubeletLog(raw), { ...(range.since ? { since: range.since } : {}), ...(range.until ? { until: range.until } : {}) });
-      moduleLogs[moduleId] = lines.map((l) => `${l.time ? l.time.toISOString() : '-'} ${l.text}\n`).join('');
+      moduleLogs[moduleId] = (await podLogInRange(cluster, pod, range)) ?? '';
     }
   } catch (e) {
     problems.push(`module logs: ${(e as Error).message}`);

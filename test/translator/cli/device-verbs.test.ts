@@ -73,6 +73,8 @@ beforeAll(async () => {
     'sensor:1': { kind: 'run', logEvery: 2000, lines: ['<6> temperature 21.5', '<3> sensor read failed'] },
     'counter:1': { kind: 'run', logEvery: 2000, lines: ['tick'] },
     'broken:1': { kind: 'crash', code: 3, afterMs: 1000 },
+    // Stands in for the bridge's image in the cluster (its pod runs no bridge here), with a log.
+    'bridge-sim:1': { kind: 'run', logEvery: 2000, lines: ['bridge: reconciled'] },
   });
   [kube, hub, azurite] = await Promise.all([startKubeEmulator({ stateDir: dir, timeFactor: 0.01, catalog }), startHubEmulator({ stateDir: dir, serviceHost: '127.0.0.62' }), startAzurite(10_412)]);
   kc = new KubeConfig();
@@ -192,6 +194,7 @@ describe('list', () => {
     // The sandbox's pod runs no bridge process, so the probes on its ops port are left out.
     const bridgeDeployment = installManifests({ namespace: ns, credentialSecret: 'iotedge-k8s-credentials', withoutNamespace: true }).find((o) => o.kind === 'Deployment') as unknown as V1Deployment;
     for (const c of bridgeDeployment.spec!.template.spec!.containers) {
+      c.image = 'bridge-sim:1';
       delete c.livenessProbe;
       delete c.readinessProbe;
       delete c.startupProbe;
@@ -202,6 +205,11 @@ describe('list', () => {
       return a.status === 'running' ? a : undefined;
     });
     expect(fromPod).toMatchObject({ statusDescription: 'running', restartCount: 0 });
+    // A local support bundle of an installed bridge holds its pod's log.
+    const installedZip = join(dir, 'installed.zip');
+    expect(await cli('support-bundle', ...side, '--output', installedZip)).toMatchObject({ code: 0, err: '' });
+    expect(execFileSync('unzip', ['-p', installedZip, 'bridge/logs.txt'], { encoding: 'utf8' })).toMatch(/^\S+Z bridge: reconciled\n/);
+    expect(execFileSync('unzip', ['-p', installedZip, 'README.txt'], { encoding: 'utf8' })).not.toContain('bridge logs:');
   }, 60_000);
 
   test('one clear line when the device cannot be reached', async () => {
@@ -439,6 +447,11 @@ describe('support-bundle', () => {
       expect(all).not.toContain(DEVICE_KEY());
     }
     // check.json: the checks as `check` runs them, in its order; the modules from the cluster on both sides.
+    // What a local bundle cannot hold, it says: the bridge runs outside this cluster, and the twin is IoT Hub's.
+    const readme = execFileSync('unzip', ['-p', localZip, 'README.txt'], { encoding: 'utf8' });
+    expect(readme).toContain(`\nNot collected:\n- bridge logs: no bridge pod in namespace '${NS}': a bridge outside the cluster keeps its log where it runs`);
+    expect(readme).toContain('\n- twin: IoT Hub holds the $edgeAgent twin, which a local bundle does not read');
+    expect(execFileSync('unzip', ['-p', remoteZip, 'bridge/logs.txt'], { encoding: 'utf8' })).not.toBe('');
     const bundleChecks = (file: string) => JSON.parse(execFileSync('unzip', ['-p', file, 'check.json'], { encoding: 'utf8' })) as { id: string; status: string; message: string }[];
     for (const file of [localZip, remoteZip]) {
       expect(bundleChecks(file).map((c) => c.id)).toEqual(CHECK_ORDER);
