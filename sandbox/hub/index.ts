@@ -3,7 +3,7 @@
  * service REST API, good enough for the unmodified azure-iot-device, azure-iot-device-mqtt and
  * azure-iothub SDKs on loopback. Test and demo infrastructure; see docs/sandbox-hub.md.
  */
-import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { prepareTls } from './certs.js';
@@ -173,7 +173,9 @@ export async function startHubEmulator(options: HubEmulatorOptions = {}): Promis
   const hubJsonFile = stateDir ? join(stateDir, 'hub.json') : undefined;
   if (hubJsonFile && tls.caFile) {
     const hubJson: HubJson = { serviceConnectionString, deviceId, edgeAgentConnectionString, deviceConnectionString, gatewayHostName, caFile: tls.caFile, ...(blob ? { blobContainerSasUrl: blob.containerSasUrl } : {}) };
-    writeFileSync(hubJsonFile, `${JSON.stringify(hubJson, null, 2)}\n`, { mode: 0o600 });
+    // Whole or absent for anyone waiting for it: written aside, then renamed into place.
+    writeFileSync(`${hubJsonFile}.${process.pid}.tmp`, `${JSON.stringify(hubJson, null, 2)}\n`, { mode: 0o600 });
+    renameSync(`${hubJsonFile}.${process.pid}.tmp`, hubJsonFile);
   }
 
   const faults: HubFaults = {

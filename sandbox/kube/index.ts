@@ -4,7 +4,7 @@
  * Test and demo infrastructure; the bridge never imports it at run time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -152,7 +152,9 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
       throw new Error(`Kubernetes API emulator: cannot create the state directory ${options.stateDir}: ${(error as Error).message}`, { cause: error });
     });
     kubeconfigPath = join(options.stateDir, 'kubeconfig');
-    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+    // Whole or absent for anyone waiting for it: written aside, then renamed into place.
+    await writeFile(`${kubeconfigPath}.${process.pid}.tmp`, kubeconfig, { mode: 0o600 });
+    await rename(`${kubeconfigPath}.${process.pid}.tmp`, kubeconfigPath);
   }
   let stopped = false;
   return {

@@ -3,7 +3,7 @@
  * failures when the service address cannot be bound. Uses port 443 on 127.0.0.32.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,23 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('state directory', () => {
+  test('hub.json appears whole: renamed into place, never written where a waiting reader could see half of it', async () => {
+    // inotify: a file written in place shows 'change' events under its own name; one renamed into place only 'rename'.
+    const events: string[] = [];
+    const watcher = watch(dir, (type, name) => {
+      if (name === 'hub.json') events.push(type);
+    });
+    try {
+      const hub = await startHubEmulator({ stateDir: dir, serviceHost: SERVICE_HOST });
+      await hub.stop();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      watcher.close();
+    }
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.filter((type) => type !== 'rename')).toEqual([]);
+  });
+
   test('hub.json has exactly the six documented fields and works from another process with NODE_EXTRA_CA_CERTS', async () => {
     const hub = await startHubEmulator({ stateDir: dir, serviceHost: SERVICE_HOST });
     try {
