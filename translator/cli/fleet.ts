@@ -186,6 +186,17 @@ function describeProblem(p: ModuleProblem): string {
 
 const show = (v: number | null): string => (v === null ? '-' : String(v));
 
+/** Longest status description the table shows (`-o json` has it whole): a long one would push the module columns off the screen. */
+export const STATUS_COLUMN_MAX = 40;
+
+/** The STATUS cell: the code, and for a failure its description, cut to {@link STATUS_COLUMN_MAX} characters. */
+function statusCell(d: DeviceState): string {
+  if (d.statusCode === null) return '-';
+  if (d.statusCode === 200 || d.statusDescription === undefined) return String(d.statusCode);
+  const text = `${d.statusCode} ${d.statusDescription}`;
+  return text.length > STATUS_COLUMN_MAX ? `${text.slice(0, STATUS_COLUMN_MAX - 1)}…` : text;
+}
+
 /** The table output: devices, then deployments. Pure. */
 export function renderFleet(view: FleetView): string {
   const deviceRows = view.devices.map((d) => [
@@ -193,7 +204,7 @@ export function renderFleet(view: FleetView): string {
     d.connected ? 'yes' : 'no',
     show(d.desiredVersion),
     show(d.reportedVersion),
-    d.statusCode === null ? '-' : d.statusCode === 200 || d.statusDescription === undefined ? String(d.statusCode) : `${d.statusCode} ${d.statusDescription}`,
+    statusCell(d),
     `${d.modulesRunning}/${d.modulesTotal}`,
     d.notRunning.map(describeProblem).join('; '),
   ]);

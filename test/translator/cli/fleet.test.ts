@@ -234,4 +234,15 @@ describe('fleet view from twins (pure)', () => {
     });
     expect(deviceState('d2', undefined)).toMatchObject({ desiredVersion: null, reportedVersion: null, statusCode: null, modulesTotal: 0 });
   });
+
+  test('the table cuts a long status description to its column; -o json keeps it whole', async () => {
+    const { deviceState, renderFleet, STATUS_COLUMN_MAX } = await import('../../../translator/cli/fleet.js');
+    const description = `deployment refused: ${'x'.repeat(120)}`;
+    const device = deviceState('d1', { connectionState: 'Connected', properties: { desired: { $version: 2 }, reported: { lastDesiredVersion: 2, lastDesiredStatus: { code: 400, description } } } });
+    expect(device.statusDescription).toBe(description);
+    const row = renderFleet({ devices: [device], deployments: [] }).split('\n')[1]!;
+    const cell = `400 ${description}`.slice(0, STATUS_COLUMN_MAX - 1) + '…';
+    expect(row).toContain(` ${cell} `);
+    expect(row).not.toContain('x'.repeat(STATUS_COLUMN_MAX));
+  });
 });
