@@ -72,11 +72,17 @@ function strictJson(text: string): unknown {
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      // A string: skip it, escapes included (an unterminated one ends the scan; JSON.parse refuses it).
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
+      // A string: skip to its closing quote, the first one after an even run of backslashes (an
+      // unterminated string ends the scan; JSON.parse refuses it).
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i === -1) {
+          i = n;
+          break;
+        }
+        let k = i - 1;
+        while (text.charCodeAt(k) === 0x5c) k--;
+        if ((i - 1 - k) % 2 === 0) break;
       }
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > MAX_DEPTH) return NOT_STRICT;

@@ -36,11 +36,22 @@ function sortedObject(values: Map<string, unknown>, top: boolean): Record<string
   return out;
 }
 
+/** A copy of `record` up to (not including) `stop`, as canonical values by key. */
+function valuesBefore(record: Record<string, unknown>, stop: string): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  for (const k in record) {
+    if (k === stop) break;
+    values.set(k, record[k]);
+  }
+  return values;
+}
+
 /**
  * `value` itself when it is canonical, else a canonical copy that keeps the parts that are.
  * Every value is looked at once (no part is canonicalized twice), whatever the nesting.
+ * Scalars are handled in the loops, without a call: most values of an object are scalars.
  */
-function canonicalValue(value: unknown, top = false): unknown {
+function canonicalValue(value: object, top: boolean): unknown {
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
@@ -49,7 +60,7 @@ function canonicalValue(value: unknown, top = false): unknown {
         out ??= value.slice(0, i);
         continue;
       }
-      const c = canonicalValue(v);
+      const c = typeof v === 'object' ? canonicalValue(v, false) : v;
       if (out !== undefined) out.push(c);
       else if (c !== v) {
         out = value.slice(0, i);
@@ -58,21 +69,14 @@ function canonicalValue(value: unknown, top = false): unknown {
     }
     return out ?? value;
   }
-  if (value === null || typeof value !== 'object') return value;
   const record = value as Record<string, unknown>;
   // Filled only once something differs: the canonical value of every key seen so far.
   let values: Map<string, unknown> | undefined;
   let previous: string | undefined;
   for (const key in record) {
     const v = record[key];
-    const c = v === undefined || v === null ? undefined : canonicalValue(v);
-    if (values === undefined && (c !== v || c === undefined || (previous !== undefined && !follows(previous, key, top)))) {
-      values = new Map();
-      for (const k in record) {
-        if (k === key) break;
-        values.set(k, record[k]);
-      }
-    }
+    const c = v === undefined || v === null ? undefined : typeof v === 'object' ? canonicalValue(v, false) : v;
+    if (values === undefined && (c !== v || c === undefined || (previous !== undefined && !(top ? follows(previous, key, true) : previous < key)))) values = valuesBefore(record, key);
     if (values !== undefined && c !== undefined) values.set(key, c);
     previous = key;
   }

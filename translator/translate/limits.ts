@@ -33,13 +33,24 @@ const NUMBER_CHARS = 32;
 export function jsonBytesBound(value: unknown): number {
   if (typeof value === 'string') return 6 * value.length + 2;
   if (value === null || typeof value !== 'object') return NUMBER_CHARS;
+  return boundOf(value);
+}
+
+/** {@link jsonBytesBound} of an object or array; scalars inside are counted in the loops, without a call. */
+function boundOf(value: object): number {
   let size = 2;
   if (Array.isArray(value)) {
-    for (const item of value) size += jsonBytesBound(item) + 1;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      size += (typeof item === 'string' ? 6 * item.length + 2 : item === null || typeof item !== 'object' ? NUMBER_CHARS : boundOf(item)) + 1;
+    }
     return size;
   }
   const record = value as Record<string, unknown>;
-  for (const key in record) size += 6 * key.length + 4 + jsonBytesBound(record[key]);
+  for (const key in record) {
+    const item = record[key];
+    size += 6 * key.length + 4 + (typeof item === 'string' ? 6 * item.length + 2 : item === null || typeof item !== 'object' ? NUMBER_CHARS : boundOf(item));
+  }
   return size;
 }
 

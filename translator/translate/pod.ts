@@ -7,7 +7,7 @@ import type { ModuleModel } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
 import { compareText, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from './canonical.js';
-import { containerPorts } from './service.js';
+import type { ContainerPort } from './service.js';
 import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
 import { buildEnv, type InjectedEnv } from './env.js';
@@ -34,6 +34,8 @@ export interface PodInput {
   device: DeviceLabels;
   injected: InjectedEnv;
   pullSecrets: string[];
+  /** The module's container ports ({@link containerPorts}), found once for the pod and the headless Service. */
+  containerPorts: ContainerPort[];
   claimName: (source: string) => string;
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
   issues: Issues;
@@ -54,24 +56,24 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
 
   // Keys in output order (see canonical.ts); optional fields only when set.
   const container: Record<string, unknown> = {};
-  const set = (key: string, value: unknown): void => {
-    if (value !== undefined) container[key] = value;
-  };
-  set('args', nonEmpty(spec.args));
-  set('command', nonEmpty(spec.command));
-  set('env', nonEmpty(buildEnv(module, spec, input.injected, issues)));
+  if (spec.args !== undefined && spec.args.length > 0) container.args = [...spec.args];
+  if (spec.command !== undefined && spec.command.length > 0) container.command = [...spec.command];
+  const env = buildEnv(module, spec, input.injected, issues);
+  if (env.length > 0) container.env = env;
   container.image = module.image;
   container.imagePullPolicy = pullPolicy(module);
-  set('livenessProbe', spec.livenessProbe);
+  if (spec.livenessProbe !== undefined) container.livenessProbe = spec.livenessProbe;
   container.name = name;
-  set('ports', nonEmpty(containerPorts(spec)));
-  set('resources', resourcesField(spec.resources));
-  set('securityContext', nonEmptyRecord(spec.securityContext));
-  set('stdin', spec.stdin);
-  set('stdinOnce', spec.stdinOnce);
-  set('tty', spec.tty);
-  set('volumeMounts', nonEmpty(volumeMounts));
-  set('workingDir', spec.workingDir);
+  if (input.containerPorts.length > 0) container.ports = [...input.containerPorts];
+  const resources = resourcesField(spec.resources);
+  if (resources !== undefined) container.resources = resources;
+  const securityContext = nonEmptyRecord(spec.securityContext);
+  if (securityContext !== undefined) container.securityContext = securityContext;
+  if (spec.stdin !== undefined) container.stdin = spec.stdin;
+  if (spec.stdinOnce !== undefined) container.stdinOnce = spec.stdinOnce;
+  if (spec.tty !== undefined) container.tty = spec.tty;
+  if (volumeMounts.length > 0) container.volumeMounts = volumeMounts;
+  if (spec.workingDir !== undefined) container.workingDir = spec.workingDir;
 
   const annotations: Record<string, string> = { ...spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: module.name };
   if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;

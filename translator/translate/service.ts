@@ -133,8 +133,15 @@ export function portName(protocol: Protocol, port: number): string {
   return `${protocol.toLowerCase()}-${port}`;
 }
 
+/** A container port of the pod, in output key order. */
+export interface ContainerPort {
+  containerPort: number;
+  name: string;
+  protocol: Protocol;
+}
+
 /** The container ports: every exposed and bound container port once, sorted. */
-export function containerPorts(spec: ModuleSpec): { containerPort: number; name: string; protocol: Protocol }[] {
+export function containerPorts(spec: ModuleSpec): ContainerPort[] {
   const seen = new Map<string, ExposedPort>();
   for (const p of spec.exposedPorts) seen.set(`${p.protocol}/${p.port}`, p);
   for (const b of spec.portBindings) seen.set(`${b.protocol}/${b.containerPort}`, { port: b.containerPort, protocol: b.protocol });
@@ -180,6 +187,8 @@ export interface ServiceInput {
   publishedName: string;
   originalModuleId: string;
   spec: ModuleSpec;
+  /** The module's container ports ({@link containerPorts}), found once for the pod and the headless Service. */
+  containerPorts: readonly ContainerPort[];
   device: DeviceLabels;
   options: TranslateOptions;
   /** Pointer of the module's createOptions, for diagnostics about the Service as a whole. */
@@ -213,9 +222,12 @@ function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof m
  * the known container ports (port = targetPort, as headless Services require) for SRV records.
  */
 export function buildHeadlessService(input: ServiceInput): KubeObject {
-  const ports = containerPorts(input.spec).map((p) => ({ name: p.name, port: p.containerPort, protocol: p.protocol, targetPort: p.containerPort }));
   const spec: Record<string, unknown> = { clusterIP: 'None' };
-  if (ports.length > 0) spec.ports = ports;
+  if (input.containerPorts.length > 0) {
+    const ports: ServicePort[] = [];
+    for (const p of input.containerPorts) ports.push({ name: p.name, port: p.containerPort, protocol: p.protocol, targetPort: p.containerPort });
+    spec.ports = ports;
+  }
   // Docker resolves a container's name as soon as it runs, healthy or not.
   spec.publishNotReadyAddresses = true;
   spec.selector = selectorLabels(input.device, input.name);

@@ -19,7 +19,7 @@ import { deviceLabels, type DeviceLabels } from './labels.js';
 import { buildPullSecret, pullSecretNames, pullSecretsFor, registryOf } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
-import { buildHeadlessService, buildService, publishedServiceName } from './service.js';
+import { buildHeadlessService, buildService, containerPorts, publishedServiceName } from './service.js';
 import { reservedNames, reservedOwner } from './reserved.js';
 import { buildPodTemplate } from './pod.js';
 import { buildDeployment } from './deployment.js';
@@ -105,10 +105,15 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     const n = names.get(module.name)!;
     const d = nameDiagnostic('module', module.pointer, n);
     if (d) diagnostics.push(d);
-    const outcome = guarded(module, () => interpretCreateOptions(module));
-    if ('diagnostic' in outcome) diagnostics.push(outcome.diagnostic);
-    else if (outcome.value.issues.failed) diagnostics.push(...outcome.value.issues.diagnostics);
-    else interpreted.push({ module, name: n.name, ...outcome.value });
+    let outcome: ReturnType<typeof interpretCreateOptions>;
+    try {
+      outcome = interpretCreateOptions(module);
+    } catch (e) {
+      diagnostics.push(internalError(module, e));
+      continue;
+    }
+    if (outcome.issues.failed) diagnostics.push(...outcome.issues.diagnostics);
+    else interpreted.push({ module, name: n.name, spec: outcome.spec, issues: outcome.issues });
   }
 
   // Claims: one per named volume, shared by the modules that mount it.
@@ -140,16 +145,21 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     return secrets;
   };
 
-  for (const { module, name, spec, issues } of interpreted) {
+  for (const entry of interpreted) {
+    const { module, issues } = entry;
     const published = publishedNames.get(module.name)!;
-    const built = guarded(module, () => buildModule({ module, name, spec, issues }, published, opts, device, pullSecretsOf, claimName));
-    if ('diagnostic' in built) diagnostics.push(built.diagnostic);
-    else {
-      checkObjectLimits(built.value, module.createOptionsPointer, issues);
-      // A module whose finished objects the API server would refuse produces none.
-      if (!issues.failed) objects.push(...built.value);
+    let built: KubeObject[] | undefined;
+    try {
+      built = buildModule(entry, published, opts, device, pullSecretsOf, claimName);
+    } catch (e) {
+      diagnostics.push(internalError(module, e));
     }
-    diagnostics.push(...issues.diagnostics);
+    if (built !== undefined) {
+      checkObjectLimits(built, module.createOptionsPointer, issues);
+      // A module whose finished objects the API server would refuse produces none.
+      if (!issues.failed) for (const o of built) objects.push(o);
+    }
+    for (const d of issues.diagnostics) diagnostics.push(d);
   }
 
   // A module that breaks the chosen Pod Security Standard refuses the whole deployment.
@@ -165,16 +175,12 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
 }
 
 /**
- * Runs one module's step; an unexpected exception (a bug, never bad input) becomes an error
- * diagnostic for that module instead of escaping translate().
+ * The diagnostic of an unexpected exception in one module's step (a bug, never bad input): it
+ * is reported for that module instead of escaping translate().
  */
-function guarded<T>(module: ModuleModel, step: () => T): { value: T } | { diagnostic: Diagnostic } {
-  try {
-    return { value: step() };
-  } catch (e) {
-    const name = e instanceof Error ? e.name : 'error';
-    return { diagnostic: error(module.pointer, `module '${module.name}' could not be translated (internal ${name}); please report this with the manifest`, 'internal') };
-  }
+function internalError(module: ModuleModel, e: unknown): Diagnostic {
+  const name = e instanceof Error ? e.name : 'error';
+  return error(module.pointer, `module '${module.name}' could not be translated (internal ${name}); please report this with the manifest`, 'internal');
 }
 
 /** The ServiceAccount, Service and workload of one module. */
@@ -188,7 +194,8 @@ function buildModule(
 ): KubeObject[] {
   const objects: KubeObject[] = [];
   objects.push(buildServiceAccount(name, module.name, device, opts.namespace));
-  const serviceInput = { name, publishedName, originalModuleId: module.name, spec, device, options: opts, pointer: module.createOptionsPointer, issues };
+  const ports = containerPorts(spec);
+  const serviceInput = { name, publishedName, originalModuleId: module.name, spec, containerPorts: ports, device, options: opts, pointer: module.createOptionsPointer, issues };
   objects.push(buildHeadlessService(serviceInput));
   const service = buildService(serviceInput);
   if (service) objects.push(service);
@@ -200,6 +207,7 @@ function buildModule(
     device,
     injected: { deviceId: opts.deviceId, hubHostname: opts.hubHostname },
     pullSecrets: pullSecretsOf(module.image),
+    containerPorts: ports,
     claimName,
     restartPolicy: module.restartPolicy === 'never' ? 'Never' : isJob ? 'OnFailure' : 'Always',
     issues,
