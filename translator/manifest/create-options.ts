@@ -10,6 +10,7 @@ import { describeSyntaxError, lineColumn } from './json-text.js';
 import { MAX_DEPTH, parseLenientJson } from './lenient-json.js';
 import { article, isObject, showValue, tooDeepAt, type JsonObject } from './json-values.js';
 import type { CreateOptions } from './model.js';
+import { sortBy } from '../shared/index.js';
 
 /** Size of every chunk but the last, as IoT Edge tools split createOptions. */
 export const CHUNK_SIZE = 512;
@@ -62,7 +63,7 @@ function collectChunks(settings: JsonObject, settingsPointer: string, diagnostic
     }
     byIndex.set(index, { index, key, value, pointer });
   }
-  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+  return sortBy([...byIndex.values()], (a, b) => a.index - b.index);
 }
 
 /** Reassembles and parses a module's createOptions from its `settings` object. */

@@ -17,3 +17,4 @@ export {
   type ServiceConnectionString,
   type ConnectionStringProblem,
 } from './connection-string.js';
+export { sortBy, sortStrings, sortedKeys } from './sort.js';

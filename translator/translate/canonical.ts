@@ -10,6 +10,8 @@
  * in order. Translated objects may therefore share parts with the model: treat them as read-only.
  */
 
+import { sortStrings, sortedKeys } from '../shared/index.js';
+
 const HEAD = ['apiVersion', 'kind', 'metadata'];
 
 /** Place of a top-level key: apiVersion, kind, metadata, then the rest. */
@@ -29,7 +31,7 @@ function follows(a: string, b: string, top: boolean): boolean {
 
 /** An object with `keys` in canonical order, from canonical values by key (undefined ones left out). */
 function sortedObject(values: Map<string, unknown>, top: boolean): Record<string, unknown> {
-  const keys = [...values.keys()].sort();
+  const keys = sortStrings([...values.keys()]);
   const out: Record<string, unknown> = {};
   if (top) for (const key of HEAD) if (values.has(key)) out[key] = values.get(key);
   for (const key of keys) if (!top || headRank(key) === 3) out[key] = values.get(key);
@@ -108,7 +110,7 @@ export function sortedRecord<T>(record: Record<string, T | undefined | null>): R
   }
   if (clean) return record as Record<string, T>;
   const out: Record<string, T> = {};
-  for (const key of Object.keys(record).sort()) {
+  for (const key of sortedKeys(record)) {
     const v = record[key];
     if (v !== undefined && v !== null) out[key] = v;
   }

@@ -12,6 +12,7 @@ import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
 import { buildEnv, type InjectedEnv } from './env.js';
 import { MODULE_VERSION_ANNOTATION, ORIGINAL_MODULE_ID_ANNOTATION, objectLabels, type DeviceLabels } from './labels.js';
+import { sortBy } from '../shared/index.js';
 
 /**
  * The container's imagePullPolicy. `never` -> Never. `on-create`: edgeAgent pulls whenever it
@@ -25,6 +26,9 @@ export function pullPolicy(module: Pick<ModuleModel, 'image' | 'imagePullPolicy'
   if (module.imagePullPolicy === 'never') return 'Never';
   return module.image.includes('@') ? 'IfNotPresent' : 'Always';
 }
+
+const byName = (a: Record<string, unknown>, b: Record<string, unknown>): number => compareText(String(a.name), String(b.name));
+const byMountPath = (a: Record<string, unknown>, b: Record<string, unknown>): number => compareText(String(a.mountPath), String(b.mountPath));
 
 export interface PodInput {
   module: ModuleModel;
@@ -51,8 +55,8 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
     volumeMounts.push(...extra.volumeMounts);
     volumes.push(extra.volume);
   }
-  volumes.sort((a, b) => compareText(String(a.name), String(b.name)));
-  volumeMounts.sort((a, b) => compareText(String(a.mountPath), String(b.mountPath)));
+  sortBy(volumes, byName);
+  sortBy(volumeMounts, byMountPath);
 
   // Keys in output order (see canonical.ts); optional fields only when set.
   const container: Record<string, unknown> = {};

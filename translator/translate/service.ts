@@ -24,6 +24,7 @@ import { isObject, readArray, readObject, readString, typeName } from './values.
 import { moduleMetadata, objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, selectorLabels, type DeviceLabels } from './labels.js';
 import { compareText, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
+import { sortBy, sortedKeys } from '../shared/index.js';
 
 /** Longest port range (`8000-8099/tcp`) expanded into single ports. */
 export const MAX_PORT_RANGE = 100;
@@ -67,7 +68,7 @@ export function parsePortKey(key: string, pointer: string, issues: Issues): Expo
 export function readExposedPorts(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const obj = readObject(value, pointer, issues);
   if (!obj) return;
-  for (const key of Object.keys(obj).sort()) {
+  for (const key of sortedKeys(obj)) {
     const ports = parsePortKey(key, joinPointer(pointer, key), issues);
     if (ports) spec.exposedPorts.push(...ports);
   }
@@ -77,7 +78,7 @@ export function readExposedPorts(value: unknown, pointer: string, spec: ModuleSp
 export function readPortBindings(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const obj = readObject(value, pointer, issues);
   if (!obj) return;
-  for (const key of Object.keys(obj).sort()) {
+  for (const key of sortedKeys(obj)) {
     const keyPointer = joinPointer(pointer, key);
     const ports = parsePortKey(key, keyPointer, issues);
     const bindings = readArray(obj[key], keyPointer, issues);
@@ -96,7 +97,7 @@ function readBinding(binding: unknown, pointer: string, ports: ExposedPort[], sp
     issues.error(pointer, `expected an object {"HostPort": "..."} at ${pointer}, found ${typeName(binding)}`);
     return;
   }
-  for (const key of Object.keys(binding).sort()) {
+  for (const key of sortedKeys(binding)) {
     if (key !== 'HostPort' && key !== 'HostIp')
       issues.warn(joinPointer(pointer, key), `port binding field '${key}' is not supported and is ignored`);
   }
@@ -128,6 +129,9 @@ function readBinding(binding: unknown, pointer: string, ports: ExposedPort[], sp
   });
 }
 
+/** Ports by number, then protocol. */
+const byPort = (a: { port: number; protocol: Protocol }, b: { port: number; protocol: Protocol }): number => a.port - b.port || compareText(a.protocol, b.protocol);
+
 /** A port name (IANA_SVC_NAME, at most 15 characters): `tcp-8080`. */
 export function portName(protocol: Protocol, port: number): string {
   return `${protocol.toLowerCase()}-${port}`;
@@ -145,9 +149,7 @@ export function containerPorts(spec: ModuleSpec): ContainerPort[] {
   const seen = new Map<string, ExposedPort>();
   for (const p of spec.exposedPorts) seen.set(`${p.protocol}/${p.port}`, p);
   for (const b of spec.portBindings) seen.set(`${b.protocol}/${b.containerPort}`, { port: b.containerPort, protocol: b.protocol });
-  return [...seen.values()]
-    .sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol))
-    .map((p) => ({ containerPort: p.port, name: portName(p.protocol, p.port), protocol: p.protocol }));
+  return sortBy([...seen.values()], byPort).map((p) => ({ containerPort: p.port, name: portName(p.protocol, p.port), protocol: p.protocol }));
 }
 
 interface ServicePort {
@@ -178,7 +180,7 @@ export function servicePorts(spec: ModuleSpec, pointer: string, issues: Issues):
   };
   for (const b of spec.portBindings) add(b, 'HostConfig.PortBindings');
   for (const p of spec.exposedPorts) add({ containerPort: p.port, protocol: p.protocol, hostPort: p.port }, 'ExposedPorts');
-  return [...byKey.values()].sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol));
+  return sortBy([...byKey.values()], byPort);
 }
 
 export interface ServiceInput {
