@@ -59,30 +59,38 @@ function templateOf(object: KubeObject): { metadata?: { annotations?: Record<str
   return (object.spec as { template?: ReturnType<typeof templateOf> } | undefined)?.template;
 }
 
+function checkAnnotations(annotations: Record<string, string> | undefined, what: string, pointer: string, issues: Issues): void {
+  if (annotations === undefined) return;
+  const size = annotationBytes(annotations);
+  if (size > MAX_ANNOTATIONS_BYTES)
+    issues.error(joinPointer(pointer, 'Labels'), `the annotations of ${what} (createOptions Labels) take ${size} bytes; Kubernetes allows ${MAX_ANNOTATIONS_BYTES} (256 KiB) in total`);
+}
+
+/** A mountPath used twice in one container. */
+function checkMountPaths(mounts: { mountPath?: unknown }[], pointer: string, issues: Issues): void {
+  if (mounts.length < 2) return;
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    const path = String(m.mountPath);
+    if (seen.has(path))
+      issues.error(joinPointer(pointer, 'k8s-experimental', 'volumes'), `mountPath '${path}' is used twice in the container (by HostConfig mounts and k8s-experimental volumes, or twice in them); Kubernetes refuses it`);
+    seen.add(path);
+  }
+}
+
 /** Checks a module's objects; `pointer` is the module's createOptions. */
 export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues): void {
-  let what = '';
-  const checkAnnotations = (annotations: Record<string, string> | undefined, where: string): void => {
-    const size = annotationBytes(annotations);
-    if (size > MAX_ANNOTATIONS_BYTES)
-      issues.error(joinPointer(pointer, 'Labels'), `the annotations of ${what}${where} (createOptions Labels) take ${size} bytes; Kubernetes allows ${MAX_ANNOTATIONS_BYTES} (256 KiB) in total`);
-  };
   for (const object of objects) {
-    what = `${object.kind} '${object.metadata.name}'`;
     const template = templateOf(object);
-    for (const container of template?.spec?.containers ?? []) {
-      const seen = new Set<string>();
-      for (const m of container.volumeMounts ?? []) {
-        const path = String(m.mountPath);
-        if (seen.has(path))
-          issues.error(joinPointer(pointer, 'k8s-experimental', 'volumes'), `mountPath '${path}' is used twice in the container (by HostConfig mounts and k8s-experimental volumes, or twice in them); Kubernetes refuses it`);
-        seen.add(path);
-      }
+    const containers = template?.spec?.containers;
+    if (containers !== undefined) for (const container of containers) if (container.volumeMounts !== undefined) checkMountPaths(container.volumeMounts, pointer, issues);
+    if (object.metadata.annotations !== undefined || template?.metadata?.annotations !== undefined) {
+      const what = `${object.kind} '${object.metadata.name}'`;
+      checkAnnotations(object.metadata.annotations, what, pointer, issues);
+      checkAnnotations(template?.metadata?.annotations, `${what} pod template`, pointer, issues);
     }
-    checkAnnotations(object.metadata.annotations, '');
-    checkAnnotations(template?.metadata?.annotations, ' pod template');
     if (jsonBytesBound(object) <= MAX_OBJECT_BYTES) continue;
     const size = bytes(JSON.stringify(object));
-    if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${what} would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);
+    if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${object.kind} '${object.metadata.name}' would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);
   }
 }

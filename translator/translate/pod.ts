@@ -6,7 +6,7 @@
 import type { ModuleModel } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
-import { compareText, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from './canonical.js';
+import { compareText, nonEmpty, nonEmptyRecord, sortedRecord } from './canonical.js';
 import type { ContainerPort } from './service.js';
 import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
@@ -79,16 +79,42 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   if (volumeMounts.length > 0) container.volumeMounts = volumeMounts;
   if (spec.workingDir !== undefined) container.workingDir = spec.workingDir;
 
-  const annotations: Record<string, string> = { ...spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: module.name };
+  // Added in output order (module-version before original-moduleid), so that sortedRecord finds
+  // them in order whenever the Labels sort before them.
+  const annotations: Record<string, string> = { ...spec.annotations };
   if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;
+  annotations[ORIGINAL_MODULE_ID_ANNOTATION] = module.name;
+  const metadata = { annotations: sortedRecord(annotations), labels: objectLabels(input.device, name, name) };
 
   const podSecurity = { ...((spec.pod.securityContext as Record<string, unknown> | undefined) ?? {}), ...(experimental.securityContext ?? {}) };
+  const imagePullSecrets = input.pullSecrets.length === 0 ? undefined : input.pullSecrets.map((s) => ({ name: s }));
+  // The pod fields createOptions set (hostNetwork, dnsConfig...) are few and not always there:
+  // without them, the fields are written here in output order, unset ones left out.
+  if (Object.keys(spec.pod).length === 0) {
+    const podSpec: Record<string, unknown> = {};
+    const affinity = nonEmptyRecord(experimental.affinity);
+    if (affinity != null) podSpec.affinity = affinity;
+    podSpec.automountServiceAccountToken = false;
+    podSpec.containers = [container];
+    podSpec.enableServiceLinks = false;
+    if (imagePullSecrets !== undefined) podSpec.imagePullSecrets = imagePullSecrets;
+    const nodeSelector = nonEmptyRecord(experimental.nodeSelector);
+    if (nodeSelector != null) podSpec.nodeSelector = nodeSelector;
+    podSpec.restartPolicy = input.restartPolicy;
+    const securityContext = nonEmptyRecord(podSecurity);
+    if (securityContext != null) podSpec.securityContext = securityContext;
+    podSpec.serviceAccountName = name;
+    const tolerations = nonEmpty(experimental.tolerations);
+    if (tolerations !== undefined) podSpec.tolerations = tolerations;
+    if (volumes.length > 0) podSpec.volumes = volumes;
+    return { metadata, spec: podSpec };
+  }
   const podFields = {
     affinity: nonEmptyRecord(experimental.affinity),
     automountServiceAccountToken: false,
     containers: [container],
     enableServiceLinks: false,
-    imagePullSecrets: nonEmpty(input.pullSecrets.map((s) => ({ name: s }))),
+    imagePullSecrets,
     nodeSelector: nonEmptyRecord(experimental.nodeSelector),
     restartPolicy: input.restartPolicy,
     securityContext: nonEmptyRecord(podSecurity),
@@ -96,10 +122,5 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
     tolerations: nonEmpty(experimental.tolerations),
     volumes: nonEmpty(volumes),
   };
-  return {
-    metadata: { annotations: sortedRecord(annotations), labels: objectLabels(input.device, name, name) },
-    // The pod fields createOptions set (hostNetwork, dnsConfig...) are few and not always there:
-    // without them, the fields below are already in output order.
-    spec: Object.keys(spec.pod).length === 0 ? withoutUnset(podFields) : sortedRecord({ ...spec.pod, ...podFields }),
-  };
+  return { metadata, spec: sortedRecord({ ...spec.pod, ...podFields }) };
 }

@@ -19,7 +19,7 @@ import { joinPointer } from '../manifest/index.js';
 import type { TranslateOptions } from './options.js';
 import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
-import type { ExposedPort, ModuleSpec, PortBinding, Protocol } from './spec.js';
+import type { ExposedPort, ModuleSpec, Protocol } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
 import { moduleMetadata, objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, selectorLabels, type DeviceLabels } from './labels.js';
 import { compareText, sortedRecord } from './canonical.js';
@@ -165,22 +165,44 @@ interface ServicePort {
  * are an error.
  */
 export function servicePorts(spec: ModuleSpec, pointer: string, issues: Issues): ServicePort[] {
-  const byKey = new Map<string, ServicePort>();
-  const add = (b: PortBinding, what: string): void => {
-    const key = `${b.protocol}/${b.hostPort}`;
-    const existing = byKey.get(key);
-    if (existing && existing.targetPort !== b.containerPort) {
-      issues.error(
-        pointer,
-        `${what} publishes ${key.toLowerCase()} for container port ${b.containerPort}, but it already publishes container port ${existing.targetPort}`,
-      );
-      return;
-    }
-    byKey.set(key, { name: portName(b.protocol, b.hostPort), port: b.hostPort, protocol: b.protocol, targetPort: b.containerPort });
-  };
-  for (const b of spec.portBindings) add(b, 'HostConfig.PortBindings');
-  for (const p of spec.exposedPorts) add({ containerPort: p.port, protocol: p.protocol, hostPort: p.port }, 'ExposedPorts');
-  return sortBy([...byKey.values()], byPort);
+  const ports: ServicePort[] = [];
+  // A module has a few ports, searched in the list; a long list (ranges) is indexed.
+  const index = spec.portBindings.length + spec.exposedPorts.length > SEARCH_LIMIT ? new Map<string, number>() : undefined;
+  for (const b of spec.portBindings) addServicePort(ports, index, b.protocol, b.hostPort, b.containerPort, 'HostConfig.PortBindings', pointer, issues);
+  for (const p of spec.exposedPorts) addServicePort(ports, index, p.protocol, p.port, p.port, 'ExposedPorts', pointer, issues);
+  return sortBy(ports, byPort);
+}
+
+/** Up to this many candidate ports, {@link servicePorts} searches its list instead of indexing it. */
+const SEARCH_LIMIT = 32;
+
+/**
+ * Adds one Service port, or replaces the entry of the same port and protocol in place; an entry
+ * of the same port and protocol for another target is kept, with an error.
+ */
+function addServicePort(
+  ports: ServicePort[],
+  index: Map<string, number> | undefined,
+  protocol: Protocol,
+  port: number,
+  targetPort: number,
+  what: string,
+  pointer: string,
+  issues: Issues,
+): void {
+  let at = -1;
+  if (index !== undefined) at = index.get(`${protocol}/${port}`) ?? -1;
+  else for (let i = 0; i < ports.length && at < 0; i++) if (ports[i]!.port === port && ports[i]!.protocol === protocol) at = i;
+  if (at >= 0 && ports[at]!.targetPort !== targetPort) {
+    issues.error(pointer, `${what} publishes ${protocol.toLowerCase()}/${port} for container port ${targetPort}, but it already publishes container port ${ports[at]!.targetPort}`);
+    return;
+  }
+  const entry = { name: portName(protocol, port), port, protocol, targetPort };
+  if (at >= 0) ports[at] = entry;
+  else {
+    index?.set(`${protocol}/${port}`, ports.length);
+    ports.push(entry);
+  }
 }
 
 export interface ServiceInput {
@@ -191,6 +213,8 @@ export interface ServiceInput {
   spec: ModuleSpec;
   /** The module's container ports ({@link containerPorts}), found once for the pod and the headless Service. */
   containerPorts: readonly ContainerPort[];
+  /** The annotations of both Services ({@link serviceAnnotations}), built once and shared by them. */
+  annotations: Record<string, string>;
   device: DeviceLabels;
   options: TranslateOptions;
   /** Pointer of the module's createOptions, for diagnostics about the Service as a whole. */
@@ -207,10 +231,15 @@ export function publishedServiceName(moduleName: string): string {
   return name.length <= MAX_LABEL_LENGTH ? name : withHash(moduleName, name, MAX_LABEL_LENGTH - PUBLISHED_SUFFIX.length) + PUBLISHED_SUFFIX;
 }
 
-/** Service metadata: the module's Docker `Labels` become annotations here too (load-balancer settings live on Services). */
+/** The annotations of a module's Services: its Docker `Labels` (load-balancer settings live on Services) and the original module id. */
+export function serviceAnnotations(spec: ModuleSpec, originalModuleId: string): Record<string, string> {
+  return sortedRecord({ ...spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: originalModuleId });
+}
+
+/** Service metadata: the module's Docker `Labels` become annotations here too. */
 function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof moduleMetadata> {
   return {
-    annotations: sortedRecord({ ...input.spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: input.originalModuleId }),
+    annotations: input.annotations,
     labels: objectLabels(input.device, name, input.name),
     name,
     namespace: input.options.namespace,

@@ -19,7 +19,7 @@ import { deviceLabels, type DeviceLabels } from './labels.js';
 import { buildPullSecret, pullSecretNames, pullSecretsFor, registryOf } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
-import { buildHeadlessService, buildService, containerPorts, publishedServiceName } from './service.js';
+import { buildHeadlessService, buildService, containerPorts, publishedServiceName, serviceAnnotations } from './service.js';
 import { reservedNames, reservedOwner } from './reserved.js';
 import { buildPodTemplate } from './pod.js';
 import { buildDeployment } from './deployment.js';
@@ -195,7 +195,8 @@ function buildModule(
   const objects: KubeObject[] = [];
   objects.push(buildServiceAccount(name, module.name, device, opts.namespace));
   const ports = containerPorts(spec);
-  const serviceInput = { name, publishedName, originalModuleId: module.name, spec, containerPorts: ports, device, options: opts, pointer: module.createOptionsPointer, issues };
+  const annotations = serviceAnnotations(spec, module.name);
+  const serviceInput = { name, publishedName, originalModuleId: module.name, spec, containerPorts: ports, annotations, device, options: opts, pointer: module.createOptionsPointer, issues };
   objects.push(buildHeadlessService(serviceInput));
   const service = buildService(serviceInput);
   if (service) objects.push(service);

@@ -275,7 +275,7 @@ export function podVolumes(
       name = volumeName(m.source, m.target, taken);
       taken.add(name);
       byIdentity.set(identity, name);
-      volumes.push(sortedRecord({ name, ...volumeSource(m.source, claimName) }));
+      volumes.push(volumeEntry(name, m.source, claimName));
     }
     volumeMounts.push(m.readOnly ? { mountPath: m.target, name, readOnly: true } : { mountPath: m.target, name });
   }
@@ -294,14 +294,15 @@ function identityOf(source: MountSource, target: string): string {
   }
 }
 
-function volumeSource(source: MountSource, claimName: (source: string) => string): Record<string, unknown> {
+/** A pod volume, keys in output order (`emptyDir` < `hostPath` < `name` < `persistentVolumeClaim`). */
+function volumeEntry(name: string, source: MountSource, claimName: (source: string) => string): Record<string, unknown> {
   switch (source.kind) {
     case 'hostPath':
-      return { hostPath: { path: source.path, type: source.type } };
+      return { hostPath: { path: source.path, type: source.type }, name };
     case 'claim':
-      return { persistentVolumeClaim: { claimName: claimName(source.source) } };
+      return { name, persistentVolumeClaim: { claimName: claimName(source.source) } };
     case 'emptyDir':
-      return { emptyDir: sortedRecord({ medium: source.medium, sizeLimit: source.sizeLimit }) };
+      return { emptyDir: sortedRecord({ medium: source.medium, sizeLimit: source.sizeLimit }), name };
   }
 }
 
