@@ -245,6 +245,7 @@ function resetEntrypoint(spec: ModuleSpec, pointer: string, issues: Issues): voi
 
 /** k8s-experimental volumes must not reuse a mount path or a volume name. */
 function checkExperimentalMounts(spec: ModuleSpec, pointer: string, issues: Issues): void {
+  if (spec.experimental.volumes === undefined || spec.experimental.volumes.length === 0) return;
   const paths = new Set(spec.mounts.map((m) => m.target));
   const names = new Set<string>();
   for (const { volume, volumeMounts } of spec.experimental.volumes ?? []) {

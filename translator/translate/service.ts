@@ -272,6 +272,8 @@ export function buildHeadlessService(input: ServiceInput): KubeObject {
  */
 export function buildService(input: ServiceInput): KubeObject | undefined {
   const { spec, options, issues } = input;
+  // Nothing to publish and nothing to warn about (the ports were checked with the createOptions).
+  if (spec.portBindings.length === 0 && spec.experimental.serviceOptions === undefined) return undefined;
   const ports = servicePorts(spec, joinPointer(input.pointer, 'HostConfig', 'PortBindings'), issues);
   const serviceOptions = spec.experimental.serviceOptions ?? {};
   if (ports.length === 0 || (spec.portBindings.length === 0 && serviceOptions.type === undefined)) {
