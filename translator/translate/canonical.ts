@@ -48,12 +48,23 @@ function valuesBefore(record: Record<string, unknown>, stop: string): Map<string
   return values;
 }
 
+/** Most characters `JSON.stringify` writes for a number (`-2.2250738585072014e-308` has 24). */
+export const NUMBER_CHARS = 32;
+
+/**
+ * The bound of the walk in progress: see {@link canonicalSized}. A module variable rather than a
+ * second return value, so that the walk allocates nothing for a canonical value.
+ */
+let bound = 0;
+
 /**
  * `value` itself when it is canonical, else a canonical copy that keeps the parts that are.
  * Every value is looked at once (no part is canonicalized twice), whatever the nesting.
  * Scalars are handled in the loops, without a call: most values of an object are scalars.
+ * Adds to {@link bound} an upper bound of the UTF-8 size of the result's JSON text.
  */
 function canonicalValue(value: object, top: boolean): unknown {
+  bound += 2;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
@@ -62,7 +73,10 @@ function canonicalValue(value: object, top: boolean): unknown {
         out ??= value.slice(0, i);
         continue;
       }
-      const c = typeof v === 'object' ? canonicalValue(v, false) : v;
+      let c: unknown = v;
+      if (typeof v === 'object') c = canonicalValue(v, false);
+      else bound += typeof v === 'string' ? 6 * v.length + 2 : NUMBER_CHARS;
+      bound += 1;
       if (out !== undefined) out.push(c);
       else if (c !== v) {
         out = value.slice(0, i);
@@ -77,7 +91,16 @@ function canonicalValue(value: object, top: boolean): unknown {
   let previous: string | undefined;
   for (const key in record) {
     const v = record[key];
-    const c = v === undefined || v === null ? undefined : typeof v === 'object' ? canonicalValue(v, false) : v;
+    let c: unknown;
+    if (v === undefined || v === null) c = undefined;
+    else {
+      bound += 6 * key.length + 4;
+      if (typeof v === 'object') c = canonicalValue(v, false);
+      else {
+        c = v;
+        bound += typeof v === 'string' ? 6 * v.length + 2 : NUMBER_CHARS;
+      }
+    }
     if (values === undefined && (c !== v || c === undefined || (previous !== undefined && !(top ? follows(previous, key, true) : previous < key)))) values = valuesBefore(record, key);
     if (values !== undefined && c !== undefined) values.set(key, c);
     previous = key;
@@ -87,7 +110,18 @@ function canonicalValue(value: object, top: boolean): unknown {
 
 /** The object in canonical form (see the file comment): itself when it already is. */
 export function canonical<T extends object>(object: T): T {
-  return canonicalValue(object, true) as T;
+  return canonicalSized(object).object;
+}
+
+/**
+ * {@link canonical}, and an upper bound of the UTF-8 size of `JSON.stringify` of the result,
+ * found in the same walk (a UTF-16 unit of a string takes at most 6 bytes, `\u001f`; a scalar
+ * at most {@link NUMBER_CHARS}): the object size check needs no walk of its own.
+ */
+export function canonicalSized<T extends object>(object: T): { object: T; bound: number } {
+  bound = 0;
+  const out = canonicalValue(object, true) as T;
+  return { object: out, bound };
 }
 
 /**

@@ -7,6 +7,7 @@
 import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { KubeObject } from './types.js';
+import { NUMBER_CHARS } from './canonical.js';
 
 /** Total size of an object's annotations (keys and values), as the API server limits it. */
 export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
@@ -21,8 +22,6 @@ function annotationBytes(annotations: Record<string, string> | undefined): numbe
   return n;
 }
 
-/** Most characters `JSON.stringify` writes for a number (`-2.2250738585072014e-308` has 24). */
-const NUMBER_CHARS = 32;
 
 /**
  * An upper bound of the UTF-8 size of `JSON.stringify(value)`, found without building the text:
@@ -78,9 +77,14 @@ function checkMountPaths(mounts: { mountPath?: unknown }[], pointer: string, iss
   }
 }
 
-/** Checks a module's objects; `pointer` is the module's createOptions. */
-export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues): void {
-  for (const object of objects) {
+/**
+ * Checks a module's objects; `pointer` is the module's createOptions. `bounds`, when given, are
+ * upper bounds of the objects' JSON sizes already found (by canonicalSized), else they are
+ * found here ({@link jsonBytesBound}).
+ */
+export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues, bounds?: readonly number[]): void {
+  for (let i = 0; i < objects.length; i++) {
+    const object = objects[i]!;
     const template = templateOf(object);
     const containers = template?.spec?.containers;
     if (containers !== undefined) for (const container of containers) if (container.volumeMounts !== undefined) checkMountPaths(container.volumeMounts, pointer, issues);
@@ -89,7 +93,7 @@ export function checkObjectLimits(objects: readonly KubeObject[], pointer: strin
       checkAnnotations(object.metadata.annotations, what, pointer, issues);
       checkAnnotations(template?.metadata?.annotations, `${what} pod template`, pointer, issues);
     }
-    if (jsonBytesBound(object) <= MAX_OBJECT_BYTES) continue;
+    if ((bounds?.[i] ?? jsonBytesBound(object)) <= MAX_OBJECT_BYTES) continue;
     const size = bytes(JSON.stringify(object));
     if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${object.kind} '${object.metadata.name}' would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);
   }

@@ -10,7 +10,7 @@
 import { error, warning, joinPointer, type Diagnostic, type DeploymentModel, type ModuleModel } from '../manifest/index.js';
 import { optionProblems, withDefaults, type TranslateOptions } from './options.js';
 import type { KubeObject, TranslationResult } from './types.js';
-import { canonical, compareText } from './canonical.js';
+import { canonical, canonicalSized, compareText } from './canonical.js';
 import { interpretCreateOptions, EXPERIMENTAL_KEY } from './create-options.js';
 import type { ModuleSpec } from './spec.js';
 import type { Issues } from './issues.js';
@@ -96,7 +96,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     const n = secretNames.get(credential.name)!;
     const d = nameDiagnostic('registry credential', credential.pointer, n);
     if (d && n.reason !== 'sanitized') diagnostics.push(d);
-    objects.push(buildPullSecret(credential, n.name, device, opts));
+    objects.push(canonical(buildPullSecret(credential, n.name, device, opts)));
   }
 
   // Interpret every module's createOptions; failed modules produce no objects.
@@ -130,7 +130,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     const n = claimNames.get(source)!;
     const d = nameDiagnostic('volume', use.pointer, n);
     if (d) diagnostics.push(d);
-    objects.push(buildClaim({ name: n.name, modules: [...use.modules].sort() }, device, opts));
+    objects.push(canonical(buildClaim({ name: n.name, modules: [...use.modules].sort() }, device, opts)));
   }
   const claimName = (source: string): string => claimNames.get(source)!.name;
   // The pull Secrets of a registry, found once per registry rather than once per module.
@@ -155,7 +155,14 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
       diagnostics.push(internalError(module, e));
     }
     if (built !== undefined) {
-      checkObjectLimits(built, module.createOptionsPointer, issues);
+      // Canonical now, with the bound of each object's size for the limit check from the same walk.
+      const bounds: number[] = [];
+      for (let i = 0; i < built.length; i++) {
+        const sized = canonicalSized(built[i]!);
+        built[i] = sized.object;
+        bounds.push(sized.bound);
+      }
+      checkObjectLimits(built, module.createOptionsPointer, issues, bounds);
       // A module whose finished objects the API server would refuse produces none.
       if (!issues.failed) for (const o of built) objects.push(o);
     }
@@ -171,7 +178,8 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     if (owner !== undefined) diagnostics.push(error('', `${o.kind} '${o.metadata.name}' would replace ${owner}`, NAME_RULE));
     return owner === undefined;
   });
-  return { objects: kept.sort(compareObjects).map((o) => canonical(o)), diagnostics };
+  // Module objects are canonical already; pull Secrets and claims are made canonical here.
+  return { objects: kept.sort(compareObjects), diagnostics };
 }
 
 /**
