@@ -39,7 +39,9 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 
 /** Escapes one reference token of a JSON pointer (RFC 6901: `~` -> `~0`, `/` -> `~1`). */
 export function escapeToken(token: string | number): string {
-  const text = String(token);
+  // A number's text holds neither `~` nor `/`.
+  if (typeof token === 'number') return String(token);
+  const text = typeof token === 'string' ? token : String(token);
   if (text.indexOf('~') === -1 && text.indexOf('/') === -1) return text;
   return text.replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -42,16 +42,21 @@ function parsePortNumber(text: string): number | undefined {
  * returns undefined when it is not one.
  */
 export function parsePortKey(key: string, pointer: string, issues: Issues): ExposedPort[] | undefined {
-  const [range = '', proto = 'tcp', ...rest] = key.split('/');
+  // PORT[-PORT][/PROTOCOL], read with indexOf rather than split (no arrays for the usual `80/tcp`).
+  const slash = key.indexOf('/');
+  const range = slash < 0 ? key : key.slice(0, slash);
+  const proto = slash < 0 ? 'tcp' : key.slice(slash + 1);
   const protocol = PROTOCOLS[proto.toLowerCase()];
-  if (rest.length > 0 || protocol === undefined) {
+  if (proto.includes('/') || protocol === undefined) {
     issues.error(pointer, `port '${key}' must be PORT[/PROTOCOL] with protocol tcp, udp or sctp`);
     return undefined;
   }
-  const [lowText = '', highText, ...more] = range.split('-');
+  const dash = range.indexOf('-');
+  const lowText = dash < 0 ? range : range.slice(0, dash);
+  const highText = dash < 0 ? undefined : range.slice(dash + 1);
   const low = parsePortNumber(lowText);
   const high = highText === undefined ? low : parsePortNumber(highText);
-  if (low === undefined || high === undefined || more.length > 0 || high < low) {
+  if (low === undefined || high === undefined || highText?.includes('-') === true || high < low) {
     issues.error(pointer, `port '${key}' must be a port number from 1 to 65535 (or a range LOW-HIGH)`);
     return undefined;
   }
