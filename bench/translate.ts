@@ -27,6 +27,7 @@
  *   npm run bench                       # 30 rounds per size
  *   npm run bench -- --rounds 50
  *   npm run bench -- --goal 4           # the ratio the goal allows (default 4)
+ *   npm run bench -- --warm-up 5000     # ms of warm-up per size (default 1000)
  *   npm run bench -- --compare /tmp/old # also time another tree's translate() (its
  *                                       # translator/index.ts), e.g. `git archive main | tar -x -C /tmp/old`
  *
@@ -58,7 +59,8 @@ type Translate = typeof translate;
 const other: Translate | undefined =
   compareDir === undefined ? undefined : ((await import(pathToFileURL(resolve(compareDir, 'translator/index.ts')).href)) as { translate: Translate }).translate;
 const goal = flag('--goal', 4);
-const WARM_UP_MS = 1000;
+/** Warm-up per size and tree, ms: the first size's number is mostly JIT compilation (whose threads count in CPU time) when it is short. */
+const WARM_UP_MS = flag('--warm-up', 1000);
 
 /** A module with the createOptions real manifests use: ports, binds, env, resources, labels. */
 function moduleFor(i: number): Record<string, unknown> {
