@@ -12,7 +12,7 @@ import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
 import { buildEnv, type InjectedEnv } from './env.js';
 import { MODULE_VERSION_ANNOTATION, ORIGINAL_MODULE_ID_ANNOTATION, objectLabels, type DeviceLabels } from './labels.js';
-import { sortBy } from '../shared/index.js';
+import { assignOwn, sortBy } from '../shared/index.js';
 
 /**
  * The container's imagePullPolicy. `never` -> Never. `on-create`: edgeAgent pulls whenever it
@@ -81,12 +81,12 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
 
   // Added in output order (module-version before original-moduleid), so that sortedRecord finds
   // them in order whenever the Labels sort before them.
-  const annotations: Record<string, string> = { ...spec.annotations };
+  const annotations = assignOwn<string>({}, spec.annotations);
   if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;
   annotations[ORIGINAL_MODULE_ID_ANNOTATION] = module.name;
   const metadata = { annotations: sortedRecord(annotations), labels: objectLabels(input.device, name, name) };
 
-  const podSecurity = { ...((spec.pod.securityContext as Record<string, unknown> | undefined) ?? {}), ...(experimental.securityContext ?? {}) };
+  const podSecurity = assignOwn(assignOwn<unknown>({}, spec.pod.securityContext as Record<string, unknown> | undefined), experimental.securityContext);
   const imagePullSecrets = input.pullSecrets.length === 0 ? undefined : input.pullSecrets.map((s) => ({ name: s }));
   // The pod fields createOptions set (hostNetwork, dnsConfig...) are few and not always there:
   // without them, the fields are written here in output order, unset ones left out.

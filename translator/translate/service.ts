@@ -24,7 +24,7 @@ import { isObject, readArray, readObject, readString, typeName } from './values.
 import { moduleMetadata, objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, selectorLabels, type DeviceLabels } from './labels.js';
 import { compareText, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
-import { sortBy, sortedKeys } from '../shared/index.js';
+import { assignOwn, sortBy, sortedKeys } from '../shared/index.js';
 
 /** Longest port range (`8000-8099/tcp`) expanded into single ports. */
 export const MAX_PORT_RANGE = 100;
@@ -238,7 +238,9 @@ export function publishedServiceName(moduleName: string): string {
 
 /** The annotations of a module's Services: its Docker `Labels` (load-balancer settings live on Services) and the original module id. */
 export function serviceAnnotations(spec: ModuleSpec, originalModuleId: string): Record<string, string> {
-  return sortedRecord({ ...spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: originalModuleId });
+  const annotations = assignOwn<string>({}, spec.annotations);
+  annotations[ORIGINAL_MODULE_ID_ANNOTATION] = originalModuleId;
+  return sortedRecord(annotations);
 }
 
 /** Service metadata: the module's Docker `Labels` become annotations here too. */
