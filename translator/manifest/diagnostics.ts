@@ -43,7 +43,7 @@ export function escapeToken(token: string | number): string {
   if (typeof token === 'number') return String(token);
   const text = typeof token === 'string' ? token : String(token);
   if (text.indexOf('~') === -1 && text.indexOf('/') === -1) return text;
-  return text.replace(/~/g, '~0').replace(/\//g, '~1');
+  return text.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 /** Joins a base pointer and reference tokens: `joinPointer('/a', 'b/c', 0)` -> `/a/b~1c/0`. */

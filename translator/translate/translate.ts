@@ -53,8 +53,11 @@ interface Interpreted {
   issues: Issues;
 }
 
-function compareObjects(a: KubeObject, b: KubeObject): number {
-  return applyRank(a.kind) - applyRank(b.kind) || compareText(a.metadata.name, b.metadata.name);
+/** The objects in output order: by apply rank of their kind, then by name (a stable sort, keys found once per object). */
+function sortObjects(objects: readonly KubeObject[]): KubeObject[] {
+  const keyed = objects.map((object) => ({ object, rank: applyRank(object.kind), name: object.metadata.name }));
+  keyed.sort((a, b) => a.rank - b.rank || compareText(a.name, b.name));
+  return keyed.map((k) => k.object);
 }
 
 /** Translates a deployment model into Kubernetes objects and diagnostics; never throws on model content. */
@@ -179,7 +182,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     return owner === undefined;
   });
   // Module objects are canonical already; pull Secrets and claims are made canonical here.
-  return { objects: kept.sort(compareObjects), diagnostics };
+  return { objects: sortObjects(kept), diagnostics };
 }
 
 /**
