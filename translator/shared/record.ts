@@ -9,6 +9,11 @@
 export function assignOwn<T>(target: Record<string, T>, source: Readonly<Record<string, T>> | undefined | null): Record<string, T> {
   if (source === undefined || source === null) return target;
   const keys = Object.keys(source);
-  for (let i = 0; i < keys.length; i++) target[keys[i]!] = source[keys[i]!]!;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    // An own `__proto__` member (JSON.parse makes one) is a member, not the prototype.
+    if (key === '__proto__') Object.defineProperty(target, key, { value: source[key], enumerable: true, writable: true, configurable: true });
+    else target[key] = source[key]!;
+  }
   return target;
 }

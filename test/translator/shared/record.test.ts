@@ -15,4 +15,11 @@ describe('assignOwn', () => {
     expect(assignOwn({ a: 1 }, undefined)).toEqual({ a: 1 });
     expect(assignOwn({ a: 1 }, null)).toEqual({ a: 1 });
   });
+
+  it('copies an own __proto__ member as a member, as a spread does', () => {
+    const source = JSON.parse('{"a": 1, "__proto__": 2, "b": 3}') as Record<string, number>;
+    const copy = assignOwn({}, source);
+    expect(Object.entries(copy)).toEqual(Object.entries({ ...source }));
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+  });
 });
