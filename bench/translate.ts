@@ -34,7 +34,8 @@
  * With `--compare DIR`, each round also times a batch of the other tree's `translate(text)` on
  * the same text (the three batches take turns going first), and the table gets that tree's
  * CPU µs and ratio beside this tree's, so a before/after comparison sees the same machine
- * state. The goal is still judged on this tree.
+ * state. Both trees must translate each manifest to the same JSON, or the bench stops with an
+ * error before timing anything. The goal is still judged on this tree.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
