@@ -27,7 +27,18 @@
  *   npm run bench                       # 30 rounds per size
  *   npm run bench -- --rounds 50
  *   npm run bench -- --goal 4           # the ratio the goal allows (default 4)
+ *   npm run bench -- --warm-up 5000     # ms of warm-up per size (default 1000)
+ *   npm run bench -- --compare /tmp/old # also time another tree's translate() (its
+ *                                       # translator/index.ts), e.g. `git archive main | tar -x -C /tmp/old`
+ *
+ * With `--compare DIR`, each round also times a batch of the other tree's `translate(text)` on
+ * the same text (the three batches take turns going first), and the table gets that tree's
+ * CPU µs and ratio beside this tree's, so a before/after comparison sees the same machine
+ * state. Both trees must translate each manifest to the same JSON, or the bench stops with an
+ * error before timing anything. The goal is still judged on this tree.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { translate } from '../translator/index.js';
 
 const SIZES = [1, 10, 50, 200];
@@ -42,8 +53,15 @@ function flag(name: string, fallback: number): number {
 }
 
 const rounds = flag('--rounds', 30);
+const compareAt = process.argv.indexOf('--compare');
+const compareDir = compareAt > 0 ? process.argv[compareAt + 1] : undefined;
+if (compareAt > 0 && (compareDir === undefined || compareDir.startsWith('--'))) throw new Error('--compare needs the folder of another tree');
+type Translate = typeof translate;
+const other: Translate | undefined =
+  compareDir === undefined ? undefined : ((await import(pathToFileURL(resolve(compareDir, 'translator/index.ts')).href)) as { translate: Translate }).translate;
 const goal = flag('--goal', 4);
-const WARM_UP_MS = 1000;
+/** Warm-up per size and tree, ms: the first size's number is mostly JIT compilation (whose threads count in CPU time) when it is short. */
+const WARM_UP_MS = flag('--warm-up', 1000);
 
 /** A module with the createOptions real manifests use: ports, binds, env, resources, labels. */
 function moduleFor(i: number): Record<string, unknown> {
@@ -96,8 +114,8 @@ function manifestText(n: number): string {
 }
 
 /** (a): validate + translate from the text, as the CLI does; returns the number of objects. */
-async function pipeline(text: string): Promise<number> {
-  const out = await translate(text, { path: '/bench/deployment.json' });
+async function pipeline(text: string, run: Translate = translate): Promise<number> {
+  const out = await run(text, { path: '/bench/deployment.json' });
   if (!out.valid) throw new Error(`benchmark manifest is invalid: ${out.diagnostics.map((d) => d.message).join('; ')}`);
   return out.objects.length;
 }
@@ -127,10 +145,10 @@ function cpuNow(): number {
   return user + system;
 }
 
-async function timeA(text: string, reps: number): Promise<Sample> {
+async function timeA(text: string, reps: number, run: Translate = translate): Promise<Sample> {
   const cpu = cpuNow();
   const start = process.hrtime.bigint();
-  for (let r = 0; r < reps; r++) await pipeline(text);
+  for (let r = 0; r < reps; r++) await pipeline(text, run);
   return { wall: Number(process.hrtime.bigint() - start) / 1000 / reps, cpu: (cpuNow() - cpu) / reps };
 }
 
@@ -155,43 +173,64 @@ const us = (v: number): string => v.toFixed(1);
 
 console.log(`bench/translate: ${rounds} rounds per size, node ${process.version}, goal: validate+translate <= ${goal}x JSON.parse+JSON.stringify at ${[...GOAL_SIZES].join(', ')} modules`);
 console.log('CPU µs per call (median / p95); ratio = median(validate+translate) / median(JSON.parse+stringify); goal judged on the CPU ratio');
-console.log('modules |   bytes | objects | validate+translate CPU µs | JSON.parse+stringify CPU µs | CPU ratio | wall ratio | goal    | out bytes | JSON.parse(out) ratio');
+if (compareDir !== undefined) console.log(`compared with the tree in ${resolve(compareDir)} ("other" columns), timed in the same rounds`);
+console.log(
+  'modules |   bytes | objects | validate+translate CPU µs | JSON.parse+stringify CPU µs | CPU ratio | wall ratio | goal    | out bytes | JSON.parse(out) ratio' +
+    (other === undefined ? '' : ' | other: validate+translate CPU µs | other: CPU ratio | other: wall ratio | this / other CPU'),
+);
 const missed: string[] = [];
 for (const n of SIZES) {
   const text = manifestText(n);
   const objects = await pipeline(text);
   const outputText = JSON.stringify((await translate(text, { path: '/bench/deployment.json' })).objects);
-  // Warm-up, about a second of both (schema compilation, JIT: the optimizing compiler needs many calls).
-  for (const end = Date.now() + WARM_UP_MS; Date.now() < end; ) {
+  if (other !== undefined) {
+    // Both trees must translate the same text to the same objects, or the comparison means nothing.
+    const otherText = JSON.stringify((await other(text, { path: '/bench/deployment.json' })).objects);
+    if (otherText !== outputText) throw new Error(`the compared tree translates the ${n}-module manifest differently`);
+  }
+  // Warm-up, about a second of each (schema compilation, JIT: the optimizing compiler needs many calls).
+  for (const end = Date.now() + WARM_UP_MS * (other === undefined ? 1 : 2); Date.now() < end; ) {
     await pipeline(text);
+    if (other !== undefined) await pipeline(text, other);
     for (let k = 0; k < 10; k++) baseline(text);
   }
   const repsA = await repsFor((reps) => timeA(text, reps), 20);
   const repsB = await repsFor((reps) => timeB(text, reps), 20);
   const repsC = await repsFor((reps) => timeSync(parseOutput, outputText, reps), 20);
+  const repsO = other === undefined ? 0 : await repsFor((reps) => timeA(text, reps, other), 20);
   const a: Sample[] = [];
   const b: Sample[] = [];
   const c: Sample[] = [];
+  const o: Sample[] = [];
+  const steps: (() => Promise<void>)[] = [
+    async () => void a.push(await timeA(text, repsA)),
+    async () => void b.push(timeB(text, repsB)),
+    ...(other === undefined ? [] : [async () => void o.push(await timeA(text, repsO, other))]),
+  ];
   for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      a.push(await timeA(text, repsA));
-      b.push(timeB(text, repsB));
-    } else {
-      b.push(timeB(text, repsB));
-      a.push(await timeA(text, repsA));
-    }
+    // Each batch goes first in turn.
+    for (let k = 0; k < steps.length; k++) await steps[(r + k) % steps.length]!();
     c.push(timeSync(parseOutput, outputText, repsC));
   }
   const cpuA = a.map((s) => s.cpu);
   const cpuB = b.map((s) => s.cpu);
-  const ratio = quantile(cpuA, 0.5) / quantile(cpuB, 0.5);
-  const wallRatio = quantile(a.map((s) => s.wall), 0.5) / quantile(b.map((s) => s.wall), 0.5);
-  const outRatio = quantile(c.map((s) => s.cpu), 0.5) / quantile(cpuB, 0.5);
+  const medianB = quantile(cpuB, 0.5);
+  const wallB = quantile(b.map((s) => s.wall), 0.5);
+  const ratio = quantile(cpuA, 0.5) / medianB;
+  const wallRatio = quantile(a.map((s) => s.wall), 0.5) / wallB;
+  const outRatio = quantile(c.map((s) => s.cpu), 0.5) / medianB;
   const inGoal = GOAL_SIZES.has(n);
   const ok = ratio <= goal;
   if (inGoal && !ok) missed.push(`${n} modules: ${ratio.toFixed(1)}x`);
+  let otherColumns = '';
+  if (other !== undefined) {
+    const cpuO = o.map((s) => s.cpu);
+    const otherRatio = quantile(cpuO, 0.5) / medianB;
+    const otherWall = quantile(o.map((s) => s.wall), 0.5) / wallB;
+    otherColumns = ` | ${pad(`${us(quantile(cpuO, 0.5))} / ${us(quantile(cpuO, 0.95))}`, 32)} | ${pad(otherRatio.toFixed(1) + 'x', 16)} | ${pad(otherWall.toFixed(1) + 'x', 17)} | ${pad((quantile(cpuA, 0.5) / quantile(cpuO, 0.5)).toFixed(2), 17)}`;
+  }
   console.log(
-    `${pad(n, 7)} | ${pad(text.length, 7)} | ${pad(objects, 7)} | ${pad(`${us(quantile(cpuA, 0.5))} / ${us(quantile(cpuA, 0.95))}`, 25)} | ${pad(`${us(quantile(cpuB, 0.5))} / ${us(quantile(cpuB, 0.95))}`, 27)} | ${pad(ratio.toFixed(1) + 'x', 9)} | ${pad(wallRatio.toFixed(1) + 'x', 10)} | ${(inGoal ? (ok ? 'met' : 'NOT met') : '(info)').padEnd(7)} | ${pad(outputText.length, 9)} | ${pad(outRatio.toFixed(1) + 'x', 21)}`,
+    `${pad(n, 7)} | ${pad(text.length, 7)} | ${pad(objects, 7)} | ${pad(`${us(quantile(cpuA, 0.5))} / ${us(quantile(cpuA, 0.95))}`, 25)} | ${pad(`${us(medianB)} / ${us(quantile(cpuB, 0.95))}`, 27)} | ${pad(ratio.toFixed(1) + 'x', 9)} | ${pad(wallRatio.toFixed(1) + 'x', 10)} | ${(inGoal ? (ok ? 'met' : 'NOT met') : '(info)').padEnd(7)} | ${pad(outputText.length, 9)} | ${pad(outRatio.toFixed(1) + 'x', 21)}${otherColumns}`,
   );
 }
 if (missed.length > 0) {

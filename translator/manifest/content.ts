@@ -35,7 +35,14 @@ function withStringCreateOptions(module: unknown): unknown {
 
 function mapModules(group: unknown): unknown {
   if (!isObject(group)) return group;
-  return Object.fromEntries(Object.entries(group).map(([name, m]) => [name, withStringCreateOptions(m)]));
+  const out: JsonObject = {};
+  for (const name of Object.keys(group)) {
+    const m = withStringCreateOptions(group[name]);
+    // An own `__proto__` member (JSON.parse makes one) stays a member, as Object.fromEntries keeps it.
+    if (name === '__proto__') Object.defineProperty(out, name, { value: m, enumerable: true, writable: true, configurable: true });
+    else out[name] = m;
+  }
+  return out;
 }
 
 /** Builds the content from a validated document's parts. */

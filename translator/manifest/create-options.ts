@@ -10,6 +10,7 @@ import { describeSyntaxError, lineColumn } from './json-text.js';
 import { MAX_DEPTH, parseLenientJson } from './lenient-json.js';
 import { article, isObject, showValue, tooDeepAt, type JsonObject } from './json-values.js';
 import type { CreateOptions } from './model.js';
+import { sortBy } from '../shared/index.js';
 
 /** Size of every chunk but the last, as IoT Edge tools split createOptions. */
 export const CHUNK_SIZE = 512;
@@ -32,6 +33,8 @@ interface Chunk {
 }
 
 const CHUNK_KEY = /^createoptions(\d*)$/i;
+/** Length of `createOptions`: a shorter key is not a chunk. */
+const CHUNK_PREFIX_LENGTH = 'createOptions'.length;
 
 /** The conventional name of chunk `index`: `createOptions`, `createOptions01`, ... */
 export function chunkKey(index: number): string {
@@ -40,7 +43,9 @@ export function chunkKey(index: number): string {
 
 function collectChunks(settings: JsonObject, settingsPointer: string, diagnostics: Diagnostic[]): Chunk[] {
   const byIndex = new Map<number, Chunk>();
-  for (const [key, value] of Object.entries(settings)) {
+  for (const key of Object.keys(settings)) {
+    // Most settings keys (`image`) are not chunks: skip the regular expression for them.
+    if (key.length < CHUNK_PREFIX_LENGTH || (key.charCodeAt(0) | 0x20) !== 0x63) continue;
     const m = CHUNK_KEY.exec(key);
     if (m === null) continue;
     const pointer = joinPointer(settingsPointer, key);
@@ -60,9 +65,9 @@ function collectChunks(settings: JsonObject, settingsPointer: string, diagnostic
       diagnostics.push(error(pointer, `${showValue(key)} duplicates ${showValue(seen.key)} (createOptions chunk keys are case-insensitive)`, 'create-options-chunks'));
       continue;
     }
-    byIndex.set(index, { index, key, value, pointer });
+    byIndex.set(index, { index, key, value: settings[key], pointer });
   }
-  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+  return sortBy([...byIndex.values()], (a, b) => a.index - b.index);
 }
 
 /** Reassembles and parses a module's createOptions from its `settings` object. */
@@ -99,17 +104,20 @@ export function assembleCreateOptions(settings: JsonObject, settingsPointer: str
   if (diagnostics.length > 0) return { pointer, diagnostics };
 
   const texts = chunks.map((c) => c.value as string);
-  chunks.slice(0, -1).forEach((c, i) => {
+  for (let i = 0; i < chunks.length - 1; i++) {
+    const c = chunks[i]!;
     if (texts[i]!.length !== CHUNK_SIZE) {
       diagnostics.push(warning(c.pointer, `createOptions chunk '${c.key}' has ${texts[i]!.length} characters; every chunk but the last is expected to have ${CHUNK_SIZE}`, 'create-options-chunk-size'));
     }
-  });
-  const text = texts.join('');
+  }
+  const text = texts.length === 1 ? texts[0]! : texts.join('');
   const trimmed = text.trim();
   if (trimmed === '' || trimmed === 'null') return { options: {}, pointer, diagnostics };
 
   // As edgeAgent reads them (Newtonsoft.Json): see lenient-json.ts.
   const parsed = parseLenientJson(text);
+  // Strict JSON of an object, the usual case: nothing to report.
+  if (parsed.ok && parsed.leniencies.length === 0 && parsed.duplicates.length === 0 && isObject(parsed.value)) return { options: parsed.value, pointer, diagnostics };
   const where = (offset: number): { c: Chunk; at: string } => {
     const { chunk, local } = chunkAt(texts, offset);
     const { line, column } = lineColumn(texts[chunk]!, local);

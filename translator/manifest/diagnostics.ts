@@ -39,9 +39,11 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 
 /** Escapes one reference token of a JSON pointer (RFC 6901: `~` -> `~0`, `/` -> `~1`). */
 export function escapeToken(token: string | number): string {
-  const text = String(token);
+  // A number's text holds neither `~` nor `/`.
+  if (typeof token === 'number') return String(token);
+  const text = typeof token === 'string' ? token : String(token);
   if (text.indexOf('~') === -1 && text.indexOf('/') === -1) return text;
-  return text.replace(/~/g, '~0').replace(/\//g, '~1');
+  return text.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 /** Joins a base pointer and reference tokens: `joinPointer('/a', 'b/c', 0)` -> `/a/b~1c/0`. */

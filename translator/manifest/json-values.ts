@@ -43,6 +43,25 @@ export function withoutTwinMetadata(obj: JsonObject): JsonObject {
   return copy;
 }
 
+/** True when `value` (a container at `depth`) is or holds a container at depth `max` or deeper. */
+function reaches(value: object, depth: number, max: number): boolean {
+  if (depth >= max) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v !== null && typeof v === 'object' && reaches(v, depth + 1, max)) return true;
+    }
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    const v = record[key];
+    if (v !== null && typeof v === 'object' && reaches(v, depth + 1, max)) return true;
+  }
+  return false;
+}
+
 /** A container met by {@link tooDeepAt}, with what is needed to build its pointer if it is the one. */
 interface Visited {
   value: object;
@@ -57,6 +76,10 @@ interface Visited {
  * pointer is built only for the one returned.
  */
 export function tooDeepAt(value: unknown, max: number): string | undefined {
+  // The common case, nothing too deep, is answered by a walk that allocates nothing (its
+  // recursion stops at `max` levels); only a document that is too deep is walked again to find
+  // the pointer.
+  if (value === null || typeof value !== 'object' || !reaches(value, 0, max)) return undefined;
   const visited: Visited[] = [];
   const stack: number[] = [];
   const visit = (v: unknown, depth: number, parent: number, key: string): void => {

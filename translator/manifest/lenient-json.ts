@@ -46,14 +46,22 @@ interface Frame {
 const NOT_STRICT = Symbol('not strict JSON');
 
 /** Members of every object in a parsed value (recursion is bounded: the text nests at most MAX_DEPTH). */
-function memberCount(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
+function memberCount(value: object): number {
   let count = 0;
   if (Array.isArray(value)) {
-    for (const v of value) count += memberCount(v);
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v !== null && typeof v === 'object') count += memberCount(v);
+    }
     return count;
   }
-  for (const key of Object.keys(value)) count += 1 + memberCount((value as Record<string, unknown>)[key]);
+  // A value of JSON.parse: plain objects, no inherited members to skip.
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    count++;
+    const v = record[key];
+    if (v !== null && typeof v === 'object') count += memberCount(v);
+  }
   return count;
 }
 
@@ -72,11 +80,17 @@ function strictJson(text: string): unknown {
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      // A string: skip it, escapes included (an unterminated one ends the scan; JSON.parse refuses it).
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
+      // A string: skip to its closing quote, the first one after an even run of backslashes (an
+      // unterminated string ends the scan; JSON.parse refuses it).
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i === -1) {
+          i = n;
+          break;
+        }
+        let k = i - 1;
+        while (text.charCodeAt(k) === 0x5c) k--;
+        if ((i - 1 - k) % 2 === 0) break;
       }
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > MAX_DEPTH) return NOT_STRICT;
@@ -89,7 +103,7 @@ function strictJson(text: string): unknown {
   } catch {
     return NOT_STRICT;
   }
-  return members === memberCount(value) ? value : NOT_STRICT;
+  return members === (value !== null && typeof value === 'object' ? memberCount(value) : 0) ? value : NOT_STRICT;
 }
 
 /** Parses createOptions text the way Newtonsoft.Json reads it. */

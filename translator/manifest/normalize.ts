@@ -23,6 +23,7 @@ import {
   type Route,
 } from './model.js';
 import type { ShowValue } from './schema-errors.js';
+import { sortedKeys } from '../shared/index.js';
 
 export interface NormalizeInput {
   agent: JsonObject;
@@ -151,7 +152,7 @@ export function normalize(input: NormalizeInput): NormalizeResult {
   const userModules = isObject(agent['modules']) ? agent['modules'] : {};
   const modulesPointer = joinPointer(agentPointer, 'modules');
   const modules: ModuleModel[] = [];
-  for (const name of Object.keys(userModules).sort()) {
+  for (const name of sortedKeys(userModules)) {
     const m = normalizeModule({ name, value: userModules[name], pointer: joinPointer(modulesPointer, name), system: false }, input, diagnostics);
     if (m !== undefined) modules.push(m);
   }

@@ -17,3 +17,5 @@ export {
   type ServiceConnectionString,
   type ConnectionStringProblem,
 } from './connection-string.js';
+export { sortBy, sortStrings, sortedKeys } from './sort.js';
+export { assignOwn } from './record.js';

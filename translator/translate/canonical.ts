@@ -10,6 +10,8 @@
  * in order. Translated objects may therefore share parts with the model: treat them as read-only.
  */
 
+import { sortStrings, sortedKeys } from '../shared/index.js';
+
 const HEAD = ['apiVersion', 'kind', 'metadata'];
 
 /** Place of a top-level key: apiVersion, kind, metadata, then the rest. */
@@ -29,18 +31,40 @@ function follows(a: string, b: string, top: boolean): boolean {
 
 /** An object with `keys` in canonical order, from canonical values by key (undefined ones left out). */
 function sortedObject(values: Map<string, unknown>, top: boolean): Record<string, unknown> {
-  const keys = [...values.keys()].sort();
+  const keys = sortStrings([...values.keys()]);
   const out: Record<string, unknown> = {};
   if (top) for (const key of HEAD) if (values.has(key)) out[key] = values.get(key);
   for (const key of keys) if (!top || headRank(key) === 3) out[key] = values.get(key);
   return out;
 }
 
+/** A copy of `record` up to (not including) `stop`, as canonical values by key. */
+function valuesBefore(record: Record<string, unknown>, stop: string): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  for (const k in record) {
+    if (k === stop) break;
+    values.set(k, record[k]);
+  }
+  return values;
+}
+
+/** Most characters `JSON.stringify` writes for a number (`-2.2250738585072014e-308` has 24). */
+export const NUMBER_CHARS = 32;
+
+/**
+ * The bound of the walk in progress: see {@link canonicalSized}. A module variable rather than a
+ * second return value, so that the walk allocates nothing for a canonical value.
+ */
+let bound = 0;
+
 /**
  * `value` itself when it is canonical, else a canonical copy that keeps the parts that are.
  * Every value is looked at once (no part is canonicalized twice), whatever the nesting.
+ * Scalars are handled in the loops, without a call: most values of an object are scalars.
+ * Adds to {@link bound} an upper bound of the UTF-8 size of the result's JSON text.
  */
-function canonicalValue(value: unknown, top = false): unknown {
+function canonicalValue(value: object, top: boolean): unknown {
+  bound += 2;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
@@ -49,7 +73,10 @@ function canonicalValue(value: unknown, top = false): unknown {
         out ??= value.slice(0, i);
         continue;
       }
-      const c = canonicalValue(v);
+      let c: unknown = v;
+      if (typeof v === 'object') c = canonicalValue(v, false);
+      else bound += typeof v === 'string' ? 6 * v.length + 2 : NUMBER_CHARS;
+      bound += 1;
       if (out !== undefined) out.push(c);
       else if (c !== v) {
         out = value.slice(0, i);
@@ -58,21 +85,23 @@ function canonicalValue(value: unknown, top = false): unknown {
     }
     return out ?? value;
   }
-  if (value === null || typeof value !== 'object') return value;
   const record = value as Record<string, unknown>;
   // Filled only once something differs: the canonical value of every key seen so far.
   let values: Map<string, unknown> | undefined;
   let previous: string | undefined;
   for (const key in record) {
     const v = record[key];
-    const c = v === undefined || v === null ? undefined : canonicalValue(v);
-    if (values === undefined && (c !== v || c === undefined || (previous !== undefined && !follows(previous, key, top)))) {
-      values = new Map();
-      for (const k in record) {
-        if (k === key) break;
-        values.set(k, record[k]);
+    let c: unknown;
+    if (v === undefined || v === null) c = undefined;
+    else {
+      bound += 6 * key.length + 4;
+      if (typeof v === 'object') c = canonicalValue(v, false);
+      else {
+        c = v;
+        bound += typeof v === 'string' ? 6 * v.length + 2 : NUMBER_CHARS;
       }
     }
+    if (values === undefined && (c !== v || c === undefined || (previous !== undefined && !(top ? follows(previous, key, true) : previous < key)))) values = valuesBefore(record, key);
     if (values !== undefined && c !== undefined) values.set(key, c);
     previous = key;
   }
@@ -81,7 +110,18 @@ function canonicalValue(value: unknown, top = false): unknown {
 
 /** The object in canonical form (see the file comment): itself when it already is. */
 export function canonical<T extends object>(object: T): T {
-  return canonicalValue(object, true) as T;
+  return canonicalSized(object).object;
+}
+
+/**
+ * {@link canonical}, and an upper bound of the UTF-8 size of `JSON.stringify` of the result,
+ * found in the same walk (a UTF-16 unit of a string takes at most 6 bytes, `\u001f`; a scalar
+ * at most {@link NUMBER_CHARS}): the object size check needs no walk of its own.
+ */
+export function canonicalSized<T extends object>(object: T): { object: T; bound: number } {
+  bound = 0;
+  const out = canonicalValue(object, true) as T;
+  return { object: out, bound };
 }
 
 /**
@@ -104,7 +144,7 @@ export function sortedRecord<T>(record: Record<string, T | undefined | null>): R
   }
   if (clean) return record as Record<string, T>;
   const out: Record<string, T> = {};
-  for (const key of Object.keys(record).sort()) {
+  for (const key of sortedKeys(record)) {
     const v = record[key];
     if (v !== undefined && v !== null) out[key] = v;
   }

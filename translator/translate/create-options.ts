@@ -40,6 +40,7 @@ import { readDns, readDnsOptions, readDnsSearch, readExtraHosts, readHostNamespa
 import { readExperimental } from './experimental.js';
 import { isQualifiedName } from './names.js';
 import { ORIGINAL_MODULE_ID_ANNOTATION, MODULE_VERSION_ANNOTATION } from './labels.js';
+import { sortedKeys } from '../shared/index.js';
 
 /** The createOptions key that holds Kubernetes fragments. */
 export const EXPERIMENTAL_KEY = 'k8s-experimental';
@@ -58,7 +59,7 @@ const ANNOTATION_RESERVED = [ORIGINAL_MODULE_ID_ANNOTATION, MODULE_VERSION_ANNOT
 /** `Labels` -> pod template annotations (keys must be valid annotation keys). */
 function readLabels(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const labels = readStringMap(value, pointer, issues);
-  for (const key of Object.keys(labels ?? {}).sort()) {
+  for (const key of sortedKeys(labels ?? {})) {
     if (!isQualifiedName(key) || ANNOTATION_RESERVED.includes(key))
       issues.warn(joinPointer(pointer, key), `label '${key}' is not a valid (or is a reserved) annotation key and is left out`);
     else spec.annotations[key] = labels![key]!;
@@ -215,7 +216,7 @@ function hint(key: string, table: Record<string, KeyRule>): string {
 
 /** Applies `table` to every key of `obj`, in sorted order. */
 function applyKeys(obj: JsonObject, pointer: string, table: Record<string, KeyRule>, spec: ModuleSpec, issues: Issues, prefix: string): void {
-  for (const key of Object.keys(obj).sort()) {
+  for (const key of sortedKeys(obj)) {
     const p = joinPointer(pointer, key);
     const value = obj[key];
     const rule = Object.hasOwn(table, key) ? table[key] : undefined;
@@ -244,6 +245,7 @@ function resetEntrypoint(spec: ModuleSpec, pointer: string, issues: Issues): voi
 
 /** k8s-experimental volumes must not reuse a mount path or a volume name. */
 function checkExperimentalMounts(spec: ModuleSpec, pointer: string, issues: Issues): void {
+  if (spec.experimental.volumes === undefined || spec.experimental.volumes.length === 0) return;
   const paths = new Set(spec.mounts.map((m) => m.target));
   const names = new Set<string>();
   for (const { volume, volumeMounts } of spec.experimental.volumes ?? []) {

@@ -39,36 +39,71 @@ export interface InjectedEnv {
   hubHostname: string;
 }
 
-/** The container env of a module (see the file comment for the order). */
-export function buildEnv(module: ModuleModel, spec: ModuleSpec, injected: InjectedEnv, issues: Issues): EnvVar[] {
-  const vars = new Map<string, string>();
-  const rename = (name: string): string => (name.includes(':') ? name.replace(/:/g, '__') : name);
-  // The pointer is built only for a warning: createOptions `Env`, or the module's `env` entry.
-  const add = (name: string, value: string, fromModuleEnv: boolean): void => {
-    const k8sName = rename(name);
-    if (!ENV_NAME.test(k8sName)) {
-      const pointer = fromModuleEnv ? joinPointer(module.pointer, 'env', name) : joinPointer(module.createOptionsPointer, 'Env');
-      issues.warn(pointer, `environment variable name '${name}' is not valid on Kubernetes and is left out`, 'env-name');
+/** Past this many variables, names are looked up in a Map rather than by a scan of the list. */
+const SCAN_LIMIT = 16;
+
+/**
+ * The env list being built: names in first-set order, a later value replacing an earlier one in
+ * place (as a Map keeps them), without a Map for the usual handful of variables.
+ */
+class EnvList {
+  readonly vars: EnvVar[] = [];
+  private index: Map<string, number> | undefined;
+
+  indexOf(name: string): number {
+    if (this.index !== undefined) return this.index.get(name) ?? -1;
+    const vars = this.vars;
+    for (let i = 0; i < vars.length; i++) if (vars[i]!.name === name) return i;
+    return -1;
+  }
+
+  set(name: string, value: string): void {
+    const i = this.indexOf(name);
+    if (i >= 0) {
+      this.vars[i] = { name, value };
       return;
     }
-    vars.set(k8sName, value);
-  };
-  for (const v of spec.env) add(v.name, v.value, false);
-  for (const v of module.env) add(v.name, v.value, true);
-  const system: [string, string][] = [
-    ['IOTEDGE_DEVICEID', injected.deviceId],
-    ['IOTEDGE_MODULEID', module.name],
-    ['IOTEDGE_IOTHUBHOSTNAME', injected.hubHostname],
-  ];
-  if (!module.system) system.push(['IOTEDGE_GATEWAYHOSTNAME', GATEWAY_HOSTNAME]);
-  for (const [name, value] of system) {
-    if (vars.has(name)) {
-      issues.warn(module.pointer, `environment variable ${name} is set by the runtime; the module's value is replaced`, 'env-reserved');
-      vars.delete(name);
-    }
-    vars.set(name, value);
+    this.vars.push({ name, value });
+    if (this.index !== undefined) this.index.set(name, this.vars.length - 1);
+    else if (this.vars.length > SCAN_LIMIT) this.index = new Map(this.vars.map((v, k) => [v.name, k]));
   }
-  const env: EnvVar[] = [];
-  for (const [name, value] of vars) env.push({ name, value });
-  return env;
+
+  /** Removes `name` (present) and sets it again, last. */
+  moveLast(name: string, value: string): void {
+    this.vars.splice(this.indexOf(name), 1);
+    if (this.index !== undefined) this.index = new Map(this.vars.map((v, k) => [v.name, k]));
+    this.set(name, value);
+  }
+}
+
+/** Adds a user variable (createOptions `Env` or the module's `env`), `:` renamed to `__`; a name Kubernetes refuses warns instead. */
+function addUserVar(list: EnvList, name: string, value: string, fromModuleEnv: boolean, module: ModuleModel, issues: Issues): void {
+  const k8sName = name.includes(':') ? name.replace(/:/g, '__') : name;
+  if (!ENV_NAME.test(k8sName)) {
+    // The pointer is built only for a warning: createOptions `Env`, or the module's `env` entry.
+    const pointer = fromModuleEnv ? joinPointer(module.pointer, 'env', name) : joinPointer(module.createOptionsPointer, 'Env');
+    issues.warn(pointer, `environment variable name '${name}' is not valid on Kubernetes and is left out`, 'env-name');
+    return;
+  }
+  list.set(k8sName, value);
+}
+
+/** Sets a variable of the runtime; a user value of the same name is replaced (and moves last) with a warning. */
+function setSystemVar(list: EnvList, name: string, value: string, module: ModuleModel, issues: Issues): void {
+  if (list.indexOf(name) >= 0) {
+    issues.warn(module.pointer, `environment variable ${name} is set by the runtime; the module's value is replaced`, 'env-reserved');
+    list.moveLast(name, value);
+  } else list.set(name, value);
+}
+
+/** The container env of a module (see the file comment for the order). */
+export function buildEnv(module: ModuleModel, spec: ModuleSpec, injected: InjectedEnv, issues: Issues): EnvVar[] {
+  const list = new EnvList();
+  for (const v of spec.env) addUserVar(list, v.name, v.value, false, module, issues);
+  for (const v of module.env) addUserVar(list, v.name, v.value, true, module, issues);
+  setSystemVar(list, 'IOTEDGE_DEVICEID', injected.deviceId, module, issues);
+  setSystemVar(list, 'IOTEDGE_MODULEID', module.name, module, issues);
+  setSystemVar(list, 'IOTEDGE_IOTHUBHOSTNAME', injected.hubHostname, module, issues);
+  if (!module.system) setSystemVar(list, 'IOTEDGE_GATEWAYHOSTNAME', GATEWAY_HOSTNAME, module, issues);
+  return list.vars;
 }

@@ -14,6 +14,7 @@ import { quantityString, volumeWithQuantityStrings } from './quantity.js';
 import { isDns1123Label, isQualifiedName } from './names.js';
 import { hasBacksteps } from './volumes.js';
 import { readPodSecurityContext } from './pod-security-context.js';
+import { sortedKeys } from '../shared/index.js';
 
 const KEYS = ['nodeSelector', 'resources', 'volumes', 'securityContext', 'serviceOptions', 'strategy', 'tolerations', 'affinity'] as const;
 type Key = (typeof KEYS)[number];
@@ -27,7 +28,7 @@ function matchKeys<K extends string>(
   what: string,
 ): Map<K, { key: string; value: unknown }> {
   const out = new Map<K, { key: string; value: unknown }>();
-  for (const key of Object.keys(obj).sort()) {
+  for (const key of sortedKeys(obj)) {
     const match = known.find((k) => k.toLowerCase() === key.toLowerCase());
     if (match === undefined) {
       issues.warn(joinPointer(pointer, key), `${what} key '${key}' is not supported and is ignored (supported: ${known.join(', ')})`);

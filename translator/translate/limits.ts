@@ -7,6 +7,7 @@
 import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { KubeObject } from './types.js';
+import { NUMBER_CHARS } from './canonical.js';
 
 /** Total size of an object's annotations (keys and values), as the API server limits it. */
 export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
@@ -21,8 +22,6 @@ function annotationBytes(annotations: Record<string, string> | undefined): numbe
   return n;
 }
 
-/** Most characters `JSON.stringify` writes for a number (`-2.2250738585072014e-308` has 24). */
-const NUMBER_CHARS = 32;
 
 /**
  * An upper bound of the UTF-8 size of `JSON.stringify(value)`, found without building the text:
@@ -33,13 +32,24 @@ const NUMBER_CHARS = 32;
 export function jsonBytesBound(value: unknown): number {
   if (typeof value === 'string') return 6 * value.length + 2;
   if (value === null || typeof value !== 'object') return NUMBER_CHARS;
+  return boundOf(value);
+}
+
+/** {@link jsonBytesBound} of an object or array; scalars inside are counted in the loops, without a call. */
+function boundOf(value: object): number {
   let size = 2;
   if (Array.isArray(value)) {
-    for (const item of value) size += jsonBytesBound(item) + 1;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      size += (typeof item === 'string' ? 6 * item.length + 2 : item === null || typeof item !== 'object' ? NUMBER_CHARS : boundOf(item)) + 1;
+    }
     return size;
   }
   const record = value as Record<string, unknown>;
-  for (const key in record) size += 6 * key.length + 4 + jsonBytesBound(record[key]);
+  for (const key in record) {
+    const item = record[key];
+    size += 6 * key.length + 4 + (typeof item === 'string' ? 6 * item.length + 2 : item === null || typeof item !== 'object' ? NUMBER_CHARS : boundOf(item));
+  }
   return size;
 }
 
@@ -48,30 +58,43 @@ function templateOf(object: KubeObject): { metadata?: { annotations?: Record<str
   return (object.spec as { template?: ReturnType<typeof templateOf> } | undefined)?.template;
 }
 
-/** Checks a module's objects; `pointer` is the module's createOptions. */
-export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues): void {
-  let what = '';
-  const checkAnnotations = (annotations: Record<string, string> | undefined, where: string): void => {
-    const size = annotationBytes(annotations);
-    if (size > MAX_ANNOTATIONS_BYTES)
-      issues.error(joinPointer(pointer, 'Labels'), `the annotations of ${what}${where} (createOptions Labels) take ${size} bytes; Kubernetes allows ${MAX_ANNOTATIONS_BYTES} (256 KiB) in total`);
-  };
-  for (const object of objects) {
-    what = `${object.kind} '${object.metadata.name}'`;
+function checkAnnotations(annotations: Record<string, string> | undefined, what: string, pointer: string, issues: Issues): void {
+  if (annotations === undefined) return;
+  const size = annotationBytes(annotations);
+  if (size > MAX_ANNOTATIONS_BYTES)
+    issues.error(joinPointer(pointer, 'Labels'), `the annotations of ${what} (createOptions Labels) take ${size} bytes; Kubernetes allows ${MAX_ANNOTATIONS_BYTES} (256 KiB) in total`);
+}
+
+/** A mountPath used twice in one container. */
+function checkMountPaths(mounts: { mountPath?: unknown }[], pointer: string, issues: Issues): void {
+  if (mounts.length < 2) return;
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    const path = String(m.mountPath);
+    if (seen.has(path))
+      issues.error(joinPointer(pointer, 'k8s-experimental', 'volumes'), `mountPath '${path}' is used twice in the container (by HostConfig mounts and k8s-experimental volumes, or twice in them); Kubernetes refuses it`);
+    seen.add(path);
+  }
+}
+
+/**
+ * Checks a module's objects; `pointer` is the module's createOptions. `bounds`, when given, are
+ * upper bounds of the objects' JSON sizes already found (by canonicalSized), else they are
+ * found here ({@link jsonBytesBound}).
+ */
+export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues, bounds?: readonly number[]): void {
+  for (let i = 0; i < objects.length; i++) {
+    const object = objects[i]!;
     const template = templateOf(object);
-    for (const container of template?.spec?.containers ?? []) {
-      const seen = new Set<string>();
-      for (const m of container.volumeMounts ?? []) {
-        const path = String(m.mountPath);
-        if (seen.has(path))
-          issues.error(joinPointer(pointer, 'k8s-experimental', 'volumes'), `mountPath '${path}' is used twice in the container (by HostConfig mounts and k8s-experimental volumes, or twice in them); Kubernetes refuses it`);
-        seen.add(path);
-      }
+    const containers = template?.spec?.containers;
+    if (containers !== undefined) for (const container of containers) if (container.volumeMounts !== undefined) checkMountPaths(container.volumeMounts, pointer, issues);
+    if (object.metadata.annotations !== undefined || template?.metadata?.annotations !== undefined) {
+      const what = `${object.kind} '${object.metadata.name}'`;
+      checkAnnotations(object.metadata.annotations, what, pointer, issues);
+      checkAnnotations(template?.metadata?.annotations, `${what} pod template`, pointer, issues);
     }
-    checkAnnotations(object.metadata.annotations, '');
-    checkAnnotations(template?.metadata?.annotations, ' pod template');
-    if (jsonBytesBound(object) <= MAX_OBJECT_BYTES) continue;
+    if ((bounds?.[i] ?? jsonBytesBound(object)) <= MAX_OBJECT_BYTES) continue;
     const size = bytes(JSON.stringify(object));
-    if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${what} would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);
+    if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${object.kind} '${object.metadata.name}' would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);
   }
 }

@@ -8,6 +8,7 @@ import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import { MAX_ID, isSysctlName } from './security.js';
 import { isObject, readObject, typeName } from './values.js';
+import { sortedKeys } from '../shared/index.js';
 
 type Check = (value: unknown, pointer: string, issues: Issues) => boolean;
 
@@ -89,7 +90,7 @@ export function readPodSecurityContext(value: unknown, pointer: string, issues: 
   const obj = readObject(value, pointer, issues);
   if (!obj) return undefined;
   let ok = true;
-  for (const key of Object.keys(obj).sort()) {
+  for (const key of sortedKeys(obj)) {
     const p = joinPointer(pointer, key);
     const check = FIELDS[key];
     if (check) ok = check(obj[key], p, issues) && ok;

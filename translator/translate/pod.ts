@@ -6,12 +6,13 @@
 import type { ModuleModel } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
-import { compareText, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from './canonical.js';
-import { containerPorts } from './service.js';
+import { compareText, nonEmpty, nonEmptyRecord, sortedRecord } from './canonical.js';
+import type { ContainerPort } from './service.js';
 import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
 import { buildEnv, type InjectedEnv } from './env.js';
 import { MODULE_VERSION_ANNOTATION, ORIGINAL_MODULE_ID_ANNOTATION, objectLabels, type DeviceLabels } from './labels.js';
+import { assignOwn, sortBy } from '../shared/index.js';
 
 /**
  * The container's imagePullPolicy. `never` -> Never. `on-create`: edgeAgent pulls whenever it
@@ -26,6 +27,9 @@ export function pullPolicy(module: Pick<ModuleModel, 'image' | 'imagePullPolicy'
   return module.image.includes('@') ? 'IfNotPresent' : 'Always';
 }
 
+const byName = (a: Record<string, unknown>, b: Record<string, unknown>): number => compareText(String(a.name), String(b.name));
+const byMountPath = (a: Record<string, unknown>, b: Record<string, unknown>): number => compareText(String(a.mountPath), String(b.mountPath));
+
 export interface PodInput {
   module: ModuleModel;
   /** Kubernetes name of the module. */
@@ -34,6 +38,8 @@ export interface PodInput {
   device: DeviceLabels;
   injected: InjectedEnv;
   pullSecrets: string[];
+  /** The module's container ports ({@link containerPorts}), found once for the pod and the headless Service. */
+  containerPorts: ContainerPort[];
   claimName: (source: string) => string;
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
   issues: Issues;
@@ -49,40 +55,66 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
     volumeMounts.push(...extra.volumeMounts);
     volumes.push(extra.volume);
   }
-  volumes.sort((a, b) => compareText(String(a.name), String(b.name)));
-  volumeMounts.sort((a, b) => compareText(String(a.mountPath), String(b.mountPath)));
+  sortBy(volumes, byName);
+  sortBy(volumeMounts, byMountPath);
 
   // Keys in output order (see canonical.ts); optional fields only when set.
   const container: Record<string, unknown> = {};
-  const set = (key: string, value: unknown): void => {
-    if (value !== undefined) container[key] = value;
-  };
-  set('args', nonEmpty(spec.args));
-  set('command', nonEmpty(spec.command));
-  set('env', nonEmpty(buildEnv(module, spec, input.injected, issues)));
+  if (spec.args !== undefined && spec.args.length > 0) container.args = [...spec.args];
+  if (spec.command !== undefined && spec.command.length > 0) container.command = [...spec.command];
+  const env = buildEnv(module, spec, input.injected, issues);
+  if (env.length > 0) container.env = env;
   container.image = module.image;
   container.imagePullPolicy = pullPolicy(module);
-  set('livenessProbe', spec.livenessProbe);
+  if (spec.livenessProbe !== undefined) container.livenessProbe = spec.livenessProbe;
   container.name = name;
-  set('ports', nonEmpty(containerPorts(spec)));
-  set('resources', resourcesField(spec.resources));
-  set('securityContext', nonEmptyRecord(spec.securityContext));
-  set('stdin', spec.stdin);
-  set('stdinOnce', spec.stdinOnce);
-  set('tty', spec.tty);
-  set('volumeMounts', nonEmpty(volumeMounts));
-  set('workingDir', spec.workingDir);
+  if (input.containerPorts.length > 0) container.ports = [...input.containerPorts];
+  const resources = resourcesField(spec.resources);
+  if (resources !== undefined) container.resources = resources;
+  const securityContext = nonEmptyRecord(spec.securityContext);
+  if (securityContext !== undefined) container.securityContext = securityContext;
+  if (spec.stdin !== undefined) container.stdin = spec.stdin;
+  if (spec.stdinOnce !== undefined) container.stdinOnce = spec.stdinOnce;
+  if (spec.tty !== undefined) container.tty = spec.tty;
+  if (volumeMounts.length > 0) container.volumeMounts = volumeMounts;
+  if (spec.workingDir !== undefined) container.workingDir = spec.workingDir;
 
-  const annotations: Record<string, string> = { ...spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: module.name };
+  // Added in output order (module-version before original-moduleid), so that sortedRecord finds
+  // them in order whenever the Labels sort before them.
+  const annotations = assignOwn<string>({}, spec.annotations);
   if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;
+  annotations[ORIGINAL_MODULE_ID_ANNOTATION] = module.name;
+  const metadata = { annotations: sortedRecord(annotations), labels: objectLabels(input.device, name, name) };
 
-  const podSecurity = { ...((spec.pod.securityContext as Record<string, unknown> | undefined) ?? {}), ...(experimental.securityContext ?? {}) };
+  const podSecurity = assignOwn(assignOwn<unknown>({}, spec.pod.securityContext as Record<string, unknown> | undefined), experimental.securityContext);
+  const imagePullSecrets = input.pullSecrets.length === 0 ? undefined : input.pullSecrets.map((s) => ({ name: s }));
+  // The pod fields createOptions set (hostNetwork, dnsConfig...) are few and not always there:
+  // without them, the fields are written here in output order, unset ones left out.
+  if (Object.keys(spec.pod).length === 0) {
+    const podSpec: Record<string, unknown> = {};
+    const affinity = nonEmptyRecord(experimental.affinity);
+    if (affinity != null) podSpec.affinity = affinity;
+    podSpec.automountServiceAccountToken = false;
+    podSpec.containers = [container];
+    podSpec.enableServiceLinks = false;
+    if (imagePullSecrets !== undefined) podSpec.imagePullSecrets = imagePullSecrets;
+    const nodeSelector = nonEmptyRecord(experimental.nodeSelector);
+    if (nodeSelector != null) podSpec.nodeSelector = nodeSelector;
+    podSpec.restartPolicy = input.restartPolicy;
+    const securityContext = nonEmptyRecord(podSecurity);
+    if (securityContext != null) podSpec.securityContext = securityContext;
+    podSpec.serviceAccountName = name;
+    const tolerations = nonEmpty(experimental.tolerations);
+    if (tolerations !== undefined) podSpec.tolerations = tolerations;
+    if (volumes.length > 0) podSpec.volumes = volumes;
+    return { metadata, spec: podSpec };
+  }
   const podFields = {
     affinity: nonEmptyRecord(experimental.affinity),
     automountServiceAccountToken: false,
     containers: [container],
     enableServiceLinks: false,
-    imagePullSecrets: nonEmpty(input.pullSecrets.map((s) => ({ name: s }))),
+    imagePullSecrets,
     nodeSelector: nonEmptyRecord(experimental.nodeSelector),
     restartPolicy: input.restartPolicy,
     securityContext: nonEmptyRecord(podSecurity),
@@ -90,10 +122,5 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
     tolerations: nonEmpty(experimental.tolerations),
     volumes: nonEmpty(volumes),
   };
-  return {
-    metadata: { annotations: sortedRecord(annotations), labels: objectLabels(input.device, name, name) },
-    // The pod fields createOptions set (hostNetwork, dnsConfig...) are few and not always there:
-    // without them, the fields below are already in output order.
-    spec: Object.keys(spec.pod).length === 0 ? withoutUnset(podFields) : sortedRecord({ ...spec.pod, ...podFields }),
-  };
+  return { metadata, spec: sortedRecord({ ...spec.pod, ...podFields }) };
 }

@@ -11,6 +11,7 @@ import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
 import { readInteger, readObject, readStringList } from './values.js';
+import { sortedKeys } from '../shared/index.js';
 
 const DEFAULT_INTERVAL_S = 30;
 const DEFAULT_TIMEOUT_S = 30;
@@ -28,7 +29,7 @@ const FIELDS = ['Test', 'Interval', 'Timeout', 'StartPeriod', 'Retries'];
 export function readHealthcheck(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const check = readObject(value, pointer, issues);
   if (!check) return;
-  for (const key of Object.keys(check).sort())
+  for (const key of sortedKeys(check))
     if (!FIELDS.includes(key)) issues.warn(joinPointer(pointer, key), `Healthcheck field '${key}' has no Kubernetes equivalent and is ignored`);
   const test = readStringList(check.Test, joinPointer(pointer, 'Test'), issues);
   const interval = readInteger(check.Interval, joinPointer(pointer, 'Interval'), issues);

@@ -20,9 +20,18 @@ const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
 
 /** A registry address in comparable form: no scheme, no path, lowercase; Docker Hub aliases -> docker.io. */
 export function normalizeRegistry(address: string): string {
-  const host = address.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!.toLowerCase();
+  let host = address.trim();
+  // A scheme (`https://`): the text before the first ':' when `//` follows it and it is a scheme name.
+  const colon = host.indexOf(':');
+  if (colon > 0 && host.startsWith('//', colon + 1) && SCHEME.test(host.slice(0, colon))) host = host.slice(colon + 3);
+  const slash = host.indexOf('/');
+  if (slash >= 0) host = host.slice(0, slash);
+  host = host.toLowerCase();
   return DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
 }
+
+/** A URI scheme name (RFC 3986). */
+const SCHEME = /^[a-z][a-z0-9+.-]*$/i;
 
 /** The registry of an image reference: its first path part when that looks like a host, else docker.io. */
 export function registryOf(image: string): string {

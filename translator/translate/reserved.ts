@@ -39,5 +39,6 @@ export function reservedNames(kinds: readonly string[], namespace: string): Map<
 
 /** What owns `object`'s kind and name in `namespace`, or undefined when nothing does. */
 export function reservedOwner(object: Pick<KubeObject, 'kind' | 'metadata'>, namespace: string): string | undefined {
-  return RESERVED.find((r) => r.kind === object.kind && r.name === object.metadata.name && (r.namespace === undefined || r.namespace === namespace))?.owner;
+  for (const r of RESERVED) if (r.kind === object.kind && r.name === object.metadata.name && (r.namespace === undefined || r.namespace === namespace)) return r.owner;
+  return undefined;
 }

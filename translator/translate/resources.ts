@@ -13,6 +13,7 @@ import type { Issues } from './issues.js';
 import type { ModuleSpec, Quantities, Resources } from './spec.js';
 import { quantityStrings } from './quantity.js';
 import { readArray, readInteger, readObject, readString, readStringList } from './values.js';
+import { sortedKeys } from '../shared/index.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 /** CpuPeriod when only CpuQuota is given (Docker's default, microseconds). */
@@ -110,7 +111,7 @@ export function readDeviceRequests(value: unknown, pointer: string, spec: Module
       issues.warn(p, 'device request without the "gpu" capability or the nvidia driver has no Kubernetes equivalent and is ignored');
       return;
     }
-    for (const key of Object.keys(request).sort())
+    for (const key of sortedKeys(request))
       if (!['Driver', 'Count', 'DeviceIDs', 'Capabilities'].includes(key) && request[key] !== null && request[key] !== undefined)
         issues.warn(joinPointer(p, key), `device request field '${key}' has no Kubernetes equivalent and is ignored`);
     if (count === -1) {
@@ -157,7 +158,7 @@ export function mergeResources(docker: Resources, override: Partial<Resources> |
  * resources (names with a `/`, such as nvidia.com/gpu) request == limit when both are set.
  */
 export function checkResources(resources: Resources, pointer: string, issues: Issues): void {
-  for (const name of Object.keys(resources.requests).sort()) {
+  for (const name of sortedKeys(resources.requests)) {
     const request = resources.requests[name]!;
     const limit = resources.limits[name];
     if (limit === undefined) {

@@ -10,6 +10,7 @@ import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
 import { readBoolean, readStringList, readStringMap, readString } from './values.js';
+import { sortedKeys } from '../shared/index.js';
 
 /** Sysctls the kubelet allows without `--allowed-unsafe-sysctls`. */
 export const SAFE_SYSCTLS = new Set([
@@ -139,7 +140,7 @@ export function readGroupAdd(value: unknown, pointer: string, spec: ModuleSpec, 
 export function readSysctls(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const map = readStringMap(value, pointer, issues);
   if (!map || Object.keys(map).length === 0) return;
-  const names = Object.keys(map).sort();
+  const names = sortedKeys(map);
   for (const name of names)
     if (!isSysctlName(name)) issues.error(joinPointer(pointer, name), `'${name}' is not a valid sysctl name (lowercase segments separated by '.' or '/')`);
     else if (!SAFE_SYSCTLS.has(name))

@@ -19,11 +19,12 @@ import { joinPointer } from '../manifest/index.js';
 import type { TranslateOptions } from './options.js';
 import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
-import type { ExposedPort, ModuleSpec, PortBinding, Protocol } from './spec.js';
+import type { ExposedPort, ModuleSpec, Protocol } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
 import { moduleMetadata, objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, selectorLabels, type DeviceLabels } from './labels.js';
 import { compareText, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
+import { assignOwn, sortBy, sortedKeys } from '../shared/index.js';
 
 /** Longest port range (`8000-8099/tcp`) expanded into single ports. */
 export const MAX_PORT_RANGE = 100;
@@ -41,16 +42,21 @@ function parsePortNumber(text: string): number | undefined {
  * returns undefined when it is not one.
  */
 export function parsePortKey(key: string, pointer: string, issues: Issues): ExposedPort[] | undefined {
-  const [range = '', proto = 'tcp', ...rest] = key.split('/');
+  // PORT[-PORT][/PROTOCOL], read with indexOf rather than split (no arrays for the usual `80/tcp`).
+  const slash = key.indexOf('/');
+  const range = slash < 0 ? key : key.slice(0, slash);
+  const proto = slash < 0 ? 'tcp' : key.slice(slash + 1);
   const protocol = PROTOCOLS[proto.toLowerCase()];
-  if (rest.length > 0 || protocol === undefined) {
+  if (proto.includes('/') || protocol === undefined) {
     issues.error(pointer, `port '${key}' must be PORT[/PROTOCOL] with protocol tcp, udp or sctp`);
     return undefined;
   }
-  const [lowText = '', highText, ...more] = range.split('-');
+  const dash = range.indexOf('-');
+  const lowText = dash < 0 ? range : range.slice(0, dash);
+  const highText = dash < 0 ? undefined : range.slice(dash + 1);
   const low = parsePortNumber(lowText);
   const high = highText === undefined ? low : parsePortNumber(highText);
-  if (low === undefined || high === undefined || more.length > 0 || high < low) {
+  if (low === undefined || high === undefined || highText?.includes('-') === true || high < low) {
     issues.error(pointer, `port '${key}' must be a port number from 1 to 65535 (or a range LOW-HIGH)`);
     return undefined;
   }
@@ -67,7 +73,7 @@ export function parsePortKey(key: string, pointer: string, issues: Issues): Expo
 export function readExposedPorts(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const obj = readObject(value, pointer, issues);
   if (!obj) return;
-  for (const key of Object.keys(obj).sort()) {
+  for (const key of sortedKeys(obj)) {
     const ports = parsePortKey(key, joinPointer(pointer, key), issues);
     if (ports) spec.exposedPorts.push(...ports);
   }
@@ -77,7 +83,7 @@ export function readExposedPorts(value: unknown, pointer: string, spec: ModuleSp
 export function readPortBindings(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const obj = readObject(value, pointer, issues);
   if (!obj) return;
-  for (const key of Object.keys(obj).sort()) {
+  for (const key of sortedKeys(obj)) {
     const keyPointer = joinPointer(pointer, key);
     const ports = parsePortKey(key, keyPointer, issues);
     const bindings = readArray(obj[key], keyPointer, issues);
@@ -96,7 +102,7 @@ function readBinding(binding: unknown, pointer: string, ports: ExposedPort[], sp
     issues.error(pointer, `expected an object {"HostPort": "..."} at ${pointer}, found ${typeName(binding)}`);
     return;
   }
-  for (const key of Object.keys(binding).sort()) {
+  for (const key of sortedKeys(binding)) {
     if (key !== 'HostPort' && key !== 'HostIp')
       issues.warn(joinPointer(pointer, key), `port binding field '${key}' is not supported and is ignored`);
   }
@@ -128,19 +134,27 @@ function readBinding(binding: unknown, pointer: string, ports: ExposedPort[], sp
   });
 }
 
+/** Ports by number, then protocol. */
+const byPort = (a: { port: number; protocol: Protocol }, b: { port: number; protocol: Protocol }): number => a.port - b.port || compareText(a.protocol, b.protocol);
+
 /** A port name (IANA_SVC_NAME, at most 15 characters): `tcp-8080`. */
 export function portName(protocol: Protocol, port: number): string {
   return `${protocol.toLowerCase()}-${port}`;
 }
 
+/** A container port of the pod, in output key order. */
+export interface ContainerPort {
+  containerPort: number;
+  name: string;
+  protocol: Protocol;
+}
+
 /** The container ports: every exposed and bound container port once, sorted. */
-export function containerPorts(spec: ModuleSpec): { containerPort: number; name: string; protocol: Protocol }[] {
+export function containerPorts(spec: ModuleSpec): ContainerPort[] {
   const seen = new Map<string, ExposedPort>();
   for (const p of spec.exposedPorts) seen.set(`${p.protocol}/${p.port}`, p);
   for (const b of spec.portBindings) seen.set(`${b.protocol}/${b.containerPort}`, { port: b.containerPort, protocol: b.protocol });
-  return [...seen.values()]
-    .sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol))
-    .map((p) => ({ containerPort: p.port, name: portName(p.protocol, p.port), protocol: p.protocol }));
+  return sortBy([...seen.values()], byPort).map((p) => ({ containerPort: p.port, name: portName(p.protocol, p.port), protocol: p.protocol }));
 }
 
 interface ServicePort {
@@ -156,22 +170,44 @@ interface ServicePort {
  * are an error.
  */
 export function servicePorts(spec: ModuleSpec, pointer: string, issues: Issues): ServicePort[] {
-  const byKey = new Map<string, ServicePort>();
-  const add = (b: PortBinding, what: string): void => {
-    const key = `${b.protocol}/${b.hostPort}`;
-    const existing = byKey.get(key);
-    if (existing && existing.targetPort !== b.containerPort) {
-      issues.error(
-        pointer,
-        `${what} publishes ${key.toLowerCase()} for container port ${b.containerPort}, but it already publishes container port ${existing.targetPort}`,
-      );
-      return;
-    }
-    byKey.set(key, { name: portName(b.protocol, b.hostPort), port: b.hostPort, protocol: b.protocol, targetPort: b.containerPort });
-  };
-  for (const b of spec.portBindings) add(b, 'HostConfig.PortBindings');
-  for (const p of spec.exposedPorts) add({ containerPort: p.port, protocol: p.protocol, hostPort: p.port }, 'ExposedPorts');
-  return [...byKey.values()].sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol));
+  const ports: ServicePort[] = [];
+  // A module has a few ports, searched in the list; a long list (ranges) is indexed.
+  const index = spec.portBindings.length + spec.exposedPorts.length > SEARCH_LIMIT ? new Map<string, number>() : undefined;
+  for (const b of spec.portBindings) addServicePort(ports, index, b.protocol, b.hostPort, b.containerPort, 'HostConfig.PortBindings', pointer, issues);
+  for (const p of spec.exposedPorts) addServicePort(ports, index, p.protocol, p.port, p.port, 'ExposedPorts', pointer, issues);
+  return sortBy(ports, byPort);
+}
+
+/** Up to this many candidate ports, {@link servicePorts} searches its list instead of indexing it. */
+const SEARCH_LIMIT = 32;
+
+/**
+ * Adds one Service port, or replaces the entry of the same port and protocol in place; an entry
+ * of the same port and protocol for another target is kept, with an error.
+ */
+function addServicePort(
+  ports: ServicePort[],
+  index: Map<string, number> | undefined,
+  protocol: Protocol,
+  port: number,
+  targetPort: number,
+  what: string,
+  pointer: string,
+  issues: Issues,
+): void {
+  let at = -1;
+  if (index !== undefined) at = index.get(`${protocol}/${port}`) ?? -1;
+  else for (let i = 0; i < ports.length && at < 0; i++) if (ports[i]!.port === port && ports[i]!.protocol === protocol) at = i;
+  if (at >= 0 && ports[at]!.targetPort !== targetPort) {
+    issues.error(pointer, `${what} publishes ${protocol.toLowerCase()}/${port} for container port ${targetPort}, but it already publishes container port ${ports[at]!.targetPort}`);
+    return;
+  }
+  const entry = { name: portName(protocol, port), port, protocol, targetPort };
+  if (at >= 0) ports[at] = entry;
+  else {
+    index?.set(`${protocol}/${port}`, ports.length);
+    ports.push(entry);
+  }
 }
 
 export interface ServiceInput {
@@ -180,6 +216,10 @@ export interface ServiceInput {
   publishedName: string;
   originalModuleId: string;
   spec: ModuleSpec;
+  /** The module's container ports ({@link containerPorts}), found once for the pod and the headless Service. */
+  containerPorts: readonly ContainerPort[];
+  /** The annotations of both Services ({@link serviceAnnotations}), built once and shared by them. */
+  annotations: Record<string, string>;
   device: DeviceLabels;
   options: TranslateOptions;
   /** Pointer of the module's createOptions, for diagnostics about the Service as a whole. */
@@ -196,10 +236,17 @@ export function publishedServiceName(moduleName: string): string {
   return name.length <= MAX_LABEL_LENGTH ? name : withHash(moduleName, name, MAX_LABEL_LENGTH - PUBLISHED_SUFFIX.length) + PUBLISHED_SUFFIX;
 }
 
-/** Service metadata: the module's Docker `Labels` become annotations here too (load-balancer settings live on Services). */
+/** The annotations of a module's Services: its Docker `Labels` (load-balancer settings live on Services) and the original module id. */
+export function serviceAnnotations(spec: ModuleSpec, originalModuleId: string): Record<string, string> {
+  const annotations = assignOwn<string>({}, spec.annotations);
+  annotations[ORIGINAL_MODULE_ID_ANNOTATION] = originalModuleId;
+  return sortedRecord(annotations);
+}
+
+/** Service metadata: the module's Docker `Labels` become annotations here too. */
 function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof moduleMetadata> {
   return {
-    annotations: sortedRecord({ ...input.spec.annotations, [ORIGINAL_MODULE_ID_ANNOTATION]: input.originalModuleId }),
+    annotations: input.annotations,
     labels: objectLabels(input.device, name, input.name),
     name,
     namespace: input.options.namespace,
@@ -213,9 +260,12 @@ function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof m
  * the known container ports (port = targetPort, as headless Services require) for SRV records.
  */
 export function buildHeadlessService(input: ServiceInput): KubeObject {
-  const ports = containerPorts(input.spec).map((p) => ({ name: p.name, port: p.containerPort, protocol: p.protocol, targetPort: p.containerPort }));
   const spec: Record<string, unknown> = { clusterIP: 'None' };
-  if (ports.length > 0) spec.ports = ports;
+  if (input.containerPorts.length > 0) {
+    const ports: ServicePort[] = [];
+    for (const p of input.containerPorts) ports.push({ name: p.name, port: p.containerPort, protocol: p.protocol, targetPort: p.containerPort });
+    spec.ports = ports;
+  }
   // Docker resolves a container's name as soon as it runs, healthy or not.
   spec.publishNotReadyAddresses = true;
   spec.selector = selectorLabels(input.device, input.name);
@@ -229,6 +279,8 @@ export function buildHeadlessService(input: ServiceInput): KubeObject {
  */
 export function buildService(input: ServiceInput): KubeObject | undefined {
   const { spec, options, issues } = input;
+  // Nothing to publish and nothing to warn about (the ports were checked with the createOptions).
+  if (spec.portBindings.length === 0 && spec.experimental.serviceOptions === undefined) return undefined;
   const ports = servicePorts(spec, joinPointer(input.pointer, 'HostConfig', 'PortBindings'), issues);
   const serviceOptions = spec.experimental.serviceOptions ?? {};
   if (ports.length === 0 || (spec.portBindings.length === 0 && serviceOptions.type === undefined)) {

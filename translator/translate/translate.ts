@@ -10,7 +10,7 @@
 import { error, warning, joinPointer, type Diagnostic, type DeploymentModel, type ModuleModel } from '../manifest/index.js';
 import { optionProblems, withDefaults, type TranslateOptions } from './options.js';
 import type { KubeObject, TranslationResult } from './types.js';
-import { canonical, compareText } from './canonical.js';
+import { canonical, canonicalSized, compareText } from './canonical.js';
 import { interpretCreateOptions, EXPERIMENTAL_KEY } from './create-options.js';
 import type { ModuleSpec } from './spec.js';
 import type { Issues } from './issues.js';
@@ -19,7 +19,7 @@ import { deviceLabels, type DeviceLabels } from './labels.js';
 import { buildPullSecret, pullSecretNames, pullSecretsFor, registryOf } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
-import { buildHeadlessService, buildService, publishedServiceName } from './service.js';
+import { buildHeadlessService, buildService, containerPorts, publishedServiceName, serviceAnnotations } from './service.js';
 import { reservedNames, reservedOwner } from './reserved.js';
 import { buildPodTemplate } from './pod.js';
 import { buildDeployment } from './deployment.js';
@@ -53,8 +53,11 @@ interface Interpreted {
   issues: Issues;
 }
 
-function compareObjects(a: KubeObject, b: KubeObject): number {
-  return applyRank(a.kind) - applyRank(b.kind) || compareText(a.metadata.name, b.metadata.name);
+/** The objects in output order: by apply rank of their kind, then by name (a stable sort, keys found once per object). */
+function sortObjects(objects: readonly KubeObject[]): KubeObject[] {
+  const keyed = objects.map((object) => ({ object, rank: applyRank(object.kind), name: object.metadata.name }));
+  keyed.sort((a, b) => a.rank - b.rank || compareText(a.name, b.name));
+  return keyed.map((k) => k.object);
 }
 
 /** Translates a deployment model into Kubernetes objects and diagnostics; never throws on model content. */
@@ -96,7 +99,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     const n = secretNames.get(credential.name)!;
     const d = nameDiagnostic('registry credential', credential.pointer, n);
     if (d && n.reason !== 'sanitized') diagnostics.push(d);
-    objects.push(buildPullSecret(credential, n.name, device, opts));
+    objects.push(canonical(buildPullSecret(credential, n.name, device, opts)));
   }
 
   // Interpret every module's createOptions; failed modules produce no objects.
@@ -105,10 +108,15 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     const n = names.get(module.name)!;
     const d = nameDiagnostic('module', module.pointer, n);
     if (d) diagnostics.push(d);
-    const outcome = guarded(module, () => interpretCreateOptions(module));
-    if ('diagnostic' in outcome) diagnostics.push(outcome.diagnostic);
-    else if (outcome.value.issues.failed) diagnostics.push(...outcome.value.issues.diagnostics);
-    else interpreted.push({ module, name: n.name, ...outcome.value });
+    let outcome: ReturnType<typeof interpretCreateOptions>;
+    try {
+      outcome = interpretCreateOptions(module);
+    } catch (e) {
+      diagnostics.push(internalError(module, e));
+      continue;
+    }
+    if (outcome.issues.failed) diagnostics.push(...outcome.issues.diagnostics);
+    else interpreted.push({ module, name: n.name, spec: outcome.spec, issues: outcome.issues });
   }
 
   // Claims: one per named volume, shared by the modules that mount it.
@@ -125,7 +133,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     const n = claimNames.get(source)!;
     const d = nameDiagnostic('volume', use.pointer, n);
     if (d) diagnostics.push(d);
-    objects.push(buildClaim({ name: n.name, modules: [...use.modules].sort() }, device, opts));
+    objects.push(canonical(buildClaim({ name: n.name, modules: [...use.modules].sort() }, device, opts)));
   }
   const claimName = (source: string): string => claimNames.get(source)!.name;
   // The pull Secrets of a registry, found once per registry rather than once per module.
@@ -140,16 +148,28 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     return secrets;
   };
 
-  for (const { module, name, spec, issues } of interpreted) {
+  for (const entry of interpreted) {
+    const { module, issues } = entry;
     const published = publishedNames.get(module.name)!;
-    const built = guarded(module, () => buildModule({ module, name, spec, issues }, published, opts, device, pullSecretsOf, claimName));
-    if ('diagnostic' in built) diagnostics.push(built.diagnostic);
-    else {
-      checkObjectLimits(built.value, module.createOptionsPointer, issues);
-      // A module whose finished objects the API server would refuse produces none.
-      if (!issues.failed) objects.push(...built.value);
+    let built: KubeObject[] | undefined;
+    try {
+      built = buildModule(entry, published, opts, device, pullSecretsOf, claimName);
+    } catch (e) {
+      diagnostics.push(internalError(module, e));
     }
-    diagnostics.push(...issues.diagnostics);
+    if (built !== undefined) {
+      // Canonical now, with the bound of each object's size for the limit check from the same walk.
+      const bounds: number[] = [];
+      for (let i = 0; i < built.length; i++) {
+        const sized = canonicalSized(built[i]!);
+        built[i] = sized.object;
+        bounds.push(sized.bound);
+      }
+      checkObjectLimits(built, module.createOptionsPointer, issues, bounds);
+      // A module whose finished objects the API server would refuse produces none.
+      if (!issues.failed) for (const o of built) objects.push(o);
+    }
+    for (const d of issues.diagnostics) diagnostics.push(d);
   }
 
   // A module that breaks the chosen Pod Security Standard refuses the whole deployment.
@@ -161,20 +181,17 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     if (owner !== undefined) diagnostics.push(error('', `${o.kind} '${o.metadata.name}' would replace ${owner}`, NAME_RULE));
     return owner === undefined;
   });
-  return { objects: kept.sort(compareObjects).map((o) => canonical(o)), diagnostics };
+  // Module objects are canonical already; pull Secrets and claims are made canonical here.
+  return { objects: sortObjects(kept), diagnostics };
 }
 
 /**
- * Runs one module's step; an unexpected exception (a bug, never bad input) becomes an error
- * diagnostic for that module instead of escaping translate().
+ * The diagnostic of an unexpected exception in one module's step (a bug, never bad input): it
+ * is reported for that module instead of escaping translate().
  */
-function guarded<T>(module: ModuleModel, step: () => T): { value: T } | { diagnostic: Diagnostic } {
-  try {
-    return { value: step() };
-  } catch (e) {
-    const name = e instanceof Error ? e.name : 'error';
-    return { diagnostic: error(module.pointer, `module '${module.name}' could not be translated (internal ${name}); please report this with the manifest`, 'internal') };
-  }
+function internalError(module: ModuleModel, e: unknown): Diagnostic {
+  const name = e instanceof Error ? e.name : 'error';
+  return error(module.pointer, `module '${module.name}' could not be translated (internal ${name}); please report this with the manifest`, 'internal');
 }
 
 /** The ServiceAccount, Service and workload of one module. */
@@ -188,7 +205,9 @@ function buildModule(
 ): KubeObject[] {
   const objects: KubeObject[] = [];
   objects.push(buildServiceAccount(name, module.name, device, opts.namespace));
-  const serviceInput = { name, publishedName, originalModuleId: module.name, spec, device, options: opts, pointer: module.createOptionsPointer, issues };
+  const ports = containerPorts(spec);
+  const annotations = serviceAnnotations(spec, module.name);
+  const serviceInput = { name, publishedName, originalModuleId: module.name, spec, containerPorts: ports, annotations, device, options: opts, pointer: module.createOptionsPointer, issues };
   objects.push(buildHeadlessService(serviceInput));
   const service = buildService(serviceInput);
   if (service) objects.push(service);
@@ -200,6 +219,7 @@ function buildModule(
     device,
     injected: { deviceId: opts.deviceId, hubHostname: opts.hubHostname },
     pullSecrets: pullSecretsOf(module.image),
+    containerPorts: ports,
     claimName,
     restartPolicy: module.restartPolicy === 'never' ? 'Never' : isJob ? 'OnFailure' : 'Always',
     issues,

@@ -19,6 +19,7 @@ import { isObject, readArray, readBoolean, readInteger, readObject, readString, 
 import { objectLabels, type DeviceLabels } from './labels.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
 import { compareText, sortedRecord } from './canonical.js';
+import { sortBy, sortedKeys } from '../shared/index.js';
 
 /** A Docker named volume (`myvol`), as `docker volume create` accepts it. */
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -126,7 +127,7 @@ export function readMounts(value: unknown, pointer: string, spec: ModuleSpec, is
       issues.error(p, `expected a mount object at ${p}, found ${typeName(entry)}`);
       return;
     }
-    for (const key of Object.keys(entry).sort()) {
+    for (const key of sortedKeys(entry)) {
       if (!MOUNT_FIELDS.has(key)) issues.warn(joinPointer(p, key), `mount field '${key}' is not supported and is ignored`);
       else if (['Consistency', 'BindOptions', 'VolumeOptions'].includes(key) && entry[key] !== undefined && entry[key] !== null && entry[key] !== '')
         issues.warn(joinPointer(p, key), `mount field '${key}' has no Kubernetes equivalent and is ignored`);
@@ -161,7 +162,7 @@ export function readMounts(value: unknown, pointer: string, spec: ModuleSpec, is
       case 'tmpfs': {
         const tmpfs = readObject(entry.TmpfsOptions, joinPointer(p, 'TmpfsOptions'), issues);
         const size = readInteger(tmpfs?.SizeBytes, joinPointer(p, 'TmpfsOptions', 'SizeBytes'), issues);
-        for (const key of Object.keys(tmpfs ?? {}).sort())
+        for (const key of sortedKeys(tmpfs ?? {}))
           if (key !== 'SizeBytes')
             issues.warn(joinPointer(p, 'TmpfsOptions', key), `tmpfs option '${key}' has no Kubernetes equivalent and is ignored`);
         const src: MountSource = { kind: 'emptyDir', medium: 'Memory', sizeLimit: size ? bytesToQuantity(size) : undefined };
@@ -188,7 +189,7 @@ function tmpfsSize(text: string): number | undefined {
 /** `HostConfig.Tmpfs`: `{"/run": "rw,size=64m"}`. */
 export function readTmpfs(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const map = readStringMap(value, pointer, issues);
-  for (const target of Object.keys(map ?? {}).sort()) {
+  for (const target of sortedKeys(map ?? {})) {
     const p = joinPointer(pointer, target);
     let sizeLimit: string | undefined;
     for (const opt of map![target]!.split(',').filter((o) => o !== '')) {
@@ -215,7 +216,7 @@ export function readShmSize(value: unknown, pointer: string, spec: ModuleSpec, i
 /** `Volumes` (anonymous volumes): `{"/data": {}}` -> emptyDir. */
 export function readVolumes(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const map = readObject(value, pointer, issues);
-  for (const target of Object.keys(map ?? {}).sort()) {
+  for (const target of sortedKeys(map ?? {})) {
     // Older Docker clients declare bind targets in Volumes too: a mount on the path wins.
     // (HostConfig is read before Volumes, so its mounts are already known.)
     const normalized = target.length > 1 ? target.replace(/\/+$/, '') : target;
@@ -238,7 +239,7 @@ export function readDevices(value: unknown, pointer: string, spec: ModuleSpec, i
       issues.error(joinPointer(p, 'PathOnHost'), `device ${p} needs an absolute PathOnHost`);
       return;
     }
-    for (const key of Object.keys(device).sort())
+    for (const key of sortedKeys(device))
       if (!['PathOnHost', 'PathInContainer', 'CgroupPermissions'].includes(key))
         issues.warn(joinPointer(p, key), `device field '${key}' is not supported and is ignored`);
     const target = inContainer || host;
@@ -267,14 +268,14 @@ export function podVolumes(
   const volumeMounts: Record<string, unknown>[] = [];
   const byIdentity = new Map<string, string>();
   const taken = new Set(reserved);
-  for (const m of [...mounts].sort((a, b) => compareText(a.target, b.target))) {
+  for (const m of sortBy([...mounts], (a, b) => compareText(a.target, b.target))) {
     const identity = identityOf(m.source, m.target);
     let name = byIdentity.get(identity);
     if (name === undefined) {
       name = volumeName(m.source, m.target, taken);
       taken.add(name);
       byIdentity.set(identity, name);
-      volumes.push(sortedRecord({ name, ...volumeSource(m.source, claimName) }));
+      volumes.push(volumeEntry(name, m.source, claimName));
     }
     volumeMounts.push(m.readOnly ? { mountPath: m.target, name, readOnly: true } : { mountPath: m.target, name });
   }
@@ -293,14 +294,15 @@ function identityOf(source: MountSource, target: string): string {
   }
 }
 
-function volumeSource(source: MountSource, claimName: (source: string) => string): Record<string, unknown> {
+/** A pod volume, keys in output order (`emptyDir` < `hostPath` < `name` < `persistentVolumeClaim`). */
+function volumeEntry(name: string, source: MountSource, claimName: (source: string) => string): Record<string, unknown> {
   switch (source.kind) {
     case 'hostPath':
-      return { hostPath: { path: source.path, type: source.type } };
+      return { hostPath: { path: source.path, type: source.type }, name };
     case 'claim':
-      return { persistentVolumeClaim: { claimName: claimName(source.source) } };
+      return { name, persistentVolumeClaim: { claimName: claimName(source.source) } };
     case 'emptyDir':
-      return { emptyDir: sortedRecord({ medium: source.medium, sizeLimit: source.sizeLimit }) };
+      return { emptyDir: sortedRecord({ medium: source.medium, sizeLimit: source.sizeLimit }), name };
   }
 }
 

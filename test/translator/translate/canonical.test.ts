@@ -1,4 +1,5 @@
-import { canonical, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
+import { canonical, canonicalSized, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
+import { jsonBytesBound } from '../../../translator/translate/limits.js';
 
 describe('canonical', () => {
   it('puts apiVersion, kind, metadata first and sorts every other key recursively', () => {
@@ -78,5 +79,21 @@ describe('builder helpers', () => {
 
   it('withoutUnset keeps the order and leaves unset values out', () => {
     expect(Object.keys(withoutUnset({ z: 1, a: undefined, m: null, b: 0 }))).toEqual(['z', 'b']);
+  });
+});
+
+describe('canonicalSized', () => {
+  const utf8 = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
+  it.each([
+    ['ASCII, already canonical', { apiVersion: 'v1', kind: 'K', metadata: { name: 'x' }, spec: { a: 'x'.repeat(100), b: [1, -2.2250738585072014e-308, true, {}], c: { d: [] } } }],
+    ['keys out of order and unset values (copied)', { spec: { z: null, b: [null, 'x', undefined, { y: 1, x: undefined }], a: undefined }, kind: 'K' }],
+    ['control characters (6 bytes each in JSON)', { '\u0001\u0002': '\u0001'.repeat(1000) }],
+    ['three-byte characters', { 'ключ': '中'.repeat(1000) }],
+    ['surrogate pairs and lone surrogates', { e: '😀'.repeat(500) + '\ud800' }],
+  ])('gives canonical() and the size bound of its result, as jsonBytesBound finds it: %s', (_what, value) => {
+    const { object, bound } = canonicalSized(value);
+    expect(object).toEqual(canonical(value));
+    expect(bound).toBe(jsonBytesBound(object));
+    expect(bound).toBeGreaterThanOrEqual(utf8(object));
   });
 });
