@@ -10,19 +10,11 @@
 /** Lists up to this length are insertion-sorted. */
 const SHORT = 12;
 
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Sorts strings in place by UTF-16 code units, as `items.sort()` does; returns `items`. */
 export function sortStrings(items: string[]): string[] {
-  if (items.length > SHORT) return items.sort();
-  for (let i = 1; i < items.length; i++) {
-    const v = items[i]!;
-    let j = i - 1;
-    while (j >= 0 && items[j]! > v) {
-      items[j + 1] = items[j]!;
-      j--;
-    }
-    items[j + 1] = v;
-  }
-  return items;
+  return items.length > SHORT ? items.sort() : sortBy(items, byCodeUnits);
 }
 
 /** Sorts in place by a consistent `compare`, stable, as `items.sort(compare)` does; returns `items`. */
