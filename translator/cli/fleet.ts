@@ -104,6 +104,14 @@ function desiredModules(desired: JsonObject): Map<string, string | undefined> {
   return out;
 }
 
+/**
+ * lastDesiredStatus codes with which edgeAgent refuses a deployment without applying any of it
+ * (400 invalid, 412 unsupported schema version, 417 empty): the modules it adds are not deployed,
+ * and the device runs its last good deployment (Azure/iotedge
+ * edge-agent/src/Microsoft.Azure.Devices.Edge.Agent.Core/DeploymentStatusCode.cs).
+ */
+const REFUSED_CODES = new Set([400, 412, 417]);
+
 /** The state of one device from its `$edgeAgent` module twin. Pure. */
 export function deviceState(deviceId: string, agentTwin: JsonObject | undefined): DeviceState {
   const props = isObject(agentTwin?.properties) ? agentTwin.properties : {};
@@ -124,9 +132,11 @@ export function deviceState(deviceId: string, agentTwin: JsonObject | undefined)
       running += 1;
       continue;
     }
-    const problem: ModuleProblem = { module: name, runtimeStatus: typeof m?.runtimeStatus === 'string' ? m.runtimeStatus : 'not reported' };
+    const refused = !m && typeof status.code === 'number' && REFUSED_CODES.has(status.code);
+    const problem: ModuleProblem = { module: name, runtimeStatus: typeof m?.runtimeStatus === 'string' ? m.runtimeStatus : refused ? 'not deployed' : 'not reported' };
     if (desiredStatus !== undefined) problem.desiredStatus = desiredStatus;
     if (typeof m?.statusDescription === 'string' && m.statusDescription !== '') problem.statusDescription = m.statusDescription;
+    else if (refused) problem.statusDescription = `the device refused the desired deployment (${String(status.code)})`;
     if (typeof m?.exitCode === 'number') problem.exitCode = m.exitCode;
     notRunning.push(problem);
   }

@@ -204,7 +204,7 @@ describe('iotedge-k8s fleet', () => {
 });
 
 describe('fleet view from twins (pure)', () => {
-  test('a deployed module that the agent has not reported counts as not running', async () => {
+  test('a deployed module that the agent has not reported counts as not running; after a refused deployment, as not deployed', async () => {
     const { deviceState } = await import('../../../translator/cli/fleet.js');
     const agent = {
       connectionState: 'Disconnected',
@@ -229,9 +229,13 @@ describe('fleet view from twins (pure)', () => {
       modulesTotal: 3,
       notRunning: [
         { module: 'batch', desiredStatus: 'stopped', runtimeStatus: 'stopped', statusDescription: 'Completed', exitCode: 0 },
-        { module: 'web', desiredStatus: 'running', runtimeStatus: 'not reported' },
+        // A refused deployment (400) added it: the device never deployed it.
+        { module: 'web', desiredStatus: 'running', runtimeStatus: 'not deployed', statusDescription: 'the device refused the desired deployment (400)' },
       ],
     });
+    // After a failure that is not a refusal (500), a module missing from the report is just that.
+    const failed = { ...agent, properties: { ...agent.properties, reported: { ...agent.properties.reported, lastDesiredStatus: { code: 500, description: 'web: ImagePullBackOff' } } } };
+    expect(deviceState('d1', failed).notRunning[1]).toEqual({ module: 'web', desiredStatus: 'running', runtimeStatus: 'not reported' });
     expect(deviceState('d2', undefined)).toMatchObject({ desiredVersion: null, reportedVersion: null, statusCode: null, modulesTotal: 0 });
   });
 
