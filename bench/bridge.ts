@@ -488,21 +488,12 @@ class Bench {
     });
   }
 
-  /** iotedge_k8s_api_writes_total summed over kinds and verbs, from the bridge process's /metrics. */
-  async metricWrites(): Promise<number> {
+  /** A counter of the bridge process's /metrics summed over its labels (iotedge_k8s_api_writes_total: kinds and verbs; iotedge_k8s_reconciles_total: outcomes). */
+  async metricSum(name: 'iotedge_k8s_api_writes_total' | 'iotedge_k8s_reconciles_total'): Promise<number> {
     if (!this.child) throw new BenchError('no bridge process is running');
     const text = await (await fetch(`http://127.0.0.1:${OPS_PORT}/metrics`)).text();
     let total = 0;
-    for (const [, n] of text.matchAll(/^iotedge_k8s_api_writes_total\{[^}]*\} (\d+)/gm)) total += Number(n);
-    return total;
-  }
-
-  /** iotedge_k8s_reconciles_total summed over outcomes, from the bridge process's /metrics. */
-  async metricReconciles(): Promise<number> {
-    if (!this.child) throw new BenchError('no bridge process is running');
-    const text = await (await fetch(`http://127.0.0.1:${OPS_PORT}/metrics`)).text();
-    let total = 0;
-    for (const [, n] of text.matchAll(/^iotedge_k8s_reconciles_total\{[^}]*\} (\d+)/gm)) total += Number(n);
+    for (const [, n] of text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'gm'))) total += Number(n);
     return total;
   }
 
@@ -555,7 +546,7 @@ class Bench {
       for (let round = 1; round <= this.rounds + 1; round++) {
         await sleep(1100); // the link is idle: no reported patch in the last second
         await this.quiet(namespace);
-        const reconcilesNow = await this.metricReconciles();
+        const reconcilesNow = await this.metricSum('iotedge_k8s_reconciles_total');
         if (reconcilesAtPush !== undefined) reconciles.push(reconcilesNow - reconcilesAtPush);
         if (round > this.rounds) break; // only the last round's reconciles to count
         reconcilesAtPush = reconcilesNow;
@@ -692,7 +683,7 @@ class Bench {
     for (const c of cases) {
       await sleep(1100);
       await this.quiet(namespace);
-      const metricBefore = await this.metricWrites();
+      const metricBefore = await this.metricSum('iotedge_k8s_api_writes_total');
       const { t0, version } = await this.push(c.content);
       if (version <= previousVersion) {
         this.failures.push(`${c.label}: the hub kept $version ${previousVersion}, so the bridge never ran`);
@@ -705,7 +696,7 @@ class Bench {
       await sleep(1000); // anything a reconcile still writes after reporting would show here
       const seen = writesOf(this.proxy.since(t0, namespace));
       const all = this.proxy.since(t0, namespace);
-      const metric = (await this.metricWrites()) - metricBefore;
+      const metric = (await this.metricSum('iotedge_k8s_api_writes_total')) - metricBefore;
       const ok = seen.length === c.expected && metric === c.expected;
       if (!ok) this.failures.push(`${c.label}: ${seen.length} writes (expected ${c.expected})`);
       const verdict = ok ? 'as expected' : `differs from the expected ${c.expected} (FAILED)`;
