@@ -17,7 +17,7 @@ import { CoreV1Api, KubeConfigLoader, RegistryObjectApi, type KubeConfig } from 
 import type { DeploymentModel } from '../manifest/index.js';
 import { Methods, clusterModules, lastGoodModel, type MethodResponse } from '../methods/index.js';
 import { LAST_GOOD_SECRET, toKubeError, KubeApiError } from '../reconcile/index.js';
-import { BRIDGE_IMAGE, type PodJson, type ReportedAgent, type ReportedModule } from '../status/index.js';
+import { type PodJson, type ReportedAgent, type ReportedModule } from '../status/index.js';
 import { KubeLeaseStore } from '../leader/index.js';
 import { agentFromLease, agentFromPods, agentFromReported, liveBridgePods, type ListedModule } from './agent.js';
 import { BRIDGE_POD_SELECTOR } from './install.js';
@@ -46,10 +46,8 @@ export type ModuleMap = Record<string, ReportedModule>;
 export interface DeviceAccess {
   readonly mode: 'local' | 'remote';
   readonly deviceId: string;
-  /** edgeHub and every user module, as reported. */
-  modules(): Promise<ModuleMap>;
-  /** The bridge itself, as edgeAgent. */
-  agent(): Promise<ListedModule>;
+  /** What `list` shows: the bridge itself as edgeAgent, and edgeHub and every user module as reported. */
+  listed(): Promise<{ agent: ListedModule; modules: ModuleMap }>;
   /** Calls one of edgeAgent's direct methods. */
   call(method: string, payload: unknown): Promise<MethodResponse>;
   close(): Promise<void>;
@@ -133,14 +131,19 @@ export class LocalDevice implements DeviceAccess {
     }
   }
 
-  async modules(): Promise<ModuleMap> {
+  /** The modules from the cluster and the last good deployment (read once for both). */
+  async listed(): Promise<{ agent: ListedModule; modules: ModuleMap }> {
     const model = await this.lastGoodModel();
     if (!model) throw new DeviceVerbError(`namespace '${this.namespace}' has no deployment applied by the bridge yet (no Secret ${LAST_GOOD_SECRET})`);
-    try {
-      return await clusterModules(this.kubeConfig, this.namespace, this.deviceId, model);
-    } catch (e) {
-      throw new DeviceVerbError(kubeMessage(e, `reading the modules of namespace '${this.namespace}'`));
-    }
+    const modules = async () => {
+      try {
+        return await clusterModules(this.kubeConfig, this.namespace, this.deviceId, model);
+      } catch (e) {
+        throw new DeviceVerbError(kubeMessage(e, `reading the modules of namespace '${this.namespace}'`));
+      }
+    };
+    const [agent, map] = await Promise.all([this.agent(model.edgeAgent.image), modules()]);
+    return { agent, modules: map };
   }
 
   /** The pods of the bridge installed in this namespace (the Deployment `install` makes); none for a bridge outside the cluster. */
@@ -154,11 +157,9 @@ export class LocalDevice implements DeviceAccess {
 
   /**
    * The bridge as its pod shows it (installed in the cluster), else as its Lease does (a bridge
-   * outside the cluster), with the image the deployment names for edgeAgent.
+   * outside the cluster), with `image`, the one the deployment names for edgeAgent.
    */
-  async agent(): Promise<ListedModule> {
-    const model = await this.lastGoodModel();
-    const image = model?.edgeAgent.image ?? BRIDGE_IMAGE;
+  private async agent(image: string): Promise<ListedModule> {
     const pods = await this.bridgePods();
     if (liveBridgePods(pods).length > 0) return agentFromPods(pods, image, this.namespace);
     const store = new KubeLeaseStore(this.kubeConfig, this.namespace);
@@ -232,19 +233,15 @@ export class RemoteDevice implements DeviceAccess {
     }
   }
 
-  async modules(): Promise<ModuleMap> {
-    const { reported } = await this.reported();
-    const system = (reported.systemModules ?? {}) as Record<string, ReportedModule>;
+  /** Both from one read of the `$edgeAgent` twin. */
+  async listed(): Promise<{ agent: ListedModule; modules: ModuleMap }> {
+    const { reported, connectionState } = await this.reported();
+    const system = (reported.systemModules ?? {}) as Record<string, ReportedModule> & { edgeAgent?: ReportedAgent };
     const modules = (reported.modules ?? {}) as Record<string, ReportedModule | null>;
     const out: ModuleMap = {};
     if (system.edgeHub) out.edgeHub = system.edgeHub;
     for (const [id, m] of Object.entries(modules)) if (m) out[id] = m;
-    return out;
-  }
-
-  async agent(): Promise<ListedModule> {
-    const { reported, connectionState } = await this.reported();
-    return agentFromReported((reported.systemModules as { edgeAgent?: ReportedAgent } | undefined)?.edgeAgent, connectionState);
+    return { agent: agentFromReported(system.edgeAgent, connectionState), modules: out };
   }
 
   async call(method: string, payload: unknown): Promise<MethodResponse> {

@@ -74,6 +74,6 @@ export function renderList(rows: readonly ListRow[], format: OutputFormat): stri
 }
 
 export async function list(device: DeviceAccess, format: OutputFormat, now: () => Date): Promise<string> {
-  const [agent, modules] = await Promise.all([device.agent(), device.modules()]);
+  const { agent, modules } = await device.listed();
   return renderList(listRows(modules, now(), agent), format);
 }
