@@ -94,52 +94,52 @@ function permissionName(p: Permission): string {
   return `${p.verb} ${p.group ? `${p.resource}.${p.group}` : p.resource}${p.subresource ? `/${p.subresource}` : ''}`;
 }
 
-const skip = (id: string, title: string, why: string): CheckResult => ({ id, title, status: 'skip', message: why });
+const skip = (id: CheckId, why: string): CheckResult => ({ id, title: CHECK_TITLES[id], status: 'skip', message: why });
 
 /** The checks, in a fixed order. */
 export function evaluateChecks(facts: CheckFacts): CheckResult[] {
   const results: CheckResult[] = [];
   // Cluster.
   if (!facts.cluster) {
-    results.push(skip('cluster-reachable', 'Kubernetes cluster reachable', 'not checked (no cluster access)'));
-    results.push(skip('cluster-permissions', 'Permissions sufficient', 'not checked (no cluster access)'));
+    results.push(skip('cluster-reachable', 'not checked (no cluster access)'));
+    results.push(skip('cluster-permissions', 'not checked (no cluster access)'));
   } else if (!facts.cluster.ok) {
-    results.push({ id: 'cluster-reachable', title: 'Kubernetes cluster reachable', status: 'fail', message: facts.cluster.error, hint: 'check --kubeconfig / KUBECONFIG and that the API server answers' });
-    results.push(skip('cluster-permissions', 'Permissions sufficient', 'not checked (the cluster did not answer)'));
+    results.push({ id: 'cluster-reachable', title: CHECK_TITLES['cluster-reachable'], status: 'fail', message: facts.cluster.error, hint: 'check --kubeconfig / KUBECONFIG and that the API server answers' });
+    results.push(skip('cluster-permissions', 'not checked (the cluster did not answer)'));
   } else {
-    results.push({ id: 'cluster-reachable', title: 'Kubernetes cluster reachable', status: 'pass', message: 'the API server answered' });
+    results.push({ id: 'cluster-reachable', title: CHECK_TITLES['cluster-reachable'], status: 'pass', message: 'the API server answered' });
     const denied = facts.cluster.value.denied;
     results.push(
       denied.length === 0
-        ? { id: 'cluster-permissions', title: 'Permissions sufficient', status: 'pass', message: `all ${BRIDGE_PERMISSIONS.length} permissions of the bridge are granted` }
-        : { id: 'cluster-permissions', title: 'Permissions sufficient', status: 'fail', message: `denied: ${denied.join(', ')}`, hint: "apply the Role that 'iotedge-k8s install' prints to this namespace" },
+        ? { id: 'cluster-permissions', title: CHECK_TITLES['cluster-permissions'], status: 'pass', message: `all ${BRIDGE_PERMISSIONS.length} permissions of the bridge are granted` }
+        : { id: 'cluster-permissions', title: CHECK_TITLES['cluster-permissions'], status: 'fail', message: `denied: ${denied.join(', ')}`, hint: "apply the Role that 'iotedge-k8s install' prints to this namespace" },
     );
   }
   // IoT Hub.
-  if (!facts.hub) results.push(skip('hub-reachable', 'IoT Hub reachable, credential valid', facts.hubUnknown ?? 'not checked (no IoT Hub connection given)'));
+  if (!facts.hub) results.push(skip('hub-reachable', facts.hubUnknown ?? 'not checked (no IoT Hub connection given)'));
   else if (!facts.hub.ok)
-    results.push({ id: 'hub-reachable', title: 'IoT Hub reachable, credential valid', status: 'fail', message: facts.hub.error, hint: facts.hubHint ?? 'check the connection string, the network path to IoT Hub on 443/8883 and --ca' });
-  else results.push({ id: 'hub-reachable', title: 'IoT Hub reachable, credential valid', status: 'pass', message: 'IoT Hub answered with this credential' });
+    results.push({ id: 'hub-reachable', title: CHECK_TITLES['hub-reachable'], status: 'fail', message: facts.hub.error, hint: facts.hubHint ?? 'check the connection string, the network path to IoT Hub on 443/8883 and --ca' });
+  else results.push({ id: 'hub-reachable', title: CHECK_TITLES['hub-reachable'], status: 'pass', message: 'IoT Hub answered with this credential' });
   // Clock skew.
   const serverTime = facts.hub?.ok ? facts.hub.value.serverTime : undefined;
-  if (!serverTime) results.push(skip('clock-skew', 'Clock in sync with IoT Hub', 'not checked (no IoT Hub time)'));
+  if (!serverTime) results.push(skip('clock-skew', 'not checked (no IoT Hub time)'));
   else {
     const skew = facts.localTime.getTime() - serverTime.getTime();
     results.push(
       Math.abs(skew) <= MAX_CLOCK_SKEW_MS
         ? // IoT Hub's Date header has one-second precision: a skew under two seconds is within it.
-          { id: 'clock-skew', title: 'Clock in sync with IoT Hub', status: 'pass', message: Math.abs(skew) < 2000 ? 'within 2 s' : `skew ${Math.round(skew / 1000)} s` }
-        : { id: 'clock-skew', title: 'Clock in sync with IoT Hub', status: 'fail', message: `this clock is ${Math.round(skew / 1000)} s off IoT Hub's`, hint: 'sync the clock (NTP): SAS tokens and certificates fail with a skewed clock' },
+          { id: 'clock-skew', title: CHECK_TITLES['clock-skew'], status: 'pass', message: Math.abs(skew) < 2000 ? 'within 2 s' : `skew ${Math.round(skew / 1000)} s` }
+        : { id: 'clock-skew', title: CHECK_TITLES['clock-skew'], status: 'fail', message: `this clock is ${Math.round(skew / 1000)} s off IoT Hub's`, hint: 'sync the clock (NTP): SAS tokens and certificates fail with a skewed clock' },
     );
   }
   // Reported document.
-  if (!facts.reported) results.push(skip('reported-size', 'Reported properties within 32 KB', facts.reportedUnknown ?? 'not checked (no twin read)'));
+  if (!facts.reported) results.push(skip('reported-size', facts.reportedUnknown ?? 'not checked (no twin read)'));
   else {
     const size = Buffer.byteLength(JSON.stringify(facts.reported), 'utf8');
     const status: CheckStatus = size > REPORTED_LIMIT_BYTES ? 'fail' : size > REPORTED_LIMIT_BYTES * 0.8 ? 'warn' : 'pass';
     results.push({
       id: 'reported-size',
-      title: 'Reported properties within 32 KB',
+      title: CHECK_TITLES['reported-size'],
       status,
       message: `${size} bytes of ${REPORTED_LIMIT_BYTES}${facts.reportedNote ? ` (${facts.reportedNote})` : ''}`,
       ...(status === 'pass' ? {} : { hint: 'fewer modules per device, or shorter env and createOptions' }),
@@ -147,19 +147,19 @@ export function evaluateChecks(facts: CheckFacts): CheckResult[] {
   }
   // edgeHub certificate.
   const cert = facts.edgeHubCertificate;
-  if (!cert) results.push(skip('edgehub-certificate', 'edgeHub certificate valid', 'not checked (no cluster access)'));
-  else if (!cert.ok) results.push({ id: 'edgehub-certificate', title: 'edgeHub certificate valid', status: 'fail', message: cert.error, hint: 'delete the Secret: the bridge issues a new certificate' });
-  else if (cert.value === undefined) results.push(skip('edgehub-certificate', 'edgeHub certificate valid', 'the device has no edgeHub certificate Secret'));
+  if (!cert) results.push(skip('edgehub-certificate', 'not checked (no cluster access)'));
+  else if (!cert.ok) results.push({ id: 'edgehub-certificate', title: CHECK_TITLES['edgehub-certificate'], status: 'fail', message: cert.error, hint: 'delete the Secret: the bridge issues a new certificate' });
+  else if (cert.value === undefined) results.push(skip('edgehub-certificate', 'the device has no edgeHub certificate Secret'));
   else results.push(certificateCheck(cert.value, facts.localTime));
   // Last good deployment.
   const lastGood = facts.lastGood;
-  if (!lastGood) results.push(skip('last-good', 'Last good deployment kept', 'not checked (no cluster access)'));
-  else if (!lastGood.ok) results.push({ id: 'last-good', title: 'Last good deployment kept', status: 'fail', message: lastGood.error });
+  if (!lastGood) results.push(skip('last-good', 'not checked (no cluster access)'));
+  else if (!lastGood.ok) results.push({ id: 'last-good', title: CHECK_TITLES['last-good'], status: 'fail', message: lastGood.error });
   else
     results.push(
       lastGood.value
-        ? { id: 'last-good', title: 'Last good deployment kept', status: 'pass', message: `Secret ${LAST_GOOD_SECRET} present` }
-        : { id: 'last-good', title: 'Last good deployment kept', status: 'warn', message: `no Secret ${LAST_GOOD_SECRET}`, hint: 'the device cannot start its modules offline until one deployment was applied' },
+        ? { id: 'last-good', title: CHECK_TITLES['last-good'], status: 'pass', message: `Secret ${LAST_GOOD_SECRET} present` }
+        : { id: 'last-good', title: CHECK_TITLES['last-good'], status: 'warn', message: `no Secret ${LAST_GOOD_SECRET}`, hint: 'the device cannot start its modules offline until one deployment was applied' },
     );
   // Modules.
   results.push(modulesCheck(facts.modules ?? reportedModules(facts.reported), facts.modulesUnknown ?? 'not checked (no module statuses)'));
@@ -209,7 +209,7 @@ export function onlyChecks(results: readonly CheckResult[], ids: readonly CheckI
 }
 
 function certificateCheck(pem: string, now: Date): CheckResult {
-  const title = 'edgeHub certificate valid';
+  const title = CHECK_TITLES['edgehub-certificate'];
   let notAfter: Date;
   try {
     notAfter = new Date(new X509Certificate(pem).validTo);
@@ -236,8 +236,8 @@ function reportedModules(reported: Record<string, unknown> | undefined): Record<
 const FAILING_STATUSES = new Set(['backoff', 'failed', 'unhealthy']);
 
 function modulesCheck(modules: Record<string, ModuleState> | undefined, why: string): CheckResult {
-  const title = 'Modules running';
-  if (!modules) return skip('modules-running', title, why);
+  const title = CHECK_TITLES['modules-running'];
+  if (!modules) return skip('modules-running', why);
   const notRunning: string[] = [];
   let failing = false;
   let completed = 0;
