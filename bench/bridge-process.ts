@@ -49,14 +49,7 @@ export function spawnBridge(o: BridgeProcessOptions): BridgeProcess {
     pid,
     stderrTail: () => tail.trim(),
     statusKiB: status,
-    async rssSamples(count = 5, everyMs = 1000) {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) {
-        await new Promise((r) => setTimeout(r, everyMs));
-        out.push(status('VmRSS'));
-      }
-      return out;
-    },
+    rssSamples: (count, everyMs) => rssSamples(pid, count, everyMs),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -66,6 +59,16 @@ export function spawnBridge(o: BridgeProcessOptions): BridgeProcess {
       clearTimeout(timer);
     },
   };
+}
+
+/** `count` samples of a process's VmRSS (KiB), `everyMs` apart, the first after `everyMs`. */
+export async function rssSamples(pid: number, count = 5, everyMs = 1000): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    out.push(statusKiB(pid, 'VmRSS'));
+  }
+  return out;
 }
 
 /** A line of /proc/<pid>/status: a size in KiB (`VmRSS`, `RssAnon`...), or a count (`Threads`). */

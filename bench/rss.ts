@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url';
 import iothub, { type Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
 import { startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
-import { statusKiB } from './bridge-process.js';
+import { rssSamples, runsVersion, statusKiB } from './bridge-process.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
 type Json = any;
@@ -91,15 +91,6 @@ const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
 const p95 = (xs: number[]) => sorted(xs)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)]!;
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 const ms = (x: number) => `${x.toFixed(0)} ms`;
-
-async function samples(pid: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    await sleep(1000);
-    out.push(statusKiB(pid, 'VmRSS'));
-  }
-  return out;
-}
 
 /** CPU time (user + system) a process used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
@@ -271,8 +262,7 @@ async function main(): Promise<number> {
       for (;;) {
         if (proc.exitCode !== null) throw new Error(`the bridge process exited with ${proc.exitCode}`);
         const r = (await twin()).reported;
-        const reported = Object.values(r?.modules ?? {}) as Json[];
-        if (r?.lastDesiredVersion === version && r.lastDesiredStatus?.code === 200 && reported.length === modules && reported.every((m) => m.runtimeStatus === 'running')) return;
+        if (runsVersion(r, version, modules)) return;
         if (performance.now() > deadline) throw new Error(`timed out waiting for ${modules} modules running (version ${version}; last status ${JSON.stringify(r?.lastDesiredStatus)})`);
         await sleep(100);
       }
@@ -334,14 +324,14 @@ async function main(): Promise<number> {
     await untilReady(`http://127.0.0.1:${floorPort}/`, performance.now(), floor);
     const bridge = spawnChild(bridgeArgs('bench-rss', await freePort(), 'warn'), 'ignore');
     await running(empty, 0, bridge);
-    const idle = median(await samples(bridge.pid!));
+    const idle = median(await rssSamples(bridge.pid!));
     const full = await push(content(MODULES, 'full'));
     await running(full, MODULES, bridge);
-    const loaded = median(await samples(bridge.pid!));
+    const loaded = median(await rssSamples(bridge.pid!));
     const hwm = statusKiB(bridge.pid!, 'VmHWM');
     const cpu = cpuMs(bridge.pid!);
     const parts = { anon: statusKiB(bridge.pid!, 'RssAnon'), file: statusKiB(bridge.pid!, 'RssFile'), threads: statusKiB(bridge.pid!, 'Threads') };
-    const floorRss = median(await samples(floor.pid!));
+    const floorRss = median(await rssSamples(floor.pid!));
     await stop(bridge);
     await stop(floor);
 
