@@ -154,6 +154,14 @@ export class InformerCache implements ObjectReader {
     this.log = options.log ?? (() => undefined);
   }
 
+  /**
+   * The fingerprint compared to tick `changes$`: only kinds the bridge reconciles tick it, so
+   * the others (Pods, the busiest watch) get none and skip its cost.
+   */
+  private printOf(kind: string, object: KubeJson): string {
+    return this.reconciled.has(kind) ? fingerprint(kind, object as KubeJson & Record<string, unknown>) : '';
+  }
+
   /** How many times a watch was restarted (after a drop, a server close, a 410 or an error). */
   get restarts(): number {
     return this.restartCount;
@@ -240,7 +248,7 @@ export class InformerCache implements ObjectReader {
     const name = plain.metadata?.name ?? '';
     const current = entries.get(name);
     if (current && older(resourceVersionOf(plain), resourceVersionOf(current.object))) return;
-    entries.set(name, { object: plain, owned: isOwnedBy(plain.metadata?.labels, this.options.deviceId), print: fingerprint(kind, plain as KubeJson & Record<string, unknown>) });
+    entries.set(name, { object: plain, owned: isOwnedBy(plain.metadata?.labels, this.options.deviceId), print: this.printOf(kind, plain) });
     this.tombstones.delete(objectKey(plain));
     this.wake();
   }
@@ -356,7 +364,7 @@ export class InformerCache implements ObjectReader {
     for (const item of list.items) {
       const object = plainJson(item as KubeJson, kind.kind);
       const name = object.metadata?.name ?? '';
-      const entry = { object, owned: isOwnedBy(object.metadata?.labels, this.options.deviceId), print: fingerprint(kind.kind, object as KubeJson & Record<string, unknown>) };
+      const entry = { object, owned: isOwnedBy(object.metadata?.labels, this.options.deviceId), print: this.printOf(kind.kind, object) };
       next.set(name, entry);
       const before = previous.get(name);
       if (before && resourceVersionOf(before.object) === resourceVersionOf(object)) continue;
@@ -496,7 +504,7 @@ export class InformerCache implements ObjectReader {
     if (ours) return;
     if (before && resourceVersionOf(before.object) === resourceVersionOf(object)) return; // the bridge's own write, already recorded
     if (before && older(resourceVersionOf(object), resourceVersionOf(before.object))) return;
-    const print = fingerprint(kind, object as KubeJson & Record<string, unknown>);
+    const print = this.printOf(kind, object);
     entries.set(name, { object, owned, print });
     this.eventSubject.next({ type: before ? 'MODIFIED' : 'ADDED', kind, object, owned });
     this.wake();
