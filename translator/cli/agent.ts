@@ -8,6 +8,7 @@
  * `iotedge-k8s` the bridge keeps renewed (translator/leader: its heartbeat, or the elector's
  * renewals), since the start time it writes there. Pure.
  */
+import { conditionTrue } from '../kinds/index.js';
 import { LEASE_NAME, leaseLiveness, type StoredLease } from '../leader/index.js';
 import { NEVER_UTC, newestPod, type PodJson, type ReportedAgent, type ReportedModule } from '../status/index.js';
 
@@ -32,7 +33,7 @@ export function liveBridgePods(pods: readonly PodJson[]): PodJson[] {
 /** The bridge's pod that tells: with leader election several replicas run, and the ready one leads; else the newest live one. */
 export function bridgePod(pods: readonly PodJson[]): PodJson | undefined {
   const live = liveBridgePods(pods);
-  const ready = live.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  const ready = live.filter((p) => conditionTrue(p.status?.conditions, 'Ready'));
   return newestPod(ready.length > 0 ? ready : live);
 }
 

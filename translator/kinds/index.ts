@@ -12,6 +12,8 @@ export {
   podStarted,
   deploymentStarted,
   deploymentRollout,
+  reasonText,
+  conditionTrue,
   type KindSpec,
   type WorkloadRules,
   type RestartRule,

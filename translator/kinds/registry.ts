@@ -142,14 +142,21 @@ export function deploymentStarted(deployment: DeploymentLike, appliedGeneration:
  */
 export function deploymentRollout(deployment: DeploymentLike): RolloutState | undefined {
   const failure = deployment.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
-  if (failure) {
-    const why = [failure.reason?.trim(), failure.message?.trim()].filter(Boolean).join(': ') || 'unknown reason';
-    return { kind: 'failed', reason: `pods cannot be created (${why})` };
-  }
+  if (failure) return { kind: 'failed', reason: `pods cannot be created (${reasonText(failure.reason, failure.message)})` };
   const generation = deployment.metadata?.generation;
   if (generation !== undefined && (deployment.status?.observedGeneration ?? 0) < generation) return { kind: 'pending', reason: 'Deployment not rolled out yet' };
   if ((deployment.status?.updatedReplicas ?? 0) < 1) return { kind: 'pending', reason: 'no pod of the current template yet' };
   return undefined;
+}
+
+/** A condition's or a container state's reason and message as one text: `Reason: message`. */
+export function reasonText(reason: string | undefined, message: string | undefined): string {
+  return [reason?.trim(), message?.trim()].filter(Boolean).join(': ') || 'unknown reason';
+}
+
+/** True when a condition of `type` has status `True`. */
+export function conditionTrue(conditions: readonly { type?: string; status?: string }[] | undefined, type: string): boolean {
+  return (conditions ?? []).some((c) => c.type === type && c.status === 'True');
 }
 
 const ownedByUid = (workload: KubeJson, pod: KubeJson): boolean =>
@@ -191,9 +198,8 @@ export const KINDS: readonly KindSpec[] = [
       // One of its own pods runs with every container started, or has already finished.
       started: (live, _generation, pods) => pods.some((pod) => ownedByUid(live, pod) && podStarted(pod as PodLike)),
       completion: (live) => {
-        const conditions = (live.status as { conditions?: readonly { type?: string; status?: string }[] } | undefined)?.conditions ?? [];
-        const holds = (type: string) => conditions.some((c) => c.type === type && c.status === 'True');
-        return holds('Complete') ? 'complete' : holds('Failed') ? 'failed' : undefined;
+        const conditions = (live.status as { conditions?: readonly { type?: string; status?: string }[] } | undefined)?.conditions;
+        return conditionTrue(conditions, 'Complete') ? 'complete' : conditionTrue(conditions, 'Failed') ? 'failed' : undefined;
       },
       stopped: () => false,
       restart: 'delete-pods',

@@ -104,8 +104,3 @@ export interface ServiceJson {
   spec?: { type?: string; clusterIP?: string; ports?: { port?: number; protocol?: string }[] };
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 }
-
-/** True when a condition of `type` has status `True`. */
-export function conditionTrue(conditions: readonly { type?: string; status?: string }[] | undefined, type: string): boolean {
-  return (conditions ?? []).some((c) => c.type === type && c.status === 'True');
-}

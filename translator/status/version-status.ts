@@ -20,7 +20,7 @@
  */
 import type { DeploymentModel, ModuleModel } from '../manifest/index.js';
 import { ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/index.js';
-import { WORKLOAD_KINDS } from '../kinds/index.js';
+import { WORKLOAD_KINDS, reasonText } from '../kinds/index.js';
 import type { ObjectMetaJson, PodJson } from './kube-json.js';
 import type { ObservedObjects } from './observed.js';
 import type { DesiredStatus } from './reported-types.js';
@@ -52,14 +52,10 @@ function moduleIdOf(object: { metadata?: ObjectMetaJson }): string | undefined {
   return object.metadata?.annotations?.[ORIGINAL_MODULE_ID_ANNOTATION];
 }
 
-function text(reason: string | undefined, message: string | undefined): string {
-  return [reason?.trim(), message?.trim()].filter(Boolean).join(': ') || 'unknown reason';
-}
-
 function podProgress(pod: PodJson | undefined): ModuleProgress {
   if (!pod) return { kind: 'pending', reason: 'no pod yet' };
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-  if (scheduled?.status === 'False') return { kind: 'failed', reason: `pod cannot be scheduled (${text(scheduled.reason, scheduled.message)})` };
+  if (scheduled?.status === 'False') return { kind: 'failed', reason: `pod cannot be scheduled (${reasonText(scheduled.reason, scheduled.message)})` };
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') return { kind: 'created' };
   const wanted = pod.spec?.containers?.[0]?.name;
@@ -69,7 +65,7 @@ function podProgress(pod: PodJson | undefined): ModuleProgress {
   const state = container.state ?? {};
   if (state.running || state.terminated || (container.restartCount ?? 0) > 0 || container.lastState?.terminated) return { kind: 'created' };
   const waiting = state.waiting?.reason ?? '';
-  if (CREATE_FAILURES.has(waiting)) return { kind: 'failed', reason: text(waiting, state.waiting?.message) };
+  if (CREATE_FAILURES.has(waiting)) return { kind: 'failed', reason: reasonText(waiting, state.waiting?.message) };
   return { kind: 'pending', reason: waiting || 'container not started yet' };
 }
 
