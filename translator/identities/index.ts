@@ -22,7 +22,7 @@ export {
   type KeyedIdentity,
   type IdentityReconcilerOptions,
 } from './reconciler.js';
-export { ensureSystemIdentities, moduleConnectionString, openDeviceCredentials, edgeAgentConnectionString, type SystemIdentities, type DeviceCredentials } from './system.js';
+export { ensureSystemIdentities, moduleConnectionString, type SystemIdentities } from './system.js';
 export {
   credentialObjects,
   identitiesFromSecrets,

@@ -5,11 +5,11 @@
 import iothub from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import {
-  edgeAgentConnectionString,
   IdentityReconciler,
   ModuleRegistryClient,
   RegistryError,
-  openDeviceCredentials,
+  ensureSystemIdentities,
+  moduleConnectionString,
   parseDeviceConnectionString,
   type IdentityReport,
 } from '../../../translator/identities/index.js';
@@ -151,16 +151,16 @@ test('the device key is what authorizes: another device key gives 401, and error
   expect(byId(report, 'x')).toMatchObject({ outcome: 'failed', error: expect.stringContaining('401') });
 });
 
-test('openDeviceCredentials: the $edgeAgent connection string from the device connection string, keeping GatewayHostName', async () => {
-  const creds = await openDeviceCredentials(hub.deviceConnectionString, { ca: hub.caPem });
+test('the system identities and the $edgeAgent connection string from the device connection string, keeping GatewayHostName', async () => {
+  const device = parseDeviceConnectionString(hub.deviceConnectionString);
+  const system = await ensureSystemIdentities(client());
   const agentKey = hub.registry.getModule(DEVICE, '$edgeAgent').keys.primaryKey;
-  expect(creds.edgeAgentConnectionString).toBe(`HostName=${hub.serviceHost};DeviceId=${DEVICE};ModuleId=$edgeAgent;SharedAccessKey=${agentKey};GatewayHostName=${hub.gatewayHostName}`);
-  expect(creds.system.edgeHub.keys.primaryKey).toBe(hub.registry.getModule(DEVICE, '$edgeHub').keys.primaryKey);
-  expect(await edgeAgentConnectionString(hub.deviceConnectionString, { ca: hub.caPem })).toBe(creds.edgeAgentConnectionString);
+  expect(moduleConnectionString(device, system.edgeAgent, device.gatewayHostName)).toBe(`HostName=${hub.serviceHost};DeviceId=${DEVICE};ModuleId=$edgeAgent;SharedAccessKey=${agentKey};GatewayHostName=${hub.gatewayHostName}`);
+  expect(system.edgeHub.keys.primaryKey).toBe(hub.registry.getModule(DEVICE, '$edgeHub').keys.primaryKey);
   // Missing system identities are created.
   hub.registry.deleteModule(DEVICE, '$edgeHub');
-  const again = await openDeviceCredentials(hub.deviceConnectionString, { ca: hub.caPem });
-  expect(again.system.edgeHub.keys.primaryKey).toBe(hub.registry.getModule(DEVICE, '$edgeHub').keys.primaryKey);
+  const again = await ensureSystemIdentities(client());
+  expect(again.edgeHub.keys.primaryKey).toBe(hub.registry.getModule(DEVICE, '$edgeHub').keys.primaryKey);
   expect(hub.registry.getModule(DEVICE, '$edgeHub').managedBy).toBe('IotEdge');
 });
 
