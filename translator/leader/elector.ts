@@ -26,7 +26,7 @@
  */
 import type { ElectionClock } from './clock.js';
 import { SYSTEM_CLOCK } from './clock.js';
-import type { LeaseRecord, LeaseStore, StoredLease } from './lease.js';
+import { holderRecord, releaseLease, type LeaseStore, type StoredLease } from './lease.js';
 
 /** client-go's defaults (and kube-controller-manager's). */
 export const DEFAULT_LEASE_DURATION_MS = 15_000;
@@ -228,7 +228,7 @@ export class LeaderElector {
     const current = await store.get();
     if (!this.active) return false;
     if (!current) {
-      const created = await store.create({ holderIdentity: this.identity, leaseDurationSeconds: this.leaseDurationMs / 1000, acquireTime: time, renewTime: time, leaseTransitions: 0 });
+      const created = await store.create(holderRecord(undefined, this.identity, this.leaseDurationMs / 1000, time));
       if (created === 'conflict') return false;
       this.see(created, now);
       return true;
@@ -248,14 +248,7 @@ export class LeaderElector {
       }
       this.log('info', 'leader election: the Lease expired; taking it over', { holder, lease: store.description });
     }
-    const next: LeaseRecord = {
-      holderIdentity: this.identity,
-      leaseDurationSeconds: this.leaseDurationMs / 1000,
-      acquireTime: mine ? (current.record.acquireTime ?? time) : time,
-      renewTime: time,
-      leaseTransitions: mine ? current.record.leaseTransitions : current.record.leaseTransitions + 1,
-    };
-    const updated = await store.update(next, current);
+    const updated = await store.update(holderRecord(current.record, this.identity, this.leaseDurationMs / 1000, time), current);
     if (updated === 'conflict') return false;
     if (!this.active) return false;
     this.see(updated, now);
@@ -265,11 +258,7 @@ export class LeaderElector {
   /** Gives the Lease up (empty holder, 1 s duration) if it is still ours. */
   private async release(): Promise<void> {
     try {
-      const current = await this.options.store.get();
-      if (!current || current.record.holderIdentity !== this.identity) return;
-      const time = this.clock.date().toISOString();
-      const released = await this.options.store.update({ ...current.record, holderIdentity: '', leaseDurationSeconds: 1, renewTime: time }, current);
-      if (released !== 'conflict') this.log('info', 'leader election: released the Lease', { lease: this.options.store.description });
+      if (await releaseLease(this.options.store, this.identity, () => this.clock.date().toISOString())) this.log('info', 'leader election: released the Lease', { lease: this.options.store.description });
     } catch (e) {
       this.log('warn', 'leader election: could not release the Lease; a standby takes over when it expires', { error: (e as Error).message });
     }

@@ -26,7 +26,7 @@ import type { ElectionClock } from './clock.js';
 import { SYSTEM_CLOCK } from './clock.js';
 import type { ElectionLog } from './elector.js';
 import { ElectionConfigError } from './elector.js';
-import type { LeaseRecord, LeaseStore, StoredLease } from './lease.js';
+import { holderRecord, releaseLease, type LeaseRecord, type LeaseStore, type StoredLease } from './lease.js';
 
 /** The kubelet's node lease duration. */
 export const DEFAULT_HEARTBEAT_DURATION_MS = 40_000;
@@ -97,14 +97,7 @@ export class Heartbeat {
   }
 
   private record(basis: StoredLease | undefined, time: string): LeaseRecord {
-    const mine = basis?.record.holderIdentity === this.options.identity;
-    return {
-      holderIdentity: this.options.identity,
-      leaseDurationSeconds: this.leaseDurationMs / 1000,
-      acquireTime: mine ? (basis!.record.acquireTime ?? time) : time,
-      renewTime: time,
-      leaseTransitions: !basis ? 0 : mine ? basis.record.leaseTransitions : basis.record.leaseTransitions + 1,
-    };
+    return holderRecord(basis?.record, this.options.identity, this.leaseDurationMs / 1000, time);
   }
 
   /** One renewal: a replace on our last write, else read and create or write over. */
@@ -156,11 +149,7 @@ export class Heartbeat {
   /** Gives the Lease up (empty holder, 1 s duration, as the elector does) if it is still ours. */
   private async release(): Promise<void> {
     try {
-      const current = await this.options.store.get();
-      if (!current || current.record.holderIdentity !== this.options.identity) return;
-      const time = this.clock.date().toISOString();
-      const released = await this.options.store.update({ ...current.record, holderIdentity: '', leaseDurationSeconds: 1, renewTime: time }, current);
-      if (released !== 'conflict') this.log('info', 'heartbeat: released the Lease', { lease: this.options.store.description });
+      if (await releaseLease(this.options.store, this.options.identity, () => this.clock.date().toISOString())) this.log('info', 'heartbeat: released the Lease', { lease: this.options.store.description });
     } catch (e) {
       this.log('warn', 'heartbeat: could not release the Lease; it expires on its own', { error: (e as Error).message, lease: this.options.store.description });
     }

@@ -40,3 +40,29 @@ export interface LeaseStore {
   /** Replaces the record read as `basis`; `'conflict'` when the Lease changed since. */
   update(record: LeaseRecord, basis: StoredLease): Promise<StoredLease | 'conflict'>;
 }
+
+/**
+ * The record `identity` writes to create the Lease (no `basis`), or to renew or take over the one
+ * read as `basis`, at `time`: the acquire time kept while it stays the holder, a transition
+ * counted when the holder changes.
+ */
+export function holderRecord(basis: LeaseRecord | undefined, identity: string, leaseDurationSeconds: number, time: string): LeaseRecord {
+  const mine = basis?.holderIdentity === identity;
+  return {
+    holderIdentity: identity,
+    leaseDurationSeconds,
+    acquireTime: mine ? (basis.acquireTime ?? time) : time,
+    renewTime: time,
+    leaseTransitions: !basis ? 0 : mine ? basis.leaseTransitions : basis.leaseTransitions + 1,
+  };
+}
+
+/**
+ * Gives the Lease up (empty holder, 1 s duration) if `identity` still holds it. True when it was
+ * released; false when someone else holds it or wrote in between. Throws what the store throws.
+ */
+export async function releaseLease(store: LeaseStore, identity: string, time: () => string): Promise<boolean> {
+  const current = await store.get();
+  if (!current || current.record.holderIdentity !== identity) return false;
+  return (await store.update({ ...current.record, holderIdentity: '', leaseDurationSeconds: 1, renewTime: time() }, current)) !== 'conflict';
+}
