@@ -21,9 +21,11 @@ import {
   evaluateChecks,
   isCheckResult,
   onlyChecks,
+  observedDevice,
   orderChecks,
   type CheckFacts,
   type CheckResult,
+  type ObservedDevice,
 } from '../methods/index.js';
 import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
 import { CoreV1Api, type KubeConfig } from '../kube/index.js';
@@ -74,8 +76,8 @@ async function localSite(flags: DeviceFlags): Promise<{ kubeConfig: KubeConfig; 
 }
 
 /** The device-side checks, run here against the cluster. */
-function localDeviceChecks(site: { kubeConfig: KubeConfig; namespace: string; deviceId?: string }, now: Date): Promise<CheckResult[]> {
-  return deviceChecks({ ...site, edgeHubCertificate: { name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY }, now });
+function localDeviceChecks(site: { kubeConfig: KubeConfig; namespace: string; deviceId?: string }, now: Date, observed: () => Promise<ObservedDevice | undefined>): Promise<CheckResult[]> {
+  return deviceChecks({ ...site, edgeHubCertificate: { name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY }, now, observed });
 }
 
 /** Every device-side check with the same verdict: the bridge could not run them. */
@@ -126,12 +128,15 @@ export async function checkResults(flags: CheckFlags, now: Date, caPem?: string,
   let device: CheckResult[];
   if (local) {
     const site = await localSite(flags);
+    // Read once, when first asked, for the module check and the computed reported size.
+    let observing: Promise<ObservedDevice | undefined> | undefined;
+    const observed = () => (observing ??= site.deviceId === undefined ? Promise.resolve(undefined) : observedDevice(site.kubeConfig, site.namespace, site.deviceId));
     const hubLocally = async () => {
       if (flags.hubConnectionString) return;
       const credential = await findDeviceCredential(flags.deviceConnectionString, env, site.kubeConfig, site.namespace);
-      Object.assign(hubFacts, await localHubFacts({ ...site, credential, ...(caPem ? { caPem } : {}), now }));
+      Object.assign(hubFacts, await localHubFacts({ ...site, credential, ...(caPem ? { caPem } : {}), now, observed }));
     };
-    [device] = await Promise.all([localDeviceChecks(site, now), hubLocally()]);
+    [device] = await Promise.all([localDeviceChecks(site, now, observed), hubLocally()]);
   } else if (hubFacts.hub?.ok) device = await remoteDeviceChecks(remote!);
   else device = DEVICE_CHECK_IDS.map((id) => ({ id, title: CHECK_TITLES[id], status: 'skip', message: 'not checked (IoT Hub did not answer, so the bridge cannot be asked)' }));
   return orderChecks([...device, ...onlyChecks(evaluateChecks(hubFacts), HUB_CHECK_IDS)]);

@@ -17,7 +17,7 @@
 import { bridgeVersion, platform } from '../bridge/index.js';
 import { ModuleRegistryClient, RegistryError } from '../identities/index.js';
 import type { KubeConfig } from '../kube/index.js';
-import { clusterModules, lastGoodDeployment, type CheckFacts } from '../methods/index.js';
+import type { CheckFacts, ObservedDevice } from '../methods/index.js';
 import { reportedDocument } from '../status/index.js';
 import type { DeviceCredential } from './device-credential.js';
 
@@ -36,6 +36,8 @@ export interface LocalHubInput {
   /** CA to trust for IoT Hub (`--ca`), e.g. the sandbox hub's. */
   caPem?: string;
   now: Date;
+  /** The device's last good deployment and modules, read once for this and the device-side checks. */
+  observed: () => Promise<ObservedDevice | undefined>;
 }
 
 type HubFacts = Pick<CheckFacts, 'hub' | 'hubUnknown' | 'hubHint'>;
@@ -69,16 +71,15 @@ export async function deviceHubFacts(input: Pick<LocalHubInput, 'namespace' | 'd
 }
 
 /** `reported-size` facts: the document the bridge reports for what the cluster shows. Never throws. */
-export async function computedReportedFacts(input: Pick<LocalHubInput, 'kubeConfig' | 'namespace' | 'deviceId' | 'now'>): Promise<ReportedFacts> {
+export async function computedReportedFacts(input: Pick<LocalHubInput, 'namespace' | 'deviceId' | 'now' | 'observed'>): Promise<ReportedFacts> {
   if (input.deviceId === undefined) return { reportedUnknown: `not checked (no IoT Edge device found in namespace '${input.namespace}')` };
   try {
-    const lastGood = await lastGoodDeployment(input.kubeConfig, input.namespace);
-    if (!lastGood) return { reportedUnknown: 'not checked (no deployment applied by the bridge yet)' };
-    const modules = await clusterModules(input.kubeConfig, input.namespace, input.deviceId, lastGood.model);
+    const observed = await input.observed();
+    if (!observed) return { reportedUnknown: 'not checked (no deployment applied by the bridge yet)' };
     const document = reportedDocument({
-      model: lastGood.model,
-      modules: new Map(Object.entries(modules)),
-      lastDesiredVersion: lastGood.version,
+      model: observed.model,
+      modules: new Map(Object.entries(observed.modules)),
+      lastDesiredVersion: observed.version,
       lastDesiredStatus: { code: 200, description: '' },
       bridgeVersion,
       platform,

@@ -6,7 +6,7 @@
  */
 import type { KubeConfig } from '../kube/index.js';
 import { DEVICE_CHECK_IDS, clusterFacts, evaluateChecks, onlyChecks, type CheckFacts, type CheckResult } from './checks.js';
-import { clusterModules, lastGoodModel } from './modules.js';
+import { observedDevice, type ObservedDevice } from './modules.js';
 
 /** The name of the direct method that answers {@link deviceChecks}. */
 export const DEVICE_CHECKS_METHOD = 'RunDeviceChecks';
@@ -18,6 +18,8 @@ export interface DeviceChecksInput {
   deviceId?: string;
   edgeHubCertificate: { name: string; key: string };
   now: Date;
+  /** The device's last good deployment and modules, when the caller reads them for other checks too (else read here). */
+  observed?: () => Promise<ObservedDevice | undefined>;
 }
 
 /** Runs the device-side checks; never throws (a failure is a failed check). */
@@ -27,8 +29,9 @@ export async function deviceChecks(input: DeviceChecksInput): Promise<CheckResul
   else if (!input.deviceId) facts.modulesUnknown = `not checked (no IoT Edge device found in namespace '${input.namespace}')`;
   else {
     try {
-      const model = await lastGoodModel(input.kubeConfig, input.namespace);
-      if (model) facts.modules = await clusterModules(input.kubeConfig, input.namespace, input.deviceId, model);
+      const deviceId = input.deviceId;
+      const observed = await (input.observed ?? (() => observedDevice(input.kubeConfig, input.namespace, deviceId)))();
+      if (observed) facts.modules = observed.modules;
       else facts.modulesUnknown = 'not checked (no deployment applied by the bridge yet)';
     } catch (e) {
       facts.modulesUnknown = `not checked (reading the modules failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;

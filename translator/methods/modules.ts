@@ -44,3 +44,16 @@ export async function clusterModules(kubeConfig: KubeConfig, namespace: string, 
   const services = (await list('v1', 'Service')) as unknown as ServiceJson[];
   return Object.fromEntries(moduleStatuses(model, { pods, workloads, services }));
 }
+
+/** The deployment the bridge last applied, with its version, and the modules the cluster shows for it. */
+export interface ObservedDevice {
+  version: number;
+  model: DeploymentModel;
+  modules: Record<string, ReportedModule>;
+}
+
+/** The last good deployment and its modules from the cluster, or undefined before the first deployment. Throws the client's error. */
+export async function observedDevice(kubeConfig: KubeConfig, namespace: string, deviceId: string): Promise<ObservedDevice | undefined> {
+  const lastGood = await lastGoodDeployment(kubeConfig, namespace);
+  return lastGood && { ...lastGood, modules: await clusterModules(kubeConfig, namespace, deviceId, lastGood.model) };
+}
