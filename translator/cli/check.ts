@@ -16,13 +16,11 @@ import {
   CHECK_TITLES,
   DEVICE_CHECKS_METHOD,
   DEVICE_CHECK_IDS,
-  HUB_CHECK_IDS,
   deviceChecks,
-  evaluateChecks,
   isCheckResult,
   onlyChecks,
   observedDevice,
-  orderChecks,
+  withHubChecks,
   type CheckFacts,
   type CheckResult,
   type ObservedDevice,
@@ -139,7 +137,7 @@ export async function checkResults(flags: CheckFlags, now: Date, caPem?: string,
     [device] = await Promise.all([localDeviceChecks(site, now, observed), hubLocally()]);
   } else if (hubFacts.hub?.ok) device = await remoteDeviceChecks(remote!);
   else device = DEVICE_CHECK_IDS.map((id) => ({ id, title: CHECK_TITLES[id], status: 'skip', message: 'not checked (IoT Hub did not answer, so the bridge cannot be asked)' }));
-  return orderChecks([...device, ...onlyChecks(evaluateChecks(hubFacts), HUB_CHECK_IDS)]);
+  return withHubChecks(device, hubFacts);
 }
 
 export function renderChecks(results: readonly CheckResult[], format: OutputFormat): string {

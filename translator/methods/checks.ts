@@ -184,7 +184,12 @@ export type CheckId = (typeof CHECK_IDS)[number];
 /** The checks the device (the bridge, or the CLI with cluster access) runs: they need the cluster. */
 export const DEVICE_CHECK_IDS: readonly CheckId[] = ['cluster-reachable', 'cluster-permissions', 'edgehub-certificate', 'last-good', 'modules-running'];
 /** The checks the CLI runs with an IoT Hub service connection: they need IoT Hub. */
-export const HUB_CHECK_IDS: readonly CheckId[] = ['hub-reachable', 'clock-skew', 'reported-size'];
+export const HUB_CHECK_IDS: readonly CheckId[] = CHECK_IDS.filter((id) => !DEVICE_CHECK_IDS.includes(id));
+
+/** `check`'s results: the device-side ones as given, the IoT Hub ones evaluated from `hubFacts`, in {@link CHECK_IDS}' order. */
+export function withHubChecks(device: readonly CheckResult[], hubFacts: CheckFacts): CheckResult[] {
+  return orderChecks([...device, ...onlyChecks(evaluateChecks(hubFacts), HUB_CHECK_IDS)]);
+}
 
 /** Results sorted into {@link CHECK_IDS}' order (unknown ids last, in their order). */
 export function orderChecks(results: readonly CheckResult[]): CheckResult[] {

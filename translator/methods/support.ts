@@ -7,7 +7,7 @@
 import type { KubeConfig } from '../kube/index.js';
 import type { ModuleClient } from 'azure-iot-device';
 import { collectClusterContent, supportBundleZip, type BundleContent, type BundleRange } from './bundle.js';
-import { HUB_CHECK_IDS, evaluateChecks, onlyChecks, orderChecks, type CheckFacts, type CheckResult } from './checks.js';
+import { withHubChecks, type CheckFacts, type CheckResult } from './checks.js';
 import { deviceChecks } from './device-checks.js';
 import type { DeviceCluster } from './cluster.js';
 import type { LogSource } from './logs.js';
@@ -103,7 +103,6 @@ export class SupportBundles {
   /** The checks as `check` runs them: the device-side ones from the cluster, the IoT Hub ones from the twin read. */
   private async ownChecks(hub: CheckFacts['hub'], twin: TwinProperties | undefined, now: Date): Promise<CheckResult[]> {
     const device = await deviceChecks({ kubeConfig: this.kubeConfig, namespace: this.cluster.namespace, deviceId: this.source.deviceId, edgeHubCertificate: this.options.edgeHubCertificate ?? EDGEHUB_CERTIFICATE, now });
-    const hubSide = onlyChecks(evaluateChecks({ ...(hub ? { hub } : {}), localTime: now, ...(twin?.reported ? { reported: twin.reported } : {}) }), HUB_CHECK_IDS);
-    return orderChecks([...device, ...hubSide]);
+    return withHubChecks(device, { ...(hub ? { hub } : {}), localTime: now, ...(twin?.reported ? { reported: twin.reported } : {}) });
   }
 }
