@@ -99,7 +99,7 @@ export class TaskRunner {
   private forgetOld(): void {
     for (const [id, state] of this.tasks) {
       if (this.tasks.size <= KEPT_TASKS) break;
-      if (state.status !== 'NotStarted' && state.status !== 'Running') this.tasks.delete(id);
+      if (state.status !== 'Running') this.tasks.delete(id);
     }
   }
 }
