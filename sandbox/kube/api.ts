@@ -137,9 +137,7 @@ export class KubeApi {
 
   /** The stored object (a copy) or 404. */
   get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
-    const obj = this.store.get(type, namespace, name);
-    if (!obj) throw notFound(type.plural, type.group, name);
-    return clone(obj);
+    return clone(this.peek(type, namespace, name));
   }
 
   /** The stored object itself (never to be changed: spread it into a new object to write) or 404. */
@@ -311,8 +309,7 @@ export class KubeApi {
   /** Update (PUT); 409 Conflict when the resourceVersion is stale. */
   update(type: ResourceType, namespace: string | undefined, name: string, body: KubeObject, opts: WriteOptions = {}): KubeObject {
     // The stored object itself: nextFromUpdate and admission only read it.
-    const old = this.store.get(type, namespace, name);
-    if (!old) throw notFound(type.plural, type.group, name);
+    const old = this.peek(type, namespace, name);
     const next = this.nextFromUpdate(type, old, body, opts.subresource, opts.spread);
     return this.admitAndStore(type, old, next, opts, opts.fieldManager ?? 'unknown', 'Update');
   }
@@ -364,7 +361,7 @@ export class KubeApi {
       throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
     }
     // The stored object itself: read only below (serverSideApply copies it before merging).
-    const old = this.store.get(type, namespace, name);
+    const old = this.tryPeek(type, namespace, name);
     const scope = opts.subresource === 'status' ? 'status' : 'main';
     const request = { manager: opts.fieldManager, force: opts.force ?? false, apiVersion: groupVersion(type), time: this.timestamp(), scope } as const;
     if (type.namespaced && typeof applied.metadata.namespace === 'string' && applied.metadata.namespace !== '' && applied.metadata.namespace !== namespace) {

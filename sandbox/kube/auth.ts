@@ -229,7 +229,7 @@ export async function guard(api: KubeApi, req: IncomingMessage, res: ServerRespo
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
   if (a.verb === 'patch' && !a.subresource && contentType === 'application/apply-patch+yaml') {
     const t = parsePath(path);
-    if (t.kind === 'resource' && api.store.get(t.path.type, t.path.namespace, a.name ?? '') === undefined && !allowed(api, user, { ...a, verb: 'create' })) {
+    if (t.kind === 'resource' && api.tryPeek(t.path.type, t.path.namespace, a.name ?? '') === undefined && !allowed(api, user, { ...a, verb: 'create' })) {
       throw forbidden(user, { ...a, verb: 'create' });
     }
   }

@@ -168,7 +168,7 @@ export const patch: ResourceHandler = async ({ ctx, req, res, query, path: p }) 
   const opts = { ...writeOptions(req, query), force: boolParam(query, 'force'), shared: true };
   if (patchType === 'apply' && !query.get('fieldManager')) opts.fieldManager = undefined;
   if (patchType !== 'apply' && opts.force) throw badRequest('force may not be specified for non-apply patch');
-  const existed = patchType === 'apply' && api.store.get(p.type, p.namespace, name) !== undefined;
+  const existed = patchType === 'apply' && api.tryPeek(p.type, p.namespace, name) !== undefined;
   const result = api.patch(p.type, p.namespace, name, patchType, body, opts);
   return sendJson(res, patchType === 'apply' && !existed && !opts.dryRun ? 201 : 200, jsonOf(result));
 };
