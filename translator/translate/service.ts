@@ -214,7 +214,6 @@ export interface ServiceInput {
   name: string;
   /** Name of the Service that publishes ports outside the device (see {@link publishedServiceName}). */
   publishedName: string;
-  originalModuleId: string;
   spec: ModuleSpec;
   /** The module's container ports ({@link containerPorts}), found once for the pod and the headless Service. */
   containerPorts: readonly ContainerPort[];

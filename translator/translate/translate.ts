@@ -181,7 +181,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     if (owner !== undefined) diagnostics.push(error('', `${o.kind} '${o.metadata.name}' would replace ${owner}`, NAME_RULE));
     return owner === undefined;
   });
-  // Module objects are canonical already; pull Secrets and claims are made canonical here.
+  // Every object is canonical already: module objects as they were built, pull Secrets and claims as they were added.
   return { objects: sortObjects(kept), diagnostics };
 }
 
@@ -207,7 +207,7 @@ function buildModule(
   objects.push(buildServiceAccount(name, module.name, device, opts.namespace));
   const ports = containerPorts(spec);
   const annotations = serviceAnnotations(spec, module.name);
-  const serviceInput = { name, publishedName, originalModuleId: module.name, spec, containerPorts: ports, annotations, device, options: opts, pointer: module.createOptionsPointer, issues };
+  const serviceInput = { name, publishedName, spec, containerPorts: ports, annotations, device, options: opts, pointer: module.createOptionsPointer, issues };
   objects.push(buildHeadlessService(serviceInput));
   const service = buildService(serviceInput);
   if (service) objects.push(service);
