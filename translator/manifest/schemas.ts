@@ -45,7 +45,7 @@ export interface Registry {
 let registry: Registry | undefined;
 
 /** The options of every validator, the ahead-of-time ones included. */
-export const AJV_OPTIONS = { allErrors: true, strict: false, verbose: true, validateSchema: false } as const;
+const AJV_OPTIONS = { allErrors: true, strict: false, verbose: true, validateSchema: false } as const;
 
 /** The ref of the `$edgeAgent` desired properties' schema of a version. */
 const agentRef = (version: AgentSchemaVersion) => `${SCHEMA_BASE}azure-iot-edgeagent-deployment-${version}.json#/properties/$edgeAgent/properties/properties.desired`;
@@ -57,7 +57,7 @@ export const DESIRED_REFS: readonly string[] = [...AGENT_SCHEMA_VERSIONS.map(age
 
 /**
  * Both ajv instances with every vendored schema registered. `options` are added to
- * {@link AJV_OPTIONS} (scripts/compile-schemas.ts keeps the generated source with `code.source`).
+ * {@link AJV_OPTIONS} (scripts/schema-validators.ts keeps the generated source with `code.source`).
  */
 export function loadRegistry(options: object = {}): Registry {
   const draft04 = new Ajv04({ ...AJV_OPTIONS, ...options });
