@@ -7,6 +7,7 @@
  */
 import type { ManifestParts } from './forms.js';
 import { isObject, type JsonObject } from './json-values.js';
+import { setOwn } from '../shared/index.js';
 
 const DESIRED = 'properties.desired';
 const CHUNK = 512;
@@ -37,10 +38,8 @@ function mapModules(group: unknown): unknown {
   if (!isObject(group)) return group;
   const out: JsonObject = {};
   for (const name of Object.keys(group)) {
-    const m = withStringCreateOptions(group[name]);
-    // An own `__proto__` member (JSON.parse makes one) stays a member, as Object.fromEntries keeps it.
-    if (name === '__proto__') Object.defineProperty(out, name, { value: m, enumerable: true, writable: true, configurable: true });
-    else out[name] = m;
+    // An own `__proto__` member stays a member, as Object.fromEntries keeps it.
+    setOwn(out, name, withStringCreateOptions(group[name]));
   }
   return out;
 }

@@ -41,9 +41,8 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 export function escapeToken(token: string | number): string {
   // A number's text holds neither `~` nor `/`.
   if (typeof token === 'number') return String(token);
-  const text = typeof token === 'string' ? token : String(token);
-  if (text.indexOf('~') === -1 && text.indexOf('/') === -1) return text;
-  return text.replaceAll('~', '~0').replaceAll('/', '~1');
+  if (token.indexOf('~') === -1 && token.indexOf('/') === -1) return token;
+  return token.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 /** Joins a base pointer and reference tokens: `joinPointer('/a', 'b/c', 0)` -> `/a/b~1c/0`. */

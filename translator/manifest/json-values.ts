@@ -1,6 +1,7 @@
 /** Small helpers for inspecting untrusted JSON values without ever throwing. */
 
 import type { JsonObject } from '../shared/index.js';
+import { escapeToken } from './diagnostics.js';
 
 export { isObject, type JsonObject } from '../shared/index.js';
 
@@ -92,7 +93,7 @@ export function tooDeepAt(value: unknown, max: number): string | undefined {
     const { value: v, depth } = visited[index]!;
     if (depth >= max) {
       let pointer = '';
-      for (let i = index; i > 0; i = visited[i]!.parent) pointer = `/${visited[i]!.key.replace(/~/g, '~0').replace(/\//g, '~1')}${pointer}`;
+      for (let i = index; i > 0; i = visited[i]!.parent) pointer = `/${escapeToken(visited[i]!.key)}${pointer}`;
       return pointer;
     }
     if (Array.isArray(v)) for (let k = 0; k < v.length; k++) visit(v[k], depth + 1, index, String(k));

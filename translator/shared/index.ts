@@ -18,4 +18,4 @@ export {
   type ConnectionStringProblem,
 } from './connection-string.js';
 export { sortBy, sortStrings, sortedKeys } from './sort.js';
-export { assignOwn } from './record.js';
+export { assignOwn, setOwn } from './record.js';

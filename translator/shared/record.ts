@@ -5,15 +5,19 @@
  * same members (own, enumerable, string-keyed: all that JSON values have) in the same order.
  */
 
+/** Sets `target[key]`; an own `__proto__` member (JSON.parse makes one) is set as a member, not as the prototype. */
+export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 /** Copies the own enumerable string-keyed members of `source` into `target`, in order; returns `target`. */
 export function assignOwn<T>(target: Record<string, T>, source: Readonly<Record<string, T>> | undefined | null): Record<string, T> {
   if (source === undefined || source === null) return target;
   const keys = Object.keys(source);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    // An own `__proto__` member (JSON.parse makes one) is a member, not the prototype.
-    if (key === '__proto__') Object.defineProperty(target, key, { value: source[key], enumerable: true, writable: true, configurable: true });
-    else target[key] = source[key]!;
+    setOwn(target, key, source[key]!);
   }
   return target;
 }
