@@ -32,26 +32,42 @@ function byModule<T extends { metadata?: ObjectMetaJson }>(objects: readonly T[]
   return out;
 }
 
+/** Observed objects by module id; each module's workloads in the kind registry's priority order. */
+export interface ModuleObjects {
+  pods: Map<string, PodJson[]>;
+  workloads: Map<string, (DeploymentJson | JobJson)[]>;
+  services: Map<string, ServiceJson[]>;
+}
+
+const workloadRank = (w: { kind: string }) => WORKLOAD_KINDS.findIndex((k) => k.kind === w.kind);
+
+/** Groups the observed objects by module (the reported statuses and the applied version's progress both read them so). */
+export function objectsByModule(observed: ObservedObjects): ModuleObjects {
+  const workloads = byModule(observed.workloads);
+  for (const list of workloads.values()) list.sort((a, b) => workloadRank(a) - workloadRank(b));
+  return { pods: byModule(observed.pods), workloads, services: byModule(observed.services) };
+}
+
+/** A module's workload: during a kind change a module may have two, and the registry's priority decides. */
+export function workloadOf(objects: ModuleObjects, moduleId: string): DeploymentJson | JobJson | undefined {
+  return objects.workloads.get(moduleId)?.find((w) => workloadRank(w) >= 0);
+}
+
 /**
  * The reported entry of edgeHub and every user module of `model`, keyed by module id, for
  * {@link reportedDocument}. Pure.
  */
 export function moduleStatuses(model: DeploymentModel, observed: ObservedObjects): Map<string, ReportedModule> {
-  const pods = byModule(observed.pods);
-  const workloads = byModule(observed.workloads);
-  // During a kind change a module may have two workloads: the registry's priority decides.
-  const rank = (w: { kind: string }) => WORKLOAD_KINDS.findIndex((k) => k.kind === w.kind);
-  for (const list of workloads.values()) list.sort((a, b) => rank(a) - rank(b));
-  const services = byModule(observed.services);
+  const objects = objectsByModule(observed);
   const modules: ModuleModel[] = [...(model.edgeHub ? [model.edgeHub] : []), ...model.modules];
   const result = new Map<string, ReportedModule>();
   for (const module of modules) {
-    const workload = workloads.get(module.name)?.find((w) => rank(w) >= 0);
+    const workload = workloadOf(objects, module.name);
     // The module's headless Service (clusterIP None) only names it; the published one has the address.
-    const service = services.get(module.name)?.find((s) => s.spec?.clusterIP !== 'None');
+    const service = objects.services.get(module.name)?.find((s) => s.spec?.clusterIP !== 'None');
     result.set(
       module.name,
-      moduleRuntimeStatus({ module, pods: pods.get(module.name) ?? [], ...(workload ? { workload } : {}), ...(service ? { service } : {}) }),
+      moduleRuntimeStatus({ module, pods: objects.pods.get(module.name) ?? [], ...(workload ? { workload } : {}), ...(service ? { service } : {}) }),
     );
   }
   return result;

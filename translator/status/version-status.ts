@@ -19,10 +19,9 @@
  * The version is failed when a module failed, created when all were, else pending.
  */
 import type { DeploymentModel, ModuleModel } from '../manifest/index.js';
-import { ORIGINAL_MODULE_ID_ANNOTATION } from '../translate/index.js';
 import { WORKLOAD_KINDS, reasonText } from '../kinds/index.js';
-import type { ObjectMetaJson, PodJson } from './kube-json.js';
-import type { ObservedObjects } from './observed.js';
+import type { PodJson } from './kube-json.js';
+import { objectsByModule, workloadOf, type ModuleObjects, type ObservedObjects } from './observed.js';
 import type { DesiredStatus } from './reported-types.js';
 import { newestPod } from './runtime-status.js';
 
@@ -48,10 +47,6 @@ export type VersionProgress =
 
 type ModuleProgress = { kind: 'created' } | { kind: 'pending'; reason: string } | { kind: 'failed'; reason: string };
 
-function moduleIdOf(object: { metadata?: ObjectMetaJson }): string | undefined {
-  return object.metadata?.annotations?.[ORIGINAL_MODULE_ID_ANNOTATION];
-}
-
 function podProgress(pod: PodJson | undefined): ModuleProgress {
   if (!pod) return { kind: 'pending', reason: 'no pod yet' };
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
@@ -74,28 +69,25 @@ function podProgress(pod: PodJson | undefined): ModuleProgress {
  * kind (the highest status priority first, as during a kind change): ended, its rollout, else
  * its newest live pod of its own.
  */
-function moduleProgress(module: ModuleModel, observed: ObservedObjects): ModuleProgress {
-  const mine = <T extends { metadata?: ObjectMetaJson }>(objects: readonly T[]) => objects.filter((o) => moduleIdOf(o) === module.name);
-  const pods = mine(observed.pods).filter((p) => !p.metadata?.deletionTimestamp);
-  const workloads = mine(observed.workloads);
-  for (const { kind, workload: rules } of WORKLOAD_KINDS) {
-    const live = workloads.find((w) => w.kind === kind);
-    if (!live) continue;
-    if (rules.completion?.(live) !== undefined) return { kind: 'created' };
-    const rollout = rules.rollout?.(live);
-    if (rollout) return rollout;
-    return podProgress(newestPod(pods.filter((pod) => rules.ownsPod(live, pod))));
-  }
-  return { kind: 'pending', reason: 'no workload yet' };
+function moduleProgress(module: ModuleModel, objects: ModuleObjects): ModuleProgress {
+  const live = workloadOf(objects, module.name);
+  const rules = live && WORKLOAD_KINDS.find((k) => k.kind === live.kind)?.workload;
+  if (!live || !rules) return { kind: 'pending', reason: 'no workload yet' };
+  if (rules.completion?.(live) !== undefined) return { kind: 'created' };
+  const rollout = rules.rollout?.(live);
+  if (rollout) return rollout;
+  const pods = (objects.pods.get(module.name) ?? []).filter((p) => !p.metadata?.deletionTimestamp);
+  return podProgress(newestPod(pods.filter((pod) => rules.ownsPod(live, pod))));
 }
 
 /** Where the applied `model` stands in the cluster, and the 500 status naming each failed module. Pure. */
 export function versionProgress(model: DeploymentModel, observed: ObservedObjects): VersionProgress {
   const modules = [...(model.edgeHub ? [model.edgeHub] : []), ...model.modules].filter((m) => m.status === 'running');
+  const objects = objectsByModule(observed);
   const failed: string[] = [];
   let pending: string | undefined;
   for (const module of modules) {
-    const progress = moduleProgress(module, observed);
+    const progress = moduleProgress(module, objects);
     if (progress.kind === 'failed') failed.push(`module '${module.name}' could not be created: ${progress.reason}`);
     else if (progress.kind === 'pending') pending ??= `module '${module.name}': ${progress.reason}`;
   }
