@@ -16,6 +16,7 @@ import {
   CHECK_TITLES,
   DEVICE_CHECKS_METHOD,
   DEVICE_CHECK_IDS,
+  EDGEHUB_CERTIFICATE,
   deviceChecks,
   isCheckResult,
   onlyChecks,
@@ -25,7 +26,6 @@ import {
   type CheckResult,
   type ObservedDevice,
 } from '../methods/index.js';
-import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
 import { CoreV1Api, type KubeConfig } from '../kube/index.js';
 import { KubeApiError, toKubeError } from '../reconcile/index.js';
 import { findDeviceCredential } from './device-credential.js';
@@ -34,8 +34,6 @@ import { kubeConfigOf, LocalDevice, RemoteDevice, type DeviceFlags } from './dev
 import { localHubFacts } from './local-hub-checks.js';
 import { machine, type OutputFormat } from './output.js';
 
-/** The key of the edgeHub certificate chain in its Secret (translator/identities writes it). */
-export const EDGEHUB_CERTIFICATE_KEY = 'server.pem';
 
 const SYMBOL: Record<CheckResult['status'], string> = { pass: '√', warn: '‼', fail: '×', skip: '·' };
 const WORD: Record<CheckResult['status'], string> = { pass: 'OK', warn: 'Warning', fail: 'Error', skip: 'skipped' };
@@ -75,7 +73,7 @@ async function localSite(flags: DeviceFlags): Promise<{ kubeConfig: KubeConfig; 
 
 /** The device-side checks, run here against the cluster. */
 function localDeviceChecks(site: { kubeConfig: KubeConfig; namespace: string; deviceId?: string }, now: Date, observed: () => Promise<ObservedDevice | undefined>): Promise<CheckResult[]> {
-  return deviceChecks({ ...site, edgeHubCertificate: { name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY }, now, observed });
+  return deviceChecks({ ...site, edgeHubCertificate: EDGEHUB_CERTIFICATE, now, observed });
 }
 
 /** Every device-side check with the same verdict: the bridge could not run them. */

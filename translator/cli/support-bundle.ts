@@ -14,9 +14,8 @@ import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ContainerClient } from '@azure/storage-blob';
 import { DeviceCluster, SupportBundles, parseLogTime, podLogInRange, supportBundleZip, type TaskStatusResponse } from '../methods/index.js';
-import { EDGEHUB_SERVER_SECRET } from '../identities/index.js';
 import { scrubSecrets } from '../twin/index.js';
-import { EDGEHUB_CERTIFICATE_KEY, checkResults, type CheckFlags } from './check.js';
+import { checkResults, type CheckFlags } from './check.js';
 import { bridgePod } from './agent.js';
 import type { LocalDevice, RemoteDevice } from './device.js';
 import { DeviceVerbError } from './errors.js';
@@ -48,7 +47,7 @@ function range(flags: SupportBundleFlags, now: Date): { since?: Date; until?: Da
  */
 export async function localSupportBundle(device: LocalDevice, flags: SupportBundleFlags & CheckFlags, now: Date, caPem?: string): Promise<string> {
   const cluster = new DeviceCluster(device.kubeConfig, device.namespace, device.deviceId);
-  const bundles = new SupportBundles(device.kubeConfig, cluster, { deviceId: device.deviceId, iotHub: '' }, { edgeHubCertificate: { name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY } });
+  const bundles = new SupportBundles(device.kubeConfig, cluster, { deviceId: device.deviceId, iotHub: '' }, {});
   const when = range(flags, now);
   const checks = await checkResults({ ...flags, deviceId: device.deviceId }, now, caPem);
   const content = await bundles.content(when, now, checks);

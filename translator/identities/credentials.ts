@@ -23,6 +23,8 @@ import type { KeyedIdentity, ModuleIdentityStatus } from './reconciler.js';
 export const TRUST_BUNDLE_SECRET = 'iotedge-k8s-trust-bundle';
 /** Name of the Secret with edgeHub's server certificate chain, key and trust bundle. */
 export const EDGEHUB_SERVER_SECRET = 'iotedge-k8s-edgehub-server';
+/** Its key holding the certificate chain (leaf and issuing CA). */
+export const EDGEHUB_SERVER_CERT_KEY = 'server.pem';
 /** Where modules find the trust bundle. */
 export const TRUST_BUNDLE_DIR = '/etc/iotedge-k8s/trust-bundle';
 export const TRUST_BUNDLE_FILE = `${TRUST_BUNDLE_DIR}/ca.pem`;
@@ -176,7 +178,7 @@ export function credentialObjects(translated: readonly KubeObject[], input: Cred
     const labels = { ...(hub.object.metadata.labels ?? {}) };
     objects.push(
       secret(EDGEHUB_SERVER_SECRET, input.namespace, labels, {
-        'server.pem': input.edgeHubTls.serverCertChainPem,
+        [EDGEHUB_SERVER_CERT_KEY]: input.edgeHubTls.serverCertChainPem,
         'server.key.pem': input.edgeHubTls.serverKeyPem,
         'trust-bundle.pem': input.edgeHubTls.trustBundlePem,
       }),
@@ -216,7 +218,7 @@ function patchTemplate(template: Template, w: Workload, input: CredentialInput, 
     remove.push('IOTEDGE_GATEWAYHOSTNAME');
     if (input.edgeHubTls) {
       env.push(
-        { name: 'EdgeHubDevServerCertificateFile', value: `${EDGEHUB_CERT_DIR}/server.pem` },
+        { name: 'EdgeHubDevServerCertificateFile', value: `${EDGEHUB_CERT_DIR}/${EDGEHUB_SERVER_CERT_KEY}` },
         { name: 'EdgeHubDevServerPrivateKeyFile', value: `${EDGEHUB_CERT_DIR}/server.key.pem` },
         { name: 'EdgeHubDevTrustBundleFile', value: `${EDGEHUB_CERT_DIR}/trust-bundle.pem` },
       );

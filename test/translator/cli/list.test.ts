@@ -1,7 +1,6 @@
 /** `list` rows and words (pure), and the constants the checks share with translator/identities. */
-import { EDGEHUB_SERVER_SECRET } from '../../../translator/identities/index.js';
+import { EDGEHUB_SERVER_CERT_KEY, EDGEHUB_SERVER_SECRET } from '../../../translator/identities/index.js';
 import { EDGEHUB_CERTIFICATE } from '../../../translator/methods/index.js';
-import { EDGEHUB_CERTIFICATE_KEY } from '../../../translator/cli/check.js';
 import { describeModule, listRows, renderList } from '../../../translator/cli/list.js';
 import { humanDuration } from '../../../translator/cli/output.js';
 import type { ReportedModule } from '../../../translator/status/index.js';
@@ -81,5 +80,5 @@ test('rows: edgeHub first, then by name; the table has iotedge list columns', ()
 });
 
 test("the edgeHub certificate the checks read is the Secret translator/identities writes", () => {
-  expect(EDGEHUB_CERTIFICATE).toEqual({ name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_CERTIFICATE_KEY });
+  expect(EDGEHUB_CERTIFICATE).toEqual({ name: EDGEHUB_SERVER_SECRET, key: EDGEHUB_SERVER_CERT_KEY });
 });
