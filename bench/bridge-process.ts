@@ -50,15 +50,18 @@ export function spawnBridge(o: BridgeProcessOptions): BridgeProcess {
     stderrTail: () => tail.trim(),
     statusKiB: status,
     rssSamples: (count, everyMs) => rssSamples(pid, count, everyMs),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopProcess(child),
   };
+}
+
+/** SIGTERM, then SIGKILL after 10 s; resolves once the process exited (at once if it has). */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** `count` samples of a process's VmRSS (KiB), `everyMs` apart, the first after `everyMs`. */

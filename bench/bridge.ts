@@ -33,7 +33,7 @@ import mqttTransport from 'azure-iot-device-mqtt';
 import iothub, { type Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
-import { runsVersion, spawnBridge } from './bridge-process.js';
+import { runsVersion, spawnBridge, stopProcess } from './bridge-process.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
 type Json = any;
@@ -405,7 +405,6 @@ class Bench {
   async stop(): Promise<void> {
     const steps: (() => Promise<unknown>)[] = [
       () => this.hubFloor?.stop() ?? Promise.resolve(),
-      () => this.stopChild(),
       () => this.stopBridge(),
       () => this.proxy?.stop() ?? Promise.resolve(),
       () => this.hub?.stop() ?? Promise.resolve(),
@@ -440,18 +439,9 @@ class Bench {
   }
 
   async stopBridge(): Promise<void> {
-    await this.stopChild();
-  }
-
-  async stopChild(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    if (child) await stopProcess(child);
   }
 
   /** Pushes `content`; the push start time and the new desired $version. */
@@ -874,7 +864,7 @@ class Bench {
     console.log(`  VmRSS, 50 modules reported running:      median ${mib(percentile(loaded, 50))} over 5 s (max ${mib(Math.max(...loaded))}); VmHWM (peak) ${mib(hwm)}`);
     console.log(`  50 modules add ${mib(percentile(loaded, 50) - percentile(idle, 50))}`);
     console.log('  (read from /proc/<pid>/status of the separate process; the in-process bridges of 1-4 share the bench process and are not used for this)');
-    await this.stopChild();
+    await this.stopBridge();
   }
 }
 
