@@ -33,6 +33,7 @@ import mqttTransport from 'azure-iot-device-mqtt';
 import iothub, { type Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
+import { deploymentRollout } from '../translator/kinds/index.js';
 import { runsVersion, spawnBridge, stopProcess } from './bridge-process.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
@@ -239,8 +240,9 @@ class HubFloor {
 /**
  * The Deployments and Pods of a namespace, watched straight at the emulator (not through the
  * proxy): when the cluster first shows every module created by a round, by the rule the bridge
- * reports 200 with (translator/status/version-status.ts): the Deployment's controller observed
- * its generation and has an updated replica, and the module has a running, undeleted pod of the
+ * reports 200 with (translator/status/version-status.ts): its Deployment's rollout is neither
+ * pending nor failed (`deploymentRollout` of the kind registry: the controller observed its
+ * generation and has an updated replica), and the module has a running, undeleted pod of the
  * round's template. The bridge cannot report 200 before that.
  */
 class ClusterWatch {
@@ -282,7 +284,7 @@ class ClusterWatch {
       }
       for (let i = 0; i < n; i++) {
         const d = this.objects.Deployment.get(`module${i}`);
-        if (!d || (d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0) || (d.status?.updatedReplicas ?? 0) < 1) return false;
+        if (!d || deploymentRollout(d) !== undefined) return false;
         if (!running.has(`module${i}`)) return false;
       }
       return true;
