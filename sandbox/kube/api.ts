@@ -48,7 +48,7 @@ const sameApply = (a: ApplyKey, b: ApplyKey) => a.text === b.text && a.manager =
 const jsonTexts = new WeakMap<object, string>();
 
 /** The JSON text of an object {@link KubeApi} returned with `shared` (cached per stored object). */
-export function jsonOf(obj: KubeObject): string {
+export function jsonOf(obj: object): string {
   let text = jsonTexts.get(obj);
   if (text === undefined) {
     text = JSON.stringify(obj);

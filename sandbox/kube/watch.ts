@@ -3,6 +3,7 @@
  * resourceVersion) and pod logs (with follow).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jsonOf } from './api.js';
 import { formatLine, type LogOptions } from './controllers/kubelet.js';
 import { badRequest, expired, KubeApiError } from './errors.js';
 import { boolParam, intParam, wantsTable } from './http-util.js';
@@ -58,7 +59,8 @@ function eventLine(eventType: string, object: KubeObject | JsonObject): string {
   }
   let line = lines.get(eventType);
   if (line === undefined) {
-    line = `${JSON.stringify({ type: eventType, object })}\n`;
+    // The text of JSON.stringify({ type, object }), with the object's text made once for every reader.
+    line = `{"type":${JSON.stringify(eventType)},"object":${jsonOf(object)}}\n`;
     lines.set(eventType, line);
   }
   return line;
