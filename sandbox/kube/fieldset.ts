@@ -75,6 +75,15 @@ function walk(value: unknown, names: string[], field: string, prefix: string, be
     }
     const childNames = [...names, field];
     const oldItems = Array.isArray(before) ? before : undefined;
+    // A map list's old items by key (the first of each key, as a search would find it), built once per list.
+    let oldByKey: Map<string, unknown> | undefined;
+    if (kind.type !== 'set' && oldItems) {
+      oldByKey = new Map();
+      for (const candidate of oldItems) {
+        const key = itemKeyString(candidate, kind.keys);
+        if (!oldByKey.has(key)) oldByKey.set(key, candidate);
+      }
+    }
     for (const item of value) {
       if (kind.type === 'set') {
         const old = oldItems?.find((candidate) => jsonEqual(candidate, item));
@@ -83,7 +92,7 @@ function walk(value: unknown, names: string[], field: string, prefix: string, be
       }
       const key = itemKeyString(item, kind.keys);
       const itemPrefix = `${prefix},${elementText(`k:${key}`)}`;
-      const old = oldItems?.find((candidate) => itemKeyString(candidate, kind.keys) === key);
+      const old = oldByKey?.get(key);
       if (skipShared && item === old && typeof item === 'object' && item !== null) continue;
       visit(`[${itemPrefix}]`, item, old);
       if (isObject(item)) {
