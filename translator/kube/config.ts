@@ -42,6 +42,7 @@ export class KubeConfigLoader implements KubeConfig {
   contexts: Context[] = [];
   currentContext = '';
   private tokenFile?: { path: string; token: string; readAt: number };
+  private tls?: { cluster: Cluster | null; user: User | null; material: TlsMaterial };
   private delegate?: Promise<KubeConfig>;
 
   /** Reads a kubeconfig file; relative file names in it are relative to its folder. Throws on unreadable or invalid files. */
@@ -92,22 +93,41 @@ export class KubeConfigLoader implements KubeConfig {
   async applyToHTTPSOptions(opts: RequestOptions): Promise<void> {
     const cluster = this.getCurrentCluster();
     const user = this.getCurrentUser();
-    if (needsClientNode(cluster, user)) return (await this.clientNode()).applyToHTTPSOptions(opts);
+    if (needsClientNode(cluster, user)) {
+      await (await this.clientNode()).applyToHTTPSOptions(opts);
+      // client-node makes a new agent for every request. A proxy's agent is the route, so it stays;
+      // the others only repeat the TLS options client-node also put in `opts`, which the request
+      // pool's agent (http.ts) reads from there: they go, and these requests reuse connections too.
+      if (!cluster?.proxyUrl) delete opts.agent;
+      return;
+    }
     const headers = (opts.headers ??= {}) as Record<string, string>;
     if (cluster?.skipTLSVerify) opts.rejectUnauthorized = false;
     if (cluster?.tlsServerName) opts.servername = cluster.tlsServerName;
-    const ca = cluster && fileOrData(cluster.caFile, cluster.caData);
+    const { ca, cert, key } = this.tlsMaterial(cluster, user);
     if (ca) opts.ca = ca;
     if (!user) return;
-    const cert = fileOrData(user.certFile, user.certData);
     if (cert) opts.cert = cert;
-    const key = fileOrData(user.keyFile, user.keyData);
     if (key) opts.key = key;
     if (user.impersonateUser) headers['Impersonate-User'] = user.impersonateUser;
     if (user.username) opts.auth = `${user.username}:${user.password ?? ''}`;
     const tokenFile = user.authProvider?.config?.tokenFile as string | undefined;
     if (tokenFile) headers.Authorization = `Bearer ${this.fileToken(tokenFile)}`;
     if (user.token) headers.Authorization = `Bearer ${user.token}`;
+  }
+
+  /**
+   * The CA and client certificate of the current cluster and user, read once (until the context
+   * changes): the request pool (http.ts) keeps connections by them, so the same Buffers each time
+   * also spare it a file read per request. A token is a header, read per request (fileToken).
+   */
+  private tlsMaterial(cluster: Cluster | null, user: User | null): TlsMaterial {
+    if (!this.tls || this.tls.cluster !== cluster || this.tls.user !== user) {
+      const material: TlsMaterial = { ca: cluster ? fileOrData(cluster.caFile, cluster.caData) : undefined };
+      if (user) Object.assign(material, { cert: fileOrData(user.certFile, user.certData), key: fileOrData(user.keyFile, user.keyData) });
+      this.tls = { cluster, user, material };
+    }
+    return this.tls.material;
   }
 
   /** The token of a token file (the service account's is rotated by the kubelet), read again after a minute. */
@@ -136,6 +156,12 @@ function needsClientNode(cluster: Cluster | null, user: User | null): boolean {
   if (!user) return false;
   if (user.exec) return true;
   return user.authProvider !== undefined && !user.authProvider.config?.tokenFile;
+}
+
+interface TlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
 }
 
 function fileOrData(file: string | undefined, data: string | undefined): Buffer | undefined {

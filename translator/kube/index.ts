@@ -7,6 +7,6 @@
  * client at all.
  */
 export { KubeConfigLoader, type KubeConfig } from './config.js';
-export { ApiException, Watch, kubeJson, kubeRequest, type KubeRequest, type Query } from './http.js';
+export { ApiException, IDLE_TIMEOUT_MS, Watch, closeConnections, kubeJson, kubeRequest, type KubeRequest, type Query } from './http.js';
 export { RegistryObjectApi, PatchStrategy } from './object-api.js';
 export { AuthorizationV1Api, CoordinationV1Api, CoreV1Api, V1MicroTime } from './apis.js';

@@ -2,7 +2,8 @@
  * KubeConfigLoader: what each kind of kubeconfig user and cluster adds to a request, and what
  * it hands to client-node (an exec plugin, run for real here).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,39 @@ it('a file: CA and client certificate files relative to its folder, a token, TLS
   expect(opts.rejectUnauthorized).toBeUndefined();
   expect(opts.headers.Authorization).toBe('Bearer abc');
 });
+
+it('CA and client certificate files are read once (the request pool keeps connections by them), until the context changes', async () => {
+  const sub = mkdtempSync(join(dir, 'once-'));
+  const write = (version: number) => {
+    for (const [name, text] of [['ca.crt', 'CA'], ['client.crt', 'CERT'], ['client.key', 'KEY']] as const) writeFileSync(join(sub, name), `${text} ${version}`);
+  };
+  write(1);
+  const file = join(sub, 'config');
+  writeFileSync(file, kubeconfig({ 'certificate-authority': 'ca.crt' }, { 'client-certificate': 'client.crt', 'client-key': 'client.key' }));
+  const kc = new KubeConfigLoader();
+  kc.loadFromFile(file);
+  const first = await applied(kc);
+  for (const name of ['ca.crt', 'client.crt', 'client.key']) rmSync(join(sub, name));
+  const second = await applied(kc);
+  expect([second.ca, second.cert, second.key]).toEqual([first.ca, first.cert, first.key]);
+  expect(second.ca).toBe(first.ca);
+  // Another context (another cluster entry) reads its own files.
+  write(2);
+  kc.clusters = kc.clusters.map((c) => ({ ...c }));
+  const third = await applied(kc);
+  expect([String(third.ca), String(third.cert)]).toEqual(['CA 2', 'CERT 2']);
+});
+
+it('a proxy: client-node\'s agent (the route) is kept; an exec plugin\'s agent is dropped for the pool\'s', async () => {
+  const viaProxy = new KubeConfigLoader();
+  viaProxy.loadFromString(kubeconfig({ 'proxy-url': 'http://proxy.example:3128' }, { token: 't' }));
+  expect((await applied(viaProxy)).agent).toBeInstanceOf(Agent);
+  const plugin = join(dir, 'exec-plugin-agent.cjs');
+  writeFileSync(plugin, `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'from-exec' } }));\n`);
+  const exec = new KubeConfigLoader();
+  exec.loadFromString(kubeconfig({}, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], interactiveMode: 'Never' } }));
+  expect((await applied(exec)).agent).toBeUndefined();
+}, 20_000);
 
 it('inline data, insecure-skip-tls-verify, basic auth and impersonation', async () => {
   const kc = new KubeConfigLoader();
