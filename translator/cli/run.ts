@@ -12,7 +12,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Bridge } from '../bridge/index.js';
-import { KubeConfigLoader, type KubeConfig } from '../kube/index.js';
+import { KubeConfigLoader, closeConnections, type KubeConfig } from '../kube/index.js';
 import type { DeviceIdentities } from '../identities/index.js';
 import type { ObjectReader } from '../kinds/index.js';
 import { loadManifest, ManifestLoadError, type DeploymentContent } from '../manifest/index.js';
@@ -158,6 +158,8 @@ export async function startRun(flags: RunFlags, terminal: Io, isTTY = false): Pr
     cleanups.add(() => ops.stop(), 'operations server');
     const sandbox = flags.sandbox ? await startSandbox(flags, io, cleanups) : undefined;
     const cluster = await clusterConfig(flags, sandbox);
+    // Registered before everything that sends, so it runs after all of them (the Lease's release included).
+    cleanups.add(async () => closeConnections(cluster), 'Kubernetes API connections');
     // The sandbox is a device: its namespace holds the credential Secret an installed one has (for a local `check`).
     if (sandbox) await putCredentialSecret(cluster, flags.namespace, sandbox.hub);
     // edgeAgent's lastStartTimeUtc, also written into the Lease, so a local `list` shows the same uptime.
