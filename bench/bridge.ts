@@ -1,8 +1,9 @@
 /**
  * bench/bridge: the bridge (`iotedge-k8s run`) end to end on the sandbox emulators.
  *
- * Starts the Kubernetes API emulator (plain HTTP, timeFactor 0.01) and the IoT Hub emulator in this
- * process, puts a counting HTTP proxy between every Kubernetes client and the emulator, pushes
+ * Starts the Kubernetes API emulator (plain HTTP, or HTTPS with --tls; timeFactor 0.01) and the IoT
+ * Hub emulator in this process, puts a counting proxy between every Kubernetes client and the
+ * emulator (it counts requests and TCP connections), pushes
  * deployments with azure-iothub and reads the `$edgeAgent` reported twin with
  * `Registry.getModuleTwin` (polled every 10 ms). Prints:
  *   1. for 10 and 50 modules, every module's env changed per round, p50/p95 with the floor beside
@@ -13,14 +14,15 @@
  *   4. the bridge vs `iotedge-k8s translate | kubectl apply --server-side` for 50 modules;
  *   5. resident memory of a bridge running as its own process with 50 modules.
  *
- *   npx tsx bench/bridge.ts [--rounds N] [--only latency,writes,status,sbs,memory]
+ *   npx tsx bench/bridge.ts [--rounds N] [--only latency,writes,status,sbs,memory] [--tls]
  *
  * Then the goals of issue 8, each MET or NOT MET. Exits 1 when a check fails (a no-op that
  * writes, a push the hub gave no new $version) or a goal is not met.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request, type Server } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type RequestOptions, type Server, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,8 +33,10 @@ import { AppsV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node
 import deviceSdk, { type Client as DeviceClient, type Twin } from 'azure-iot-device';
 import mqttTransport from 'azure-iot-device-mqtt';
 import iothub, { type Registry } from 'azure-iothub';
+import { parse, stringify } from 'yaml';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
 import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
+import { generateTls } from '../sandbox/kube/tls.js';
 import { deploymentRollout } from '../translator/kinds/index.js';
 import { runsVersion, spawnBridge, stopProcess } from './bridge-process.js';
 
@@ -75,17 +79,50 @@ interface ApiRequest {
   contentType?: string;
 }
 
-/** A plain HTTP proxy in front of the emulator that records every request. */
+/**
+ * A proxy in front of the emulator that records every request and when each client connection
+ * was opened. Plain HTTP; with `upstreamCa` (the emulator's CA), HTTPS on both sides, with a
+ * certificate of its own whose CA is {@link ca}.
+ */
 class CountingProxy {
   readonly requests: ApiRequest[] = [];
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  /** When each client connection was accepted (performance.now()). */
+  readonly connections: number[] = [];
+  private readonly agent: Agent;
+  private readonly tls?: { cert: string; key: string; caCert: string };
   private server?: Server;
   url = '';
 
-  constructor(private readonly target: string) {}
+  constructor(
+    private readonly target: string,
+    upstreamCa?: string,
+  ) {
+    this.agent = upstreamCa ? new HttpsAgent({ keepAlive: true, maxSockets: 256, ca: upstreamCa }) : new Agent({ keepAlive: true, maxSockets: 256 });
+    if (upstreamCa) this.tls = generateTls(['127.0.0.1', 'localhost']);
+  }
+
+  /** The CA of the proxy's certificate (with TLS). */
+  get ca(): string | undefined {
+    return this.tls?.caCert;
+  }
+
+  /** A request to the proxy (node:http or node:https with its CA). */
+  request(options: RequestOptions, callback: (res: IncomingMessage) => void) {
+    return this.tls ? httpsRequest({ ...options, ca: this.tls.caCert }, callback) : request(options, callback);
+  }
+
+  /** An agent for requests to the proxy. */
+  clientAgent(options: { keepAlive: boolean; maxSockets: number }): Agent {
+    return this.tls ? new HttpsAgent({ ...options, ca: this.tls.caCert }) : new Agent(options);
+  }
+
+  /** Client connections accepted from `from` to `to`. */
+  connectionsBetween(from: number, to: number): number {
+    return this.connections.filter((t) => t >= from && t <= to).length;
+  }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       const record: ApiRequest = { method: req.method ?? 'GET', path: req.url ?? '/', start: performance.now() };
       this.requests.push(record);
       if (WRITE_METHODS.has(record.method)) {
@@ -94,7 +131,7 @@ class CountingProxy {
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => (record.body = Buffer.concat(chunks)));
       }
-      const upstream = request(`${this.target}${record.path}`, { method: record.method, headers: req.headers, agent: this.agent }, (up) => {
+      const upstream = (this.tls ? httpsRequest : request)(`${this.target}${record.path}`, { method: record.method, headers: req.headers, agent: this.agent }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.on('end', () => (record.end = performance.now()));
         up.pipe(res);
@@ -107,10 +144,15 @@ class CountingProxy {
         if (!res.writableFinished) upstream.destroy();
       });
       req.pipe(upstream);
-    });
+    };
+    const server: Server = this.tls ? createHttpsServer({ cert: this.tls.cert, key: this.tls.key }, handler) : createServer(handler);
+    server.on('connection', () => this.connections.push(performance.now()));
+    // Idle client connections are kept as long as the emulator behind keeps them (Node's default is
+    // 5 s; kube-apiserver's 90 s), so that the proxy does not close what the API server would keep.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   /**
@@ -387,15 +429,24 @@ class Bench {
   hubFloor?: HubFloor;
   private bridgeLog = '';
 
-  constructor(readonly rounds: number) {}
+  constructor(
+    readonly rounds: number,
+    /** The emulator and the proxy speak HTTPS (a TLS handshake per new connection, as on a real cluster). */
+    readonly tls = false,
+  ) {}
 
   async start(): Promise<void> {
-    this.kube = await startKubeEmulator({ tls: false, timeFactor: TIME_FACTOR, catalog: new ImageCatalog() });
+    this.kube = await startKubeEmulator({ tls: this.tls, timeFactor: TIME_FACTOR, catalog: new ImageCatalog() });
     this.hub = await startHubEmulator({ stateDir: this.dir, serviceHost: SERVICE_HOST });
-    this.proxy = new CountingProxy(this.kube.url);
+    const kubeCaData = this.tls ? String((parse(this.kube.kubeconfig) as Json).clusters[0].cluster['certificate-authority-data']) : undefined;
+    this.proxy = new CountingProxy(this.kube.url, kubeCaData && Buffer.from(kubeCaData, 'base64').toString('utf8'));
     await this.proxy.start();
     this.kubeconfigPath = join(this.dir, 'kubeconfig-via-proxy');
-    writeFileSync(this.kubeconfigPath, this.kube.kubeconfig.replace(this.kube.url, this.proxy.url), { mode: 0o600 });
+    const viaProxy = parse(this.kube.kubeconfig) as Json;
+    viaProxy.clusters[0].cluster.server = this.proxy.url;
+    // The proxy presents a certificate of its own CA.
+    if (this.proxy.ca) viaProxy.clusters[0].cluster['certificate-authority-data'] = Buffer.from(this.proxy.ca).toString('base64');
+    writeFileSync(this.kubeconfigPath, stringify(viaProxy), { mode: 0o600 });
     this.registry = trustHubCa(iothub.Registry.fromConnectionString(this.hub.serviceConnectionString), this.hub.caPem);
     // The bench's own client-node reads go straight to the emulator, so they never show in the proxy counts.
     const kc = new KubeConfig();
@@ -530,6 +581,8 @@ class Bench {
       floorHub: [] as number[],
     };
     const writes: number[] = [];
+    /** TCP connections the bridge opened per round, from the push to the last write answered. */
+    const connections: number[] = [];
     /** Reconcile passes per round, from the push until the next round starts (the rollout's pods come and go meanwhile). */
     const reconciles: number[] = [];
     let reconcilesAtPush: number | undefined;
@@ -558,6 +611,7 @@ class Bench {
         s.hub.push(at - t0);
         s.afterWrite.push(at - lastWrite);
         writes.push(roundWrites.length);
+        connections.push(this.proxy.connectionsBetween(t0, lastWrite));
         // The floors: the same writes (same objects, same change) sent by a minimal client to a
         // twin namespace holding the previous round's state, back to back and 8 in flight; the
         // cluster's own time from the last write until the round's pods run; the hub's time for a
@@ -593,6 +647,9 @@ class Bench {
     console.log(`  ${label},   floor: desired patch + writes back to back + modules created + reported patch: ${pair(s.floorHub)}; ratio (p50) ${ratio(s.hub, s.floorHub).toFixed(2)}x`);
     console.log(`  ${label}, API writes per round: ${[...new Set(writes)].join('/')}; last round: ${describeRequests(lastRound)}`);
     console.log(`  ${label}, reconcile passes per round (iotedge_k8s_reconciles_total, push to the next round's start): ${reconciles.join(', ')}`);
+    console.log(`  ${label}, TCP connections the bridge opened per round (at the proxy, push -> last write answered): ${connections.join(', ')}`);
+    // Its writes go out at most 8 at a time over reused connections, so a round opens at most 8 (before connection reuse: one per write).
+    if (connections.some((c) => c > 8)) this.failures.push(`${label}: TCP connections opened per round ${connections.join(', ')} (expected at most 8: the bridge reuses connections)`);
     // The push's own pass; the rollout's pods coming and going must not add passes with nothing to write.
     if (reconciles.some((r) => r !== 1)) this.failures.push(`${label}: reconcile passes per round ${reconciles.join(', ')} (expected 1 each: the push's)`);
     this.goal(`push -> applied, ${n} modules: push -> last write answered <= 1.3x the floor (the same writes back to back), p50`, ratio(s.kube, s.floor) <= 1.3, `${ratio(s.kube, s.floor).toFixed(2)}x: ${ms(p50(s.kube))} vs ${ms(p50(s.floor))}`);
@@ -619,10 +676,10 @@ class Bench {
    * Sends `writes` (recorded at the proxy) again through the same proxy to the emulator, with
    * namespace `from` replaced by `to`, `concurrency` at a time, while the hub is polled as during
    * the bridge's rounds (so both sides carry the same bench load); the wall time from the first
-   * send to the last answer. A minimal client: node:http with keep-alive, nothing else.
+   * send to the last answer. A minimal client: node:http(s) with keep-alive, nothing else.
    */
   async replay(writes: ApiRequest[], from: string, to: string, concurrency: number): Promise<number> {
-    const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+    const agent = this.proxy.clientAgent({ keepAlive: true, maxSockets: concurrency });
     const target = new URL(this.proxy.url);
     let polling = true;
     const poller = (async () => {
@@ -634,7 +691,7 @@ class Bench {
     const send = (w: ApiRequest) =>
       new Promise<void>((resolve, reject) => {
         const body = Buffer.from((w.body ?? Buffer.alloc(0)).toString('utf8').replaceAll(`"namespace":"${from}"`, `"namespace":"${to}"`));
-        const req = request(
+        const req = this.proxy.request(
           { host: target.hostname, port: target.port, method: w.method, path: w.path.replace(`/namespaces/${from}/`, `/namespaces/${to}/`), agent, headers: { 'content-type': w.contentType ?? 'application/json', 'content-length': body.length } },
           (res) => {
             res.resume();
@@ -760,6 +817,8 @@ class Bench {
     const startRequests = this.proxy.since(s0).filter((r) => r.start < t0);
     const bridgeWrites = writesOf(bridgeRequests);
     const bridgeWall = Math.max(...bridgeWrites.map((w) => w.end ?? at)) - t0;
+    const bridgeConnections = this.proxy.connectionsBetween(t0, at + 1000);
+    const startConnections = this.proxy.connectionsBetween(s0, t0);
     await this.stopBridge(); // nothing else talks to the API while kubectl runs
 
     // kubectl, in fresh namespaces that first hold the same empty deployment's objects.
@@ -775,6 +834,7 @@ class Bench {
     await this.shell(pipeline(fullFile, kubectlNs));
     const kubectlWall = performance.now() - k0;
     const kubectlRequests = this.proxy.since(k0);
+    const kubectlConnections = this.proxy.connectionsBetween(k0, performance.now());
     const objects = (JSON.parse(await this.shell(`node bin/iotedge-k8s.js translate ${fullFile} --namespace x -o json`)) as Json).items.length as number;
     const emptyObjects = (JSON.parse(await this.shell(`node bin/iotedge-k8s.js translate ${emptyFile} --namespace x -o json`)) as Json).items.length as number;
 
@@ -790,8 +850,8 @@ class Bench {
     const onlyRequests = this.proxy.since(o0);
 
     console.log(`  translate gives ${objects} objects for 50 modules, ${emptyObjects} for the empty deployment already in place`);
-    console.log(`  bridge:  push -> last write answered ${ms(bridgeWall)}; push -> reported 200 ${ms(at - t0)}; ${bridgeRequests.length} API requests (${byMethod(bridgeRequests)})`);
-    console.log(`  translate | kubectl apply --server-side -f -: ${ms(kubectlWall)} wall; ${kubectlRequests.length} API requests (${byMethod(kubectlRequests)})`);
+    console.log(`  bridge:  push -> last write answered ${ms(bridgeWall)}; push -> reported 200 ${ms(at - t0)}; ${bridgeRequests.length} API requests (${byMethod(bridgeRequests)}); ${bridgeConnections} new TCP connections (${startConnections} during its start-up)`);
+    console.log(`  translate | kubectl apply --server-side -f -: ${ms(kubectlWall)} wall; ${kubectlRequests.length} API requests (${byMethod(kubectlRequests)}); ${kubectlConnections} TCP connections`);
     console.log(`  kubectl apply --server-side -f FILE alone: ${ms(onlyWall)} wall; ${onlyRequests.length} API requests (${byMethod(onlyRequests)})`);
     console.log(
       `  ratio kubectl pipeline / bridge (push -> last write): wall ${(kubectlWall / bridgeWall).toFixed(2)}x, API requests ${(kubectlRequests.length / bridgeRequests.length).toFixed(2)}x`,
@@ -881,11 +941,11 @@ function parseOnly(argv: string[]): (section: string) => boolean {
 async function main(): Promise<number> {
   const rounds = parseRounds(process.argv);
   const only = parseOnly(process.argv);
-  const bench = new Bench(rounds);
+  const bench = new Bench(rounds, process.argv.includes('--tls'));
   const started = performance.now();
   try {
     await bench.start();
-    console.log(`bench/bridge: node ${process.version}, ${rounds} rounds, kube emulator timeFactor ${TIME_FACTOR} (plain HTTP, behind a counting proxy), hub service host ${SERVICE_HOST}`);
+    console.log(`bench/bridge: node ${process.version}, ${rounds} rounds, kube emulator timeFactor ${TIME_FACTOR} (${bench.tls ? 'HTTPS' : 'plain HTTP'}, behind a counting proxy), hub service host ${SERVICE_HOST}`);
     console.log(`reported twin polled with Registry.getModuleTwin every ${POLL_MS} ms; the bridge runs as its own process (node bin/iotedge-k8s.js run: the compiled dist/)`);
     console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the start`);
 
