@@ -198,17 +198,37 @@ function writesOf(requests: ApiRequest[]): ApiRequest[] {
 }
 
 /** "PATCH deployments: 3, GET pods: 1" style summary. */
+/** "PATCH deployments", "GET pods (watch)": what a request did to which resource. */
+function requestKey(r: ApiRequest): string {
+  const path = r.path.split('?')[0]!;
+  const parts = path.split('/').filter(Boolean);
+  const nsAt = parts.indexOf('namespaces');
+  const resource = nsAt >= 0 && parts.length > nsAt + 2 ? parts[nsAt + 2]! : nsAt >= 0 ? 'namespaces' : parts.slice(0, 3).join('/') || '/';
+  return `${r.method} ${resource}${r.path.includes('watch=') ? ' (watch)' : ''}`;
+}
+
 function describeRequests(requests: ApiRequest[]): string {
   const counts = new Map<string, number>();
-  for (const r of requests) {
-    const path = r.path.split('?')[0]!;
-    const parts = path.split('/').filter(Boolean);
-    const nsAt = parts.indexOf('namespaces');
-    const resource = nsAt >= 0 && parts.length > nsAt + 2 ? parts[nsAt + 2]! : nsAt >= 0 ? 'namespaces' : parts.slice(0, 3).join('/') || '/';
-    const key = `${r.method} ${resource}${r.path.includes('watch=') ? ' (watch)' : ''}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
+  for (const r of requests) counts.set(requestKey(r), (counts.get(requestKey(r)) ?? 0) + 1);
   return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}: ${n}`).join(', ') || 'none';
+}
+
+/**
+ * "PATCH serviceaccounts x50 0-210 ms (answered in p50 12 ms)": per kind of request, in order of
+ * the first, when the first started and the last was answered (from `t0`), and the p50 of their
+ * answer times.
+ */
+function describeTimeline(requests: ApiRequest[], t0: number): string {
+  const groups = new Map<string, ApiRequest[]>();
+  for (const r of [...requests].sort((a, b) => a.start - b.start)) groups.set(requestKey(r), [...(groups.get(requestKey(r)) ?? []), r]);
+  return [...groups]
+    .map(([key, rs]) => {
+      const first = Math.min(...rs.map((r) => r.start)) - t0;
+      const last = Math.max(...rs.map((r) => r.end ?? r.start)) - t0;
+      const answered = rs.filter((r) => r.end !== undefined).map((r) => r.end! - r.start);
+      return `${key} x${rs.length} ${ms(first)}-${ms(last)} (answered in p50 ${ms(percentile(answered, 50))})`;
+    })
+    .join('; ');
 }
 
 function byMethod(requests: ApiRequest[]): string {
@@ -859,6 +879,8 @@ class Bench {
     console.log(`  ratio kubectl pipeline / bridge (push -> reported 200): wall ${(kubectlWall / (at - t0)).toFixed(2)}x`);
     console.log(`  ratio kubectl alone / bridge (push -> last write): wall ${(onlyWall / bridgeWall).toFixed(2)}x, API requests ${(onlyRequests.length / bridgeRequests.length).toFixed(2)}x`);
     console.log(`  bridge requests by resource: ${describeRequests(bridgeRequests)}`);
+    console.log(`  bridge timeline from the push: ${describeTimeline(bridgeRequests, t0)}`);
+    console.log(`  kubectl timeline: ${describeTimeline(kubectlRequests, k0)}`);
     console.log(
       `  bridge start-up, once per process (lists and watches of the informer cache, namespace, last good, the empty deployment): ${startRequests.length} requests (${describeRequests(startRequests)})`,
     );
