@@ -19,6 +19,14 @@ export interface BridgeProcessOptions {
   namespace: string;
   /** Working directory (the repository root). */
   cwd: string;
+  /** The ops server's port. @default 0 (a free one) */
+  opsPort?: number;
+  /** @default 'warn' */
+  logLevel?: string;
+  /** Node options before the entry point (e.g. `--cpu-prof`). */
+  nodeArgs?: readonly string[];
+  /** Everything the process writes to stderr, as it comes. */
+  onStderr?: (chunk: Buffer) => void;
 }
 
 export interface BridgeProcess {
@@ -34,13 +42,16 @@ export interface BridgeProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns the bridge (`run --connection-string`, ops server on a free loopback port, log level warn). */
+/** Spawns the bridge (`run --connection-string`, ops server on loopback, a free port and log level warn unless given). */
 export function spawnBridge(o: BridgeProcessOptions): BridgeProcess {
-  const args = [...o.entry, 'run', '--kubeconfig', o.kubeconfig, '--connection-string', o.connectionString, '--ca', o.ca];
-  args.push('--namespace', o.namespace, '--ops-port', '0', '--ops-host', '127.0.0.1', '--log-level', 'warn');
+  const args = [...(o.nodeArgs ?? []), ...o.entry, 'run', '--kubeconfig', o.kubeconfig, '--connection-string', o.connectionString, '--ca', o.ca];
+  args.push('--namespace', o.namespace, '--ops-port', String(o.opsPort ?? 0), '--ops-host', '127.0.0.1', '--log-level', o.logLevel ?? 'warn');
   const child = spawn(process.execPath, args, { cwd: o.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
-  child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-2000)));
+  child.stderr!.on('data', (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-2000);
+    o.onStderr?.(d);
+  });
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start the bridge process');
   const status = (field: string) => statusKiB(pid, field);

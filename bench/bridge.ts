@@ -494,21 +494,29 @@ class Bench {
    */
   async startBridge(namespace: string): Promise<void> {
     if (this.child) throw new BenchError('a bridge process is already running');
-    const args = ['bin/iotedge-k8s.js', 'run', '--kubeconfig', this.kubeconfigPath, '--connection-string', this.hub.edgeAgentConnectionString, '--ca', this.hub.caFile!];
     // BENCH_BRIDGE_LOG=FILE: the bridge logs at debug level into FILE (its timeline, for profiling).
     const logFile = process.env.BENCH_BRIDGE_LOG;
-    args.push('--namespace', namespace, '--ops-port', String(OPS_PORT), '--ops-host', '127.0.0.1', '--log-level', logFile ? 'debug' : 'warn');
     // BENCH_BRIDGE_CPU_PROF=DIR: the bridge writes a V8 CPU profile into DIR when it stops.
     const profDir = process.env.BENCH_BRIDGE_CPU_PROF;
-    const child = spawn(process.execPath, [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    child.stderr!.on('data', (d: Buffer) => {
-      this.bridgeLog = (this.bridgeLog + d.toString()).slice(-4000);
-      if (logFile) appendFileSync(logFile, d);
+    const { child } = spawnBridge({
+      ...this.bridgeOptions(namespace),
+      opsPort: OPS_PORT,
+      logLevel: logFile ? 'debug' : 'warn',
+      nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+      onStderr: (d) => {
+        this.bridgeLog = (this.bridgeLog + d.toString()).slice(-4000);
+        if (logFile) appendFileSync(logFile, d);
+      },
     });
+    this.child = child;
     child.once('exit', (code, signal) => {
       if (this.child === child) this.bridgeLog += `\n(the bridge process exited: ${code ?? signal})`;
     });
+  }
+
+  /** How the bench runs the bridge: the compiled bin against the emulators through the proxy. */
+  private bridgeOptions(namespace: string) {
+    return { entry: ['bin/iotedge-k8s.js'], kubeconfig: this.kubeconfigPath, connectionString: this.hub.edgeAgentConnectionString, ca: this.hub.caFile!, namespace, cwd: repoRoot };
   }
 
   async stopBridge(): Promise<void> {
@@ -918,7 +926,7 @@ class Bench {
   async memory(): Promise<void> {
     const namespace = 'bench-rss';
     const empty = await this.push(deploymentContent(0, 0));
-    const bridge = spawnBridge({ entry: ['bin/iotedge-k8s.js'], kubeconfig: this.kubeconfigPath, connectionString: this.hub.edgeAgentConnectionString, ca: this.hub.caFile!, namespace, cwd: repoRoot });
+    const bridge = spawnBridge(this.bridgeOptions(namespace));
     this.child = bridge.child;
     const { child, pid } = bridge;
     /** Waits until `version` is reported with `modules` modules, all running, by the child. */
