@@ -11,7 +11,7 @@ import type { ContainerPort } from './service.js';
 import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
 import { buildEnv, type InjectedEnv } from './env.js';
-import { MODULE_VERSION_ANNOTATION, ORIGINAL_MODULE_ID_ANNOTATION, objectLabels, type DeviceLabels } from './labels.js';
+import { MODULE_VERSION_ANNOTATION, ORIGINAL_MODULE_ID_ANNOTATION } from './labels.js';
 import { assignOwn, sortBy } from '../shared/index.js';
 
 /**
@@ -35,7 +35,8 @@ export interface PodInput {
   /** Kubernetes name of the module. */
   name: string;
   spec: ModuleSpec;
-  device: DeviceLabels;
+  /** The module's labels ({@link objectLabels}), the same object as on its other objects. */
+  labels: Record<string, string>;
   injected: InjectedEnv;
   pullSecrets: string[];
   /** The module's container ports ({@link containerPorts}), found once for the pod and the headless Service. */
@@ -84,7 +85,7 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   const annotations = assignOwn<string>({}, spec.annotations);
   if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;
   annotations[ORIGINAL_MODULE_ID_ANNOTATION] = module.name;
-  const metadata = { annotations: sortedRecord(annotations), labels: objectLabels(input.device, name, name) };
+  const metadata = { annotations: sortedRecord(annotations), labels: input.labels };
 
   const podSecurity = assignOwn(assignOwn<unknown>({}, spec.pod.securityContext as Record<string, unknown> | undefined), experimental.securityContext);
   const imagePullSecrets = input.pullSecrets.length === 0 ? undefined : input.pullSecrets.map((s) => ({ name: s }));

@@ -21,7 +21,7 @@ import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
 import type { ExposedPort, ModuleSpec, Protocol } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
-import { moduleMetadata, objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, selectorLabels, type DeviceLabels } from './labels.js';
+import { objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, type DeviceLabels, type ModuleLabels, type ModuleMetadata } from './labels.js';
 import { compareText, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
 import { assignOwn, sortBy, sortedKeys } from '../shared/index.js';
@@ -220,6 +220,8 @@ export interface ServiceInput {
   /** The annotations of both Services ({@link serviceAnnotations}), built once and shared by them. */
   annotations: Record<string, string>;
   device: DeviceLabels;
+  /** The module's labels, selector and metadata, shared with its other objects. */
+  module: ModuleLabels;
   options: TranslateOptions;
   /** Pointer of the module's createOptions, for diagnostics about the Service as a whole. */
   pointer: string;
@@ -235,18 +237,27 @@ export function publishedServiceName(moduleName: string): string {
   return name.length <= MAX_LABEL_LENGTH ? name : withHash(moduleName, name, MAX_LABEL_LENGTH - PUBLISHED_SUFFIX.length) + PUBLISHED_SUFFIX;
 }
 
-/** The annotations of a module's Services: its Docker `Labels` (load-balancer settings live on Services) and the original module id. */
-export function serviceAnnotations(spec: ModuleSpec, originalModuleId: string): Record<string, string> {
+/**
+ * The annotations of a module's Services: its Docker `Labels` (load-balancer settings live on
+ * Services) and the original module id. Without Labels, the module metadata's own annotations
+ * (the same object).
+ */
+export function serviceAnnotations(spec: ModuleSpec, module: ModuleLabels): Record<string, string> {
+  const own = module.metadata.annotations;
+  if (Object.keys(spec.annotations).length === 0) return own;
   const annotations = assignOwn<string>({}, spec.annotations);
-  annotations[ORIGINAL_MODULE_ID_ANNOTATION] = originalModuleId;
+  annotations[ORIGINAL_MODULE_ID_ANNOTATION] = own[ORIGINAL_MODULE_ID_ANNOTATION]!;
   return sortedRecord(annotations);
 }
 
 /** Service metadata: the module's Docker `Labels` become annotations here too. */
-function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof moduleMetadata> {
+function serviceMetadata(input: ServiceInput, name: string): ModuleMetadata {
+  const own = input.module.metadata;
+  // The headless Service of a module without Labels: the module's own metadata.
+  if (name === own.name && input.annotations === own.annotations) return own;
   return {
     annotations: input.annotations,
-    labels: objectLabels(input.device, name, input.name),
+    labels: name === own.name ? own.labels : objectLabels(input.device, name, input.name),
     name,
     namespace: input.options.namespace,
   };
@@ -267,7 +278,7 @@ export function buildHeadlessService(input: ServiceInput): KubeObject {
   }
   // Docker resolves a container's name as soon as it runs, healthy or not.
   spec.publishNotReadyAddresses = true;
-  spec.selector = selectorLabels(input.device, input.name);
+  spec.selector = input.module.selector;
   return { apiVersion: 'v1', kind: 'Service', metadata: serviceMetadata(input, input.name), spec };
 }
 
@@ -313,6 +324,6 @@ export function buildService(input: ServiceInput): KubeObject | undefined {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: serviceMetadata(input, input.publishedName),
-    spec: sortedRecord({ loadBalancerIP, ports, selector: selectorLabels(input.device, input.name), type }),
+    spec: sortedRecord({ loadBalancerIP, ports, selector: input.module.selector, type }),
   };
 }

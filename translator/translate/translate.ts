@@ -15,7 +15,7 @@ import { interpretCreateOptions, EXPERIMENTAL_KEY } from './create-options.js';
 import type { ModuleSpec } from './spec.js';
 import type { Issues } from './issues.js';
 import { assignModuleNames, assignNames, toDnsSubdomain, withHash, type AssignedName } from './names.js';
-import { deviceLabels, type DeviceLabels } from './labels.js';
+import { deviceLabels, moduleLabels, type DeviceLabels } from './labels.js';
 import { buildPullSecret, pullSecretNames, pullSecretsFor, registryOf } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
@@ -204,10 +204,12 @@ function buildModule(
   claimName: (source: string) => string,
 ): KubeObject[] {
   const objects: KubeObject[] = [];
-  objects.push(buildServiceAccount(name, module.name, device, opts.namespace));
+  // Labels, selector and metadata: one object each, shared by the module's objects.
+  const meta = moduleLabels(device, opts.namespace, name, module.name);
+  objects.push(buildServiceAccount(meta));
   const ports = containerPorts(spec);
-  const annotations = serviceAnnotations(spec, module.name);
-  const serviceInput = { name, publishedName, spec, containerPorts: ports, annotations, device, options: opts, pointer: module.createOptionsPointer, issues };
+  const annotations = serviceAnnotations(spec, meta);
+  const serviceInput = { name, publishedName, spec, containerPorts: ports, annotations, device, module: meta, options: opts, pointer: module.createOptionsPointer, issues };
   objects.push(buildHeadlessService(serviceInput));
   const service = buildService(serviceInput);
   if (service) objects.push(service);
@@ -216,7 +218,7 @@ function buildModule(
     module,
     name,
     spec,
-    device,
+    labels: meta.labels,
     injected: { deviceId: opts.deviceId, hubHostname: opts.hubHostname },
     pullSecrets: pullSecretsOf(module.image),
     containerPorts: ports,
@@ -226,7 +228,7 @@ function buildModule(
   });
   // Checked on the template even when no workload is emitted (a stopped Job module).
   checkPodSecurity(template.spec as Record<string, unknown>, opts.podSecurity, module.createOptionsPointer, issues);
-  const workload = { name, originalModuleId: module.name, spec, device, namespace: opts.namespace, template };
+  const workload = { spec, module: meta, template };
   if (!isJob) objects.push(buildDeployment(workload, module.status === 'stopped'));
   else {
     if (spec.experimental.strategy)
