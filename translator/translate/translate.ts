@@ -10,12 +10,12 @@
 import { error, warning, joinPointer, type Diagnostic, type DeploymentModel, type ModuleModel } from '../manifest/index.js';
 import { optionProblems, withDefaults, type TranslateOptions } from './options.js';
 import type { KubeObject, TranslationResult } from './types.js';
-import { canonical, canonicalSized, compareText } from './canonical.js';
+import { canonical, canonicalSized, compareText, shareCanonical } from './canonical.js';
 import { interpretCreateOptions, EXPERIMENTAL_KEY } from './create-options.js';
 import type { ModuleSpec } from './spec.js';
 import type { Issues } from './issues.js';
 import { assignModuleNames, assignNames, toDnsSubdomain, withHash, type AssignedName } from './names.js';
-import { deviceLabels, moduleLabels, type DeviceLabels } from './labels.js';
+import { deviceLabels, moduleLabels, type DeviceLabels, type ModuleLabels } from './labels.js';
 import { buildPullSecret, pullSecretNames, pullSecretsFor, registryOf } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
@@ -152,8 +152,11 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     const { module, issues } = entry;
     const published = publishedNames.get(module.name)!;
     let built: KubeObject[] | undefined;
+    // Labels, selector and metadata: one object each, shared by the module's objects (and walked once).
+    const meta = moduleLabels(device, opts.namespace, entry.name, module.name);
+    shareCanonical([meta.labels, meta.selector, meta.metadata]);
     try {
-      built = buildModule(entry, published, opts, device, pullSecretsOf, claimName);
+      built = buildModule(entry, meta, published, opts, device, pullSecretsOf, claimName);
     } catch (e) {
       diagnostics.push(internalError(module, e));
     }
@@ -171,6 +174,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     }
     for (const d of issues.diagnostics) diagnostics.push(d);
   }
+  shareCanonical([]);
 
   // A module that breaks the chosen Pod Security Standard refuses the whole deployment.
   if (diagnostics.some((d) => d.rule === 'pod-security')) return { objects: [], diagnostics };
@@ -194,9 +198,10 @@ function internalError(module: ModuleModel, e: unknown): Diagnostic {
   return error(module.pointer, `module '${module.name}' could not be translated (internal ${name}); please report this with the manifest`, 'internal');
 }
 
-/** The ServiceAccount, Service and workload of one module. */
+/** The ServiceAccount, Service and workload of one module; `meta` are its shared labels, selector and metadata. */
 function buildModule(
   { module, name, spec, issues }: Interpreted,
+  meta: ModuleLabels,
   publishedName: string,
   opts: TranslateOptions,
   device: DeviceLabels,
@@ -204,8 +209,6 @@ function buildModule(
   claimName: (source: string) => string,
 ): KubeObject[] {
   const objects: KubeObject[] = [];
-  // Labels, selector and metadata: one object each, shared by the module's objects.
-  const meta = moduleLabels(device, opts.namespace, name, module.name);
   objects.push(buildServiceAccount(meta));
   const ports = containerPorts(spec);
   const annotations = serviceAnnotations(spec, meta);
