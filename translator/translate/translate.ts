@@ -16,7 +16,7 @@ import type { ModuleSpec } from './spec.js';
 import type { Issues } from './issues.js';
 import { assignModuleNames, assignNames, toDnsSubdomain, withHash, type AssignedName } from './names.js';
 import { deviceLabels, moduleLabels, type DeviceLabels, type ModuleLabels } from './labels.js';
-import { buildPullSecret, pullSecretNames, pullSecretsFor, registryOf } from './pull-secret.js';
+import { buildPullSecret, pullSecretFinder, pullSecretNames } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
 import { buildHeadlessService, buildService, containerPorts, publishedServiceName, serviceAnnotations } from './service.js';
@@ -136,17 +136,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     objects.push(canonical(buildClaim({ name: n.name, modules: [...use.modules].sort() }, device, opts)));
   }
   const claimName = (source: string): string => claimNames.get(source)!.name;
-  // The pull Secrets of a registry, found once per registry rather than once per module.
-  const secretsByRegistry = new Map<string, string[]>();
-  const pullSecretsOf = (image: string): string[] => {
-    const registry = registryOf(image);
-    let secrets = secretsByRegistry.get(registry);
-    if (secrets === undefined) {
-      secrets = pullSecretsFor(image, credentials, secretNames);
-      secretsByRegistry.set(registry, secrets);
-    }
-    return secrets;
-  };
+  const pullSecretsOf = pullSecretFinder(credentials, secretNames);
 
   for (const entry of interpreted) {
     const { module, issues } = entry;
@@ -205,7 +195,7 @@ function buildModule(
   publishedName: string,
   opts: TranslateOptions,
   device: DeviceLabels,
-  pullSecretsOf: (image: string) => string[],
+  pullSecretsOf: (image: string) => readonly string[],
   claimName: (source: string) => string,
 ): KubeObject[] {
   const objects: KubeObject[] = [];
