@@ -26,11 +26,14 @@ function templateOf(object: KubeObject): { metadata?: { annotations?: Record<str
   return (object.spec as { template?: ReturnType<typeof templateOf> } | undefined)?.template;
 }
 
-function checkAnnotations(annotations: Record<string, string> | undefined, what: string, pointer: string, issues: Issues): void {
+/** Annotations over 256 KiB; the object (or its pod template, `template`) is named in the message only. */
+function checkAnnotations(annotations: Record<string, string> | undefined, object: KubeObject, template: boolean, pointer: string, issues: Issues): void {
   if (annotations === undefined) return;
   const size = annotationBytes(annotations);
-  if (size > MAX_ANNOTATIONS_BYTES)
+  if (size > MAX_ANNOTATIONS_BYTES) {
+    const what = `${object.kind} '${object.metadata.name}'${template ? ' pod template' : ''}`;
     issues.error(joinPointer(pointer, 'Labels'), `the annotations of ${what} (createOptions Labels) take ${size} bytes; Kubernetes allows ${MAX_ANNOTATIONS_BYTES} (256 KiB) in total`);
+  }
 }
 
 /** A mountPath used twice in one container. */
@@ -57,11 +60,8 @@ export function checkObjectLimits(objects: readonly KubeObject[], pointer: strin
     const template = templateOf(object);
     const containers = template?.spec?.containers;
     if (containers !== undefined) for (const container of containers) if (container.volumeMounts !== undefined) checkMountPaths(container.volumeMounts, pointer, issues);
-    if (object.metadata.annotations !== undefined || template?.metadata?.annotations !== undefined) {
-      const what = `${object.kind} '${object.metadata.name}'`;
-      checkAnnotations(object.metadata.annotations, what, pointer, issues);
-      checkAnnotations(template?.metadata?.annotations, `${what} pod template`, pointer, issues);
-    }
+    checkAnnotations(object.metadata.annotations, object, false, pointer, issues);
+    checkAnnotations(template?.metadata?.annotations, object, true, pointer, issues);
     if (bounds[i]! <= MAX_OBJECT_BYTES) continue;
     const size = bytes(JSON.stringify(object));
     if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${object.kind} '${object.metadata.name}' would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);

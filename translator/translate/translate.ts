@@ -53,12 +53,25 @@ interface Interpreted {
   issues: Issues;
 }
 
-/** The objects in output order: by apply rank of their kind, then by name (a stable sort, keys found once per object). */
+/**
+ * The objects in output order: by apply rank of their kind, then by name (stable). One list per
+ * rank (a handful of kinds), each sorted by name: the objects of one kind come mostly in name
+ * order already (modules are translated in name order), which the native sort finds as runs.
+ */
 function sortObjects(objects: readonly KubeObject[]): KubeObject[] {
-  const keyed = objects.map((object) => ({ object, rank: applyRank(object.kind), name: object.metadata.name }));
-  keyed.sort((a, b) => a.rank - b.rank || compareText(a.name, b.name));
-  return keyed.map((k) => k.object);
+  const byRank = new Map<number, KubeObject[]>();
+  for (const object of objects) {
+    const rank = applyRank(object.kind);
+    const list = byRank.get(rank);
+    if (list === undefined) byRank.set(rank, [object]);
+    else list.push(object);
+  }
+  const out: KubeObject[] = [];
+  for (const rank of [...byRank.keys()].sort((a, b) => a - b)) for (const object of byRank.get(rank)!.sort(byObjectName)) out.push(object);
+  return out;
 }
+
+const byObjectName = (a: KubeObject, b: KubeObject): number => compareText(a.metadata.name, b.metadata.name);
 
 /** Translates a deployment model into Kubernetes objects and diagnostics; never throws on model content. */
 export function translate(model: DeploymentModel, options: Partial<TranslateOptions> = {}): TranslationResult {

@@ -38,3 +38,27 @@ describe('checkObjectLimits', () => {
     expect(issues.diagnostics).toEqual([]);
   });
 });
+
+describe('checkObjectLimits: annotations', () => {
+  it('names the object, or its pod template, whose annotations pass 256 KiB', () => {
+    const big = { 'example.com/a': 'x'.repeat(200 * 1024), 'example.com/b': 'y'.repeat(60 * 1024) };
+    const small = { 'example.com/a': 'x' };
+    const deployment = (metadata: Record<string, string>, template: Record<string, string>): KubeObject =>
+      ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'n', annotations: metadata }, spec: { template: { metadata: { annotations: template }, spec: { containers: [] } } } }) as unknown as KubeObject;
+    const messages = (object: KubeObject): string[] => {
+      const issues = new Issues();
+      checkObjectLimits([object], '/p', issues, [boundOf(object)]);
+      expect(issues.diagnostics.every((d) => d.pointer === '/p/Labels' && d.severity === 'error')).toBe(true);
+      return issues.diagnostics.map((d) => d.message);
+    };
+    const size = utf8Size(big);
+    expect(messages(deployment(small, small))).toEqual([]);
+    expect(messages(deployment(big, small))).toEqual([`the annotations of Deployment 'web' (createOptions Labels) take ${size} bytes; Kubernetes allows 262144 (256 KiB) in total`]);
+    expect(messages(deployment(small, big))).toEqual([`the annotations of Deployment 'web' pod template (createOptions Labels) take ${size} bytes; Kubernetes allows 262144 (256 KiB) in total`]);
+  });
+});
+
+/** Bytes of the keys and values of annotations. */
+function utf8Size(annotations: Record<string, string>): number {
+  return Object.entries(annotations).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+}
