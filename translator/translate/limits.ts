@@ -29,6 +29,11 @@ function templateOf(object: KubeObject): { metadata?: { annotations?: Record<str
 /** Annotations over 256 KiB; the object (or its pod template, `template`) is named in the message only. */
 function checkAnnotations(annotations: Record<string, string> | undefined, object: KubeObject, template: boolean, pointer: string, issues: Issues): void {
   if (annotations === undefined) return;
+  // A UTF-16 unit takes at most 3 bytes in UTF-8 (a surrogate pair 4 for two): the exact size
+  // is measured only when the lengths allow more than the limit.
+  let units = 0;
+  for (const k in annotations) units += k.length + annotations[k]!.length;
+  if (3 * units <= MAX_ANNOTATIONS_BYTES) return;
   const size = annotationBytes(annotations);
   if (size > MAX_ANNOTATIONS_BYTES) {
     const what = `${object.kind} '${object.metadata.name}'${template ? ' pod template' : ''}`;

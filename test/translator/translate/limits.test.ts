@@ -55,6 +55,10 @@ describe('checkObjectLimits: annotations', () => {
     expect(messages(deployment(small, small))).toEqual([]);
     expect(messages(deployment(big, small))).toEqual([`the annotations of Deployment 'web' (createOptions Labels) take ${size} bytes; Kubernetes allows 262144 (256 KiB) in total`]);
     expect(messages(deployment(small, big))).toEqual([`the annotations of Deployment 'web' pod template (createOptions Labels) take ${size} bytes; Kubernetes allows 262144 (256 KiB) in total`]);
+    // Three-byte characters: 90,000 of them take 270,000 bytes, 80,000 take 240,000.
+    const wide = (n: number) => ({ 'example.com/w': '中'.repeat(n) });
+    expect(messages(deployment(wide(90_000), small))).toEqual([`the annotations of Deployment 'web' (createOptions Labels) take ${utf8Size(wide(90_000))} bytes; Kubernetes allows 262144 (256 KiB) in total`]);
+    expect(messages(deployment(wide(80_000), small))).toEqual([]);
   });
 });
 
