@@ -9,6 +9,7 @@
  * k8s.io/apimachinery/pkg/api/resource (Quantity.String, CanonicalizeBytes) does.
  * Strings are kept as written: they already are quantities and the server accepts them.
  */
+import { setOwn } from '../shared/index.js';
 
 const SI_SUFFIX: Record<number, string> = { [-9]: 'n', [-6]: 'u', [-3]: 'm', 0: '', 3: 'k', 6: 'M', 9: 'G', 12: 'T', 15: 'P', 18: 'E' };
 
@@ -51,7 +52,11 @@ export function quantityString(value: string | number): string {
 
 /** Every value of a quantity map in output form. */
 export function quantityStrings(quantities: Readonly<Record<string, string | number>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(quantities).map(([k, v]) => [k, quantityString(v)]));
+  // A loop rather than Object.fromEntries(Object.entries(...).map(...)): no pair arrays; an own `__proto__` stays a member as there.
+  const out: Record<string, string> = {};
+  const keys = Object.keys(quantities);
+  for (let i = 0; i < keys.length; i++) setOwn(out, keys[i]!, quantityString(quantities[keys[i]!]!));
+  return out;
 }
 
 /**
