@@ -21,8 +21,24 @@ function decimalOf(value: number): { digits: bigint; exponent: number } | undefi
   return { digits: BigInt(m[1]! + fraction), exponent: Number(m[3] ?? 0) - fraction.length };
 }
 
+/**
+ * {@link numberToQuantity} of a non-negative safe integer (memory, GPUs: most quantities) without
+ * text or BigInt: its trailing zeros in groups of three become the SI suffix (at most 10^15 here).
+ */
+function integerQuantity(value: number): string {
+  if (value === 0) return '0';
+  let digits = value;
+  let exponent = 0;
+  while (digits % 1000 === 0) {
+    digits /= 1000;
+    exponent += 3;
+  }
+  return `${digits}${SI_SUFFIX[exponent]}`;
+}
+
 /** The canonical quantity string of a non-negative finite number; undefined for anything else. */
 export function numberToQuantity(value: number): string | undefined {
+  if (Number.isSafeInteger(value) && value >= 0) return integerQuantity(value);
   if (!Number.isFinite(value) || value < 0) return undefined;
   const decimal = decimalOf(value);
   if (!decimal) return undefined;
