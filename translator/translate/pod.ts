@@ -51,7 +51,7 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   const { module, name, spec, issues } = input;
   const experimental = spec.experimental;
   const extraVolumes = experimental.volumes ?? [];
-  const { volumes, volumeMounts } = podVolumes(spec.mounts, input.claimName, new Set(extraVolumes.map((v) => v.volume.name as string)));
+  const { volumes, volumeMounts } = podVolumes(spec.mounts, input.claimName, extraVolumes.length === 0 ? undefined : new Set(extraVolumes.map((v) => v.volume.name as string)));
   for (const extra of extraVolumes) {
     volumeMounts.push(...extra.volumeMounts);
     volumes.push(extra.volume);
