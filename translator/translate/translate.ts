@@ -151,33 +151,37 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   const claimName = (source: string): string => claimNames.get(source)!.name;
   const pullSecretsOf = pullSecretFinder(credentials, secretNames);
 
-  for (const entry of interpreted) {
-    const { module, issues } = entry;
-    const published = publishedNames.get(module.name)!;
-    let built: KubeObject[] | undefined;
-    // Labels, selector and metadata: one object each, shared by the module's objects (and walked once).
-    const meta = moduleLabels(device, opts.namespace, entry.name, module.name);
-    shareCanonical([meta.labels, meta.selector, meta.metadata]);
-    try {
-      built = buildModule(entry, meta, published, opts, device, pullSecretsOf, claimName);
-    } catch (e) {
-      diagnostics.push(internalError(module, e));
-    }
-    if (built !== undefined) {
-      // Canonical now, with the bound of each object's size for the limit check from the same walk.
-      const bounds: number[] = [];
-      for (let i = 0; i < built.length; i++) {
-        const sized = canonicalSized(built[i]!);
-        built[i] = sized.object;
-        bounds.push(sized.bound);
+  // Whatever happens in the loop, no module's shared parts outlive it (see shareCanonical).
+  try {
+    for (const entry of interpreted) {
+      const { module, issues } = entry;
+      const published = publishedNames.get(module.name)!;
+      let built: KubeObject[] | undefined;
+      // Labels, selector and metadata: one object each, shared by the module's objects (and walked once).
+      const meta = moduleLabels(device, opts.namespace, entry.name, module.name);
+      shareCanonical([meta.labels, meta.selector, meta.metadata]);
+      try {
+        built = buildModule(entry, meta, published, opts, device, pullSecretsOf, claimName);
+      } catch (e) {
+        diagnostics.push(internalError(module, e));
       }
-      checkObjectLimits(built, module.createOptionsPointer, issues, bounds);
-      // A module whose finished objects the API server would refuse produces none.
-      if (!issues.failed) for (const o of built) objects.push(o);
+      if (built !== undefined) {
+        // Canonical now, with the bound of each object's size for the limit check from the same walk.
+        const bounds: number[] = [];
+        for (let i = 0; i < built.length; i++) {
+          const sized = canonicalSized(built[i]!);
+          built[i] = sized.object;
+          bounds.push(sized.bound);
+        }
+        checkObjectLimits(built, module.createOptionsPointer, issues, bounds);
+        // A module whose finished objects the API server would refuse produces none.
+        if (!issues.failed) for (const o of built) objects.push(o);
+      }
+      for (const d of issues.diagnostics) diagnostics.push(d);
     }
-    for (const d of issues.diagnostics) diagnostics.push(d);
+  } finally {
+    shareCanonical([]);
   }
-  shareCanonical([]);
 
   // A module that breaks the chosen Pod Security Standard refuses the whole deployment.
   if (diagnostics.some((d) => d.rule === 'pod-security')) return { objects: [], diagnostics };
