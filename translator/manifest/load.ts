@@ -52,13 +52,22 @@ async function readDotenv(dir: string): Promise<Record<string, string>> {
   }
 }
 
-/** True for a deployment template: by file name, by `$schema-template`, or by `${MODULES.x}` use. */
-export function isTemplate(path: string, doc: unknown): boolean {
+/** What every `${MODULES.x}` placeholder starts with. */
+const MODULES_MARKER = '${MODULES.';
+
+/**
+ * True for a deployment template: by file name, by `$schema-template`, or by `${MODULES.x}` use.
+ * `text`, the JSON text `doc` was parsed from, when there is one: a text without `${MODULES.`
+ * and without `\u` escapes (the only way a string of the document can hold characters its text
+ * does not spell) has no such use, so its strings are not searched.
+ */
+export function isTemplate(path: string, doc: unknown, text?: string): boolean {
   return (
     /\.template\.json$/i.test(path) ||
     (isObject(doc) && '$schema-template' in doc) ||
-    // `${MODULES.x}` is the only form parseModulePlaceholder accepts (a bare `$NAME` has no dot).
-    hasPlaceholders(doc, (name) => parseModulePlaceholder(name) !== undefined, '${MODULES.')
+    ((text === undefined || text.includes(MODULES_MARKER) || text.includes('\\u')) &&
+      // `${MODULES.x}` is the only form parseModulePlaceholder accepts (a bare `$NAME` has no dot).
+      hasPlaceholders(doc, (name) => parseModulePlaceholder(name) !== undefined, MODULES_MARKER))
   );
 }
 
@@ -108,7 +117,7 @@ async function readDocument(source: ManifestSource, env: Env): Promise<ReadDocum
     result.diagnostics.push(error(deep, `${name} is nested too deep: more than ${MAX_DOCUMENT_DEPTH} levels of objects and arrays (an IoT Edge deployment needs far fewer)`, 'too-deep'));
     return result;
   }
-  result.template = isTemplate(path, parsed.value);
+  result.template = isTemplate(path, parsed.value, text);
   if (!result.template) {
     result.doc = parsed.value;
     return result;

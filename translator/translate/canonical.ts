@@ -58,6 +58,37 @@ export const NUMBER_CHARS = 32;
 let bound = 0;
 
 /**
+ * Canonical objects that many objects share (a module's labels, selector and metadata, see
+ * {@link shareCanonical}), and the bound of each one's JSON: a walk that meets one adds its
+ * bound instead of walking it again.
+ */
+let shared: object[] = [];
+let sharedBounds: number[] = [];
+
+/** The bound of `value` when it is one of the {@link shared} objects, else -1. */
+function sharedBound(value: object): number {
+  for (let i = 0; i < shared.length; i++) if (shared[i] === value) return sharedBounds[i]!;
+  return -1;
+}
+
+/**
+ * Until the next call, walks take `parts` (objects many translated objects share: a module's
+ * labels, selector and metadata) as they are, with the bound found for each here once. A part
+ * that is not canonical is not remembered: walks copy it in order, as any other. Call it with
+ * an empty list when done, so that no part is kept.
+ */
+export function shareCanonical(parts: readonly object[]): void {
+  shared = [];
+  sharedBounds = [];
+  for (const part of parts) {
+    bound = 0;
+    if (canonicalValue(part, false) !== part) continue;
+    shared.push(part);
+    sharedBounds.push(bound);
+  }
+}
+
+/**
  * `value` itself when it is canonical, else a canonical copy that keeps the parts that are.
  * Every value is looked at once (no part is canonicalized twice), whatever the nesting.
  * Scalars are handled in the loops, without a call: most values of an object are scalars.
@@ -74,7 +105,7 @@ function canonicalValue(value: object, top: boolean): unknown {
         continue;
       }
       let c: unknown = v;
-      if (typeof v === 'object') c = canonicalValue(v, false);
+      if (typeof v === 'object') c = canonicalMember(v);
       else bound += typeof v === 'string' ? 6 * v.length + 2 : NUMBER_CHARS;
       bound += 1;
       if (out !== undefined) out.push(c);
@@ -95,7 +126,7 @@ function canonicalValue(value: object, top: boolean): unknown {
     if (v === undefined || v === null) c = undefined;
     else {
       bound += 6 * key.length + 4;
-      if (typeof v === 'object') c = canonicalValue(v, false);
+      if (typeof v === 'object') c = canonicalMember(v);
       else {
         c = v;
         bound += typeof v === 'string' ? 6 * v.length + 2 : NUMBER_CHARS;
@@ -106,6 +137,18 @@ function canonicalValue(value: object, top: boolean): unknown {
     previous = key;
   }
   return values === undefined ? record : sortedObject(values, top);
+}
+
+/** {@link canonicalValue} of a member: a shared part as it is, with its bound. */
+function canonicalMember(value: object): unknown {
+  if (shared.length > 0) {
+    const b = sharedBound(value);
+    if (b >= 0) {
+      bound += b;
+      return value;
+    }
+  }
+  return canonicalValue(value, false);
 }
 
 /** The object in canonical form (see the file comment): itself when it already is. */

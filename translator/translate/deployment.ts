@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from './types.js';
 import type { ModuleSpec } from './spec.js';
-import { moduleMetadata, selectorLabels, type DeviceLabels } from './labels.js';
+import type { ModuleLabels } from './labels.js';
 import { usesGpu } from './resources.js';
 
 /** True when the old pod holds something the new pod needs, so they cannot run side by side. */
@@ -17,11 +17,9 @@ export function needsRecreate(spec: ModuleSpec): boolean {
 }
 
 export interface WorkloadInput {
-  name: string;
-  originalModuleId: string;
   spec: ModuleSpec;
-  device: DeviceLabels;
-  namespace: string;
+  /** The module's metadata and selector, shared with its other objects. */
+  module: ModuleLabels;
   template: Record<string, unknown>;
 }
 
@@ -30,10 +28,10 @@ export function buildDeployment(input: WorkloadInput, stopped: boolean): KubeObj
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: moduleMetadata(input.device, input.namespace, input.name, input.originalModuleId),
+    metadata: input.module.metadata,
     spec: {
       replicas: stopped ? 0 : 1,
-      selector: { matchLabels: selectorLabels(input.device, input.name) },
+      selector: { matchLabels: input.module.selector },
       strategy,
       template: input.template,
     },

@@ -9,7 +9,6 @@
  * Job that runs once (restartPolicy Never, backoffLimit 0). A stopped module has no Job at all.
  */
 import type { KubeObject } from './types.js';
-import { moduleMetadata } from './labels.js';
 import type { WorkloadInput } from './deployment.js';
 
 /** Retries of an `on-failure` Job before it is marked failed: the largest backoffLimit, i.e. no cap. */
@@ -19,7 +18,7 @@ export function buildJob(input: WorkloadInput, restartPolicy: 'on-failure' | 'ne
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: moduleMetadata(input.device, input.namespace, input.name, input.originalModuleId),
+    metadata: input.module.metadata,
     spec: {
       backoffLimit: restartPolicy === 'never' ? 0 : ON_FAILURE_BACKOFF_LIMIT,
       template: input.template,

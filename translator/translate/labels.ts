@@ -58,13 +58,35 @@ export function isOwnedBy(labels: Readonly<Record<string, string>> | undefined, 
   return labels?.[MANAGED_BY_LABEL] === MANAGED_BY && labels[DEVICE_LABEL] === toLabelValue(deviceId);
 }
 
+/** Metadata of a module-scoped object (named after the module: its ServiceAccount, headless Service and workload). */
+export type ModuleMetadata = { annotations: Record<string, string>; labels: Record<string, string>; name: string; namespace: string };
+
+/**
+ * What the objects of one module share, built once per module: the SAME objects (not copies)
+ * appear in each of its objects, so translated objects are read-only (see canonical.ts).
+ * `labels` are the module's {@link objectLabels} (its ServiceAccount, headless Service, workload
+ * and pod template), `selector` its {@link selectorLabels} (workload and Services), `metadata`
+ * its {@link moduleMetadata} (ServiceAccount, workload, and the headless Service when the
+ * module has no Docker Labels).
+ */
+export interface ModuleLabels {
+  labels: Record<string, string>;
+  selector: Record<string, string>;
+  metadata: ModuleMetadata;
+}
+
+export function moduleLabels(device: DeviceLabels, namespace: string, name: string, originalModuleId: string): ModuleLabels {
+  const metadata = moduleMetadata(device, namespace, name, originalModuleId);
+  return { labels: metadata.labels, selector: selectorLabels(device, name), metadata };
+}
+
 /** Metadata of a module-scoped object. */
 export function moduleMetadata(
   device: DeviceLabels,
   namespace: string,
   name: string,
   originalModuleId: string,
-): { annotations: Record<string, string>; labels: Record<string, string>; name: string; namespace: string } {
+): ModuleMetadata {
   // Keys in output order (see canonical.ts), as in every builder.
   return {
     annotations: { [ORIGINAL_MODULE_ID_ANNOTATION]: originalModuleId },

@@ -7,7 +7,6 @@
 import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { KubeObject } from './types.js';
-import { NUMBER_CHARS } from './canonical.js';
 
 /** Total size of an object's annotations (keys and values), as the API server limits it. */
 export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
@@ -22,47 +21,24 @@ function annotationBytes(annotations: Record<string, string> | undefined): numbe
   return n;
 }
 
-
-/**
- * An upper bound of the UTF-8 size of `JSON.stringify(value)`, found without building the text:
- * a UTF-16 unit of a string takes at most 6 bytes (`\u001f`; a surrogate pair 4 for two units),
- * a scalar at most {@link NUMBER_CHARS}. Only an object whose bound passes the limit is
- * serialized to learn its exact size, so the check costs a walk, not a copy of every object.
- */
-export function jsonBytesBound(value: unknown): number {
-  if (typeof value === 'string') return 6 * value.length + 2;
-  if (value === null || typeof value !== 'object') return NUMBER_CHARS;
-  return boundOf(value);
-}
-
-/** {@link jsonBytesBound} of an object or array; scalars inside are counted in the loops, without a call. */
-function boundOf(value: object): number {
-  let size = 2;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      size += (typeof item === 'string' ? 6 * item.length + 2 : item === null || typeof item !== 'object' ? NUMBER_CHARS : boundOf(item)) + 1;
-    }
-    return size;
-  }
-  const record = value as Record<string, unknown>;
-  for (const key in record) {
-    const item = record[key];
-    size += 6 * key.length + 4 + (typeof item === 'string' ? 6 * item.length + 2 : item === null || typeof item !== 'object' ? NUMBER_CHARS : boundOf(item));
-  }
-  return size;
-}
-
 /** The pod template of a workload, when the object has one. */
 function templateOf(object: KubeObject): { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: { volumeMounts?: { mountPath?: unknown }[] }[] } } | undefined {
   return (object.spec as { template?: ReturnType<typeof templateOf> } | undefined)?.template;
 }
 
-function checkAnnotations(annotations: Record<string, string> | undefined, what: string, pointer: string, issues: Issues): void {
+/** Annotations over 256 KiB; the object (or its pod template, `template`) is named in the message only. */
+function checkAnnotations(annotations: Record<string, string> | undefined, object: KubeObject, template: boolean, pointer: string, issues: Issues): void {
   if (annotations === undefined) return;
+  // A UTF-16 unit takes at most 3 bytes in UTF-8 (a surrogate pair 4 for two): the exact size
+  // is measured only when the lengths allow more than the limit.
+  let units = 0;
+  for (const k in annotations) units += k.length + annotations[k]!.length;
+  if (3 * units <= MAX_ANNOTATIONS_BYTES) return;
   const size = annotationBytes(annotations);
-  if (size > MAX_ANNOTATIONS_BYTES)
+  if (size > MAX_ANNOTATIONS_BYTES) {
+    const what = `${object.kind} '${object.metadata.name}'${template ? ' pod template' : ''}`;
     issues.error(joinPointer(pointer, 'Labels'), `the annotations of ${what} (createOptions Labels) take ${size} bytes; Kubernetes allows ${MAX_ANNOTATIONS_BYTES} (256 KiB) in total`);
+  }
 }
 
 /** A mountPath used twice in one container. */
@@ -78,22 +54,20 @@ function checkMountPaths(mounts: { mountPath?: unknown }[], pointer: string, iss
 }
 
 /**
- * Checks a module's objects; `pointer` is the module's createOptions. `bounds`, when given, are
- * upper bounds of the objects' JSON sizes already found (by canonicalSized), else they are
- * found here ({@link jsonBytesBound}).
+ * Checks a module's objects; `pointer` is the module's createOptions. `bounds` are upper bounds
+ * of the objects' JSON sizes, found by the walk that made them canonical (canonicalSized): only
+ * an object whose bound passes the limit is serialized to learn its exact size, so the check
+ * costs no walk of its own.
  */
-export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues, bounds?: readonly number[]): void {
+export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues, bounds: readonly number[]): void {
   for (let i = 0; i < objects.length; i++) {
     const object = objects[i]!;
     const template = templateOf(object);
     const containers = template?.spec?.containers;
     if (containers !== undefined) for (const container of containers) if (container.volumeMounts !== undefined) checkMountPaths(container.volumeMounts, pointer, issues);
-    if (object.metadata.annotations !== undefined || template?.metadata?.annotations !== undefined) {
-      const what = `${object.kind} '${object.metadata.name}'`;
-      checkAnnotations(object.metadata.annotations, what, pointer, issues);
-      checkAnnotations(template?.metadata?.annotations, `${what} pod template`, pointer, issues);
-    }
-    if ((bounds?.[i] ?? jsonBytesBound(object)) <= MAX_OBJECT_BYTES) continue;
+    checkAnnotations(object.metadata.annotations, object, false, pointer, issues);
+    checkAnnotations(template?.metadata?.annotations, object, true, pointer, issues);
+    if (bounds[i]! <= MAX_OBJECT_BYTES) continue;
     const size = bytes(JSON.stringify(object));
     if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${object.kind} '${object.metadata.name}' would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);
   }

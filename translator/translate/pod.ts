@@ -11,8 +11,8 @@ import type { ContainerPort } from './service.js';
 import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
 import { buildEnv, type InjectedEnv } from './env.js';
-import { MODULE_VERSION_ANNOTATION, ORIGINAL_MODULE_ID_ANNOTATION, objectLabels, type DeviceLabels } from './labels.js';
-import { assignOwn, sortBy } from '../shared/index.js';
+import { MODULE_VERSION_ANNOTATION, ORIGINAL_MODULE_ID_ANNOTATION } from './labels.js';
+import { assignOwn, setOwn, sortBy } from '../shared/index.js';
 
 /**
  * The container's imagePullPolicy. `never` -> Never. `on-create`: edgeAgent pulls whenever it
@@ -35,9 +35,10 @@ export interface PodInput {
   /** Kubernetes name of the module. */
   name: string;
   spec: ModuleSpec;
-  device: DeviceLabels;
+  /** The module's labels ({@link objectLabels}), the same object as on its other objects. */
+  labels: Record<string, string>;
   injected: InjectedEnv;
-  pullSecrets: string[];
+  pullSecrets: readonly string[];
   /** The module's container ports ({@link containerPorts}), found once for the pod and the headless Service. */
   containerPorts: ContainerPort[];
   claimName: (source: string) => string;
@@ -50,7 +51,7 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   const { module, name, spec, issues } = input;
   const experimental = spec.experimental;
   const extraVolumes = experimental.volumes ?? [];
-  const { volumes, volumeMounts } = podVolumes(spec.mounts, input.claimName, new Set(extraVolumes.map((v) => v.volume.name as string)));
+  const { volumes, volumeMounts } = podVolumes(spec.mounts, input.claimName, extraVolumes.length === 0 ? undefined : new Set(extraVolumes.map((v) => v.volume.name as string)));
   for (const extra of extraVolumes) {
     volumeMounts.push(...extra.volumeMounts);
     volumes.push(extra.volume);
@@ -84,43 +85,52 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   const annotations = assignOwn<string>({}, spec.annotations);
   if (module.version !== undefined && module.version !== '') annotations[MODULE_VERSION_ANNOTATION] = module.version;
   annotations[ORIGINAL_MODULE_ID_ANNOTATION] = module.name;
-  const metadata = { annotations: sortedRecord(annotations), labels: objectLabels(input.device, name, name) };
+  const metadata = { annotations: sortedRecord(annotations), labels: input.labels };
 
   const podSecurity = assignOwn(assignOwn<unknown>({}, spec.pod.securityContext as Record<string, unknown> | undefined), experimental.securityContext);
-  const imagePullSecrets = input.pullSecrets.length === 0 ? undefined : input.pullSecrets.map((s) => ({ name: s }));
-  // The pod fields createOptions set (hostNetwork, dnsConfig...) are few and not always there:
-  // without them, the fields are written here in output order, unset ones left out.
-  if (Object.keys(spec.pod).length === 0) {
-    const podSpec: Record<string, unknown> = {};
-    const affinity = nonEmptyRecord(experimental.affinity);
-    if (affinity != null) podSpec.affinity = affinity;
-    podSpec.automountServiceAccountToken = false;
-    podSpec.containers = [container];
-    podSpec.enableServiceLinks = false;
-    if (imagePullSecrets !== undefined) podSpec.imagePullSecrets = imagePullSecrets;
-    const nodeSelector = nonEmptyRecord(experimental.nodeSelector);
-    if (nodeSelector != null) podSpec.nodeSelector = nodeSelector;
-    podSpec.restartPolicy = input.restartPolicy;
-    const securityContext = nonEmptyRecord(podSecurity);
-    if (securityContext != null) podSpec.securityContext = securityContext;
-    podSpec.serviceAccountName = name;
-    const tolerations = nonEmpty(experimental.tolerations);
-    if (tolerations !== undefined) podSpec.tolerations = tolerations;
-    if (volumes.length > 0) podSpec.volumes = volumes;
-    return { metadata, spec: podSpec };
-  }
-  const podFields = {
-    affinity: nonEmptyRecord(experimental.affinity),
-    automountServiceAccountToken: false,
-    containers: [container],
-    enableServiceLinks: false,
-    imagePullSecrets,
-    nodeSelector: nonEmptyRecord(experimental.nodeSelector),
-    restartPolicy: input.restartPolicy,
-    securityContext: nonEmptyRecord(podSecurity),
-    serviceAccountName: name,
-    tolerations: nonEmpty(experimental.tolerations),
-    volumes: nonEmpty(volumes),
-  };
-  return { metadata, spec: sortedRecord({ ...spec.pod, ...podFields }) };
+  // The pod fields written here, in output order, unset ones left out.
+  const podSpec: Record<string, unknown> = {};
+  const affinity = nonEmptyRecord(experimental.affinity);
+  if (affinity != null) podSpec.affinity = affinity;
+  podSpec.automountServiceAccountToken = false;
+  podSpec.containers = [container];
+  podSpec.enableServiceLinks = false;
+  if (input.pullSecrets.length > 0) podSpec.imagePullSecrets = input.pullSecrets.map((s) => ({ name: s }));
+  const nodeSelector = nonEmptyRecord(experimental.nodeSelector);
+  if (nodeSelector != null) podSpec.nodeSelector = nodeSelector;
+  podSpec.restartPolicy = input.restartPolicy;
+  const podSecurityContext = nonEmptyRecord(podSecurity);
+  if (podSecurityContext != null) podSpec.securityContext = podSecurityContext;
+  podSpec.serviceAccountName = name;
+  const tolerations = nonEmpty(experimental.tolerations);
+  if (tolerations !== undefined) podSpec.tolerations = tolerations;
+  if (volumes.length > 0) podSpec.volumes = volumes;
+  return { metadata, spec: withPodFields(podSpec, spec.pod) };
+}
+
+/** The pod spec fields {@link buildPodTemplate} writes: createOptions pod fields of these names never show (set or unset here). */
+const WRITTEN_POD_FIELDS = new Set([
+  'affinity',
+  'automountServiceAccountToken',
+  'containers',
+  'enableServiceLinks',
+  'imagePullSecrets',
+  'nodeSelector',
+  'restartPolicy',
+  'securityContext',
+  'serviceAccountName',
+  'tolerations',
+  'volumes',
+]);
+
+/**
+ * `podSpec` with the pod fields createOptions set (hostNetwork, dnsConfig...: few, and not
+ * always there), in canonical order; the fields of `podSpec` win.
+ */
+function withPodFields(podSpec: Record<string, unknown>, podFields: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(podFields);
+  if (keys.length === 0) return podSpec;
+  const merged: Record<string, unknown> = {};
+  for (const key of keys) if (!WRITTEN_POD_FIELDS.has(key)) setOwn(merged, key, podFields[key]);
+  return sortedRecord(assignOwn(merged, podSpec));
 }

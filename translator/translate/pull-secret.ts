@@ -79,3 +79,21 @@ export function pullSecretsFor(
     .map((c) => names.get(c.name)!.name)
     .sort();
 }
+
+/**
+ * {@link pullSecretsFor} as a function of the image, each registry's Secrets found once (a
+ * deployment's modules mostly share a registry or two). The lists it returns are shared between
+ * the modules of a registry: read-only.
+ */
+export function pullSecretFinder(credentials: readonly RegistryCredential[], names: ReadonlyMap<string, AssignedName>): (image: string) => readonly string[] {
+  const byRegistry = new Map<string, string[]>();
+  return (image) => {
+    const registry = registryOf(image);
+    let secrets = byRegistry.get(registry);
+    if (secrets === undefined) {
+      secrets = pullSecretsFor(image, credentials, names);
+      byRegistry.set(registry, secrets);
+    }
+    return secrets;
+  };
+}

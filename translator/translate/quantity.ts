@@ -9,6 +9,7 @@
  * k8s.io/apimachinery/pkg/api/resource (Quantity.String, CanonicalizeBytes) does.
  * Strings are kept as written: they already are quantities and the server accepts them.
  */
+import { setOwn } from '../shared/index.js';
 
 const SI_SUFFIX: Record<number, string> = { [-9]: 'n', [-6]: 'u', [-3]: 'm', 0: '', 3: 'k', 6: 'M', 9: 'G', 12: 'T', 15: 'P', 18: 'E' };
 
@@ -20,8 +21,24 @@ function decimalOf(value: number): { digits: bigint; exponent: number } | undefi
   return { digits: BigInt(m[1]! + fraction), exponent: Number(m[3] ?? 0) - fraction.length };
 }
 
+/**
+ * {@link numberToQuantity} of a non-negative safe integer (memory, GPUs: most quantities) without
+ * text or BigInt: its trailing zeros in groups of three become the SI suffix (at most 10^15 here).
+ */
+function integerQuantity(value: number): string {
+  if (value === 0) return '0';
+  let digits = value;
+  let exponent = 0;
+  while (digits % 1000 === 0) {
+    digits /= 1000;
+    exponent += 3;
+  }
+  return `${digits}${SI_SUFFIX[exponent]}`;
+}
+
 /** The canonical quantity string of a non-negative finite number; undefined for anything else. */
 export function numberToQuantity(value: number): string | undefined {
+  if (Number.isSafeInteger(value) && value >= 0) return integerQuantity(value);
   if (!Number.isFinite(value) || value < 0) return undefined;
   const decimal = decimalOf(value);
   if (!decimal) return undefined;
@@ -51,7 +68,11 @@ export function quantityString(value: string | number): string {
 
 /** Every value of a quantity map in output form. */
 export function quantityStrings(quantities: Readonly<Record<string, string | number>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(quantities).map(([k, v]) => [k, quantityString(v)]));
+  // A loop rather than Object.fromEntries(Object.entries(...).map(...)): no pair arrays; an own `__proto__` stays a member as there.
+  const out: Record<string, string> = {};
+  const keys = Object.keys(quantities);
+  for (let i = 0; i < keys.length; i++) setOwn(out, keys[i]!, quantityString(quantities[keys[i]!]!));
+  return out;
 }
 
 /**

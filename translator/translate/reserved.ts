@@ -29,6 +29,9 @@ const RESERVED: readonly ReservedName[] = [
   { kind: 'Secret', name: LAST_GOOD_SECRET_NAME, owner: `the bridge's Secret '${LAST_GOOD_SECRET_NAME}' (the last good deployment)` },
 ];
 
+/** Every reserved name, whatever its kind: most objects are none of them. */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(RESERVED.map((r) => r.name));
+
 /** Reserved names of `kinds` in `namespace`, each with what owns it. */
 export function reservedNames(kinds: readonly string[], namespace: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -39,6 +42,7 @@ export function reservedNames(kinds: readonly string[], namespace: string): Map<
 
 /** What owns `object`'s kind and name in `namespace`, or undefined when nothing does. */
 export function reservedOwner(object: Pick<KubeObject, 'kind' | 'metadata'>, namespace: string): string | undefined {
+  if (!RESERVED_NAMES.has(object.metadata.name)) return undefined;
   for (const r of RESERVED) if (r.kind === object.kind && r.name === object.metadata.name && (r.namespace === undefined || r.namespace === namespace)) return r.owner;
   return undefined;
 }

@@ -3,13 +3,14 @@
  * automountServiceAccountToken off: modules do not talk to the Kubernetes API.
  */
 import type { KubeObject } from './types.js';
-import { moduleMetadata, type DeviceLabels } from './labels.js';
+import type { ModuleLabels } from './labels.js';
 
-export function buildServiceAccount(name: string, originalModuleId: string, device: DeviceLabels, namespace: string): KubeObject {
+/** The ServiceAccount of a module (named after it: its metadata is the module's own, shared with its workload). */
+export function buildServiceAccount(module: ModuleLabels): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: moduleMetadata(device, namespace, name, originalModuleId),
+    metadata: module.metadata,
     automountServiceAccountToken: false,
   };
 }

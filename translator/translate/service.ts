@@ -21,7 +21,7 @@ import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
 import type { ExposedPort, ModuleSpec, Protocol } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
-import { moduleMetadata, objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, selectorLabels, type DeviceLabels } from './labels.js';
+import { objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, type DeviceLabels, type ModuleLabels, type ModuleMetadata } from './labels.js';
 import { compareText, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
 import { assignOwn, sortBy, sortedKeys } from '../shared/index.js';
@@ -38,17 +38,18 @@ function parsePortNumber(text: string): number | undefined {
 }
 
 /**
- * Parses a Docker port key (`80`, `80/tcp`, `8000-8010/udp`) into ports; records an error and
- * returns undefined when it is not one.
+ * Parses a Docker port key (`80`, `80/tcp`, `8000-8010/udp`) into ports; records an error at
+ * `parent`/`key` and returns undefined when it is not one. (The pointer is built only for an
+ * error: a port key holds a `/`, which a pointer escapes.)
  */
-export function parsePortKey(key: string, pointer: string, issues: Issues): ExposedPort[] | undefined {
+export function parsePortKey(key: string, parent: string, issues: Issues): ExposedPort[] | undefined {
   // PORT[-PORT][/PROTOCOL], read with indexOf rather than split (no arrays for the usual `80/tcp`).
   const slash = key.indexOf('/');
   const range = slash < 0 ? key : key.slice(0, slash);
   const proto = slash < 0 ? 'tcp' : key.slice(slash + 1);
   const protocol = PROTOCOLS[proto.toLowerCase()];
   if (proto.includes('/') || protocol === undefined) {
-    issues.error(pointer, `port '${key}' must be PORT[/PROTOCOL] with protocol tcp, udp or sctp`);
+    issues.error(joinPointer(parent, key), `port '${key}' must be PORT[/PROTOCOL] with protocol tcp, udp or sctp`);
     return undefined;
   }
   const dash = range.indexOf('-');
@@ -57,11 +58,11 @@ export function parsePortKey(key: string, pointer: string, issues: Issues): Expo
   const low = parsePortNumber(lowText);
   const high = highText === undefined ? low : parsePortNumber(highText);
   if (low === undefined || high === undefined || highText?.includes('-') === true || high < low) {
-    issues.error(pointer, `port '${key}' must be a port number from 1 to 65535 (or a range LOW-HIGH)`);
+    issues.error(joinPointer(parent, key), `port '${key}' must be a port number from 1 to 65535 (or a range LOW-HIGH)`);
     return undefined;
   }
   if (high - low + 1 > MAX_PORT_RANGE) {
-    issues.error(pointer, `port range '${key}' has ${high - low + 1} ports; at most ${MAX_PORT_RANGE} are supported`);
+    issues.error(joinPointer(parent, key), `port range '${key}' has ${high - low + 1} ports; at most ${MAX_PORT_RANGE} are supported`);
     return undefined;
   }
   const ports: ExposedPort[] = [];
@@ -74,7 +75,7 @@ export function readExposedPorts(value: unknown, pointer: string, spec: ModuleSp
   const obj = readObject(value, pointer, issues);
   if (!obj) return;
   for (const key of sortedKeys(obj)) {
-    const ports = parsePortKey(key, joinPointer(pointer, key), issues);
+    const ports = parsePortKey(key, pointer, issues);
     if (ports) spec.exposedPorts.push(...ports);
   }
 }
@@ -84,54 +85,54 @@ export function readPortBindings(value: unknown, pointer: string, spec: ModuleSp
   const obj = readObject(value, pointer, issues);
   if (!obj) return;
   for (const key of sortedKeys(obj)) {
-    const keyPointer = joinPointer(pointer, key);
-    const ports = parsePortKey(key, keyPointer, issues);
-    const bindings = readArray(obj[key], keyPointer, issues);
+    const ports = parsePortKey(key, pointer, issues);
+    const list = obj[key];
+    const bindings = Array.isArray(list) ? list : readArray(list, joinPointer(pointer, key), issues);
     if (!ports) continue;
     if (!bindings || bindings.length === 0) {
       // No binding list: Docker publishes on an ephemeral host port; we publish the container port.
       for (const p of ports) spec.portBindings.push({ containerPort: p.port, protocol: p.protocol, hostPort: p.port });
       continue;
     }
-    bindings.forEach((binding, i) => readBinding(binding, joinPointer(keyPointer, i), ports, spec, issues));
+    for (let i = 0; i < bindings.length; i++) readBinding(bindings[i], pointer, key, i, ports, spec, issues);
   }
 }
 
-function readBinding(binding: unknown, pointer: string, ports: ExposedPort[], spec: ModuleSpec, issues: Issues): void {
+/** Binding `i` of port key `key` in PortBindings at `parent` (pointers are built only for a diagnostic). */
+function readBinding(binding: unknown, parent: string, key: string, i: number, ports: ExposedPort[], spec: ModuleSpec, issues: Issues): void {
+  const at = (field?: string): string => (field === undefined ? joinPointer(parent, key, i) : joinPointer(parent, key, i, field));
   if (!isObject(binding)) {
+    const pointer = at();
     issues.error(pointer, `expected an object {"HostPort": "..."} at ${pointer}, found ${typeName(binding)}`);
     return;
   }
-  for (const key of sortedKeys(binding)) {
-    if (key !== 'HostPort' && key !== 'HostIp')
-      issues.warn(joinPointer(pointer, key), `port binding field '${key}' is not supported and is ignored`);
+  for (const field of sortedKeys(binding)) {
+    if (field !== 'HostPort' && field !== 'HostIp') issues.warn(at(field), `port binding field '${field}' is not supported and is ignored`);
   }
-  const hostIp = readString(binding.HostIp, joinPointer(pointer, 'HostIp'), issues);
+  const hostIp = typeof binding.HostIp === 'string' || binding.HostIp == null ? (binding.HostIp ?? undefined) : readString(binding.HostIp, at('HostIp'), issues);
   if (hostIp && !['0.0.0.0', '::'].includes(hostIp)) {
     issues.warn(
-      joinPointer(pointer, 'HostIp'),
+      at('HostIp'),
       `HostIp '${hostIp}' is ignored: a Service listens on the addresses of its type; use k8s-experimental.serviceOptions.loadBalancerIP to pick one`,
     );
   }
-  const hostPortText = readString(binding.HostPort, joinPointer(pointer, 'HostPort'), issues);
+  const hostPortText = typeof binding.HostPort === 'string' || binding.HostPort == null ? (binding.HostPort ?? undefined) : readString(binding.HostPort, at('HostPort'), issues);
   let hostOffset: number | undefined;
   if (hostPortText !== undefined && hostPortText !== '') {
     const [lowText = '', highText] = hostPortText.split('-');
     const low = parsePortNumber(lowText);
     const high = highText === undefined ? low : parsePortNumber(highText);
     if (low === undefined || high === undefined || high - low + 1 !== (highText === undefined ? 1 : ports.length)) {
-      issues.error(
-        joinPointer(pointer, 'HostPort'),
-        `HostPort '${hostPortText}' must be a port number from 1 to 65535 (or a range as long as the container range)`,
-      );
+      issues.error(at('HostPort'), `HostPort '${hostPortText}' must be a port number from 1 to 65535 (or a range as long as the container range)`);
       return;
     }
     hostOffset = low;
   }
-  ports.forEach((p, i) => {
-    const hostPort = hostOffset === undefined ? p.port : ports.length > 1 ? hostOffset + i : hostOffset;
+  for (let k = 0; k < ports.length; k++) {
+    const p = ports[k]!;
+    const hostPort = hostOffset === undefined ? p.port : ports.length > 1 ? hostOffset + k : hostOffset;
     spec.portBindings.push({ containerPort: p.port, protocol: p.protocol, hostPort });
-  });
+  }
 }
 
 /** Ports by number, then protocol. */
@@ -151,11 +152,24 @@ export interface ContainerPort {
 
 /** The container ports: every exposed and bound container port once, sorted. */
 export function containerPorts(spec: ModuleSpec): ContainerPort[] {
-  const seen = new Map<string, ExposedPort>();
-  for (const p of spec.exposedPorts) seen.set(`${p.protocol}/${p.port}`, p);
-  for (const b of spec.portBindings) seen.set(`${b.protocol}/${b.containerPort}`, { port: b.containerPort, protocol: b.protocol });
-  return sortBy([...seen.values()], byPort).map((p) => ({ containerPort: p.port, name: portName(p.protocol, p.port), protocol: p.protocol }));
+  const ports: ContainerPort[] = [];
+  // A module has a few ports, searched in the list; a long list (ranges) is indexed.
+  const index = spec.exposedPorts.length + spec.portBindings.length > SEARCH_LIMIT ? new Set<string>() : undefined;
+  const add = (port: number, protocol: Protocol): void => {
+    if (index !== undefined) {
+      const key = `${protocol}/${port}`;
+      if (index.has(key)) return;
+      index.add(key);
+    } else for (let i = 0; i < ports.length; i++) if (ports[i]!.containerPort === port && ports[i]!.protocol === protocol) return;
+    ports.push({ containerPort: port, name: portName(protocol, port), protocol });
+  };
+  for (const p of spec.exposedPorts) add(p.port, p.protocol);
+  for (const b of spec.portBindings) add(b.containerPort, b.protocol);
+  return sortBy(ports, byContainerPort);
 }
+
+/** Container ports by number, then protocol. */
+const byContainerPort = (a: ContainerPort, b: ContainerPort): number => a.containerPort - b.containerPort || compareText(a.protocol, b.protocol);
 
 interface ServicePort {
   name: string;
@@ -220,6 +234,8 @@ export interface ServiceInput {
   /** The annotations of both Services ({@link serviceAnnotations}), built once and shared by them. */
   annotations: Record<string, string>;
   device: DeviceLabels;
+  /** The module's labels, selector and metadata, shared with its other objects. */
+  module: ModuleLabels;
   options: TranslateOptions;
   /** Pointer of the module's createOptions, for diagnostics about the Service as a whole. */
   pointer: string;
@@ -235,18 +251,27 @@ export function publishedServiceName(moduleName: string): string {
   return name.length <= MAX_LABEL_LENGTH ? name : withHash(moduleName, name, MAX_LABEL_LENGTH - PUBLISHED_SUFFIX.length) + PUBLISHED_SUFFIX;
 }
 
-/** The annotations of a module's Services: its Docker `Labels` (load-balancer settings live on Services) and the original module id. */
-export function serviceAnnotations(spec: ModuleSpec, originalModuleId: string): Record<string, string> {
+/**
+ * The annotations of a module's Services: its Docker `Labels` (load-balancer settings live on
+ * Services) and the original module id. Without Labels, the module metadata's own annotations
+ * (the same object).
+ */
+export function serviceAnnotations(spec: ModuleSpec, module: ModuleLabels): Record<string, string> {
+  const own = module.metadata.annotations;
+  if (Object.keys(spec.annotations).length === 0) return own;
   const annotations = assignOwn<string>({}, spec.annotations);
-  annotations[ORIGINAL_MODULE_ID_ANNOTATION] = originalModuleId;
+  annotations[ORIGINAL_MODULE_ID_ANNOTATION] = own[ORIGINAL_MODULE_ID_ANNOTATION]!;
   return sortedRecord(annotations);
 }
 
 /** Service metadata: the module's Docker `Labels` become annotations here too. */
-function serviceMetadata(input: ServiceInput, name: string): ReturnType<typeof moduleMetadata> {
+function serviceMetadata(input: ServiceInput, name: string): ModuleMetadata {
+  const own = input.module.metadata;
+  // The headless Service of a module without Labels: the module's own metadata.
+  if (name === own.name && input.annotations === own.annotations) return own;
   return {
     annotations: input.annotations,
-    labels: objectLabels(input.device, name, input.name),
+    labels: name === own.name ? own.labels : objectLabels(input.device, name, input.name),
     name,
     namespace: input.options.namespace,
   };
@@ -267,7 +292,7 @@ export function buildHeadlessService(input: ServiceInput): KubeObject {
   }
   // Docker resolves a container's name as soon as it runs, healthy or not.
   spec.publishNotReadyAddresses = true;
-  spec.selector = selectorLabels(input.device, input.name);
+  spec.selector = input.module.selector;
   return { apiVersion: 'v1', kind: 'Service', metadata: serviceMetadata(input, input.name), spec };
 }
 
@@ -313,6 +338,6 @@ export function buildService(input: ServiceInput): KubeObject | undefined {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: serviceMetadata(input, input.publishedName),
-    spec: sortedRecord({ loadBalancerIP, ports, selector: selectorLabels(input.device, input.name), type }),
+    spec: sortedRecord({ loadBalancerIP, ports, selector: input.module.selector, type }),
   };
 }

@@ -10,13 +10,13 @@
 import { error, warning, joinPointer, type Diagnostic, type DeploymentModel, type ModuleModel } from '../manifest/index.js';
 import { optionProblems, withDefaults, type TranslateOptions } from './options.js';
 import type { KubeObject, TranslationResult } from './types.js';
-import { canonical, canonicalSized, compareText } from './canonical.js';
+import { canonical, canonicalSized, compareText, shareCanonical } from './canonical.js';
 import { interpretCreateOptions, EXPERIMENTAL_KEY } from './create-options.js';
 import type { ModuleSpec } from './spec.js';
 import type { Issues } from './issues.js';
 import { assignModuleNames, assignNames, toDnsSubdomain, withHash, type AssignedName } from './names.js';
-import { deviceLabels, type DeviceLabels } from './labels.js';
-import { buildPullSecret, pullSecretNames, pullSecretsFor, registryOf } from './pull-secret.js';
+import { deviceLabels, moduleLabels, type DeviceLabels, type ModuleLabels } from './labels.js';
+import { buildPullSecret, pullSecretFinder, pullSecretNames } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
 import { buildHeadlessService, buildService, containerPorts, publishedServiceName, serviceAnnotations } from './service.js';
@@ -53,12 +53,25 @@ interface Interpreted {
   issues: Issues;
 }
 
-/** The objects in output order: by apply rank of their kind, then by name (a stable sort, keys found once per object). */
+/**
+ * The objects in output order: by apply rank of their kind, then by name (stable). One list per
+ * rank (a handful of kinds), each sorted by name: the objects of one kind come mostly in name
+ * order already (modules are translated in name order), which the native sort finds as runs.
+ */
 function sortObjects(objects: readonly KubeObject[]): KubeObject[] {
-  const keyed = objects.map((object) => ({ object, rank: applyRank(object.kind), name: object.metadata.name }));
-  keyed.sort((a, b) => a.rank - b.rank || compareText(a.name, b.name));
-  return keyed.map((k) => k.object);
+  const byRank = new Map<number, KubeObject[]>();
+  for (const object of objects) {
+    const rank = applyRank(object.kind);
+    const list = byRank.get(rank);
+    if (list === undefined) byRank.set(rank, [object]);
+    else list.push(object);
+  }
+  const out: KubeObject[] = [];
+  for (const rank of [...byRank.keys()].sort((a, b) => a - b)) for (const object of byRank.get(rank)!.sort(byObjectName)) out.push(object);
+  return out;
 }
+
+const byObjectName = (a: KubeObject, b: KubeObject): number => compareText(a.metadata.name, b.metadata.name);
 
 /** Translates a deployment model into Kubernetes objects and diagnostics; never throws on model content. */
 export function translate(model: DeploymentModel, options: Partial<TranslateOptions> = {}): TranslationResult {
@@ -136,40 +149,38 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     objects.push(canonical(buildClaim({ name: n.name, modules: [...use.modules].sort() }, device, opts)));
   }
   const claimName = (source: string): string => claimNames.get(source)!.name;
-  // The pull Secrets of a registry, found once per registry rather than once per module.
-  const secretsByRegistry = new Map<string, string[]>();
-  const pullSecretsOf = (image: string): string[] => {
-    const registry = registryOf(image);
-    let secrets = secretsByRegistry.get(registry);
-    if (secrets === undefined) {
-      secrets = pullSecretsFor(image, credentials, secretNames);
-      secretsByRegistry.set(registry, secrets);
-    }
-    return secrets;
-  };
+  const pullSecretsOf = pullSecretFinder(credentials, secretNames);
 
-  for (const entry of interpreted) {
-    const { module, issues } = entry;
-    const published = publishedNames.get(module.name)!;
-    let built: KubeObject[] | undefined;
-    try {
-      built = buildModule(entry, published, opts, device, pullSecretsOf, claimName);
-    } catch (e) {
-      diagnostics.push(internalError(module, e));
-    }
-    if (built !== undefined) {
-      // Canonical now, with the bound of each object's size for the limit check from the same walk.
-      const bounds: number[] = [];
-      for (let i = 0; i < built.length; i++) {
-        const sized = canonicalSized(built[i]!);
-        built[i] = sized.object;
-        bounds.push(sized.bound);
+  // Whatever happens in the loop, no module's shared parts outlive it (see shareCanonical).
+  try {
+    for (const entry of interpreted) {
+      const { module, issues } = entry;
+      const published = publishedNames.get(module.name)!;
+      let built: KubeObject[] | undefined;
+      // Labels, selector and metadata: one object each, shared by the module's objects (and walked once).
+      const meta = moduleLabels(device, opts.namespace, entry.name, module.name);
+      shareCanonical([meta.labels, meta.selector, meta.metadata]);
+      try {
+        built = buildModule(entry, meta, published, opts, device, pullSecretsOf, claimName);
+      } catch (e) {
+        diagnostics.push(internalError(module, e));
       }
-      checkObjectLimits(built, module.createOptionsPointer, issues, bounds);
-      // A module whose finished objects the API server would refuse produces none.
-      if (!issues.failed) for (const o of built) objects.push(o);
+      if (built !== undefined) {
+        // Canonical now, with the bound of each object's size for the limit check from the same walk.
+        const bounds: number[] = [];
+        for (let i = 0; i < built.length; i++) {
+          const sized = canonicalSized(built[i]!);
+          built[i] = sized.object;
+          bounds.push(sized.bound);
+        }
+        checkObjectLimits(built, module.createOptionsPointer, issues, bounds);
+        // A module whose finished objects the API server would refuse produces none.
+        if (!issues.failed) for (const o of built) objects.push(o);
+      }
+      for (const d of issues.diagnostics) diagnostics.push(d);
     }
-    for (const d of issues.diagnostics) diagnostics.push(d);
+  } finally {
+    shareCanonical([]);
   }
 
   // A module that breaks the chosen Pod Security Standard refuses the whole deployment.
@@ -194,20 +205,21 @@ function internalError(module: ModuleModel, e: unknown): Diagnostic {
   return error(module.pointer, `module '${module.name}' could not be translated (internal ${name}); please report this with the manifest`, 'internal');
 }
 
-/** The ServiceAccount, Service and workload of one module. */
+/** The ServiceAccount, Service and workload of one module; `meta` are its shared labels, selector and metadata. */
 function buildModule(
   { module, name, spec, issues }: Interpreted,
+  meta: ModuleLabels,
   publishedName: string,
   opts: TranslateOptions,
   device: DeviceLabels,
-  pullSecretsOf: (image: string) => string[],
+  pullSecretsOf: (image: string) => readonly string[],
   claimName: (source: string) => string,
 ): KubeObject[] {
   const objects: KubeObject[] = [];
-  objects.push(buildServiceAccount(name, module.name, device, opts.namespace));
+  objects.push(buildServiceAccount(meta));
   const ports = containerPorts(spec);
-  const annotations = serviceAnnotations(spec, module.name);
-  const serviceInput = { name, publishedName, spec, containerPorts: ports, annotations, device, options: opts, pointer: module.createOptionsPointer, issues };
+  const annotations = serviceAnnotations(spec, meta);
+  const serviceInput = { name, publishedName, spec, containerPorts: ports, annotations, device, module: meta, options: opts, pointer: module.createOptionsPointer, issues };
   objects.push(buildHeadlessService(serviceInput));
   const service = buildService(serviceInput);
   if (service) objects.push(service);
@@ -216,7 +228,7 @@ function buildModule(
     module,
     name,
     spec,
-    device,
+    labels: meta.labels,
     injected: { deviceId: opts.deviceId, hubHostname: opts.hubHostname },
     pullSecrets: pullSecretsOf(module.image),
     containerPorts: ports,
@@ -226,7 +238,7 @@ function buildModule(
   });
   // Checked on the template even when no workload is emitted (a stopped Job module).
   checkPodSecurity(template.spec as Record<string, unknown>, opts.podSecurity, module.createOptionsPointer, issues);
-  const workload = { name, originalModuleId: module.name, spec, device, namespace: opts.namespace, template };
+  const workload = { spec, module: meta, template };
   if (!isJob) objects.push(buildDeployment(workload, module.status === 'stopped'));
   else {
     if (spec.experimental.strategy)

@@ -57,7 +57,7 @@ function sameHostPath(a: MountSource, b: MountSource): b is MountSource & { kind
 
 /** True when a path has a `..` element, which the API server refuses in a hostPath. */
 export function hasBacksteps(path: string): boolean {
-  return path.split('/').includes('..');
+  return path.includes('..') && path.split('/').includes('..');
 }
 
 /**
@@ -258,14 +258,25 @@ export function checkDevices(spec: ModuleSpec, issues: Issues): void {
       );
 }
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /** The volume and mount entries of a pod for a module's mounts; `claimName` maps a volume source to its claim. */
 export function podVolumes(
   mounts: readonly MountSpec[],
   claimName: (source: string) => string,
-  reserved: ReadonlySet<string> = new Set(),
+  reserved: ReadonlySet<string> = NO_NAMES,
 ): { volumes: Record<string, unknown>[]; volumeMounts: Record<string, unknown>[] } {
   const volumes: Record<string, unknown>[] = [];
   const volumeMounts: Record<string, unknown>[] = [];
+  // No mount, or one (most modules): nothing to share or to keep apart.
+  if (mounts.length <= 1 && reserved.size === 0) {
+    for (const m of mounts) {
+      const name = volumeName(m.source, m.target, reserved);
+      volumes.push(volumeEntry(name, m.source, claimName));
+      volumeMounts.push(m.readOnly ? { mountPath: m.target, name, readOnly: true } : { mountPath: m.target, name });
+    }
+    return { volumes, volumeMounts };
+  }
   const byIdentity = new Map<string, string>();
   const taken = new Set(reserved);
   for (const m of sortBy([...mounts], (a, b) => compareText(a.target, b.target))) {

@@ -77,6 +77,26 @@ describe('parseLenientJson on strict JSON (read natively)', () => {
     expect(r.leniencies).toEqual([]);
   });
 
+  it('reports a repeated key whose dropped member held colons in its strings', () => {
+    const r = ok('{"a":"x:y","b":{"c:d":"e:f","c:d":1},"g":["h:"],"a":2}');
+    expect(r.value).toEqual({ a: 2, b: { 'c:d': 1 }, g: ['h:'] });
+    expect(r.duplicates).toEqual([{ pointer: '/b/c:d', key: 'c:d' }, { pointer: '/a', key: 'a' }]);
+  });
+
+  it('reports a repeated key when an escaped colon (\\u003a) makes up for the colon of the dropped member', () => {
+    // The text holds two `:` and so does {"k":":"}: only the escape tells them apart.
+    const r = ok('{"k":1,"k":"\\u003a"}');
+    expect(r.value).toEqual({ k: ':' });
+    expect(r.duplicates).toEqual([{ pointer: '/k', key: 'k' }]);
+  });
+
+  it('reads escaped and plain colons in keys and values, and top-level scalars', () => {
+    expect(ok('{"a\\u003ab":"c\\u003a","d:e":["f:g",{"h":"i::"}]}')).toEqual({ ok: true, value: { 'a:b': 'c:', 'd:e': ['f:g', { h: 'i::' }] }, leniencies: [], duplicates: [] });
+    expect(ok('"a:b"').value).toBe('a:b');
+    expect(ok('12').value).toBe(12);
+    expect(ok('[]').value).toEqual([]);
+  });
+
   it('gives the same value as for the same text with a leniency in it', () => {
     const strict = '{"Env":["A=1"],"HostConfig":{"Binds":["/a:/b"],"PortBindings":{"80/tcp":[{"HostPort":"8080"}]}},"__proto__":{"x":1}}';
     const lenient = strict.replace('{"Env"', '{Env');

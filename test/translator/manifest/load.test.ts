@@ -147,5 +147,10 @@ describe('loadManifestFile: files', () => {
     expect(isTemplate('a.json', { '$schema-template': '4.0.0' })).toBe(true);
     expect(isTemplate('a.json', { x: ['${MODULES.web}'] })).toBe(true);
     expect(isTemplate('a.json', { x: 'sh -c "echo ${HOME}"' })).toBe(false);
+    // With the text the document was parsed from: the text decides whether strings are searched.
+    const escaped = '{"x":["\\u0024{MODULES.web}"]}';
+    expect(isTemplate('a.json', JSON.parse(escaped), escaped)).toBe(true);
+    expect(isTemplate('a.json', { x: ['${MODULES.web}'] }, '{"x":["${MODULES.web}"]}')).toBe(true);
+    expect(isTemplate('a.json', { x: 'a' }, '{"x":"a"}')).toBe(false);
   });
 });

@@ -1,5 +1,4 @@
-import { canonical, canonicalSized, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
-import { jsonBytesBound } from '../../../translator/translate/limits.js';
+import { canonical, canonicalSized, nonEmpty, nonEmptyRecord, shareCanonical, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
 
 describe('canonical', () => {
   it('puts apiVersion, kind, metadata first and sorts every other key recursively', () => {
@@ -90,10 +89,33 @@ describe('canonicalSized', () => {
     ['control characters (6 bytes each in JSON)', { '\u0001\u0002': '\u0001'.repeat(1000) }],
     ['three-byte characters', { 'ключ': '中'.repeat(1000) }],
     ['surrogate pairs and lone surrogates', { e: '😀'.repeat(500) + '\ud800' }],
-  ])('gives canonical() and the size bound of its result, as jsonBytesBound finds it: %s', (_what, value) => {
+    ['quotes and backslashes', { q: '"\\'.repeat(500) }],
+  ])('gives canonical() and a bound of the UTF-8 size of its JSON: %s', (_what, value) => {
     const { object, bound } = canonicalSized(value);
     expect(object).toEqual(canonical(value));
-    expect(bound).toBe(jsonBytesBound(object));
     expect(bound).toBeGreaterThanOrEqual(utf8(object));
+  });
+
+  it('takes shared canonical parts as they are, with the same bound as a walk of them', () => {
+    const labels = { a: 'x', b: '中'.repeat(10) };
+    const selector = { a: 'x' };
+    const unsorted = { z: 1, y: 2 };
+    const object = () => ({ apiVersion: 'v1', kind: 'K', metadata: { labels, name: 'n' }, spec: { selector, list: [labels, unsorted], unsorted } });
+    const plain = canonicalSized(object());
+    shareCanonical([labels, selector, unsorted]);
+    try {
+      const value = object();
+      const sized = canonicalSized(value);
+      expect(sized.bound).toBe(plain.bound);
+      expect(sized.object).toEqual(plain.object);
+      expect(sized.object.metadata.labels).toBe(labels);
+      expect(sized.object.spec.list[0]).toBe(labels);
+      expect(sized.object.spec.selector).toBe(selector);
+      // A part that is not canonical is not remembered: it is copied in order, as without sharing.
+      expect(Object.keys(sized.object.spec.unsorted)).toEqual(['y', 'z']);
+      expect(Object.keys(sized.object.spec.list[1]!)).toEqual(['y', 'z']);
+    } finally {
+      shareCanonical([]);
+    }
   });
 });

@@ -72,3 +72,37 @@ describe('pod template', () => {
     expect(translateOne({ Labels: { a: 1 } }).errors.map((e) => e.pointer)).toEqual([co('Labels', 'a')]);
   });
 });
+
+describe('pod template: pod fields of createOptions beside the written ones', () => {
+  it('merges them in canonical key order, the pod securityContext with k8s-experimental', () => {
+    const { pod, errors } = translateOne({
+      Hostname: 'h',
+      StopTimeout: 5,
+      HostConfig: { NetworkMode: 'host', GroupAdd: ['5'], ExtraHosts: ['a:10.0.0.1'] },
+      'k8s-experimental': { securityContext: { runAsUser: 1000 }, nodeSelector: { disk: 'ssd' } },
+    });
+    expect(errors).toEqual([]);
+    expect(Object.keys(pod)).toEqual([...Object.keys(pod)].sort());
+    expect(pod).toEqual({
+      automountServiceAccountToken: false,
+      containers: [expect.objectContaining({ name: 'mod' })],
+      dnsPolicy: 'ClusterFirstWithHostNet',
+      enableServiceLinks: false,
+      hostAliases: [{ ip: '10.0.0.1', hostnames: ['a'] }],
+      hostNetwork: true,
+      hostname: 'h',
+      nodeSelector: { disk: 'ssd' },
+      restartPolicy: 'Always',
+      securityContext: { runAsUser: 1000, supplementalGroups: [5] },
+      serviceAccountName: 'mod',
+      terminationGracePeriodSeconds: 5,
+    });
+  });
+
+  it('sets no pod securityContext for a GroupAdd of group names only (ignored with a warning)', () => {
+    const { pod, warnings } = translateOne({ HostConfig: { GroupAdd: ['wheel'], NetworkMode: 'host' } });
+    expect(warnings.map((w) => w.pointer)).toContain('/modulesContent/$edgeAgent/properties.desired/modules/mod/settings/createOptions/HostConfig/GroupAdd/0');
+    expect(pod).not.toHaveProperty('securityContext');
+    expect(pod.hostNetwork).toBe(true);
+  });
+});

@@ -1,4 +1,4 @@
-import { normalizeRegistry, registryOf } from '../../../translator/translate/pull-secret.js';
+import { normalizeRegistry, pullSecretFinder, pullSecretNames, registryOf } from '../../../translator/translate/pull-secret.js';
 import { translate } from '../../../translator/translate/index.js';
 import { credential, deploymentModel, moduleModel } from './builders.js';
 import { assertValidK8s } from '../../support/k8s-schema.js';
@@ -64,5 +64,18 @@ describe('pull Secrets', () => {
 
   it('produces valid objects', () => {
     assertValidK8s(result.objects);
+  });
+});
+
+describe('pullSecretFinder', () => {
+  const credentials = [credential('acr', 'contoso.azurecr.io'), credential('acr2', 'https://contoso.azurecr.io/'), credential('hub', 'docker.io')];
+  const find = pullSecretFinder(credentials, pullSecretNames(credentials));
+
+  it("gives an image the sorted Secrets of its registry, one list per registry", () => {
+    const first = find('contoso.azurecr.io/a:1');
+    expect(first).toEqual(['pull-acr', 'pull-acr2']);
+    expect(find('Contoso.azurecr.io/b@sha256:' + '0'.repeat(64))).toBe(first);
+    expect(find('nginx:1.25')).toEqual(['pull-hub']);
+    expect(find('mcr.microsoft.com/azureiotedge-hub:1.5')).toEqual([]);
   });
 });

@@ -115,6 +115,18 @@ describe('ports and Services', () => {
     expect(r.container.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([7000, 7001, 7002]);
   });
 
+  it('lists each container port once, sorted, however many (exposed and bound, both protocols)', () => {
+    const r = translateOne({
+      ExposedPorts: { '7000-7039/tcp': {}, '7005/udp': {} },
+      HostConfig: { PortBindings: { '7010-7049/tcp': [{ HostPort: '9010-9049' }], '7005/udp': [{ HostPort: '9005' }] } },
+    });
+    const ports = r.container.ports as { containerPort: number; name: string; protocol: string }[];
+    expect(ports.map((p) => p.name)).toEqual([...Array.from({ length: 6 }, (_, i) => `tcp-${7000 + i}`), 'udp-7005', ...Array.from({ length: 44 }, (_, i) => `tcp-${7006 + i}`)]);
+    expect(ports[6]).toEqual({ containerPort: 7005, name: 'udp-7005', protocol: 'UDP' });
+    const few = translateOne({ ExposedPorts: { '80/tcp': {}, '53/udp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }], '53/tcp': [] } } });
+    expect((few.container.ports as { name: string }[]).map((p) => p.name)).toEqual(['tcp-53', 'udp-53', 'tcp-80']);
+  });
+
   it('warns about HostIp and unknown binding fields', () => {
     const r = translateOne({ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080', HostIp: '127.0.0.1', Extra: 1 }] } } });
     expect(r.warnings.map((w) => w.pointer).sort()).toEqual([

@@ -3,6 +3,13 @@ import { credential, deploymentModel, edgeHubModel, moduleModel } from './builde
 import { assertValidK8s } from '../../support/k8s-schema.js';
 import { shortHash } from '../../../translator/translate/names.js';
 import type { DeploymentModel } from '../../../translator/manifest/index.js';
+import type { KubeObject } from '../../../translator/translate/index.js';
+import { join } from 'node:path';
+import { compileFile } from '../../../translator/sources/index.js';
+import { withCredentials } from '../../../translator/identities/index.js';
+import { planReconcile } from '../../../translator/reconcile/index.js';
+import { toYaml } from '../../../translator/cli/index.js';
+import { repoRoot } from '../../golden/samples.js';
 
 const OPTIONS = { namespace: 'iotedge', deviceId: 'ase-device', hubHostname: 'myhub.azure-devices.net' };
 const LABELS = (name: string) => ({
@@ -289,5 +296,51 @@ describe('translate: behaviour', () => {
 
   it('works with defaults and an empty deployment', () => {
     expect(translate(deploymentModel([]))).toEqual({ objects: [], diagnostics: [] });
+  });
+});
+
+describe('translate: the objects are read-only and share parts (docs/translation.md)', () => {
+  // Every sample manifest, frozen deeply: each consumer of translated objects must copy before it
+  // changes anything, because a module's labels, selector and metadata are one object each.
+  const samples = ['webserver.json', 'shares.json', 'registry-credentials.json', 'restart-policies.json', 'gpu-sharing.json', 'chunked-create-options.json'];
+  const deepFreeze = (value: unknown): void => {
+    if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  };
+  const load = async (file: string) => {
+    const compiled = await compileFile(join(repoRoot, 'deployment-manifests', file), {}, OPTIONS);
+    expect(compiled.ok).toBe(true);
+    deepFreeze(compiled.objects);
+    return compiled;
+  };
+
+  it('one labels, selector and metadata object per module, shared by its objects', async () => {
+    const { objects } = await load('webserver.json');
+    const get = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+    const deployment = get('Deployment', 'webserverapp') as KubeObject & { spec: { selector: { matchLabels: object }; template: { metadata: { labels: object } } } };
+    const account = get('ServiceAccount', 'webserverapp');
+    const headless = get('Service', 'webserverapp') as KubeObject & { spec: { selector: object } };
+    const published = get('Service', 'webserverapp-published') as KubeObject & { spec: { selector: object } };
+    expect(deployment.metadata).toBe(account.metadata);
+    expect(deployment.spec.template.metadata.labels).toBe(deployment.metadata.labels);
+    expect(headless.metadata.labels).toBe(deployment.metadata.labels);
+    expect(deployment.spec.selector.matchLabels).toBe(headless.spec.selector);
+    expect(published.spec.selector).toBe(headless.spec.selector);
+    expect(deployment.metadata.labels).toEqual(LABELS('webserverapp'));
+    expect(headless.spec.selector).toEqual(SELECTOR('webserverapp'));
+  });
+
+  it.each(samples)('%s: credentials, the reconcile plan and the YAML output leave frozen objects as they are', async (file) => {
+    const { objects, model } = await load(file);
+    const before = JSON.stringify(objects);
+    const identities = new Map(['$edgeHub', ...model!.modules.map((m) => m.name)].map((moduleId, i) => [moduleId, { deviceId: 'ase-device', moduleId, generationId: `g${i}`, etag: `e${i}`, managedBy: 'IotEdge', keys: { primaryKey: Buffer.alloc(32, i).toString('base64'), secondaryKey: Buffer.alloc(32, i + 1).toString('base64') } }]));
+    const input = { namespace: OPTIONS.namespace, hubHostName: OPTIONS.hubHostname, deviceId: OPTIONS.deviceId, gatewayHostName: 'edgehub', identities, moduleTrustBundlePem: 'CA', edgeHubTls: { serverCertChainPem: 'LEAF', serverKeyPem: 'KEY', trustBundlePem: 'CA' } };
+    const desired = withCredentials(objects, input);
+    const first = planReconcile(desired, new Map(), model!);
+    const live = new Map(first.groups.flatMap((g) => g.writes).map((w) => [`${w.object.kind}/${w.object.metadata.name}`, w.object]));
+    expect(planReconcile(desired, live, model!).groups.flatMap((g) => g.writes)).toEqual([]);
+    expect(toYaml(objects)).toContain('kind: Deployment');
+    expect(JSON.stringify(objects)).toBe(before);
   });
 });
