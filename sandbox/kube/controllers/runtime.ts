@@ -68,20 +68,29 @@ export const CONTROLLER_COALESCE_MS = 25;
  */
 export class ClientLoad {
   private last = Number.NEGATIVE_INFINITY;
+  /** Time the controllers' batches held the event loop since the last request (no request could arrive meanwhile). */
+  private worked = 0;
   private streaming = false;
 
   /** Notes one client request; two within {@link CONTROLLER_COALESCE_MS} start a stream. */
   request(now = performance.now()): void {
     if (now - this.last < CONTROLLER_COALESCE_MS) this.streaming = true;
     this.last = now;
+    this.worked = 0;
+  }
+
+  /** Notes a batch of a controller that held the event loop for `ms`. */
+  busy(ms: number): void {
+    this.worked += ms;
   }
 
   /**
-   * True during a stream of requests, until none arrived for `quietMs`: one apply at rest is no
-   * stream, and a stream whose requests a long batch of the controllers held back stays one.
+   * True during a stream of requests, until none arrived for `quietMs` of time the controllers'
+   * batches did not hold the event loop: one apply at rest is no stream, and a long batch that
+   * held the next requests back does not end one.
    */
   active(quietMs: number, now = performance.now()): boolean {
-    if (now - this.last >= quietMs) this.streaming = false;
+    if (now - this.last - this.worked >= quietMs) this.streaming = false;
     return this.streaming;
   }
 }
@@ -135,9 +144,7 @@ export class WorkQueue {
 
   private scheduleDrain(): void {
     this.scheduled = true;
-    // The controllers' own batches hold requests back: a long batch lengthens the quiet that ends a stream.
-    const window = this.coalesceMs + 2 * this.lastDrainMs;
-    if (this.coalesceMs > 0 && this.load?.active(window)) setTimeout(() => this.drain(), window).unref();
+    if (this.coalesceMs > 0 && this.load?.active(this.coalesceMs)) setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs).unref();
     else setImmediate(() => this.drain());
   }
 
@@ -155,6 +162,7 @@ export class WorkQueue {
       }
     }
     this.lastDrainMs = Math.min(1000, performance.now() - started);
+    this.load?.busy(performance.now() - started);
     this.scheduled = false;
     if (this.pending.size > 0) this.scheduleDrain();
   }

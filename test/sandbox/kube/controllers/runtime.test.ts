@@ -1,5 +1,5 @@
 /**
- * The controllers' work queue: without client requests a batch runs on the next turn of the
+ * The controllers' work queue: without a stream of client requests a batch runs on the next turn of the
  * event loop (a rollout's chain pays no batching window per step); while clients keep sending
  * requests the workload controllers' batches are at least the coalescing interval apart, and
  * the keys added meanwhile are one batch, each key handled once.
@@ -11,6 +11,32 @@ const timers = new TimerSet(1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Resolves after the callbacks queued with setImmediate before it ran. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('ClientLoad', () => {
+  test('a stream starts with two requests within the coalescing interval and ends after as long without one', () => {
+    const load = new ClientLoad();
+    load.request(0);
+    expect(load.active(CONTROLLER_COALESCE_MS, 1)).toBe(false); // one apply at rest
+    load.request(CONTROLLER_COALESCE_MS + 10);
+    expect(load.active(CONTROLLER_COALESCE_MS, CONTROLLER_COALESCE_MS + 11)).toBe(false); // too far apart
+    load.request(CONTROLLER_COALESCE_MS + 20);
+    expect(load.active(CONTROLLER_COALESCE_MS, CONTROLLER_COALESCE_MS + 21)).toBe(true);
+    expect(load.active(CONTROLLER_COALESCE_MS, 2 * CONTROLLER_COALESCE_MS + 19)).toBe(true);
+    expect(load.active(CONTROLLER_COALESCE_MS, 2 * CONTROLLER_COALESCE_MS + 20)).toBe(false);
+    // Ended: it takes two requests again.
+    load.request(100);
+    expect(load.active(CONTROLLER_COALESCE_MS, 101)).toBe(false);
+  });
+
+  test("the controllers' batches do not count as quiet: requests they held back still belong to the stream", () => {
+    const load = new ClientLoad();
+    load.request(0);
+    load.request(5);
+    load.busy(40); // a batch held the event loop from 5 to 45 ms
+    expect(load.active(CONTROLLER_COALESCE_MS, 50)).toBe(true);
+    expect(load.active(CONTROLLER_COALESCE_MS, 5 + 40 + CONTROLLER_COALESCE_MS)).toBe(false);
+  });
+});
 
 describe('WorkQueue', () => {
   test('no client request: each batch on the next turn, also the steps that follow one another', async () => {
@@ -30,11 +56,11 @@ describe('WorkQueue', () => {
     queue.stop();
   });
 
-  test(`client requests between batches: the next batch waits until ${CONTROLLER_COALESCE_MS} ms after the previous one began, keys coalesce`, async () => {
+  test(`a stream of client requests: keys wait ${CONTROLLER_COALESCE_MS} ms and coalesce, each handled once`, async () => {
     const load = new ClientLoad();
     const handled: { key: string; at: number }[] = [];
     const queue = new WorkQueue((key) => handled.push({ key, at: performance.now() }), timers, CONTROLLER_COALESCE_MS, load);
-    // The first batch after a quiet spell runs at once, even though a request caused it.
+    // One request (an apply at rest): its batch runs at once.
     load.request();
     queue.add('a');
     await nextTurn();
