@@ -61,6 +61,9 @@ export class TimerSet {
 /** Real milliseconds over which the workload controllers coalesce changes while the event loop is busy. */
 export const CONTROLLER_COALESCE_MS = 25;
 
+/** Real milliseconds without a client request (beside the controllers' own batches) that end a stream. */
+export const STREAM_QUIET_MS = 10;
+
 /**
  * Whether clients are sending a stream of requests to the API (the server notes each one).
  * The workload controllers coalesce only during such a stream: the controllers' own writes are
@@ -103,7 +106,7 @@ export class ClientLoad {
  * work queue hands a key to its worker at once: the keys added while the current I/O is
  * handled are one batch, each once. With `coalesceMs` and `load` (the workload controllers),
  * while clients send a stream of requests ({@link ClientLoad.active}: from two requests within
- * `coalesceMs` until none came for that long), keys added within `coalesceMs` (plus twice the duration of the previous
+ * `coalesceMs` until none came for {@link STREAM_QUIET_MS}), keys added within `coalesceMs` (plus twice the duration of the previous
  * batch, so that a busy controller takes at most about a third of the event loop from the API)
  * are one batch: a burst of applies to one object and its pods' status cost one reconcile, and
  * a template applied again before its rollout went far folds into the next one, as a loaded
@@ -144,7 +147,7 @@ export class WorkQueue {
 
   private scheduleDrain(): void {
     this.scheduled = true;
-    if (this.coalesceMs > 0 && this.load?.active(this.coalesceMs)) setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs).unref();
+    if (this.coalesceMs > 0 && this.load?.active(STREAM_QUIET_MS)) setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs).unref();
     else setImmediate(() => this.drain());
   }
 

@@ -5,7 +5,7 @@
  * the keys added meanwhile are one batch, each key handled once.
  */
 import { describe, expect, test } from '@jest/globals';
-import { ClientLoad, CONTROLLER_COALESCE_MS, TimerSet, WorkQueue } from '../../../../sandbox/kube/controllers/runtime.js';
+import { ClientLoad, CONTROLLER_COALESCE_MS, STREAM_QUIET_MS, TimerSet, WorkQueue } from '../../../../sandbox/kube/controllers/runtime.js';
 
 const timers = new TimerSet(1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -13,19 +13,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('ClientLoad', () => {
-  test('a stream starts with two requests within the coalescing interval and ends after as long without one', () => {
+  test(`a stream starts with two requests within ${CONTROLLER_COALESCE_MS} ms and ends after ${STREAM_QUIET_MS} ms without one`, () => {
     const load = new ClientLoad();
     load.request(0);
-    expect(load.active(CONTROLLER_COALESCE_MS, 1)).toBe(false); // one apply at rest
+    expect(load.active(STREAM_QUIET_MS, 1)).toBe(false); // one apply at rest
     load.request(CONTROLLER_COALESCE_MS + 10);
-    expect(load.active(CONTROLLER_COALESCE_MS, CONTROLLER_COALESCE_MS + 11)).toBe(false); // too far apart
+    expect(load.active(STREAM_QUIET_MS, CONTROLLER_COALESCE_MS + 11)).toBe(false); // too far apart
     load.request(CONTROLLER_COALESCE_MS + 20);
-    expect(load.active(CONTROLLER_COALESCE_MS, CONTROLLER_COALESCE_MS + 21)).toBe(true);
-    expect(load.active(CONTROLLER_COALESCE_MS, 2 * CONTROLLER_COALESCE_MS + 19)).toBe(true);
-    expect(load.active(CONTROLLER_COALESCE_MS, 2 * CONTROLLER_COALESCE_MS + 20)).toBe(false);
+    expect(load.active(STREAM_QUIET_MS, CONTROLLER_COALESCE_MS + 21)).toBe(true);
+    expect(load.active(STREAM_QUIET_MS, CONTROLLER_COALESCE_MS + 20 + STREAM_QUIET_MS - 1)).toBe(true);
+    expect(load.active(STREAM_QUIET_MS, CONTROLLER_COALESCE_MS + 20 + STREAM_QUIET_MS)).toBe(false);
     // Ended: it takes two requests again.
     load.request(100);
-    expect(load.active(CONTROLLER_COALESCE_MS, 101)).toBe(false);
+    expect(load.active(STREAM_QUIET_MS, 101)).toBe(false);
   });
 
   test("the controllers' batches do not count as quiet: requests they held back still belong to the stream", () => {
@@ -33,8 +33,8 @@ describe('ClientLoad', () => {
     load.request(0);
     load.request(5);
     load.busy(40); // a batch held the event loop from 5 to 45 ms
-    expect(load.active(CONTROLLER_COALESCE_MS, 50)).toBe(true);
-    expect(load.active(CONTROLLER_COALESCE_MS, 5 + 40 + CONTROLLER_COALESCE_MS)).toBe(false);
+    expect(load.active(STREAM_QUIET_MS, 50)).toBe(true);
+    expect(load.active(STREAM_QUIET_MS, 5 + 40 + STREAM_QUIET_MS)).toBe(false);
   });
 });
 
