@@ -58,7 +58,7 @@ export class TimerSet {
   }
 }
 
-/** Real milliseconds over which the workload controllers coalesce changes while the event loop is busy. */
+/** Real milliseconds over which the workload controllers coalesce changes while clients send a stream of requests. */
 export const CONTROLLER_COALESCE_MS = 25;
 
 /** Real milliseconds without a client request (beside the controllers' own batches) that end a stream. */
@@ -106,9 +106,9 @@ export class ClientLoad {
  * work queue hands a key to its worker at once: the keys added while the current I/O is
  * handled are one batch, each once. With `coalesceMs` and `load` (the workload controllers),
  * while clients send a stream of requests ({@link ClientLoad.active}: from two requests within
- * `coalesceMs` until none came for {@link STREAM_QUIET_MS}), keys added within `coalesceMs` (plus twice the duration of the previous
- * batch, so that a busy controller takes at most about a third of the event loop from the API)
- * are one batch: a burst of applies to one object and its pods' status cost one reconcile, and
+ * {@link CONTROLLER_COALESCE_MS} until none came for {@link STREAM_QUIET_MS}), keys added
+ * within `coalesceMs` (plus twice the duration of the previous batch, so that a busy
+ * controller takes at most about a third of the event loop from the API) are one batch: a burst of applies to one object and its pods' status cost one reconcile, and
  * a template applied again before its rollout went far folds into the next one, as a loaded
  * controller manager's queues fold them. Without such a stream (one apply at rest, or the end
  * of a burst) a rollout's chain (Deployment -> ReplicaSet -> pod -> kubelet -> ReplicaSet
