@@ -13,7 +13,7 @@ import { Kubelet, NODE_NAME, nodeObject } from './controllers/kubelet.js';
 import { startLoadBalancerAllocator } from './controllers/loadbalancer.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import { startVolumeBinder } from './controllers/volumes.js';
-import { EventRecorder, TimerSet, type ControllerContext } from './controllers/runtime.js';
+import { ClientLoad, EventRecorder, TimerSet, type ControllerContext } from './controllers/runtime.js';
 import { startServiceProxy, type ServiceProxy } from './service-proxy.js';
 import { proxyAddressOf } from './loopback.js';
 import type { ServiceAllocator } from './defaults.js';
@@ -69,6 +69,8 @@ export interface Cluster {
   kubelet: Kubelet;
   /** The Service proxy / load balancer that really forwards. */
   proxy: ServiceProxy;
+  /** Where the API server notes its clients' requests. */
+  load: ClientLoad;
   stop(): void;
 }
 
@@ -77,7 +79,8 @@ export function startCluster(options: ClusterOptions): Cluster {
   const store = new ObjectStore(options.retainedEvents ?? 10_000);
   const api = new KubeApi(store, new SimpleAllocator());
   const timers = new TimerSet(options.timeFactor);
-  const ctx: ControllerContext = { api, timeFactor: options.timeFactor, recorder: new EventRecorder(api, NODE_NAME), timers };
+  const load = new ClientLoad();
+  const ctx: ControllerContext = { api, timeFactor: options.timeFactor, recorder: new EventRecorder(api, NODE_NAME), timers, load };
   const stops = [
     startGarbageCollector(ctx),
     startReplicaSetController(ctx),
@@ -109,6 +112,7 @@ export function startCluster(options: ClusterOptions): Cluster {
     api,
     kubelet,
     proxy,
+    load,
     stop() {
       proxy.stop();
       kubelet.stop();

@@ -118,6 +118,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
   const ctx: ServerContext = {
     api: cluster.api,
     kubelet: cluster.kubelet,
+    load: cluster.load,
     faults,
     openapi: new OpenApiDocuments(),
     address: () => address,

@@ -40,6 +40,8 @@ export interface ServerContext {
   address: () => string;
   /** Bookmark interval of watches, in real milliseconds. */
   bookmarkMs: number;
+  /** Notes each request (the workload controllers coalesce while clients keep the API busy). */
+  load?: { request(): void };
   /** Who sent the request; throw a 401 KubeApiError to refuse it. @default every request is `system:anonymous` */
   authenticate?: (req: IncomingMessage) => string | Promise<string>;
   /** Called after routing, before the handler; throw a 403 KubeApiError to deny. @default everything is allowed */
@@ -119,6 +121,7 @@ const NOT_FOUND = () => new KubeApiError(404, 'NotFound', 'the server could not 
 
 /** Handles one HTTP request. Never throws. */
 export async function handleRequest(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  ctx.load?.request();
   try {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();

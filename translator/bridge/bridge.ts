@@ -6,8 +6,9 @@
  *   desired$ ──> admitDeployment (translate) ──┐
  *   cache.changes$ ────────────────────────────┼─> scheduleReconciles ─> Reconciler ─> LastGoodKeeper
  *   periodic resync ───────────────────────────┘             │
- *   cache.observed$ + admissions + runs ─> (debounce) ─> observe (cache) ─> moduleStatuses
+ *   cache.observed$ + admissions + runs ─> (throttle) ─> observe (cache) ─> moduleStatuses
  *                                               ─> reportedDocument ─> report(document)
+ *   cache.observed$ while a version awaits its modules ─> settle ─> (changed) report at once
  *
  * changes$ ticks for drift of the objects the bridge writes (a deleted or edited Deployment,
  * Service, Secret...), never for pods: pods coming and going (a rollout) only refresh the status
@@ -199,6 +200,8 @@ export class Bridge {
         .pipe(throttleTime(this.options.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS, asyncScheduler, { leading: true, trailing: true }))
         .subscribe(() => this.refreshStatus()),
     );
+    // The change that settles an applied version is reported at once, not at the end of the interval.
+    this.subscriptions.add(this.watcher.observed$.subscribe(() => this.settleNow()));
     // After the loop is subscribed, so the trigger of the last good deployment is not lost.
     if (restored) this.accept({ version: restored.version, manifest: { model: restored.model, diagnostics: [] } });
     this.subscriptions.add(this.options.desired$.subscribe((input) => this.accept(input)));
@@ -342,6 +345,25 @@ export class Bridge {
     // At once, not behind the interval of observed changes: the run's outcome (a refusal) or,
     // once its modules are created, the version's 200 goes out without waiting.
     this.refreshStatus();
+  }
+
+  /**
+   * While an applied version waits for its modules ({@link DesiredStatusTracker.awaiting}), judges
+   * it on every observed change (pure, from the cache) and refreshes the status at once when its
+   * `lastDesiredStatus` changed: the 200 leaves with the pod event that completes the rollout
+   * instead of waiting out the status interval. Other changes keep the interval.
+   */
+  private settleNow(): void {
+    const running = this.shown();
+    if (!running || !this.desiredTracker.awaiting) return;
+    const before = this.desiredTracker.current;
+    try {
+      this.desiredTracker.settle(running, this.observe());
+    } catch {
+      return; // refreshStatus logs what the cache cannot give
+    }
+    const after = this.desiredTracker.current;
+    if (after.version !== before.version || after.status.code !== before.status.code || after.status.description !== before.status.description) this.refreshStatus();
   }
 
   /** Builds the reported document from the cache (no API request) and hands it to `report`. */

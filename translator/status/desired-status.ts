@@ -40,6 +40,17 @@ export class DesiredStatusTracker {
   }
 
   /**
+   * True while an applied version waits for {@link settle} to report it, or is reported with a
+   * failure that a later look at the cluster may change (500 -> 200): then every observed change
+   * is worth a {@link settle}, not only the throttled ones.
+   */
+  get awaiting(): boolean {
+    const applied = this.applied;
+    if (applied === undefined || applied < this.version) return false;
+    return applied > this.version || this.status.code !== 200;
+  }
+
+  /**
    * Reports the applied version once the cluster shows where its modules stand. Returns what
    * still holds it back (for the logs), or undefined when there is nothing to settle.
    */

@@ -8,9 +8,6 @@ import { KubeApiError } from '../errors.js';
 import { findType, groupVersion, type ResourceType } from '../resources.js';
 import { canonicalJson, clone, isObject, type KubeObject, type OwnerReference } from '../types.js';
 
-/** Real milliseconds over which the workload controllers coalesce changes of one object. */
-export const CONTROLLER_COALESCE_MS = 25;
-
 /** Shared context of every controller. */
 export interface ControllerContext {
   api: KubeApi;
@@ -19,6 +16,8 @@ export interface ControllerContext {
   recorder: EventRecorder;
   /** Timers owned by the cluster, cleared on stop. */
   timers: TimerSet;
+  /** The clients' requests (the server notes each one); the workload controllers coalesce while clients keep sending. */
+  load: ClientLoad;
 }
 
 /** setTimeout with scaling and central cancellation. */
@@ -59,14 +58,61 @@ export class TimerSet {
   }
 }
 
+/** Real milliseconds over which the workload controllers coalesce changes while clients send a stream of requests. */
+export const CONTROLLER_COALESCE_MS = 25;
+
+/** Real milliseconds without a client request (beside the controllers' own batches) that end a stream. */
+export const STREAM_QUIET_MS = 10;
+
+/**
+ * Whether clients are sending a stream of requests to the API (the server notes each one).
+ * The workload controllers coalesce only during such a stream: the controllers' own writes are
+ * not requests, so a rollout's chain never makes them wait by itself.
+ */
+export class ClientLoad {
+  private last = Number.NEGATIVE_INFINITY;
+  /** Time the controllers' batches held the event loop since the last request (no request could arrive meanwhile). */
+  private worked = 0;
+  private streaming = false;
+
+  /** Notes one client request; two within {@link CONTROLLER_COALESCE_MS} start a stream. */
+  request(now = performance.now()): void {
+    if (now - this.last < CONTROLLER_COALESCE_MS) this.streaming = true;
+    this.last = now;
+    this.worked = 0;
+  }
+
+  /** Notes a batch of a controller that held the event loop for `ms`. */
+  busy(ms: number): void {
+    this.worked += ms;
+  }
+
+  /**
+   * True during a stream of requests, until none arrived for `quietMs` of time the controllers'
+   * batches did not hold the event loop: one apply at rest is no stream, and a long batch that
+   * held the next requests back does not end one.
+   */
+  active(quietMs: number, now = performance.now()): boolean {
+    if (now - this.last - this.worked >= quietMs) this.streaming = false;
+    return this.streaming;
+  }
+}
+
 /**
  * A de-duplicating work queue: `add(key)` schedules one call of the handler per key;
  * conflicts and other errors (but 404s) requeue the key after a short delay.
- * With `coalesceMs`, keys added within that many real milliseconds (plus twice the
- * duration of the previous batch, so that a busy controller takes at most about a third
- * of the event loop from the API) are handled in one batch, each once: a burst of
- * changes to one object (applies, its pods' status) costs one reconcile, and the work
- * runs between requests instead of after each of them.
+ *
+ * A batch runs on the next turn of the event loop (`setImmediate`), as a real controller's
+ * work queue hands a key to its worker at once: the keys added while the current I/O is
+ * handled are one batch, each once. With `coalesceMs` and `load` (the workload controllers),
+ * while clients send a stream of requests ({@link ClientLoad.active}: from two requests within
+ * {@link CONTROLLER_COALESCE_MS} until none came for {@link STREAM_QUIET_MS}), keys added
+ * within `coalesceMs` (plus twice the duration of the previous batch, so that a busy
+ * controller takes at most about a third of the event loop from the API) are one batch: a burst of applies to one object and its pods' status cost one reconcile, and
+ * a template applied again before its rollout went far folds into the next one, as a loaded
+ * controller manager's queues fold them. Without such a stream (one apply at rest, or the end
+ * of a burst) a rollout's chain (Deployment -> ReplicaSet -> pod -> kubelet -> ReplicaSet
+ * status -> Deployment status) runs step after step without a timer.
  */
 export class WorkQueue {
   private readonly pending = new Set<string>();
@@ -78,17 +124,14 @@ export class WorkQueue {
     private readonly handler: (key: string) => void,
     private readonly timers: TimerSet,
     private readonly coalesceMs = 0,
+    private readonly load?: ClientLoad,
   ) {}
 
   /** Schedules a reconcile of `key`. */
   add(key: string): void {
     if (this.stopped) return;
     this.pending.add(key);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      if (this.coalesceMs > 0) setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs).unref();
-      else setImmediate(() => this.drain());
-    }
+    if (!this.scheduled) this.scheduleDrain();
   }
 
   /** Schedules a reconcile of `key` after `ms` simulated milliseconds. */
@@ -100,6 +143,12 @@ export class WorkQueue {
   stop(): void {
     this.stopped = true;
     this.pending.clear();
+  }
+
+  private scheduleDrain(): void {
+    this.scheduled = true;
+    if (this.coalesceMs > 0 && this.load?.active(STREAM_QUIET_MS)) setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs).unref();
+    else setImmediate(() => this.drain());
   }
 
   private drain(): void {
@@ -116,12 +165,9 @@ export class WorkQueue {
       }
     }
     this.lastDrainMs = Math.min(1000, performance.now() - started);
+    this.load?.busy(performance.now() - started);
     this.scheduled = false;
-    if (this.pending.size > 0) {
-      this.scheduled = true;
-      if (this.coalesceMs > 0) setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs).unref();
-      else setImmediate(() => this.drain());
-    }
+    if (this.pending.size > 0) this.scheduleDrain();
   }
 }
 

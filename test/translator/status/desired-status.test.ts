@@ -43,3 +43,28 @@ test('an applied version is reported once its modules are created, or 500 naming
   t.settle({ version: 2, model }, { pods: [pod('web', running), pod('edgeHub', running)], workloads, services: [] });
   expect(t.current).toEqual({ version: 2, status: { code: 200, description: '' } });
 });
+
+test('awaiting: from an applied version until it is reported 200 (a 500 may still turn 200), never for a rejection', () => {
+  const t = new DesiredStatusTracker();
+  const model = parseManifest(deploymentManifest({ modules: { web: dockerModule('nginx:1.27') } })).model!;
+  const meta = (id: string) => ({ annotations: { 'net.azure-devices.edge.original-moduleid': id } });
+  const workloads = ['web', 'edgeHub'].map((id) => ({ kind: 'Deployment' as const, metadata: { ...meta(id), generation: 1 }, status: { observedGeneration: 1, updatedReplicas: 1 } }));
+  const pod = (id: string, state: object) => ({ metadata: { ...meta(id), creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { containers: [{ name: id }] }, status: { containerStatuses: [{ name: id, state }] } });
+  const running = { running: { startedAt: '2026-01-01T00:00:01Z' } };
+  expect(t.awaiting).toBe(false);
+  t.rejected(1, { code: 400, description: 'bad' });
+  expect(t.awaiting).toBe(false);
+  t.reconciled(2, 'applied');
+  expect(t.awaiting).toBe(true);
+  t.settle({ version: 2, model }, { pods: [pod('web', { waiting: { reason: 'ErrImagePull' } }), pod('edgeHub', running)], workloads, services: [] });
+  expect(t.current.status.code).toBe(500);
+  expect(t.awaiting).toBe(true);
+  t.settle({ version: 2, model }, { pods: [pod('web', running), pod('edgeHub', running)], workloads, services: [] });
+  expect(t.current).toEqual({ version: 2, status: { code: 200, description: '' } });
+  expect(t.awaiting).toBe(false);
+  // A newer rejection ends the wait for the older applied version.
+  t.reconciled(3, 'applied');
+  expect(t.awaiting).toBe(true);
+  t.rejected(4, { code: 412, description: 'schemaVersion' });
+  expect(t.awaiting).toBe(false);
+});
