@@ -617,8 +617,7 @@ class Bench {
     let lastRound: ApiRequest[] = [];
     try {
       for (let round = 1; round <= this.rounds + 1; round++) {
-        await sleep(1100); // the link is idle: no reported patch in the last second
-        await this.quiet(namespace);
+        await this.rest(namespace); // and the link is idle: no reported patch in the last second
         const reconcilesNow = await this.metricSum('iotedge_k8s_reconciles_total');
         if (reconcilesAtPush !== undefined) reconciles.push(reconcilesNow - reconcilesAtPush);
         if (round > this.rounds) break; // only the last round's reconciles to count
@@ -644,7 +643,11 @@ class Bench {
         // twin namespace holding the previous round's state, back to back and 8 in flight; the
         // cluster's own time from the last write until the round's pods run; the hub's time for a
         // minimal device client's reported patch (and desired patch) measured the same way.
+        // Each replay starts from rest, as the bridge's round did: the rollouts of the round (or of
+        // the replay before) finished, so the floor does not carry their work.
+        await this.rest(namespace, floorNs);
         s.floor.push(await this.replay(roundWrites, namespace, floorNs, 1));
+        await this.rest(namespace, floorNs);
         s.floor8.push(await this.replayFresh(round, namespace, floorNs, roundWrites));
         const settle = Math.max(0, settledAt - lastWrite);
         const up = await hubFloor.reported();
@@ -758,8 +761,7 @@ class Bench {
     const twin = (await this.registry.getModuleTwin(this.hub.deviceId, '$edgeAgent')).responseBody as Json;
     let previousVersion = twin.properties.desired.$version as number;
     for (const c of cases) {
-      await sleep(1100);
-      await this.quiet(namespace);
+      await this.rest(namespace);
       const metricBefore = await this.metricSum('iotedge_k8s_api_writes_total');
       const { t0, version } = await this.push(c.content);
       if (version <= previousVersion) {
@@ -895,6 +897,16 @@ class Bench {
     console.log(`  bridge start-up + first apply of 50 modules: ${startRequests.length + bridgeRequests.length} requests vs ${kubectlRequests.length} for translate | kubectl`);
     this.goal('first apply of 50 modules: translate | kubectl apply --server-side takes >= 5x the bridge (push -> last write answered)', kubectlWall / bridgeWall >= 5, `${(kubectlWall / bridgeWall).toFixed(2)}x: ${ms(kubectlWall)} vs ${ms(bridgeWall)}`);
     this.goal('first apply of 50 modules: no more API requests than kubectl', bridgeRequests.length <= kubectlRequests.length, `${bridgeRequests.length} vs ${kubectlRequests.length} (with the bridge's once-per-process start-up: ${startRequests.length + bridgeRequests.length})`);
+  }
+
+  /**
+   * Rest before a timed sample: 1.1 s (the emulator's controllers finish a rollout's remaining
+   * work, such as old pods' termination, well within it at timeFactor 0.01), then no write under
+   * any of `namespaces` at the proxy for 1.1 s.
+   */
+  async rest(...namespaces: string[]): Promise<void> {
+    await sleep(1100);
+    for (const ns of namespaces) await this.quiet(ns);
   }
 
   /** Waits until no write under namespace `ns` has reached the proxy for `millis`. */
