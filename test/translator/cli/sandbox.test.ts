@@ -21,7 +21,8 @@ describe('iotedge-k8s sandbox', () => {
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor('hub.json', () => (existsSync(join(stateDir, 'hub.json')) || child.exitCode !== null ? true : undefined));
+      // hub.json is written before the sandbox prints its summary: wait for both (or an exit).
+      await waitFor('hub.json and the summary', () => ((existsSync(join(stateDir, 'hub.json')) && out.includes('Blob storage:')) || child.exitCode !== null ? true : undefined));
       expect(child.exitCode).toBeNull();
       expect(out).toContain('kubectl --kubeconfig');
       const hub = JSON.parse(readFileSync(join(stateDir, 'hub.json'), 'utf8'));
