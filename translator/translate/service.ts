@@ -86,8 +86,7 @@ export function readPortBindings(value: unknown, pointer: string, spec: ModuleSp
   if (!obj) return;
   for (const key of sortedKeys(obj)) {
     const ports = parsePortKey(key, pointer, issues);
-    const list = obj[key];
-    const bindings = Array.isArray(list) ? list : readArray(list, joinPointer(pointer, key), issues);
+    const bindings = readArray(obj[key], () => joinPointer(pointer, key), issues);
     if (!ports) continue;
     if (!bindings || bindings.length === 0) {
       // No binding list: Docker publishes on an ephemeral host port; we publish the container port.
@@ -109,14 +108,14 @@ function readBinding(binding: unknown, parent: string, key: string, i: number, p
   for (const field of sortedKeys(binding)) {
     if (field !== 'HostPort' && field !== 'HostIp') issues.warn(at(field), `port binding field '${field}' is not supported and is ignored`);
   }
-  const hostIp = typeof binding.HostIp === 'string' || binding.HostIp == null ? (binding.HostIp ?? undefined) : readString(binding.HostIp, at('HostIp'), issues);
+  const hostIp = readString(binding.HostIp, () => at('HostIp'), issues);
   if (hostIp && !['0.0.0.0', '::'].includes(hostIp)) {
     issues.warn(
       at('HostIp'),
       `HostIp '${hostIp}' is ignored: a Service listens on the addresses of its type; use k8s-experimental.serviceOptions.loadBalancerIP to pick one`,
     );
   }
-  const hostPortText = typeof binding.HostPort === 'string' || binding.HostPort == null ? (binding.HostPort ?? undefined) : readString(binding.HostPort, at('HostPort'), issues);
+  const hostPortText = readString(binding.HostPort, () => at('HostPort'), issues);
   let hostOffset: number | undefined;
   if (hostPortText !== undefined && hostPortText !== '') {
     const [lowText = '', highText] = hostPortText.split('-');

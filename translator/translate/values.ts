@@ -39,12 +39,19 @@ function isZero(value: unknown): boolean {
   return false;
 }
 
-function wrong(issues: Issues, pointer: string, expected: string, value: unknown): undefined {
+/**
+ * Where a value is: its JSON pointer, or a function that builds it, for readers on hot paths
+ * whose pointer is needed only for an error (a pointer escapes every `~` and `/` of its tokens).
+ */
+export type PointerOf = string | (() => string);
+
+function wrong(issues: Issues, at: PointerOf, expected: string, value: unknown): undefined {
+  const pointer = typeof at === 'string' ? at : at();
   issues.error(pointer, `expected ${expected} at ${pointer}, found ${typeName(value)}`);
   return undefined;
 }
 
-export function readString(value: unknown, pointer: string, issues: Issues): string | undefined {
+export function readString(value: unknown, pointer: PointerOf, issues: Issues): string | undefined {
   if (value === undefined || value === null) return undefined;
   return typeof value === 'string' ? value : wrong(issues, pointer, 'a string', value);
 }
@@ -77,7 +84,7 @@ export function readObject(value: unknown, pointer: string, issues: Issues): Jso
   return isObject(value) ? value : wrong(issues, pointer, 'an object', value);
 }
 
-export function readArray(value: unknown, pointer: string, issues: Issues): unknown[] | undefined {
+export function readArray(value: unknown, pointer: PointerOf, issues: Issues): unknown[] | undefined {
   if (value === undefined || value === null) return undefined;
   return Array.isArray(value) ? value : wrong(issues, pointer, 'an array', value);
 }
