@@ -273,7 +273,7 @@ export function podVolumes(
     for (const m of mounts) {
       const name = volumeName(m.source, m.target, reserved);
       volumes.push(volumeEntry(name, m.source, claimName));
-      volumeMounts.push(m.readOnly ? { mountPath: m.target, name, readOnly: true } : { mountPath: m.target, name });
+      volumeMounts.push(mountEntry(m, name));
     }
     return { volumes, volumeMounts };
   }
@@ -288,9 +288,14 @@ export function podVolumes(
       byIdentity.set(identity, name);
       volumes.push(volumeEntry(name, m.source, claimName));
     }
-    volumeMounts.push(m.readOnly ? { mountPath: m.target, name, readOnly: true } : { mountPath: m.target, name });
+    volumeMounts.push(mountEntry(m, name));
   }
   return { volumes, volumeMounts };
+}
+
+/** A container's mount of volume `name`, keys in output order. */
+function mountEntry(m: MountSpec, name: string): Record<string, unknown> {
+  return m.readOnly ? { mountPath: m.target, name, readOnly: true } : { mountPath: m.target, name };
 }
 
 /** Mounts of the same host path or claim share one volume; emptyDirs are per mount. */
