@@ -1,8 +1,8 @@
 /**
  * bench/bridge: the bridge (`iotedge-k8s run`) end to end on the sandbox emulators.
  *
- * Starts the Kubernetes API emulator (plain HTTP, or HTTPS with --tls; timeFactor 0.01) and the IoT
- * Hub emulator in this process, puts a counting proxy between every Kubernetes client and the
+ * Starts the Kubernetes API emulator in a process of its own (plain HTTP, or HTTPS with --tls;
+ * timeFactor 0.01) and the IoT Hub emulator in this process, puts a counting proxy between every Kubernetes client and the
  * emulator (it counts requests and TCP connections), pushes
  * deployments with azure-iothub and reads the `$edgeAgent` reported twin with
  * `Registry.getModuleTwin` (polled every 10 ms). Prints:
@@ -35,10 +35,10 @@ import mqttTransport from 'azure-iot-device-mqtt';
 import iothub, { type Registry } from 'azure-iothub';
 import { parse, stringify } from 'yaml';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
-import { ImageCatalog, startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
 import { generateTls } from '../sandbox/kube/tls.js';
 import { deploymentRollout } from '../translator/kinds/index.js';
 import { runsVersion, spawnBridge, stopProcess } from './bridge-process.js';
+import { spawnKubeEmulator, type KubeEmulatorProcess } from './kube-emulator-process.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
 type Json = any;
@@ -434,7 +434,9 @@ const sleep = (millis: number) => new Promise((r) => setTimeout(r, millis));
 
 class Bench {
   readonly dir = mkdtempSync(join(tmpdir(), 'iotedge-k8s-bench-'));
-  kube!: KubeEmulator;
+  kube!: KubeEmulatorProcess;
+  /** Kubeconfig YAML of the emulator (straight to it, not through the proxy). */
+  kubeconfig = '';
   hub!: HubEmulator;
   proxy!: CountingProxy;
   registry!: Registry;
@@ -456,13 +458,14 @@ class Bench {
   ) {}
 
   async start(): Promise<void> {
-    this.kube = await startKubeEmulator({ tls: this.tls, timeFactor: TIME_FACTOR, catalog: new ImageCatalog() });
+    this.kube = await spawnKubeEmulator('kube', { tls: this.tls, timeFactor: TIME_FACTOR });
+    this.kubeconfig = this.kube.kubeconfig!;
     this.hub = await startHubEmulator({ stateDir: this.dir, serviceHost: SERVICE_HOST });
-    const kubeCaData = this.tls ? String((parse(this.kube.kubeconfig) as Json).clusters[0].cluster['certificate-authority-data']) : undefined;
+    const kubeCaData = this.tls ? String((parse(this.kubeconfig) as Json).clusters[0].cluster['certificate-authority-data']) : undefined;
     this.proxy = new CountingProxy(this.kube.url, kubeCaData && Buffer.from(kubeCaData, 'base64').toString('utf8'));
     await this.proxy.start();
     this.kubeconfigPath = join(this.dir, 'kubeconfig-via-proxy');
-    const viaProxy = parse(this.kube.kubeconfig) as Json;
+    const viaProxy = parse(this.kubeconfig) as Json;
     viaProxy.clusters[0].cluster.server = this.proxy.url;
     // The proxy presents a certificate of its own CA.
     if (this.proxy.ca) viaProxy.clusters[0].cluster['certificate-authority-data'] = Buffer.from(this.proxy.ca).toString('base64');
@@ -470,7 +473,7 @@ class Bench {
     this.registry = trustHubCa(iothub.Registry.fromConnectionString(this.hub.serviceConnectionString), this.hub.caPem);
     // The bench's own client-node reads go straight to the emulator, so they never show in the proxy counts.
     const kc = new KubeConfig();
-    kc.loadFromString(this.kube.kubeconfig);
+    kc.loadFromString(this.kubeconfig);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
   }
@@ -589,7 +592,7 @@ class Bench {
     await this.replay(writesOf(this.proxy.since(w0, namespace)), namespace, floorNs, 8);
     const pods = new ClusterWatch();
     const kc = new KubeConfig();
-    kc.loadFromString(this.kube.kubeconfig);
+    kc.loadFromString(this.kubeconfig);
     await pods.start(kc, namespace);
     // The same watches on the floor's namespace, so the emulator sends both sides the bench's watch events alike.
     const floorPods = new ClusterWatch();
@@ -830,7 +833,7 @@ class Bench {
       ] as const) {
         await sleep(1100); // the reported-patch rate limit (1/s) starts each sample from rest
         const before = (await this.pollReported(`${moduleName} reported`, (r) => r?.modules?.[moduleName]?.runtimeStatus as string | undefined)).value;
-        this.kube.catalog.set(image, behaviour);
+        await this.kube.setImage(image, behaviour);
         const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
         const t0 = performance.now();
         for (const pod of pods.items) await this.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace });
@@ -1012,7 +1015,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   try {
     await bench.start();
-    console.log(`bench/bridge: node ${process.version}, ${rounds} rounds, kube emulator timeFactor ${TIME_FACTOR} (${bench.tls ? 'HTTPS' : 'plain HTTP'}, behind a counting proxy), hub service host ${SERVICE_HOST}`);
+    console.log(`bench/bridge: node ${process.version}, ${rounds} rounds, kube emulator in its own process, timeFactor ${TIME_FACTOR} (${bench.tls ? 'HTTPS' : 'plain HTTP'}, behind a counting proxy), hub service host ${SERVICE_HOST}`);
     console.log(`reported twin polled with Registry.getModuleTwin every ${POLL_MS} ms; the bridge runs as its own process (node bin/iotedge-k8s.js run: the compiled dist/)`);
     console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the start`);
 

@@ -1,12 +1,16 @@
 /**
- * Child process of bench/kube-emulator.ts: starts the Kubernetes API emulator of a source
- * tree (this repository, or another checkout given as the first argument, to compare
- * two versions in one run), prints its URL as one JSON line and stops when stdin closes.
- * Answers `cpu` lines on stdin with its CPU time. With `--floor` it starts instead a minimal HTTP server that parses each JSON body and
- * answers it with a fixed Deployment-sized JSON object: what the bench's client and the
- * machine allow at best (the floor the emulator's numbers compare with).
+ * Child process of the benches (bench/kube-emulator-process.ts starts it): runs the Kubernetes API
+ * emulator of a source tree (this repository, or another checkout given as the first argument, to
+ * compare two versions in one run), prints `{url, pid, kubeconfig}` as one JSON line and stops when
+ * stdin closes. Each line on stdin is a question answered with one JSON line, in order:
+ * - `cpu`: this process's CPU time so far, `{cpu}` (user + system, µs);
+ * - `image <JSON {image, behaviour}>`: sets what an image does in the emulator's catalog, `{ok}`.
+ * `--tls` serves HTTPS, `--time-factor F` scales the simulated durations (default 1).
+ * With `--floor` it starts instead a minimal HTTP server that parses each JSON body and answers it
+ * with a fixed Deployment-sized JSON object: what the bench's client and the machine allow at best
+ * (the floor the emulator's numbers compare with).
  *
- *   node --import tsx bench/kube-emulator-server.ts [<repository root> | --floor]
+ *   node --import tsx bench/kube-emulator-server.ts [<repository root> | --floor] [--tls] [--time-factor F]
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +19,8 @@ import { pathToFileURL } from 'node:url';
 
 interface Emulator {
   url: string;
+  kubeconfig?: string;
+  catalog?: { set(image: string, behaviour: unknown): void };
   stop(): Promise<void>;
 }
 
@@ -47,22 +53,49 @@ async function startFloor(): Promise<Emulator> {
 }
 
 /** The emulator of the source tree at `root`. */
-async function startEmulator(root: string): Promise<Emulator> {
+async function startEmulator(root: string, options: { tls: boolean; timeFactor: number }): Promise<Emulator> {
   const { startKubeEmulator } = (await import(pathToFileURL(join(root, 'sandbox/kube/index.ts')).href)) as {
-    startKubeEmulator(options: { tls: boolean }): Promise<Emulator>;
+    startKubeEmulator(options: { tls: boolean; timeFactor: number }): Promise<Emulator>;
   };
-  return startKubeEmulator({ tls: false });
+  return startKubeEmulator(options);
 }
 
-const emulator = process.argv[2] === '--floor' ? await startFloor() : await startEmulator(resolve(process.argv[2] ?? join(import.meta.dirname, '..')));
-process.stdout.write(`${JSON.stringify({ url: emulator.url, pid: process.pid })}\n`);
-// Each line `cpu` on stdin is answered with this process's CPU time so far (user + system, µs).
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk: string) => {
-  for (const line of chunk.split('\n')) {
-    if (line.trim() !== 'cpu') continue;
+let root: string | undefined;
+let floor = false;
+let tls = false;
+let timeFactor = 1;
+for (let i = 2; i < process.argv.length; i++) {
+  const arg = process.argv[i]!;
+  if (arg === '--floor') floor = true;
+  else if (arg === '--tls') tls = true;
+  else if (arg === '--time-factor') timeFactor = Number(process.argv[++i]);
+  else root = arg;
+}
+const emulator = floor ? await startFloor() : await startEmulator(resolve(root ?? join(import.meta.dirname, '..')), { tls, timeFactor });
+process.stdout.write(`${JSON.stringify({ url: emulator.url, pid: process.pid, kubeconfig: emulator.kubeconfig })}\n`);
+
+function answer(line: string): unknown {
+  if (line === 'cpu') {
     const { user, system } = process.cpuUsage();
-    process.stdout.write(`${JSON.stringify({ cpu: user + system })}\n`);
+    return { cpu: user + system };
+  }
+  if (line.startsWith('image ')) {
+    const { image, behaviour } = JSON.parse(line.slice('image '.length)) as { image: string; behaviour: unknown };
+    if (!emulator.catalog) return { error: 'no image catalog (the floor server)' };
+    emulator.catalog.set(image, behaviour);
+    return { ok: true };
+  }
+  return { error: `unknown question: ${line}` };
+}
+
+process.stdin.setEncoding('utf8');
+let pending = '';
+process.stdin.on('data', (chunk: string) => {
+  pending += chunk;
+  for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
+    const line = pending.slice(0, newline).trim();
+    pending = pending.slice(newline + 1);
+    if (line !== '') process.stdout.write(`${JSON.stringify(answer(line))}\n`);
   }
 });
 process.stdin.on('end', () => {

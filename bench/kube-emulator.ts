@@ -10,11 +10,10 @@
  *
  *   npx tsx bench/kube-emulator.ts [--rounds 5] [--deployments-only] [--compare <repository root>]
  */
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
+import { spawnKubeEmulator, type KubeEmulatorProcess } from './kube-emulator-process.js';
 
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -129,55 +128,6 @@ const GOAL_NOOP = 2000;
 const GOAL_LATENCY_MS = 20;
 const LATENCY_SAMPLES = 20;
 const CONVERGE_TIMEOUT_MS = 60_000;
-
-/** An emulator in a child process, so that the bench's own client does not share its event loop. */
-interface Target {
-  label: string;
-  url: string;
-  /** CPU time (user + system) the process has used so far, in µs. */
-  cpu(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-async function spawnEmulator(label: string, root?: string): Promise<Target> {
-  const script = join(import.meta.dirname, 'kube-emulator-server.ts');
-  // e.g. KUBE_EMULATOR_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the emulator process.
-  const nodeArgs = (process.env.KUBE_EMULATOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...(root ? [root] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // The child's stdout: one JSON line with its URL, then one per `cpu` question.
-  const waiting: Array<(line: { url?: string; cpu?: number }) => void> = [];
-  let text = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    text += chunk;
-    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n')) {
-      const line = JSON.parse(text.slice(0, newline)) as { url?: string; cpu?: number };
-      text = text.slice(newline + 1);
-      waiting.shift()?.(line);
-    }
-  });
-  const next = () => new Promise<{ url?: string; cpu?: number }>((resolve) => waiting.push(resolve));
-  const url = await Promise.race([
-    next().then((line) => line.url!),
-    exited.then(() => {
-      throw new Error(`emulator ${label} exited before serving`);
-    }),
-  ]);
-  return {
-    label,
-    url,
-    async cpu() {
-      const answer = next();
-      child.stdin.write('cpu\n');
-      return (await answer).cpu!;
-    },
-    async stop() {
-      child.stdin.end();
-      await exited;
-    },
-  };
-}
 
 function getJson(base: string, path: string): Promise<{ items: KubeObjectLike[] }> {
   return new Promise((resolve, reject) => {
@@ -310,7 +260,7 @@ class DeploymentBench {
 
   /** `floor`: the target is the minimal server (bench/kube-emulator-server.ts --floor): requests only, no checks. */
   constructor(
-    readonly target: Target,
+    readonly target: KubeEmulatorProcess,
     readonly floor = false,
   ) {}
 
@@ -418,9 +368,9 @@ function p95(values: number[]): number {
 async function deploymentApplies(): Promise<void> {
   const compareAt = process.argv.indexOf('--compare');
   const compare = compareAt > 0 ? process.argv[compareAt + 1] : undefined;
-  const targets = [await spawnEmulator('this tree')];
-  if (compare) targets.push(await spawnEmulator(compare, compare));
-  targets.push(await spawnEmulator('a minimal server (floor)', '--floor'));
+  const targets = [await spawnKubeEmulator('this tree')];
+  if (compare) targets.push(await spawnKubeEmulator(compare, { root: compare }));
+  targets.push(await spawnKubeEmulator('a minimal server (floor)', { root: '--floor' }));
   try {
     const benches = targets.map((t, i) => new DeploymentBench(t, i === targets.length - 1));
     for (const b of benches) await b.setUp();
