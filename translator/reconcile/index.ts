@@ -5,7 +5,7 @@
  */
 export type { DesiredDeployment, ReconcileOutcome, ReconcilerOptions, ReconcileLog } from './types.js';
 export { Reconciler, DEFAULT_FIELD_MANAGER, DEFAULT_STARTUP_GROUP_TIMEOUT_MS, type ReconcileHooks } from './reconciler.js';
-export { InformerCache, fingerprint, type InformerCacheOptions, type CacheEvent } from './informer.js';
+export { InformerCache, relevantChange, type InformerCacheOptions, type CacheEvent } from './informer.js';
 export { scheduleReconciles, DEFAULT_RESYNC_MS, type ScheduleOptions, type ReconcileRun, type RunCause } from './schedule.js';
 export { KubeApiError, KubeConnectionError, toKubeError, type KubeError } from './errors.js';
 export { APPLIED_HASH_ANNOTATION } from './compare.js';

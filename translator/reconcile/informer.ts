@@ -14,8 +14,8 @@
  *
  * Signals (level-triggered: they carry no payload; readers read the cache):
  * - `changes$`: a relevant change of an object the bridge writes (a kind pruned `owned`):
- *   anything but status. Its fingerprint is its uid, labels, annotations, deletion mark and
- *   every top-level field except metadata and status. Kinds the bridge only reads (Pods) never
+ *   anything but status: its uid, labels, annotations, deletion mark or any top-level field
+ *   except metadata and status changed ({@link relevantChange}). Kinds the bridge only reads (Pods) never
  *   tick it: the reconcile plan does not read them, so a pod created or deleted by a rollout
  *   would only cause a reconcile with nothing to write.
  * - `observed$`: any change of an owned object, Pods and status included (what the status
@@ -32,8 +32,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { KINDS, collectionPath, objectKey, type KindSpec, type KubeJson, type ObjectReader } from '../kinds/index.js';
 import { RegistryObjectApi, Watch, type KubeConfig } from '../kube/index.js';
-import { backoffDelay, type BackoffOptions } from '../shared/index.js';
-import { stableJson } from './compare.js';
+import { backoffDelay, jsonEqual, type BackoffOptions } from '../shared/index.js';
 import { KubeApiError, isKubeError, kubeCall, type KubeError } from './errors.js';
 import { isOwnedBy, ownedSelector } from '../translate/index.js';
 import type { ReconcileLog } from './types.js';
@@ -67,7 +66,6 @@ export interface CacheEvent {
 interface Entry {
   object: KubeJson;
   owned: boolean;
-  print: string;
 }
 
 interface WatchEnd {
@@ -85,12 +83,32 @@ interface WatchEnd {
  */
 const CONTROLLER_ANNOTATIONS = new Set(['deployment.kubernetes.io/revision']);
 
-/** What makes a change relevant to reconcile (see the file comment). */
-export function fingerprint(kind: string, object: KubeJson & Record<string, unknown>): string {
-  const meta = object.metadata ?? {};
-  const rest = kind === 'Pod' ? {} : Object.fromEntries(Object.entries(object).filter(([k]) => !['metadata', 'status', 'apiVersion', 'kind'].includes(k)));
-  const annotations = kind === 'Pod' ? {} : Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => !CONTROLLER_ANNOTATIONS.has(k)));
-  return stableJson({ uid: meta.uid, labels: meta.labels ?? {}, annotations, deleting: meta.deletionTimestamp !== undefined, rest });
+const SERVER_FIELDS = new Set(['metadata', 'status', 'apiVersion', 'kind']);
+
+/** Equal annotations, the controllers' own ({@link CONTROLLER_ANNOTATIONS}) left out. */
+function sameAnnotations(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
+  for (const [key, value] of Object.entries(a)) if (!CONTROLLER_ANNOTATIONS.has(key) && b[key] !== value) return false;
+  for (const key of Object.keys(b)) if (!CONTROLLER_ANNOTATIONS.has(key) && !Object.hasOwn(a, key)) return false;
+  return true;
+}
+
+/**
+ * Whether the change from `before` to `after` is relevant to reconcile (see the file comment):
+ * the uid, labels, annotations, deletion mark or any top-level field but metadata and status
+ * changed (Pods: only the uid, labels and deletion mark). Compared in place, without building
+ * a text of either side: a rollout sends each Deployment's status several times.
+ */
+export function relevantChange(kind: string, before: KubeJson, after: KubeJson): boolean {
+  const a = before.metadata ?? {};
+  const b = after.metadata ?? {};
+  if (a.uid !== b.uid || (a.deletionTimestamp !== undefined) !== (b.deletionTimestamp !== undefined) || !jsonEqual(a.labels ?? {}, b.labels ?? {})) return true;
+  if (kind === 'Pod') return false;
+  if (!sameAnnotations(a.annotations, b.annotations)) return true;
+  const x = before as Record<string, unknown>;
+  const y = after as Record<string, unknown>;
+  for (const key of Object.keys(x)) if (!SERVER_FIELDS.has(key) && !jsonEqual(x[key], y[key])) return true;
+  for (const key of Object.keys(y)) if (!SERVER_FIELDS.has(key) && !Object.hasOwn(x, key) && y[key] !== undefined) return true;
+  return false;
 }
 
 function resourceVersionOf(object: KubeJson): string | undefined {
@@ -155,11 +173,11 @@ export class InformerCache implements ObjectReader {
   }
 
   /**
-   * The fingerprint compared to tick `changes$`: only kinds the bridge reconciles tick it, so
-   * the others (Pods, the busiest watch) get none and skip its cost.
+   * Whether a change ticks `changes$`: only kinds the bridge reconciles tick it, so the others
+   * (Pods, the busiest watch) get none and skip the comparison.
    */
-  private printOf(kind: string, object: KubeJson): string {
-    return this.reconciled.has(kind) ? fingerprint(kind, object as KubeJson & Record<string, unknown>) : '';
+  private ticksReconcile(kind: string, before: Entry | undefined, object: KubeJson): boolean {
+    return this.reconciled.has(kind) && (!before || relevantChange(kind, before.object, object));
   }
 
   /** How many times a watch was restarted (after a drop, a server close, a 410 or an error). */
@@ -248,7 +266,7 @@ export class InformerCache implements ObjectReader {
     const name = plain.metadata?.name ?? '';
     const current = entries.get(name);
     if (current && older(resourceVersionOf(plain), resourceVersionOf(current.object))) return;
-    entries.set(name, { object: plain, owned: isOwnedBy(plain.metadata?.labels, this.options.deviceId), print: this.printOf(kind, plain) });
+    entries.set(name, { object: plain, owned: isOwnedBy(plain.metadata?.labels, this.options.deviceId) });
     this.tombstones.delete(objectKey(plain));
     this.wake();
   }
@@ -364,14 +382,14 @@ export class InformerCache implements ObjectReader {
     for (const item of list.items) {
       const object = plainJson(item as KubeJson, kind.kind);
       const name = object.metadata?.name ?? '';
-      const entry = { object, owned: isOwnedBy(object.metadata?.labels, this.options.deviceId), print: this.printOf(kind.kind, object) };
+      const entry = { object, owned: isOwnedBy(object.metadata?.labels, this.options.deviceId) };
       next.set(name, entry);
       const before = previous.get(name);
       if (before && resourceVersionOf(before.object) === resourceVersionOf(object)) continue;
       if (!initial) this.eventSubject.next({ type: before ? 'MODIFIED' : 'ADDED', kind: kind.kind, object, owned: entry.owned });
       if (entry.owned || before?.owned) {
         observed = true;
-        if (before?.print !== entry.print && this.reconciled.has(kind.kind)) changed = true;
+        if (this.ticksReconcile(kind.kind, before, object)) changed = true;
       }
     }
     for (const [name, before] of previous) {
@@ -420,7 +438,8 @@ export class InformerCache implements ObjectReader {
         }
         const rv = resourceVersionOf(object);
         if (rv) seen(rv);
-        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.take(kind.kind, type, plainJson(object, kind.kind));
+        // The watch parsed the event's text for this cache alone: plain JSON, no copy needed.
+        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.take(kind.kind, type, { ...object, kind: kind.kind });
       };
       const onDone = (error: unknown) => finish({ gone, events, error: failure ?? (gone || isAbort(error) ? undefined : (error ?? undefined)) });
       const selector = this.selectorOf(kind);
@@ -504,13 +523,13 @@ export class InformerCache implements ObjectReader {
     if (ours) return;
     if (before && resourceVersionOf(before.object) === resourceVersionOf(object)) return; // the bridge's own write, already recorded
     if (before && older(resourceVersionOf(object), resourceVersionOf(before.object))) return;
-    const print = this.printOf(kind, object);
-    entries.set(name, { object, owned, print });
+    const relevant = this.ticksReconcile(kind, before, object);
+    entries.set(name, { object, owned });
     this.eventSubject.next({ type: before ? 'MODIFIED' : 'ADDED', kind, object, owned });
     this.wake();
     if (!owned && !before?.owned) return;
     this.observed.next();
-    if (before?.print !== print && this.reconciled.has(kind)) this.changes.next();
+    if (relevant) this.changes.next();
   }
 }
 

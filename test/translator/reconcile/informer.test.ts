@@ -5,7 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { map, merge, type Subscription } from 'rxjs';
-import { InformerCache, Reconciler, fingerprint, scheduleReconciles, type ReconcileRun } from '../../../translator/reconcile/index.js';
+import { InformerCache, Reconciler, relevantChange, scheduleReconciles, type ReconcileRun } from '../../../translator/reconcile/index.js';
 import { kindSpec } from '../../../translator/kinds/index.js';
 import { desiredOf, manifestOf, openCluster, statusOf, waitFor, type TestCluster } from './harness.js';
 
@@ -45,21 +45,36 @@ async function startWatcher(logs: string[] = []) {
 
 const desired = (image: 'runs' | 'runsToo' = 'runs') => desiredOf(manifestOf({ app: { image, port: 8080 } }), 1, cluster.namespace, DEVICE);
 
-describe('fingerprint', () => {
+describe('relevantChange', () => {
   test('ignores status and server bookkeeping, not spec or labels; Pods only by identity and labels', () => {
     const base = { metadata: { uid: 'u', resourceVersion: '1', labels: { a: '1' } }, spec: { replicas: 1 }, status: { ready: 0 } };
     const statusOnly = { ...base, metadata: { ...base.metadata, resourceVersion: '2' }, status: { ready: 1 } };
-    expect(fingerprint('Deployment', statusOnly)).toBe(fingerprint('Deployment', base));
-    expect(fingerprint('Deployment', { ...base, spec: { replicas: 2 } })).not.toBe(fingerprint('Deployment', base));
-    expect(fingerprint('Deployment', { ...base, metadata: { ...base.metadata, labels: {} } })).not.toBe(fingerprint('Deployment', base));
-    expect(fingerprint('Pod', { ...base, spec: { nodeName: 'n' } })).toBe(fingerprint('Pod', base));
+    expect(relevantChange('Deployment', base, statusOnly)).toBe(false);
+    expect(relevantChange('Deployment', base, { ...base, spec: { replicas: 2 } })).toBe(true);
+    expect(relevantChange('Deployment', base, { ...base, metadata: { ...base.metadata, labels: {} } })).toBe(true);
+    expect(relevantChange('Deployment', base, { ...base, metadata: { ...base.metadata, uid: 'v' } })).toBe(true);
+    expect(relevantChange('Deployment', base, { ...base, metadata: { ...base.metadata, deletionTimestamp: '2026-12-02T00:00:00Z' } })).toBe(true);
+    expect(relevantChange('Pod', base, { ...base, spec: { nodeName: 'n' } })).toBe(false);
+    expect(relevantChange('Pod', base, { ...base, metadata: { ...base.metadata, labels: { a: '2' } } })).toBe(true);
+  });
+
+  test('compares top-level fields both ways, member order ignored', () => {
+    const base = { metadata: { uid: 'u' }, spec: { a: 1, b: { c: [1, 2] } } };
+    expect(relevantChange('Deployment', base, { ...base, spec: { b: { c: [1, 2] }, a: 1 } })).toBe(false);
+    expect(relevantChange('Deployment', base, { ...base, spec: { a: 1, b: { c: [2, 1] } } })).toBe(true);
+    const withData = { ...base, data: { k: 'v' } };
+    expect(relevantChange('Deployment', base, withData)).toBe(true);
+    expect(relevantChange('Deployment', withData, base)).toBe(true);
   });
 
   test("ignores the Deployment controller's revision annotation (a rollout), not the other annotations", () => {
     const base = { metadata: { uid: 'u', annotations: { mine: 'x', 'deployment.kubernetes.io/revision': '1' } }, spec: { replicas: 1 } };
     const rolledOut = { ...base, metadata: { ...base.metadata, annotations: { ...base.metadata.annotations, 'deployment.kubernetes.io/revision': '2' } } };
-    expect(fingerprint('Deployment', rolledOut)).toBe(fingerprint('Deployment', base));
-    expect(fingerprint('Deployment', { ...base, metadata: { ...base.metadata, annotations: { mine: 'y' } } })).not.toBe(fingerprint('Deployment', base));
+    expect(relevantChange('Deployment', base, rolledOut)).toBe(false);
+    expect(relevantChange('Deployment', { metadata: { uid: 'u', annotations: { mine: 'x' } }, spec: { replicas: 1 } }, rolledOut)).toBe(false);
+    expect(relevantChange('Deployment', base, { ...base, metadata: { ...base.metadata, annotations: { mine: 'y' } } })).toBe(true);
+    expect(relevantChange('Deployment', base, { ...base, metadata: { ...base.metadata, annotations: { ...base.metadata.annotations, other: 'z' } } })).toBe(true);
+    expect(relevantChange('Deployment', base, { ...base, metadata: { uid: 'u', annotations: { 'deployment.kubernetes.io/revision': '1' } } })).toBe(true);
   });
 });
 
