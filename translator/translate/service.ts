@@ -31,9 +31,16 @@ export const MAX_PORT_RANGE = 100;
 
 const PROTOCOLS: Record<string, Protocol> = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' };
 
+/** 1 to 5 ASCII digits (leading zeros allowed) of a number from 1 to 65535; read digit by digit. */
 function parsePortNumber(text: string): number | undefined {
-  if (!/^\d{1,5}$/.test(text)) return undefined;
-  const n = Number(text);
+  const length = text.length;
+  if (length < 1 || length > 5) return undefined;
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
   return n >= 1 && n <= 65535 ? n : undefined;
 }
 
@@ -99,30 +106,32 @@ export function readPortBindings(value: unknown, pointer: string, spec: ModuleSp
 
 /** Binding `i` of port key `key` in PortBindings at `parent` (pointers are built only for a diagnostic). */
 function readBinding(binding: unknown, parent: string, key: string, i: number, ports: ExposedPort[], spec: ModuleSpec, issues: Issues): void {
-  const at = (field?: string): string => (field === undefined ? joinPointer(parent, key, i) : joinPointer(parent, key, i, field));
   if (!isObject(binding)) {
-    const pointer = at();
+    const pointer = joinPointer(parent, key, i);
     issues.error(pointer, `expected an object {"HostPort": "..."} at ${pointer}, found ${typeName(binding)}`);
     return;
   }
   for (const field of sortedKeys(binding)) {
-    if (field !== 'HostPort' && field !== 'HostIp') issues.warn(at(field), `port binding field '${field}' is not supported and is ignored`);
+    if (field !== 'HostPort' && field !== 'HostIp') issues.warn(joinPointer(parent, key, i, field), `port binding field '${field}' is not supported and is ignored`);
   }
-  const hostIp = readString(binding.HostIp, () => at('HostIp'), issues);
+  const hostIp = readString(binding.HostIp, () => joinPointer(parent, key, i, 'HostIp'), issues);
   if (hostIp && !['0.0.0.0', '::'].includes(hostIp)) {
     issues.warn(
-      at('HostIp'),
+      joinPointer(parent, key, i, 'HostIp'),
       `HostIp '${hostIp}' is ignored: a Service listens on the addresses of its type; use k8s-experimental.serviceOptions.loadBalancerIP to pick one`,
     );
   }
-  const hostPortText = readString(binding.HostPort, () => at('HostPort'), issues);
+  const hostPortText = readString(binding.HostPort, () => joinPointer(parent, key, i, 'HostPort'), issues);
   let hostOffset: number | undefined;
   if (hostPortText !== undefined && hostPortText !== '') {
-    const [lowText = '', highText] = hostPortText.split('-');
+    // Indexed, not destructured (which goes through the array iterator).
+    const fields = hostPortText.split('-');
+    const lowText = fields[0]!;
+    const highText = fields.length > 1 ? fields[1] : undefined;
     const low = parsePortNumber(lowText);
     const high = highText === undefined ? low : parsePortNumber(highText);
     if (low === undefined || high === undefined || high - low + 1 !== (highText === undefined ? 1 : ports.length)) {
-      issues.error(at('HostPort'), `HostPort '${hostPortText}' must be a port number from 1 to 65535 (or a range as long as the container range)`);
+      issues.error(joinPointer(parent, key, i, 'HostPort'), `HostPort '${hostPortText}' must be a port number from 1 to 65535 (or a range as long as the container range)`);
       return;
     }
     hostOffset = low;
@@ -154,17 +163,19 @@ export function containerPorts(spec: ModuleSpec): ContainerPort[] {
   const ports: ContainerPort[] = [];
   // A module has a few ports, searched in the list; a long list (ranges) is indexed.
   const index = spec.exposedPorts.length + spec.portBindings.length > SEARCH_LIMIT ? new Set<string>() : undefined;
-  const add = (port: number, protocol: Protocol): void => {
-    if (index !== undefined) {
-      const key = `${protocol}/${port}`;
-      if (index.has(key)) return;
-      index.add(key);
-    } else for (let i = 0; i < ports.length; i++) if (ports[i]!.containerPort === port && ports[i]!.protocol === protocol) return;
-    ports.push({ containerPort: port, name: portName(protocol, port), protocol });
-  };
-  for (const p of spec.exposedPorts) add(p.port, p.protocol);
-  for (const b of spec.portBindings) add(b.containerPort, b.protocol);
+  for (const p of spec.exposedPorts) addContainerPort(ports, index, p.port, p.protocol);
+  for (const b of spec.portBindings) addContainerPort(ports, index, b.containerPort, b.protocol);
   return sortBy(ports, byContainerPort);
+}
+
+/** Adds a container port unless `ports` has it (found through `index` when there is one). */
+function addContainerPort(ports: ContainerPort[], index: Set<string> | undefined, port: number, protocol: Protocol): void {
+  if (index !== undefined) {
+    const key = `${protocol}/${port}`;
+    if (index.has(key)) return;
+    index.add(key);
+  } else for (let i = 0; i < ports.length; i++) if (ports[i]!.containerPort === port && ports[i]!.protocol === protocol) return;
+  ports.push({ containerPort: port, name: portName(protocol, port), protocol });
 }
 
 /** Container ports by number, then protocol. */
