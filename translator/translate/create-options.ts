@@ -232,20 +232,21 @@ function applyKeys(obj: JsonObject, pointer: string, table: Record<string, KeyRu
  * `command` replaces it: with a Cmd, the Cmd becomes the command; without one, the image's CMD
  * is unknown here, so the reset is dropped with a warning.
  */
-function resetEntrypoint(spec: ModuleSpec, pointer: string, issues: Issues): void {
+function resetEntrypoint(spec: ModuleSpec, createOptionsPointer: string, issues: Issues): void {
   if (spec.command?.length !== 1 || spec.command[0] !== '') return;
   if (spec.args && spec.args.length > 0) {
     spec.command = spec.args;
     spec.args = undefined;
   } else {
     spec.command = undefined;
-    issues.warn(pointer, `Entrypoint [""] clears the image's entrypoint in Docker; Kubernetes cannot without a Cmd to run instead, so the image's entrypoint applies`);
+    issues.warn(joinPointer(createOptionsPointer, 'Entrypoint'), `Entrypoint [""] clears the image's entrypoint in Docker; Kubernetes cannot without a Cmd to run instead, so the image's entrypoint applies`);
   }
 }
 
 /** k8s-experimental volumes must not reuse a mount path or a volume name. */
-function checkExperimentalMounts(spec: ModuleSpec, pointer: string, issues: Issues): void {
+function checkExperimentalMounts(spec: ModuleSpec, createOptionsPointer: string, issues: Issues): void {
   if (spec.experimental.volumes === undefined || spec.experimental.volumes.length === 0) return;
+  const pointer = joinPointer(createOptionsPointer, EXPERIMENTAL_KEY, 'volumes');
   const paths = new Set(spec.mounts.map((m) => m.target));
   const names = new Set<string>();
   for (const { volume, volumeMounts } of spec.experimental.volumes ?? []) {
@@ -281,9 +282,10 @@ export function interpretCreateOptions(module: ModuleModel): { spec: ModuleSpec;
     spec.resources = mergeResources(spec.resources, spec.experimental.resources);
     checkResources(spec.resources, joinPointer(pointer, EXPERIMENTAL_KEY, 'resources'), issues);
   }
-  resetEntrypoint(spec, joinPointer(pointer, 'Entrypoint'), issues);
-  servicePorts(spec, joinPointer(hostConfigPointer, 'PortBindings'), issues);
-  checkExperimentalMounts(spec, joinPointer(pointer, EXPERIMENTAL_KEY, 'volumes'), issues);
+  resetEntrypoint(spec, pointer, issues);
+  // Checked here, kept for the published Service (buildService).
+  spec.servicePorts = servicePorts(spec, pointer, issues);
+  checkExperimentalMounts(spec, pointer, issues);
   if (spec.livenessProbe && JOB_POLICIES.has(module.restartPolicy)) {
     issues.warn(
       joinPointer(pointer, 'Healthcheck'),

@@ -19,7 +19,7 @@ import { joinPointer } from '../manifest/index.js';
 import type { TranslateOptions } from './options.js';
 import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
-import type { ExposedPort, ModuleSpec, Protocol } from './spec.js';
+import type { ExposedPort, ModuleSpec, Protocol, ServicePort } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
 import { objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, type DeviceLabels, type ModuleLabels, type ModuleMetadata } from './labels.js';
 import { compareText, sortedRecord } from './canonical.js';
@@ -181,17 +181,11 @@ function addContainerPort(ports: ContainerPort[], index: Set<string> | undefined
 /** Container ports by number, then protocol. */
 const byContainerPort = (a: ContainerPort, b: ContainerPort): number => a.containerPort - b.containerPort || compareText(a.protocol, b.protocol);
 
-interface ServicePort {
-  name: string;
-  port: number;
-  protocol: Protocol;
-  targetPort: number;
-}
-
 /**
  * The Service ports: bindings (port = HostPort) then exposed ports (port = container port),
  * one per (port, protocol). Two entries for the same port and protocol with different targets
- * are an error.
+ * are an error, at `HostConfig/PortBindings` of the createOptions at `pointer`.
+ * interpretCreateOptions finds them once and keeps them in the spec (`servicePorts`).
  */
 export function servicePorts(spec: ModuleSpec, pointer: string, issues: Issues): ServicePort[] {
   const ports: ServicePort[] = [];
@@ -223,7 +217,7 @@ function addServicePort(
   if (index !== undefined) at = index.get(`${protocol}/${port}`) ?? -1;
   else for (let i = 0; i < ports.length && at < 0; i++) if (ports[i]!.port === port && ports[i]!.protocol === protocol) at = i;
   if (at >= 0 && ports[at]!.targetPort !== targetPort) {
-    issues.error(pointer, `${what} publishes ${protocol.toLowerCase()}/${port} for container port ${targetPort}, but it already publishes container port ${ports[at]!.targetPort}`);
+    issues.error(joinPointer(pointer, 'HostConfig', 'PortBindings'), `${what} publishes ${protocol.toLowerCase()}/${port} for container port ${targetPort}, but it already publishes container port ${ports[at]!.targetPort}`);
     return;
   }
   const entry = { name: portName(protocol, port), port, protocol, targetPort };
@@ -315,7 +309,8 @@ export function buildService(input: ServiceInput): KubeObject | undefined {
   const { spec, options, issues } = input;
   // Nothing to publish and nothing to warn about (the ports were checked with the createOptions).
   if (spec.portBindings.length === 0 && spec.experimental.serviceOptions === undefined) return undefined;
-  const ports = servicePorts(spec, joinPointer(input.pointer, 'HostConfig', 'PortBindings'), issues);
+  // Found when the createOptions were read (and checked); computed here for a spec built otherwise.
+  const ports = spec.servicePorts ?? servicePorts(spec, input.pointer, issues);
   const serviceOptions = spec.experimental.serviceOptions ?? {};
   if (ports.length === 0 || (spec.portBindings.length === 0 && serviceOptions.type === undefined)) {
     if (spec.experimental.serviceOptions && ports.length === 0)
