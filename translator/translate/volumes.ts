@@ -99,35 +99,39 @@ function sourceOf(source: string, pointer: string, issues: Issues): MountSource 
 /** `HostConfig.Binds`: `["/host:/container:ro", "myvol:/data"]`. */
 export function readBinds(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const binds = readArray(value, pointer, issues);
-  binds?.forEach((entry, i) => {
-    const p = joinPointer(pointer, i);
-    if (typeof entry !== 'string') {
-      issues.error(p, `expected a string "SOURCE:TARGET[:OPTIONS]" at ${p}, found ${typeName(entry)}`);
+  if (binds !== undefined) for (let i = 0; i < binds.length; i++) readBind(binds[i], joinPointer(pointer, i), spec, issues);
+}
+
+/** One `Binds` entry, `SOURCE:TARGET[:OPTIONS]`, at `p`. */
+function readBind(entry: unknown, p: string, spec: ModuleSpec, issues: Issues): void {
+  if (typeof entry !== 'string') {
+    issues.error(p, `expected a string "SOURCE:TARGET[:OPTIONS]" at ${p}, found ${typeName(entry)}`);
+    return;
+  }
+  // The first three fields of entry.split(':'), found with indexOf (split costs far more here).
+  const first = entry.indexOf(':');
+  const second = first < 0 ? -1 : entry.indexOf(':', first + 1);
+  const third = second < 0 ? -1 : entry.indexOf(':', second + 1);
+  const src = first < 0 ? entry : entry.slice(0, first);
+  const dst = first < 0 ? '' : second < 0 ? entry.slice(first + 1) : entry.slice(first + 1, second);
+  const opts = second < 0 ? undefined : third < 0 ? entry.slice(second + 1) : entry.slice(second + 1, third);
+  if (src === '' || dst === '' || third >= 0) {
+    issues.error(p, `Binds entry '${entry}' must be SOURCE:TARGET[:OPTIONS] with a source and a target`);
+    return;
+  }
+  let readOnly = false;
+  for (const opt of opts === undefined || opts === '' ? [] : opts.split(',')) {
+    if (opt === 'ro') readOnly = true;
+    else if (opt === 'rw') readOnly = false;
+    else if (IGNORED_BIND_OPTIONS.has(opt))
+      issues.warn(p, `bind option '${opt}' in '${entry}' has no Kubernetes equivalent and is ignored`);
+    else {
+      issues.error(p, `Binds entry '${entry}' has an unknown option '${opt}'`);
       return;
     }
-    // Indexed, not destructured with a rest element (which goes through the array iterator).
-    const fields = entry.split(':');
-    const src = fields[0]!;
-    const dst = fields.length > 1 ? fields[1]! : '';
-    const opts = fields.length > 2 ? fields[2] : undefined;
-    if (src === '' || dst === '' || fields.length > 3) {
-      issues.error(p, `Binds entry '${entry}' must be SOURCE:TARGET[:OPTIONS] with a source and a target`);
-      return;
-    }
-    let readOnly = false;
-    for (const opt of opts === undefined || opts === '' ? [] : opts.split(',')) {
-      if (opt === 'ro') readOnly = true;
-      else if (opt === 'rw') readOnly = false;
-      else if (IGNORED_BIND_OPTIONS.has(opt))
-        issues.warn(p, `bind option '${opt}' in '${entry}' has no Kubernetes equivalent and is ignored`);
-      else {
-        issues.error(p, `Binds entry '${entry}' has an unknown option '${opt}'`);
-        return;
-      }
-    }
-    const source = sourceOf(src, p, issues);
-    if (source) addMount(spec, { target: dst, readOnly, source, pointer: p }, issues);
-  });
+  }
+  const source = sourceOf(src, p, issues);
+  if (source) addMount(spec, { target: dst, readOnly, source, pointer: p }, issues);
 }
 
 const MOUNT_FIELDS = new Set(['Type', 'Source', 'Target', 'ReadOnly', 'Consistency', 'BindOptions', 'VolumeOptions', 'TmpfsOptions']);
