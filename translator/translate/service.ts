@@ -22,7 +22,7 @@ import type { Issues } from './issues.js';
 import type { ExposedPort, ModuleSpec, Protocol, ServicePort } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
 import { objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, type DeviceLabels, type ModuleLabels, type ModuleMetadata } from './labels.js';
-import { compareText, sortedRecord } from './canonical.js';
+import { compareText, hasKeys, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
 import { assignOwn, sortBy, sortedKeys } from '../shared/index.js';
 
@@ -265,7 +265,7 @@ export function publishedServiceName(moduleName: string): string {
  */
 export function serviceAnnotations(spec: ModuleSpec, module: ModuleLabels): Record<string, string> {
   const own = module.metadata.annotations;
-  if (Object.keys(spec.annotations).length === 0) return own;
+  if (!hasKeys(spec.annotations)) return own;
   const annotations = assignOwn<string>({}, spec.annotations);
   annotations[ORIGINAL_MODULE_ID_ANNOTATION] = own[ORIGINAL_MODULE_ID_ANNOTATION]!;
   return sortedRecord(annotations);
