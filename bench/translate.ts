@@ -19,10 +19,12 @@
  * time); the wall-time ratio is printed beside it. The last line says whether the goal is met,
  * and the exit code is 1 when it is not.
  *
- * For scale, each round also times `JSON.parse` of the translated objects' JSON text (the
- * `out` columns): building the output object graph from text with V8's native parser, a floor
- * for any code that builds the same objects (the output is several times larger than the
- * manifest: labels, selectors and annotations repeat in every object).
+ * For scale, each round also times two ways of building the translated objects' graph (the
+ * `out` columns; the output is several times larger than the manifest: labels, selectors and
+ * annotations repeat in every object): `JSON.parse` of their JSON text, and a function whose
+ * source is that text, which builds the same graph from object literals with constant strings.
+ * The second is the floor for code that builds these objects; `JSON.parse` is far slower than
+ * it on this output (it must find each object's shape key by key), so it is no floor.
  *
  *   npm run bench                       # 30 rounds per size
  *   npm run bench -- --rounds 50
@@ -162,6 +164,17 @@ function timeSync(fn: (text: string) => unknown, text: string, reps: number): Sa
 const timeB = (text: string, reps: number): Sample => timeSync(baseline, text, reps);
 const parseOutput = (outputText: string): unknown => JSON.parse(outputText);
 
+/**
+ * A function that builds the translated objects from object literals (its source is their JSON
+ * text, which is a JavaScript expression): the same graph as `JSON.parse(out)`, built the way
+ * compiled code builds objects, with every string a constant. What building the output costs
+ * at the least, before any reading, checking or string building (the `literals(out)` column).
+ */
+function outputFromLiterals(outputText: string): () => unknown {
+  if (outputText.includes('"__proto__"')) throw new Error('an object literal would not keep a __proto__ member');
+  return new Function(`return ${outputText};`) as () => unknown;
+}
+
 /** Repetitions so that one batch lasts about `ms` milliseconds. */
 async function repsFor(measure: (reps: number) => Promise<Sample> | Sample, ms: number): Promise<number> {
   const once = (await measure(3)).wall;
@@ -175,7 +188,7 @@ console.log(`bench/translate: ${rounds} rounds per size, node ${process.version}
 console.log('CPU µs per call (median / p95); ratio = median(validate+translate) / median(JSON.parse+stringify); goal judged on the CPU ratio');
 if (compareDir !== undefined) console.log(`compared with the tree in ${resolve(compareDir)} ("other" columns), timed in the same rounds`);
 console.log(
-  'modules |   bytes | objects | validate+translate CPU µs | JSON.parse+stringify CPU µs | CPU ratio | wall ratio | goal    | out bytes | JSON.parse(out) ratio' +
+  'modules |   bytes | objects | validate+translate CPU µs | JSON.parse+stringify CPU µs | CPU ratio | wall ratio | goal    | out bytes | JSON.parse(out) ratio | literals(out) ratio' +
     (other === undefined ? '' : ' | other: validate+translate CPU µs | other: CPU ratio | other: wall ratio | this / other CPU'),
 );
 const missed: string[] = [];
@@ -197,10 +210,15 @@ for (const n of SIZES) {
   const repsA = await repsFor((reps) => timeA(text, reps), 20);
   const repsB = await repsFor((reps) => timeB(text, reps), 20);
   const repsC = await repsFor((reps) => timeSync(parseOutput, outputText, reps), 20);
+  const fromLiterals = outputFromLiterals(outputText);
+  if (JSON.stringify(fromLiterals()) !== outputText) throw new Error('the literals do not build the translated objects');
+  const buildOutput = (): unknown => fromLiterals();
+  const repsL = await repsFor((reps) => timeSync(buildOutput, outputText, reps), 20);
   const repsO = other === undefined ? 0 : await repsFor((reps) => timeA(text, reps, other), 20);
   const a: Sample[] = [];
   const b: Sample[] = [];
   const c: Sample[] = [];
+  const l: Sample[] = [];
   const o: Sample[] = [];
   const steps: (() => Promise<void>)[] = [
     async () => void a.push(await timeA(text, repsA)),
@@ -211,6 +229,7 @@ for (const n of SIZES) {
     // Each batch goes first in turn.
     for (let k = 0; k < steps.length; k++) await steps[(r + k) % steps.length]!();
     c.push(timeSync(parseOutput, outputText, repsC));
+    l.push(timeSync(buildOutput, outputText, repsL));
   }
   const cpuA = a.map((s) => s.cpu);
   const cpuB = b.map((s) => s.cpu);
@@ -219,6 +238,7 @@ for (const n of SIZES) {
   const ratio = quantile(cpuA, 0.5) / medianB;
   const wallRatio = quantile(a.map((s) => s.wall), 0.5) / wallB;
   const outRatio = quantile(c.map((s) => s.cpu), 0.5) / medianB;
+  const literalRatio = quantile(l.map((s) => s.cpu), 0.5) / medianB;
   const inGoal = GOAL_SIZES.has(n);
   const ok = ratio <= goal;
   if (inGoal && !ok) missed.push(`${n} modules: ${ratio.toFixed(1)}x`);
@@ -230,7 +250,7 @@ for (const n of SIZES) {
     otherColumns = ` | ${pad(`${us(quantile(cpuO, 0.5))} / ${us(quantile(cpuO, 0.95))}`, 32)} | ${pad(otherRatio.toFixed(1) + 'x', 16)} | ${pad(otherWall.toFixed(1) + 'x', 17)} | ${pad((quantile(cpuA, 0.5) / quantile(cpuO, 0.5)).toFixed(2), 17)}`;
   }
   console.log(
-    `${pad(n, 7)} | ${pad(text.length, 7)} | ${pad(objects, 7)} | ${pad(`${us(quantile(cpuA, 0.5))} / ${us(quantile(cpuA, 0.95))}`, 25)} | ${pad(`${us(medianB)} / ${us(quantile(cpuB, 0.95))}`, 27)} | ${pad(ratio.toFixed(1) + 'x', 9)} | ${pad(wallRatio.toFixed(1) + 'x', 10)} | ${(inGoal ? (ok ? 'met' : 'NOT met') : '(info)').padEnd(7)} | ${pad(outputText.length, 9)} | ${pad(outRatio.toFixed(1) + 'x', 21)}${otherColumns}`,
+    `${pad(n, 7)} | ${pad(text.length, 7)} | ${pad(objects, 7)} | ${pad(`${us(quantile(cpuA, 0.5))} / ${us(quantile(cpuA, 0.95))}`, 25)} | ${pad(`${us(medianB)} / ${us(quantile(cpuB, 0.95))}`, 27)} | ${pad(ratio.toFixed(1) + 'x', 9)} | ${pad(wallRatio.toFixed(1) + 'x', 10)} | ${(inGoal ? (ok ? 'met' : 'NOT met') : '(info)').padEnd(7)} | ${pad(outputText.length, 9)} | ${pad(outRatio.toFixed(1) + 'x', 21)} | ${pad(literalRatio.toFixed(1) + 'x', 19)}${otherColumns}`,
   );
 }
 if (missed.length > 0) {

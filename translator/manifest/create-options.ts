@@ -42,14 +42,16 @@ export function chunkKey(index: number): string {
 }
 
 function collectChunks(settings: JsonObject, settingsPointer: string, diagnostics: Diagnostic[]): Chunk[] {
-  const byIndex = new Map<number, Chunk>();
+  // In the order found; a handful at most (100), so a repeated index is found by a scan.
+  const chunks: Chunk[] = [];
   for (const key of Object.keys(settings)) {
     // Most settings keys (`image`) are not chunks: skip the regular expression for them.
     if (key.length < CHUNK_PREFIX_LENGTH || (key.charCodeAt(0) | 0x20) !== 0x63) continue;
-    const m = CHUNK_KEY.exec(key);
+    // The usual single chunk, spelled as IoT Edge tools write it, without the regular expression.
+    const m = key === 'createOptions' ? undefined : CHUNK_KEY.exec(key);
     if (m === null) continue;
     const pointer = joinPointer(settingsPointer, key);
-    const suffix = m[1]!;
+    const suffix = m === undefined ? '' : m[1]!;
     let index: number;
     if (suffix === '') index = 0;
     else if (/^\d\d$/.test(suffix) && suffix !== '00') index = Number(suffix);
@@ -60,15 +62,17 @@ function collectChunks(settings: JsonObject, settingsPointer: string, diagnostic
       diagnostics.push(error(pointer, `${showValue(key)} is not a valid createOptions chunk key: after 'createOptions' the chunks are numbered with two digits, 'createOptions01' to 'createOptions99'`, 'create-options-chunks'));
       continue;
     }
-    const seen = byIndex.get(index);
+    const seen = chunks.find((c) => c.index === index);
     if (seen !== undefined) {
       diagnostics.push(error(pointer, `${showValue(key)} duplicates ${showValue(seen.key)} (createOptions chunk keys are case-insensitive)`, 'create-options-chunks'));
       continue;
     }
-    byIndex.set(index, { index, key, value: settings[key], pointer });
+    chunks.push({ index, key, value: settings[key], pointer });
   }
-  return sortBy([...byIndex.values()], (a, b) => a.index - b.index);
+  return chunks.length < 2 ? chunks : sortBy(chunks, byIndex);
 }
+
+const byIndex = (a: Chunk, b: Chunk): number => a.index - b.index;
 
 /** Reassembles and parses a module's createOptions from its `settings` object. */
 export function assembleCreateOptions(settings: JsonObject, settingsPointer: string, allowObject: boolean): CreateOptionsResult {

@@ -168,6 +168,7 @@ export interface ManifestResult {
   /**
    * With a model from a file: the content to push to IoT Hub, placeholders resolved, layers
    * merged, object createOptions serialized and chunked. Holds registry passwords: never log it.
+   * Built when first read (a getter, the same object on every read): translating needs none.
    */
   content?: DeploymentContent;
 }
@@ -240,5 +241,9 @@ export async function loadManifestSources(source: ManifestSource, options: Sourc
   }
   const clean = diagnostics.map((d) => ({ ...d, message: redact(d.message, secrets) }));
   if (hasErrors(clean) || outcome.model === undefined) return { diagnostics: clean };
-  return { model: remapModel(outcome.model, base.renames), diagnostics: clean, content: deploymentContent(merged.parts) };
+  const result: ManifestResult = { model: remapModel(outcome.model, base.renames), diagnostics: clean };
+  // Built on first read, once: translate() and validate() never read it (only push does).
+  let content: DeploymentContent | undefined;
+  Object.defineProperty(result, 'content', { enumerable: true, configurable: true, get: () => (content ??= deploymentContent(merged.parts)) });
+  return result;
 }

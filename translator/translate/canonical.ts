@@ -211,7 +211,13 @@ export function nonEmpty<T>(items: readonly T[] | undefined): T[] | undefined {
 
 /** `undefined` for an object without keys. */
 export function nonEmptyRecord<T>(record: Record<string, T> | undefined): Record<string, T> | undefined {
-  return record && Object.keys(record).length > 0 ? record : undefined;
+  return record && hasKeys(record) ? record : undefined;
+}
+
+/** `Object.keys(record).length > 0`, without building the list of keys. */
+export function hasKeys(record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
 }
 
 /** Compares strings by UTF-16 code units, independent of the locale (for stable sort orders). */

@@ -112,7 +112,7 @@ export const TOP_LEVEL_KEYS: Record<string, KeyRule> = {
   Shell: ignore('build-time only (Dockerfile SHELL)'),
   HostConfig: map((v, p, s, i) => {
     const hostConfig = readObject(v, p, i);
-    if (hostConfig) applyKeys(hostConfig, p, HOST_CONFIG_KEYS, s, i, 'HostConfig.');
+    if (hostConfig) applyKeys(hostConfig, p, HOST_CONFIG_KEYS, HOST_CONFIG_RULES, s, i, 'HostConfig.');
   }),
   NetworkingConfig: ignore(
     'IoT Edge network settings (aliases, endpoints) have no Kubernetes equivalent: every pod is on the cluster network and modules reach each other through Services named after the modules',
@@ -214,12 +214,30 @@ function hint(key: string, table: Record<string, KeyRule>): string {
   return '';
 }
 
-/** Applies `table` to every key of `obj`, in sorted order. */
-function applyKeys(obj: JsonObject, pointer: string, table: Record<string, KeyRule>, spec: ModuleSpec, issues: Issues, prefix: string): void {
+/**
+ * A table's rules in a Map: looked up many times per module, where a lookup in the record (an
+ * object of about 70 members, each key different) costs several times a Map's. Its keys hold no
+ * `~` or `/`, so a pointer to one needs no escaping (checked here, once).
+ */
+function rulesOf(table: Record<string, KeyRule>): ReadonlyMap<string, KeyRule> {
+  const rules = new Map<string, KeyRule>();
+  for (const key of Object.keys(table)) {
+    if (key.includes('~') || key.includes('/')) throw new Error(`createOptions key table: '${key}' would need escaping in a pointer`);
+    rules.set(key, table[key]!);
+  }
+  return rules;
+}
+
+const TOP_LEVEL_RULES = rulesOf(TOP_LEVEL_KEYS);
+const HOST_CONFIG_RULES = rulesOf(HOST_CONFIG_KEYS);
+
+/** Applies `table` (its `rules`) to every key of `obj`, in sorted order. */
+function applyKeys(obj: JsonObject, pointer: string, table: Record<string, KeyRule>, rules: ReadonlyMap<string, KeyRule>, spec: ModuleSpec, issues: Issues, prefix: string): void {
   for (const key of sortedKeys(obj)) {
-    const p = joinPointer(pointer, key);
+    const rule = rules.get(key);
+    // A key of the table needs no escaping (see rulesOf).
+    const p = rule === undefined ? joinPointer(pointer, key) : `${pointer}/${key}`;
     const value = obj[key];
-    const rule = Object.hasOwn(table, key) ? table[key] : undefined;
     if (rule === undefined) issues.warn(p, `createOptions key '${prefix}${key}' is unknown and is ignored${hint(key, table)}`);
     else if ('ignored' in rule) {
       if (!isUnset(value)) issues.warn(p, `createOptions key '${prefix}${key}' is not supported on Kubernetes and is ignored: ${rule.ignored}`);
@@ -232,20 +250,21 @@ function applyKeys(obj: JsonObject, pointer: string, table: Record<string, KeyRu
  * `command` replaces it: with a Cmd, the Cmd becomes the command; without one, the image's CMD
  * is unknown here, so the reset is dropped with a warning.
  */
-function resetEntrypoint(spec: ModuleSpec, pointer: string, issues: Issues): void {
+function resetEntrypoint(spec: ModuleSpec, createOptionsPointer: string, issues: Issues): void {
   if (spec.command?.length !== 1 || spec.command[0] !== '') return;
   if (spec.args && spec.args.length > 0) {
     spec.command = spec.args;
     spec.args = undefined;
   } else {
     spec.command = undefined;
-    issues.warn(pointer, `Entrypoint [""] clears the image's entrypoint in Docker; Kubernetes cannot without a Cmd to run instead, so the image's entrypoint applies`);
+    issues.warn(joinPointer(createOptionsPointer, 'Entrypoint'), `Entrypoint [""] clears the image's entrypoint in Docker; Kubernetes cannot without a Cmd to run instead, so the image's entrypoint applies`);
   }
 }
 
 /** k8s-experimental volumes must not reuse a mount path or a volume name. */
-function checkExperimentalMounts(spec: ModuleSpec, pointer: string, issues: Issues): void {
+function checkExperimentalMounts(spec: ModuleSpec, createOptionsPointer: string, issues: Issues): void {
   if (spec.experimental.volumes === undefined || spec.experimental.volumes.length === 0) return;
+  const pointer = joinPointer(createOptionsPointer, EXPERIMENTAL_KEY, 'volumes');
   const paths = new Set(spec.mounts.map((m) => m.target));
   const names = new Set<string>();
   for (const { volume, volumeMounts } of spec.experimental.volumes ?? []) {
@@ -272,7 +291,7 @@ export function interpretCreateOptions(module: ModuleModel): { spec: ModuleSpec;
     issues.error(pointer, `createOptions must be a JSON object, found ${typeName(module.createOptions)}`);
     return { spec, issues };
   }
-  applyKeys(module.createOptions, pointer, TOP_LEVEL_KEYS, spec, issues, '');
+  applyKeys(module.createOptions, pointer, TOP_LEVEL_KEYS, TOP_LEVEL_RULES, spec, issues, '');
   const hostConfigPointer = joinPointer(pointer, 'HostConfig');
   checkDevices(spec, issues);
   checkSecurity(spec, hostConfigPointer, issues);
@@ -281,9 +300,10 @@ export function interpretCreateOptions(module: ModuleModel): { spec: ModuleSpec;
     spec.resources = mergeResources(spec.resources, spec.experimental.resources);
     checkResources(spec.resources, joinPointer(pointer, EXPERIMENTAL_KEY, 'resources'), issues);
   }
-  resetEntrypoint(spec, joinPointer(pointer, 'Entrypoint'), issues);
-  servicePorts(spec, joinPointer(hostConfigPointer, 'PortBindings'), issues);
-  checkExperimentalMounts(spec, joinPointer(pointer, EXPERIMENTAL_KEY, 'volumes'), issues);
+  resetEntrypoint(spec, pointer, issues);
+  // Checked here, kept for the published Service (buildService).
+  spec.servicePorts = servicePorts(spec, pointer, issues);
+  checkExperimentalMounts(spec, pointer, issues);
   if (spec.livenessProbe && JOB_POLICIES.has(module.restartPolicy)) {
     issues.warn(
       joinPointer(pointer, 'Healthcheck'),

@@ -7,7 +7,7 @@
  * (1024 shares = 1 cpu); GPU `DeviceRequests` -> limits `nvidia.com/gpu`. CPU is written in
  * millicores, rounded up, at least 1m. `k8s-experimental.resources` overrides per resource.
  */
-import { sortedRecord } from './canonical.js';
+import { hasKeys, sortedRecord } from './canonical.js';
 import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec, Quantities, Resources } from './spec.js';
@@ -176,9 +176,9 @@ export function checkResources(resources: Resources, pointer: string, issues: Is
 /** Resources in output form: empty maps left out. */
 export function resourcesField(resources: Resources): Record<string, Quantities> | undefined {
   const out: Record<string, Quantities> = {};
-  if (Object.keys(resources.limits).length > 0) out.limits = sortedRecord(quantityStrings(resources.limits));
-  if (Object.keys(resources.requests).length > 0) out.requests = sortedRecord(quantityStrings(resources.requests));
-  return Object.keys(out).length > 0 ? out : undefined;
+  if (hasKeys(resources.limits)) out.limits = sortedRecord(quantityStrings(resources.limits));
+  if (hasKeys(resources.requests)) out.requests = sortedRecord(quantityStrings(resources.requests));
+  return hasKeys(out) ? out : undefined;
 }
 
 /** True when the resources ask for GPUs. */

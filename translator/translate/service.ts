@@ -19,10 +19,10 @@ import { joinPointer } from '../manifest/index.js';
 import type { TranslateOptions } from './options.js';
 import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
-import type { ExposedPort, ModuleSpec, Protocol } from './spec.js';
+import type { ExposedPort, ModuleSpec, Protocol, ServicePort } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
 import { objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, type DeviceLabels, type ModuleLabels, type ModuleMetadata } from './labels.js';
-import { compareText, sortedRecord } from './canonical.js';
+import { compareText, hasKeys, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
 import { assignOwn, sortBy, sortedKeys } from '../shared/index.js';
 
@@ -31,9 +31,16 @@ export const MAX_PORT_RANGE = 100;
 
 const PROTOCOLS: Record<string, Protocol> = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' };
 
+/** 1 to 5 ASCII digits (leading zeros allowed) of a number from 1 to 65535; read digit by digit. */
 function parsePortNumber(text: string): number | undefined {
-  if (!/^\d{1,5}$/.test(text)) return undefined;
-  const n = Number(text);
+  const length = text.length;
+  if (length < 1 || length > 5) return undefined;
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
   return n >= 1 && n <= 65535 ? n : undefined;
 }
 
@@ -47,7 +54,9 @@ export function parsePortKey(key: string, parent: string, issues: Issues): Expos
   const slash = key.indexOf('/');
   const range = slash < 0 ? key : key.slice(0, slash);
   const proto = slash < 0 ? 'tcp' : key.slice(slash + 1);
-  const protocol = PROTOCOLS[proto.toLowerCase()];
+  // Written in lower case almost always: compared as it is first. An own member only: `80/constructor` is no port.
+  const lower = proto === 'tcp' || proto === 'udp' ? proto : proto.toLowerCase();
+  const protocol = lower === 'tcp' ? 'TCP' : lower === 'udp' ? 'UDP' : Object.hasOwn(PROTOCOLS, lower) ? PROTOCOLS[lower] : undefined;
   if (proto.includes('/') || protocol === undefined) {
     issues.error(joinPointer(parent, key), `port '${key}' must be PORT[/PROTOCOL] with protocol tcp, udp or sctp`);
     return undefined;
@@ -99,30 +108,33 @@ export function readPortBindings(value: unknown, pointer: string, spec: ModuleSp
 
 /** Binding `i` of port key `key` in PortBindings at `parent` (pointers are built only for a diagnostic). */
 function readBinding(binding: unknown, parent: string, key: string, i: number, ports: ExposedPort[], spec: ModuleSpec, issues: Issues): void {
-  const at = (field?: string): string => (field === undefined ? joinPointer(parent, key, i) : joinPointer(parent, key, i, field));
   if (!isObject(binding)) {
-    const pointer = at();
+    const pointer = joinPointer(parent, key, i);
     issues.error(pointer, `expected an object {"HostPort": "..."} at ${pointer}, found ${typeName(binding)}`);
     return;
   }
   for (const field of sortedKeys(binding)) {
-    if (field !== 'HostPort' && field !== 'HostIp') issues.warn(at(field), `port binding field '${field}' is not supported and is ignored`);
+    if (field !== 'HostPort' && field !== 'HostIp') issues.warn(joinPointer(parent, key, i, field), `port binding field '${field}' is not supported and is ignored`);
   }
-  const hostIp = readString(binding.HostIp, () => at('HostIp'), issues);
+  const hostIp = readString(binding.HostIp, () => joinPointer(parent, key, i, 'HostIp'), issues);
   if (hostIp && !['0.0.0.0', '::'].includes(hostIp)) {
     issues.warn(
-      at('HostIp'),
+      joinPointer(parent, key, i, 'HostIp'),
       `HostIp '${hostIp}' is ignored: a Service listens on the addresses of its type; use k8s-experimental.serviceOptions.loadBalancerIP to pick one`,
     );
   }
-  const hostPortText = readString(binding.HostPort, () => at('HostPort'), issues);
+  const hostPortText = readString(binding.HostPort, () => joinPointer(parent, key, i, 'HostPort'), issues);
   let hostOffset: number | undefined;
   if (hostPortText !== undefined && hostPortText !== '') {
-    const [lowText = '', highText] = hostPortText.split('-');
+    // The first two fields of hostPortText.split('-'), found with indexOf (split costs far more here).
+    const dash = hostPortText.indexOf('-');
+    const next = dash < 0 ? -1 : hostPortText.indexOf('-', dash + 1);
+    const lowText = dash < 0 ? hostPortText : hostPortText.slice(0, dash);
+    const highText = dash < 0 ? undefined : next < 0 ? hostPortText.slice(dash + 1) : hostPortText.slice(dash + 1, next);
     const low = parsePortNumber(lowText);
     const high = highText === undefined ? low : parsePortNumber(highText);
     if (low === undefined || high === undefined || high - low + 1 !== (highText === undefined ? 1 : ports.length)) {
-      issues.error(at('HostPort'), `HostPort '${hostPortText}' must be a port number from 1 to 65535 (or a range as long as the container range)`);
+      issues.error(joinPointer(parent, key, i, 'HostPort'), `HostPort '${hostPortText}' must be a port number from 1 to 65535 (or a range as long as the container range)`);
       return;
     }
     hostOffset = low;
@@ -154,33 +166,29 @@ export function containerPorts(spec: ModuleSpec): ContainerPort[] {
   const ports: ContainerPort[] = [];
   // A module has a few ports, searched in the list; a long list (ranges) is indexed.
   const index = spec.exposedPorts.length + spec.portBindings.length > SEARCH_LIMIT ? new Set<string>() : undefined;
-  const add = (port: number, protocol: Protocol): void => {
-    if (index !== undefined) {
-      const key = `${protocol}/${port}`;
-      if (index.has(key)) return;
-      index.add(key);
-    } else for (let i = 0; i < ports.length; i++) if (ports[i]!.containerPort === port && ports[i]!.protocol === protocol) return;
-    ports.push({ containerPort: port, name: portName(protocol, port), protocol });
-  };
-  for (const p of spec.exposedPorts) add(p.port, p.protocol);
-  for (const b of spec.portBindings) add(b.containerPort, b.protocol);
+  for (const p of spec.exposedPorts) addContainerPort(ports, index, p.port, p.protocol);
+  for (const b of spec.portBindings) addContainerPort(ports, index, b.containerPort, b.protocol);
   return sortBy(ports, byContainerPort);
+}
+
+/** Adds a container port unless `ports` has it (found through `index` when there is one). */
+function addContainerPort(ports: ContainerPort[], index: Set<string> | undefined, port: number, protocol: Protocol): void {
+  if (index !== undefined) {
+    const key = `${protocol}/${port}`;
+    if (index.has(key)) return;
+    index.add(key);
+  } else for (let i = 0; i < ports.length; i++) if (ports[i]!.containerPort === port && ports[i]!.protocol === protocol) return;
+  ports.push({ containerPort: port, name: portName(protocol, port), protocol });
 }
 
 /** Container ports by number, then protocol. */
 const byContainerPort = (a: ContainerPort, b: ContainerPort): number => a.containerPort - b.containerPort || compareText(a.protocol, b.protocol);
 
-interface ServicePort {
-  name: string;
-  port: number;
-  protocol: Protocol;
-  targetPort: number;
-}
-
 /**
  * The Service ports: bindings (port = HostPort) then exposed ports (port = container port),
  * one per (port, protocol). Two entries for the same port and protocol with different targets
- * are an error.
+ * are an error, at `HostConfig/PortBindings` of the createOptions at `pointer`.
+ * interpretCreateOptions finds them once and keeps them in the spec (`servicePorts`).
  */
 export function servicePorts(spec: ModuleSpec, pointer: string, issues: Issues): ServicePort[] {
   const ports: ServicePort[] = [];
@@ -212,7 +220,7 @@ function addServicePort(
   if (index !== undefined) at = index.get(`${protocol}/${port}`) ?? -1;
   else for (let i = 0; i < ports.length && at < 0; i++) if (ports[i]!.port === port && ports[i]!.protocol === protocol) at = i;
   if (at >= 0 && ports[at]!.targetPort !== targetPort) {
-    issues.error(pointer, `${what} publishes ${protocol.toLowerCase()}/${port} for container port ${targetPort}, but it already publishes container port ${ports[at]!.targetPort}`);
+    issues.error(joinPointer(pointer, 'HostConfig', 'PortBindings'), `${what} publishes ${protocol.toLowerCase()}/${port} for container port ${targetPort}, but it already publishes container port ${ports[at]!.targetPort}`);
     return;
   }
   const entry = { name: portName(protocol, port), port, protocol, targetPort };
@@ -257,7 +265,7 @@ export function publishedServiceName(moduleName: string): string {
  */
 export function serviceAnnotations(spec: ModuleSpec, module: ModuleLabels): Record<string, string> {
   const own = module.metadata.annotations;
-  if (Object.keys(spec.annotations).length === 0) return own;
+  if (!hasKeys(spec.annotations)) return own;
   const annotations = assignOwn<string>({}, spec.annotations);
   annotations[ORIGINAL_MODULE_ID_ANNOTATION] = own[ORIGINAL_MODULE_ID_ANNOTATION]!;
   return sortedRecord(annotations);
@@ -304,7 +312,8 @@ export function buildService(input: ServiceInput): KubeObject | undefined {
   const { spec, options, issues } = input;
   // Nothing to publish and nothing to warn about (the ports were checked with the createOptions).
   if (spec.portBindings.length === 0 && spec.experimental.serviceOptions === undefined) return undefined;
-  const ports = servicePorts(spec, joinPointer(input.pointer, 'HostConfig', 'PortBindings'), issues);
+  // Found when the createOptions were read (and checked); computed here for a spec built otherwise.
+  const ports = spec.servicePorts ?? servicePorts(spec, input.pointer, issues);
   const serviceOptions = spec.experimental.serviceOptions ?? {};
   if (ports.length === 0 || (spec.portBindings.length === 0 && serviceOptions.type === undefined)) {
     if (spec.experimental.serviceOptions && ports.length === 0)

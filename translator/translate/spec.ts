@@ -20,6 +20,14 @@ export interface PortBinding {
   hostPort: number;
 }
 
+/** A port of the Service that publishes a module, in output key order. */
+export interface ServicePort {
+  name: string;
+  port: number;
+  protocol: Protocol;
+  targetPort: number;
+}
+
 /** Where a mount's data lives. */
 export type MountSource =
   | { kind: 'hostPath'; path: string; type: 'DirectoryOrCreate' | 'CharDevice' | 'Socket' }
@@ -76,6 +84,8 @@ export interface ModuleSpec {
   /** Pod template annotations from createOptions.Labels. */
   annotations: Record<string, string>;
   experimental: Experimental;
+  /** The published Service's ports, found (and checked) once by interpretCreateOptions. */
+  servicePorts?: ServicePort[];
 }
 
 export function emptySpec(): ModuleSpec {

@@ -34,8 +34,14 @@ function addMount(spec: ModuleSpec, mount: MountSpec, issues: Issues): void {
     issues.error(mount.pointer, `mount target '${mount.target}' must be an absolute path`);
     return;
   }
-  const target = mount.target.length > 1 ? mount.target.replace(/\/+$/, '') : mount.target;
-  const clash = spec.mounts.find((m) => m.target === target);
+  const given = mount.target;
+  const target = given.length > 1 && given.charCodeAt(given.length - 1) === 0x2f ? given.replace(/\/+$/, '') : given;
+  let clash: MountSpec | undefined;
+  for (const m of spec.mounts)
+    if (m.target === target) {
+      clash = m;
+      break;
+    }
   if (clash && sameHostPath(clash.source, mount.source)) {
     // Docker accepts the same host path twice (a device also listed in Binds); mount it once,
     // as a device when either entry is one: a DirectoryOrCreate hostPath fails on a device node.
@@ -48,7 +54,8 @@ function addMount(spec: ModuleSpec, mount: MountSpec, issues: Issues): void {
     issues.error(mount.pointer, `mount target '${target}' is already used by ${clash.pointer}`);
     return;
   }
-  spec.mounts.push({ ...mount, target });
+  // Every caller gives a mount literal of its own: kept as it is unless its target changed.
+  spec.mounts.push(target === given ? mount : { ...mount, target });
 }
 
 function sameHostPath(a: MountSource, b: MountSource): b is MountSource & { kind: 'hostPath' } {
@@ -66,6 +73,9 @@ export function hasBacksteps(path: string): boolean {
  * when the socket is not there yet; else DirectoryOrCreate.
  */
 export function bindType(path: string): 'Socket' | 'DirectoryOrCreate' {
+  // The regular expression /\.sock(et)?$/i, without running it for the usual path (no `.` in its last 7 characters).
+  const dot = path.lastIndexOf('.');
+  if (dot < 0 || dot < path.length - 7) return 'DirectoryOrCreate';
   return /\.sock(et)?$/i.test(path) ? 'Socket' : 'DirectoryOrCreate';
 }
 
@@ -89,31 +99,39 @@ function sourceOf(source: string, pointer: string, issues: Issues): MountSource 
 /** `HostConfig.Binds`: `["/host:/container:ro", "myvol:/data"]`. */
 export function readBinds(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const binds = readArray(value, pointer, issues);
-  binds?.forEach((entry, i) => {
-    const p = joinPointer(pointer, i);
-    if (typeof entry !== 'string') {
-      issues.error(p, `expected a string "SOURCE:TARGET[:OPTIONS]" at ${p}, found ${typeName(entry)}`);
+  if (binds !== undefined) for (let i = 0; i < binds.length; i++) readBind(binds[i], joinPointer(pointer, i), spec, issues);
+}
+
+/** One `Binds` entry, `SOURCE:TARGET[:OPTIONS]`, at `p`. */
+function readBind(entry: unknown, p: string, spec: ModuleSpec, issues: Issues): void {
+  if (typeof entry !== 'string') {
+    issues.error(p, `expected a string "SOURCE:TARGET[:OPTIONS]" at ${p}, found ${typeName(entry)}`);
+    return;
+  }
+  // The first three fields of entry.split(':'), found with indexOf (split costs far more here).
+  const first = entry.indexOf(':');
+  const second = first < 0 ? -1 : entry.indexOf(':', first + 1);
+  const third = second < 0 ? -1 : entry.indexOf(':', second + 1);
+  const src = first < 0 ? entry : entry.slice(0, first);
+  const dst = first < 0 ? '' : second < 0 ? entry.slice(first + 1) : entry.slice(first + 1, second);
+  const opts = second < 0 ? undefined : third < 0 ? entry.slice(second + 1) : entry.slice(second + 1, third);
+  if (src === '' || dst === '' || third >= 0) {
+    issues.error(p, `Binds entry '${entry}' must be SOURCE:TARGET[:OPTIONS] with a source and a target`);
+    return;
+  }
+  let readOnly = false;
+  for (const opt of opts === undefined || opts === '' ? [] : opts.split(',')) {
+    if (opt === 'ro') readOnly = true;
+    else if (opt === 'rw') readOnly = false;
+    else if (IGNORED_BIND_OPTIONS.has(opt))
+      issues.warn(p, `bind option '${opt}' in '${entry}' has no Kubernetes equivalent and is ignored`);
+    else {
+      issues.error(p, `Binds entry '${entry}' has an unknown option '${opt}'`);
       return;
     }
-    const [src = '', dst = '', opts, ...rest] = entry.split(':');
-    if (src === '' || dst === '' || rest.length > 0) {
-      issues.error(p, `Binds entry '${entry}' must be SOURCE:TARGET[:OPTIONS] with a source and a target`);
-      return;
-    }
-    let readOnly = false;
-    for (const opt of opts === undefined || opts === '' ? [] : opts.split(',')) {
-      if (opt === 'ro') readOnly = true;
-      else if (opt === 'rw') readOnly = false;
-      else if (IGNORED_BIND_OPTIONS.has(opt))
-        issues.warn(p, `bind option '${opt}' in '${entry}' has no Kubernetes equivalent and is ignored`);
-      else {
-        issues.error(p, `Binds entry '${entry}' has an unknown option '${opt}'`);
-        return;
-      }
-    }
-    const source = sourceOf(src, p, issues);
-    if (source) addMount(spec, { target: dst, readOnly, source, pointer: p }, issues);
-  });
+  }
+  const source = sourceOf(src, p, issues);
+  if (source) addMount(spec, { target: dst, readOnly, source, pointer: p }, issues);
 }
 
 const MOUNT_FIELDS = new Set(['Type', 'Source', 'Target', 'ReadOnly', 'Consistency', 'BindOptions', 'VolumeOptions', 'TmpfsOptions']);
@@ -322,15 +340,41 @@ function volumeEntry(name: string, source: MountSource, claimName: (source: stri
   }
 }
 
+/**
+ * `text` lower-cased, each run of characters other than `a-z` and `0-9` replaced by one `-`,
+ * without a `-` at either end (`/var/lib/Data` -> `var-lib-data`). One pass over the text.
+ */
+export function slugOf(text: string): string {
+  const lower = text.toLowerCase();
+  let out = '';
+  let start = -1;
+  for (let i = 0; i <= lower.length; i++) {
+    const c = i < lower.length ? lower.charCodeAt(i) : -1;
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      out = out === '' ? lower.slice(start, i) : `${out}-${lower.slice(start, i)}`;
+      start = -1;
+    }
+  }
+  return out;
+}
+
 /** A readable, unique DNS-1123 label: `host-var-lib-data`, `claim-share1`, `tmp-run`, `shm`. */
 function volumeName(source: MountSource, target: string, taken: ReadonlySet<string>): string {
-  const [prefix, text] =
-    source.kind === 'hostPath'
-      ? [source.type === 'CharDevice' ? 'dev' : 'host', source.path]
-      : source.kind === 'claim'
-        ? ['claim', source.source]
-        : [target === '/dev/shm' ? 'shm' : source.medium === 'Memory' ? 'tmp' : 'data', target];
-  const slug = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  let prefix: string;
+  let text: string;
+  if (source.kind === 'hostPath') {
+    prefix = source.type === 'CharDevice' ? 'dev' : 'host';
+    text = source.path;
+  } else if (source.kind === 'claim') {
+    prefix = 'claim';
+    text = source.source;
+  } else {
+    prefix = target === '/dev/shm' ? 'shm' : source.medium === 'Memory' ? 'tmp' : 'data';
+    text = target;
+  }
+  const slug = slugOf(text);
   const full = slug === '' || (prefix === 'shm' && target === '/dev/shm') ? prefix : `${prefix}-${slug}`;
   let name = full.length <= MAX_LABEL_LENGTH ? full : withHash(full, `${prefix}:${text}`);
   if (taken.has(name)) name = withHash(full, `${prefix}:${text}:${target}`);

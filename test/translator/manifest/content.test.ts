@@ -38,6 +38,9 @@ describe('deployment content of a loaded file', () => {
     const loaded = await loadManifest(samplePath('template/deployment.template.json'), { env: {} });
     expect(loaded.model).toBeDefined();
     const content = loaded.content!;
+    // Built on first read, then the same object.
+    expect(loaded.content).toBe(content);
+    expect(Object.keys(loaded)).toContain('content');
     expect(JSON.stringify(content)).not.toMatch(/\$\{|\$CONTAINER_/);
     const webapp = (content.modulesContent['$edgeAgent']!['properties.desired'] as any).modules.webapp; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(typeof webapp.settings.createOptions).toBe('string');

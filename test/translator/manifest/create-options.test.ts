@@ -5,6 +5,22 @@ const S = '/m/settings';
 const big = JSON.stringify({ Env: Array.from({ length: 150 }, (_, i) => `VARIABLE_${i}=value-${i}`), HostConfig: { Privileged: true } });
 
 describe('assembleCreateOptions', () => {
+  it('joins chunks in index order, whatever their order in settings', () => {
+    const r = assembleCreateOptions({ createOptions02: '2}', image: 'x', createOptions: '{"a":', createOptions01: '1,"b":' }, S, false);
+    expect(r.options).toEqual({ a: 1, b: 2 });
+    expect(r.pointer).toBe(`${S}/createOptions`);
+    expect(r.diagnostics.map((d) => d.rule)).toEqual(['create-options-chunk-size', 'create-options-chunk-size']);
+  });
+
+  it('reports a chunk key repeated in another case at the later key, naming the first', () => {
+    const r = assembleCreateOptions({ CREATEOPTIONS: '{}', createOptions: '{}', createoptions01: '', CreateOptions01: '' }, S, false);
+    expect(r.options).toBeUndefined();
+    expect(r.diagnostics.map((d) => [d.pointer, d.message])).toEqual([
+      [`${S}/createOptions`, `'createOptions' duplicates 'CREATEOPTIONS' (createOptions chunk keys are case-insensitive)`],
+      [`${S}/CreateOptions01`, `'CreateOptions01' duplicates 'createoptions01' (createOptions chunk keys are case-insensitive)`],
+    ]);
+  });
+
   it('treats absent, empty and "null" createOptions as {}', () => {
     expect(assembleCreateOptions({ image: 'x' }, S, false)).toEqual({ options: {}, pointer: `${S}/createOptions`, diagnostics: [] });
     expect(assembleCreateOptions({ createOptions: '' }, S, false).options).toEqual({});

@@ -1,4 +1,4 @@
-import { canonical, canonicalSized, nonEmpty, nonEmptyRecord, shareCanonical, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
+import { canonical, canonicalSized, hasKeys, nonEmpty, nonEmptyRecord, shareCanonical, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
 
 describe('canonical', () => {
   it('puts apiVersion, kind, metadata first and sorts every other key recursively', () => {
@@ -117,5 +117,16 @@ describe('canonicalSized', () => {
     } finally {
       shareCanonical([]);
     }
+  });
+});
+
+describe('hasKeys', () => {
+  it('is Object.keys(record).length > 0: own enumerable members only', () => {
+    const ownProto: Record<string, unknown> = {};
+    Object.defineProperty(ownProto, '__proto__', { value: 1, enumerable: true, writable: true, configurable: true });
+    const hidden = Object.defineProperty({}, 'x', { value: 1, enumerable: false });
+    const cases: object[] = [{}, { a: 1 }, { a: undefined }, Object.create({ inherited: 1 }) as object, ownProto, hidden, []];
+    for (const record of cases) expect(hasKeys(record)).toBe(Object.keys(record).length > 0);
+    expect(cases.map(hasKeys)).toEqual([false, true, true, false, true, false, false]);
   });
 });

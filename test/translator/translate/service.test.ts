@@ -140,6 +140,8 @@ describe('ports and Services', () => {
     ['abc/tcp', { 'abc/tcp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', 'abc/tcp')],
     ['port 70000', { '70000/tcp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '70000/tcp')],
     ['protocol icmp', { '80/icmp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '80/icmp')],
+    // A name of Object.prototype is no protocol (it was an internal error).
+    ['protocol constructor', { '80/constructor': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '80/constructor')],
     ['HostPort 99999', { '80/tcp': [{ HostPort: '99999' }] }, co('HostConfig', 'PortBindings', '80/tcp', 0, 'HostPort')],
     ['numeric HostPort', { '80/tcp': [{ HostPort: 8080 }] }, co('HostConfig', 'PortBindings', '80/tcp', 0, 'HostPort')],
     ['binding not a list', { '80/tcp': 'x' }, co('HostConfig', 'PortBindings', '80/tcp')],

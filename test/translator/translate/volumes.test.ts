@@ -1,4 +1,5 @@
 import { translate } from '../../../translator/translate/index.js';
+import { slugOf } from '../../../translator/translate/volumes.js';
 import { co, deploymentModel, moduleModel, translateOne } from './builders.js';
 import { assertValidK8s } from '../../support/k8s-schema.js';
 import { shortHash } from '../../../translator/translate/names.js';
@@ -214,5 +215,33 @@ describe('storage', () => {
     expect(r.errors.map((e) => e.pointer)).toContain(pointer);
     expect(r.errors.every((e) => e.code === 400)).toBe(true);
     expect(r.objects).toEqual([]);
+  });
+});
+
+describe('slugOf (volume names)', () => {
+  // The regular expressions it replaced, kept here as the definition it must match.
+  const bySubstitution = (text: string): string =>
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+
+  it('lower-cases, joins runs of other characters with one dash and trims dashes', () => {
+    expect(slugOf('/var/lib/Data')).toBe('var-lib-data');
+    expect(slugOf('--a__b--')).toBe('a-b');
+    expect(slugOf('///')).toBe('');
+    expect(slugOf('')).toBe('');
+    expect(slugOf('İx/ÄB9')).toBe(bySubstitution('İx/ÄB9'));
+  });
+
+  it('gives what the substitution gives on random text', () => {
+    const alphabet = ['a', 'Z', '0', '9', '/', '-', '_', '.', ' ', 'İ', 'ß', 'Σ', '\u{1F600}', '~'];
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    for (let k = 0; k < 5000; k++) {
+      let text = '';
+      for (let n = next() % 12; n > 0; n--) text += alphabet[next() % alphabet.length];
+      expect(slugOf(text)).toBe(bySubstitution(text));
+    }
   });
 });
