@@ -49,9 +49,10 @@ async function startFloor(): Promise<Emulator> {
 /** The emulator of the source tree at `root`. */
 async function startEmulator(root: string): Promise<Emulator> {
   const { startKubeEmulator } = (await import(pathToFileURL(join(root, 'sandbox/kube/index.ts')).href)) as {
-    startKubeEmulator(options: { tls: boolean }): Promise<Emulator>;
+    startKubeEmulator(options: { tls: boolean; timeFactor?: number }): Promise<Emulator>;
   };
-  return startKubeEmulator({ tls: false });
+  // KUBE_EMULATOR_TIME_FACTOR: the emulator's timeFactor (bench/kube-emulator.ts's rollout line uses 0.01, like bench/bridge.ts).
+  return startKubeEmulator({ tls: false, timeFactor: Number(process.env.KUBE_EMULATOR_TIME_FACTOR) || undefined });
 }
 
 const emulator = process.argv[2] === '--floor' ? await startFloor() : await startEmulator(resolve(process.argv[2] ?? join(import.meta.dirname, '..')));
