@@ -417,29 +417,29 @@ export class KubeApi {
    * deletionTimestamp; Orphan removes the owner reference from dependents first.
    */
   delete(type: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): DeleteResult {
-    const old = this.get(type, namespace, name);
+    // The stored object itself: read only (the marked versions below are spread copies).
+    const old = this.peek(type, namespace, name);
     const pre = opts.preconditions ?? {};
     if ((pre.uid && pre.uid !== old.metadata.uid) || (pre.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion)) {
       throw conflict(type.plural, type.group, name);
     }
     const policy = opts.propagationPolicy ?? (type.kind === 'Job' ? 'Orphan' : 'Background');
-    if (opts.dryRun) return { object: old, deleted: true };
+    if (opts.dryRun) return { object: clone(old), deleted: true };
     if (policy === 'Orphan') this.orphanDependents(old);
     if (type.kind === 'Pod' && (old.metadata.finalizers ?? []).length === 0 && policy !== 'Foreground') {
       const grace = opts.gracePeriodSeconds ?? Number(old.spec?.terminationGracePeriodSeconds ?? 30);
       if (grace > 0 && old.spec?.nodeName && !old.metadata.deletionTimestamp) {
-        const marked = clone(old);
-        marked.metadata.deletionTimestamp = new Date(this.now().getTime() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-        marked.metadata.deletionGracePeriodSeconds = grace;
+        const deletionTimestamp = new Date(this.now().getTime() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        const marked: KubeObject = { ...old, metadata: { ...old.metadata, deletionTimestamp, deletionGracePeriodSeconds: grace } };
         return { object: clone(this.store.put(type, marked)), deleted: false };
       }
-      if (old.metadata.deletionTimestamp && grace > 0) return { object: old, deleted: false };
+      if (old.metadata.deletionTimestamp && grace > 0) return { object: clone(old), deleted: false };
     }
     const finalizers = [...(old.metadata.finalizers ?? [])];
     if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
     if (type.kind === 'Namespace' || finalizers.length > 0) {
-      if (old.metadata.deletionTimestamp && jsonEqual(finalizers, old.metadata.finalizers ?? [])) return { object: old, deleted: false };
-      const marked = clone(old);
+      if (old.metadata.deletionTimestamp && jsonEqual(finalizers, old.metadata.finalizers ?? [])) return { object: clone(old), deleted: false };
+      const marked: KubeObject = { ...old, metadata: { ...old.metadata } };
       marked.metadata.deletionTimestamp ??= this.timestamp();
       marked.metadata.deletionGracePeriodSeconds ??= 0;
       if (finalizers.length > 0) marked.metadata.finalizers = finalizers;
@@ -466,9 +466,7 @@ export class KubeApi {
     const uid = owner.metadata.uid;
     const out: Array<{ type: ResourceType; object: KubeObject }> = [];
     for (const type of DEPENDENT_TYPES) {
-      for (const object of this.store.list(type, type.namespaced ? owner.metadata.namespace : undefined)) {
-        if ((object.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) out.push({ type, object });
-      }
+      for (const object of this.store.ownedBy(type, uid, type.namespaced ? owner.metadata.namespace : undefined)) out.push({ type, object });
     }
     return out;
   }

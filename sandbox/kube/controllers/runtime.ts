@@ -270,7 +270,7 @@ export class EventRecorder {
       const existingName = this.seen.get(key);
       const existing = existingName ? this.api.tryPeek(EVENTS, namespace, existingName) : undefined;
       if (existing) {
-        this.api.update(EVENTS, namespace, existingName!, { ...existing, count: Number(existing.count ?? 1) + 1, lastTimestamp: now }, { spread: true, fieldManager: component });
+        this.api.update(EVENTS, namespace, existingName!, { ...existing, count: Number(existing.count ?? 1) + 1, lastTimestamp: now }, { spread: true, shared: true, fieldManager: component });
         return;
       }
       const name = `${obj.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
