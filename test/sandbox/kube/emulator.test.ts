@@ -272,6 +272,43 @@ describe('simulated controllers', () => {
     expect(events.items.some((e) => /Scaled down replica set rec-\S+ from 2 to 0/.test(e.message ?? ''))).toBe(true);
   });
 
+  test('a RollingUpdate creates its new ReplicaSet scaled up as far as maxSurge allows, in one write', async () => {
+    const body = (image: string): k8s.V1Deployment => ({
+      metadata: { name: 'surge' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'surge' } },
+        template: { metadata: { labels: { app: 'surge' } }, spec: { containers: [{ name: 'c', image }] } },
+      },
+    });
+    await apps.createNamespacedDeployment({ namespace: 'default', body: body('app:1') });
+    await waitFor('surge rolled out', async () => {
+      const d = await apps.readNamespacedDeployment({ namespace: 'default', name: 'surge' });
+      return d.status?.availableReplicas === 2 && d.status.updatedReplicas === 2 ? true : undefined;
+    });
+    const since = (await apps.listNamespacedReplicaSet({ namespace: 'default', labelSelector: 'app=surge' })).metadata?.resourceVersion;
+    await apps.replaceNamespacedDeployment({ namespace: 'default', name: 'surge', body: { ...(await apps.readNamespacedDeployment({ namespace: 'default', name: 'surge' })), spec: body('app:2').spec } });
+    await waitFor('surge rolled out again', async () => {
+      const d = await apps.readNamespacedDeployment({ namespace: 'default', name: 'surge' });
+      return d.status?.observedGeneration === 2 && d.status.updatedReplicas === 2 && d.status.replicas === 2 && d.status.availableReplicas === 2 ? true : undefined;
+    });
+    const res = await raw('GET', `/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dsurge&watch=1&resourceVersion=${since}&timeoutSeconds=1`);
+    const events = res.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; object: k8s.V1ReplicaSet });
+    const created = events.filter((e) => e.type === 'ADDED');
+    expect(created).toHaveLength(1);
+    const name = created[0]!.object.metadata?.name;
+    // Created at 1 (2 replicas + maxSurge 25% = 3 pods at most, 2 of them old), as the real
+    // controller's NewRSNewReplicas computes; never stored at 0 first.
+    expect(created[0]!.object.spec?.replicas).toBe(1);
+    const sizes = events.filter((e) => e.object.metadata?.name === name).map((e) => e.object.spec?.replicas);
+    expect(sizes).not.toContain(0);
+    const scaled = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=surge,reason=ScalingReplicaSet' });
+    expect(scaled.items.some((e) => e.message === `Scaled up replica set ${name} from 0 to 1`)).toBe(true);
+  });
+
   test('pods count as available only after minReadySeconds', async () => {
     await apps.createNamespacedDeployment({
       namespace: 'default',
