@@ -19,8 +19,16 @@ export interface StoreEvent {
 /** Receives every change, synchronously, in resourceVersion order. */
 export type StoreListener = (event: StoreEvent) => void;
 
+/** Each type's key, made once per type object (every read and write needs it). */
+const typeKeys = new WeakMap<ResourceType, string>();
+
 function typeKey(t: ResourceType): string {
-  return `${t.group}/${t.plural}`;
+  let key = typeKeys.get(t);
+  if (key === undefined) {
+    key = `${t.group}/${t.plural}`;
+    typeKeys.set(t, key);
+  }
+  return key;
 }
 
 function objectKey(namespace: string | undefined, name: string): string {

@@ -118,7 +118,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
         annotations: { ...(stored.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) },
       },
     };
-    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, shared: true, fieldManager: 'kube-controller-manager' });
+    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, shared: true, trusted: true, fieldManager: 'kube-controller-manager' });
     rs.spec = latest.spec;
     const verb = replicas > from ? 'up' : 'down';
     ctx.recorder.record(DEPLOYMENTS, d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`, COMPONENT);
@@ -168,7 +168,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
             },
             spec: { replicas: initial, minReadySeconds: spec.minReadySeconds ?? 0, selector, template: rsTemplate },
           },
-          { fieldManager: 'kube-controller-manager', spread: true, shared: true },
+          { fieldManager: 'kube-controller-manager', spread: true, shared: true, trusted: true },
         ),
       };
       created = true;
@@ -178,13 +178,13 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     } else if (revisionOf(newRS) < maxRevision) {
       const stored = api.peek(RS, namespace, newRS.metadata.name ?? '');
       const latest = { ...stored, metadata: { ...stored.metadata, annotations: { ...(stored.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) } } };
-      newRS = { ...api.update(RS, namespace, newRS.metadata.name ?? '', latest, { spread: true, shared: true, fieldManager: 'kube-controller-manager' }) };
+      newRS = { ...api.update(RS, namespace, newRS.metadata.name ?? '', latest, { spread: true, shared: true, trusted: true, fieldManager: 'kube-controller-manager' }) };
     }
     const revision = String(revisionOf(newRS));
     if (d.metadata.annotations?.[REVISION] !== revision) {
       const stored = api.peek(DEPLOYMENTS, namespace, name);
       const latest = { ...stored, metadata: { ...stored.metadata, annotations: { ...(stored.metadata.annotations ?? {}), [REVISION]: revision } } };
-      api.update(DEPLOYMENTS, namespace, name, latest, { spread: true, shared: true, fieldManager: 'kube-controller-manager' });
+      api.update(DEPLOYMENTS, namespace, name, latest, { spread: true, shared: true, trusted: true, fieldManager: 'kube-controller-manager' });
     }
     const strategy = isObject(spec.strategy) ? spec.strategy : {};
     if (strategy.type === 'Recreate') recreate(d, newRS, olds, replicas);
@@ -303,6 +303,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     api.update(DEPLOYMENTS, current.metadata.namespace, current.metadata.name ?? '', { ...current, status }, {
       spread: true,
       shared: true,
+      trusted: true,
       subresource: 'status',
       fieldManager: 'kube-controller-manager',
     });

@@ -81,7 +81,7 @@ export function startReplicaSetController(ctx: ControllerContext): () => void {
     for (const k of ['readyReplicas', 'availableReplicas', 'fullyLabeledReplicas']) if (status[k] === 0) delete status[k];
     if (jsonEqual(status, rs.status ?? {})) return;
     const latest = { ...api.peek(RS, rs.metadata.namespace, rs.metadata.name ?? ''), status };
-    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, shared: true, subresource: 'status', fieldManager: 'kube-controller-manager' });
+    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, shared: true, trusted: true, subresource: 'status', fieldManager: 'kube-controller-manager' });
   }
 
   const unsubscribe = api.store.subscribe((event: StoreEvent) => {

@@ -309,6 +309,28 @@ describe('simulated controllers', () => {
     expect(scaled.items.some((e) => e.message === `Scaled up replica set ${name} from 0 to 1`)).toBe(true);
   });
 
+  test('Events are named <object>.<hex of the Unix time in nanoseconds>, as the real recorder names them', async () => {
+    const before = BigInt(Date.now()) * 1_000_000n;
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'named' },
+        spec: { replicas: 1, selector: { matchLabels: { app: 'named' } }, template: { metadata: { labels: { app: 'named' } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } },
+      },
+    });
+    const events = await waitFor('the pod events', async () => {
+      const items = (await core.listNamespacedEvent({ namespace: 'default' })).items.filter((e) => e.involvedObject.name?.startsWith('named'));
+      return items.length >= 3 ? items : undefined;
+    });
+    const after = BigInt(Date.now()) * 1_000_000n;
+    for (const e of events) {
+      const match = /^(.+)\.([0-9a-f]+)$/.exec(e.metadata?.name ?? '');
+      expect(match?.[1]).toBe(e.involvedObject.name);
+      const stamp = BigInt(`0x${match![2]}`);
+      expect(stamp >= before - 1_000_000_000n && stamp <= after).toBe(true);
+    }
+  });
+
   test('pods count as available only after minReadySeconds', async () => {
     await apps.createNamespacedDeployment({
       namespace: 'default',
