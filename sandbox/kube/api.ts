@@ -34,9 +34,9 @@ export interface WriteOptions {
   spread?: boolean;
   /**
    * Create and update by a simulated controller: the body is built from stored (already checked
-   * and normalised) values and the controller's own typed values, so the JSON type checks and
-   * quantity normalisation a client's body needs are skipped. Defaulting, validation and field
-   * ownership still run.
+   * and normalised) values and the controller's own typed values without nulls, so the null
+   * dropping, JSON type checks and quantity normalisation a client's body needs are skipped.
+   * Defaulting, validation and field ownership still run.
    */
   trusted?: boolean;
 }
@@ -51,16 +51,41 @@ interface ApplyKey {
 
 const sameApply = (a: ApplyKey, b: ApplyKey) => a.text === b.text && a.manager === b.manager && a.force === b.force && a.scope === b.scope;
 
-/** JSON text of stored objects (never changed in place), made once per object. */
+/** JSON text of stored objects and of their top-level parts (never changed in place), made once per object. */
 const jsonTexts = new WeakMap<object, string>();
 
-/** The JSON text of an object {@link KubeApi} returned with `shared` (cached per stored object). */
+/** JSON.stringify of a value, made once per object. */
+function partText(value: object): string {
+  let text = jsonTexts.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    jsonTexts.set(value, text);
+  }
+  return text;
+}
+
+/**
+ * The JSON text of an object {@link KubeApi} returned with `shared` (cached per stored object):
+ * the text JSON.stringify gives, put together from the texts of its top-level fields, so that a
+ * version sharing its spec (or status) with the one before (a controller's status write, the
+ * kubelet's pod status) reuses that part's text instead of serialising it again.
+ */
 export function jsonOf(obj: object): string {
   let text = jsonTexts.get(obj);
-  if (text === undefined) {
-    text = JSON.stringify(obj);
-    jsonTexts.set(obj, text);
+  if (text !== undefined) return text;
+  if (Array.isArray(obj) || typeof (obj as { toJSON?: unknown }).toJSON === 'function') return partText(obj);
+  text = '{';
+  for (const key of Object.keys(obj)) {
+    const value = (obj as Record<string, unknown>)[key];
+    let part: string | undefined;
+    if (typeof value === 'object' && value !== null) part = partText(value);
+    else part = JSON.stringify(value) as string | undefined;
+    // Left out as JSON.stringify leaves them out: undefined, functions, symbols.
+    if (part === undefined) continue;
+    text += `${text.length > 1 ? ',' : ''}${JSON.stringify(key)}:${part}`;
   }
+  text += '}';
+  jsonTexts.set(obj, text);
   return text;
 }
 
@@ -253,8 +278,10 @@ export class KubeApi {
     operation: 'Update' | 'Apply',
   ): KubeObject {
     // What `obj` shares with the stored version `old` (controller updates) was checked when stored.
-    dropNulls(obj, old);
-    if (!opts.trusted) this.checkTypes(type, obj, old);
+    if (!opts.trusted) {
+      dropNulls(obj, old);
+      this.checkTypes(type, obj, old);
+    }
     applyDefaults(type, obj, old, this.alloc);
     const causes = validateObject(type, obj, old);
     if (causes.length > 0) throw invalid(type.kind, type.group, obj.metadata.name ?? '', causes);

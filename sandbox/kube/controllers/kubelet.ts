@@ -565,7 +565,7 @@ export class Kubelet {
       const out: JsonObject = {
         type,
         status,
-        lastProbeTime: null,
+        // lastProbeTime is null on a real cluster's conditions; the API drops nulls (the stored value has none).
         lastTransitionTime: before && before.status === status ? before.lastTransitionTime : stamp(),
       };
       if (!ok && reason) {

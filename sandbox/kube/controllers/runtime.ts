@@ -298,7 +298,7 @@ export class EventRecorder {
           lastTimestamp: now,
           count: 1,
           type: eventType,
-          eventTime: null,
+          // eventTime is null on a real cluster's core/v1 Events; the API drops nulls (the stored value has none).
           reportingComponent: component,
           reportingInstance: component === 'kubelet' ? this.host : '',
         },
