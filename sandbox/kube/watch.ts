@@ -130,8 +130,8 @@ export function serveWatch(ctx: ServerContext, req: IncomingMessage, res: Server
     }
   }
   let closed = false;
-  // The events of one turn of the event loop (a controller's batch writes many) leave in one
-  // socket write: the response is corked at the first and uncorked once the turn's code is done.
+  // The events of one turn of the event loop (the requests it handled, a controller's batch) leave
+  // in one socket write: the response is corked at the first and uncorked after the turn's I/O.
   let corked = false;
   const uncork = () => {
     corked = false;
@@ -143,7 +143,7 @@ export function serveWatch(ctx: ServerContext, req: IncomingMessage, res: Server
     if (!corked) {
       corked = true;
       res.cork();
-      process.nextTick(uncork);
+      setImmediate(uncork);
     }
     res.write(line);
   });
