@@ -170,6 +170,35 @@ describe('watch details', () => {
 });
 
 describe('request handling', () => {
+  test('an Update of a field that an applier also owns takes it from the applier', async () => {
+    const path = '/api/v1/namespaces/default/configmaps/owned';
+    const apply = (x: string) =>
+      raw('PATCH', `${path}?fieldManager=a`, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owned' }, data: { x } }), {
+        'Content-Type': 'application/apply-patch+yaml',
+      });
+    const put = async (x: string) => {
+      const live = JSON.parse((await raw('GET', path)).body) as { metadata: Record<string, unknown> };
+      // Without managedFields, as a controller's update sends it: the stored ownership is kept and updated.
+      const body = { ...live, metadata: { ...live.metadata, managedFields: undefined }, data: { x } };
+      return raw('PUT', `${path}?fieldManager=b`, JSON.stringify(body), { 'Content-Type': 'application/json' });
+    };
+    /** The managers whose ownership includes data.x. */
+    const ownersOfX = async () => {
+      const live = JSON.parse((await raw('GET', path)).body) as { metadata: { managedFields?: Array<{ manager: string; fieldsV1?: { 'f:data'?: Record<string, unknown> } }> } };
+      return (live.metadata.managedFields ?? []).filter((e) => e.fieldsV1?.['f:data']?.['f:x'] !== undefined).map((e) => e.manager);
+    };
+    expect((await apply('1')).status).toBe(201);
+    expect(await ownersOfX()).toEqual(['a']);
+    expect((await put('2')).status).toBe(200);
+    expect(await ownersOfX()).toEqual(['b']);
+    // The same value applied again: both own data.x.
+    expect((await apply('2')).status).toBe(200);
+    expect((await ownersOfX()).sort()).toEqual(['a', 'b']);
+    // b, which owns every field it changes, changes one that a owns too: a loses it.
+    expect((await put('3')).status).toBe(200);
+    expect(await ownersOfX()).toEqual(['b']);
+  });
+
   test('protobuf bodies are answered 415, unknown paths 404, bad JSON 400', async () => {
     expect((await raw('POST', '/api/v1/namespaces/default/configmaps', 'k8s\u0000', { 'Content-Type': 'application/vnd.kubernetes.protobuf' })).status).toBe(415);
     expect((await raw('GET', '/api/v1/widgets')).status).toBe(404);
