@@ -6,13 +6,17 @@
  * against an emulator in a child process (optionally beside the emulator of another
  * checkout, `--compare <dir>`, alternating) and print whether the throughput goals are met,
  * and the latency of one template apply at rest until its new pod runs (the cluster's share of
- * the bridge's last write -> reported 200), with its goal.
+ * the bridge's last write -> reported 200), with its goal. The rollout line applies the translated
+ * objects of a 50-module deployment 8 in flight with the bridge's 7 watches open, each round changing
+ * every module's pod template, and prints the write phase, the time from the last write to all new
+ * pods running and the store writes per module rollout, with goals (`--rollout-only` runs just it).
  *
- *   npx tsx bench/kube-emulator.ts [--rounds 5] [--deployments-only] [--compare <repository root>]
+ *   npx tsx bench/kube-emulator.ts [--rounds 5] [--deployments-only | --rollout-only] [--compare <repository root>]
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
+import { translate } from '../translator/index.js';
 import { spawnKubeEmulator, type KubeEmulatorProcess } from './kube-emulator-process.js';
 
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
@@ -441,10 +445,287 @@ async function deploymentApplies(): Promise<void> {
   }
 }
 
+/** The rollout line (issue 8's first apply and push to reported at 50 modules): the bridge's load on the emulator. */
+const ROLLOUT_MODULES = 50;
+const ROLLOUT_IN_FLIGHT = 8;
+const ROLLOUT_NAMESPACE = 'rollout';
+/** Like bench/bridge.ts: image pulls, stops and grace periods 100 times shorter. */
+const ROLLOUT_TIME_FACTOR = 0.01;
+/** Write phase of the 50 modules' ~150 applies (p50): 1,000 writes/s, most of them starting a rollout. */
+const GOAL_ROLLOUT_WRITES_MS = 150;
+/** Last write answered -> every new pod running (p50): half of issue 8's 100 ms from the last write to the reported 200. */
+const GOAL_ROLLOUT_TAIL_MS = 50;
+/** The watches the bridge's informer keeps open (translator/reconcile): each event is sent on its type's watch. */
+const INFORMER_WATCHES = [
+  '/api/v1/namespaces/NS/pods',
+  '/apis/apps/v1/namespaces/NS/deployments',
+  '/apis/apps/v1/namespaces/NS/replicasets',
+  '/api/v1/namespaces/NS/services',
+  '/api/v1/namespaces/NS/serviceaccounts',
+  '/apis/batch/v1/namespaces/NS/jobs',
+  '/api/v1/namespaces/NS/secrets',
+];
+const PLURALS: Record<string, string> = {
+  ServiceAccount: 'serviceaccounts',
+  Deployment: 'deployments',
+  Service: 'services',
+  Secret: 'secrets',
+  ConfigMap: 'configmaps',
+  Role: 'roles',
+  RoleBinding: 'rolebindings',
+  PersistentVolumeClaim: 'persistentvolumeclaims',
+};
+
+/** A deployment of `modules` modules (one exposed port each) whose env carries `round`: every apply of a new round changes each pod template. */
+function rolloutManifest(modules: number, round: number): unknown {
+  const entries: Record<string, unknown> = {};
+  for (let i = 0; i < modules; i++) {
+    entries[`module${i}`] = {
+      version: '1.0',
+      type: 'docker',
+      status: 'running',
+      restartPolicy: 'always',
+      env: { BENCH_ROUND: { value: String(round) } },
+      settings: { image: `cr.io/m${i}:1`, createOptions: JSON.stringify({ ExposedPorts: { [`${8000 + i}/tcp`]: {} } }) },
+    };
+  }
+  const system = (image: string) => ({ type: 'docker', status: 'running', restartPolicy: 'always', settings: { image, createOptions: '{}' } });
+  return {
+    modulesContent: {
+      $edgeAgent: {
+        'properties.desired': {
+          schemaVersion: '1.1',
+          runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
+          systemModules: { edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' } }, edgeHub: system('mcr.microsoft.com/azureiotedge-hub:1.5') },
+          modules: entries,
+        },
+      },
+      $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: { r: 'FROM /messages/* INTO $upstream' }, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
+    },
+  };
+}
+
+/** The translated objects of round `round` in the rollout namespace, with the path each is applied at. */
+async function rolloutWrites(round: number): Promise<Array<{ path: string; body: string }>> {
+  const out = await translate(rolloutManifest(ROLLOUT_MODULES, round), { namespace: ROLLOUT_NAMESPACE });
+  if (!out.valid) throw new Error(`the rollout manifest does not translate: ${out.diagnostics[0]?.message}`);
+  const writes: Array<{ path: string; body: string }> = [];
+  for (const o of out.objects as Array<{ apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }>) {
+    const plural = PLURALS[o.kind];
+    if (!plural || o.metadata.namespace !== ROLLOUT_NAMESPACE) continue;
+    const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
+    writes.push({ path: `${base}/namespaces/${ROLLOUT_NAMESPACE}/${plural}/${o.metadata.name}?fieldManager=bench&force=true`, body: JSON.stringify(o) });
+  }
+  return writes;
+}
+
+async function resourceVersionOf(base: string): Promise<number> {
+  const list = (await getJson(base, `/api/v1/namespaces/${ROLLOUT_NAMESPACE}/configmaps`)) as unknown as { metadata: { resourceVersion: string } };
+  return Number(list.metadata.resourceVersion);
+}
+
+/** The bridge informer's 7 watches on one emulator: counts their events, keeps the pods, resolves waiters with the moment an event arrived. */
+class InformerWatches {
+  events = 0;
+  private readonly pods = new Map<string, WatchedObject>();
+  private waiters: { check: () => boolean; resolve: (at: number) => void }[] = [];
+  private readonly requests: ReturnType<typeof request>[] = [];
+
+  constructor(base: string) {
+    for (const template of INFORMER_WATCHES) {
+      const path = template.replace('NS', ROLLOUT_NAMESPACE);
+      const pods = path.endsWith('/pods');
+      const req = request(`${base}${path}?watch=1&allowWatchBookmarks=true`, { agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const at = performance.now();
+          text += chunk;
+          for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n')) {
+            const line = text.slice(0, newline);
+            text = text.slice(newline + 1);
+            if (!pods) {
+              if (!line.startsWith('{"type":"BOOKMARK"')) this.events++;
+              continue;
+            }
+            const event = JSON.parse(line) as { type: string; object: WatchedObject };
+            if (event.type === 'BOOKMARK') continue;
+            this.events++;
+            if (event.type === 'DELETED') this.pods.delete(event.object.metadata.name);
+            else this.pods.set(event.object.metadata.name, event.object);
+          }
+          if (pods) this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(at), false) : true));
+        });
+      });
+      req.on('error', () => undefined);
+      req.end();
+      this.requests.push(req);
+    }
+  }
+
+  /** When `check` first holds after a pod event (now when it holds already). */
+  when(check: () => boolean): Promise<number> {
+    if (check()) return Promise.resolve(performance.now());
+    return new Promise((resolve) => this.waiters.push({ check, resolve }));
+  }
+
+  /** Number of running, undeleted pods whose env BENCH_ROUND is `round`. */
+  runningOf(round: number): number {
+    let n = 0;
+    for (const pod of this.pods.values()) {
+      if (pod.metadata.deletionTimestamp) continue;
+      if (!(pod.spec?.containers?.[0]?.env ?? []).some((e) => e.name === 'BENCH_ROUND' && e.value === String(round))) continue;
+      if ((pod.status?.containerStatuses ?? []).some((c) => c.state?.running)) n++;
+    }
+    return n;
+  }
+
+  stop(): void {
+    for (const req of this.requests) req.destroy();
+  }
+}
+
+/**
+ * The bridge's load at 50 modules on one emulator (timeFactor 0.01): the translated objects of a
+ * 50-module deployment server-side applied 8 in flight with the informer's 7 watches open, each
+ * round changing every module's env (50 template changes). Records the write phase, the time
+ * from the last write answered to the watch event that shows the 50th new pod running, and once
+ * the cluster is quiet again (no resourceVersion issued for 600 ms) the store writes, watch
+ * events and emulator CPU per module rollout.
+ */
+class RolloutBench {
+  readonly samples = new Map<string, number[]>();
+  private watches?: InformerWatches;
+
+  constructor(readonly target: KubeEmulatorProcess) {}
+
+  private record(key: string, value: number): void {
+    this.samples.set(key, [...(this.samples.get(key) ?? []), value]);
+  }
+
+  async setUp(): Promise<void> {
+    const status = await call(this.target.url, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ROLLOUT_NAMESPACE } }));
+    if (status >= 300) throw new Error(`${this.target.label}: namespace ${ROLLOUT_NAMESPACE}: ${status}`);
+    this.watches = new InformerWatches(this.target.url);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  /** Waits until no resourceVersion was issued for 600 ms; returns the last one. */
+  private async quiet(): Promise<number> {
+    const start = performance.now();
+    let last = await resourceVersionOf(this.target.url);
+    let since = performance.now();
+    while (performance.now() - since < 600) {
+      if (performance.now() - start > CONVERGE_TIMEOUT_MS) throw new Error(`${this.target.label}: the rollout did not come to rest within ${CONVERGE_TIMEOUT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const rv = await resourceVersionOf(this.target.url);
+      if (rv !== last) [last, since] = [rv, performance.now()];
+    }
+    return last;
+  }
+
+  async round(round: number, writes: Array<{ path: string; body: string }>, counted: boolean): Promise<void> {
+    const watches = this.watches!;
+    const rv0 = await this.quiet();
+    const events0 = watches.events;
+    const cpu0 = await this.target.cpu();
+    // Registered before the first write, so that no event is missed.
+    const running = watches.when(() => watches.runningOf(round) >= ROLLOUT_MODULES);
+    const start = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: ROLLOUT_IN_FLIGHT }, async () => {
+        while (next < writes.length) {
+          const w = writes[next++]!;
+          const status = await call(this.target.url, 'PATCH', w.path, w.body, 'application/apply-patch+yaml');
+          if (status >= 300) throw new Error(`${this.target.label}: apply ${w.path} answered ${status}`);
+        }
+      }),
+    );
+    const lastWrite = performance.now();
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${this.target.label}: the ${ROLLOUT_MODULES} new pods did not run within 30 s`)), 30_000).unref());
+    const allRunning = await Promise.race([running, timeout]);
+    const rv1 = await this.quiet();
+    const cpu = (await this.target.cpu()) - cpu0;
+    if (!counted) return;
+    this.record('writes', lastWrite - start);
+    this.record('tail', Math.max(0, allRunning - lastWrite));
+    this.record('store-writes', (rv1 - rv0) / ROLLOUT_MODULES);
+    this.record('events', (watches.events - events0) / ROLLOUT_MODULES);
+    // The emulator's CPU during the round (the applies, the rollouts and the few resourceVersion polls).
+    this.record('cpu', cpu / ROLLOUT_MODULES);
+  }
+
+  stop(): void {
+    this.watches?.stop();
+  }
+}
+
+/**
+ * Runs the rollout line on this tree's emulator (and on `--compare <dir>`'s, round by round
+ * alternately): one uncounted first apply and one uncounted template round each, then
+ * 2 x `--rounds` counted rounds; prints p50 and p95 and whether the goals are met (exit code 1 when not).
+ */
+async function rolloutApplies(): Promise<void> {
+  const compareAt = process.argv.indexOf('--compare');
+  const compare = compareAt > 0 ? process.argv[compareAt + 1] : undefined;
+  const targets = [await spawnKubeEmulator('this tree', { timeFactor: ROLLOUT_TIME_FACTOR })];
+  if (compare) targets.push(await spawnKubeEmulator(compare, { root: compare, timeFactor: ROLLOUT_TIME_FACTOR }));
+  const benches = targets.map((t) => new RolloutBench(t));
+  try {
+    for (const b of benches) await b.setUp();
+    const rounds = 2 * ROUNDS;
+    for (let round = 0; round < rounds + 2; round++) {
+      const writes = await rolloutWrites(round);
+      for (const b of benches) await b.round(round, writes, round >= 2);
+    }
+    for (const b of benches) {
+      console.log(`emulator of ${b.target.label} (separate process, timeFactor ${ROLLOUT_TIME_FACTOR}): ${ROLLOUT_MODULES} Deployment template applies, ${ROLLOUT_IN_FLIGHT} in flight, the bridge's 7 watches open, ${rounds} rounds:`);
+      for (const [what, key, unit, digits] of [
+        ['write phase (all applies answered)', 'writes', 'ms', 0],
+        ['last write -> all new pods running', 'tail', 'ms', 0],
+        ['store writes per module rollout', 'store-writes', '(resourceVersions)', 1],
+        ['watch events per module rollout', 'events', '', 1],
+        ['emulator CPU per module rollout', 'cpu', 'µs', 0],
+      ] as const) {
+        const values = b.samples.get(key)!;
+        console.log(`  ${what.padEnd(36)}: median ${median(values).toFixed(digits).padStart(6)} ${unit}, p95 ${p95(values).toFixed(digits).padStart(6)}`);
+      }
+    }
+    const mine = benches[0]!;
+    for (const [what, key, goal] of [
+      ['write phase', 'writes', GOAL_ROLLOUT_WRITES_MS],
+      ['last write -> all new pods running', 'tail', GOAL_ROLLOUT_TAIL_MS],
+    ] as const) {
+      const values = mine.samples.get(key)!;
+      const met = median(values) <= goal;
+      if (!met) process.exitCode = 1;
+      console.log(`goal: ${ROLLOUT_MODULES}-module rollout, ${what} <= ${goal} ms (median): ${met ? 'met' : 'NOT met'} (median ${median(values).toFixed(0)} ms, p95 ${p95(values).toFixed(0)} ms)`);
+    }
+    if (benches.length === 2) {
+      for (const key of ['writes', 'tail', 'store-writes', 'cpu']) {
+        console.log(`this tree / ${benches[1]!.target.label}: rollout ${key}: ${(median(mine.samples.get(key)!) / median(benches[1]!.samples.get(key)!)).toFixed(2)}x`);
+      }
+    }
+  } finally {
+    for (const b of benches) b.stop();
+    for (const t of targets) await t.stop();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--rollout-only')) {
+    try {
+      await rolloutApplies();
+    } finally {
+      agent.destroy();
+    }
+    return;
+  }
   if (process.argv.includes('--deployments-only')) {
     try {
       await deploymentApplies();
+      await rolloutApplies();
     } finally {
       agent.destroy();
     }
@@ -459,6 +740,7 @@ async function main(): Promise<void> {
   }
   try {
     await deploymentApplies();
+    await rolloutApplies();
   } finally {
     agent.destroy();
   }

@@ -126,6 +126,7 @@ export function recordUpdate(
   scope: FieldScope,
 ): void {
   const { changed, removed } = changedFields(before as JsonObject | undefined, after as JsonObject, scope);
+  if (ownershipKept(before, after, changed, removed, manager, scope, time)) return;
   const owners = readOwnership(after, before);
   for (const o of owners) {
     for (const text of changed) if (o.set.delete(text)) o.dirty = true;
@@ -147,6 +148,43 @@ export function recordUpdate(
     mine.dirty = true;
   }
   writeOwnership(after, owners);
+}
+
+/**
+ * The usual controller update, without reading, copying or rendering any set: `after` carries the
+ * stored version's own ownership entries (in order, all rendered here), no changed or removed field
+ * is anyone else's, and the writing manager already owns every changed field. Then only its
+ * entry's time moves (when something changed), as recordUpdate's general path would leave it.
+ * False when that does not hold (recordUpdate then does the general work).
+ */
+function ownershipKept(
+  before: KubeObject | undefined,
+  after: KubeObject,
+  changed: FieldSet,
+  removed: FieldSet,
+  manager: string,
+  scope: FieldScope,
+  time: string,
+): boolean {
+  const entries = after.metadata.managedFields;
+  const known = before?.metadata.managedFields;
+  if (!entries || !known || entries.length !== known.length) return false;
+  let mine = -1;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const stored = known[i]!;
+    if (entry.fieldsV1 !== stored.fieldsV1 || entry.fieldsType !== 'FieldsV1' || entry.manager !== stored.manager) return false;
+    if (entry.operation !== stored.operation || entry.subresource !== stored.subresource) return false;
+    const set = rendered.get(entry.fieldsV1);
+    if (!set || set.size === 0) return false;
+    for (const text of removed) if (set.has(text)) return false;
+    const writer = sameManager(entry, manager, 'Update', scope);
+    if (writer) mine = i;
+    for (const text of changed) if (set.has(text) !== writer) return false;
+  }
+  if (changed.size > 0 && mine < 0) return false;
+  after.metadata.managedFields = entries.map((e, i) => (i === mine && changed.size > 0 ? { ...e, time } : { ...e }));
+  return true;
 }
 
 /** Options of one server-side apply. */

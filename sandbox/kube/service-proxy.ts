@@ -273,6 +273,8 @@ export function startServiceProxy(ctx: ControllerContext, proxyAddressOf: ProxyA
     });
   }
 
+  let writtenHosts: string | undefined;
+
   function writeHosts(): void {
     if (!hostsFile) return;
     const table: Record<string, string> = {};
@@ -280,9 +282,13 @@ export function startServiceProxy(ctx: ControllerContext, proxyAddressOf: ProxyA
       const proxy = proxyAddressOf(svc.spec?.clusterIP);
       if (proxy) table[`${svc.metadata.name ?? ''}.${svc.metadata.namespace ?? ''}`] = proxy;
     }
+    const text = JSON.stringify(table, null, 2) + '\n';
+    // Most Service writes (status, no-op applies of other fields) leave the table as it is.
+    if (text === writtenHosts) return;
     try {
-      writeFileSync(`${hostsFile}.tmp`, JSON.stringify(table, null, 2) + '\n');
+      writeFileSync(`${hostsFile}.tmp`, text);
       renameSync(`${hostsFile}.tmp`, hostsFile);
+      writtenHosts = text;
     } catch {
       // The state directory went away; the next change writes again.
     }

@@ -19,12 +19,34 @@ export interface StoreEvent {
 /** Receives every change, synchronously, in resourceVersion order. */
 export type StoreListener = (event: StoreEvent) => void;
 
+/** Each type's key, made once per type object (every read and write needs it). */
+const typeKeys = new WeakMap<ResourceType, string>();
+
 function typeKey(t: ResourceType): string {
-  return `${t.group}/${t.plural}`;
+  let key = typeKeys.get(t);
+  if (key === undefined) {
+    key = `${t.group}/${t.plural}`;
+    typeKeys.set(t, key);
+  }
+  return key;
 }
 
 function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
+}
+
+const NO_UIDS: string[] = [];
+
+/** The uids an object's ownerReferences name. */
+function ownerUids(obj: KubeObject | undefined): string[] {
+  const refs = obj?.metadata.ownerReferences;
+  if (!Array.isArray(refs) || refs.length === 0) return NO_UIDS;
+  const out: string[] = [];
+  for (const ref of refs as unknown[]) {
+    const uid = typeof ref === 'object' && ref !== null ? (ref as { uid?: unknown }).uid : undefined;
+    if (typeof uid === 'string' && !out.includes(uid)) out.push(uid);
+  }
+  return out;
 }
 
 /** In-memory object store with a retained change window. */
@@ -35,6 +57,8 @@ export class ObjectStore {
   private readonly listeners = new Set<StoreListener>();
   /** The sorted keys of each type's bucket, until an object is added or removed there. */
   private readonly sortedKeys = new Map<string, string[]>();
+  /** Each type's objects by the uid of every owner their ownerReferences name, then by key. */
+  private readonly byOwner = new Map<string, Map<string, Map<string, KubeObject>>>();
   private version = 1;
 
   constructor(private readonly retained = 10_000) {}
@@ -73,6 +97,50 @@ export class ObjectStore {
     return out;
   }
 
+  /**
+   * The objects of a type (in one namespace when given) whose ownerReferences name `uid`,
+   * sorted by namespace and name as {@link list} would return them: the controllers' and the
+   * garbage collector's look-up of dependents without scanning every object of the type.
+   */
+  ownedBy(type: ResourceType, uid: string | undefined, namespace?: string): KubeObject[] {
+    if (uid === undefined) return [];
+    const owned = this.byOwner.get(typeKey(type))?.get(uid);
+    if (!owned) return [];
+    const keys = [...owned.keys()].sort();
+    const out: KubeObject[] = [];
+    for (const key of keys) {
+      const obj = owned.get(key)!;
+      if (namespace === undefined || obj.metadata.namespace === namespace) out.push(obj);
+    }
+    return out;
+  }
+
+  /** Moves `key` in the owner index from `previous`'s owners to `next`'s. */
+  private index(type: ResourceType, key: string, previous: KubeObject | undefined, next: KubeObject | undefined): void {
+    const before = ownerUids(previous);
+    const after = ownerUids(next);
+    if (before.length === 0 && after.length === 0) return;
+    let owners = this.byOwner.get(typeKey(type));
+    if (!owners) {
+      owners = new Map();
+      this.byOwner.set(typeKey(type), owners);
+    }
+    for (const uid of before) {
+      if (after.includes(uid)) continue;
+      const owned = owners.get(uid);
+      owned?.delete(key);
+      if (owned?.size === 0) owners.delete(uid);
+    }
+    for (const uid of after) {
+      let owned = owners.get(uid);
+      if (!owned) {
+        owned = new Map();
+        owners.set(uid, owned);
+      }
+      owned.set(key, next!);
+    }
+  }
+
   /** Number of stored objects of every type. */
   count(): number {
     let n = 0;
@@ -93,6 +161,7 @@ export class ObjectStore {
     this.version++;
     obj.metadata.resourceVersion = String(this.version);
     bucket.set(key, obj);
+    this.index(type, key, previous, obj);
     this.emit({ type: previous ? 'MODIFIED' : 'ADDED', resource: type, object: obj, previous, resourceVersion: this.version });
     return obj;
   }
@@ -104,6 +173,7 @@ export class ObjectStore {
     const previous = bucket?.get(key);
     if (!bucket || !previous) return undefined;
     bucket.delete(key);
+    this.index(type, key, previous, undefined);
     this.sortedKeys.delete(typeKey(type));
     this.version++;
     const gone: KubeObject = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(this.version) } };

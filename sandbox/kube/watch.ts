@@ -130,9 +130,22 @@ export function serveWatch(ctx: ServerContext, req: IncomingMessage, res: Server
     }
   }
   let closed = false;
+  // The events of one turn of the event loop (the requests it handled, a controller's batch) leave
+  // in one socket write: the response is corked at the first and uncorked after the turn's I/O.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    if (res.writableCorked > 0) res.uncork();
+  };
   const unsubscribe = api.store.subscribe((event) => {
     const line = translate(event);
-    if (line && !closed) res.write(line);
+    if (!line || closed) return;
+    if (!corked) {
+      corked = true;
+      res.cork();
+      setImmediate(uncork);
+    }
+    res.write(line);
   });
   for (const line of backlog) res.write(line);
   const bookmarkTimer = bookmarks

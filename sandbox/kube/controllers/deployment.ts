@@ -65,6 +65,32 @@ function setCondition(conditions: Condition[], next: Condition, progressed: bool
   return [...conditions.filter((c) => c.type !== next.type), merged].sort((a, b) => (a.type < b.type ? -1 : 1));
 }
 
+/**
+ * The replicas a new ReplicaSet is created with, as the real controller's NewRSNewReplicas
+ * (pkg/controller/deployment/util/deployment_util.go): RollingUpdate creates it scaled up as far
+ * as maxSurge allows beside the old ReplicaSets' replicas (one write, not a create at 0 and a
+ * scale); Recreate (here) at 0 while an old ReplicaSet still has replicas, else at `replicas`.
+ */
+function initialReplicas(strategy: JsonObject, olds: KubeObject[], replicas: number): number {
+  const current = olds.reduce((n, rs) => n + replicasOf(rs), 0);
+  if (strategy.type === 'Recreate') return current > 0 ? 0 : replicas;
+  const rolling = isObject(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
+  const maxSurge = Math.max(0, resolveIntOrPercent(rolling.maxSurge ?? '25%', replicas, true));
+  return Math.max(0, Math.min(replicas + maxSurge - current, replicas));
+}
+
+/** pod-template-hash of stored templates (never changed in place; a status write shares its Deployment's template). */
+const templateHashes = new WeakMap<object, string>();
+
+function templateHash(template: JsonObject): string {
+  let hash = templateHashes.get(template);
+  if (hash === undefined) {
+    hash = safeHash(template);
+    templateHashes.set(template, hash);
+  }
+  return hash;
+}
+
 /** Starts the Deployment controller; returns its stop function. */
 export function startDeploymentController(ctx: ControllerContext): () => void {
   const { api } = ctx;
@@ -74,9 +100,9 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
 
   /** Shallow copies of the Deployment's ReplicaSets: scale() updates their spec as it goes (stored objects never change). */
   function replicaSetsOf(d: KubeObject): KubeObject[] {
-    return api
-      .list(RS, d.metadata.namespace)
-      .items.filter((rs) => controllerUid(rs) === d.metadata.uid)
+    return api.store
+      .ownedBy(RS, d.metadata.uid, d.metadata.namespace)
+      .filter((rs) => controllerUid(rs) === d.metadata.uid)
       .map((rs) => ({ ...rs }));
   }
 
@@ -92,7 +118,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
         annotations: { ...(stored.metadata.annotations ?? {}), 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) },
       },
     };
-    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, fieldManager: 'kube-controller-manager' });
+    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, shared: true, trusted: true, fieldManager: 'kube-controller-manager' });
     rs.spec = latest.spec;
     const verb = replicas > from ? 'up' : 'down';
     ctx.recorder.record(DEPLOYMENTS, d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`, COMPONENT);
@@ -104,8 +130,8 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     if (!d || d.metadata.deletionTimestamp) return;
     const spec = d.spec ?? {};
     const replicas = Number(spec.replicas ?? 1);
-    const template = clone(isObject(spec.template) ? spec.template : {});
-    const hash = safeHash(template);
+    const stored = isObject(spec.template) ? spec.template : {};
+    const hash = templateHash(stored);
     const all = replicaSetsOf(d);
     let newRS = all.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
     const olds = all.filter((rs) => rs !== newRS);
@@ -116,32 +142,35 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
       return;
     }
     if (!newRS) {
+      const template = clone(stored);
       const labels = { ...((template.metadata as JsonObject | undefined)?.labels as Record<string, string> | undefined), 'pod-template-hash': hash };
       const selector = clone(isObject(spec.selector) ? spec.selector : {});
       selector.matchLabels = { ...((selector.matchLabels as Record<string, string>) ?? {}), 'pod-template-hash': hash };
       const rsTemplate = { ...template, metadata: { ...((template.metadata as JsonObject) ?? {}), labels } };
       const strategy = isObject(spec.strategy) ? spec.strategy : {};
       const surge = strategy.type === 'Recreate' ? 0 : resolveIntOrPercent((strategy.rollingUpdate as JsonObject | undefined)?.maxSurge, replicas, true);
-      const initial = olds.some((rs) => replicasOf(rs) > 0) ? 0 : replicas;
-      newRS = api.create(
-        RS,
-        namespace,
-        {
-          metadata: {
-            name: `${name}-${hash}`,
-            namespace,
-            labels,
-            annotations: {
-              'deployment.kubernetes.io/desired-replicas': String(replicas),
-              'deployment.kubernetes.io/max-replicas': String(replicas + surge),
-              [REVISION]: String(maxRevision + 1),
+      const initial = initialReplicas(strategy, olds, replicas);
+      newRS = {
+        ...api.create(
+          RS,
+          namespace,
+          {
+            metadata: {
+              name: `${name}-${hash}`,
+              namespace,
+              labels,
+              annotations: {
+                'deployment.kubernetes.io/desired-replicas': String(replicas),
+                'deployment.kubernetes.io/max-replicas': String(replicas + surge),
+                [REVISION]: String(maxRevision + 1),
+              },
+              ownerReferences: [controllerRef(DEPLOYMENTS, d)],
             },
-            ownerReferences: [controllerRef(DEPLOYMENTS, d)],
+            spec: { replicas: initial, minReadySeconds: spec.minReadySeconds ?? 0, selector, template: rsTemplate },
           },
-          spec: { replicas: initial, minReadySeconds: spec.minReadySeconds ?? 0, selector, template: rsTemplate },
-        },
-        { fieldManager: 'kube-controller-manager', spread: true },
-      );
+          { fieldManager: 'kube-controller-manager', spread: true, shared: true, trusted: true },
+        ),
+      };
       created = true;
       if (initial > 0) {
         ctx.recorder.record(DEPLOYMENTS, d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRS.metadata.name} from 0 to ${initial}`, COMPONENT);
@@ -149,13 +178,13 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     } else if (revisionOf(newRS) < maxRevision) {
       const stored = api.peek(RS, namespace, newRS.metadata.name ?? '');
       const latest = { ...stored, metadata: { ...stored.metadata, annotations: { ...(stored.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) } } };
-      newRS = api.update(RS, namespace, newRS.metadata.name ?? '', latest, { spread: true, fieldManager: 'kube-controller-manager' });
+      newRS = { ...api.update(RS, namespace, newRS.metadata.name ?? '', latest, { spread: true, shared: true, trusted: true, fieldManager: 'kube-controller-manager' }) };
     }
     const revision = String(revisionOf(newRS));
     if (d.metadata.annotations?.[REVISION] !== revision) {
       const stored = api.peek(DEPLOYMENTS, namespace, name);
       const latest = { ...stored, metadata: { ...stored.metadata, annotations: { ...(stored.metadata.annotations ?? {}), [REVISION]: revision } } };
-      api.update(DEPLOYMENTS, namespace, name, latest, { spread: true, fieldManager: 'kube-controller-manager' });
+      api.update(DEPLOYMENTS, namespace, name, latest, { spread: true, shared: true, trusted: true, fieldManager: 'kube-controller-manager' });
     }
     const strategy = isObject(spec.strategy) ? spec.strategy : {};
     if (strategy.type === 'Recreate') recreate(d, newRS, olds, replicas);
@@ -166,7 +195,7 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
 
   function recreate(d: KubeObject, newRS: KubeObject, olds: KubeObject[], replicas: number): void {
     for (const rs of olds) if (replicasOf(rs) > 0) scale(d, rs, 0);
-    const oldPods = olds.flatMap((rs) => api.list(PODS, d.metadata.namespace).items.filter((p) => controllerUid(p) === rs.metadata.uid && podActive(p)));
+    const oldPods = olds.flatMap((rs) => api.store.ownedBy(PODS, rs.metadata.uid, d.metadata.namespace).filter((p) => controllerUid(p) === rs.metadata.uid && podActive(p)));
     if (oldPods.length === 0) scale(d, newRS, replicas);
   }
 
@@ -273,6 +302,8 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     if (jsonEqual(status, old)) return;
     api.update(DEPLOYMENTS, current.metadata.namespace, current.metadata.name ?? '', { ...current, status }, {
       spread: true,
+      shared: true,
+      trusted: true,
       subresource: 'status',
       fieldManager: 'kube-controller-manager',
     });

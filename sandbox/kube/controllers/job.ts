@@ -39,7 +39,7 @@ export function startJobController(ctx: ControllerContext): () => void {
     if (!job || job.metadata.deletionTimestamp) return;
     if (finished(job)) return;
     const spec = job.spec ?? {};
-    const pods = api.list(PODS, namespace).items.filter((p) => controllerUid(p) === job.metadata.uid);
+    const pods = api.store.ownedBy(PODS, job.metadata.uid, namespace).filter((p) => controllerUid(p) === job.metadata.uid);
     const succeeded = pods.filter((p) => p.status?.phase === 'Succeeded').length;
     const failedPods = pods.filter((p) => p.status?.phase === 'Failed').length;
     const active = pods.filter(podActive);

@@ -246,7 +246,7 @@ export class Kubelet {
     const spec: JsonObject = { ...(stored.spec ?? {}), nodeName: NODE_NAME };
     const pod: KubeObject = { ...stored, spec };
     try {
-      this.ctx.api.update(PODS, namespace, name, pod, { spread: true, fieldManager: 'kube-scheduler' });
+      this.ctx.api.update(PODS, namespace, name, pod, { spread: true, shared: true, trusted: true, fieldManager: 'kube-scheduler' });
     } catch {
       return;
     }
@@ -565,7 +565,7 @@ export class Kubelet {
       const out: JsonObject = {
         type,
         status,
-        lastProbeTime: null,
+        // lastProbeTime is null on a real cluster's conditions; the API drops nulls (the stored value has none).
         lastTransitionTime: before && before.status === status ? before.lastTransitionTime : stamp(),
       };
       if (!ok && reason) {
@@ -594,7 +594,7 @@ export class Kubelet {
       qosClass: pod.status?.qosClass ?? 'BestEffort',
     };
     try {
-      this.ctx.api.update(PODS, run.namespace, run.name, { ...pod, status }, { spread: true, subresource: 'status', fieldManager: 'kubelet' });
+      this.ctx.api.update(PODS, run.namespace, run.name, { ...pod, status }, { spread: true, shared: true, trusted: true, subresource: 'status', fieldManager: 'kubelet' });
     } catch (error) {
       if (error instanceof KubeApiError && error.code === 404) this.forget(run);
       else throw error;

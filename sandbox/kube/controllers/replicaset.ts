@@ -31,7 +31,7 @@ export function startReplicaSetController(ctx: ControllerContext): () => void {
   const readySince = new Map<string, number>();
 
   const podsOf = (rs: KubeObject): KubeObject[] =>
-    api.list(PODS, rs.metadata.namespace).items.filter((p) => controllerUid(p) === rs.metadata.uid);
+    api.store.ownedBy(PODS, rs.metadata.uid, rs.metadata.namespace).filter((p) => controllerUid(p) === rs.metadata.uid);
 
   function reconcile(key: string): void {
     const { namespace, name } = splitKey(key);
@@ -81,7 +81,7 @@ export function startReplicaSetController(ctx: ControllerContext): () => void {
     for (const k of ['readyReplicas', 'availableReplicas', 'fullyLabeledReplicas']) if (status[k] === 0) delete status[k];
     if (jsonEqual(status, rs.status ?? {})) return;
     const latest = { ...api.peek(RS, rs.metadata.namespace, rs.metadata.name ?? ''), status };
-    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, subresource: 'status', fieldManager: 'kube-controller-manager' });
+    api.update(RS, rs.metadata.namespace, rs.metadata.name ?? '', latest, { spread: true, shared: true, trusted: true, subresource: 'status', fieldManager: 'kube-controller-manager' });
   }
 
   const unsubscribe = api.store.subscribe((event: StoreEvent) => {

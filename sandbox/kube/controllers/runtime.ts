@@ -2,7 +2,7 @@
  * Shared machinery of the simulated controllers: a keyed work queue, scaled
  * timers, the event recorder and owner-reference helpers.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { KubeApi } from '../api.js';
 import { KubeApiError } from '../errors.js';
 import { findType, groupVersion, type ResourceType } from '../resources.js';
@@ -213,7 +213,7 @@ export function createPodFromTemplate(api: KubeApi, podType: ResourceType, owner
       },
       spec: clone(spec),
     },
-    { fieldManager: 'kube-controller-manager', spread: true, shared: true },
+    { fieldManager: 'kube-controller-manager', spread: true, shared: true, trusted: true },
   );
 }
 
@@ -238,11 +238,22 @@ const MAX_AGGREGATED = 5000;
 /** Records core/v1 Events the way the real components do, aggregating repeats. */
 export class EventRecorder {
   private readonly seen = new Map<string, string>();
+  private lastStamp = 0n;
 
   constructor(
     private readonly api: KubeApi,
     private readonly host: string,
   ) {}
+
+  /**
+   * The clock in nanoseconds, strictly increasing: an Event is named `<object>.<hex of it>` as the
+   * real recorder names it (client-go tools/record: `fmt.Sprintf("%v.%x", ref.Name, t.UnixNano())`).
+   */
+  private nextStamp(): bigint {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    this.lastStamp = now > this.lastStamp ? now : this.lastStamp + 1n;
+    return this.lastStamp;
+  }
 
   /** Records an event about `obj` of type `type`. Never throws. */
   record(
@@ -270,10 +281,10 @@ export class EventRecorder {
       const existingName = this.seen.get(key);
       const existing = existingName ? this.api.tryPeek(EVENTS, namespace, existingName) : undefined;
       if (existing) {
-        this.api.update(EVENTS, namespace, existingName!, { ...existing, count: Number(existing.count ?? 1) + 1, lastTimestamp: now }, { spread: true, fieldManager: component });
+        this.api.update(EVENTS, namespace, existingName!, { ...existing, count: Number(existing.count ?? 1) + 1, lastTimestamp: now }, { spread: true, shared: true, trusted: true, fieldManager: component });
         return;
       }
-      const name = `${obj.metadata.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
+      const name = `${obj.metadata.name ?? 'object'}.${this.nextStamp().toString(16)}`;
       this.api.create(
         EVENTS,
         namespace,
@@ -287,11 +298,11 @@ export class EventRecorder {
           lastTimestamp: now,
           count: 1,
           type: eventType,
-          eventTime: null,
+          // eventTime is null on a real cluster's core/v1 Events; the API drops nulls (the stored value has none).
           reportingComponent: component,
           reportingInstance: component === 'kubelet' ? this.host : '',
         },
-        { fieldManager: component, spread: true, shared: true },
+        { fieldManager: component, spread: true, shared: true, trusted: true },
       );
       this.seen.set(key, name);
       if (this.seen.size > MAX_AGGREGATED) this.seen.delete(this.seen.keys().next().value as string);

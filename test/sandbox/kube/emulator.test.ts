@@ -170,6 +170,35 @@ describe('watch details', () => {
 });
 
 describe('request handling', () => {
+  test('an Update of a field that an applier also owns takes it from the applier', async () => {
+    const path = '/api/v1/namespaces/default/configmaps/owned';
+    const apply = (x: string) =>
+      raw('PATCH', `${path}?fieldManager=a`, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owned' }, data: { x } }), {
+        'Content-Type': 'application/apply-patch+yaml',
+      });
+    const put = async (x: string) => {
+      const live = JSON.parse((await raw('GET', path)).body) as { metadata: Record<string, unknown> };
+      // Without managedFields, as a controller's update sends it: the stored ownership is kept and updated.
+      const body = { ...live, metadata: { ...live.metadata, managedFields: undefined }, data: { x } };
+      return raw('PUT', `${path}?fieldManager=b`, JSON.stringify(body), { 'Content-Type': 'application/json' });
+    };
+    /** The managers whose ownership includes data.x. */
+    const ownersOfX = async () => {
+      const live = JSON.parse((await raw('GET', path)).body) as { metadata: { managedFields?: Array<{ manager: string; fieldsV1?: { 'f:data'?: Record<string, unknown> } }> } };
+      return (live.metadata.managedFields ?? []).filter((e) => e.fieldsV1?.['f:data']?.['f:x'] !== undefined).map((e) => e.manager);
+    };
+    expect((await apply('1')).status).toBe(201);
+    expect(await ownersOfX()).toEqual(['a']);
+    expect((await put('2')).status).toBe(200);
+    expect(await ownersOfX()).toEqual(['b']);
+    // The same value applied again: both own data.x.
+    expect((await apply('2')).status).toBe(200);
+    expect((await ownersOfX()).sort()).toEqual(['a', 'b']);
+    // b, which owns every field it changes, changes one that a owns too: a loses it.
+    expect((await put('3')).status).toBe(200);
+    expect(await ownersOfX()).toEqual(['b']);
+  });
+
   test('protobuf bodies are answered 415, unknown paths 404, bad JSON 400', async () => {
     expect((await raw('POST', '/api/v1/namespaces/default/configmaps', 'k8s\u0000', { 'Content-Type': 'application/vnd.kubernetes.protobuf' })).status).toBe(415);
     expect((await raw('GET', '/api/v1/widgets')).status).toBe(404);
@@ -270,6 +299,65 @@ describe('simulated controllers', () => {
     ]);
     const events = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=rec,reason=ScalingReplicaSet' });
     expect(events.items.some((e) => /Scaled down replica set rec-\S+ from 2 to 0/.test(e.message ?? ''))).toBe(true);
+  });
+
+  test('a RollingUpdate creates its new ReplicaSet scaled up as far as maxSurge allows, in one write', async () => {
+    const body = (image: string): k8s.V1Deployment => ({
+      metadata: { name: 'surge' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'surge' } },
+        template: { metadata: { labels: { app: 'surge' } }, spec: { containers: [{ name: 'c', image }] } },
+      },
+    });
+    await apps.createNamespacedDeployment({ namespace: 'default', body: body('app:1') });
+    await waitFor('surge rolled out', async () => {
+      const d = await apps.readNamespacedDeployment({ namespace: 'default', name: 'surge' });
+      return d.status?.availableReplicas === 2 && d.status.updatedReplicas === 2 ? true : undefined;
+    });
+    const since = (await apps.listNamespacedReplicaSet({ namespace: 'default', labelSelector: 'app=surge' })).metadata?.resourceVersion;
+    await apps.replaceNamespacedDeployment({ namespace: 'default', name: 'surge', body: { ...(await apps.readNamespacedDeployment({ namespace: 'default', name: 'surge' })), spec: body('app:2').spec } });
+    await waitFor('surge rolled out again', async () => {
+      const d = await apps.readNamespacedDeployment({ namespace: 'default', name: 'surge' });
+      return d.status?.observedGeneration === 2 && d.status.updatedReplicas === 2 && d.status.replicas === 2 && d.status.availableReplicas === 2 ? true : undefined;
+    });
+    const res = await raw('GET', `/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dsurge&watch=1&resourceVersion=${since}&timeoutSeconds=1`);
+    const events = res.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; object: k8s.V1ReplicaSet });
+    const created = events.filter((e) => e.type === 'ADDED');
+    expect(created).toHaveLength(1);
+    const name = created[0]!.object.metadata?.name;
+    // Created at 1 (2 replicas + maxSurge 25% = 3 pods at most, 2 of them old), as the real
+    // controller's NewRSNewReplicas computes; never stored at 0 first.
+    expect(created[0]!.object.spec?.replicas).toBe(1);
+    const sizes = events.filter((e) => e.object.metadata?.name === name).map((e) => e.object.spec?.replicas);
+    expect(sizes).not.toContain(0);
+    const scaled = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=surge,reason=ScalingReplicaSet' });
+    expect(scaled.items.some((e) => e.message === `Scaled up replica set ${name} from 0 to 1`)).toBe(true);
+  });
+
+  test('Events are named <object>.<hex of the Unix time in nanoseconds>, as the real recorder names them', async () => {
+    const before = BigInt(Date.now()) * 1_000_000n;
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'named' },
+        spec: { replicas: 1, selector: { matchLabels: { app: 'named' } }, template: { metadata: { labels: { app: 'named' } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } },
+      },
+    });
+    const events = await waitFor('the pod events', async () => {
+      const items = (await core.listNamespacedEvent({ namespace: 'default' })).items.filter((e) => e.involvedObject.name?.startsWith('named'));
+      return items.length >= 3 ? items : undefined;
+    });
+    const after = BigInt(Date.now()) * 1_000_000n;
+    for (const e of events) {
+      const match = /^(.+)\.([0-9a-f]+)$/.exec(e.metadata?.name ?? '');
+      expect(match?.[1]).toBe(e.involvedObject.name);
+      const stamp = BigInt(`0x${match![2]}`);
+      expect(stamp >= before - 1_000_000_000n && stamp <= after).toBe(true);
+    }
   });
 
   test('pods count as available only after minReadySeconds', async () => {
