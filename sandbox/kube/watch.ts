@@ -130,8 +130,10 @@ export function serveWatch(ctx: ServerContext, req: IncomingMessage, res: Server
     }
   }
   let closed = false;
-  // The events of one turn of the event loop (the requests it handled, a controller's batch) leave
-  // in one socket write: the response is corked at the first and uncorked after the turn's I/O.
+  // The events of one turn of the event loop (a controller's batch writes many) leave in one
+  // socket write: the response is corked at the first and uncorked once the turn's code is done.
+  // (Uncorking after the turn's I/O, with setImmediate, batched more but delayed the events: in
+  // two runs of the rollout line the tail was 1.03-1.05x the uncorked one's, against 0.87-0.88x.)
   let corked = false;
   const uncork = () => {
     corked = false;
@@ -143,7 +145,7 @@ export function serveWatch(ctx: ServerContext, req: IncomingMessage, res: Server
     if (!corked) {
       corked = true;
       res.cork();
-      setImmediate(uncork);
+      process.nextTick(uncork);
     }
     res.write(line);
   });
