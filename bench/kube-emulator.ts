@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
 import { translate } from '../translator/index.js';
 import { spawnKubeEmulator, type KubeEmulatorProcess } from './kube-emulator-process.js';
+import { deploymentContent } from './manifests.js';
 
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -187,45 +188,64 @@ interface WatchedObject {
 }
 
 /**
- * The pods and Deployments of `default`, watched over HTTP (one stream each, as a client
- * would): calls the waiters' checks on every event, with the moment the event arrived.
+ * Watch streams over HTTP, one request each, as a client would open them: every line goes to its
+ * stream's handler; after a chunk's lines the waiters' checks run, with the moment it arrived.
  */
-class ClusterWatch {
-  readonly pods = new Map<string, WatchedObject>();
-  readonly deployments = new Map<string, WatchedObject>();
+class Watches {
   private waiters: { check: () => boolean; resolve: (at: number) => void }[] = [];
   private readonly requests: ReturnType<typeof request>[] = [];
 
-  constructor(base: string) {
-    for (const [path, store] of [
-      ['/api/v1/namespaces/default/pods?watch=1', this.pods],
-      ['/apis/apps/v1/namespaces/default/deployments?watch=1', this.deployments],
-    ] as const) {
-      const req = request(`${base}${path}`, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          const at = performance.now();
-          text += chunk;
-          for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n')) {
-            const event = JSON.parse(text.slice(0, newline)) as { type: string; object: WatchedObject };
-            text = text.slice(newline + 1);
-            if (event.type === 'DELETED') store.delete(event.object.metadata.name);
-            else store.set(event.object.metadata.name, event.object);
-          }
-          this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(at), false) : true));
-        });
+  /** Opens one watch; `wakes`: its events run the waiters' checks. */
+  protected open(url: string, onLine: (line: string) => void, wakes = true): void {
+    const req = request(url, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const at = performance.now();
+        text += chunk;
+        for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n')) {
+          onLine(text.slice(0, newline));
+          text = text.slice(newline + 1);
+        }
+        if (wakes) this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(at), false) : true));
       });
-      req.on('error', () => undefined);
-      req.end();
-      this.requests.push(req);
-    }
+    });
+    req.on('error', () => undefined);
+    req.end();
+    this.requests.push(req);
   }
 
   /** When `check` first holds after an event (now when it holds already). */
   when(check: () => boolean): Promise<number> {
     if (check()) return Promise.resolve(performance.now());
     return new Promise((resolve) => this.waiters.push({ check, resolve }));
+  }
+
+  stop(): void {
+    for (const req of this.requests) req.destroy();
+  }
+}
+
+/**
+ * The pods and Deployments of `default`, watched over HTTP (one stream each, as a client
+ * would): calls the waiters' checks on every event, with the moment the event arrived.
+ */
+class ClusterWatch extends Watches {
+  readonly pods = new Map<string, WatchedObject>();
+  readonly deployments = new Map<string, WatchedObject>();
+
+  constructor(base: string) {
+    super();
+    for (const [path, store] of [
+      ['/api/v1/namespaces/default/pods?watch=1', this.pods],
+      ['/apis/apps/v1/namespaces/default/deployments?watch=1', this.deployments],
+    ] as const) {
+      this.open(`${base}${path}`, (line) => {
+        const event = JSON.parse(line) as { type: string; object: WatchedObject };
+        if (event.type === 'DELETED') store.delete(event.object.metadata.name);
+        else store.set(event.object.metadata.name, event.object);
+      });
+    }
   }
 
   /** A running, undeleted pod of Deployment `name` whose env V is `value` (the template applied). */
@@ -242,10 +262,6 @@ class ClusterWatch {
   deploymentShows(name: string, generation: number): boolean {
     const d = this.deployments.get(name);
     return d !== undefined && (d.status?.observedGeneration ?? 0) >= generation && (d.status?.updatedReplicas ?? 0) >= 1;
-  }
-
-  stop(): void {
-    for (const req of this.requests) req.destroy();
   }
 }
 
@@ -476,38 +492,9 @@ const PLURALS: Record<string, string> = {
   PersistentVolumeClaim: 'persistentvolumeclaims',
 };
 
-/** A deployment of `modules` modules (one exposed port each) whose env carries `round`: every apply of a new round changes each pod template. */
-function rolloutManifest(modules: number, round: number): unknown {
-  const entries: Record<string, unknown> = {};
-  for (let i = 0; i < modules; i++) {
-    entries[`module${i}`] = {
-      version: '1.0',
-      type: 'docker',
-      status: 'running',
-      restartPolicy: 'always',
-      env: { BENCH_ROUND: { value: String(round) } },
-      settings: { image: `cr.io/m${i}:1`, createOptions: JSON.stringify({ ExposedPorts: { [`${8000 + i}/tcp`]: {} } }) },
-    };
-  }
-  const system = (image: string) => ({ type: 'docker', status: 'running', restartPolicy: 'always', settings: { image, createOptions: '{}' } });
-  return {
-    modulesContent: {
-      $edgeAgent: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
-          systemModules: { edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' } }, edgeHub: system('mcr.microsoft.com/azureiotedge-hub:1.5') },
-          modules: entries,
-        },
-      },
-      $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: { r: 'FROM /messages/* INTO $upstream' }, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
-    },
-  };
-}
-
 /** The translated objects of round `round` in the rollout namespace, with the path each is applied at. */
 async function rolloutWrites(round: number): Promise<Array<{ path: string; body: string }>> {
-  const out = await translate(rolloutManifest(ROLLOUT_MODULES, round), { namespace: ROLLOUT_NAMESPACE });
+  const out = await translate(deploymentContent(ROLLOUT_MODULES, round), { namespace: ROLLOUT_NAMESPACE });
   if (!out.valid) throw new Error(`the rollout manifest does not translate: ${out.diagnostics[0]?.message}`);
   const writes: Array<{ path: string; body: string }> = [];
   for (const o of out.objects as Array<{ apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }>) {
@@ -525,48 +512,28 @@ async function resourceVersionOf(base: string): Promise<number> {
 }
 
 /** The bridge informer's 7 watches on one emulator: counts their events, keeps the pods, resolves waiters with the moment an event arrived. */
-class InformerWatches {
+class InformerWatches extends Watches {
   events = 0;
   private readonly pods = new Map<string, WatchedObject>();
-  private waiters: { check: () => boolean; resolve: (at: number) => void }[] = [];
-  private readonly requests: ReturnType<typeof request>[] = [];
 
   constructor(base: string) {
+    super();
     for (const template of INFORMER_WATCHES) {
       const path = template.replace('NS', ROLLOUT_NAMESPACE);
-      const pods = path.endsWith('/pods');
-      const req = request(`${base}${path}?watch=1&allowWatchBookmarks=true`, { agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          const at = performance.now();
-          text += chunk;
-          for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n')) {
-            const line = text.slice(0, newline);
-            text = text.slice(newline + 1);
-            if (!pods) {
-              if (!line.startsWith('{"type":"BOOKMARK"')) this.events++;
-              continue;
-            }
-            const event = JSON.parse(line) as { type: string; object: WatchedObject };
-            if (event.type === 'BOOKMARK') continue;
-            this.events++;
-            if (event.type === 'DELETED') this.pods.delete(event.object.metadata.name);
-            else this.pods.set(event.object.metadata.name, event.object);
-          }
-          if (pods) this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(at), false) : true));
-        });
+      const url = `${base}${path}?watch=1&allowWatchBookmarks=true`;
+      if (!path.endsWith('/pods')) {
+        // The other watches only count their events (no parse).
+        this.open(url, (line) => void (line.startsWith('{"type":"BOOKMARK"') || this.events++), false);
+        continue;
+      }
+      this.open(url, (line) => {
+        const event = JSON.parse(line) as { type: string; object: WatchedObject };
+        if (event.type === 'BOOKMARK') return;
+        this.events++;
+        if (event.type === 'DELETED') this.pods.delete(event.object.metadata.name);
+        else this.pods.set(event.object.metadata.name, event.object);
       });
-      req.on('error', () => undefined);
-      req.end();
-      this.requests.push(req);
     }
-  }
-
-  /** When `check` first holds after a pod event (now when it holds already). */
-  when(check: () => boolean): Promise<number> {
-    if (check()) return Promise.resolve(performance.now());
-    return new Promise((resolve) => this.waiters.push({ check, resolve }));
   }
 
   /** Number of running, undeleted pods whose env BENCH_ROUND is `round`. */
@@ -578,10 +545,6 @@ class InformerWatches {
       if ((pod.status?.containerStatuses ?? []).some((c) => c.state?.running)) n++;
     }
     return n;
-  }
-
-  stop(): void {
-    for (const req of this.requests) req.destroy();
   }
 }
 

@@ -41,6 +41,7 @@ import iothub, { type Registry } from 'azure-iothub';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
 import { startKubeEmulator, type KubeEmulator } from '../sandbox/kube/index.js';
 import { rssSamples, runsVersion, statusKiB } from './bridge-process.js';
+import { deploymentContent } from './manifests.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and twins are free-form JSON here
 type Json = any;
@@ -53,37 +54,6 @@ const HUB_CONNECTED = 'connected to IoT Hub as $edgeAgent';
 
 /** The floor: Node with an HTTP server answering 200, nothing loaded beyond node:http. */
 const FLOOR_SCRIPT = "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.argv[1]), '127.0.0.1')";
-
-function content(n: number, tag: string): Json {
-  const modules: Json = {};
-  for (let i = 0; i < n; i++) {
-    // Short images: 50 modules' reported properties stay inside the twin's 32 KiB.
-    modules[`m${i}`] = {
-      version: '1.0',
-      type: 'docker',
-      status: 'running',
-      restartPolicy: 'always',
-      env: { B: { value: tag } },
-      settings: { image: `b/m${i}:1`, createOptions: JSON.stringify({ ExposedPorts: { [`${8000 + i}/tcp`]: {} } }) },
-    };
-  }
-  return {
-    modulesContent: {
-      $edgeAgent: {
-        'properties.desired': {
-          schemaVersion: '1.1',
-          runtime: { type: 'docker', settings: { minDockerVersion: 'v1.25' } },
-          systemModules: {
-            edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' } },
-            edgeHub: { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image: 'mcr.microsoft.com/azureiotedge-hub:1.5', createOptions: '{}' } },
-          },
-          modules,
-        },
-      },
-      $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: { upstream: 'FROM /messages/* INTO $upstream' }, storeAndForwardConfiguration: { timeToLiveSecs: 7200 } } },
-    },
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
@@ -280,7 +250,7 @@ async function main(): Promise<number> {
 
     const envText = extraEnv.map(([k, v]) => `${k}=${v} `).join('');
     console.log(`bench/rss: ${envText}node ${process.version}${nodeFlags.length ? ` ${nodeFlags.join(' ')}` : ''}, ${runs} start-up runs, ${MODULES} modules, emulators in this process, each bridge its own process (${ENTRY}${COMPARE ? `; compared with ${COMPARE}` : ''})`);
-    const empty = await push(content(0, 'empty'));
+    const empty = await push(deploymentContent(0, 'empty'));
 
     // 1. Start-up, alternating with the floor.
     const floorStarts: Start[] = [];
@@ -325,7 +295,7 @@ async function main(): Promise<number> {
     const bridge = spawnChild(bridgeArgs('bench-rss', await freePort(), 'warn'), 'ignore');
     await running(empty, 0, bridge);
     const idle = median(await rssSamples(bridge.pid!));
-    const full = await push(content(MODULES, 'full'));
+    const full = await push(deploymentContent(MODULES, 'full'));
     await running(full, MODULES, bridge);
     const loaded = median(await rssSamples(bridge.pid!));
     const hwm = statusKiB(bridge.pid!, 'VmHWM');
