@@ -29,7 +29,12 @@ import { assignOwn, sortBy, sortedKeys } from '../shared/index.js';
 /** Longest port range (`8000-8099/tcp`) expanded into single ports. */
 export const MAX_PORT_RANGE = 100;
 
-const PROTOCOLS: Record<string, Protocol> = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' };
+/** A Map: no inherited members, so `80/constructor` is no port. */
+const PROTOCOLS: ReadonlyMap<string, Protocol> = new Map([
+  ['tcp', 'TCP'],
+  ['udp', 'UDP'],
+  ['sctp', 'SCTP'],
+]);
 
 /** 1 to 5 ASCII digits (leading zeros allowed) of a number from 1 to 65535; read digit by digit. */
 function parsePortNumber(text: string): number | undefined {
@@ -54,9 +59,7 @@ export function parsePortKey(key: string, parent: string, issues: Issues): Expos
   const slash = key.indexOf('/');
   const range = slash < 0 ? key : key.slice(0, slash);
   const proto = slash < 0 ? 'tcp' : key.slice(slash + 1);
-  // Written in lower case almost always: compared as it is first. An own member only: `80/constructor` is no port.
-  const lower = proto === 'tcp' || proto === 'udp' ? proto : proto.toLowerCase();
-  const protocol = lower === 'tcp' ? 'TCP' : lower === 'udp' ? 'UDP' : Object.hasOwn(PROTOCOLS, lower) ? PROTOCOLS[lower] : undefined;
+  const protocol = PROTOCOLS.get(proto.toLowerCase());
   if (proto.includes('/') || protocol === undefined) {
     issues.error(joinPointer(parent, key), `port '${key}' must be PORT[/PROTOCOL] with protocol tcp, udp or sctp`);
     return undefined;
@@ -312,8 +315,8 @@ export function buildService(input: ServiceInput): KubeObject | undefined {
   const { spec, options, issues } = input;
   // Nothing to publish and nothing to warn about (the ports were checked with the createOptions).
   if (spec.portBindings.length === 0 && spec.experimental.serviceOptions === undefined) return undefined;
-  // Found when the createOptions were read (and checked); computed here for a spec built otherwise.
-  const ports = spec.servicePorts ?? servicePorts(spec, input.pointer, issues);
+  // Found (and checked) when the createOptions were read.
+  const ports = spec.servicePorts;
   const serviceOptions = spec.experimental.serviceOptions ?? {};
   if (ports.length === 0 || (spec.portBindings.length === 0 && serviceOptions.type === undefined)) {
     if (spec.experimental.serviceOptions && ports.length === 0)

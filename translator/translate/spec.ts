@@ -85,7 +85,7 @@ export interface ModuleSpec {
   annotations: Record<string, string>;
   experimental: Experimental;
   /** The published Service's ports, found (and checked) once by interpretCreateOptions. */
-  servicePorts?: ServicePort[];
+  servicePorts: ServicePort[];
 }
 
 export function emptySpec(): ModuleSpec {
@@ -99,5 +99,6 @@ export function emptySpec(): ModuleSpec {
     pod: {},
     annotations: {},
     experimental: {},
+    servicePorts: [],
   };
 }
