@@ -26,7 +26,7 @@ import type { DeploymentModel } from '../manifest/index.js';
 import { InformerCache, LAST_GOOD_SECRET, LastGoodKeeper, Reconciler, scheduleReconciles, type ReconcileOutcome, type ReconcileRun } from '../reconcile/index.js';
 import type { DesiredInput, DesiredSource } from '../sources/index.js';
 import { DesiredStatusTracker, moduleStatuses, reportedDocument, type DesiredStatus, type ObservedObjects, type ReportedDocument } from '../status/index.js';
-import { backoffDelay, type BackoffOptions } from '../shared/index.js';
+import { backoffDelay, jsonEqual, type BackoffOptions } from '../shared/index.js';
 import { admitDeployment, type KubeObject, type TranslateOptions } from '../translate/index.js';
 import { bridgeVersion, platform } from './identity.js';
 
@@ -362,8 +362,7 @@ export class Bridge {
     } catch {
       return; // refreshStatus logs what the cache cannot give
     }
-    const after = this.desiredTracker.current;
-    if (after.version !== before.version || after.status.code !== before.status.code || after.status.description !== before.status.description) this.refreshStatus();
+    if (!jsonEqual(this.desiredTracker.current, before)) this.refreshStatus();
   }
 
   /** Builds the reported document from the cache (no API request) and hands it to `report`. */

@@ -523,13 +523,12 @@ export class InformerCache implements ObjectReader {
     if (ours) return;
     if (before && resourceVersionOf(before.object) === resourceVersionOf(object)) return; // the bridge's own write, already recorded
     if (before && older(resourceVersionOf(object), resourceVersionOf(before.object))) return;
-    const relevant = this.ticksReconcile(kind, before, object);
     entries.set(name, { object, owned });
     this.eventSubject.next({ type: before ? 'MODIFIED' : 'ADDED', kind, object, owned });
     this.wake();
     if (!owned && !before?.owned) return;
     this.observed.next();
-    if (relevant) this.changes.next();
+    if (this.ticksReconcile(kind, before, object)) this.changes.next();
   }
 }
 
