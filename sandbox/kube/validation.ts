@@ -360,10 +360,10 @@ function goJsonObjectError(text: string): string | undefined {
   return `json: cannot unmarshal ${kind} into Go value of type map[string]interface {}`;
 }
 
-/** Validates an object on create (`old` undefined) or update; returns the causes. */
 /** Kinds whose rules in validateObject (besides metadata) read nothing but `spec` and the old `spec`. */
 const SPEC_ONLY_RULES = new Set(['Pod', 'Deployment', 'ReplicaSet', 'Job', 'Service']);
 
+/** Validates an object on create (`old` undefined) or update; returns the causes. */
 export function validateObject(type: ResourceType, obj: KubeObject, old?: KubeObject): StatusCause[] {
   const c = new Causes();
   validateObjectMeta(c, type, obj.metadata as JsonObject);

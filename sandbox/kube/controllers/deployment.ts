@@ -71,12 +71,17 @@ function setCondition(conditions: Condition[], next: Condition, progressed: bool
  * as maxSurge allows beside the old ReplicaSets' replicas (one write, not a create at 0 and a
  * scale); Recreate (here) at 0 while an old ReplicaSet still has replicas, else at `replicas`.
  */
-function initialReplicas(strategy: JsonObject, olds: KubeObject[], replicas: number): number {
+function initialReplicas(strategy: JsonObject, olds: KubeObject[], replicas: number, surge: number): number {
   const current = olds.reduce((n, rs) => n + replicasOf(rs), 0);
   if (strategy.type === 'Recreate') return current > 0 ? 0 : replicas;
+  return Math.max(0, Math.min(replicas + surge - current, replicas));
+}
+
+/** The pods a rollout may add beyond `replicas` (0 for Recreate): its maxSurge, resolved. */
+function surgeOf(strategy: JsonObject, replicas: number): number {
+  if (strategy.type === 'Recreate') return 0;
   const rolling = isObject(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
-  const maxSurge = Math.max(0, resolveIntOrPercent(rolling.maxSurge ?? '25%', replicas, true));
-  return Math.max(0, Math.min(replicas + maxSurge - current, replicas));
+  return Math.max(0, resolveIntOrPercent(rolling.maxSurge ?? '25%', replicas, true));
 }
 
 /** pod-template-hash of stored templates (never changed in place; a status write shares its Deployment's template). */
@@ -148,8 +153,8 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
       selector.matchLabels = { ...((selector.matchLabels as Record<string, string>) ?? {}), 'pod-template-hash': hash };
       const rsTemplate = { ...template, metadata: { ...((template.metadata as JsonObject) ?? {}), labels } };
       const strategy = isObject(spec.strategy) ? spec.strategy : {};
-      const surge = strategy.type === 'Recreate' ? 0 : resolveIntOrPercent((strategy.rollingUpdate as JsonObject | undefined)?.maxSurge, replicas, true);
-      const initial = initialReplicas(strategy, olds, replicas);
+      const surge = surgeOf(strategy, replicas);
+      const initial = initialReplicas(strategy, olds, replicas, surge);
       newRS = {
         ...api.create(
           RS,
