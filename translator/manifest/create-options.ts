@@ -25,18 +25,6 @@ export interface CreateOptionsResult {
   diagnostics: Diagnostic[];
 }
 
-/** The length of the strict JSON text each parsed createOptions object was read from (see {@link createOptionsTextLength}). */
-const textLengths = new WeakMap<object, number>();
-
-/**
- * The length (UTF-16 units) of the strict JSON text `options` were parsed from, when they were
- * (not for a template's object, nor for text with leniencies): it bounds the size of what they
- * hold without a walk of them (translate/limits.ts). Models are read-only, so it stays true.
- */
-export function createOptionsTextLength(options: object): number | undefined {
-  return textLengths.get(options);
-}
-
 interface Chunk {
   index: number;
   key: string;
@@ -133,10 +121,7 @@ export function assembleCreateOptions(settings: JsonObject, settingsPointer: str
   // As edgeAgent reads them (Newtonsoft.Json): see lenient-json.ts.
   const parsed = parseLenientJson(text);
   // Strict JSON of an object, the usual case: nothing to report.
-  if (parsed.ok && parsed.leniencies.length === 0 && parsed.duplicates.length === 0 && isObject(parsed.value)) {
-    textLengths.set(parsed.value, text.length);
-    return { options: parsed.value, pointer, diagnostics };
-  }
+  if (parsed.ok && parsed.leniencies.length === 0 && parsed.duplicates.length === 0 && isObject(parsed.value)) return { options: parsed.value, pointer, diagnostics };
   const where = (offset: number): { c: Chunk; at: string } => {
     const { chunk, local } = chunkAt(texts, offset);
     const { line, column } = lineColumn(texts[chunk]!, local);

@@ -20,7 +20,6 @@ export { IOT_EDGE_WORDS } from './template.js';
 export type { DeploymentModel, ModuleModel, EdgeHubModel, EnvVar, RegistryCredential, Route, CreateOptions, ModuleStatus, RestartPolicy, ImagePullPolicy } from './model.js';
 export type { DeploymentContent } from './content.js';
 export { chunkCreateOptions } from './content.js';
-export { createOptionsTextLength } from './create-options.js';
 // For scripts/compile-schemas.ts, which compiles the desired-properties validators ahead of time.
 export { DESIRED_REFS, compileRef, loadRegistry } from './schemas.js';
 

@@ -7,7 +7,7 @@
 import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { KubeObject } from './types.js';
-import { createOptionsTextLength, type ModuleModel } from '../manifest/index.js';
+import type { ModuleModel } from '../manifest/index.js';
 import type { TranslateOptions } from './options.js';
 
 /** Total size of an object's annotations (keys and values), as the API server limits it. */
@@ -90,13 +90,6 @@ export const BYTES_PER_INPUT_UNIT = 16;
 /** Units of every member of an object or item of an array of the inputs, for what one item makes beside its text (a volume's name, a port's protocol). */
 export const MEMBER_UNITS = 16;
 
-/**
- * Most units ({@link inputUnits}) a value holds per character of its strict JSON text: 20, for
- * an array of one-digit numbers (`1,` is two characters for {@link MEMBER_UNITS} and 24);
- * strings take at most 8 per character (`""` and its member), members of objects at most 9.
- */
-export const UNITS_PER_TEXT_CHAR = 24;
-
 /** Units of a string: 6 per UTF-16 unit (the most JSON needs for one, `\u001f`) and the quotes. */
 function textUnits(text: string): number {
   return 6 * text.length + 2;
@@ -126,16 +119,9 @@ export function inputUnits(value: unknown): number {
  * {@link OBJECT_OVERHEAD_BYTES}.
  */
 export function moduleSizeBound(module: ModuleModel, options: TranslateOptions, pullSecrets: readonly string[]): number {
-  let units = textUnits(module.name) + textUnits(module.image) + textUnits(module.version ?? '');
+  let units = inputUnits(module.createOptions) + textUnits(module.name) + textUnits(module.image) + textUnits(module.version ?? '');
   units += textUnits(options.deviceId) + textUnits(options.hubHostname) + textUnits(options.namespace);
   for (const e of module.env) units += MEMBER_UNITS + textUnits(e.name) + textUnits(e.value);
   for (const s of pullSecrets) units += MEMBER_UNITS + textUnits(s);
-  // The length of the options' text, known from the manifest, bounds their units without a walk;
-  // the walk gives a closer bound, needed only when the first one passes the limit.
-  const length = createOptionsTextLength(module.createOptions);
-  if (length !== undefined) {
-    const bound = OBJECT_OVERHEAD_BYTES + BYTES_PER_INPUT_UNIT * (units + UNITS_PER_TEXT_CHAR * length);
-    if (bound <= MAX_OBJECT_BYTES) return bound;
-  }
-  return OBJECT_OVERHEAD_BYTES + BYTES_PER_INPUT_UNIT * (units + inputUnits(module.createOptions));
+  return OBJECT_OVERHEAD_BYTES + BYTES_PER_INPUT_UNIT * units;
 }

@@ -1,7 +1,4 @@
-import { BYTES_PER_INPUT_UNIT, checkObjectLimits, inputUnits, MAX_OBJECT_BYTES, moduleSizeBound, OBJECT_OVERHEAD_BYTES, UNITS_PER_TEXT_CHAR } from '../../../translator/translate/limits.js';
-import { translate as translateText } from '../../../translator/index.js';
-import { createOptionsTextLength, parseManifest } from '../../../translator/manifest/index.js';
-import { deploymentManifest, dockerModule, type Doc } from '../../support/manifest.js';
+import { BYTES_PER_INPUT_UNIT, checkObjectLimits, MAX_OBJECT_BYTES, moduleSizeBound, OBJECT_OVERHEAD_BYTES } from '../../../translator/translate/limits.js';
 import { translate } from '../../../translator/translate/index.js';
 import { withDefaults } from '../../../translator/translate/options.js';
 import type { ModuleModel } from '../../../translator/manifest/index.js';
@@ -148,41 +145,6 @@ describe('moduleSizeBound: an upper bound of every object of a module, from its 
     expect(worst).toBeLessThanOrEqual(BYTES_PER_INPUT_UNIT / 4);
     // The objects of a module with no input are far inside the overhead.
     expect(Math.max(...none.objects.map(utf8))).toBeLessThan(OBJECT_OVERHEAD_BYTES / 8);
-  });
-});
-
-describe('moduleSizeBound from the length of the createOptions text', () => {
-  it.each([
-    ['one-digit numbers', `[${range(500).map((i) => i % 10).join(',')}]`],
-    ['big numbers in few characters', `[${range(500).map(() => '1e21').join(',')}]`],
-    ['empty strings, arrays and objects', `[${range(500).map((i) => ['""', '[]', '{}', 'null', 'true'][i % 5]).join(',')}]`],
-    ['short members', `{${range(500).map((i) => `"${String.fromCharCode(0x4e00 + i)}":${i % 10}`).join(',')}}`],
-    ['escaped control characters', JSON.stringify({ a: ''.repeat(500) })],
-  ])('never holds more units than UNITS_PER_TEXT_CHAR per character of strict JSON: %s', (_what, text) => {
-    expect(inputUnits(JSON.parse(text))).toBeLessThanOrEqual(UNITS_PER_TEXT_CHAR * text.length);
-  });
-
-  const manifest = (createOptions: Record<string, unknown>): string =>
-    JSON.stringify(deploymentManifest({ modules: { big: dockerModule('contoso.azurecr.io/big:1', { settings: { image: 'contoso.azurecr.io/big:1', createOptions: JSON.stringify(createOptions) } }) } }));
-
-  it('is what normalization reports for strict JSON text, and unset for lenient text', () => {
-    const text = JSON.stringify({ HostConfig: { Binds: ['/a:/b'] } });
-    const length = (doc: Doc): number | undefined => createOptionsTextLength(parseManifest(doc).model!.modules[0]!.createOptions);
-    expect(length(JSON.parse(manifest(JSON.parse(text) as Record<string, unknown>)) as Doc)).toBe(text.length);
-    const lenient = JSON.parse(manifest({})) as Doc;
-    lenient.modulesContent.$edgeAgent['properties.desired'].modules.big.settings.createOptions = "{'HostConfig': {}}";
-    expect(length(lenient)).toBeUndefined();
-  });
-
-  it('finds an object over 1.5 MiB built from the text of a manifest, with its exact size, and passes one just under it', async () => {
-    const affinity = (n: number) => ({ 'k8s-experimental': { affinity: { nodeAffinity: { x: 'a'.repeat(n) } } } });
-    const small = await translateText(manifest(affinity(0)));
-    const fixed = utf8(small.objects.find((o) => o.kind === 'Deployment'));
-    const under = await translateText(manifest(affinity(MAX_OBJECT_BYTES - fixed)));
-    expect(under.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    expect(utf8(under.objects.find((o) => o.kind === 'Deployment'))).toBe(MAX_OBJECT_BYTES);
-    const over = await translateText(manifest(affinity(MAX_OBJECT_BYTES - fixed + 1)));
-    expect(over.diagnostics.map((d) => d.message)).toEqual([`Deployment 'big' would take ${MAX_OBJECT_BYTES + 1} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`]);
   });
 });
 
