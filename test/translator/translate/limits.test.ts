@@ -4,6 +4,8 @@ import { withDefaults } from '../../../translator/translate/options.js';
 import type { ModuleModel } from '../../../translator/manifest/index.js';
 import { co, deploymentModel, moduleModel, translateOne } from './builders.js';
 import { Issues } from '../../../translator/translate/issues.js';
+import { translate as translateText } from '../../../translator/index.js';
+import { deploymentManifest, dockerModule } from '../../support/manifest.js';
 import type { KubeObject } from '../../../translator/translate/index.js';
 
 const utf8 = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
@@ -96,6 +98,23 @@ describe('translate(): the 1.5 MiB check on real objects, with the bound found f
   });
 });
 
+describe('the 1.5 MiB check from a manifest text (translate(text), as the CLI runs it)', () => {
+  const manifest = (createOptions: Record<string, unknown>): string =>
+    JSON.stringify(deploymentManifest({ modules: { big: dockerModule('contoso.azurecr.io/big:1', { settings: { image: 'contoso.azurecr.io/big:1', createOptions: JSON.stringify(createOptions) } }) } }));
+  const affinity = (n: number) => ({ 'k8s-experimental': { affinity: { nodeAffinity: { x: 'a'.repeat(n) } } } });
+  const deployment = (out: { objects: readonly KubeObject[] }) => out.objects.find((o) => o.kind === 'Deployment');
+
+  it('passes a Deployment exactly at the limit and refuses one a byte over it, with its exact size', async () => {
+    const fixed = utf8(deployment(await translateText(manifest(affinity(0)))));
+    const at = await translateText(manifest(affinity(MAX_OBJECT_BYTES - fixed)));
+    expect(at.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(utf8(deployment(at))).toBe(MAX_OBJECT_BYTES);
+    const over = await translateText(manifest(affinity(MAX_OBJECT_BYTES - fixed + 1)));
+    expect(over.valid).toBe(false);
+    expect(over.diagnostics.map((d) => d.message)).toEqual([`Deployment 'big' would take ${MAX_OBJECT_BYTES + 1} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`]);
+  });
+});
+
 describe('moduleSizeBound: an upper bound of every object of a module, from its inputs', () => {
   const options = withDefaults({});
   const size = (objects: readonly KubeObject[], kind: string): number => Math.max(0, ...objects.filter((o) => o.kind === kind).map(utf8));
@@ -140,7 +159,6 @@ describe('moduleSizeBound: an upper bound of every object of a module, from its 
       worst = Math.max(worst, (size(many.objects, kind) - size(none.objects, kind)) / units);
     }
     // Bytes per unit of input: BYTES_PER_INPUT_UNIT leaves at least four times the worst case found.
-    if (process.env.T5_RATIO) console.log(`${_what}: ${worst.toFixed(2)} bytes per unit`);
     expect(worst).toBeGreaterThan(0);
     expect(worst).toBeLessThanOrEqual(BYTES_PER_INPUT_UNIT / 4);
     // The objects of a module with no input are far inside the overhead.
