@@ -17,6 +17,7 @@ import { IOT_EDGE_WORDS, type Diagnostic } from '../../translator/manifest/index
 import { repoRoot } from '../golden/samples.js';
 
 import { assertValidK8s } from '../support/k8s-schema.js';
+import { assertAllCanonical } from '../support/canonical.js';
 
 /** Environment variable naming the corpus folder; when set, the folder must exist. */
 export const CORPUS_ENV = 'IOTEDGE_K8S_CORPUS';
@@ -132,6 +133,7 @@ suite('the public manifest corpus', () => {
     }
     expectPrecise(asIs.diagnostics, source, file);
     assertValidK8s(asIs.objects);
+    assertAllCanonical(asIs.objects);
     if (!asIs.ok) expect(asIs.diagnostics.some((d) => d.severity === 'error')).toBe(true);
 
     const filled = filledCopy(base ?? file);
@@ -141,6 +143,7 @@ suite('the public manifest corpus', () => {
     expect(complete.diagnostics.filter((d) => d.rule === 'template-placeholder')).toEqual([]);
     if (!base) expectPrecise(complete.diagnostics, source, file);
     assertValidK8s(complete.objects);
+    assertAllCanonical(complete.objects);
     rows.push({ file, asIs: outcome(asIs), filled: outcome(complete) });
   });
 });

@@ -4,6 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { renderGolden } from './render.js';
 import { goldenDir, samples } from './samples.js';
 import { assertValidK8s } from '../support/k8s-schema.js';
+import { assertAllCanonical } from '../support/canonical.js';
 import type { KubeObject } from '../../translator/translate/index.js';
 
 describe.each(samples)('sample $name', (sample) => {
@@ -18,5 +19,11 @@ describe.each(samples)('sample $name', (sample) => {
     const objects = parseAllDocuments(text).map((d) => d.toJS() as KubeObject);
     expect(objects.length).toBeGreaterThan(0);
     assertValidK8s(objects);
+  });
+
+  it('produces objects canonical as built (translate() does not walk them to sort or drop nulls)', async () => {
+    const { objects } = await renderGolden(sample);
+    expect(objects.length).toBeGreaterThan(0);
+    assertAllCanonical(objects);
   });
 });

@@ -241,9 +241,15 @@ export async function loadManifestSources(source: ManifestSource, options: Sourc
   }
   const clean = diagnostics.map((d) => ({ ...d, message: redact(d.message, secrets) }));
   if (hasErrors(clean) || outcome.model === undefined) return { diagnostics: clean };
-  const result: ManifestResult = { model: remapModel(outcome.model, base.renames), diagnostics: clean };
-  // Built on first read, once: translate() and validate() never read it (only push does).
+  // Built on first read, once: translate() and validate() never read it (only push does). A
+  // getter of the literal (enumerable and configurable, as Object.defineProperty gave it), which
+  // V8 builds several times faster than an accessor defined on the object afterwards.
   let content: DeploymentContent | undefined;
-  Object.defineProperty(result, 'content', { enumerable: true, configurable: true, get: () => (content ??= deploymentContent(merged.parts)) });
-  return result;
+  return {
+    model: remapModel(outcome.model, base.renames),
+    diagnostics: clean,
+    get content(): DeploymentContent {
+      return (content ??= deploymentContent(merged.parts));
+    },
+  };
 }

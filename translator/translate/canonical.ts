@@ -48,54 +48,12 @@ function valuesBefore(record: Record<string, unknown>, stop: string): Map<string
   return values;
 }
 
-/** Most characters `JSON.stringify` writes for a number (`-2.2250738585072014e-308` has 24). */
-export const NUMBER_CHARS = 32;
-
-/**
- * The bound of the walk in progress: see {@link canonicalSized}. A module variable rather than a
- * second return value, so that the walk allocates nothing for a canonical value.
- */
-let bound = 0;
-
-/**
- * Canonical objects that many objects share (a module's labels, selector and metadata, see
- * {@link shareCanonical}), and the bound of each one's JSON: a walk that meets one adds its
- * bound instead of walking it again.
- */
-let shared: object[] = [];
-let sharedBounds: number[] = [];
-
-/** The bound of `value` when it is one of the {@link shared} objects, else -1. */
-function sharedBound(value: object): number {
-  for (let i = 0; i < shared.length; i++) if (shared[i] === value) return sharedBounds[i]!;
-  return -1;
-}
-
-/**
- * Until the next call, walks take `parts` (objects many translated objects share: a module's
- * labels, selector and metadata) as they are, with the bound found for each here once. A part
- * that is not canonical is not remembered: walks copy it in order, as any other. Call it with
- * an empty list when done, so that no part is kept.
- */
-export function shareCanonical(parts: readonly object[]): void {
-  shared = [];
-  sharedBounds = [];
-  for (const part of parts) {
-    bound = 0;
-    if (canonicalValue(part, false) !== part) continue;
-    shared.push(part);
-    sharedBounds.push(bound);
-  }
-}
-
 /**
  * `value` itself when it is canonical, else a canonical copy that keeps the parts that are.
  * Every value is looked at once (no part is canonicalized twice), whatever the nesting.
  * Scalars are handled in the loops, without a call: most values of an object are scalars.
- * Adds to {@link bound} an upper bound of the UTF-8 size of the result's JSON text.
  */
 function canonicalValue(value: object, top: boolean): unknown {
-  bound += 2;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
@@ -104,10 +62,7 @@ function canonicalValue(value: object, top: boolean): unknown {
         out ??= value.slice(0, i);
         continue;
       }
-      let c: unknown = v;
-      if (typeof v === 'object') c = canonicalMember(v);
-      else bound += typeof v === 'string' ? 6 * v.length + 2 : NUMBER_CHARS;
-      bound += 1;
+      const c: unknown = typeof v === 'object' ? canonicalValue(v, false) : v;
       if (out !== undefined) out.push(c);
       else if (c !== v) {
         out = value.slice(0, i);
@@ -122,16 +77,7 @@ function canonicalValue(value: object, top: boolean): unknown {
   let previous: string | undefined;
   for (const key in record) {
     const v = record[key];
-    let c: unknown;
-    if (v === undefined || v === null) c = undefined;
-    else {
-      bound += 6 * key.length + 4;
-      if (typeof v === 'object') c = canonicalMember(v);
-      else {
-        c = v;
-        bound += typeof v === 'string' ? 6 * v.length + 2 : NUMBER_CHARS;
-      }
-    }
+    const c: unknown = v === undefined || v === null ? undefined : typeof v === 'object' ? canonicalValue(v, false) : v;
     if (values === undefined && (c !== v || c === undefined || (previous !== undefined && !(top ? follows(previous, key, true) : previous < key)))) values = valuesBefore(record, key);
     if (values !== undefined && c !== undefined) values.set(key, c);
     previous = key;
@@ -139,32 +85,23 @@ function canonicalValue(value: object, top: boolean): unknown {
   return values === undefined ? record : sortedObject(values, top);
 }
 
-/** {@link canonicalValue} of a member: a shared part as it is, with its bound. */
-function canonicalMember(value: object): unknown {
-  if (shared.length > 0) {
-    const b = sharedBound(value);
-    if (b >= 0) {
-      bound += b;
-      return value;
-    }
-  }
-  return canonicalValue(value, false);
-}
-
-/** The object in canonical form (see the file comment): itself when it already is. */
+/**
+ * The object in canonical form (see the file comment): itself when it already is. translate()
+ * does not call it on what it builds (the builders write canonical objects, which the tests
+ * check with `assertCanonical`); builders call {@link canonicalFragment} on the parts that come
+ * from the manifest as they are.
+ */
 export function canonical<T extends object>(object: T): T {
-  return canonicalSized(object).object;
+  return canonicalValue(object, true) as T;
 }
 
 /**
- * {@link canonical}, and an upper bound of the UTF-8 size of `JSON.stringify` of the result,
- * found in the same walk (a UTF-16 unit of a string takes at most 6 bytes, `\u001f`; a scalar
- * at most {@link NUMBER_CHARS}): the object size check needs no walk of its own.
+ * A part of an object that comes verbatim from the manifest (a `k8s-experimental` affinity,
+ * toleration, volume...), in canonical form: keys sorted at every level, null and undefined
+ * dropped; the value itself when it already is, else a copy that shares what was in order.
  */
-export function canonicalSized<T extends object>(object: T): { object: T; bound: number } {
-  bound = 0;
-  const out = canonicalValue(object, true) as T;
-  return { object: out, bound };
+export function canonicalFragment<T extends object>(value: T): T {
+  return canonicalValue(value, false) as T;
 }
 
 /**

@@ -15,6 +15,7 @@ import { isDns1123Label, isQualifiedName } from './names.js';
 import { hasBacksteps } from './volumes.js';
 import { readPodSecurityContext } from './pod-security-context.js';
 import { sortedKeys } from '../shared/index.js';
+import { canonicalFragment, sortedRecord } from './canonical.js';
 
 const KEYS = ['nodeSelector', 'resources', 'volumes', 'securityContext', 'serviceOptions', 'strategy', 'tolerations', 'affinity'] as const;
 type Key = (typeof KEYS)[number];
@@ -125,7 +126,7 @@ function readExperimentalVolumes(value: unknown, pointer: string, issues: Issues
       if (typeof m.mountPath !== 'string' || !m.mountPath.startsWith('/'))
         issues.error(joinPointer(p, mountsKey!.key, j, 'mountPath'), 'volumeMounts entries need an absolute mountPath');
     });
-    out.push({ volume: volumeWithQuantityStrings(volume), volumeMounts: mounts.map((m) => ({ ...m, name: volume.name })) });
+    out.push({ volume: canonicalFragment(volumeWithQuantityStrings(volume)), volumeMounts: mounts.map((m) => canonicalFragment({ ...m, name: volume.name })) });
   });
   return out;
 }
@@ -166,7 +167,20 @@ function readStrategy(value: unknown, pointer: string, issues: Issues): Record<s
     issues.error(joinPointer(pointer, 'rollingUpdate'), 'strategy rollingUpdate is not allowed with type Recreate');
     return undefined;
   }
-  return obj;
+  return canonicalFragment(obj);
+}
+
+/**
+ * Kubernetes fragments pass on verbatim, but in canonical order (keys sorted at every level,
+ * nulls dropped: see canonical.ts), because the objects they go into are not walked again.
+ */
+function fragment<T extends object>(value: T | undefined): T | undefined {
+  return value === undefined ? undefined : canonicalFragment(value);
+}
+
+/** A string map read from the manifest (a fresh record), keys in canonical order. */
+function orderedMap(map: Record<string, string> | undefined): Record<string, string> | undefined {
+  return map === undefined ? undefined : sortedRecord(map);
 }
 
 /** Reads `k8s-experimental` into spec.experimental. */
@@ -178,7 +192,7 @@ export function readExperimental(value: unknown, pointer: string, experimental: 
     const p = joinPointer(pointer, key);
     switch (k) {
       case 'nodeSelector':
-        experimental.nodeSelector = readStringMap(v, p, issues);
+        experimental.nodeSelector = orderedMap(readStringMap(v, p, issues));
         break;
       case 'resources':
         experimental.resources = readResources(v, p, issues);
@@ -187,7 +201,7 @@ export function readExperimental(value: unknown, pointer: string, experimental: 
         experimental.volumes = readExperimentalVolumes(v, p, issues);
         break;
       case 'securityContext':
-        experimental.securityContext = readPodSecurityContext(v, p, issues);
+        experimental.securityContext = fragment(readPodSecurityContext(v, p, issues));
         break;
       case 'serviceOptions':
         experimental.serviceOptions = readServiceOptions(v, p, issues);
@@ -196,10 +210,10 @@ export function readExperimental(value: unknown, pointer: string, experimental: 
         experimental.strategy = readStrategy(v, p, issues);
         break;
       case 'tolerations':
-        experimental.tolerations = readObjectList(v, p, issues);
+        experimental.tolerations = fragment(readObjectList(v, p, issues));
         break;
       case 'affinity':
-        experimental.affinity = readObject(v, p, issues);
+        experimental.affinity = fragment(readObject(v, p, issues));
         break;
     }
   }

@@ -74,7 +74,7 @@ export function readExtraHosts(value: unknown, pointer: string, spec: ModuleSpec
     if (!hosts.includes(host)) hosts.push(host);
     byIp.set(ip, hosts);
   });
-  if (byIp.size > 0) spec.pod.hostAliases = [...byIp].map(([ip, hostnames]) => ({ ip, hostnames }));
+  if (byIp.size > 0) spec.pod.hostAliases = [...byIp].map(([ip, hostnames]) => ({ hostnames, ip }));
 }
 
 function dnsConfig(spec: ModuleSpec): Record<string, unknown> {

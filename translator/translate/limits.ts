@@ -7,6 +7,8 @@
 import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { KubeObject } from './types.js';
+import type { ModuleModel } from '../manifest/index.js';
+import type { TranslateOptions } from './options.js';
 
 /** Total size of an object's annotations (keys and values), as the API server limits it. */
 export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
@@ -54,12 +56,12 @@ function checkMountPaths(mounts: { mountPath?: unknown }[], pointer: string, iss
 }
 
 /**
- * Checks a module's objects; `pointer` is the module's createOptions. `bounds` are upper bounds
- * of the objects' JSON sizes, found by the walk that made them canonical (canonicalSized): only
- * an object whose bound passes the limit is serialized to learn its exact size, so the check
- * costs no walk of its own.
+ * Checks a module's objects; `pointer` is the module's createOptions. `bound` is an upper bound
+ * of the JSON size of each of them ({@link moduleSizeBound}): objects are serialized to learn
+ * their exact size only when it passes the limit, so the usual module costs no walk of its
+ * objects.
  */
-export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues, bounds: readonly number[]): void {
+export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues, bound: number): void {
   for (let i = 0; i < objects.length; i++) {
     const object = objects[i]!;
     const template = templateOf(object);
@@ -67,8 +69,59 @@ export function checkObjectLimits(objects: readonly KubeObject[], pointer: strin
     if (containers !== undefined) for (const container of containers) if (container.volumeMounts !== undefined) checkMountPaths(container.volumeMounts, pointer, issues);
     checkAnnotations(object.metadata.annotations, object, false, pointer, issues);
     checkAnnotations(template?.metadata?.annotations, object, true, pointer, issues);
-    if (bounds[i]! <= MAX_OBJECT_BYTES) continue;
+    if (bound <= MAX_OBJECT_BYTES) continue;
     const size = bytes(JSON.stringify(object));
     if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${object.kind} '${object.metadata.name}' would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);
   }
+}
+
+/**
+ * What any one object of a module may take besides what {@link moduleSizeBound} counts for its
+ * inputs: field names and fixed values, labels (their values are at most 63 characters), names
+ * (at most 253), hashes. A module with no input at all makes objects of 1-3 KB.
+ */
+export const OBJECT_OVERHEAD_BYTES = 64 * 1024;
+/**
+ * Most JSON bytes one object of a module takes per unit of its inputs (see {@link inputUnits}).
+ * Measured by `test/translator/translate/limits.test.ts` on modules made of many of the
+ * smallest items of every kind: at most 2.0 bytes per unit (Tmpfs), so this leaves a margin of eight.
+ */
+export const BYTES_PER_INPUT_UNIT = 16;
+/** Units of every member of an object or item of an array of the inputs, for what one item makes beside its text (a volume's name, a port's protocol). */
+export const MEMBER_UNITS = 16;
+
+/** Units of a string: 6 per UTF-16 unit (the most JSON needs for one, `\u001f`) and the quotes. */
+function textUnits(text: string): number {
+  return 6 * text.length + 2;
+}
+
+/**
+ * Units of a JSON value of the inputs (createOptions): at least the bytes of its JSON text
+ * (strings as {@link textUnits}, a number 24, the most `JSON.stringify` writes for one), with
+ * {@link MEMBER_UNITS} more for every member and item. A walk of the input, which is a few
+ * hundred bytes per module where its objects are a few kilobytes.
+ */
+export function inputUnits(value: unknown): number {
+  if (typeof value === 'string') return textUnits(value);
+  if (typeof value === 'number') return 24;
+  if (value === null || typeof value !== 'object') return 5;
+  let units = 2;
+  if (Array.isArray(value)) for (const item of value) units += MEMBER_UNITS + inputUnits(item);
+  else for (const key in value) units += MEMBER_UNITS + textUnits(key) + 1 + inputUnits((value as Record<string, unknown>)[key]);
+  return units;
+}
+
+/**
+ * An upper bound of the JSON size (UTF-8 bytes) of every object translated from `module`,
+ * found from what they are built from: its createOptions, env, name, image and version, the
+ * options written into its objects, and the pull Secrets its pod names. Each unit of input
+ * (see {@link inputUnits}) adds {@link BYTES_PER_INPUT_UNIT} bytes, on top of
+ * {@link OBJECT_OVERHEAD_BYTES}.
+ */
+export function moduleSizeBound(module: ModuleModel, options: TranslateOptions, pullSecrets: readonly string[]): number {
+  let units = inputUnits(module.createOptions) + textUnits(module.name) + textUnits(module.image) + textUnits(module.version ?? '');
+  units += textUnits(options.deviceId) + textUnits(options.hubHostname) + textUnits(options.namespace);
+  for (const e of module.env) units += MEMBER_UNITS + textUnits(e.name) + textUnits(e.value);
+  for (const s of pullSecrets) units += MEMBER_UNITS + textUnits(s);
+  return OBJECT_OVERHEAD_BYTES + BYTES_PER_INPUT_UNIT * units;
 }

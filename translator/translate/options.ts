@@ -11,6 +11,7 @@ export type ServiceType = 'LoadBalancer' | 'ClusterIP' | 'NodePort';
 export type VolumeBinding = 'dynamic' | 'pre-provisioned';
 
 import { POD_SECURITY_LEVELS, type PodSecurityLevel } from './pod-security.js';
+import { setOwn } from '../shared/index.js';
 export type { PodSecurityLevel } from './pod-security.js';
 
 export interface TranslateOptions {
@@ -47,8 +48,13 @@ export const DEFAULT_OPTIONS: TranslateOptions = {
 };
 
 export function withDefaults(options: Partial<TranslateOptions> = {}): TranslateOptions {
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  return { ...DEFAULT_OPTIONS, ...defined };
+  const out: Record<string, unknown> = { ...DEFAULT_OPTIONS };
+  // Own enumerable members, as Object.entries reads them; undefined ones keep the default.
+  for (const key of Object.keys(options)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) setOwn(out, key, value);
+  }
+  return out as unknown as TranslateOptions;
 }
 
 const SERVICE_TYPES: readonly ServiceType[] = ['LoadBalancer', 'ClusterIP', 'NodePort'];

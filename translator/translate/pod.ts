@@ -6,7 +6,7 @@
 import type { ModuleModel } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec } from './spec.js';
-import { compareText, nonEmpty, nonEmptyRecord, sortedRecord } from './canonical.js';
+import { compareText, hasKeys, nonEmpty, nonEmptyRecord, sortedRecord } from './canonical.js';
 import type { ContainerPort } from './service.js';
 import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
@@ -72,8 +72,8 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   if (input.containerPorts.length > 0) container.ports = [...input.containerPorts];
   const resources = resourcesField(spec.resources);
   if (resources !== undefined) container.resources = resources;
-  const securityContext = nonEmptyRecord(spec.securityContext);
-  if (securityContext !== undefined) container.securityContext = securityContext;
+  // Filled key by key in createOptions order (CapAdd, Privileged, User...): ordered here.
+  if (hasKeys(spec.securityContext)) container.securityContext = sortedRecord(spec.securityContext);
   if (spec.stdin !== undefined) container.stdin = spec.stdin;
   if (spec.stdinOnce !== undefined) container.stdinOnce = spec.stdinOnce;
   if (spec.tty !== undefined) container.tty = spec.tty;
@@ -99,8 +99,8 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   const nodeSelector = nonEmptyRecord(experimental.nodeSelector);
   if (nodeSelector != null) podSpec.nodeSelector = nodeSelector;
   podSpec.restartPolicy = input.restartPolicy;
-  const podSecurityContext = nonEmptyRecord(podSecurity);
-  if (podSecurityContext != null) podSpec.securityContext = podSecurityContext;
+  // A merge of two records (createOptions, then k8s-experimental): ordered here.
+  if (hasKeys(podSecurity)) podSpec.securityContext = sortedRecord(podSecurity);
   podSpec.serviceAccountName = name;
   const tolerations = nonEmpty(experimental.tolerations);
   if (tolerations !== undefined) podSpec.tolerations = tolerations;

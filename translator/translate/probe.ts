@@ -55,11 +55,10 @@ export function readHealthcheck(value: unknown, pointer: string, spec: ModuleSpe
     );
     return;
   }
-  spec.livenessProbe = {
-    exec: { command },
-    periodSeconds: nanosToSeconds(interval, DEFAULT_INTERVAL_S),
-    timeoutSeconds: nanosToSeconds(timeout, DEFAULT_TIMEOUT_S),
-    failureThreshold: retries || DEFAULT_RETRIES,
-    initialDelaySeconds: startPeriod ? nanosToSeconds(startPeriod, 0) : undefined,
-  };
+  // Keys in output order (see canonical.ts); initialDelaySeconds only when set.
+  const probe: Record<string, unknown> = { exec: { command }, failureThreshold: retries || DEFAULT_RETRIES };
+  if (startPeriod) probe.initialDelaySeconds = nanosToSeconds(startPeriod, 0);
+  probe.periodSeconds = nanosToSeconds(interval, DEFAULT_INTERVAL_S);
+  probe.timeoutSeconds = nanosToSeconds(timeout, DEFAULT_TIMEOUT_S);
+  spec.livenessProbe = probe;
 }

@@ -83,17 +83,24 @@ export function pullSecretsFor(
 /**
  * {@link pullSecretsFor} as a function of the image, each registry's Secrets found once (a
  * deployment's modules mostly share a registry or two). The lists it returns are shared between
- * the modules of a registry: read-only.
+ * the modules of a registry: read-only. Looked up by the image's text before its first `/` (all
+ * that {@link registryOf} reads), so an image of a registry already met costs no normalization.
  */
 export function pullSecretFinder(credentials: readonly RegistryCredential[], names: ReadonlyMap<string, AssignedName>): (image: string) => readonly string[] {
   const byRegistry = new Map<string, string[]>();
+  const byPrefix = new Map<string, string[]>();
   return (image) => {
+    const slash = image.indexOf('/');
+    const prefix = slash < 0 ? '' : image.slice(0, slash);
+    let secrets = byPrefix.get(prefix);
+    if (secrets !== undefined) return secrets;
     const registry = registryOf(image);
-    let secrets = byRegistry.get(registry);
+    secrets = byRegistry.get(registry);
     if (secrets === undefined) {
       secrets = pullSecretsFor(image, credentials, names);
       byRegistry.set(registry, secrets);
     }
+    byPrefix.set(prefix, secrets);
     return secrets;
   };
 }

@@ -10,7 +10,7 @@
 import { error, warning, joinPointer, type Diagnostic, type DeploymentModel, type ModuleModel } from '../manifest/index.js';
 import { optionProblems, withDefaults, type TranslateOptions } from './options.js';
 import type { KubeObject, TranslationResult } from './types.js';
-import { canonical, canonicalSized, compareText, shareCanonical } from './canonical.js';
+import { compareText } from './canonical.js';
 import { interpretCreateOptions, EXPERIMENTAL_KEY } from './create-options.js';
 import type { ModuleSpec } from './spec.js';
 import type { Issues } from './issues.js';
@@ -26,7 +26,7 @@ import { buildDeployment } from './deployment.js';
 import { buildJob } from './job.js';
 import { applyRank } from '../kinds/index.js';
 import { leftoverPlaceholders } from './placeholders.js';
-import { checkObjectLimits } from './limits.js';
+import { checkObjectLimits, moduleSizeBound } from './limits.js';
 import { checkPodSecurity } from './pod-security.js';
 
 /** Rule of warnings about changed or colliding names. */
@@ -112,7 +112,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     const n = secretNames.get(credential.name)!;
     const d = nameDiagnostic('registry credential', credential.pointer, n);
     if (d && n.reason !== 'sanitized') diagnostics.push(d);
-    objects.push(canonical(buildPullSecret(credential, n.name, device, opts)));
+    objects.push(buildPullSecret(credential, n.name, device, opts));
   }
 
   // Interpret every module's createOptions; failed modules produce no objects.
@@ -146,41 +146,34 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     const n = claimNames.get(source)!;
     const d = nameDiagnostic('volume', use.pointer, n);
     if (d) diagnostics.push(d);
-    objects.push(canonical(buildClaim({ name: n.name, modules: [...use.modules].sort() }, device, opts)));
+    objects.push(buildClaim({ name: n.name, modules: [...use.modules].sort() }, device, opts));
   }
   const claimName = (source: string): string => claimNames.get(source)!.name;
   const pullSecretsOf = pullSecretFinder(credentials, secretNames);
 
-  // Whatever happens in the loop, no module's shared parts outlive it (see shareCanonical).
-  try {
-    for (const entry of interpreted) {
-      const { module, issues } = entry;
-      const published = publishedNames.get(module.name)!;
-      let built: KubeObject[] | undefined;
-      // Labels, selector and metadata: one object each, shared by the module's objects (and walked once).
-      const meta = moduleLabels(device, opts.namespace, entry.name, module.name);
-      shareCanonical([meta.labels, meta.selector, meta.metadata]);
-      try {
-        built = buildModule(entry, meta, published, opts, device, pullSecretsOf, claimName);
-      } catch (e) {
-        diagnostics.push(internalError(module, e));
-      }
-      if (built !== undefined) {
-        // Canonical now, with the bound of each object's size for the limit check from the same walk.
-        const bounds: number[] = [];
-        for (let i = 0; i < built.length; i++) {
-          const sized = canonicalSized(built[i]!);
-          built[i] = sized.object;
-          bounds.push(sized.bound);
-        }
-        checkObjectLimits(built, module.createOptionsPointer, issues, bounds);
-        // A module whose finished objects the API server would refuse produces none.
-        if (!issues.failed) for (const o of built) objects.push(o);
-      }
-      for (const d of issues.diagnostics) diagnostics.push(d);
+  for (const entry of interpreted) {
+    const { module, issues } = entry;
+    const published = publishedNames.get(module.name)!;
+    let built: KubeObject[] | undefined;
+    // Labels, selector and metadata: one object each, shared by the module's objects.
+    const meta = moduleLabels(device, opts.namespace, entry.name, module.name);
+    let bound = 0;
+    try {
+      const pullSecrets = pullSecretsOf(module.image);
+      built = buildModule(entry, meta, published, opts, device, pullSecrets, claimName);
+      bound = moduleSizeBound(module, opts, pullSecrets);
+    } catch (e) {
+      diagnostics.push(internalError(module, e));
+      built = undefined;
     }
-  } finally {
-    shareCanonical([]);
+    if (built !== undefined) {
+      // The builders write canonical objects (no walk re-reads them); the size check takes a
+      // bound found from the module's inputs and serializes only when it passes the limit.
+      checkObjectLimits(built, module.createOptionsPointer, issues, bound);
+      // A module whose finished objects the API server would refuse produces none.
+      if (!issues.failed) for (const o of built) objects.push(o);
+    }
+    for (const d of issues.diagnostics) diagnostics.push(d);
   }
 
   // A module that breaks the chosen Pod Security Standard refuses the whole deployment.
@@ -192,7 +185,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     if (owner !== undefined) diagnostics.push(error('', `${o.kind} '${o.metadata.name}' would replace ${owner}`, NAME_RULE));
     return owner === undefined;
   });
-  // Every object is canonical already: module objects as they were built, pull Secrets and claims as they were added.
+  // Every object is canonical as it was built (checked by the tests, see canonical.ts).
   return { objects: sortObjects(kept), diagnostics };
 }
 
@@ -212,7 +205,7 @@ function buildModule(
   publishedName: string,
   opts: TranslateOptions,
   device: DeviceLabels,
-  pullSecretsOf: (image: string) => readonly string[],
+  pullSecrets: readonly string[],
   claimName: (source: string) => string,
 ): KubeObject[] {
   const objects: KubeObject[] = [];
@@ -230,7 +223,7 @@ function buildModule(
     spec,
     labels: meta.labels,
     injected: { deviceId: opts.deviceId, hubHostname: opts.hubHostname },
-    pullSecrets: pullSecretsOf(module.image),
+    pullSecrets,
     containerPorts: ports,
     claimName,
     restartPolicy: module.restartPolicy === 'never' ? 'Never' : isJob ? 'OnFailure' : 'Always',

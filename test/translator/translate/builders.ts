@@ -1,4 +1,5 @@
 /** Small builders of deployment models for translator tests (no manifest parsing involved). */
+import { assertAllCanonical } from '../../support/canonical.js';
 import { DEFAULT_STARTUP_ORDER, type DeploymentModel, type ModuleModel, type RegistryCredential, type Diagnostic } from '../../../translator/manifest/index.js';
 import { translate } from '../../../translator/translate/index.js';
 import type { TranslateOptions } from '../../../translator/translate/options.js';
@@ -94,6 +95,8 @@ export function translateOne(
   extra: Partial<DeploymentModel> = {},
 ): OneModule {
   const result = translate(deploymentModel([moduleModel('mod', createOptions, overrides)], extra), options);
+  // Every test of a createOptions key checks what the builders promise: canonical objects as built.
+  assertAllCanonical(result.objects);
   const workload = result.objects.find((o) => o.kind === 'Deployment' || o.kind === 'Job');
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const pod = ((workload?.spec as any)?.template?.spec ?? {}) as Record<string, any>;

@@ -1,4 +1,5 @@
-import { canonical, canonicalSized, hasKeys, nonEmpty, nonEmptyRecord, shareCanonical, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
+import { canonical, canonicalFragment, hasKeys, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
+import { assertCanonical } from '../../support/canonical.js';
 
 describe('canonical', () => {
   it('puts apiVersion, kind, metadata first and sorts every other key recursively', () => {
@@ -81,42 +82,28 @@ describe('builder helpers', () => {
   });
 });
 
-describe('canonicalSized', () => {
-  const utf8 = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
-  it.each([
-    ['ASCII, already canonical', { apiVersion: 'v1', kind: 'K', metadata: { name: 'x' }, spec: { a: 'x'.repeat(100), b: [1, -2.2250738585072014e-308, true, {}], c: { d: [] } } }],
-    ['keys out of order and unset values (copied)', { spec: { z: null, b: [null, 'x', undefined, { y: 1, x: undefined }], a: undefined }, kind: 'K' }],
-    ['control characters (6 bytes each in JSON)', { '\u0001\u0002': '\u0001'.repeat(1000) }],
-    ['three-byte characters', { 'ключ': '中'.repeat(1000) }],
-    ['surrogate pairs and lone surrogates', { e: '😀'.repeat(500) + '\ud800' }],
-    ['quotes and backslashes', { q: '"\\'.repeat(500) }],
-  ])('gives canonical() and a bound of the UTF-8 size of its JSON: %s', (_what, value) => {
-    const { object, bound } = canonicalSized(value);
-    expect(object).toEqual(canonical(value));
-    expect(bound).toBeGreaterThanOrEqual(utf8(object));
+describe('canonicalFragment', () => {
+  it('orders a part from the manifest at every level, without the head rule of the top level', () => {
+    const out = canonicalFragment({ kind: 'x', apiVersion: 'y', b: [{ z: 1, a: null }, null], a: { d: 1, c: undefined } });
+    expect(JSON.stringify(out)).toBe('{"a":{"d":1},"apiVersion":"y","b":[{"z":1}],"kind":"x"}');
   });
 
-  it('takes shared canonical parts as they are, with the same bound as a walk of them', () => {
-    const labels = { a: 'x', b: '中'.repeat(10) };
-    const selector = { a: 'x' };
-    const unsorted = { z: 1, y: 2 };
-    const object = () => ({ apiVersion: 'v1', kind: 'K', metadata: { labels, name: 'n' }, spec: { selector, list: [labels, unsorted], unsorted } });
-    const plain = canonicalSized(object());
-    shareCanonical([labels, selector, unsorted]);
-    try {
-      const value = object();
-      const sized = canonicalSized(value);
-      expect(sized.bound).toBe(plain.bound);
-      expect(sized.object).toEqual(plain.object);
-      expect(sized.object.metadata.labels).toBe(labels);
-      expect(sized.object.spec.list[0]).toBe(labels);
-      expect(sized.object.spec.selector).toBe(selector);
-      // A part that is not canonical is not remembered: it is copied in order, as without sharing.
-      expect(Object.keys(sized.object.spec.unsorted)).toEqual(['y', 'z']);
-      expect(Object.keys(sized.object.spec.list[1]!)).toEqual(['y', 'z']);
-    } finally {
-      shareCanonical([]);
-    }
+  it('returns a canonical part as it is', () => {
+    const part = { a: [{ b: 1, c: '2' }], d: {} };
+    expect(canonicalFragment(part)).toBe(part);
+    const list = [{ a: 1 }, 'x'];
+    expect(canonicalFragment(list)).toBe(list);
+  });
+});
+
+describe('assertCanonical (the test helper that checks what builders promise)', () => {
+  it('accepts canonical objects and names the path of the first fault otherwise', () => {
+    expect(() => assertCanonical({ apiVersion: 'v1', kind: 'K', metadata: { name: 'x' }, spec: { a: [{ b: 1 }], m: { '9': 1, '10': 2, a: 3 } } })).not.toThrow();
+    expect(() => assertCanonical({ kind: 'K', apiVersion: 'v1' })).toThrow("not canonical at '': key 'apiVersion' follows 'kind'");
+    expect(() => assertCanonical({ apiVersion: 'v1', spec: { list: [{ b: 1, a: 2 }] } })).toThrow("not canonical at '/spec/list/0': key 'a' follows 'b'");
+    expect(() => assertCanonical({ spec: { a: null } })).toThrow("not canonical at '/spec/a': null");
+    expect(() => assertCanonical({ spec: [1, undefined] })).toThrow("not canonical at '/spec/1': undefined");
+    expect(() => assertCanonical({ data: { kind: 'x', apiVersion: 'y' } })).toThrow("not canonical at '/data': key 'apiVersion' follows 'kind'");
   });
 });
 

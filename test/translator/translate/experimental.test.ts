@@ -20,6 +20,35 @@ describe('k8s-experimental', () => {
     assertValidK8s(r.objects);
   });
 
+  it('fragments in any key order, with nulls, come out canonical (sorted at every level, nulls dropped) as the rest of the objects', () => {
+    const r = translateOne({
+      Labels: { 'z.example.com/b': '1', 'a.example.com/a': '2' },
+      'k8s-experimental': {
+        tolerations: [{ value: 'v', key: 'edge', tolerationSeconds: null, effect: 'NoSchedule', operator: 'Equal' }],
+        affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'h', labelSelector: null } }] } },
+        nodeSelector: { zone: 'a', accelerator: 'nvidia' },
+        securityContext: { supplementalGroups: [5], runAsUser: 1000 },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        volumes: [{ volumeMounts: [{ readOnly: true, name: 'x', mountPath: '/cfg' }], volume: { name: 'cfg', configMap: { optional: null, name: 'cfg' } } }],
+      },
+    });
+    expect(r.diagnostics).toEqual([]);
+    // translateOne checks every object with assertCanonical; the content is the manifest's, in order.
+    expect(JSON.stringify(r.pod.tolerations)).toBe('[{"effect":"NoSchedule","key":"edge","operator":"Equal","value":"v"}]');
+    expect(JSON.stringify(r.pod.affinity)).toBe('{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"podAffinityTerm":{"topologyKey":"h"},"weight":1}]}}');
+    expect(Object.keys(r.pod.nodeSelector)).toEqual(['accelerator', 'zone']);
+    expect(JSON.stringify(r.pod.securityContext)).toBe('{"runAsUser":1000,"supplementalGroups":[5]}');
+    expect(JSON.stringify((r.workload!.spec as Record<string, unknown>).strategy)).toBe('{"rollingUpdate":{"maxSurge":1,"maxUnavailable":0},"type":"RollingUpdate"}');
+    expect(JSON.stringify(r.pod.volumes)).toBe('[{"configMap":{"name":"cfg"},"name":"cfg"}]');
+    expect(JSON.stringify(r.container.volumeMounts)).toBe('[{"mountPath":"/cfg","name":"cfg","readOnly":true}]');
+    expect(Object.keys((r.workload!.spec as { template: { metadata: { annotations: object } } }).template.metadata.annotations)).toEqual([
+      'a.example.com/a',
+      'net.azure-devices.edge.original-moduleid',
+      'z.example.com/b',
+    ]);
+    assertValidK8s(r.objects);
+  });
+
   it('keys are case-insensitive, as in the IoT Edge on Kubernetes preview', () => {
     const r = translateOne({ 'k8s-experimental': { NodeSelector: { zone: 'a' }, STRATEGY: { type: 'Recreate' } } });
     expect(r.pod.nodeSelector).toEqual({ zone: 'a' });

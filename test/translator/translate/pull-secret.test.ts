@@ -1,4 +1,4 @@
-import { normalizeRegistry, pullSecretFinder, pullSecretNames, registryOf } from '../../../translator/translate/pull-secret.js';
+import { normalizeRegistry, pullSecretFinder, pullSecretNames, pullSecretsFor, registryOf } from '../../../translator/translate/pull-secret.js';
 import { translate } from '../../../translator/translate/index.js';
 import { credential, deploymentModel, moduleModel } from './builders.js';
 import { assertValidK8s } from '../../support/k8s-schema.js';
@@ -77,5 +77,12 @@ describe('pullSecretFinder', () => {
     expect(find('Contoso.azurecr.io/b@sha256:' + '0'.repeat(64))).toBe(first);
     expect(find('nginx:1.25')).toEqual(['pull-hub']);
     expect(find('mcr.microsoft.com/azureiotedge-hub:1.5')).toEqual([]);
+  });
+
+  it('answers as pullSecretsFor for every image, whatever was asked before (the lists are kept by the text before the first /)', () => {
+    const images = ['nginx', 'library/nginx', 'docker.io/x', 'Docker.IO/y', 'index.docker.io/z', '/odd', 'localhost:5000/a', 'localhost/b', 'contoso.azurecr.io/a', 'HTTPS:', 'contoso.azurecr.io:443/c'];
+    const names = pullSecretNames(credentials);
+    const fresh = pullSecretFinder(credentials, names);
+    for (const image of [...images, ...images.reverse()]) expect(fresh(image)).toEqual(pullSecretsFor(image, credentials, names));
   });
 });
