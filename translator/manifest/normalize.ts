@@ -54,7 +54,10 @@ function str(v: unknown): string | undefined {
 function envOf(env: unknown): EnvVar[] {
   if (!isObject(env)) return [];
   const vars: EnvVar[] = [];
-  for (const [name, entry] of Object.entries(env)) {
+  // for-in with an own check: the entries of Object.entries, in its order, without its arrays.
+  for (const name in env) {
+    if (!Object.hasOwn(env, name)) continue;
+    const entry = env[name];
     if (isObject(entry) && entry['value'] !== undefined && entry['value'] !== null) vars.push({ name, value: String(entry['value']) });
   }
   return vars;

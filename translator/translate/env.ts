@@ -21,17 +21,19 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 /** `Env`: `["K=V"]` -> spec.env. An entry without `=` (take from the host) warns. */
 export function readEnv(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
   const entries = readStringList(value, pointer, issues);
-  entries?.forEach((entry, i) => {
+  if (entries === undefined) return;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
     const eq = entry.indexOf('=');
     if (eq <= 0) {
       issues.warn(
         joinPointer(pointer, i),
         `Env entry '${entry.slice(0, 64)}' has no NAME=VALUE form (Docker would copy it from the host); it is ignored`,
       );
-      return;
+      continue;
     }
     spec.env.push({ name: entry.slice(0, eq), value: entry.slice(eq + 1) });
-  });
+  }
 }
 
 export interface InjectedEnv {

@@ -96,13 +96,16 @@ export function readStringList(value: unknown, pointer: string, issues: Issues):
   if (!Array.isArray(value)) return wrong(issues, pointer, 'an array of strings', value);
   const out: string[] = [];
   let ok = true;
-  value.forEach((item, i) => {
+  // A loop rather than forEach (no closure per list); holes are skipped, as forEach skips them.
+  for (let i = 0; i < value.length; i++) {
+    if (!(i in value)) continue;
+    const item: unknown = value[i];
     if (typeof item === 'string') out.push(item);
     else {
       wrong(issues, `${pointer}/${i}`, 'a string', item);
       ok = false;
     }
-  });
+  }
   return ok ? out : undefined;
 }
 
@@ -112,7 +115,10 @@ export function readStringMap(value: unknown, pointer: string, issues: Issues): 
   if (!obj) return undefined;
   const out: Record<string, string> = {};
   let ok = true;
-  for (const [k, v] of Object.entries(obj)) {
+  // for-in with an own check: the entries of Object.entries, in its order, without its arrays.
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    const v = obj[k];
     if (typeof v === 'string') out[k] = v;
     else {
       wrong(issues, joinPointer(pointer, k), 'a string', v);

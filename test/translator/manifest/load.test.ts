@@ -152,5 +152,16 @@ describe('loadManifestFile: files', () => {
     expect(isTemplate('a.json', JSON.parse(escaped), escaped)).toBe(true);
     expect(isTemplate('a.json', { x: ['${MODULES.web}'] }, '{"x":["${MODULES.web}"]}')).toBe(true);
     expect(isTemplate('a.json', { x: 'a' }, '{"x":"a"}')).toBe(false);
+    // Any character of the marker may be the escaped one, with either case of hex digits, after
+    // other backslashes (createOptions are JSON in JSON, full of `\"`).
+    for (const text of [
+      '{"c":"{\\"a\\":1}","x":["$\\u007bMODULES.web}"]}',
+      '{"c":"{\\"a\\":1}","x":["${\\u004DODULES.web}"]}',
+      '{"c":"{\\"a\\":1}","x":["${MODULES\\u002eweb}"]}',
+    ])
+      expect(isTemplate('a.json', JSON.parse(text), text)).toBe(true);
+    // `u00` without an escape, or after an escaped backslash, spells no marker: the strings are searched and have none.
+    for (const text of ['{"c":"{\\"a\\":1}","x":"u00 \\\\u0024{MODULES.web}"}', '{"x":"\\"u00\\""}'])
+      expect(isTemplate('a.json', JSON.parse(text), text)).toBe(false);
   });
 });
