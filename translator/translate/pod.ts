@@ -38,9 +38,10 @@ export interface PodInput {
   /** The module's labels ({@link objectLabels}), the same object as on its other objects. */
   labels: Record<string, string>;
   injected: InjectedEnv;
-  pullSecrets: readonly string[];
+  /** `imagePullSecrets` of the pod ({@link pullSecretRefs}): shared by the modules of a registry, read-only. */
+  imagePullSecrets: readonly { name: string }[];
   /** The module's container ports ({@link containerPorts}), found once for the pod and the headless Service. */
-  containerPorts: ContainerPort[];
+  containerPorts: readonly ContainerPort[];
   claimName: (source: string) => string;
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
   issues: Issues;
@@ -61,15 +62,17 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
 
   // Keys in output order (see canonical.ts); optional fields only when set.
   const container: Record<string, unknown> = {};
-  if (spec.args !== undefined && spec.args.length > 0) container.args = [...spec.args];
-  if (spec.command !== undefined && spec.command.length > 0) container.command = [...spec.command];
+  // The spec's own lists (read from createOptions into new arrays), shared: objects are read-only.
+  if (spec.args !== undefined && spec.args.length > 0) container.args = spec.args;
+  if (spec.command !== undefined && spec.command.length > 0) container.command = spec.command;
   const env = buildEnv(module, spec, input.injected, issues);
   if (env.length > 0) container.env = env;
   container.image = module.image;
   container.imagePullPolicy = pullPolicy(module);
   if (spec.livenessProbe !== undefined) container.livenessProbe = spec.livenessProbe;
   container.name = name;
-  if (input.containerPorts.length > 0) container.ports = [...input.containerPorts];
+  // The list the headless Service reads too, shared (objects are read-only).
+  if (input.containerPorts.length > 0) container.ports = input.containerPorts;
   const resources = resourcesField(spec.resources);
   if (resources !== undefined) container.resources = resources;
   // Filled key by key in createOptions order (CapAdd, Privileged, User...): ordered here.
@@ -95,7 +98,7 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   podSpec.automountServiceAccountToken = false;
   podSpec.containers = [container];
   podSpec.enableServiceLinks = false;
-  if (input.pullSecrets.length > 0) podSpec.imagePullSecrets = input.pullSecrets.map((s) => ({ name: s }));
+  if (input.imagePullSecrets.length > 0) podSpec.imagePullSecrets = input.imagePullSecrets;
   const nodeSelector = nonEmptyRecord(experimental.nodeSelector);
   if (nodeSelector != null) podSpec.nodeSelector = nodeSelector;
   podSpec.restartPolicy = input.restartPolicy;

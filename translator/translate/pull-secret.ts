@@ -81,6 +81,23 @@ export function pullSecretsFor(
 }
 
 /**
+ * The pod's `imagePullSecrets` entries for a list of pull Secret names, built once per list: the
+ * lists of {@link pullSecretFinder} are shared by the modules of a registry, and so are these
+ * entries (read-only, as every translated object).
+ */
+export function pullSecretRefs(): (names: readonly string[]) => readonly { name: string }[] {
+  const refs = new Map<readonly string[], readonly { name: string }[]>();
+  return (names) => {
+    let list = refs.get(names);
+    if (list === undefined) {
+      list = names.map((name) => ({ name }));
+      refs.set(names, list);
+    }
+    return list;
+  };
+}
+
+/**
  * {@link pullSecretsFor} as a function of the image, each registry's Secrets found once (a
  * deployment's modules mostly share a registry or two). The lists it returns are shared between
  * the modules of a registry: read-only. Looked up by the image's text before its first `/` (all

@@ -16,7 +16,7 @@ import type { ModuleSpec } from './spec.js';
 import type { Issues } from './issues.js';
 import { assignModuleNames, assignNames, toDnsSubdomain, withHash, type AssignedName } from './names.js';
 import { deviceLabels, moduleLabels, type DeviceLabels, type ModuleLabels } from './labels.js';
-import { buildPullSecret, pullSecretFinder, pullSecretNames } from './pull-secret.js';
+import { buildPullSecret, pullSecretFinder, pullSecretNames, pullSecretRefs } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
 import { buildHeadlessService, buildService, containerPorts, publishedServiceName, serviceAnnotations } from './service.js';
@@ -150,6 +150,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   }
   const claimName = (source: string): string => claimNames.get(source)!.name;
   const pullSecretsOf = pullSecretFinder(credentials, secretNames);
+  const refsOf = pullSecretRefs();
 
   for (const entry of interpreted) {
     const { module, issues } = entry;
@@ -160,7 +161,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     let bound = 0;
     try {
       const pullSecrets = pullSecretsOf(module.image);
-      built = buildModule(entry, meta, published, opts, device, pullSecrets, claimName);
+      built = buildModule(entry, meta, published, opts, device, refsOf(pullSecrets), claimName);
       bound = moduleSizeBound(module, opts, pullSecrets);
     } catch (e) {
       diagnostics.push(internalError(module, e));
@@ -205,7 +206,7 @@ function buildModule(
   publishedName: string,
   opts: TranslateOptions,
   device: DeviceLabels,
-  pullSecrets: readonly string[],
+  imagePullSecrets: readonly { name: string }[],
   claimName: (source: string) => string,
 ): KubeObject[] {
   const objects: KubeObject[] = [];
@@ -222,8 +223,9 @@ function buildModule(
     name,
     spec,
     labels: meta.labels,
-    injected: { deviceId: opts.deviceId, hubHostname: opts.hubHostname },
-    pullSecrets,
+    // The options hold deviceId and hubHostname: no object per module for them.
+    injected: opts,
+    imagePullSecrets,
     containerPorts: ports,
     claimName,
     restartPolicy: module.restartPolicy === 'never' ? 'Never' : isJob ? 'OnFailure' : 'Always',

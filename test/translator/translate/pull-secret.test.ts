@@ -1,4 +1,4 @@
-import { normalizeRegistry, pullSecretFinder, pullSecretNames, pullSecretsFor, registryOf } from '../../../translator/translate/pull-secret.js';
+import { normalizeRegistry, pullSecretFinder, pullSecretNames, pullSecretRefs, pullSecretsFor, registryOf } from '../../../translator/translate/pull-secret.js';
 import { translate } from '../../../translator/translate/index.js';
 import { credential, deploymentModel, moduleModel } from './builders.js';
 import { assertValidK8s } from '../../support/k8s-schema.js';
@@ -84,5 +84,30 @@ describe('pullSecretFinder', () => {
     const names = pullSecretNames(credentials);
     const fresh = pullSecretFinder(credentials, names);
     for (const image of [...images, ...images.reverse()]) expect(fresh(image)).toEqual(pullSecretsFor(image, credentials, names));
+  });
+
+  it('pullSecretRefs builds the entries of a list once: modules of one registry share them', () => {
+    const refsOf = pullSecretRefs();
+    const one = ['pull-a', 'pull-b'];
+    const other = ['pull-c'];
+    expect(refsOf(one)).toEqual([{ name: 'pull-a' }, { name: 'pull-b' }]);
+    expect(refsOf(one)).toBe(refsOf(one));
+    expect(refsOf(other)).toEqual([{ name: 'pull-c' }]);
+    expect(refsOf([])).toEqual([]);
+    // Through translate: two modules of one registry, the same entries; another registry, its own.
+    const model = deploymentModel(
+      [
+        moduleModel('a', {}, { image: 'contoso.azurecr.io/a:1' }),
+        moduleModel('b', {}, { image: 'contoso.azurecr.io/b:1' }),
+        moduleModel('c', {}, { image: 'fabrikam.azurecr.io/c:1' }),
+      ],
+      { registryCredentials: [credential('contoso', 'contoso.azurecr.io'), credential('fabrikam', 'fabrikam.azurecr.io')] },
+    );
+    const refs = (name: string): unknown =>
+      (translate(model).objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!.spec as any).template.spec.imagePullSecrets; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const out = translate(model).objects.filter((o) => o.kind === 'Deployment').map((o) => (o.spec as any).template.spec.imagePullSecrets); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(out[0]).toBe(out[1]);
+    expect(out[0]).toEqual([{ name: 'pull-contoso' }]);
+    expect(refs('c')).toEqual([{ name: 'pull-fabrikam' }]);
   });
 });
