@@ -44,9 +44,7 @@ export function chunkKey(index: number): string {
 function collectChunks(settings: JsonObject, settingsPointer: string, diagnostics: Diagnostic[]): Chunk[] {
   // In the order found; a handful at most (100), so a repeated index is found by a scan.
   const chunks: Chunk[] = [];
-  // for-in with an own check: the keys of Object.keys, in its order, without its array.
-  for (const key in settings) {
-    if (!Object.hasOwn(settings, key)) continue;
+  for (const key of Object.keys(settings)) {
     // Most settings keys (`image`) are not chunks: skip the regular expression for them.
     if (key.length < CHUNK_PREFIX_LENGTH || (key.charCodeAt(0) | 0x20) !== 0x63) continue;
     // The usual single chunk, spelled as IoT Edge tools write it, without the regular expression.
