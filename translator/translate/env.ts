@@ -41,12 +41,32 @@ export interface InjectedEnv {
   hubHostname: string;
 }
 
+/**
+ * The runtime's variables that are the same for every module of a translation, built once and
+ * shared by the modules' env lists (translated objects are read-only).
+ */
+export interface RuntimeEnv {
+  deviceId: EnvVar;
+  hubHostname: EnvVar;
+  gateway: EnvVar;
+}
+
+export function runtimeEnv(injected: InjectedEnv): RuntimeEnv {
+  return {
+    deviceId: { name: 'IOTEDGE_DEVICEID', value: injected.deviceId },
+    hubHostname: { name: 'IOTEDGE_IOTHUBHOSTNAME', value: injected.hubHostname },
+    gateway: { name: 'IOTEDGE_GATEWAYHOSTNAME', value: GATEWAY_HOSTNAME },
+  };
+}
+
 /** Past this many variables, names are looked up in a Map rather than by a scan of the list. */
 const SCAN_LIMIT = 16;
 
 /**
  * The env list being built: names in first-set order, a later value replacing an earlier one in
- * place (as a Map keeps them), without a Map for the usual handful of variables.
+ * place (as a Map keeps them), without a Map for the usual handful of variables. It holds the
+ * variables' objects as given (those of the spec, the model and the {@link RuntimeEnv}): they are
+ * already in output form, so the output shares them rather than copying each.
  */
 class EnvList {
   readonly vars: EnvVar[] = [];
@@ -59,27 +79,28 @@ class EnvList {
     return -1;
   }
 
-  set(name: string, value: string): void {
-    const i = this.indexOf(name);
+  set(v: EnvVar): void {
+    const i = this.indexOf(v.name);
     if (i >= 0) {
-      this.vars[i] = { name, value };
+      this.vars[i] = v;
       return;
     }
-    this.vars.push({ name, value });
-    if (this.index !== undefined) this.index.set(name, this.vars.length - 1);
-    else if (this.vars.length > SCAN_LIMIT) this.index = new Map(this.vars.map((v, k) => [v.name, k]));
+    this.vars.push(v);
+    if (this.index !== undefined) this.index.set(v.name, this.vars.length - 1);
+    else if (this.vars.length > SCAN_LIMIT) this.index = new Map(this.vars.map((e, k) => [e.name, k]));
   }
 
-  /** Removes `name` (present) and sets it again, last. */
-  moveLast(name: string, value: string): void {
-    this.vars.splice(this.indexOf(name), 1);
-    if (this.index !== undefined) this.index = new Map(this.vars.map((v, k) => [v.name, k]));
-    this.set(name, value);
+  /** Removes the variable of `v`'s name (present) and sets `v`, last. */
+  moveLast(v: EnvVar): void {
+    this.vars.splice(this.indexOf(v.name), 1);
+    if (this.index !== undefined) this.index = new Map(this.vars.map((e, k) => [e.name, k]));
+    this.set(v);
   }
 }
 
 /** Adds a user variable (createOptions `Env` or the module's `env`), `:` renamed to `__`; a name Kubernetes refuses warns instead. */
-function addUserVar(list: EnvList, name: string, value: string, fromModuleEnv: boolean, module: ModuleModel, issues: Issues): void {
+function addUserVar(list: EnvList, v: EnvVar, fromModuleEnv: boolean, module: ModuleModel, issues: Issues): void {
+  const name = v.name;
   const k8sName = name.includes(':') ? name.replace(/:/g, '__') : name;
   if (!ENV_NAME.test(k8sName)) {
     // The pointer is built only for a warning: createOptions `Env`, or the module's `env` entry.
@@ -87,25 +108,25 @@ function addUserVar(list: EnvList, name: string, value: string, fromModuleEnv: b
     issues.warn(pointer, `environment variable name '${name}' is not valid on Kubernetes and is left out`, 'env-name');
     return;
   }
-  list.set(k8sName, value);
+  list.set(k8sName === name ? v : { name: k8sName, value: v.value });
 }
 
 /** Sets a variable of the runtime; a user value of the same name is replaced (and moves last) with a warning. */
-function setSystemVar(list: EnvList, name: string, value: string, module: ModuleModel, issues: Issues): void {
-  if (list.indexOf(name) >= 0) {
-    issues.warn(module.pointer, `environment variable ${name} is set by the runtime; the module's value is replaced`, 'env-reserved');
-    list.moveLast(name, value);
-  } else list.set(name, value);
+function setSystemVar(list: EnvList, v: EnvVar, module: ModuleModel, issues: Issues): void {
+  if (list.indexOf(v.name) >= 0) {
+    issues.warn(module.pointer, `environment variable ${v.name} is set by the runtime; the module's value is replaced`, 'env-reserved');
+    list.moveLast(v);
+  } else list.set(v);
 }
 
 /** The container env of a module (see the file comment for the order). */
-export function buildEnv(module: ModuleModel, spec: ModuleSpec, injected: InjectedEnv, issues: Issues): EnvVar[] {
+export function buildEnv(module: ModuleModel, spec: ModuleSpec, runtime: RuntimeEnv, issues: Issues): EnvVar[] {
   const list = new EnvList();
-  for (const v of spec.env) addUserVar(list, v.name, v.value, false, module, issues);
-  for (const v of module.env) addUserVar(list, v.name, v.value, true, module, issues);
-  setSystemVar(list, 'IOTEDGE_DEVICEID', injected.deviceId, module, issues);
-  setSystemVar(list, 'IOTEDGE_MODULEID', module.name, module, issues);
-  setSystemVar(list, 'IOTEDGE_IOTHUBHOSTNAME', injected.hubHostname, module, issues);
-  if (!module.system) setSystemVar(list, 'IOTEDGE_GATEWAYHOSTNAME', GATEWAY_HOSTNAME, module, issues);
+  for (const v of spec.env) addUserVar(list, v, false, module, issues);
+  for (const v of module.env) addUserVar(list, v, true, module, issues);
+  setSystemVar(list, runtime.deviceId, module, issues);
+  setSystemVar(list, { name: 'IOTEDGE_MODULEID', value: module.name }, module, issues);
+  setSystemVar(list, runtime.hubHostname, module, issues);
+  if (!module.system) setSystemVar(list, runtime.gateway, module, issues);
   return list.vars;
 }

@@ -10,7 +10,7 @@ import { compareText, hasKeys, nonEmpty, nonEmptyRecord, sortedRecord } from './
 import type { ContainerPort } from './service.js';
 import { podVolumes } from './volumes.js';
 import { resourcesField } from './resources.js';
-import { buildEnv, type InjectedEnv } from './env.js';
+import { buildEnv, type RuntimeEnv } from './env.js';
 import { MODULE_VERSION_ANNOTATION, ORIGINAL_MODULE_ID_ANNOTATION } from './labels.js';
 import { assignOwn, setOwn, sortBy } from '../shared/index.js';
 
@@ -37,7 +37,8 @@ export interface PodInput {
   spec: ModuleSpec;
   /** The module's labels ({@link objectLabels}), the same object as on its other objects. */
   labels: Record<string, string>;
-  injected: InjectedEnv;
+  /** The runtime's variables shared by every module of the translation ({@link runtimeEnv}). */
+  runtimeEnv: RuntimeEnv;
   /** `imagePullSecrets` of the pod ({@link pullSecretRefs}): shared by the modules of a registry, read-only. */
   imagePullSecrets: readonly { name: string }[];
   /** The module's container ports ({@link containerPorts}), found once for the pod and the headless Service. */
@@ -65,7 +66,7 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   // The spec's own lists (read from createOptions into new arrays), shared: objects are read-only.
   if (spec.args !== undefined && spec.args.length > 0) container.args = spec.args;
   if (spec.command !== undefined && spec.command.length > 0) container.command = spec.command;
-  const env = buildEnv(module, spec, input.injected, issues);
+  const env = buildEnv(module, spec, input.runtimeEnv, issues);
   if (env.length > 0) container.env = env;
   container.image = module.image;
   container.imagePullPolicy = pullPolicy(module);

@@ -22,6 +22,7 @@ import { buildClaim } from './volumes.js';
 import { buildHeadlessService, buildService, containerPorts, publishedServiceName, serviceAnnotations } from './service.js';
 import { reservedNames, reservedOwner } from './reserved.js';
 import { buildPodTemplate } from './pod.js';
+import { runtimeEnv as sharedRuntimeEnv, type RuntimeEnv } from './env.js';
 import { buildDeployment } from './deployment.js';
 import { buildJob } from './job.js';
 import { applyRank } from '../kinds/index.js';
@@ -151,6 +152,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   const claimName = (source: string): string => claimNames.get(source)!.name;
   const pullSecretsOf = pullSecretFinder(credentials, secretNames);
   const refsOf = pullSecretRefs();
+  const runtimeEnv = sharedRuntimeEnv(opts);
 
   for (const entry of interpreted) {
     const { module, issues } = entry;
@@ -161,7 +163,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     let bound = 0;
     try {
       const pullSecrets = pullSecretsOf(module.image);
-      built = buildModule(entry, meta, published, opts, device, refsOf(pullSecrets), claimName);
+      built = buildModule(entry, meta, published, opts, device, refsOf(pullSecrets), runtimeEnv, claimName);
       bound = moduleSizeBound(module, opts, pullSecrets);
     } catch (e) {
       diagnostics.push(internalError(module, e));
@@ -207,6 +209,7 @@ function buildModule(
   opts: TranslateOptions,
   device: DeviceLabels,
   imagePullSecrets: readonly { name: string }[],
+  runtimeEnv: RuntimeEnv,
   claimName: (source: string) => string,
 ): KubeObject[] {
   const objects: KubeObject[] = [];
@@ -223,8 +226,7 @@ function buildModule(
     name,
     spec,
     labels: meta.labels,
-    // The options hold deviceId and hubHostname: no object per module for them.
-    injected: opts,
+    runtimeEnv,
     imagePullSecrets,
     containerPorts: ports,
     claimName,

@@ -72,4 +72,35 @@ describe('environment', () => {
     expect(env).toContainEqual({ name: 'IOTEDGE_DEVICEID', value: 'd2' });
     expect(env).toContainEqual({ name: 'IOTEDGE_IOTHUBHOSTNAME', value: 'h2' });
   });
+  it('shares the runtime variables every module has, and never changes the model (its env entries may be in the output as they are)', () => {
+    const deepFreeze = <T>(v: T): T => {
+      if (v !== null && typeof v === 'object') {
+        for (const x of Object.values(v)) deepFreeze(x);
+        Object.freeze(v);
+      }
+      return v;
+    };
+    const model = deepFreeze(
+      deploymentModel([
+        moduleModel('a', { Env: ['X:Y=1', 'IOTEDGE_DEVICEID=mine'] }, { env: [{ name: 'M', value: 'm' }, { name: 'N:O', value: 'n' }] }),
+        // A model made by hand may repeat a name: the later value wins in place, the earlier entry unchanged.
+        moduleModel('b', {}, { env: [{ name: 'M', value: 'first' }, { name: 'M', value: 'other' }] }),
+      ]),
+    );
+    const r = translate(model, OPTIONS);
+    const envOf = (name: string): { name: string; value: string }[] =>
+      (r.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!.spec as any).template.spec.containers[0].env; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const [a, b] = [envOf('a'), envOf('b')];
+    expect(a).toEqual([
+      { name: 'X__Y', value: '1' },
+      { name: 'M', value: 'm' },
+      { name: 'N__O', value: 'n' },
+      ...injected('a'),
+      { name: 'IOTEDGE_GATEWAYHOSTNAME', value: 'edgehub' },
+    ]);
+    expect(b).toEqual([{ name: 'M', value: 'other' }, ...injected('b'), { name: 'IOTEDGE_GATEWAYHOSTNAME', value: 'edgehub' }]);
+    for (const name of ['IOTEDGE_DEVICEID', 'IOTEDGE_IOTHUBHOSTNAME', 'IOTEDGE_GATEWAYHOSTNAME']) expect(a.find((v) => v.name === name)).toBe(b.find((v) => v.name === name));
+    expect(model.modules[0]!.env).toEqual([{ name: 'M', value: 'm' }, { name: 'N:O', value: 'n' }]);
+    expect(model.modules[1]!.env).toEqual([{ name: 'M', value: 'first' }, { name: 'M', value: 'other' }]);
+  });
 });
