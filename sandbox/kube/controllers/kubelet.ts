@@ -81,6 +81,8 @@ interface PodRun {
   killing: boolean;
   /** Volume name -> directory, once set up for a process container. */
   volumes?: Map<string, string>;
+  /** While the pod's start-up runs: its status is reported once, after it (see schedule). */
+  holdReports?: boolean;
 }
 
 /** Options of the kubelet. */
@@ -276,8 +278,16 @@ export class Kubelet {
       killing: false,
     };
     this.pods.set(uid, run);
+    // What the start-up does at once (an image already present is started in the same turn) goes
+    // out in one status write, as the real kubelet's status manager writes the latest status it
+    // has rather than every step (an image being pulled still shows ContainerCreating first).
+    run.holdReports = true;
+    try {
+      for (const c of run.containers) this.pull(run, c, String(containers.find((x) => x.name === c.name)?.imagePullPolicy ?? 'IfNotPresent'));
+    } finally {
+      run.holdReports = false;
+    }
     this.report(run);
-    for (const c of run.containers) this.pull(run, c, String(containers.find((x) => x.name === c.name)?.imagePullPolicy ?? 'IfNotPresent'));
   }
 
   private after(c: ContainerRun, ms: number, fn: () => void): void {
@@ -549,7 +559,7 @@ export class Kubelet {
   }
 
   private report(run: PodRun): void {
-    if (run.done) return;
+    if (run.done || run.holdReports) return;
     const pod = this.ctx.api.tryPeek(PODS, run.namespace, run.name);
     if (!pod || pod.metadata.uid !== run.uid) {
       this.forget(run);

@@ -423,6 +423,24 @@ describe('simulated controllers', () => {
     }
   });
 
+  test("the kubelet writes a pod's start-up in one status write when its image is present; a pull shows ContainerCreating first", async () => {
+    const image = 'registry.example/one-write:1';
+    /** The container states of the kubelet's status writes of a new pod, in order, once it runs. */
+    const reported = async (name: string) => {
+      const created = await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name }, spec: { containers: [{ name: 'c', image }] } } });
+      await waitFor(`${name} running`, async () => ((await core.readNamespacedPod({ namespace: 'default', name })).status?.phase === 'Running' ? true : undefined));
+      const res = await raw('GET', `/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3D${name}&watch=1&resourceVersion=${created.metadata?.resourceVersion}&timeoutSeconds=1`);
+      return res.body
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { object: k8s.V1Pod }).object.status?.containerStatuses?.[0]?.state)
+        .filter((state) => state !== undefined)
+        .map((state) => (state.running ? 'running' : (state.waiting?.reason ?? 'other')));
+    };
+    expect(await reported('first-pull')).toEqual(['ContainerCreating', 'running']);
+    expect(await reported('already-present')).toEqual(['running']);
+  });
+
   test('pods count as available only after minReadySeconds', async () => {
     await apps.createNamespacedDeployment({
       namespace: 'default',
