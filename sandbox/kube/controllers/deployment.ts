@@ -99,7 +99,7 @@ function templateHash(template: JsonObject): string {
 /** Starts the Deployment controller; returns its stop function. */
 export function startDeploymentController(ctx: ControllerContext): () => void {
   const { api } = ctx;
-  const queue = new WorkQueue((key) => reconcile(key), ctx.timers, CONTROLLER_COALESCE_MS, ctx.load);
+  const queue = new WorkQueue((key) => reconcile(key), ctx.timers, CONTROLLER_COALESCE_MS, ctx.load, ctx.backlog);
   /** Real time of the last observed progress per Deployment (conditions only keep whole seconds). */
   const lastProgress = new Map<string, number>();
 

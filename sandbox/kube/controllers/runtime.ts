@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { KubeApi } from '../api.js';
 import { KubeApiError } from '../errors.js';
 import { findType, groupVersion, type ResourceType } from '../resources.js';
-import { canonicalJson, clone, isObject, type KubeObject, type OwnerReference } from '../types.js';
+import { canonicalJson, clone, isObject, type JsonObject, type KubeObject, type OwnerReference } from '../types.js';
 
 /** Shared context of every controller. */
 export interface ControllerContext {
@@ -18,6 +18,8 @@ export interface ControllerContext {
   timers: TimerSet;
   /** The clients' requests (the server notes each one); the workload controllers coalesce while clients keep sending. */
   load: ClientLoad;
+  /** Whether the workload controllers have keys waiting (the event recorder writes when they have none). */
+  backlog: Backlog;
 }
 
 /** setTimeout with scaling and central cancellation. */
@@ -99,6 +101,40 @@ export class ClientLoad {
 }
 
 /**
+ * How many work queues have keys waiting; `whenIdle` callbacks run once none has (at the end of
+ * the batch that emptied the last one).
+ */
+export class Backlog {
+  private waiting = 0;
+  private waiters: Array<() => void> = [];
+
+  /** True when no queue has keys waiting. */
+  get idle(): boolean {
+    return this.waiting === 0;
+  }
+
+  /** A queue got keys. */
+  enter(): void {
+    this.waiting++;
+  }
+
+  /** A queue handled all its keys. */
+  leave(): void {
+    this.waiting = Math.max(0, this.waiting - 1);
+    if (this.waiting > 0 || this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const fn of waiters) fn();
+  }
+
+  /** Calls `fn` now when idle, else once the queues are. */
+  whenIdle(fn: () => void): void {
+    if (this.idle) fn();
+    else this.waiters.push(fn);
+  }
+}
+
+/**
  * A de-duplicating work queue: `add(key)` schedules one call of the handler per key;
  * conflicts and other errors (but 404s) requeue the key after a short delay.
  *
@@ -125,13 +161,17 @@ export class WorkQueue {
     private readonly timers: TimerSet,
     private readonly coalesceMs = 0,
     private readonly load?: ClientLoad,
+    private readonly backlog?: Backlog,
   ) {}
 
   /** Schedules a reconcile of `key`. */
   add(key: string): void {
     if (this.stopped) return;
     this.pending.add(key);
-    if (!this.scheduled) this.scheduleDrain();
+    if (!this.scheduled) {
+      this.backlog?.enter();
+      this.scheduleDrain();
+    }
   }
 
   /** Schedules a reconcile of `key` after `ms` simulated milliseconds. */
@@ -141,6 +181,7 @@ export class WorkQueue {
 
   /** Stops processing. */
   stop(): void {
+    if (this.scheduled && !this.stopped) this.backlog?.leave();
     this.stopped = true;
     this.pending.clear();
   }
@@ -168,6 +209,7 @@ export class WorkQueue {
     this.load?.busy(performance.now() - started);
     this.scheduled = false;
     if (this.pending.size > 0) this.scheduleDrain();
+    else this.backlog?.leave();
   }
 }
 
@@ -234,15 +276,45 @@ export function safeHash(value: unknown, length = 10): string {
 const EVENTS = findType('', 'events')!;
 /** How many distinct events the recorder remembers for aggregation (oldest forgotten first). */
 const MAX_AGGREGATED = 5000;
+/** Real milliseconds an Event waits at most for the workload controllers to be idle before it is written. */
+export const EVENT_MAX_DELAY_MS = 250;
+/** Events waiting that are written at once, however busy the controllers are. */
+const MAX_WAITING = 1000;
 
-/** Records core/v1 Events the way the real components do, aggregating repeats. */
+/** An Event recorded and not written yet (repeats of it are counted in). */
+interface WaitingEvent {
+  namespace: string;
+  /** The Event's name: a new one, or the one written before with the same key (then this is a repeat). */
+  name: string;
+  repeat: boolean;
+  /** Everything but metadata, count and lastTimestamp (set when it is written). */
+  body: JsonObject;
+  count: number;
+  lastTimestamp: string;
+}
+
+/**
+ * Records core/v1 Events the way the real components do, aggregating repeats.
+ *
+ * Like client-go's recorder (tools/record: `Eventf` hands the event to a broadcaster whose own
+ * goroutine writes it), recording only queues the Event: the queue is written in one batch once
+ * the workload controllers have no keys waiting (after their turn, `setImmediate`), at most
+ * {@link EVENT_MAX_DELAY_MS} after the first waiting Event, and before any request that reads or
+ * writes Events is served ({@link flush}), so a client never misses an Event recorded before its
+ * request. Name, timestamps, count and message are those of the moment the Event was recorded.
+ */
 export class EventRecorder {
   private readonly seen = new Map<string, string>();
+  private readonly waiting = new Map<string, WaitingEvent>();
   private lastStamp = 0n;
+  private scheduled = false;
+  private deadline: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly api: KubeApi,
     private readonly host: string,
+    private readonly backlog?: Backlog,
   ) {}
 
   /**
@@ -255,7 +327,7 @@ export class EventRecorder {
     return this.lastStamp;
   }
 
-  /** Records an event about `obj` of type `type`. Never throws. */
+  /** Records an event about `obj` of type `type` (written soon, see the class). Never throws. */
   record(
     type: ResourceType,
     obj: KubeObject,
@@ -265,6 +337,15 @@ export class EventRecorder {
     component: string,
     fieldPath?: string,
   ): void {
+    if (this.stopped) return;
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const key = JSON.stringify([obj.metadata.uid, reason, message, fieldPath ?? '', component]);
+    const queued = this.waiting.get(key);
+    if (queued) {
+      queued.count++;
+      queued.lastTimestamp = now;
+      return;
+    }
     const namespace = obj.metadata.namespace ?? 'default';
     const involvedObject: Record<string, unknown> = {
       kind: type.kind,
@@ -275,37 +356,90 @@ export class EventRecorder {
       resourceVersion: obj.metadata.resourceVersion,
     };
     if (fieldPath) involvedObject.fieldPath = fieldPath;
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const key = JSON.stringify([obj.metadata.uid, reason, message, fieldPath ?? '', component]);
+    const seenName = this.seen.get(key);
+    const name = seenName ?? this.newName(obj);
+    const body: JsonObject = {
+      involvedObject,
+      reason,
+      message,
+      source: { component, host: component === 'kubelet' ? this.host : undefined },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type: eventType,
+      // eventTime is null on a real cluster's core/v1 Events; the API drops nulls (the stored value has none).
+      reportingComponent: component,
+      reportingInstance: component === 'kubelet' ? this.host : '',
+    };
+    this.waiting.set(key, { namespace, name, repeat: seenName !== undefined, body, count: 1, lastTimestamp: now });
+    if (seenName === undefined) this.remember(key, name);
+    if (this.waiting.size >= MAX_WAITING) this.flush();
+    else this.schedule();
+  }
+
+  /** Writes every waiting Event now (in the order they were first recorded). */
+  flush(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = undefined;
+    if (this.waiting.size === 0) return;
+    const events = [...this.waiting.entries()];
+    this.waiting.clear();
+    for (const [key, event] of events) this.write(key, event);
+  }
+
+  /** Drops the waiting Events; later ones are not recorded. */
+  stop(): void {
+    this.stopped = true;
+    this.waiting.clear();
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = undefined;
+  }
+
+  private newName(obj: KubeObject): string {
+    return `${obj.metadata.name ?? 'object'}.${this.nextStamp().toString(16)}`;
+  }
+
+  private remember(key: string, name: string): void {
+    this.seen.set(key, name);
+    if (this.seen.size > MAX_AGGREGATED) this.seen.delete(this.seen.keys().next().value as string);
+  }
+
+  /** Flushes after the current turn once the workload controllers have no keys waiting, or at the deadline. */
+  private schedule(): void {
+    this.deadline ??= setTimeout(() => this.flush(), EVENT_MAX_DELAY_MS);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.whenIdle());
+  }
+
+  private whenIdle(): void {
+    if (this.stopped) return;
+    const flushNow = () => {
+      this.scheduled = false;
+      this.flush();
+    };
+    if (!this.backlog || this.backlog.idle) flushNow();
+    // Once the controllers are done (at the end of their batch), after that turn's other callbacks.
+    else this.backlog.whenIdle(() => setImmediate(() => this.whenIdle()));
+  }
+
+  private write(key: string, event: WaitingEvent): void {
+    const { namespace } = event;
     try {
-      const existingName = this.seen.get(key);
-      const existing = existingName ? this.api.tryPeek(EVENTS, namespace, existingName) : undefined;
+      const existing = event.repeat ? this.api.tryPeek(EVENTS, namespace, event.name) : undefined;
       if (existing) {
-        this.api.update(EVENTS, namespace, existingName!, { ...existing, count: Number(existing.count ?? 1) + 1, lastTimestamp: now }, { spread: true, shared: true, trusted: true, fieldManager: component });
+        const count = Number(existing.count ?? 1) + event.count;
+        this.api.update(EVENTS, namespace, event.name, { ...existing, count, lastTimestamp: event.lastTimestamp }, { spread: true, shared: true, trusted: true, fieldManager: String((event.body.source as JsonObject).component) });
         return;
       }
-      const name = `${obj.metadata.name ?? 'object'}.${this.nextStamp().toString(16)}`;
-      this.api.create(
-        EVENTS,
-        namespace,
-        {
-          metadata: { name, namespace },
-          involvedObject,
-          reason,
-          message,
-          source: { component, host: component === 'kubelet' ? this.host : undefined },
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-          type: eventType,
-          // eventTime is null on a real cluster's core/v1 Events; the API drops nulls (the stored value has none).
-          reportingComponent: component,
-          reportingInstance: component === 'kubelet' ? this.host : '',
-        },
-        { fieldManager: component, spread: true, shared: true, trusted: true },
-      );
-      this.seen.set(key, name);
-      if (this.seen.size > MAX_AGGREGATED) this.seen.delete(this.seen.keys().next().value as string);
+      // New, or the one it repeats is gone: a new Event.
+      let name = event.name;
+      if (event.repeat) {
+        name = `${name.slice(0, name.lastIndexOf('.'))}.${this.nextStamp().toString(16)}`;
+        this.remember(key, name);
+      }
+      const body = event.body;
+      this.api.create(EVENTS, namespace, { metadata: { name, namespace }, ...body, count: event.count, lastTimestamp: event.lastTimestamp }, { fieldManager: String((body.source as JsonObject).component), spread: true, shared: true, trusted: true });
     } catch {
       // Events are best effort, as in the real cluster (e.g. the namespace is being deleted).
     }

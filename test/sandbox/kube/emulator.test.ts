@@ -441,6 +441,53 @@ describe('simulated controllers', () => {
     expect(await reported('already-present')).toEqual(['running']);
   });
 
+  test('Events are written after the writes of the turn that recorded them; a list of Events has every one recorded before it', async () => {
+    const image = 'registry.example/event-order:1';
+    const start = async (name: string) => {
+      await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name }, spec: { containers: [{ name: 'c', image }] } } });
+      return waitFor(`${name} running`, async () => {
+        const p = await core.readNamespacedPod({ namespace: 'default', name });
+        return p.status?.phase === 'Running' ? p : undefined;
+      });
+    };
+    await start('event-order-pull'); // pulls the image
+    // Scheduled, bound and started in one turn of the kubelet (the image is present): its Events follow its status write.
+    const running = await start('event-order');
+    const events = (await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=event-order' })).items;
+    expect(events.map((e) => e.reason).sort()).toEqual(['Created', 'Pulled', 'Scheduled', 'Started']);
+    for (const e of events) expect(Number(e.metadata?.resourceVersion)).toBeGreaterThan(Number(running.metadata?.resourceVersion));
+  });
+
+  test('while clients keep the controllers busy, Events wait, yet a request on Events sees every one recorded before it', async () => {
+    // A stream of changes keeps the Deployment controller's queue waiting: the recorder holds its Events (up to 250 ms).
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: { metadata: { name: 'busy' }, spec: { replicas: 0, selector: { matchLabels: { app: 'busy' } }, template: { metadata: { labels: { app: 'busy' } }, spec: { containers: [{ name: 'c', image: IMAGES.logger.image }] } } } },
+    });
+    let streaming = true;
+    let n = 0;
+    const stream = Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (streaming) {
+          const body = JSON.stringify({ metadata: { annotations: { round: String(n++) } } });
+          await raw('PATCH', '/apis/apps/v1/namespaces/default/deployments/busy', body, { 'Content-Type': 'application/merge-patch+json' });
+        }
+      }),
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'seen-at-once' }, spec: { containers: [{ name: 'c', image: IMAGES.logger.image }] } } });
+      // Bound (read back to back): the scheduler recorded Scheduled in the same turn.
+      while (!(await core.readNamespacedPod({ namespace: 'default', name: 'seen-at-once' })).spec?.nodeName);
+      const events = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=seen-at-once' });
+      expect(events.items.map((e) => e.reason)).toContain('Scheduled');
+    } finally {
+      streaming = false;
+      await stream;
+    }
+    await apps.deleteNamespacedDeployment({ namespace: 'default', name: 'busy' });
+  });
+
   test('pods count as available only after minReadySeconds', async () => {
     await apps.createNamespacedDeployment({
       namespace: 'default',

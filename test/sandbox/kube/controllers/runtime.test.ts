@@ -5,7 +5,12 @@
  * the keys added meanwhile are one batch, each key handled once.
  */
 import { describe, expect, test } from '@jest/globals';
-import { ClientLoad, CONTROLLER_COALESCE_MS, STREAM_QUIET_MS, TimerSet, WorkQueue } from '../../../../sandbox/kube/controllers/runtime.js';
+import { KubeApi } from '../../../../sandbox/kube/api.js';
+import { SimpleAllocator } from '../../../../sandbox/kube/cluster.js';
+import { Backlog, ClientLoad, CONTROLLER_COALESCE_MS, EVENT_MAX_DELAY_MS, EventRecorder, STREAM_QUIET_MS, TimerSet, WorkQueue } from '../../../../sandbox/kube/controllers/runtime.js';
+import { findType } from '../../../../sandbox/kube/resources.js';
+import { ObjectStore } from '../../../../sandbox/kube/store.js';
+import type { KubeObject } from '../../../../sandbox/kube/types.js';
 
 const timers = new TimerSet(1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -92,5 +97,89 @@ describe('WorkQueue', () => {
     await nextTurn();
     expect(handled).toEqual(['a', 'b']);
     queue.stop();
+  });
+});
+
+describe('Backlog', () => {
+  test("a queue's waiting keys make it busy until its batch handled them all; whenIdle runs then", async () => {
+    const backlog = new Backlog();
+    const idle: string[] = [];
+    const handled: string[] = [];
+    const queue = new WorkQueue((key) => {
+      handled.push(key);
+      if (key === 'a') queue.add('b'); // a step that leads to the next one: still busy
+    }, timers, 0, undefined, backlog);
+    expect(backlog.idle).toBe(true);
+    queue.add('a');
+    expect(backlog.idle).toBe(false);
+    backlog.whenIdle(() => idle.push(`idle after ${handled.join(',')}`));
+    while (handled.length < 2) await nextTurn();
+    expect(backlog.idle).toBe(true);
+    expect(idle).toEqual(['idle after a,b']);
+    queue.stop();
+  });
+});
+
+describe('EventRecorder', () => {
+  const EVENTS = findType('', 'events')!;
+  const PODS = findType('', 'pods')!;
+  const setUp = () => {
+    const api = new KubeApi(new ObjectStore(), new SimpleAllocator());
+    api.create(findType('', 'namespaces')!, undefined, { metadata: { name: 'ns' } }, { fieldManager: 'test' });
+    const pod = api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i' }] } }, { fieldManager: 'test' });
+    const backlog = new Backlog();
+    const recorder = new EventRecorder(api, 'node', backlog);
+    const events = () => api.list(EVENTS, 'ns').items as Array<KubeObject & { reason?: string; count?: number; message?: string }>;
+    return { api, pod, backlog, recorder, events };
+  };
+
+  test("Events wait while the workload controllers have keys waiting, then are written in one batch after their turn, repeats counted", async () => {
+    const { pod, backlog, recorder, events } = setUp();
+    backlog.enter();
+    recorder.record(PODS, pod, 'Normal', 'Pulled', 'already present', 'kubelet', 'spec.containers{c}');
+    recorder.record(PODS, pod, 'Normal', 'Started', 'Started container c', 'kubelet', 'spec.containers{c}');
+    recorder.record(PODS, pod, 'Normal', 'Pulled', 'already present', 'kubelet', 'spec.containers{c}');
+    await nextTurn();
+    await nextTurn();
+    expect(events()).toEqual([]);
+    backlog.leave();
+    expect(events()).toEqual([]); // after the controllers' turn, not inside it
+    await nextTurn();
+    await nextTurn();
+    expect(events().map((e) => [e.reason, e.count])).toEqual([
+      ['Pulled', 2],
+      ['Started', 1],
+    ]);
+    expect(events().every((e) => /^p\.[0-9a-f]+$/.test(e.metadata.name ?? ''))).toBe(true);
+    // A repeat of a written Event updates it.
+    recorder.record(PODS, pod, 'Normal', 'Pulled', 'already present', 'kubelet', 'spec.containers{c}');
+    await nextTurn();
+    await nextTurn();
+    expect(events().map((e) => [e.reason, e.count])).toEqual([
+      ['Pulled', 3],
+      ['Started', 1],
+    ]);
+    recorder.stop();
+  });
+
+  test('flush writes the waiting Events at once (the server calls it before a request on Events)', () => {
+    const { pod, backlog, recorder, events } = setUp();
+    backlog.enter();
+    recorder.record(PODS, pod, 'Warning', 'Failed', 'Error: ErrImagePull', 'kubelet');
+    expect(events()).toEqual([]);
+    recorder.flush();
+    expect(events().map((e) => e.message)).toEqual(['Error: ErrImagePull']);
+    recorder.stop();
+  });
+
+  test(`an Event waits at most ${EVENT_MAX_DELAY_MS} ms for the controllers`, async () => {
+    const { pod, backlog, recorder, events } = setUp();
+    backlog.enter();
+    recorder.record(PODS, pod, 'Normal', 'Scheduled', 'Successfully assigned ns/p to node', 'default-scheduler');
+    await sleep(EVENT_MAX_DELAY_MS / 2);
+    expect(events()).toEqual([]);
+    await sleep(EVENT_MAX_DELAY_MS / 2 + 100);
+    expect(events().map((e) => e.reason)).toEqual(['Scheduled']);
+    recorder.stop();
   });
 });
