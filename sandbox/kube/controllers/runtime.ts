@@ -132,6 +132,28 @@ export class Backlog {
     if (this.idle) fn();
     else this.waiters.push(fn);
   }
+
+  /**
+   * Runs `fn` once on a turn after this one when the queues are idle (after the batch that emptied
+   * them, `setImmediate`), or after `maxMs` real milliseconds, whichever comes first: for work
+   * nothing waits for, so that it does not hold back the steps of a rollout.
+   */
+  afterIdle(fn: () => void, maxMs: number): void {
+    let done = false;
+    const run = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      fn();
+    };
+    const deadline = setTimeout(run, maxMs);
+    const check = () => {
+      if (done) return;
+      if (this.idle) run();
+      else this.whenIdle(() => setImmediate(check));
+    };
+    setImmediate(check);
+  }
 }
 
 /**
@@ -277,7 +299,7 @@ const EVENTS = findType('', 'events')!;
 /** How many distinct events the recorder remembers for aggregation (oldest forgotten first). */
 const MAX_AGGREGATED = 5000;
 /** Real milliseconds an Event waits at most for the workload controllers to be idle before it is written. */
-export const EVENT_MAX_DELAY_MS = 250;
+export const EVENT_MAX_DELAY_MS = 1000;
 /** Events waiting that are written at once, however busy the controllers are. */
 const MAX_WAITING = 1000;
 

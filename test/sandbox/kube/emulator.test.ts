@@ -459,7 +459,7 @@ describe('simulated controllers', () => {
   });
 
   test('while clients keep the controllers busy, Events wait, yet a request on Events sees every one recorded before it', async () => {
-    // A stream of changes keeps the Deployment controller's queue waiting: the recorder holds its Events (up to 250 ms).
+    // A stream of changes keeps the Deployment controller's queue waiting: the recorder holds its Events (up to EVENT_MAX_DELAY_MS).
     await apps.createNamespacedDeployment({
       namespace: 'default',
       body: { metadata: { name: 'busy' }, spec: { replicas: 0, selector: { matchLabels: { app: 'busy' } }, template: { metadata: { labels: { app: 'busy' } }, spec: { containers: [{ name: 'c', image: IMAGES.logger.image }] } } } },

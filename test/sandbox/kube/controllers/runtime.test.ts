@@ -120,6 +120,27 @@ describe('Backlog', () => {
   });
 });
 
+describe('Backlog.afterIdle', () => {
+  test('runs the work on a turn after the queues are idle, or after its longest delay', async () => {
+    const backlog = new Backlog();
+    const ran: string[] = [];
+    backlog.afterIdle(() => ran.push('idle at once'), 10_000);
+    expect(ran).toEqual([]); // not in the caller's turn
+    await nextTurn();
+    expect(ran).toEqual(['idle at once']);
+    backlog.enter();
+    backlog.afterIdle(() => ran.push('after the queues'), 10_000);
+    backlog.afterIdle(() => ran.push('deadline'), 30);
+    await sleep(10);
+    expect(ran).toEqual(['idle at once']);
+    await sleep(40);
+    expect(ran).toEqual(['idle at once', 'deadline']);
+    backlog.leave();
+    await nextTurn();
+    expect(ran).toEqual(['idle at once', 'deadline', 'after the queues']);
+  });
+});
+
 describe('EventRecorder', () => {
   const EVENTS = findType('', 'events')!;
   const PODS = findType('', 'pods')!;
