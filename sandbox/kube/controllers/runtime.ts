@@ -76,12 +76,37 @@ export class ClientLoad {
   /** Time the controllers' batches held the event loop since the last request (no request could arrive meanwhile). */
   private worked = 0;
   private streaming = false;
+  private readonly quietListeners = new Set<() => void>();
+  private quietTimer: NodeJS.Timeout | undefined;
 
   /** Notes one client request; two within {@link CONTROLLER_COALESCE_MS} start a stream. */
   request(now = performance.now()): void {
     if (now - this.last < CONTROLLER_COALESCE_MS) this.streaming = true;
     this.last = now;
     this.worked = 0;
+    if (this.streaming && this.quietListeners.size > 0) this.quietTimer ??= setTimeout(() => this.checkQuiet(), STREAM_QUIET_MS);
+  }
+
+  /**
+   * Calls `fn` each time a stream ends ({@link STREAM_QUIET_MS} without a request): the workload
+   * controllers then run the batches they held back at once instead of at the end of their
+   * window. Returns the function that removes it.
+   */
+  onQuiet(fn: () => void): () => void {
+    this.quietListeners.add(fn);
+    return () => this.quietListeners.delete(fn);
+  }
+
+  private checkQuiet(): void {
+    this.quietTimer = undefined;
+    if (!this.streaming) return;
+    const left = STREAM_QUIET_MS - (performance.now() - this.last - this.worked);
+    if (left > 0) {
+      this.quietTimer = setTimeout(() => this.checkQuiet(), Math.ceil(left));
+      return;
+    }
+    this.streaming = false;
+    for (const fn of [...this.quietListeners]) fn();
   }
 
   /** Notes a batch of a controller that held the event loop for `ms`. */
@@ -177,6 +202,10 @@ export class WorkQueue {
   private scheduled = false;
   private stopped = false;
   private lastDrainMs = 0;
+  /** The coalescing window's timer, while a batch waits for it, and when the window began. */
+  private window: NodeJS.Timeout | undefined;
+  private windowFrom = 0;
+  private readonly offQuiet: (() => void) | undefined;
 
   constructor(
     private readonly handler: (key: string) => void,
@@ -184,7 +213,10 @@ export class WorkQueue {
     private readonly coalesceMs = 0,
     private readonly load?: ClientLoad,
     private readonly backlog?: Backlog,
-  ) {}
+  ) {
+    // When the clients' stream ends, a batch waiting for its window waits no longer than `coalesceMs`.
+    if (coalesceMs > 0 && load) this.offQuiet = load.onQuiet(() => this.hurry());
+  }
 
   /** Schedules a reconcile of `key`. */
   add(key: string): void {
@@ -206,15 +238,39 @@ export class WorkQueue {
     if (this.scheduled && !this.stopped) this.backlog?.leave();
     this.stopped = true;
     this.pending.clear();
+    this.offQuiet?.();
+    if (this.window) clearTimeout(this.window);
   }
 
   private scheduleDrain(): void {
     this.scheduled = true;
-    if (this.coalesceMs > 0 && this.load?.active(STREAM_QUIET_MS)) setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs).unref();
-    else setImmediate(() => this.drain());
+    if (this.coalesceMs > 0 && this.load?.active(STREAM_QUIET_MS)) {
+      this.windowFrom = performance.now();
+      this.window = setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs);
+      this.window.unref();
+    } else setImmediate(() => this.drain());
+  }
+
+  /**
+   * The stream ended: a batch whose window was stretched by the last batch's duration (which
+   * keeps a busy controller from taking the event loop from the clients) runs once the plain
+   * `coalesceMs` since its window began are over, or on the next turn when they are.
+   */
+  private hurry(): void {
+    if (!this.window) return;
+    clearTimeout(this.window);
+    const left = this.windowFrom + this.coalesceMs - performance.now();
+    if (left > 0) {
+      this.window = setTimeout(() => this.drain(), Math.ceil(left));
+      this.window.unref();
+      return;
+    }
+    this.window = undefined;
+    setImmediate(() => this.drain());
   }
 
   private drain(): void {
+    this.window = undefined;
     const started = performance.now();
     const keys = [...this.pending];
     this.pending.clear();

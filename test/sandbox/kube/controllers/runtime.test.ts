@@ -85,6 +85,34 @@ describe('WorkQueue', () => {
     queue.stop();
   });
 
+  test(`when the stream ends (${STREAM_QUIET_MS} ms without a request) a batch waits no longer than ${CONTROLLER_COALESCE_MS} ms, however long the last batch took`, async () => {
+    const load = new ClientLoad();
+    const handled: Array<{ key: string; at: number }> = [];
+    const queue = new WorkQueue(
+      (key) => {
+        if (key === 'slow') for (const start = performance.now(); performance.now() - start < 60; );
+        handled.push({ key, at: performance.now() });
+      },
+      timers,
+      CONTROLLER_COALESCE_MS,
+      load,
+    );
+    load.request();
+    load.request();
+    queue.add('slow');
+    while (handled.length < 1) await sleep(2);
+    // A stream again; the next batch's window is stretched by twice the 60 ms batch (145 ms in all).
+    load.request();
+    load.request();
+    const from = performance.now();
+    queue.add('b');
+    // No more requests: the stream ends 10 ms later, and the batch runs 25 ms after its window began.
+    await sleep(90);
+    expect(handled.map((h) => h.key)).toEqual(['slow', 'b']);
+    expect(handled[1]!.at - from).toBeGreaterThanOrEqual(CONTROLLER_COALESCE_MS - 1);
+    queue.stop();
+  });
+
   test('without coalescing (the other controllers): the next turn, whatever the clients do', async () => {
     const load = new ClientLoad();
     const handled: string[] = [];
