@@ -84,7 +84,7 @@ export class ClientLoad {
     if (now - this.last < CONTROLLER_COALESCE_MS) this.streaming = true;
     this.last = now;
     this.worked = 0;
-    if (this.streaming && this.quietListeners.size > 0) this.quietTimer ??= setTimeout(() => this.checkQuiet(), STREAM_QUIET_MS);
+    if (this.streaming && this.quietListeners.size > 0) this.quietTimer ??= setTimeout(() => this.checkQuiet(), STREAM_QUIET_MS).unref();
   }
 
   /**
@@ -102,7 +102,7 @@ export class ClientLoad {
     if (!this.streaming) return;
     const left = STREAM_QUIET_MS - (performance.now() - this.last - this.worked);
     if (left > 0) {
-      this.quietTimer = setTimeout(() => this.checkQuiet(), Math.ceil(left));
+      this.quietTimer = setTimeout(() => this.checkQuiet(), Math.ceil(left)).unref();
       return;
     }
     this.streaming = false;
@@ -171,7 +171,8 @@ export class Backlog {
       clearTimeout(deadline);
       fn();
     };
-    const deadline = setTimeout(run, maxMs);
+    // unref: an emulator that stops (and lets its process end) does not wait for it.
+    const deadline = setTimeout(run, maxMs).unref();
     const check = () => {
       if (done) return;
       if (this.idle) run();
@@ -271,6 +272,7 @@ export class WorkQueue {
 
   private drain(): void {
     this.window = undefined;
+    if (this.stopped) return; // stop() already left the backlog
     const started = performance.now();
     const keys = [...this.pending];
     this.pending.clear();
@@ -484,7 +486,7 @@ export class EventRecorder {
 
   /** Flushes after the current turn once the workload controllers have no keys waiting, or at the deadline. */
   private schedule(): void {
-    this.deadline ??= setTimeout(() => this.flush(), EVENT_MAX_DELAY_MS);
+    this.deadline ??= setTimeout(() => this.flush(), EVENT_MAX_DELAY_MS).unref();
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.whenIdle());
