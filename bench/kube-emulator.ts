@@ -177,6 +177,28 @@ async function waitConverged(base: string): Promise<number> {
 
 const sum = (items: KubeObjectLike[], f: (d: KubeObjectLike) => number) => items.reduce((n, d) => n + f(d), 0);
 
+/** Real ms without a new resourceVersion after which the cluster counts as settled: more than a graceful stop (1 s at timeFactor 1). */
+const SETTLE_QUIET_MS = 1500;
+const SETTLE_TIMEOUT_MS = 10_000;
+
+/**
+ * Waits until no resourceVersion was issued for {@link SETTLE_QUIET_MS} (at most
+ * {@link SETTLE_TIMEOUT_MS}): what a round's rollouts still do after they converged (the old pods'
+ * stops and removals, Events written after their recording) is counted in the round's CPU, not in
+ * the next phase's.
+ */
+async function settle(base: string): Promise<void> {
+  const start = performance.now();
+  const rv = async () => ((await getJson(base, '/api/v1/namespaces/default/configmaps')) as unknown as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+  let last = await rv();
+  let since = performance.now();
+  while (performance.now() - since < SETTLE_QUIET_MS && performance.now() - start < SETTLE_TIMEOUT_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = await rv();
+    if (now !== last) [last, since] = [now, performance.now()];
+  }
+}
+
 interface WatchedObject {
   metadata: { name: string; generation?: number; deletionTimestamp?: string; labels?: Record<string, string> };
   spec?: { containers?: { env?: { name: string; value?: string }[] }[] };
@@ -361,7 +383,8 @@ class DeploymentBench {
       return this.apply(n, this.last[n]!);
     }));
     this.record(`rollout ${concurrency}`, await waitConverged(base));
-    // The emulator's CPU per apply, the rollout it caused included (and the few polls of waitConverged).
+    await settle(base);
+    // The emulator's CPU per apply, the rollout it caused included, to its end (and the few polls of waitConverged and settle).
     this.record(`template-cpu ${concurrency}`, ((await this.target.cpu()) - cpuStart) / count);
     const after = await listDeployments(base);
     const raised = sum(after, (d) => d.metadata.generation ?? 0) - sum(before, (d) => d.metadata.generation ?? 0);

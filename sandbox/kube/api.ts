@@ -103,6 +103,15 @@ function specPart(obj: KubeObject): Record<string, unknown> {
   return out;
 }
 
+/**
+ * Kinds whose status subresource takes the annotations of the body it is sent (the rest of the
+ * metadata stays the stored one's): a Deployment's status strategy resets only its spec and
+ * labels (kubernetes pkg/registry/apps/deployment/strategy.go, deploymentStatusStrategy), and the
+ * Deployment controller writes the revision annotation with its status in one UpdateStatus
+ * (pkg/controller/deployment/sync.go, getNewReplicaSet).
+ */
+const STATUS_TAKES_ANNOTATIONS = new Set(['Deployment']);
+
 /** Fields the server owns in metadata and keeps across updates. */
 const SYSTEM_METADATA = ['uid', 'creationTimestamp', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const;
 
@@ -298,6 +307,11 @@ export class KubeApi {
     if (subresource === 'status') {
       next = fresh ? { ...old, metadata: { ...old.metadata, managedFields: copyManagedFields(old.metadata.managedFields) }, status: body.status } : clone(old);
       if (!fresh) next.status = clone(body.status);
+      if (STATUS_TAKES_ANNOTATIONS.has(type.kind)) {
+        const annotations = body.metadata.annotations;
+        if (annotations === undefined) delete next.metadata.annotations;
+        else next.metadata.annotations = fresh ? annotations : clone(annotations);
+      }
     } else {
       // A fresh body (built for this request, sharing nothing) needs no copy.
       next = fresh ? { ...body } : clone(body);

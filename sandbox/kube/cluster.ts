@@ -13,7 +13,7 @@ import { Kubelet, NODE_NAME, nodeObject } from './controllers/kubelet.js';
 import { startLoadBalancerAllocator } from './controllers/loadbalancer.js';
 import { startReplicaSetController } from './controllers/replicaset.js';
 import { startVolumeBinder } from './controllers/volumes.js';
-import { ClientLoad, EventRecorder, TimerSet, type ControllerContext } from './controllers/runtime.js';
+import { Backlog, ClientLoad, EventRecorder, TimerSet, type ControllerContext } from './controllers/runtime.js';
 import { startServiceProxy, type ServiceProxy } from './service-proxy.js';
 import { proxyAddressOf } from './loopback.js';
 import type { ServiceAllocator } from './defaults.js';
@@ -71,6 +71,8 @@ export interface Cluster {
   proxy: ServiceProxy;
   /** Where the API server notes its clients' requests. */
   load: ClientLoad;
+  /** Writes the Events recorded and not written yet (before a request on Events is served). */
+  flushEvents(): void;
   stop(): void;
 }
 
@@ -80,7 +82,9 @@ export function startCluster(options: ClusterOptions): Cluster {
   const api = new KubeApi(store, new SimpleAllocator());
   const timers = new TimerSet(options.timeFactor);
   const load = new ClientLoad();
-  const ctx: ControllerContext = { api, timeFactor: options.timeFactor, recorder: new EventRecorder(api, NODE_NAME), timers, load };
+  const backlog = new Backlog();
+  const recorder = new EventRecorder(api, NODE_NAME, backlog);
+  const ctx: ControllerContext = { api, timeFactor: options.timeFactor, recorder, timers, load, backlog };
   const stops = [
     startGarbageCollector(ctx),
     startReplicaSetController(ctx),
@@ -113,11 +117,13 @@ export function startCluster(options: ClusterOptions): Cluster {
     kubelet,
     proxy,
     load,
+    flushEvents: () => recorder.flush(),
     stop() {
       proxy.stop();
       kubelet.stop();
       for (const stop of stops) stop();
       timers.stop();
+      recorder.stop();
     },
   };
 }

@@ -39,11 +39,13 @@ type FieldVisitor = (text: string, value: unknown, before: unknown) => void;
 const elementText = (element: string) => JSON.stringify(element);
 
 /** Walks every owned leaf (and keyed list item) of an object, for the given scope, beside `before`. */
-function walkFields(obj: JsonObject, scope: FieldScope, before: unknown, visit: FieldVisitor, skipShared = false): void {
+function walkFields(obj: JsonObject, scope: FieldScope, before: unknown, visit: FieldVisitor, skipShared = false, statusMetadata = false): void {
   for (const key of Object.keys(obj)) {
     const value = obj[key];
     if (key === 'apiVersion' || key === 'kind' || value === undefined) continue;
-    if ((key === 'status') !== (scope === 'status')) continue;
+    // With statusMetadata, the status scope covers metadata too: a status update's changes include
+    // the metadata its kind's status strategy lets through (a Deployment's annotations, see api.ts).
+    if ((key === 'status') !== (scope === 'status') && !(key === 'metadata' && statusMetadata)) continue;
     const old = isObject(before) ? before[key] : undefined;
     if (key === 'metadata' && isObject(value)) {
       for (const mk of Object.keys(value)) {
@@ -225,14 +227,16 @@ export function hasPathUnder(set: FieldSet, prefix: FieldPath): boolean {
 export function changedFields(before: JsonObject | undefined, after: JsonObject, scope: FieldScope): { changed: FieldSet; removed: FieldSet } {
   // Both walks leave out what the two versions share (same objects): unchanged, and in both sets.
   const oldSet: FieldSet = new Set();
-  if (before) walkFields(before, scope, after, (text) => oldSet.add(text), true);
+  // An update of the status subresource owns what it changed in metadata (fieldsOf, for applies, does not look there).
+  const statusMetadata = scope === 'status';
+  if (before) walkFields(before, scope, after, (text) => oldSet.add(text), true, statusMetadata);
   const newSet: FieldSet = new Set();
   const changed: FieldSet = new Set();
   // One walk of `after` beside `before` (the values at each path compared as they are reached).
   walkFields(after, scope, before, (text, value, old) => {
     newSet.add(text);
     if (!oldSet.has(text) || !jsonEqual(old, value)) changed.add(text);
-  }, true);
+  }, true, statusMetadata);
   const removed: FieldSet = new Set();
   for (const text of oldSet) if (!newSet.has(text)) removed.add(text);
   return { changed, removed };

@@ -119,6 +119,7 @@ export async function startKubeEmulator(options: KubeEmulatorOptions = {}): Prom
     api: cluster.api,
     kubelet: cluster.kubelet,
     load: cluster.load,
+    flushEvents: () => cluster.flushEvents(),
     faults,
     openapi: new OpenApiDocuments(),
     address: () => address,

@@ -42,6 +42,8 @@ export interface ServerContext {
   bookmarkMs: number;
   /** Notes each request (the workload controllers coalesce while clients keep the API busy). */
   load?: { request(): void };
+  /** Writes the Events recorded and not written yet; called before a request on Events runs. */
+  flushEvents?: () => void;
   /** Who sent the request; throw a 401 KubeApiError to refuse it. @default every request is `system:anonymous` */
   authenticate?: (req: IncomingMessage) => string | Promise<string>;
   /** Called after routing, before the handler; throw a 403 KubeApiError to deny. @default everything is allowed */
@@ -130,6 +132,8 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
     const routed = route(ctx, req, res, url, method);
     const user = ctx.authenticate ? await ctx.authenticate(req) : 'system:anonymous';
     if (ctx.authorize) await ctx.authorize(attributesOf(user, routed, url.pathname));
+    // Events are written after their recording (controllers/runtime.ts EventRecorder): a request on them sees every one recorded before it.
+    if (routed.resource?.type.kind === 'Event') ctx.flushEvents?.();
     await routed.run();
   } catch (error) {
     const retryAfter = (error as { retryAfter?: number }).retryAfter;

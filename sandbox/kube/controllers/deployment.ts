@@ -99,7 +99,7 @@ function templateHash(template: JsonObject): string {
 /** Starts the Deployment controller; returns its stop function. */
 export function startDeploymentController(ctx: ControllerContext): () => void {
   const { api } = ctx;
-  const queue = new WorkQueue((key) => reconcile(key), ctx.timers, CONTROLLER_COALESCE_MS, ctx.load);
+  const queue = new WorkQueue((key) => reconcile(key), ctx.timers, CONTROLLER_COALESCE_MS, ctx.load, ctx.backlog);
   /** Real time of the last observed progress per Deployment (conditions only keep whole seconds). */
   const lastProgress = new Map<string, number>();
 
@@ -185,17 +185,13 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
       const latest = { ...stored, metadata: { ...stored.metadata, annotations: { ...(stored.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) } } };
       newRS = { ...api.update(RS, namespace, newRS.metadata.name ?? '', latest, { spread: true, shared: true, trusted: true, fieldManager: 'kube-controller-manager' }) };
     }
-    const revision = String(revisionOf(newRS));
-    if (d.metadata.annotations?.[REVISION] !== revision) {
-      const stored = api.peek(DEPLOYMENTS, namespace, name);
-      const latest = { ...stored, metadata: { ...stored.metadata, annotations: { ...(stored.metadata.annotations ?? {}), [REVISION]: revision } } };
-      api.update(DEPLOYMENTS, namespace, name, latest, { spread: true, shared: true, trusted: true, fieldManager: 'kube-controller-manager' });
-    }
     const strategy = isObject(spec.strategy) ? spec.strategy : {};
     if (strategy.type === 'Recreate') recreate(d, newRS, olds, replicas);
     else rollingUpdate(d, newRS, olds, replicas, isObject(strategy.rollingUpdate) ? strategy.rollingUpdate : {});
     cleanup(d, olds);
-    updateStatus(d, newRS, olds, created);
+    // The revision annotation goes with the status, in one write of the status subresource, as the
+    // real controller's getNewReplicaSet sends it (kubernetes pkg/controller/deployment/sync.go).
+    updateStatus(d, newRS, olds, created, String(revisionOf(newRS)));
   }
 
   function recreate(d: KubeObject, newRS: KubeObject, olds: KubeObject[], replicas: number): void {
@@ -248,7 +244,8 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     }
   }
 
-  function updateStatus(d: KubeObject, newRS: KubeObject | undefined, olds: KubeObject[], created: boolean): void {
+  /** Writes the Deployment's status (and `revision` as its revision annotation, when given) if either changed. */
+  function updateStatus(d: KubeObject, newRS: KubeObject | undefined, olds: KubeObject[], created: boolean, revision?: string): void {
     const current = api.peek(DEPLOYMENTS, d.metadata.namespace, d.metadata.name ?? '');
     const spec = current.spec ?? {};
     const replicas = Number(spec.replicas ?? 1);
@@ -304,8 +301,11 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
       conditions,
     };
     for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas']) if (status[k] === 0) delete status[k];
-    if (jsonEqual(status, old)) return;
-    api.update(DEPLOYMENTS, current.metadata.namespace, current.metadata.name ?? '', { ...current, status }, {
+    const annotations = current.metadata.annotations;
+    const revised = revision !== undefined && annotations?.[REVISION] !== revision;
+    if (!revised && jsonEqual(status, old)) return;
+    const metadata = revised ? { ...current.metadata, annotations: { ...(annotations ?? {}), [REVISION]: revision } } : current.metadata;
+    api.update(DEPLOYMENTS, current.metadata.namespace, current.metadata.name ?? '', { ...current, metadata, status }, {
       spread: true,
       shared: true,
       trusted: true,

@@ -30,6 +30,8 @@ export const NODE_IP = '10.0.0.10';
 const PULL_MS = 500;
 /** How long stopping the containers of a deleted pod takes. */
 const STOP_MS = 1000;
+/** Real milliseconds a deleted pod's stop waits at most for the workload controllers to be idle. */
+const KILL_MAX_DELAY_MS = 1000;
 const BACKOFF_START_MS = 10_000;
 /** How long a process container that cannot be configured (missing Secret, unbound claim) waits before the next try. */
 const CONFIG_RETRY_MS = 2_000;
@@ -81,6 +83,8 @@ interface PodRun {
   killing: boolean;
   /** Volume name -> directory, once set up for a process container. */
   volumes?: Map<string, string>;
+  /** While the pod's start-up runs: its status is reported once, after it (see schedule). */
+  holdReports?: boolean;
 }
 
 /** Options of the kubelet. */
@@ -119,6 +123,7 @@ export class Kubelet {
   private readonly addresses: PodAddresses;
   private readonly unsubscribe: () => void;
   private readonly pulled = new Set<string>();
+  private stopped = false;
   private dir: string | undefined;
   private readonly ownsDir: boolean;
 
@@ -135,6 +140,7 @@ export class Kubelet {
 
   /** Stops every container timer and the subscription, and kills every process (SIGKILL). */
   stop(): void {
+    this.stopped = true;
     this.unsubscribe();
     for (const pod of this.pods.values()) this.forget(pod, 0);
     if (this.ownsDir && this.dir) rmSync(this.dir, { recursive: true, force: true });
@@ -157,7 +163,17 @@ export class Kubelet {
       return;
     }
     if (pod.metadata.deletionTimestamp && (pod.metadata.finalizers ?? []).length === 0) {
-      this.ctx.timers.after(0, () => this.kill(pod));
+      // Nothing waits for a deleted pod's containers to stop (its ReplicaSet no longer counts it):
+      // the stop waits until the workload controllers are idle, so that it does not hold back a
+      // rollout's next steps (a real kubelet runs beside the controllers, not in their loop).
+      this.ctx.backlog.afterIdle(() => {
+        if (this.stopped) return;
+        try {
+          this.kill(pod);
+        } catch {
+          // As for every simulated step: the next event retries.
+        }
+      }, KILL_MAX_DELAY_MS);
       return;
     }
     if (!pod.spec?.nodeName && !this.pods.has(uid)) {
@@ -276,8 +292,16 @@ export class Kubelet {
       killing: false,
     };
     this.pods.set(uid, run);
+    // What the start-up does at once (an image already present is started in the same turn) goes
+    // out in one status write, as the real kubelet's status manager writes the latest status it
+    // has rather than every step (an image being pulled still shows ContainerCreating first).
+    run.holdReports = true;
+    try {
+      for (const c of run.containers) this.pull(run, c, String(containers.find((x) => x.name === c.name)?.imagePullPolicy ?? 'IfNotPresent'));
+    } finally {
+      run.holdReports = false;
+    }
     this.report(run);
-    for (const c of run.containers) this.pull(run, c, String(containers.find((x) => x.name === c.name)?.imagePullPolicy ?? 'IfNotPresent'));
   }
 
   private after(c: ContainerRun, ms: number, fn: () => void): void {
@@ -549,7 +573,7 @@ export class Kubelet {
   }
 
   private report(run: PodRun): void {
-    if (run.done) return;
+    if (run.done || run.holdReports) return;
     const pod = this.ctx.api.tryPeek(PODS, run.namespace, run.name);
     if (!pod || pod.metadata.uid !== run.uid) {
       this.forget(run);

@@ -26,7 +26,7 @@ export function podActive(pod: KubeObject): boolean {
 /** Starts the ReplicaSet controller; returns its stop function. */
 export function startReplicaSetController(ctx: ControllerContext): () => void {
   const { api } = ctx;
-  const queue = new WorkQueue((key) => reconcile(key), ctx.timers, CONTROLLER_COALESCE_MS, ctx.load);
+  const queue = new WorkQueue((key) => reconcile(key), ctx.timers, CONTROLLER_COALESCE_MS, ctx.load, ctx.backlog);
   /** Real time each pod was first seen ready (conditions only keep whole seconds). */
   const readySince = new Map<string, number>();
 

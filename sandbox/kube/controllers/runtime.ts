@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { KubeApi } from '../api.js';
 import { KubeApiError } from '../errors.js';
 import { findType, groupVersion, type ResourceType } from '../resources.js';
-import { canonicalJson, clone, isObject, type KubeObject, type OwnerReference } from '../types.js';
+import { canonicalJson, clone, isObject, type JsonObject, type KubeObject, type OwnerReference } from '../types.js';
 
 /** Shared context of every controller. */
 export interface ControllerContext {
@@ -18,6 +18,8 @@ export interface ControllerContext {
   timers: TimerSet;
   /** The clients' requests (the server notes each one); the workload controllers coalesce while clients keep sending. */
   load: ClientLoad;
+  /** Whether the workload controllers have keys waiting (the event recorder writes when they have none). */
+  backlog: Backlog;
 }
 
 /** setTimeout with scaling and central cancellation. */
@@ -74,12 +76,37 @@ export class ClientLoad {
   /** Time the controllers' batches held the event loop since the last request (no request could arrive meanwhile). */
   private worked = 0;
   private streaming = false;
+  private readonly quietListeners = new Set<() => void>();
+  private quietTimer: NodeJS.Timeout | undefined;
 
   /** Notes one client request; two within {@link CONTROLLER_COALESCE_MS} start a stream. */
   request(now = performance.now()): void {
     if (now - this.last < CONTROLLER_COALESCE_MS) this.streaming = true;
     this.last = now;
     this.worked = 0;
+    if (this.streaming && this.quietListeners.size > 0) this.quietTimer ??= setTimeout(() => this.checkQuiet(), STREAM_QUIET_MS).unref();
+  }
+
+  /**
+   * Calls `fn` each time a stream ends ({@link STREAM_QUIET_MS} without a request): the workload
+   * controllers then run the batches they held back at once instead of at the end of their
+   * window. Returns the function that removes it.
+   */
+  onQuiet(fn: () => void): () => void {
+    this.quietListeners.add(fn);
+    return () => this.quietListeners.delete(fn);
+  }
+
+  private checkQuiet(): void {
+    this.quietTimer = undefined;
+    if (!this.streaming) return;
+    const left = STREAM_QUIET_MS - (performance.now() - this.last - this.worked);
+    if (left > 0) {
+      this.quietTimer = setTimeout(() => this.checkQuiet(), Math.ceil(left)).unref();
+      return;
+    }
+    this.streaming = false;
+    for (const fn of [...this.quietListeners]) fn();
   }
 
   /** Notes a batch of a controller that held the event loop for `ms`. */
@@ -95,6 +122,63 @@ export class ClientLoad {
   active(quietMs: number, now = performance.now()): boolean {
     if (now - this.last - this.worked >= quietMs) this.streaming = false;
     return this.streaming;
+  }
+}
+
+/**
+ * How many work queues have keys waiting; `whenIdle` callbacks run once none has (at the end of
+ * the batch that emptied the last one).
+ */
+export class Backlog {
+  private waiting = 0;
+  private waiters: Array<() => void> = [];
+
+  /** True when no queue has keys waiting. */
+  get idle(): boolean {
+    return this.waiting === 0;
+  }
+
+  /** A queue got keys. */
+  enter(): void {
+    this.waiting++;
+  }
+
+  /** A queue handled all its keys. */
+  leave(): void {
+    this.waiting = Math.max(0, this.waiting - 1);
+    if (this.waiting > 0 || this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const fn of waiters) fn();
+  }
+
+  /** Calls `fn` now when idle, else once the queues are. */
+  whenIdle(fn: () => void): void {
+    if (this.idle) fn();
+    else this.waiters.push(fn);
+  }
+
+  /**
+   * Runs `fn` once on a turn after this one when the queues are idle (after the batch that emptied
+   * them, `setImmediate`), or after `maxMs` real milliseconds, whichever comes first: for work
+   * nothing waits for, so that it does not hold back the steps of a rollout.
+   */
+  afterIdle(fn: () => void, maxMs: number): void {
+    let done = false;
+    const run = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      fn();
+    };
+    // unref: an emulator that stops (and lets its process end) does not wait for it.
+    const deadline = setTimeout(run, maxMs).unref();
+    const check = () => {
+      if (done) return;
+      if (this.idle) run();
+      else this.whenIdle(() => setImmediate(check));
+    };
+    setImmediate(check);
   }
 }
 
@@ -119,19 +203,30 @@ export class WorkQueue {
   private scheduled = false;
   private stopped = false;
   private lastDrainMs = 0;
+  /** The coalescing window's timer, while a batch waits for it, and when the window began. */
+  private window: NodeJS.Timeout | undefined;
+  private windowFrom = 0;
+  private readonly offQuiet: (() => void) | undefined;
 
   constructor(
     private readonly handler: (key: string) => void,
     private readonly timers: TimerSet,
     private readonly coalesceMs = 0,
     private readonly load?: ClientLoad,
-  ) {}
+    private readonly backlog?: Backlog,
+  ) {
+    // When the clients' stream ends, a batch waiting for its window waits no longer than `coalesceMs`.
+    if (coalesceMs > 0 && load) this.offQuiet = load.onQuiet(() => this.hurry());
+  }
 
   /** Schedules a reconcile of `key`. */
   add(key: string): void {
     if (this.stopped) return;
     this.pending.add(key);
-    if (!this.scheduled) this.scheduleDrain();
+    if (!this.scheduled) {
+      this.backlog?.enter();
+      this.scheduleDrain();
+    }
   }
 
   /** Schedules a reconcile of `key` after `ms` simulated milliseconds. */
@@ -141,17 +236,43 @@ export class WorkQueue {
 
   /** Stops processing. */
   stop(): void {
+    if (this.scheduled && !this.stopped) this.backlog?.leave();
     this.stopped = true;
     this.pending.clear();
+    this.offQuiet?.();
+    if (this.window) clearTimeout(this.window);
   }
 
   private scheduleDrain(): void {
     this.scheduled = true;
-    if (this.coalesceMs > 0 && this.load?.active(STREAM_QUIET_MS)) setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs).unref();
-    else setImmediate(() => this.drain());
+    if (this.coalesceMs > 0 && this.load?.active(STREAM_QUIET_MS)) {
+      this.windowFrom = performance.now();
+      this.window = setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs);
+      this.window.unref();
+    } else setImmediate(() => this.drain());
+  }
+
+  /**
+   * The stream ended: a batch whose window was stretched by the last batch's duration (which
+   * keeps a busy controller from taking the event loop from the clients) runs once the plain
+   * `coalesceMs` since its window began are over, or on the next turn when they are.
+   */
+  private hurry(): void {
+    if (!this.window) return;
+    clearTimeout(this.window);
+    const left = this.windowFrom + this.coalesceMs - performance.now();
+    if (left > 0) {
+      this.window = setTimeout(() => this.drain(), Math.ceil(left));
+      this.window.unref();
+      return;
+    }
+    this.window = undefined;
+    setImmediate(() => this.drain());
   }
 
   private drain(): void {
+    this.window = undefined;
+    if (this.stopped) return; // stop() already left the backlog
     const started = performance.now();
     const keys = [...this.pending];
     this.pending.clear();
@@ -168,6 +289,7 @@ export class WorkQueue {
     this.load?.busy(performance.now() - started);
     this.scheduled = false;
     if (this.pending.size > 0) this.scheduleDrain();
+    else this.backlog?.leave();
   }
 }
 
@@ -234,15 +356,45 @@ export function safeHash(value: unknown, length = 10): string {
 const EVENTS = findType('', 'events')!;
 /** How many distinct events the recorder remembers for aggregation (oldest forgotten first). */
 const MAX_AGGREGATED = 5000;
+/** Real milliseconds an Event waits at most for the workload controllers to be idle before it is written. */
+export const EVENT_MAX_DELAY_MS = 1000;
+/** Events waiting that are written at once, however busy the controllers are. */
+const MAX_WAITING = 1000;
 
-/** Records core/v1 Events the way the real components do, aggregating repeats. */
+/** An Event recorded and not written yet (repeats of it are counted in). */
+interface WaitingEvent {
+  namespace: string;
+  /** The Event's name: a new one, or the one written before with the same key (then this is a repeat). */
+  name: string;
+  repeat: boolean;
+  /** Everything but metadata, count and lastTimestamp (set when it is written). */
+  body: JsonObject;
+  count: number;
+  lastTimestamp: string;
+}
+
+/**
+ * Records core/v1 Events the way the real components do, aggregating repeats.
+ *
+ * Like client-go's recorder (tools/record: `Eventf` hands the event to a broadcaster whose own
+ * goroutine writes it), recording only queues the Event: the queue is written in one batch once
+ * the workload controllers have no keys waiting (after their turn, `setImmediate`), at most
+ * {@link EVENT_MAX_DELAY_MS} after the first waiting Event, and before any request that reads or
+ * writes Events is served ({@link flush}), so a client never misses an Event recorded before its
+ * request. Name, timestamps, count and message are those of the moment the Event was recorded.
+ */
 export class EventRecorder {
   private readonly seen = new Map<string, string>();
+  private readonly waiting = new Map<string, WaitingEvent>();
   private lastStamp = 0n;
+  private scheduled = false;
+  private deadline: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly api: KubeApi,
     private readonly host: string,
+    private readonly backlog?: Backlog,
   ) {}
 
   /**
@@ -255,7 +407,7 @@ export class EventRecorder {
     return this.lastStamp;
   }
 
-  /** Records an event about `obj` of type `type`. Never throws. */
+  /** Records an event about `obj` of type `type` (written soon, see the class). Never throws. */
   record(
     type: ResourceType,
     obj: KubeObject,
@@ -265,6 +417,15 @@ export class EventRecorder {
     component: string,
     fieldPath?: string,
   ): void {
+    if (this.stopped) return;
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const key = JSON.stringify([obj.metadata.uid, reason, message, fieldPath ?? '', component]);
+    const queued = this.waiting.get(key);
+    if (queued) {
+      queued.count++;
+      queued.lastTimestamp = now;
+      return;
+    }
     const namespace = obj.metadata.namespace ?? 'default';
     const involvedObject: Record<string, unknown> = {
       kind: type.kind,
@@ -275,37 +436,90 @@ export class EventRecorder {
       resourceVersion: obj.metadata.resourceVersion,
     };
     if (fieldPath) involvedObject.fieldPath = fieldPath;
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const key = JSON.stringify([obj.metadata.uid, reason, message, fieldPath ?? '', component]);
+    const seenName = this.seen.get(key);
+    const name = seenName ?? this.newName(obj);
+    const body: JsonObject = {
+      involvedObject,
+      reason,
+      message,
+      source: { component, host: component === 'kubelet' ? this.host : undefined },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type: eventType,
+      // eventTime is null on a real cluster's core/v1 Events; the API drops nulls (the stored value has none).
+      reportingComponent: component,
+      reportingInstance: component === 'kubelet' ? this.host : '',
+    };
+    this.waiting.set(key, { namespace, name, repeat: seenName !== undefined, body, count: 1, lastTimestamp: now });
+    if (seenName === undefined) this.remember(key, name);
+    if (this.waiting.size >= MAX_WAITING) this.flush();
+    else this.schedule();
+  }
+
+  /** Writes every waiting Event now (in the order they were first recorded). */
+  flush(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = undefined;
+    if (this.waiting.size === 0) return;
+    const events = [...this.waiting.entries()];
+    this.waiting.clear();
+    for (const [key, event] of events) this.write(key, event);
+  }
+
+  /** Drops the waiting Events; later ones are not recorded. */
+  stop(): void {
+    this.stopped = true;
+    this.waiting.clear();
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = undefined;
+  }
+
+  private newName(obj: KubeObject): string {
+    return `${obj.metadata.name ?? 'object'}.${this.nextStamp().toString(16)}`;
+  }
+
+  private remember(key: string, name: string): void {
+    this.seen.set(key, name);
+    if (this.seen.size > MAX_AGGREGATED) this.seen.delete(this.seen.keys().next().value as string);
+  }
+
+  /** Flushes after the current turn once the workload controllers have no keys waiting, or at the deadline. */
+  private schedule(): void {
+    this.deadline ??= setTimeout(() => this.flush(), EVENT_MAX_DELAY_MS).unref();
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.whenIdle());
+  }
+
+  private whenIdle(): void {
+    if (this.stopped) return;
+    const flushNow = () => {
+      this.scheduled = false;
+      this.flush();
+    };
+    if (!this.backlog || this.backlog.idle) flushNow();
+    // Once the controllers are done (at the end of their batch), after that turn's other callbacks.
+    else this.backlog.whenIdle(() => setImmediate(() => this.whenIdle()));
+  }
+
+  private write(key: string, event: WaitingEvent): void {
+    const { namespace } = event;
     try {
-      const existingName = this.seen.get(key);
-      const existing = existingName ? this.api.tryPeek(EVENTS, namespace, existingName) : undefined;
+      const existing = event.repeat ? this.api.tryPeek(EVENTS, namespace, event.name) : undefined;
       if (existing) {
-        this.api.update(EVENTS, namespace, existingName!, { ...existing, count: Number(existing.count ?? 1) + 1, lastTimestamp: now }, { spread: true, shared: true, trusted: true, fieldManager: component });
+        const count = Number(existing.count ?? 1) + event.count;
+        this.api.update(EVENTS, namespace, event.name, { ...existing, count, lastTimestamp: event.lastTimestamp }, { spread: true, shared: true, trusted: true, fieldManager: String((event.body.source as JsonObject).component) });
         return;
       }
-      const name = `${obj.metadata.name ?? 'object'}.${this.nextStamp().toString(16)}`;
-      this.api.create(
-        EVENTS,
-        namespace,
-        {
-          metadata: { name, namespace },
-          involvedObject,
-          reason,
-          message,
-          source: { component, host: component === 'kubelet' ? this.host : undefined },
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-          type: eventType,
-          // eventTime is null on a real cluster's core/v1 Events; the API drops nulls (the stored value has none).
-          reportingComponent: component,
-          reportingInstance: component === 'kubelet' ? this.host : '',
-        },
-        { fieldManager: component, spread: true, shared: true, trusted: true },
-      );
-      this.seen.set(key, name);
-      if (this.seen.size > MAX_AGGREGATED) this.seen.delete(this.seen.keys().next().value as string);
+      // New, or the one it repeats is gone: a new Event.
+      let name = event.name;
+      if (event.repeat) {
+        name = `${name.slice(0, name.lastIndexOf('.'))}.${this.nextStamp().toString(16)}`;
+        this.remember(key, name);
+      }
+      const body = event.body;
+      this.api.create(EVENTS, namespace, { metadata: { name, namespace }, ...body, count: event.count, lastTimestamp: event.lastTimestamp }, { fieldManager: String((body.source as JsonObject).component), spread: true, shared: true, trusted: true });
     } catch {
       // Events are best effort, as in the real cluster (e.g. the namespace is being deleted).
     }

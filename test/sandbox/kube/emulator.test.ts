@@ -199,6 +199,39 @@ describe('request handling', () => {
     expect(await ownersOfX()).toEqual(['b']);
   });
 
+  test("a Deployment's status update takes the body's annotations (not its labels or spec), owned under the status subresource", async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments/annotated';
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'annotated', labels: { app: 'annotated' }, annotations: { kept: 'yes' } },
+        spec: { replicas: 0, selector: { matchLabels: { app: 'annotated' } }, template: { metadata: { labels: { app: 'annotated' } }, spec: { containers: [{ name: 'c', image: IMAGES.logger.image }] } } },
+      },
+    });
+    type Live = { metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string; managedFields?: Array<{ manager: string; subresource?: string; fieldsV1?: Record<string, Record<string, Record<string, unknown>>> }> }; spec: { replicas?: number }; status?: Record<string, unknown> };
+    // Once the controller is done with it (its revision annotation and status written).
+    const live = await waitFor('annotated observed', async () => {
+      const d = JSON.parse((await raw('GET', path)).body) as Live;
+      return d.status?.observedGeneration === 1 && d.metadata.annotations?.['deployment.kubernetes.io/revision'] === '1' ? d : undefined;
+    });
+    const body = {
+      ...live,
+      metadata: { ...live.metadata, managedFields: undefined, labels: { app: 'changed' }, annotations: { ...live.metadata.annotations, 'example.com/written-with-status': '1' } },
+      spec: { ...live.spec, replicas: 5 },
+      status: { ...live.status, observedGeneration: 1 },
+    };
+    const res = await raw('PUT', `${path}/status?fieldManager=status-writer`, JSON.stringify(body), { 'Content-Type': 'application/json' });
+    expect(res.status).toBe(200);
+    const after = JSON.parse((await raw('GET', path)).body) as Live;
+    expect(after.metadata.annotations).toEqual({ kept: 'yes', 'deployment.kubernetes.io/revision': '1', 'example.com/written-with-status': '1' });
+    expect(after.metadata.labels).toEqual({ app: 'annotated' });
+    expect(after.spec.replicas).toBe(0);
+    const entry = after.metadata.managedFields?.find((e) => e.manager === 'status-writer');
+    expect(entry?.subresource).toBe('status');
+    expect(entry?.fieldsV1?.['f:metadata']?.['f:annotations']).toEqual({ 'f:example.com/written-with-status': {} });
+    await apps.deleteNamespacedDeployment({ namespace: 'default', name: 'annotated' });
+  });
+
   test('protobuf bodies are answered 415, unknown paths 404, bad JSON 400', async () => {
     expect((await raw('POST', '/api/v1/namespaces/default/configmaps', 'k8s\u0000', { 'Content-Type': 'application/vnd.kubernetes.protobuf' })).status).toBe(415);
     expect((await raw('GET', '/api/v1/widgets')).status).toBe(404);
@@ -338,6 +371,36 @@ describe('simulated controllers', () => {
     expect(scaled.items.some((e) => e.message === `Scaled up replica set ${name} from 0 to 1`)).toBe(true);
   });
 
+  test('a rollout writes the revision annotation with the status, in one write of the status subresource', async () => {
+    const body = (image: string): k8s.V1Deployment => ({
+      metadata: { name: 'revised' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'revised' } }, template: { metadata: { labels: { app: 'revised' } }, spec: { containers: [{ name: 'c', image }] } } },
+    });
+    const rolledOut = (generation: number) =>
+      waitFor(`revised generation ${generation} rolled out`, async () => {
+        const d = await apps.readNamespacedDeployment({ namespace: 'default', name: 'revised' });
+        return d.status?.observedGeneration === generation && d.status.updatedReplicas === 1 && d.status.availableReplicas === 1 && d.status.replicas === 1 ? d : undefined;
+      });
+    await apps.createNamespacedDeployment({ namespace: 'default', body: body('app:1') });
+    const first = await rolledOut(1);
+    expect(first.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
+    const since = first.metadata?.resourceVersion;
+    await apps.replaceNamespacedDeployment({ namespace: 'default', name: 'revised', body: { ...first, spec: body('app:2').spec } });
+    const second = await rolledOut(2);
+    const res = await raw('GET', `/apis/apps/v1/namespaces/default/deployments?fieldSelector=metadata.name%3Drevised&watch=1&resourceVersion=${since}&timeoutSeconds=1`);
+    const versions = res.body
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { object: k8s.V1Deployment }).object)
+      .map((d) => ({ revision: d.metadata?.annotations?.['deployment.kubernetes.io/revision'], observedGeneration: d.status?.observedGeneration }));
+    // The client's replace (generation 2, revision 1), then the controller's writes: never the new revision beside the old status.
+    expect(versions[0]).toEqual({ revision: '1', observedGeneration: 1 });
+    expect(versions.slice(1).every((v) => v.revision === '2' && v.observedGeneration === 2)).toBe(true);
+    expect(versions.length).toBeGreaterThan(1);
+    const status = second.metadata?.managedFields?.find((e) => e.manager === 'kube-controller-manager' && e.subresource === 'status');
+    expect((status?.fieldsV1 as { 'f:metadata'?: { 'f:annotations'?: Record<string, unknown> } } | undefined)?.['f:metadata']?.['f:annotations']).toEqual({ 'f:deployment.kubernetes.io/revision': {} });
+  });
+
   test('Events are named <object>.<hex of the Unix time in nanoseconds>, as the real recorder names them', async () => {
     const before = BigInt(Date.now()) * 1_000_000n;
     await apps.createNamespacedDeployment({
@@ -358,6 +421,71 @@ describe('simulated controllers', () => {
       const stamp = BigInt(`0x${match![2]}`);
       expect(stamp >= before - 1_000_000_000n && stamp <= after).toBe(true);
     }
+  });
+
+  test("the kubelet writes a pod's start-up in one status write when its image is present; a pull shows ContainerCreating first", async () => {
+    const image = 'registry.example/one-write:1';
+    /** The container states of the kubelet's status writes of a new pod, in order, once it runs. */
+    const reported = async (name: string) => {
+      const created = await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name }, spec: { containers: [{ name: 'c', image }] } } });
+      await waitFor(`${name} running`, async () => ((await core.readNamespacedPod({ namespace: 'default', name })).status?.phase === 'Running' ? true : undefined));
+      const res = await raw('GET', `/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3D${name}&watch=1&resourceVersion=${created.metadata?.resourceVersion}&timeoutSeconds=1`);
+      return res.body
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { object: k8s.V1Pod }).object.status?.containerStatuses?.[0]?.state)
+        .filter((state) => state !== undefined)
+        .map((state) => (state.running ? 'running' : (state.waiting?.reason ?? 'other')));
+    };
+    expect(await reported('first-pull')).toEqual(['ContainerCreating', 'running']);
+    expect(await reported('already-present')).toEqual(['running']);
+  });
+
+  test('Events are written after the writes of the turn that recorded them; a list of Events has every one recorded before it', async () => {
+    const image = 'registry.example/event-order:1';
+    const start = async (name: string) => {
+      await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name }, spec: { containers: [{ name: 'c', image }] } } });
+      return waitFor(`${name} running`, async () => {
+        const p = await core.readNamespacedPod({ namespace: 'default', name });
+        return p.status?.phase === 'Running' ? p : undefined;
+      });
+    };
+    await start('event-order-pull'); // pulls the image
+    // Scheduled, bound and started in one turn of the kubelet (the image is present): its Events follow its status write.
+    const running = await start('event-order');
+    const events = (await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=event-order' })).items;
+    expect(events.map((e) => e.reason).sort()).toEqual(['Created', 'Pulled', 'Scheduled', 'Started']);
+    for (const e of events) expect(Number(e.metadata?.resourceVersion)).toBeGreaterThan(Number(running.metadata?.resourceVersion));
+  });
+
+  test('while clients keep the controllers busy, Events wait, yet a request on Events sees every one recorded before it', async () => {
+    // A stream of changes keeps the Deployment controller's queue waiting: the recorder holds its Events (up to EVENT_MAX_DELAY_MS).
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: { metadata: { name: 'busy' }, spec: { replicas: 0, selector: { matchLabels: { app: 'busy' } }, template: { metadata: { labels: { app: 'busy' } }, spec: { containers: [{ name: 'c', image: IMAGES.logger.image }] } } } },
+    });
+    let streaming = true;
+    let n = 0;
+    const stream = Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (streaming) {
+          const body = JSON.stringify({ metadata: { annotations: { round: String(n++) } } });
+          await raw('PATCH', '/apis/apps/v1/namespaces/default/deployments/busy', body, { 'Content-Type': 'application/merge-patch+json' });
+        }
+      }),
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'seen-at-once' }, spec: { containers: [{ name: 'c', image: IMAGES.logger.image }] } } });
+      // Bound (read back to back): the scheduler recorded Scheduled in the same turn.
+      while (!(await core.readNamespacedPod({ namespace: 'default', name: 'seen-at-once' })).spec?.nodeName);
+      const events = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=seen-at-once' });
+      expect(events.items.map((e) => e.reason)).toContain('Scheduled');
+    } finally {
+      streaming = false;
+      await stream;
+    }
+    await apps.deleteNamespacedDeployment({ namespace: 'default', name: 'busy' });
   });
 
   test('pods count as available only after minReadySeconds', async () => {

@@ -5,7 +5,12 @@
  * the keys added meanwhile are one batch, each key handled once.
  */
 import { describe, expect, test } from '@jest/globals';
-import { ClientLoad, CONTROLLER_COALESCE_MS, STREAM_QUIET_MS, TimerSet, WorkQueue } from '../../../../sandbox/kube/controllers/runtime.js';
+import { KubeApi } from '../../../../sandbox/kube/api.js';
+import { SimpleAllocator } from '../../../../sandbox/kube/cluster.js';
+import { Backlog, ClientLoad, CONTROLLER_COALESCE_MS, EVENT_MAX_DELAY_MS, EventRecorder, STREAM_QUIET_MS, TimerSet, WorkQueue } from '../../../../sandbox/kube/controllers/runtime.js';
+import { findType } from '../../../../sandbox/kube/resources.js';
+import { ObjectStore } from '../../../../sandbox/kube/store.js';
+import type { KubeObject } from '../../../../sandbox/kube/types.js';
 
 const timers = new TimerSet(1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,6 +85,34 @@ describe('WorkQueue', () => {
     queue.stop();
   });
 
+  test(`when the stream ends (${STREAM_QUIET_MS} ms without a request) a batch waits no longer than ${CONTROLLER_COALESCE_MS} ms, however long the last batch took`, async () => {
+    const load = new ClientLoad();
+    const handled: Array<{ key: string; at: number }> = [];
+    const queue = new WorkQueue(
+      (key) => {
+        if (key === 'slow') for (const start = performance.now(); performance.now() - start < 60; );
+        handled.push({ key, at: performance.now() });
+      },
+      timers,
+      CONTROLLER_COALESCE_MS,
+      load,
+    );
+    load.request();
+    load.request();
+    queue.add('slow');
+    while (handled.length < 1) await sleep(2);
+    // A stream again; the next batch's window is stretched by twice the 60 ms batch (145 ms in all).
+    load.request();
+    load.request();
+    const from = performance.now();
+    queue.add('b');
+    // No more requests: the stream ends 10 ms later, and the batch runs 25 ms after its window began.
+    await sleep(90);
+    expect(handled.map((h) => h.key)).toEqual(['slow', 'b']);
+    expect(handled[1]!.at - from).toBeGreaterThanOrEqual(CONTROLLER_COALESCE_MS - 1);
+    queue.stop();
+  });
+
   test('without coalescing (the other controllers): the next turn, whatever the clients do', async () => {
     const load = new ClientLoad();
     const handled: string[] = [];
@@ -92,5 +125,110 @@ describe('WorkQueue', () => {
     await nextTurn();
     expect(handled).toEqual(['a', 'b']);
     queue.stop();
+  });
+});
+
+describe('Backlog', () => {
+  test("a queue's waiting keys make it busy until its batch handled them all; whenIdle runs then", async () => {
+    const backlog = new Backlog();
+    const idle: string[] = [];
+    const handled: string[] = [];
+    const queue = new WorkQueue((key) => {
+      handled.push(key);
+      if (key === 'a') queue.add('b'); // a step that leads to the next one: still busy
+    }, timers, 0, undefined, backlog);
+    expect(backlog.idle).toBe(true);
+    queue.add('a');
+    expect(backlog.idle).toBe(false);
+    backlog.whenIdle(() => idle.push(`idle after ${handled.join(',')}`));
+    while (handled.length < 2) await nextTurn();
+    expect(backlog.idle).toBe(true);
+    expect(idle).toEqual(['idle after a,b']);
+    queue.stop();
+  });
+});
+
+describe('Backlog.afterIdle', () => {
+  test('runs the work on a turn after the queues are idle, or after its longest delay', async () => {
+    const backlog = new Backlog();
+    const ran: string[] = [];
+    backlog.afterIdle(() => ran.push('idle at once'), 10_000);
+    expect(ran).toEqual([]); // not in the caller's turn
+    await nextTurn();
+    expect(ran).toEqual(['idle at once']);
+    backlog.enter();
+    backlog.afterIdle(() => ran.push('after the queues'), 10_000);
+    backlog.afterIdle(() => ran.push('deadline'), 30);
+    await sleep(10);
+    expect(ran).toEqual(['idle at once']);
+    await sleep(40);
+    expect(ran).toEqual(['idle at once', 'deadline']);
+    backlog.leave();
+    await nextTurn();
+    expect(ran).toEqual(['idle at once', 'deadline', 'after the queues']);
+  });
+});
+
+describe('EventRecorder', () => {
+  const EVENTS = findType('', 'events')!;
+  const PODS = findType('', 'pods')!;
+  const setUp = () => {
+    const api = new KubeApi(new ObjectStore(), new SimpleAllocator());
+    api.create(findType('', 'namespaces')!, undefined, { metadata: { name: 'ns' } }, { fieldManager: 'test' });
+    const pod = api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i' }] } }, { fieldManager: 'test' });
+    const backlog = new Backlog();
+    const recorder = new EventRecorder(api, 'node', backlog);
+    const events = () => api.list(EVENTS, 'ns').items as Array<KubeObject & { reason?: string; count?: number; message?: string }>;
+    return { api, pod, backlog, recorder, events };
+  };
+
+  test("Events wait while the workload controllers have keys waiting, then are written in one batch after their turn, repeats counted", async () => {
+    const { pod, backlog, recorder, events } = setUp();
+    backlog.enter();
+    recorder.record(PODS, pod, 'Normal', 'Pulled', 'already present', 'kubelet', 'spec.containers{c}');
+    recorder.record(PODS, pod, 'Normal', 'Started', 'Started container c', 'kubelet', 'spec.containers{c}');
+    recorder.record(PODS, pod, 'Normal', 'Pulled', 'already present', 'kubelet', 'spec.containers{c}');
+    await nextTurn();
+    await nextTurn();
+    expect(events()).toEqual([]);
+    backlog.leave();
+    expect(events()).toEqual([]); // after the controllers' turn, not inside it
+    await nextTurn();
+    await nextTurn();
+    expect(events().map((e) => [e.reason, e.count])).toEqual([
+      ['Pulled', 2],
+      ['Started', 1],
+    ]);
+    expect(events().every((e) => /^p\.[0-9a-f]+$/.test(e.metadata.name ?? ''))).toBe(true);
+    // A repeat of a written Event updates it.
+    recorder.record(PODS, pod, 'Normal', 'Pulled', 'already present', 'kubelet', 'spec.containers{c}');
+    await nextTurn();
+    await nextTurn();
+    expect(events().map((e) => [e.reason, e.count])).toEqual([
+      ['Pulled', 3],
+      ['Started', 1],
+    ]);
+    recorder.stop();
+  });
+
+  test('flush writes the waiting Events at once (the server calls it before a request on Events)', () => {
+    const { pod, backlog, recorder, events } = setUp();
+    backlog.enter();
+    recorder.record(PODS, pod, 'Warning', 'Failed', 'Error: ErrImagePull', 'kubelet');
+    expect(events()).toEqual([]);
+    recorder.flush();
+    expect(events().map((e) => e.message)).toEqual(['Error: ErrImagePull']);
+    recorder.stop();
+  });
+
+  test(`an Event waits at most ${EVENT_MAX_DELAY_MS} ms for the controllers`, async () => {
+    const { pod, backlog, recorder, events } = setUp();
+    backlog.enter();
+    recorder.record(PODS, pod, 'Normal', 'Scheduled', 'Successfully assigned ns/p to node', 'default-scheduler');
+    await sleep(EVENT_MAX_DELAY_MS / 2);
+    expect(events()).toEqual([]);
+    await sleep(EVENT_MAX_DELAY_MS / 2 + 100);
+    expect(events().map((e) => e.reason)).toEqual(['Scheduled']);
+    recorder.stop();
   });
 });

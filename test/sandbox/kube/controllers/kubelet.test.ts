@@ -1,0 +1,72 @@
+/**
+ * The simulated kubelet's scheduling against the workload controllers: a deleted pod's containers
+ * are stopped once the controllers' queues are idle (or after at most a second), so that stopping
+ * old pods does not hold back the steps of the rollouts in flight.
+ */
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { KubeApi } from '../../../../sandbox/kube/api.js';
+import { ImageCatalog } from '../../../../sandbox/kube/catalog.js';
+import { SimpleAllocator } from '../../../../sandbox/kube/cluster.js';
+import { Kubelet } from '../../../../sandbox/kube/controllers/kubelet.js';
+import { Backlog, ClientLoad, EventRecorder, TimerSet, type ControllerContext } from '../../../../sandbox/kube/controllers/runtime.js';
+import { findType } from '../../../../sandbox/kube/resources.js';
+import { ObjectStore } from '../../../../sandbox/kube/store.js';
+
+const PODS = findType('', 'pods')!;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const stops: Array<() => void> = [];
+
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
+function setUp() {
+  const api = new KubeApi(new ObjectStore(), new SimpleAllocator());
+  api.create(findType('', 'namespaces')!, undefined, { metadata: { name: 'ns' } }, { fieldManager: 'test' });
+  const backlog = new Backlog();
+  const timers = new TimerSet(0.01);
+  const ctx: ControllerContext = { api, timeFactor: 0.01, recorder: new EventRecorder(api, 'node', backlog), timers, load: new ClientLoad(), backlog };
+  const kubelet = new Kubelet(ctx, new ImageCatalog({ 'app:1': { kind: 'run', lines: ['hi'] } }), { networkSlot: 31 });
+  stops.push(() => {
+    kubelet.stop();
+    timers.stop();
+    ctx.recorder.stop();
+  });
+  const pod = () => api.tryGet(PODS, 'ns', 'p');
+  const running = () => pod()?.status?.phase === 'Running';
+  return { api, backlog, pod, running };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+describe('Kubelet: stopping deleted pods', () => {
+  test("while the workload controllers have keys waiting, a deleted pod keeps running (marked); once they are idle it stops and goes", async () => {
+    const { api, backlog, pod, running } = setUp();
+    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1' }] } }, { fieldManager: 'test' });
+    await until('running', running);
+    backlog.enter();
+    api.delete(PODS, 'ns', 'p');
+    // Stopping takes 1 s simulated (10 ms here): 100 ms later it has not begun.
+    await sleep(100);
+    expect(pod()?.metadata.deletionTimestamp).toBeDefined();
+    expect((pod()?.status?.containerStatuses as Array<{ state: { running?: unknown } }> | undefined)?.[0]?.state.running).toBeDefined();
+    backlog.leave();
+    await until('gone', () => pod() === undefined, 500);
+  });
+
+  test('the stop waits at most a second for the controllers', async () => {
+    const { api, backlog, pod, running } = setUp();
+    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1' }] } }, { fieldManager: 'test' });
+    await until('running', running);
+    backlog.enter();
+    api.delete(PODS, 'ns', 'p');
+    await until('gone', () => pod() === undefined, 2000);
+    expect(backlog.idle).toBe(false);
+  });
+});
