@@ -14,16 +14,29 @@ import type { KubeObject } from '../translate/index.js';
 /** Annotation holding the hash of the object as the bridge last applied it. */
 export const APPLIED_HASH_ANNOTATION = 'iotedge-k8s/applied-hash';
 
-/** JSON with object keys sorted, so equal values hash equally. */
+/**
+ * JSON with object keys sorted (by UTF-16 code units, as `<` compares them), members whose value
+ * is undefined left out, so equal values hash equally. Built in one pass into one string: it
+ * runs over every desired object of every reconcile, and its text must stay the same byte for
+ * byte (the hashes stored in the cluster's annotations are made from it).
+ */
 export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + stableJson(value[i]);
+    return `${out}]`;
   }
-  return JSON.stringify(value) ?? 'null';
+  const record = value as Record<string, unknown>;
+  // Array.prototype.sort without a comparator orders strings by UTF-16 code units.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (const key of keys) {
+    const member = record[key];
+    if (member === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${stableJson(member)}`;
+  }
+  return `${out}}`;
 }
 
 /** A short content hash of a desired object (without the hash annotation itself). */

@@ -28,6 +28,20 @@ describe('stableJson and objectHash', () => {
     expect(objectHash(deployment('x:1'))).not.toBe(objectHash(deployment('x:2')));
   });
 
+  it('keep the text and hashes that earlier versions stored in the cluster', () => {
+    // Pinned from the implementation before the one-pass rewrite: a changed text would change
+    // every applied-hash annotation, and the bridge would rewrite every object once.
+    const value = { z: [1, undefined, 'é', { y: null, b: undefined, B: 2, 'a-b': { '\u00e9': 1, e: 2, é2: [true] } }], A: 'x"y\\', m: { '10': 1, '9': 2, '': 0 } };
+    expect(stableJson(value)).toBe('{"A":"x\\"y\\\\","m":{"":0,"10":1,"9":2},"z":[1,null,"é",{"B":2,"a-b":{"e":2,"é":1,"é2":[true]},"y":null}]}');
+    const object = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'm', namespace: 'n', labels: { b: '1', a: '2' }, annotations: { [APPLIED_HASH_ANNOTATION]: 'old', z: 'é' } },
+      spec: { replicas: 1, template: { spec: { containers: [{ name: 'm', image: 'i:1', env: [{ name: 'A', value: '1' }] }] } } },
+    } as KubeObject;
+    expect(objectHash(object)).toBe('3248e9462170d8a5');
+  });
+
   it('do not depend on an existing hash annotation', () => {
     const annotated = withHashAnnotation(deployment('x:1'));
     expect(annotated.metadata.annotations?.[APPLIED_HASH_ANNOTATION]).toBe(objectHash(deployment('x:1')));
