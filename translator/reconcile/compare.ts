@@ -16,12 +16,15 @@ export const APPLIED_HASH_ANNOTATION = 'iotedge-k8s/applied-hash';
 
 /**
  * JSON with object keys sorted (by UTF-16 code units, as `<` compares them), members whose value
- * is undefined left out, so equal values hash equally. Built in one pass into one string: it
- * runs over every desired object of every reconcile, and its text must stay the same byte for
- * byte (the hashes stored in the cluster's annotations are made from it).
+ * is undefined left out, so equal values hash equally. It runs over every desired object of every
+ * reconcile, and its text must stay the same byte for byte (the hashes stored in the cluster's
+ * annotations are made from it). Translated objects are mostly in that order already (their
+ * builders write sorted keys): a part found in order is written by `JSON.stringify`, natively;
+ * only the levels out of order are assembled here.
  */
 export function stableJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (inStableOrder(value)) return JSON.stringify(value);
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + stableJson(value[i]);
@@ -37,6 +40,34 @@ export function stableJson(value: unknown): string {
     out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${stableJson(member)}`;
   }
   return `${out}}`;
+}
+
+/**
+ * Whether `JSON.stringify(value)` writes what {@link stableJson} would: plain objects and arrays
+ * only (no `toJSON`, no prototype of their own), every object's keys in ascending order as
+ * enumerated, and no function among the members (`JSON.stringify` leaves those out where
+ * stableJson writes null).
+ */
+function inStableOrder(value: object): boolean {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item !== null && typeof item === 'object' && !inStableOrder(item)) return false;
+    }
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = value as Record<string, unknown>;
+  let previous: string | undefined;
+  for (const key of Object.keys(record)) {
+    if (previous !== undefined && !(previous < key)) return false;
+    previous = key;
+    const member = record[key];
+    if (typeof member === 'function' || (key === 'toJSON' && member !== undefined)) return false;
+    if (member !== null && typeof member === 'object' && !inStableOrder(member)) return false;
+  }
+  return true;
 }
 
 /** A short content hash of a desired object (without the hash annotation itself). */

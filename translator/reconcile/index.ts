@@ -8,7 +8,7 @@ export { Reconciler, DEFAULT_FIELD_MANAGER, DEFAULT_STARTUP_GROUP_TIMEOUT_MS, ty
 export { InformerCache, relevantChange, type InformerCacheOptions, type CacheEvent } from './informer.js';
 export { scheduleReconciles, DEFAULT_RESYNC_MS, type ScheduleOptions, type ReconcileRun, type RunCause } from './schedule.js';
 export { KubeApiError, KubeConnectionError, toKubeError, type KubeError } from './errors.js';
-export { APPLIED_HASH_ANNOTATION } from './compare.js';
+export { APPLIED_HASH_ANNOTATION, withHashAnnotation } from './compare.js';
 export { LAST_GOOD_SECRET, LAST_GOOD_KEY, LastGoodError, decodeLastGood, type LastGood } from './last-good.js';
 export { LastGoodKeeper, type LastGoodStore, type KeptDeployment } from './last-good-keeper.js';
 export { planReconcile, type Plan, type StartupGroup, type WriteAction } from './plan.js';

@@ -42,6 +42,42 @@ describe('stableJson and objectHash', () => {
     expect(objectHash(object)).toBe('3248e9462170d8a5');
   });
 
+  it('write what the original entries-sort-join implementation wrote, for values in and out of order', () => {
+    // The implementation before the one-pass rewrite and its JSON.stringify fast path, as the oracle.
+    const reference = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      if (value !== null && typeof value === 'object') {
+        const entries = Object.entries(value as Record<string, unknown>)
+          .filter(([, v]) => v !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`;
+      }
+      return JSON.stringify(value) ?? 'null';
+    };
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const keys = ['a', 'b', 'B', 'z', '', '9', '10', 'é', 'e\u0301', 'name', 'toJSON', 'x"y'];
+    const make = (depth: number): unknown => {
+      const roll = random();
+      if (depth > 3 || roll < 0.35) return pick([0, -1.5, 1e21, 'text', 'é"\\\n', true, false, null, undefined, () => 1]);
+      if (roll < 0.5) return Array.from({ length: Math.floor(random() * 4) }, () => make(depth + 1));
+      if (roll < 0.55) return new Date(0);
+      const members = Array.from({ length: Math.floor(random() * 5) }, () => pick(keys));
+      if (random() < 0.6) members.sort(); // in order: the JSON.stringify path
+      const object: Record<string, unknown> = random() < 0.1 ? Object.create(null) : {};
+      for (const key of members) object[key] = make(depth + 1);
+      return object;
+    };
+    let compared = 0;
+    for (let i = 0; i < 3000; i++) {
+      const value = make(0);
+      expect(stableJson(value)).toBe(reference(value));
+      compared++;
+    }
+    expect(compared).toBe(3000);
+  });
+
   it('do not depend on an existing hash annotation', () => {
     const annotated = withHashAnnotation(deployment('x:1'));
     expect(annotated.metadata.annotations?.[APPLIED_HASH_ANNOTATION]).toBe(objectHash(deployment('x:1')));
