@@ -116,6 +116,11 @@ describe('API requests of the bridge', () => {
     const startedBefore = new Map(Object.entries(reports.at(-1)!.modules).map(([name, m]) => [name, m.lastStartTimeUtc]));
     const moduleNames = Array.from({ length: N }, (_, i) => `m${i}`);
     expect(moduleNames.every((name) => startedBefore.get(name) !== undefined)).toBe(true);
+    // Start times have whole seconds (RFC 3339, as Kubernetes writes them): a pod restarted in the
+    // second its predecessor started (m0's, from the change just before) would show the same
+    // time. Wait for the next second, so that every new pod's start time is a later one.
+    const latestStart = Math.max(...[...startedBefore.values()].map((t) => Date.parse(t!)));
+    await new Promise((r) => setTimeout(r, Math.max(0, latestStart + 1000 - Date.now())));
     proxy.reset();
     // Someone else's pod deletions (the bench's rollouts do the same): the ReplicaSets make new ones.
     const pods = (await core.listNamespacedPod({ namespace: cluster.namespace })).items.filter((p) => moduleNames.includes(p.metadata?.labels?.['net.azure-devices.edge.module'] ?? ''));
