@@ -502,7 +502,12 @@ describe('check when something fails (last: these change the device)', () => {
     expect(l.out.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['modules-running']);
     const modules = r.out.checks.find((c) => c.id === 'modules-running')!;
     expect(modules).toMatchObject({ message: expect.stringMatching(/^not running: broken \(backoff: /), hint: "see 'iotedge-k8s logs MODULE' and 'iotedge-k8s list'" });
-    const text = await cli('check', ...remote);
+    // The broken module crashes a second after each start and is restarted after its back-off:
+    // a single check can meet it in one of its short runs, so wait for one that meets it failing.
+    const text = await waitFor('the remote text check to fail on the broken module', async () => {
+      const t = await cli('check', ...remote);
+      return t.code === 1 ? t : undefined;
+    }, 30_000);
     expect(text.code).toBe(1);
     expect(text.out).toContain('× Modules running - Error\n    not running: broken (backoff');
     expect(text.out).toContain('1 check(s) raised errors.');
