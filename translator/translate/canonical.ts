@@ -4,37 +4,19 @@
  * arrays are kept because some are meaningful (`emptyDir: {}`, `storageClassName: ""`); builders
  * leave optional fields out instead of emitting them empty.
  *
- * The builders write their objects in this order already, so {@link canonical} mostly only
- * checks: a value that is canonical is returned as it is (no copy), and only a part that is not
- * (a map from the manifest, such as createOptions Labels, a key out of place, a null) is copied
- * in order. Translated objects may therefore share parts with the model: treat them as read-only.
+ * The builders write their objects in this order (translate() does not walk its output again;
+ * the tests check every translated object with `assertCanonical`, test/support/canonical.ts).
+ * The levels whose keys come from the manifest are put in order where they are built:
+ * {@link sortedRecord} for one level, {@link canonicalFragment} for a whole part taken verbatim.
+ * Translated objects may therefore share parts with the model: treat them as read-only.
  */
 
 import { sortStrings, sortedKeys } from '../shared/index.js';
 
-const HEAD = ['apiVersion', 'kind', 'metadata'];
-
-/** Place of a top-level key: apiVersion, kind, metadata, then the rest. */
-function headRank(key: string): number {
-  return key === 'apiVersion' ? 0 : key === 'kind' ? 1 : key === 'metadata' ? 2 : 3;
-}
-
-/** True when key `b` may follow key `a` (strictly ascending UTF-16 order; at the top level, HEAD first). */
-function follows(a: string, b: string, top: boolean): boolean {
-  if (top) {
-    const ra = headRank(a);
-    const rb = headRank(b);
-    if (ra !== rb) return ra < rb;
-  }
-  return a < b;
-}
-
-/** An object with `keys` in canonical order, from canonical values by key (undefined ones left out). */
-function sortedObject(values: Map<string, unknown>, top: boolean): Record<string, unknown> {
-  const keys = sortStrings([...values.keys()]);
+/** An object with the keys of `values` sorted (undefined ones were left out). */
+function sortedObject(values: Map<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (top) for (const key of HEAD) if (values.has(key)) out[key] = values.get(key);
-  for (const key of keys) if (!top || headRank(key) === 3) out[key] = values.get(key);
+  for (const key of sortStrings([...values.keys()])) out[key] = values.get(key);
   return out;
 }
 
@@ -53,7 +35,7 @@ function valuesBefore(record: Record<string, unknown>, stop: string): Map<string
  * Every value is looked at once (no part is canonicalized twice), whatever the nesting.
  * Scalars are handled in the loops, without a call: most values of an object are scalars.
  */
-function canonicalValue(value: object, top: boolean): unknown {
+function canonicalValue(value: object): unknown {
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
@@ -62,7 +44,7 @@ function canonicalValue(value: object, top: boolean): unknown {
         out ??= value.slice(0, i);
         continue;
       }
-      const c: unknown = typeof v === 'object' ? canonicalValue(v, false) : v;
+      const c: unknown = typeof v === 'object' ? canonicalValue(v) : v;
       if (out !== undefined) out.push(c);
       else if (c !== v) {
         out = value.slice(0, i);
@@ -77,22 +59,12 @@ function canonicalValue(value: object, top: boolean): unknown {
   let previous: string | undefined;
   for (const key in record) {
     const v = record[key];
-    const c: unknown = v === undefined || v === null ? undefined : typeof v === 'object' ? canonicalValue(v, false) : v;
-    if (values === undefined && (c !== v || c === undefined || (previous !== undefined && !(top ? follows(previous, key, true) : previous < key)))) values = valuesBefore(record, key);
+    const c: unknown = v === undefined || v === null ? undefined : typeof v === 'object' ? canonicalValue(v) : v;
+    if (values === undefined && (c !== v || c === undefined || (previous !== undefined && !(previous < key)))) values = valuesBefore(record, key);
     if (values !== undefined && c !== undefined) values.set(key, c);
     previous = key;
   }
-  return values === undefined ? record : sortedObject(values, top);
-}
-
-/**
- * The object in canonical form (see the file comment): itself when it already is. translate()
- * does not call it on what it builds (the builders write canonical objects, which the tests
- * check with `assertCanonical`); builders call {@link canonicalFragment} on the parts that come
- * from the manifest as they are.
- */
-export function canonical<T extends object>(object: T): T {
-  return canonicalValue(object, true) as T;
+  return values === undefined ? record : sortedObject(values);
 }
 
 /**
@@ -101,14 +73,14 @@ export function canonical<T extends object>(object: T): T {
  * dropped; the value itself when it already is, else a copy that shares what was in order.
  */
 export function canonicalFragment<T extends object>(value: T): T {
-  return canonicalValue(value, false) as T;
+  return canonicalValue(value) as T;
 }
 
 /**
  * `record` with its keys in canonical order and undefined and null values left out: how a
  * builder writes one level whose keys it does not know in advance (a merge of createOptions
- * fields), so that {@link canonical} finds it in order. A record already in that form is
- * returned as it is, so give it a record of your own (a new literal or spread), never a shared one.
+ * fields). A record already in that form is returned as it is, so give it a record of your own
+ * (a new literal or spread), never a shared one.
  */
 export function sortedRecord<T>(record: Record<string, T | undefined | null>): Record<string, T> {
   // Already in order and without unset values (often: a few keys): the record itself.

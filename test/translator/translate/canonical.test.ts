@@ -1,22 +1,22 @@
-import { canonical, canonicalFragment, hasKeys, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
+import { canonicalFragment, hasKeys, nonEmpty, nonEmptyRecord, sortedRecord, withoutUnset } from '../../../translator/translate/canonical.js';
 import { assertCanonical } from '../../support/canonical.js';
 
-describe('canonical', () => {
-  it('puts apiVersion, kind, metadata first and sorts every other key recursively', () => {
-    const out = canonical({ spec: { b: 1, a: { d: 1, c: 2 } }, metadata: { name: 'x' }, kind: 'K', apiVersion: 'v1', data: {} });
-    expect(Object.keys(out)).toEqual(['apiVersion', 'kind', 'metadata', 'data', 'spec']);
+describe('canonicalFragment', () => {
+  it('sorts every key recursively', () => {
+    const out = canonicalFragment({ spec: { b: 1, a: { d: 1, c: 2 } }, metadata: { name: 'x' }, data: {} });
+    expect(Object.keys(out)).toEqual(['data', 'metadata', 'spec']);
     expect(Object.keys(out.spec)).toEqual(['a', 'b']);
     expect(Object.keys(out.spec.a)).toEqual(['c', 'd']);
   });
 
   it('drops undefined and null but keeps meaningful empty values', () => {
-    const out = canonical({ a: undefined, b: null, c: '', d: {}, e: [], f: [null, 1, undefined], g: false, h: 0 });
+    const out = canonicalFragment({ a: undefined, b: null, c: '', d: {}, e: [], f: [null, 1, undefined], g: false, h: 0 });
     expect(out).toEqual({ c: '', d: {}, e: [], f: [1], g: false, h: 0 });
     expect(Object.keys(out)).toEqual(['c', 'd', 'e', 'f', 'g', 'h']);
   });
 
   it('keeps array order', () => {
-    expect(canonical({ list: [3, 1, 2] }).list).toEqual([3, 1, 2]);
+    expect(canonicalFragment({ list: [3, 1, 2] }).list).toEqual([3, 1, 2]);
   });
 });
 
@@ -29,16 +29,16 @@ describe('nonEmpty helpers', () => {
   });
 });
 
-describe('canonical without copying', () => {
+describe('canonicalFragment without copying', () => {
   it('returns an object already in canonical form as it is', () => {
     const object = { apiVersion: 'v1', kind: 'K', metadata: { labels: { a: '1', b: '2' }, name: 'x' }, spec: { list: [{ a: 1 }, 'x'] } };
-    expect(canonical(object)).toBe(object);
+    expect(canonicalFragment(object)).toBe(object);
   });
 
   it('copies only the parts out of order, and keeps the canonical ones shared', () => {
     const fine = { a: 1, b: [1, 2] };
     const object = { apiVersion: 'v1', kind: 'K', metadata: { name: 'x' }, spec: { fine, labels: { z: '1', a: '2' }, n: null } };
-    const out = canonical(object) as unknown as { spec: { fine: unknown; labels: Record<string, string> } };
+    const out = canonicalFragment(object) as unknown as { spec: { fine: unknown; labels: Record<string, string> } };
     expect(out).not.toBe(object);
     expect(out.spec.fine).toBe(fine);
     expect(Object.keys(out.spec.labels)).toEqual(['a', 'z']);
@@ -47,20 +47,15 @@ describe('canonical without copying', () => {
   });
 
   it('orders integer-like keys as a sorted copy always did', () => {
-    const out = canonical({ m: { '9': 1, '10': 2, a: 3 } });
+    const out = canonicalFragment({ m: { '9': 1, '10': 2, a: 3 } });
     expect(JSON.stringify(out)).toBe('{"m":{"9":1,"10":2,"a":3}}');
-  });
-
-  it('puts a misplaced head key first at the top level only', () => {
-    const out = canonical({ kind: 'K', apiVersion: 'v1', metadata: { name: 'x' }, data: { kind: 'x', apiVersion: 'y' } });
-    expect(JSON.stringify(out)).toBe('{"apiVersion":"v1","kind":"K","metadata":{"name":"x"},"data":{"apiVersion":"y","kind":"x"}}');
   });
 
   it('looks at each value once, however deep an out-of-order part is', () => {
     let deep: Record<string, unknown> = { z: 1, a: 2 };
     for (let i = 0; i < 60; i++) deep = { b: deep, a: 1 };
     const started = Date.now();
-    const out = canonical({ deep }) as { deep: Record<string, unknown> };
+    const out = canonicalFragment({ deep }) as { deep: Record<string, unknown> };
     expect(Date.now() - started).toBeLessThan(1000);
     expect(Object.keys(out.deep)).toEqual(['a', 'b']);
   });
@@ -82,7 +77,7 @@ describe('builder helpers', () => {
   });
 });
 
-describe('canonicalFragment', () => {
+describe('canonicalFragment of parts from the manifest', () => {
   it('orders a part from the manifest at every level, without the head rule of the top level', () => {
     const out = canonicalFragment({ kind: 'x', apiVersion: 'y', b: [{ z: 1, a: null }, null], a: { d: 1, c: undefined } });
     expect(JSON.stringify(out)).toBe('{"a":{"d":1},"apiVersion":"y","b":[{"z":1}],"kind":"x"}');
