@@ -112,7 +112,7 @@ export const TOP_LEVEL_KEYS: Record<string, KeyRule> = {
   Shell: ignore('build-time only (Dockerfile SHELL)'),
   HostConfig: map((v, p, s, i) => {
     const hostConfig = readObject(v, p, i);
-    if (hostConfig) applyKeys(hostConfig, p, HOST_CONFIG_KEYS, HOST_CONFIG_RULES, s, i, 'HostConfig.');
+    if (hostConfig) applyKeys(hostConfig, p, HOST_CONFIG_RULES, s, i, 'HostConfig.');
   }),
   NetworkingConfig: ignore(
     'IoT Edge network settings (aliases, endpoints) have no Kubernetes equivalent: every pod is on the cluster network and modules reach each other through Services named after the modules',
@@ -206,11 +206,11 @@ function parentPointer(pointer: string): string {
 }
 
 /** Why an unknown key was not recognized: a case slip, or a key that belongs at another level. */
-function hint(key: string, table: Record<string, KeyRule>): string {
-  const caseMatch = Object.keys(table).find((k) => k.toLowerCase() === key.toLowerCase());
-  if (caseMatch) return ` (did you mean '${caseMatch}'? keys are case-sensitive)`;
-  if (table === TOP_LEVEL_KEYS && key in HOST_CONFIG_KEYS) return ' (it belongs inside HostConfig)';
-  if (table === HOST_CONFIG_KEYS && key in TOP_LEVEL_KEYS) return ' (it belongs at the top level of createOptions)';
+function hint(key: string, rules: ReadonlyMap<string, KeyRule>): string {
+  const lower = key.toLowerCase();
+  for (const k of rules.keys()) if (k.toLowerCase() === lower) return ` (did you mean '${k}'? keys are case-sensitive)`;
+  if (rules === TOP_LEVEL_RULES && HOST_CONFIG_RULES.has(key)) return ' (it belongs inside HostConfig)';
+  if (rules === HOST_CONFIG_RULES && TOP_LEVEL_RULES.has(key)) return ' (it belongs at the top level of createOptions)';
   return '';
 }
 
@@ -231,14 +231,14 @@ function rulesOf(table: Record<string, KeyRule>): ReadonlyMap<string, KeyRule> {
 const TOP_LEVEL_RULES = rulesOf(TOP_LEVEL_KEYS);
 const HOST_CONFIG_RULES = rulesOf(HOST_CONFIG_KEYS);
 
-/** Applies `table` (its `rules`) to every key of `obj`, in sorted order. */
-function applyKeys(obj: JsonObject, pointer: string, table: Record<string, KeyRule>, rules: ReadonlyMap<string, KeyRule>, spec: ModuleSpec, issues: Issues, prefix: string): void {
+/** Applies a table's `rules` ({@link rulesOf}) to every key of `obj`, in sorted order. */
+function applyKeys(obj: JsonObject, pointer: string, rules: ReadonlyMap<string, KeyRule>, spec: ModuleSpec, issues: Issues, prefix: string): void {
   for (const key of sortedKeys(obj)) {
     const rule = rules.get(key);
     // A key of the table needs no escaping (see rulesOf).
     const p = rule === undefined ? joinPointer(pointer, key) : `${pointer}/${key}`;
     const value = obj[key];
-    if (rule === undefined) issues.warn(p, `createOptions key '${prefix}${key}' is unknown and is ignored${hint(key, table)}`);
+    if (rule === undefined) issues.warn(p, `createOptions key '${prefix}${key}' is unknown and is ignored${hint(key, rules)}`);
     else if ('ignored' in rule) {
       if (!isUnset(value)) issues.warn(p, `createOptions key '${prefix}${key}' is not supported on Kubernetes and is ignored: ${rule.ignored}`);
     } else rule.handler(value, p, spec, issues, obj);
@@ -291,7 +291,7 @@ export function interpretCreateOptions(module: ModuleModel): { spec: ModuleSpec;
     issues.error(pointer, `createOptions must be a JSON object, found ${typeName(module.createOptions)}`);
     return { spec, issues };
   }
-  applyKeys(module.createOptions, pointer, TOP_LEVEL_KEYS, TOP_LEVEL_RULES, spec, issues, '');
+  applyKeys(module.createOptions, pointer, TOP_LEVEL_RULES, spec, issues, '');
   const hostConfigPointer = joinPointer(pointer, 'HostConfig');
   checkDevices(spec, issues);
   checkSecurity(spec, hostConfigPointer, issues);

@@ -64,6 +64,13 @@ describe('unknown keys', () => {
     expect(r.container.securityContext).toBeUndefined();
   });
 
+  it('do not take a name of an inherited member (constructor, toString) for a key of the other level', () => {
+    const r = translateOne({ constructor: 1, HostConfig: { toString: 1 } });
+    const byPointer = Object.fromEntries(r.warnings.map((w) => [w.pointer, w.message]));
+    expect(byPointer[co('constructor')]).toBe("createOptions key 'constructor' is unknown and is ignored");
+    expect(byPointer[co('HostConfig', 'toString')]).toBe("createOptions key 'HostConfig.toString' is unknown and is ignored");
+  });
+
   it('escape / and ~ in pointers', () => {
     const r = translateOne({ 'a/b~c': 1 });
     expect(r.warnings[0]!.pointer).toBe(co('a/b~c'));
