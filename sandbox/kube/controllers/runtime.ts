@@ -387,8 +387,8 @@ export class EventRecorder {
   private readonly seen = new Map<string, string>();
   private readonly waiting = new Map<string, WaitingEvent>();
   private lastStamp = 0n;
+  /** A flush is scheduled (see {@link schedule}). */
   private scheduled = false;
-  private deadline: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -459,8 +459,6 @@ export class EventRecorder {
 
   /** Writes every waiting Event now (in the order they were first recorded). */
   flush(): void {
-    if (this.deadline) clearTimeout(this.deadline);
-    this.deadline = undefined;
     if (this.waiting.size === 0) return;
     const events = [...this.waiting.entries()];
     this.waiting.clear();
@@ -471,8 +469,6 @@ export class EventRecorder {
   stop(): void {
     this.stopped = true;
     this.waiting.clear();
-    if (this.deadline) clearTimeout(this.deadline);
-    this.deadline = undefined;
   }
 
   private newName(obj: KubeObject): string {
@@ -484,23 +480,19 @@ export class EventRecorder {
     if (this.seen.size > MAX_AGGREGATED) this.seen.delete(this.seen.keys().next().value as string);
   }
 
-  /** Flushes after the current turn once the workload controllers have no keys waiting, or at the deadline. */
+  /**
+   * Flushes after the current turn once the workload controllers have no keys waiting, or
+   * {@link EVENT_MAX_DELAY_MS} after the first Event waiting (Backlog.afterIdle), whichever comes first.
+   */
   private schedule(): void {
-    this.deadline ??= setTimeout(() => this.flush(), EVENT_MAX_DELAY_MS).unref();
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.whenIdle());
-  }
-
-  private whenIdle(): void {
-    if (this.stopped) return;
-    const flushNow = () => {
+    const run = () => {
       this.scheduled = false;
-      this.flush();
+      if (!this.stopped) this.flush();
     };
-    if (!this.backlog || this.backlog.idle) flushNow();
-    // Once the controllers are done (at the end of their batch), after that turn's other callbacks.
-    else this.backlog.whenIdle(() => setImmediate(() => this.whenIdle()));
+    if (this.backlog) this.backlog.afterIdle(run, EVENT_MAX_DELAY_MS);
+    else setImmediate(run);
   }
 
   private write(key: string, event: WaitingEvent): void {
