@@ -58,11 +58,12 @@ class BenchError extends Error {
   override readonly name = 'BenchError';
 }
 
-function parseRounds(argv: string[]): number {
-  const at = argv.indexOf('--rounds');
-  if (at < 0) return 10;
+/** The positive integer after `flag` in `argv`, or `fallback` without the flag. */
+function positiveInt(argv: string[], flag: string, fallback: number): number {
+  const at = argv.indexOf(flag);
+  if (at < 0) return fallback;
   const n = Number(argv[at + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new BenchError(`--rounds must be a positive integer, got '${argv[at + 1] ?? ''}'`);
+  if (!Number.isInteger(n) || n < 1) throw new BenchError(`${flag} must be a positive integer, got '${argv[at + 1] ?? ''}'`);
   return n;
 }
 
@@ -1045,15 +1046,6 @@ class Bench {
   }
 }
 
-/** How many first applies step 4 measures on each side (`--sbs-samples N`, 7 by default). */
-function parseSamples(argv: string[]): number {
-  const at = argv.indexOf('--sbs-samples');
-  if (at < 0) return 7;
-  const n = Number(argv[at + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new BenchError(`--sbs-samples must be a positive integer, got '${argv[at + 1] ?? ''}'`);
-  return n;
-}
-
 /** The sections to run (`--only a,b`); all by default. */
 function parseOnly(argv: string[]): (section: string) => boolean {
   const at = argv.indexOf('--only');
@@ -1063,7 +1055,7 @@ function parseOnly(argv: string[]): (section: string) => boolean {
 }
 
 async function main(): Promise<number> {
-  const rounds = parseRounds(process.argv);
+  const rounds = positiveInt(process.argv, '--rounds', 10);
   const only = parseOnly(process.argv);
   const bench = new Bench(rounds, process.argv.includes('--tls'));
   const started = performance.now();
@@ -1098,7 +1090,8 @@ async function main(): Promise<number> {
 
     if (only('sbs')) {
       console.log('\n4. 50-module deployment, side by side on the same emulator, fresh namespaces (each first holds an empty deployment)');
-      await bench.sideBySide(parseSamples(process.argv));
+      // How many first applies step 4 measures on each side.
+      await bench.sideBySide(positiveInt(process.argv, '--sbs-samples', 7));
     }
 
     if (only('memory')) {
