@@ -64,6 +64,9 @@ export class TaskRunner {
     const run = (async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       try {
+        // The time may be up before the work's turn comes (a stalled event loop): the work is
+        // not started with a signal that already fired, whose 'abort' event it would never see.
+        if (controller.signal.aborted) throw controller.signal.reason;
         await work(controller.signal);
         if (controller.signal.aborted) throw controller.signal.reason;
         state.status = 'Completed';

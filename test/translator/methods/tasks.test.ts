@@ -30,6 +30,27 @@ test('Cancelled when the time is up; Unknown for an id never given', async () =>
   expect(runner.status('nope')).toEqual({ status: 'Unknown', message: '', correlationId: 'nope' });
 });
 
+test('Cancelled, not hung, when the time is up before the work could start', async () => {
+  const runner = new TaskRunner({ timeoutMs: 1 });
+  let started = false;
+  // Started from a setImmediate callback, the work's turn is the next loop's check phase; the
+  // busy wait lets the 1 ms timer expire, so the next loop's timers phase fires it first.
+  const { correlationId } = await new Promise<{ correlationId: string }>((resolve) =>
+    setImmediate(() => {
+      const status = runner.start('upload logs', (signal) => {
+        started = true;
+        return new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      });
+      const until = Date.now() + 20;
+      while (Date.now() < until);
+      resolve(status);
+    }),
+  );
+  await runner.idle();
+  expect(started).toBe(false);
+  expect(runner.status(correlationId)).toMatchObject({ status: 'Cancelled', message: 'Task upload logs was cancelled: timed out after 1 ms' });
+});
+
 test('redactSas removes query strings and signatures', () => {
   expect(redactSas('see http://h:1/acct/c?sv=2020&sig=abc%3D and sig=xyz')).toBe('see http://h:1/acct/c?[redacted] and sig=[redacted]');
 });
