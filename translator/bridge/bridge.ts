@@ -8,7 +8,7 @@
  *   periodic resync ───────────────────────────┘             │
  *   cache.observed$ + admissions + runs ─> (throttle) ─> observe (cache) ─> moduleStatuses
  *                                               ─> reportedDocument ─> report(document)
- *   cache.observed$ while a version awaits its modules ─> settle ─> (changed) report at once
+ *   cache.observed$ while a version awaits its modules ─> settle (once per job) ─> (changed) report at once
  *
  * changes$ ticks for drift of the objects the bridge writes (a deleted or edited Deployment,
  * Service, Secret...), never for pods: pods coming and going (a rollout) only refresh the status
@@ -133,6 +133,9 @@ export class Bridge {
   private lastOutcome: ReconcileOutcome | undefined;
   private moduleNotes: ReadonlyMap<string, string> = new Map();
   private nextPass: ReturnType<typeof setTimeout> | undefined;
+  /** A settle is queued for the end of the current job (see {@link queueSettle}). */
+  private settleQueued = false;
+  private stopped = false;
 
   constructor(private readonly options: BridgeOptions) {
     this.log = options.log ?? (() => undefined);
@@ -201,7 +204,7 @@ export class Bridge {
         .subscribe(() => this.refreshStatus()),
     );
     // The change that settles an applied version is reported at once, not at the end of the interval.
-    this.subscriptions.add(this.watcher.observed$.subscribe(() => this.settleNow()));
+    this.subscriptions.add(this.watcher.observed$.subscribe(() => this.queueSettle()));
     // After the loop is subscribed, so the trigger of the last good deployment is not lost.
     if (restored) this.accept({ version: restored.version, manifest: { model: restored.model, diagnostics: [] } });
     this.subscriptions.add(this.options.desired$.subscribe((input) => this.accept(input)));
@@ -209,6 +212,7 @@ export class Bridge {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.nextPass);
     this.retryTimer?.unsubscribe();
     this.subscriptions.unsubscribe();
@@ -345,6 +349,21 @@ export class Bridge {
     // At once, not behind the interval of observed changes: the run's outcome (a refusal) or,
     // once its modules are created, the version's 200 goes out without waiting.
     this.refreshStatus();
+  }
+
+  /**
+   * Settles once per job instead of once per observed change: a watch chunk (the events of one
+   * API server turn) is taken event by event in one job, and judging the version after each
+   * event cost a walk of the whole cache per event (at 50 modules a rollout is about 850
+   * events). The microtask runs right after the job, before any other I/O or timer.
+   */
+  private queueSettle(): void {
+    if (this.settleQueued) return;
+    this.settleQueued = true;
+    queueMicrotask(() => {
+      this.settleQueued = false;
+      if (!this.stopped) this.settleNow();
+    });
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
  * Sends the `$edgeAgent` reported document to IoT Hub as minimal JSON merge patches against
  * what IoT Hub acknowledged. An idle link sends at once: the first document after a quiet spell
- * (no patch in the last `minIntervalMs`) goes out in the same turn of the event loop (documents
- * published together in one turn are one patch). Only bursts coalesce: while a patch is in flight
+ * (no patch in the last `minIntervalMs`) goes out right after the job that published it, before
+ * the event loop handles other I/O (documents published together in one job are one patch). Only bursts coalesce: while a patch is in flight
  * or one went out less than `minIntervalMs` ago, the documents that arrive are folded into one
  * patch sent when the interval is over. A patch that changes one of `promptKeys` (the bridge
  * passes `lastDesiredVersion` and `lastDesiredStatus`) does not wait behind other patches'
@@ -70,6 +70,8 @@ export class ReportedPublisher {
   private timer: NodeJS.Timeout | undefined;
   /** When the timer fires (ms since the epoch). */
   private timerDue = 0;
+  /** A send is queued for the end of the current job (a patch due now). */
+  private queued = false;
   private sending: Promise<void> | undefined;
   /** When the last patch (of any kind) was sent or failed; the start of the burst interval. */
   private lastSentAt = Number.NEGATIVE_INFINITY;
@@ -112,7 +114,7 @@ export class ReportedPublisher {
 
   /** Resolves once nothing is pending or in flight. */
   idle(): Promise<void> {
-    if (!this.timer && !this.sending) return Promise.resolve();
+    if (!this.timer && !this.sending && !this.queued) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -147,11 +149,21 @@ export class ReportedPublisher {
       }
       return;
     }
-    if (this.timer && this.timerDue <= due) return;
+    if (this.queued || (this.timer && this.timerDue <= due)) return;
     clearTimeout(this.timer);
+    this.timer = undefined;
+    if (due <= Date.now()) {
+      // Due now: after this job (the documents it publishes are one patch), but not behind the I/O
+      // the event loop has waiting (a timer would run only after it: a rollout's watch events).
+      this.queued = true;
+      queueMicrotask(() => {
+        this.queued = false;
+        if (!this.closed) this.fire();
+      });
+      return;
+    }
     this.timerDue = due;
-    // Even when due now: after this turn, so the documents published in the same turn are one patch.
-    this.timer = setTimeout(() => this.fire(), Math.max(0, due - Date.now()));
+    this.timer = setTimeout(() => this.fire(), due - Date.now());
   }
 
   private fire(): void {
@@ -160,7 +172,7 @@ export class ReportedPublisher {
     const due = this.dueAt();
     if (due === undefined || due > Date.now()) {
       this.schedule();
-      if (!this.timer) this.wakeIdle();
+      if (!this.timer && !this.queued) this.wakeIdle();
       return;
     }
     this.sending = this.send().finally(() => {
@@ -173,7 +185,7 @@ export class ReportedPublisher {
     if (this.closed) return this.wakeIdle();
     this.backoffMs = this.failures > 0 ? Math.min(this.retryDelayMs * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS) : 0;
     this.schedule();
-    if (!this.timer) this.wakeIdle();
+    if (!this.timer && !this.queued) this.wakeIdle();
   }
 
   private wakeIdle(): void {

@@ -7,6 +7,7 @@ import { firstValueFrom } from 'rxjs';
 import { startHubEmulator, trustHubCa, type HubEmulator } from '../../../sandbox/hub/index.js';
 import { ReportedPublisher, TwinLink, TwinError, type DesiredState, type SentPatch } from '../../../translator/twin/index.js';
 import { waitFor } from '../../support/wait.js';
+import type { JsonObject } from '../../../translator/shared/index.js';
 
 let hub: HubEmulator;
 let registry: Registry;
@@ -146,6 +147,28 @@ describe('ReportedPublisher', () => {
     expect(sent).toHaveLength(2);
     expect(sent[1]!.prompt).toBe(false);
     expect(sent[1]!.sentAt - again).toBeLessThan(100);
+  });
+
+  test('a patch due now is handed to the link before the I/O and timers already waiting run', async () => {
+    await untilIdle();
+    // The real link, with each hand-over noted.
+    const handed: JsonObject[] = [];
+    const channel = { updateReported: (patch: JsonObject) => (handed.push(patch), link.updateReported(patch)), snapshots$: link.snapshots$ };
+    const own = new ReportedPublisher(channel, { minIntervalMs: 1000, promptKeys: ['lastDesiredStatus'] });
+    try {
+      // Callbacks queued before the publish, as a rollout's watch events are: the patch must not wait behind them.
+      const seen: number[] = [];
+      setImmediate(() => seen.push(handed.length));
+      setTimeout(() => seen.push(handed.length), 0);
+      own.publish({ lastDesiredStatus: { code: 200 }, extra: { first: true } });
+      own.publish({ lastDesiredStatus: { code: 200 }, extra: { first: false } });
+      await own.idle();
+      expect(seen).toEqual([1, 1]);
+      expect(handed).toEqual([{ lastDesiredStatus: { code: 200 }, extra: { first: false } }]);
+    } finally {
+      own.close();
+    }
+    expect(await hubReported()).toMatchObject({ extra: { first: false } });
   });
 
   test('a burst is coalesced: what follows a patch within the interval goes out as one patch, only the difference, removed keys as null', async () => {
