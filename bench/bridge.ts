@@ -2,8 +2,9 @@
  * bench/bridge: the bridge (`iotedge-k8s run`) end to end on the sandbox emulators.
  *
  * Starts the Kubernetes API emulator in a process of its own (plain HTTP, or HTTPS with --tls;
- * timeFactor 0.01) and the IoT Hub emulator in this process, puts a counting proxy between every Kubernetes client and the
- * emulator (it counts requests and TCP connections), pushes
+ * timeFactor 0.01) and the IoT Hub emulator in another (bench/hub-emulator-process.ts), so that
+ * neither shares an event loop with the bench's watches and polls; puts a counting proxy between
+ * every Kubernetes client and the emulator (it counts requests and TCP connections), pushes
  * deployments with azure-iothub and reads the `$edgeAgent` reported twin with
  * `Registry.getModuleTwin` (polled every 10 ms). Prints:
  *   1. for 10 and 50 modules, every module's env changed per round, p50/p95 with the floor beside
@@ -35,10 +36,11 @@ import deviceSdk, { type Client as DeviceClient, type Twin } from 'azure-iot-dev
 import mqttTransport from 'azure-iot-device-mqtt';
 import iothub, { type Registry } from 'azure-iothub';
 import { parse, stringify } from 'yaml';
-import { startHubEmulator, trustHubCa, type HubEmulator } from '../sandbox/hub/index.js';
+import { trustHubCa } from '../sandbox/hub/index.js';
 import { generateTls } from '../sandbox/kube/tls.js';
 import { deploymentRollout } from '../translator/kinds/index.js';
 import { runsVersion, spawnBridge, stopProcess } from './bridge-process.js';
+import { spawnHubEmulator, type HubEmulatorProcess } from './hub-emulator-process.js';
 import { spawnKubeEmulator, type KubeEmulatorProcess } from './kube-emulator-process.js';
 import { deploymentContent, imageOf } from './manifests.js';
 
@@ -416,7 +418,7 @@ class Bench {
   kube!: KubeEmulatorProcess;
   /** Kubeconfig YAML of the emulator (straight to it, not through the proxy). */
   kubeconfig = '';
-  hub!: HubEmulator;
+  hub!: HubEmulatorProcess;
   proxy!: CountingProxy;
   registry!: Registry;
   apps!: AppsV1Api;
@@ -439,7 +441,7 @@ class Bench {
   async start(): Promise<void> {
     this.kube = await spawnKubeEmulator('kube', { tls: this.tls, timeFactor: TIME_FACTOR });
     this.kubeconfig = this.kube.kubeconfig!;
-    this.hub = await startHubEmulator({ stateDir: this.dir, serviceHost: SERVICE_HOST });
+    this.hub = await spawnHubEmulator(this.dir, SERVICE_HOST);
     const kubeCaData = this.tls ? String((parse(this.kubeconfig) as Json).clusters[0].cluster['certificate-authority-data']) : undefined;
     this.proxy = new CountingProxy(this.kube.url, kubeCaData && Buffer.from(kubeCaData, 'base64').toString('utf8'));
     await this.proxy.start();
@@ -738,7 +740,7 @@ class Bench {
 
   /**
    * The bench load a bridge's timed step carries: the reported twin polled every POLL_MS (the
-   * hub emulator shares the bench process, so the Kubernetes API emulator, with the polling). A
+   * hub emulator's process answers the polls while the cluster works on the same cores). A
    * floor or a kubectl run measured beside the bridge carries it too; the returned function stops it.
    */
   hubLoad(): () => Promise<void> {
@@ -1061,7 +1063,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   try {
     await bench.start();
-    console.log(`bench/bridge: node ${process.version}, ${rounds} rounds, kube emulator in its own process, timeFactor ${TIME_FACTOR} (${bench.tls ? 'HTTPS' : 'plain HTTP'}, behind a counting proxy), hub service host ${SERVICE_HOST}`);
+    console.log(`bench/bridge: node ${process.version}, ${rounds} rounds, kube and hub emulators in processes of their own, timeFactor ${TIME_FACTOR} (${bench.tls ? 'HTTPS' : 'plain HTTP'}, behind a counting proxy), hub service host ${SERVICE_HOST}`);
     console.log(`reported twin polled with Registry.getModuleTwin every ${POLL_MS} ms; the bridge runs as its own process (node bin/iotedge-k8s.js run: the compiled dist/)`);
     console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the start`);
 

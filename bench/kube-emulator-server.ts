@@ -16,6 +16,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { serveQuestions } from './emulator-child.js';
 
 interface Emulator {
   url: string;
@@ -88,16 +89,4 @@ function answer(line: string): unknown {
   return { error: `unknown question: ${line}` };
 }
 
-process.stdin.setEncoding('utf8');
-let pending = '';
-process.stdin.on('data', (chunk: string) => {
-  pending += chunk;
-  for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
-    const line = pending.slice(0, newline).trim();
-    pending = pending.slice(newline + 1);
-    if (line !== '') process.stdout.write(`${JSON.stringify(answer(line))}\n`);
-  }
-});
-process.stdin.on('end', () => {
-  void emulator.stop().then(() => process.exit(0));
-});
+serveQuestions(answer, () => emulator.stop());
