@@ -7,7 +7,7 @@
  */
 import { error, joinPointer, warning, type Diagnostic } from './diagnostics.js';
 import { describeSyntaxError, lineColumn } from './json-text.js';
-import { MAX_DEPTH, parseLenientJson } from './lenient-json.js';
+import { MAX_DEPTH, parseLenientJson, type LenientResult } from './lenient-json.js';
 import { article, isObject, showValue, tooDeepAt, type JsonObject } from './json-values.js';
 import type { CreateOptions } from './model.js';
 import { sortBy } from '../shared/index.js';
@@ -22,7 +22,8 @@ export interface CreateOptionsResult {
   options?: CreateOptions;
   /** Pointer to the (first) createOptions key, `.../settings/createOptions` when absent. */
   pointer: string;
-  diagnostics: Diagnostic[];
+  /** Read-only: the usual result without diagnostics shares an empty list. */
+  diagnostics: readonly Diagnostic[];
 }
 
 interface Chunk {
@@ -74,8 +75,37 @@ function collectChunks(settings: JsonObject, settingsPointer: string, diagnostic
 
 const byIndex = (a: Chunk, b: Chunk): number => a.index - b.index;
 
+/** No diagnostics: shared by the results of the usual createOptions (read-only). */
+const NONE: readonly Diagnostic[] = Object.freeze([]);
+
+/**
+ * True when the only key of `settings` that may be a chunk is `createOptions`, spelled as IoT
+ * Edge tools write it (the usual `{image, createOptions}`): no other key is at least as long and
+ * starts with `c` or `C`, so {@link collectChunks} would find that one chunk alone.
+ */
+function onlyCreateOptions(settings: JsonObject): boolean {
+  let found = false;
+  for (const key in settings) {
+    if (key === 'createOptions') found = Object.hasOwn(settings, key);
+    else if (key.length >= CHUNK_PREFIX_LENGTH && (key.charCodeAt(0) | 0x20) === 0x63) return false;
+  }
+  return found;
+}
+
 /** Reassembles and parses a module's createOptions from its `settings` object. */
 export function assembleCreateOptions(settings: JsonObject, settingsPointer: string, allowObject: boolean): CreateOptionsResult {
+  // The usual case, one `createOptions` string of strict JSON: read without the chunk records.
+  if (onlyCreateOptions(settings)) {
+    const text = settings['createOptions'];
+    if (typeof text === 'string') {
+      const pointer = `${settingsPointer}/createOptions`;
+      const trimmed = text.trim();
+      if (trimmed === '' || trimmed === 'null') return { options: {}, pointer, diagnostics: NONE };
+      const parsed = parseLenientJson(text);
+      if (parsed.ok && parsed.leniencies.length === 0 && parsed.duplicates.length === 0 && isObject(parsed.value)) return { options: parsed.value, pointer, diagnostics: NONE };
+      return readParsed(parsed, [text], [{ index: 0, key: 'createOptions', value: text, pointer }], pointer, []);
+    }
+  }
   const diagnostics: Diagnostic[] = [];
   const chunks = collectChunks(settings, settingsPointer, diagnostics);
   const first = chunks[0];
@@ -119,7 +149,11 @@ export function assembleCreateOptions(settings: JsonObject, settingsPointer: str
   if (trimmed === '' || trimmed === 'null') return { options: {}, pointer, diagnostics };
 
   // As edgeAgent reads them (Newtonsoft.Json): see lenient-json.ts.
-  const parsed = parseLenientJson(text);
+  return readParsed(parseLenientJson(text), texts, chunks, pointer, diagnostics);
+}
+
+/** The result of the parsed createOptions `texts` of `chunks`, with a diagnostic for each leniency, repeated key or error. */
+function readParsed(parsed: LenientResult, texts: readonly string[], chunks: readonly Chunk[], pointer: string, diagnostics: Diagnostic[]): CreateOptionsResult {
   // Strict JSON of an object, the usual case: nothing to report.
   if (parsed.ok && parsed.leniencies.length === 0 && parsed.duplicates.length === 0 && isObject(parsed.value)) return { options: parsed.value, pointer, diagnostics };
   const where = (offset: number): { c: Chunk; at: string } => {

@@ -75,9 +75,9 @@ function normalizeModule(spec: ModuleSpec, input: NormalizeInput, diagnostics: D
   if (!isObject(value) || hasErrorAtOrUnder(pointer, input.errorPointers)) return undefined;
   const settings = value['settings'];
   if (!isObject(settings)) return undefined;
-  const settingsPointer = joinPointer(pointer, 'settings');
+  const settingsPointer = `${pointer}/settings`;
   const created = assembleCreateOptions(settings, settingsPointer, input.allowObjectCreateOptions);
-  diagnostics.push(...created.diagnostics);
+  for (const d of created.diagnostics) diagnostics.push(d);
   const rawImage = str(settings['image']) ?? '';
   const problem = imageProblem(rawImage);
   if (problem !== undefined) {

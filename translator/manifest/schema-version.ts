@@ -18,6 +18,11 @@ export function checkSchemaVersion<V extends string>(
   component: '$edgeAgent' | '$edgeHub',
   supported: readonly V[],
 ): SchemaVersionCheck<V> {
+  // The usual case first: a supported version as written (`1.1`), with nothing to report.
+  if (typeof value === 'string') {
+    const same = supported.find((v) => v === value);
+    if (same !== undefined) return { ok: true, version: same };
+  }
   const pointer = joinPointer(desiredPointer, 'schemaVersion');
   const list = supported.join(', ');
   if (value === undefined) {

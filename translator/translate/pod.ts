@@ -91,7 +91,10 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   annotations[ORIGINAL_MODULE_ID_ANNOTATION] = module.name;
   const metadata = { annotations: sortedRecord(annotations), labels: input.labels };
 
-  const podSecurity = assignOwn(assignOwn<unknown>({}, spec.pod.securityContext as Record<string, unknown> | undefined), experimental.securityContext);
+  const podSecurityFields = spec.pod.securityContext as Record<string, unknown> | undefined;
+  // A merge only when either sets a field (few modules do).
+  const podSecurity =
+    podSecurityFields === undefined && experimental.securityContext === undefined ? undefined : assignOwn(assignOwn<unknown>({}, podSecurityFields), experimental.securityContext);
   // The pod fields written here, in output order, unset ones left out.
   const podSpec: Record<string, unknown> = {};
   const affinity = nonEmptyRecord(experimental.affinity);
@@ -104,7 +107,7 @@ export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   if (nodeSelector != null) podSpec.nodeSelector = nodeSelector;
   podSpec.restartPolicy = input.restartPolicy;
   // A merge of two records (createOptions, then k8s-experimental): ordered here.
-  if (hasKeys(podSecurity)) podSpec.securityContext = sortedRecord(podSecurity);
+  if (podSecurity !== undefined && hasKeys(podSecurity)) podSpec.securityContext = sortedRecord(podSecurity);
   podSpec.serviceAccountName = name;
   const tolerations = nonEmpty(experimental.tolerations);
   if (tolerations !== undefined) podSpec.tolerations = tolerations;
@@ -132,8 +135,8 @@ const WRITTEN_POD_FIELDS = new Set([
  * always there), in canonical order; the fields of `podSpec` win.
  */
 function withPodFields(podSpec: Record<string, unknown>, podFields: Record<string, unknown>): Record<string, unknown> {
+  if (!hasKeys(podFields)) return podSpec;
   const keys = Object.keys(podFields);
-  if (keys.length === 0) return podSpec;
   const merged: Record<string, unknown> = {};
   for (const key of keys) if (!WRITTEN_POD_FIELDS.has(key)) setOwn(merged, key, podFields[key]);
   return sortedRecord(assignOwn(merged, podSpec));

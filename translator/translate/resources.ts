@@ -19,10 +19,16 @@ export const GPU_RESOURCE = 'nvidia.com/gpu';
 /** CpuPeriod when only CpuQuota is given (Docker's default, microseconds). */
 export const DEFAULT_CPU_PERIOD = 100_000;
 
+/** Binary suffixes, largest first (one table, not a new one per call). */
+const BINARY_UNITS: readonly (readonly [string, number])[] = [
+  ['Gi', 1024 ** 3],
+  ['Mi', 1024 ** 2],
+  ['Ki', 1024],
+];
+
 /** Bytes as a quantity: `536870912` -> `512Mi`, `1000` -> `1000`. */
 export function bytesToQuantity(bytes: number): string {
-  for (const [suffix, unit] of [['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const)
-    if (bytes % unit === 0) return `${bytes / unit}${suffix}`;
+  for (const [suffix, unit] of BINARY_UNITS) if (bytes % unit === 0) return `${bytes / unit}${suffix}`;
   return String(bytes);
 }
 

@@ -19,7 +19,7 @@ import { joinPointer } from '../manifest/index.js';
 import type { TranslateOptions } from './options.js';
 import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
-import type { ExposedPort, ModuleSpec, Protocol, ServicePort } from './spec.js';
+import type { ModuleSpec, Protocol, ServicePort } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
 import { objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, type DeviceLabels, type ModuleLabels, type ModuleMetadata } from './labels.js';
 import { compareText, hasKeys, sortedRecord } from './canonical.js';
@@ -49,12 +49,19 @@ function parsePortNumber(text: string): number | undefined {
   return n >= 1 && n <= 65535 ? n : undefined;
 }
 
+/** The ports of a Docker port key: `low` to `high` (the same for one port), one protocol. */
+interface PortRange {
+  low: number;
+  high: number;
+  protocol: Protocol;
+}
+
 /**
- * Parses a Docker port key (`80`, `80/tcp`, `8000-8010/udp`) into ports; records an error at
- * `parent`/`key` and returns undefined when it is not one. (The pointer is built only for an
- * error: a port key holds a `/`, which a pointer escapes.)
+ * Parses a Docker port key (`80`, `80/tcp`, `8000-8010/udp`) into its range of ports; records an
+ * error at `parent`/`key` and returns undefined when it is not one. (The pointer is built only
+ * for an error: a port key holds a `/`, which a pointer escapes.)
  */
-export function parsePortKey(key: string, parent: string, issues: Issues): ExposedPort[] | undefined {
+function parsePortKey(key: string, parent: string, issues: Issues): PortRange | undefined {
   // PORT[-PORT][/PROTOCOL], read with indexOf rather than split (no arrays for the usual `80/tcp`).
   const slash = key.indexOf('/');
   const range = slash < 0 ? key : key.slice(0, slash);
@@ -77,9 +84,7 @@ export function parsePortKey(key: string, parent: string, issues: Issues): Expos
     issues.error(joinPointer(parent, key), `port range '${key}' has ${high - low + 1} ports; at most ${MAX_PORT_RANGE} are supported`);
     return undefined;
   }
-  const ports: ExposedPort[] = [];
-  for (let p = low; p <= high; p++) ports.push({ port: p, protocol });
-  return ports;
+  return { low, high, protocol };
 }
 
 /** `ExposedPorts`: `{"80/tcp": {}}`. */
@@ -87,8 +92,8 @@ export function readExposedPorts(value: unknown, pointer: string, spec: ModuleSp
   const obj = readObject(value, pointer, issues);
   if (!obj) return;
   for (const key of sortedKeys(obj)) {
-    const ports = parsePortKey(key, pointer, issues);
-    if (ports) spec.exposedPorts.push(...ports);
+    const range = parsePortKey(key, pointer, issues);
+    if (range) for (let p = range.low; p <= range.high; p++) spec.exposedPorts.push({ port: p, protocol: range.protocol });
   }
 }
 
@@ -97,20 +102,20 @@ export function readPortBindings(value: unknown, pointer: string, spec: ModuleSp
   const obj = readObject(value, pointer, issues);
   if (!obj) return;
   for (const key of sortedKeys(obj)) {
-    const ports = parsePortKey(key, pointer, issues);
+    const range = parsePortKey(key, pointer, issues);
     const bindings = readArray(obj[key], () => joinPointer(pointer, key), issues);
-    if (!ports) continue;
+    if (!range) continue;
     if (!bindings || bindings.length === 0) {
       // No binding list: Docker publishes on an ephemeral host port; we publish the container port.
-      for (const p of ports) spec.portBindings.push({ containerPort: p.port, protocol: p.protocol, hostPort: p.port });
+      for (let p = range.low; p <= range.high; p++) spec.portBindings.push({ containerPort: p, protocol: range.protocol, hostPort: p });
       continue;
     }
-    for (let i = 0; i < bindings.length; i++) readBinding(bindings[i], pointer, key, i, ports, spec, issues);
+    for (let i = 0; i < bindings.length; i++) readBinding(bindings[i], pointer, key, i, range, spec, issues);
   }
 }
 
-/** Binding `i` of port key `key` in PortBindings at `parent` (pointers are built only for a diagnostic). */
-function readBinding(binding: unknown, parent: string, key: string, i: number, ports: ExposedPort[], spec: ModuleSpec, issues: Issues): void {
+/** Binding `i` of port key `key` (the ports of `range`) in PortBindings at `parent` (pointers are built only for a diagnostic). */
+function readBinding(binding: unknown, parent: string, key: string, i: number, range: PortRange, spec: ModuleSpec, issues: Issues): void {
   if (!isObject(binding)) {
     const pointer = joinPointer(parent, key, i);
     issues.error(pointer, `expected an object {"HostPort": "..."} at ${pointer}, found ${typeName(binding)}`);
@@ -136,25 +141,28 @@ function readBinding(binding: unknown, parent: string, key: string, i: number, p
     const highText = dash < 0 ? undefined : next < 0 ? hostPortText.slice(dash + 1) : hostPortText.slice(dash + 1, next);
     const low = parsePortNumber(lowText);
     const high = highText === undefined ? low : parsePortNumber(highText);
-    if (low === undefined || high === undefined || high - low + 1 !== (highText === undefined ? 1 : ports.length)) {
+    if (low === undefined || high === undefined || high - low + 1 !== (highText === undefined ? 1 : range.high - range.low + 1)) {
       issues.error(joinPointer(parent, key, i, 'HostPort'), `HostPort '${hostPortText}' must be a port number from 1 to 65535 (or a range as long as the container range)`);
       return;
     }
     hostOffset = low;
   }
-  for (let k = 0; k < ports.length; k++) {
-    const p = ports[k]!;
-    const hostPort = hostOffset === undefined ? p.port : ports.length > 1 ? hostOffset + k : hostOffset;
-    spec.portBindings.push({ containerPort: p.port, protocol: p.protocol, hostPort });
+  const many = range.high > range.low;
+  for (let port = range.low; port <= range.high; port++) {
+    const hostPort = hostOffset === undefined ? port : many ? hostOffset + port - range.low : hostOffset;
+    spec.portBindings.push({ containerPort: port, protocol: range.protocol, hostPort });
   }
 }
 
 /** Ports by number, then protocol. */
 const byPort = (a: { port: number; protocol: Protocol }, b: { port: number; protocol: Protocol }): number => a.port - b.port || compareText(a.protocol, b.protocol);
 
+/** The prefix of a port's name, by protocol: no lower-casing per port. */
+const NAME_PREFIX: Readonly<Record<Protocol, string>> = { TCP: 'tcp-', UDP: 'udp-', SCTP: 'sctp-' };
+
 /** A port name (IANA_SVC_NAME, at most 15 characters): `tcp-8080`. */
 export function portName(protocol: Protocol, port: number): string {
-  return `${protocol.toLowerCase()}-${port}`;
+  return NAME_PREFIX[protocol] + port;
 }
 
 /** A container port of the pod, in output key order. */
@@ -287,6 +295,9 @@ function serviceMetadata(input: ServiceInput, name: string): ModuleMetadata {
   };
 }
 
+/** The headless Service's port for a container port: port = targetPort, as headless Services require. */
+const headlessPort = (p: ContainerPort): ServicePort => ({ name: p.name, port: p.containerPort, protocol: p.protocol, targetPort: p.containerPort });
+
 /**
  * The module's headless Service, named after the module: its name resolves to the module's pod
  * inside the cluster on every port it listens on, as a container name does on IoT Edge's Docker
@@ -295,11 +306,8 @@ function serviceMetadata(input: ServiceInput, name: string): ModuleMetadata {
  */
 export function buildHeadlessService(input: ServiceInput): KubeObject {
   const spec: Record<string, unknown> = { clusterIP: 'None' };
-  if (input.containerPorts.length > 0) {
-    const ports: ServicePort[] = [];
-    for (const p of input.containerPorts) ports.push({ name: p.name, port: p.containerPort, protocol: p.protocol, targetPort: p.containerPort });
-    spec.ports = ports;
-  }
+  // map: a list of the exact length (one built by push takes room for 17 items).
+  if (input.containerPorts.length > 0) spec.ports = input.containerPorts.map(headlessPort);
   // Docker resolves a container's name as soon as it runs, healthy or not.
   spec.publishNotReadyAddresses = true;
   spec.selector = input.module.selector;

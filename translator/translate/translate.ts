@@ -19,7 +19,7 @@ import { deviceLabels, moduleLabels, type DeviceLabels, type ModuleLabels } from
 import { buildPullSecret, pullSecretFinder, pullSecretNames, pullSecretRefs } from './pull-secret.js';
 import { buildServiceAccount } from './service-account.js';
 import { buildClaim } from './volumes.js';
-import { buildHeadlessService, buildService, containerPorts, publishedServiceName, serviceAnnotations } from './service.js';
+import { buildHeadlessService, buildService, containerPorts, PUBLISHED_SUFFIX, publishedServiceName, serviceAnnotations } from './service.js';
 import { reservedNames, reservedOwner } from './reserved.js';
 import { buildPodTemplate } from './pod.js';
 import { runtimeEnv as sharedRuntimeEnv, type RuntimeEnv } from './env.js';
@@ -96,13 +96,21 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     model.edgeHub ? [model.edgeHub.name] : [],
     reservedNames(['ServiceAccount', 'Service', 'Deployment', 'Job'], opts.namespace),
   );
-  // `<module>-published` Service names, clear of module names and reserved ones.
-  const moduleNames = new Set([...names.values()].map((n) => n.name));
-  const reservedServices = reservedNames(['Service'], opts.namespace);
+  // `<module>-published` Service names, clear of module names and reserved ones. A candidate
+  // ends with the suffix, so only names that end with it can clash (usually none: no lookups).
+  // (Indexed loops here and below: in this long function, for-of over a Map or list was not
+  // inlined and allocated an iterator result per step, about 0.5 kB per module.)
+  const clashing = new Set<string>();
+  for (let i = 0; i < modules.length; i++) {
+    const name = names.get(modules[i]!.name)!.name;
+    if (name.endsWith(PUBLISHED_SUFFIX)) clashing.add(name);
+  }
+  for (const reserved of reservedNames(['Service'], opts.namespace).keys()) if (reserved.endsWith(PUBLISHED_SUFFIX)) clashing.add(reserved);
   const publishedNames = new Map<string, string>();
-  for (const n of names.values()) {
+  for (let i = 0; i < modules.length; i++) {
+    const n = names.get(modules[i]!.name)!;
     const candidate = publishedServiceName(n.name);
-    const clash = moduleNames.has(candidate) || reservedServices.has(candidate);
+    const clash = clashing.size > 0 && clashing.has(candidate);
     publishedNames.set(n.original, clash ? withHash(candidate, `${n.original}/published`) : candidate);
   }
 
@@ -118,7 +126,8 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
 
   // Interpret every module's createOptions; failed modules produce no objects.
   const interpreted: Interpreted[] = [];
-  for (const module of modules) {
+  for (let i = 0; i < modules.length; i++) {
+    const module = modules[i]!;
     const n = names.get(module.name)!;
     const d = nameDiagnostic('module', module.pointer, n);
     if (d) diagnostics.push(d);
@@ -129,19 +138,24 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
       diagnostics.push(internalError(module, e));
       continue;
     }
-    if (outcome.issues.failed) diagnostics.push(...outcome.issues.diagnostics);
+    if (outcome.issues.failed) for (const d of outcome.issues.diagnostics) diagnostics.push(d);
     else interpreted.push({ module, name: n.name, spec: outcome.spec, issues: outcome.issues });
   }
 
   // Claims: one per named volume, shared by the modules that mount it.
   const claimUsers = new Map<string, { modules: Set<string>; pointer: string }>();
-  for (const { name, spec } of interpreted)
-    for (const m of spec.mounts)
+  for (let i = 0; i < interpreted.length; i++) {
+    const { name, spec } = interpreted[i]!;
+    const mounts = spec.mounts;
+    for (let k = 0; k < mounts.length; k++) {
+      const m = mounts[k]!;
       if (m.source.kind === 'claim') {
         const use = claimUsers.get(m.source.source) ?? { modules: new Set<string>(), pointer: m.pointer };
         use.modules.add(name);
         claimUsers.set(m.source.source, use);
       }
+    }
+  }
   const claimNames = assignNames([...claimUsers.keys()], toDnsSubdomain, [], reservedNames(['PersistentVolumeClaim'], opts.namespace));
   for (const [source, use] of [...claimUsers].sort(([a], [b]) => compareText(a, b))) {
     const n = claimNames.get(source)!;
@@ -154,7 +168,8 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   const refsOf = pullSecretRefs();
   const runtimeEnv = sharedRuntimeEnv(opts);
 
-  for (const entry of interpreted) {
+  for (let i = 0; i < interpreted.length; i++) {
+    const entry = interpreted[i]!;
     const { module, issues } = entry;
     const published = publishedNames.get(module.name)!;
     let built: KubeObject[] | undefined;
@@ -174,9 +189,10 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
       // bound found from the module's inputs and serializes only when it passes the limit.
       checkObjectLimits(built, module.createOptionsPointer, issues, bound);
       // A module whose finished objects the API server would refuse produces none.
-      if (!issues.failed) for (const o of built) objects.push(o);
+      if (!issues.failed) for (let k = 0; k < built.length; k++) objects.push(built[k]!);
     }
-    for (const d of issues.diagnostics) diagnostics.push(d);
+    const found = issues.diagnostics;
+    for (let k = 0; k < found.length; k++) diagnostics.push(found[k]!);
   }
 
   // A module that breaks the chosen Pod Security Standard refuses the whole deployment.

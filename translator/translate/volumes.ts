@@ -284,17 +284,16 @@ export function podVolumes(
   claimName: (source: string) => string,
   reserved: ReadonlySet<string> = NO_NAMES,
 ): { volumes: Record<string, unknown>[]; volumeMounts: Record<string, unknown>[] } {
+  // No mount, or one (most modules): nothing to share or to keep apart. Array literals: a list
+  // started empty takes room for 17 items at its first push.
+  if (mounts.length <= 1 && reserved.size === 0) {
+    if (mounts.length === 0) return { volumes: [], volumeMounts: [] };
+    const m = mounts[0]!;
+    const name = volumeName(m.source, m.target, reserved);
+    return { volumes: [volumeEntry(name, m.source, claimName)], volumeMounts: [mountEntry(m, name)] };
+  }
   const volumes: Record<string, unknown>[] = [];
   const volumeMounts: Record<string, unknown>[] = [];
-  // No mount, or one (most modules): nothing to share or to keep apart.
-  if (mounts.length <= 1 && reserved.size === 0) {
-    for (const m of mounts) {
-      const name = volumeName(m.source, m.target, reserved);
-      volumes.push(volumeEntry(name, m.source, claimName));
-      volumeMounts.push(mountEntry(m, name));
-    }
-    return { volumes, volumeMounts };
-  }
   const byIdentity = new Map<string, string>();
   const taken = new Set(reserved);
   for (const m of sortBy([...mounts], (a, b) => compareText(a.target, b.target))) {

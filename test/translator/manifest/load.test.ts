@@ -2,7 +2,7 @@ import { mkdtemp, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManifestLoadError } from '../../../translator/manifest/diagnostics.js';
-import { isTemplate, loadManifestFile } from '../../../translator/manifest/load.js';
+import { isTemplate, loadManifestFile, loadManifestSources } from '../../../translator/manifest/load.js';
 import { FIXTURES } from './fixtures.js';
 
 const T = FIXTURES + 'template/deployment.template.json';
@@ -163,5 +163,23 @@ describe('loadManifestFile: files', () => {
     // `u00` without an escape, or after an escaped backslash, spells no marker: the strings are searched and have none.
     for (const text of ['{"c":"{\\"a\\":1}","x":"u00 \\\\u0024{MODULES.web}"}', '{"x":"\\"u00\\""}'])
       expect(isTemplate('a.json', JSON.parse(text), text)).toBe(false);
+  });
+});
+
+describe('loadManifestSources: the result of a valid manifest', () => {
+  it('has content as an own enumerable accessor that every result shares, built on first read', async () => {
+    const a = await loadManifestSources({ file: T }, { env: {} });
+    const b = await loadManifestSources({ file: T }, { env: {} });
+    expect(a.diagnostics).toEqual([]);
+    const da = Object.getOwnPropertyDescriptor(a, 'content')!;
+    const db = Object.getOwnPropertyDescriptor(b, 'content')!;
+    expect(da.enumerable).toBe(true);
+    expect(typeof da.get).toBe('function');
+    // One getter for every result (so every result has the same hidden class, and no result's
+    // own accessor keeps its document alive): a getter written per result would be a new function.
+    expect(db.get).toBe(da.get);
+    expect(a.content).toBe(a.content);
+    expect(a.content).not.toBe(b.content);
+    expect(a.content!.modulesContent['$edgeAgent']).toBeDefined();
   });
 });
