@@ -125,6 +125,8 @@ export class Kubelet {
   private readonly addresses: PodAddresses;
   private readonly unsubscribe: () => void;
   private readonly pulled = new Set<string>();
+  /** Uids of pods waiting for the scheduler's turn: each counts in the controllers' backlog until it comes. */
+  private readonly unscheduled = new Set<string>();
   private stopped = false;
   private dir: string | undefined;
   private readonly ownsDir: boolean;
@@ -145,6 +147,7 @@ export class Kubelet {
     this.stopped = true;
     this.unsubscribe();
     for (const pod of this.pods.values()) this.forget(pod, 0);
+    for (const uid of [...this.unscheduled]) this.scheduled(uid);
     if (this.ownsDir && this.dir) rmSync(this.dir, { recursive: true, force: true });
     else if (this.dir) rmSync(join(this.dir, 'pods'), { recursive: true, force: true });
   }
@@ -178,8 +181,19 @@ export class Kubelet {
       }, KILL_MAX_DELAY_MS);
       return;
     }
-    if (!pod.spec?.nodeName && !this.pods.has(uid)) {
-      this.ctx.timers.after(0, () => this.schedule(pod.metadata.namespace ?? '', pod.metadata.name ?? '', uid));
+    if (!pod.spec?.nodeName && !this.pods.has(uid) && !this.unscheduled.has(uid)) {
+      // Binding a new pod is a step of a rollout in flight: until the scheduler's turn comes, the
+      // work that waits for idle controllers does not run in between (see pull).
+      this.unscheduled.add(uid);
+      this.ctx.backlog.enter();
+      const timer = this.ctx.timers.after(0, () => {
+        try {
+          this.schedule(pod.metadata.namespace ?? '', pod.metadata.name ?? '', uid);
+        } finally {
+          this.scheduled(uid);
+        }
+      });
+      if (!timer) this.scheduled(uid); // stopped
     }
   }
 
@@ -374,6 +388,11 @@ export class Kubelet {
     this.pulled.add(c.image);
     this.event(run, c, 'Normal', 'Pulled', `Successfully pulled image "${c.image}" in ${PULL_MS}ms (${PULL_MS}ms including waiting). Image size: 0 bytes.`);
     this.start(run, c);
+  }
+
+  /** The scheduler's turn for pod `uid` came (or never will): it no longer counts in the backlog. */
+  private scheduled(uid: string): void {
+    if (this.unscheduled.delete(uid)) this.ctx.backlog.leave();
   }
 
   /** The container's pull ended (or its timer was cancelled): it no longer counts in the backlog. */

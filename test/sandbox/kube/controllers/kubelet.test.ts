@@ -83,6 +83,16 @@ describe('Kubelet: image pulls in the backlog', () => {
     expect(order).toEqual(['idle after the start']);
   });
 
+  test("a new pod waiting for the scheduler's turn counts in the backlog until it is bound", async () => {
+    const { api, backlog, pod } = setUp();
+    const order: string[] = [];
+    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1' }] } }, { fieldManager: 'test' });
+    expect(backlog.idle).toBe(false);
+    backlog.whenIdle(() => order.push(pod()?.spec?.nodeName ? 'idle once bound' : 'idle before the binding'));
+    await until('idle', () => backlog.idle, 500);
+    expect(order).toEqual(['idle once bound']);
+  });
+
   test('a pod deleted while its image is pulled leaves the backlog idle', async () => {
     const { api, backlog, pod } = setUp();
     api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1', imagePullPolicy: 'Always' }] } }, { fieldManager: 'test' });
