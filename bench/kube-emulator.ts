@@ -9,7 +9,8 @@
  * the bridge's last write -> reported 200), with its goal. The rollout line applies the translated
  * objects of a 50-module deployment 8 in flight with the bridge's 7 watches open, each round changing
  * every module's pod template, and prints the write phase, the time from the last write to all new
- * pods running and the store writes per module rollout, with goals (`--rollout-only` runs just it).
+ * pods running (and until the cluster shows every module created by the bridge's rule) and the
+ * store writes per module rollout, with goals (`--rollout-only` runs just it).
  *
  *   npx tsx bench/kube-emulator.ts [--rounds 5] [--deployments-only | --rollout-only] [--compare <repository root>]
  */
