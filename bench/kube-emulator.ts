@@ -9,7 +9,8 @@
  * the bridge's last write -> reported 200), with its goal. The rollout line applies the translated
  * objects of a 50-module deployment 8 in flight with the bridge's 7 watches open, each round changing
  * every module's pod template, and prints the write phase, the time from the last write to all new
- * pods running and the store writes per module rollout, with goals (`--rollout-only` runs just it).
+ * pods running (and until the cluster shows every module created by the bridge's rule) and the
+ * store writes per module rollout, with goals (`--rollout-only` runs just it).
  *
  *   npx tsx bench/kube-emulator.ts [--rounds 5] [--deployments-only | --rollout-only] [--compare <repository root>]
  */
@@ -201,7 +202,7 @@ async function settle(base: string): Promise<void> {
 
 interface WatchedObject {
   metadata: { name: string; generation?: number; deletionTimestamp?: string; labels?: Record<string, string> };
-  spec?: { containers?: { env?: { name: string; value?: string }[] }[] };
+  spec?: { containers?: { env?: { name: string; value?: string }[] }[]; template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
   status?: {
     observedGeneration?: number;
     updatedReplicas?: number;
@@ -538,13 +539,15 @@ async function resourceVersionOf(base: string): Promise<number> {
 class InformerWatches extends Watches {
   events = 0;
   private readonly pods = new Map<string, WatchedObject>();
+  private readonly deployments = new Map<string, WatchedObject>();
 
   constructor(base: string) {
     super();
     for (const template of INFORMER_WATCHES) {
       const path = template.replace('NS', ROLLOUT_NAMESPACE);
       const url = `${base}${path}?watch=1&allowWatchBookmarks=true`;
-      if (!path.endsWith('/pods')) {
+      const store = path.endsWith('/pods') ? this.pods : path.endsWith('/deployments') ? this.deployments : undefined;
+      if (!store) {
         // The other watches only count their events (no parse).
         this.open(url, (line) => void (line.startsWith('{"type":"BOOKMARK"') || this.events++), false);
         continue;
@@ -553,10 +556,31 @@ class InformerWatches extends Watches {
         const event = JSON.parse(line) as { type: string; object: WatchedObject };
         if (event.type === 'BOOKMARK') return;
         this.events++;
-        if (event.type === 'DELETED') this.pods.delete(event.object.metadata.name);
-        else this.pods.set(event.object.metadata.name, event.object);
+        if (event.type === 'DELETED') store.delete(event.object.metadata.name);
+        else store.set(event.object.metadata.name, event.object);
       });
     }
+  }
+
+  /**
+   * Number of modules the cluster shows created by the bridge's rule (bench/bridge.ts
+   * ClusterWatch, translator/kinds deploymentRollout): the Deployment of round `round`'s template
+   * observed (observedGeneration >= generation) with an updated replica, and a running, undeleted
+   * pod of that template.
+   */
+  shownOf(round: number): number {
+    const ofRound = (env: { name: string; value?: string }[] | undefined) => (env ?? []).some((e) => e.name === 'BENCH_ROUND' && e.value === String(round));
+    const running = new Set<string>();
+    for (const pod of this.pods.values()) {
+      if (pod.metadata.deletionTimestamp || !ofRound(pod.spec?.containers?.[0]?.env)) continue;
+      if ((pod.status?.containerStatuses ?? []).some((c) => c.state?.running)) running.add(pod.metadata.labels?.['net.azure-devices.edge.module'] ?? '');
+    }
+    let n = 0;
+    for (const d of this.deployments.values()) {
+      if (!ofRound(d.spec?.template?.spec?.containers?.[0]?.env) || !running.has(d.metadata.labels?.['net.azure-devices.edge.module'] ?? '')) continue;
+      if ((d.status?.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && (d.status?.updatedReplicas ?? 0) >= 1) n++;
+    }
+    return n;
   }
 
   /** Number of running, undeleted pods whose env BENCH_ROUND is `round`. */
@@ -617,6 +641,7 @@ class RolloutBench {
     const cpu0 = await this.target.cpu();
     // Registered before the first write, so that no event is missed.
     const running = watches.when(() => watches.runningOf(round) >= ROLLOUT_MODULES);
+    const shown = watches.when(() => watches.shownOf(round) >= ROLLOUT_MODULES);
     const start = performance.now();
     let next = 0;
     await Promise.all(
@@ -631,11 +656,13 @@ class RolloutBench {
     const lastWrite = performance.now();
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${this.target.label}: the ${ROLLOUT_MODULES} new pods did not run within 30 s`)), 30_000).unref());
     const allRunning = await Promise.race([running, timeout]);
+    const allShown = await Promise.race([shown, timeout]);
     const rv1 = await this.quiet();
     const cpu = (await this.target.cpu()) - cpu0;
     if (!counted) return;
     this.record('writes', lastWrite - start);
     this.record('tail', Math.max(0, allRunning - lastWrite));
+    this.record('shown', Math.max(0, allShown - lastWrite));
     this.record('store-writes', (rv1 - rv0) / ROLLOUT_MODULES);
     this.record('events', (watches.events - events0) / ROLLOUT_MODULES);
     // The emulator's CPU during the round (the applies, the rollouts and the few resourceVersion polls).
@@ -670,6 +697,7 @@ async function rolloutApplies(): Promise<void> {
       for (const [what, key, unit, digits] of [
         ['write phase (all applies answered)', 'writes', 'ms', 0],
         ['last write -> all new pods running', 'tail', 'ms', 0],
+        ['last write -> all shown (bridge rule)', 'shown', 'ms', 0],
         ['store writes per module rollout', 'store-writes', '(resourceVersions)', 1],
         ['watch events per module rollout', 'events', '', 1],
         ['emulator CPU per module rollout', 'cpu', 'µs', 0],
@@ -689,7 +717,7 @@ async function rolloutApplies(): Promise<void> {
       console.log(`goal: ${ROLLOUT_MODULES}-module rollout, ${what} <= ${goal} ms (median): ${met ? 'met' : 'NOT met'} (median ${median(values).toFixed(0)} ms, p95 ${p95(values).toFixed(0)} ms)`);
     }
     if (benches.length === 2) {
-      for (const key of ['writes', 'tail', 'store-writes', 'cpu']) {
+      for (const key of ['writes', 'tail', 'shown', 'store-writes', 'cpu']) {
         console.log(`this tree / ${benches[1]!.target.label}: rollout ${key}: ${(median(mine.samples.get(key)!) / median(benches[1]!.samples.get(key)!)).toFixed(2)}x`);
       }
     }

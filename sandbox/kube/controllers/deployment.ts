@@ -84,6 +84,32 @@ function surgeOf(strategy: JsonObject, replicas: number): number {
   return Math.max(0, resolveIntOrPercent(rolling.maxSurge ?? '25%', replicas, true));
 }
 
+/**
+ * Real milliseconds a Deployment's follow-up (see {@link rolledOut}) waits at most for the
+ * workload controllers to be idle.
+ */
+export const FOLLOW_UP_MAX_DELAY_MS = 1000;
+
+/**
+ * True when the Deployment's status already shows its current template rolled out: the latest
+ * generation observed, every replica updated and as many available. What a reconcile can still
+ * do then is its follow-up: scale old ReplicaSets down, clean up history and report it, work no
+ * other rollout's step waits for (a real controller manager runs it beside the other
+ * controllers, not before their next steps). A new generation, a replica lost or not available
+ * yet, or a paused Deployment is not rolled out.
+ */
+function rolledOut(d: KubeObject): boolean {
+  const status = d.status ?? {};
+  const replicas = Number(d.spec?.replicas ?? 1);
+  return (
+    replicas > 0 &&
+    d.spec?.paused !== true &&
+    status.observedGeneration === d.metadata.generation &&
+    Number(status.updatedReplicas ?? 0) >= replicas &&
+    Number(status.availableReplicas ?? 0) >= replicas
+  );
+}
+
 /** pod-template-hash of stored templates (never changed in place; a status write shares its Deployment's template). */
 const templateHashes = new WeakMap<object, string>();
 
@@ -99,7 +125,12 @@ function templateHash(template: JsonObject): string {
 /** Starts the Deployment controller; returns its stop function. */
 export function startDeploymentController(ctx: ControllerContext): () => void {
   const { api } = ctx;
-  const queue = new WorkQueue((key) => reconcile(key), ctx.timers, CONTROLLER_COALESCE_MS, ctx.load, ctx.backlog);
+  const queue = new WorkQueue((key) => handle(key), ctx.timers, CONTROLLER_COALESCE_MS, ctx.load, ctx.backlog);
+  /** Keys of rolled-out Deployments whose follow-up waits for the workload controllers to be idle. */
+  const followUps = new Set<string>();
+  /** Keys handed back to the queue once the controllers were idle: reconciled whatever their status shows. */
+  const released = new Set<string>();
+  let followUpScheduled = false;
   /** Real time of the last observed progress per Deployment (conditions only keep whole seconds). */
   const lastProgress = new Map<string, number>();
 
@@ -127,6 +158,30 @@ export function startDeploymentController(ctx: ControllerContext): () => void {
     rs.spec = latest.spec;
     const verb = replicas > from ? 'up' : 'down';
     ctx.recorder.record(DEPLOYMENTS, d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${from} to ${replicas}`, COMPONENT);
+  }
+
+  /**
+   * Reconciles `key` now, or, when its Deployment is rolled out ({@link rolledOut}), once the work
+   * queues are idle (Backlog.afterIdle, at most {@link FOLLOW_UP_MAX_DELAY_MS}): the follow-ups of
+   * finished rollouts do not hold back the steps of the rollouts still in flight. At rest that is
+   * the next turn.
+   */
+  function handle(key: string): void {
+    if (released.delete(key)) return reconcile(key);
+    const { namespace, name } = splitKey(key);
+    const d = api.tryPeek(DEPLOYMENTS, namespace, name);
+    if (!d || !rolledOut(d)) return reconcile(key);
+    followUps.add(key);
+    if (followUpScheduled) return;
+    followUpScheduled = true;
+    ctx.backlog.afterIdle(() => {
+      followUpScheduled = false;
+      for (const k of followUps) {
+        released.add(k);
+        queue.add(k);
+      }
+      followUps.clear();
+    }, FOLLOW_UP_MAX_DELAY_MS);
   }
 
   function reconcile(key: string): void {

@@ -66,6 +66,8 @@ interface ContainerRun {
   spec: JsonObject;
   /** The running process of a process image. */
   proc?: ContainerProcess;
+  /** An image pull is under way: it counts in the controllers' backlog until it ends or is cancelled (see pull). */
+  pulling?: boolean;
   /** Readiness from the readinessProbe (undefined: no probe, ready while running). */
   probeReady?: boolean;
 }
@@ -123,6 +125,8 @@ export class Kubelet {
   private readonly addresses: PodAddresses;
   private readonly unsubscribe: () => void;
   private readonly pulled = new Set<string>();
+  /** Uids of pods waiting for the scheduler's turn: each counts in the controllers' backlog until it comes. */
+  private readonly unscheduled = new Set<string>();
   private stopped = false;
   private dir: string | undefined;
   private readonly ownsDir: boolean;
@@ -143,6 +147,7 @@ export class Kubelet {
     this.stopped = true;
     this.unsubscribe();
     for (const pod of this.pods.values()) this.forget(pod, 0);
+    for (const uid of [...this.unscheduled]) this.scheduled(uid);
     if (this.ownsDir && this.dir) rmSync(this.dir, { recursive: true, force: true });
     else if (this.dir) rmSync(join(this.dir, 'pods'), { recursive: true, force: true });
   }
@@ -176,8 +181,19 @@ export class Kubelet {
       }, KILL_MAX_DELAY_MS);
       return;
     }
-    if (!pod.spec?.nodeName && !this.pods.has(uid)) {
-      this.ctx.timers.after(0, () => this.schedule(pod.metadata.namespace ?? '', pod.metadata.name ?? '', uid));
+    if (!pod.spec?.nodeName && !this.pods.has(uid) && !this.unscheduled.has(uid)) {
+      // Binding a new pod is a step of a rollout in flight: until the scheduler's turn comes, the
+      // work that waits for idle controllers does not run in between (see pull).
+      this.unscheduled.add(uid);
+      this.ctx.backlog.enter();
+      const timer = this.ctx.timers.after(0, () => {
+        try {
+          this.schedule(pod.metadata.namespace ?? '', pod.metadata.name ?? '', uid);
+        } finally {
+          this.scheduled(uid);
+        }
+      });
+      if (!timer) this.scheduled(uid); // stopped
     }
   }
 
@@ -195,6 +211,7 @@ export class Kubelet {
     for (const c of run.containers) {
       for (const t of c.timers) this.ctx.timers.cancel(t);
       c.timers.clear();
+      this.pullEnded(c);
       if (c.proc) {
         this.event(run, c, 'Normal', 'Killing', `Stopping container ${c.name}`);
         exits.push(
@@ -234,7 +251,10 @@ export class Kubelet {
   private forget(run: PodRun, graceMs = FORGET_GRACE_MS): void {
     if (run.done && !this.pods.has(run.uid)) return;
     run.done = true;
-    for (const c of run.containers) for (const t of c.timers) this.ctx.timers.cancel(t);
+    for (const c of run.containers) {
+      for (const t of c.timers) this.ctx.timers.cancel(t);
+      this.pullEnded(c);
+    }
     for (const follower of run.followers) for (const c of run.containers) follower(c.name, null);
     run.followers.clear();
     this.pods.delete(run.uid);
@@ -326,32 +346,60 @@ export class Kubelet {
       return;
     }
     this.event(run, c, 'Normal', 'Pulling', `Pulling image "${c.image}"`);
+    // A pull is a step of a rollout in flight (its pod's start waits for it): until it ends, the
+    // work that waits for the controllers to be idle (the follow-ups of finished rollouts, old
+    // pods' stops, Events) does not take the event loop from the starts that come after it.
+    if (!c.pulling) {
+      c.pulling = true;
+      this.ctx.backlog.enter();
+    }
     this.after(c, PULL_MS, () => {
-      if (run.done) return;
-      if (behaviour.kind === 'pull-fail') {
-        c.pullFailures++;
-        c.state = 'waiting';
-        c.waitingReason = 'ErrImagePull';
-        c.waitingMessage = `failed to pull and unpack image "${c.image}": not found`;
-        this.event(run, c, 'Warning', 'Failed', `Failed to pull image "${c.image}": rpc error: code = NotFound desc = ${c.waitingMessage}`);
-        this.event(run, c, 'Warning', 'Failed', 'Error: ErrImagePull');
-        this.report(run);
-        const delay = Math.min(BACKOFF_START_MS * 2 ** (c.pullFailures - 1), BACKOFF_MAX_MS);
-        this.after(c, Math.min(1000, delay), () => {
-          if (run.done) return;
-          c.waitingReason = 'ImagePullBackOff';
-          c.waitingMessage = `Back-off pulling image "${c.image}"`;
-          this.event(run, c, 'Normal', 'BackOff', `Back-off pulling image "${c.image}"`);
-          this.event(run, c, 'Warning', 'Failed', 'Error: ImagePullBackOff');
-          this.report(run);
-        });
-        this.after(c, delay, () => !run.done && this.pull(run, c, policy));
-        return;
+      try {
+        this.pullDone(run, c, behaviour, policy);
+      } finally {
+        this.pullEnded(c); // after the start (or the failure) it led to
       }
-      this.pulled.add(c.image);
-      this.event(run, c, 'Normal', 'Pulled', `Successfully pulled image "${c.image}" in ${PULL_MS}ms (${PULL_MS}ms including waiting). Image size: 0 bytes.`);
-      this.start(run, c);
     });
+  }
+
+  /** A pull's end: the image fails (back-off, then a new pull) or is present and the container starts. */
+  private pullDone(run: PodRun, c: ContainerRun, behaviour: ReturnType<ImageCatalog['behaviourOf']>, policy: string): void {
+    if (run.done) return;
+    if (behaviour.kind === 'pull-fail') {
+      c.pullFailures++;
+      c.state = 'waiting';
+      c.waitingReason = 'ErrImagePull';
+      c.waitingMessage = `failed to pull and unpack image "${c.image}": not found`;
+      this.event(run, c, 'Warning', 'Failed', `Failed to pull image "${c.image}": rpc error: code = NotFound desc = ${c.waitingMessage}`);
+      this.event(run, c, 'Warning', 'Failed', 'Error: ErrImagePull');
+      this.report(run);
+      const delay = Math.min(BACKOFF_START_MS * 2 ** (c.pullFailures - 1), BACKOFF_MAX_MS);
+      this.after(c, Math.min(1000, delay), () => {
+        if (run.done) return;
+        c.waitingReason = 'ImagePullBackOff';
+        c.waitingMessage = `Back-off pulling image "${c.image}"`;
+        this.event(run, c, 'Normal', 'BackOff', `Back-off pulling image "${c.image}"`);
+        this.event(run, c, 'Warning', 'Failed', 'Error: ImagePullBackOff');
+        this.report(run);
+      });
+      this.after(c, delay, () => !run.done && this.pull(run, c, policy));
+      return;
+    }
+    this.pulled.add(c.image);
+    this.event(run, c, 'Normal', 'Pulled', `Successfully pulled image "${c.image}" in ${PULL_MS}ms (${PULL_MS}ms including waiting). Image size: 0 bytes.`);
+    this.start(run, c);
+  }
+
+  /** The scheduler's turn for pod `uid` came (or never will): it no longer counts in the backlog. */
+  private scheduled(uid: string): void {
+    if (this.unscheduled.delete(uid)) this.ctx.backlog.leave();
+  }
+
+  /** The container's pull ended (or its timer was cancelled): it no longer counts in the backlog. */
+  private pullEnded(c: ContainerRun): void {
+    if (!c.pulling) return;
+    c.pulling = false;
+    this.ctx.backlog.leave();
   }
 
   private log(run: PodRun, c: ContainerRun, text: string): void {
@@ -623,7 +671,12 @@ export class Kubelet {
       if (error instanceof KubeApiError && error.code === 404) this.forget(run);
       else throw error;
     }
-    if (finished) for (const c of run.containers) for (const t of c.timers) this.ctx.timers.cancel(t);
+    if (finished) {
+      for (const c of run.containers) {
+        for (const t of c.timers) this.ctx.timers.cancel(t);
+        this.pullEnded(c);
+      }
+    }
   }
 
   private containerFor(pod: KubeObject, container: string | undefined): { run: PodRun; c: ContainerRun } {

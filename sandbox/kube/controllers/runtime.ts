@@ -22,6 +22,28 @@ export interface ControllerContext {
   backlog: Backlog;
 }
 
+/** How deep the current call stack is inside a simulated component's own work (see {@link inControllerTurn}). */
+let controllerDepth = 0;
+
+/**
+ * Runs `fn` as a simulated component's own work: the work queues' batches, the scaled timers and
+ * the work run once the queues are idle. A key a work queue gets meanwhile comes from a
+ * controller's or the kubelet's write, not from a client's request.
+ */
+export function asController<T>(fn: () => T): T {
+  controllerDepth++;
+  try {
+    return fn();
+  } finally {
+    controllerDepth--;
+  }
+}
+
+/** True while a simulated component's own work runs ({@link asController}), false in a client request's handling. */
+export function inControllerTurn(): boolean {
+  return controllerDepth > 0;
+}
+
 /** setTimeout with scaling and central cancellation. */
 export class TimerSet {
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -36,7 +58,7 @@ export class TimerSet {
       this.timers.delete(timer);
       if (this.stopped) return;
       try {
-        fn();
+        asController(fn);
       } catch {
         // Simulated components recover on their next event; a failed step never crashes the process.
       }
@@ -105,11 +127,25 @@ export class ClientLoad {
       this.quietTimer = setTimeout(() => this.checkQuiet(), Math.ceil(left)).unref();
       return;
     }
+    this.end();
+  }
+
+  /** The stream is over: the quiet listeners run, whichever check saw it first. */
+  private end(): void {
     this.streaming = false;
+    clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
     for (const fn of [...this.quietListeners]) fn();
   }
 
-  /** Notes a batch of a controller that held the event loop for `ms`. */
+  /**
+   * Notes a batch of a controller that held the event loop for `ms`. (Counting that time as quiet
+   * once the poll after the batch found no request, so that a stream ends 10 ms after its last
+   * request however long the controllers worked, was tried and dropped: streams then ended in the
+   * middle of a burst whenever the client paused, the controllers took more of the event loop
+   * from the applies, and the write phase at 50 modules grew by about as much as the tail after it
+   * shrank: docs/sandbox-kube.md, "Rollouts at 50 modules".)
+   */
   busy(ms: number): void {
     this.worked += ms;
   }
@@ -117,10 +153,11 @@ export class ClientLoad {
   /**
    * True during a stream of requests, until none arrived for `quietMs` of time the controllers'
    * batches did not hold the event loop: one apply at rest is no stream, and a long batch that
-   * held the next requests back does not end one.
+   * held the next requests back does not end one. A stream this finds over ends as by its timer
+   * (the quiet listeners run): a queue scheduling a batch must not end it unseen by the others.
    */
   active(quietMs: number, now = performance.now()): boolean {
-    if (now - this.last - this.worked >= quietMs) this.streaming = false;
+    if (this.streaming && now - this.last - this.worked >= quietMs) this.end();
     return this.streaming;
   }
 }
@@ -169,7 +206,7 @@ export class Backlog {
       if (done) return;
       done = true;
       clearTimeout(deadline);
-      fn();
+      asController(fn);
     };
     // unref: an emulator that stops (and lets its process end) does not wait for it.
     const deadline = setTimeout(run, maxMs).unref();
@@ -206,6 +243,8 @@ export class WorkQueue {
   /** The coalescing window's timer, while a batch waits for it, and when the window began. */
   private window: NodeJS.Timeout | undefined;
   private windowFrom = 0;
+  /** Whether a key of the waiting window came from a client's request (not from a controller's or the kubelet's write). */
+  private windowFromClient = false;
   private readonly offQuiet: (() => void) | undefined;
 
   constructor(
@@ -226,7 +265,7 @@ export class WorkQueue {
     if (!this.scheduled) {
       this.backlog?.enter();
       this.scheduleDrain();
-    }
+    } else if (this.window && !inControllerTurn()) this.windowFromClient = true;
   }
 
   /** Schedules a reconcile of `key` after `ms` simulated milliseconds. */
@@ -247,6 +286,7 @@ export class WorkQueue {
     this.scheduled = true;
     if (this.coalesceMs > 0 && this.load?.active(STREAM_QUIET_MS)) {
       this.windowFrom = performance.now();
+      this.windowFromClient = !inControllerTurn();
       this.window = setTimeout(() => this.drain(), this.coalesceMs + 2 * this.lastDrainMs);
       this.window.unref();
     } else setImmediate(() => this.drain());
@@ -255,12 +295,15 @@ export class WorkQueue {
   /**
    * The stream ended: a batch whose window was stretched by the last batch's duration (which
    * keeps a busy controller from taking the event loop from the clients) runs once the plain
-   * `coalesceMs` since its window began are over, or on the next turn when they are.
+   * `coalesceMs` since its window began are over, or on the next turn when they are. A batch
+   * whose keys all came from the controllers' and the kubelet's own writes (the next steps of
+   * rollouts: nothing a client sent waits in it to be folded with a later apply) runs on the next
+   * turn at once, as every step does without a stream.
    */
   private hurry(): void {
     if (!this.window) return;
     clearTimeout(this.window);
-    const left = this.windowFrom + this.coalesceMs - performance.now();
+    const left = this.windowFromClient ? this.windowFrom + this.coalesceMs - performance.now() : 0;
     if (left > 0) {
       this.window = setTimeout(() => this.drain(), Math.ceil(left));
       this.window.unref();
@@ -276,14 +319,19 @@ export class WorkQueue {
     const started = performance.now();
     const keys = [...this.pending];
     this.pending.clear();
-    for (const key of keys) {
-      if (this.stopped) return;
-      try {
-        this.handler(key);
-      } catch (error) {
-        if (error instanceof KubeApiError && error.code === 404) continue;
-        this.timers.after(50, () => this.add(key));
+    controllerDepth++;
+    try {
+      for (const key of keys) {
+        if (this.stopped) return;
+        try {
+          this.handler(key);
+        } catch (error) {
+          if (error instanceof KubeApiError && error.code === 404) continue;
+          this.timers.after(50, () => this.add(key));
+        }
       }
+    } finally {
+      controllerDepth--;
     }
     this.lastDrainMs = Math.min(1000, performance.now() - started);
     this.load?.busy(performance.now() - started);

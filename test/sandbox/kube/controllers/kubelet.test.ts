@@ -70,3 +70,35 @@ describe('Kubelet: stopping deleted pods', () => {
     expect(backlog.idle).toBe(false);
   });
 });
+
+describe('Kubelet: image pulls in the backlog', () => {
+  test('while an image is pulled the controllers are not idle (work that waits for them, e.g. stopping old pods, comes after the start); once it runs they are', async () => {
+    const { api, backlog, running } = setUp();
+    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1', imagePullPolicy: 'Always' }] } }, { fieldManager: 'test' });
+    await until('the pull begun', () => !backlog.idle, 500);
+    const order: string[] = [];
+    backlog.whenIdle(() => order.push(running() ? 'idle after the start' : 'idle before the start'));
+    await until('running', running);
+    await until('idle', () => backlog.idle, 500);
+    expect(order).toEqual(['idle after the start']);
+  });
+
+  test("a new pod waiting for the scheduler's turn counts in the backlog until it is bound", async () => {
+    const { api, backlog, pod } = setUp();
+    const order: string[] = [];
+    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1' }] } }, { fieldManager: 'test' });
+    expect(backlog.idle).toBe(false);
+    backlog.whenIdle(() => order.push(pod()?.spec?.nodeName ? 'idle once bound' : 'idle before the binding'));
+    await until('idle', () => backlog.idle, 500);
+    expect(order).toEqual(['idle once bound']);
+  });
+
+  test('a pod deleted while its image is pulled leaves the backlog idle', async () => {
+    const { api, backlog, pod } = setUp();
+    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1', imagePullPolicy: 'Always' }] } }, { fieldManager: 'test' });
+    await until('the pull begun', () => !backlog.idle, 500);
+    api.delete(PODS, 'ns', 'p', { gracePeriodSeconds: 0 });
+    await until('gone', () => pod() === undefined, 2000);
+    await until('idle', () => backlog.idle, 500);
+  });
+});

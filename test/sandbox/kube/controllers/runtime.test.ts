@@ -41,6 +41,20 @@ describe('ClientLoad', () => {
     expect(load.active(STREAM_QUIET_MS, 50)).toBe(true);
     expect(load.active(STREAM_QUIET_MS, 5 + 40 + STREAM_QUIET_MS)).toBe(false);
   });
+
+  test('a stream found over by a check before its timer fired still calls the quiet listeners', () => {
+    const load = new ClientLoad();
+    let quiet = 0;
+    load.onQuiet(() => quiet++);
+    const t = performance.now();
+    load.request(t);
+    load.request(t + 1);
+    // A queue schedules a batch (it asks whether the stream is on) once the stream is over, before the timer that checks it.
+    expect(load.active(STREAM_QUIET_MS, t + 1 + STREAM_QUIET_MS)).toBe(false);
+    expect(quiet).toBe(1);
+    expect(load.active(STREAM_QUIET_MS, t + 2 + STREAM_QUIET_MS)).toBe(false);
+    expect(quiet).toBe(1); // once per stream
+  });
 });
 
 describe('WorkQueue', () => {
@@ -110,6 +124,51 @@ describe('WorkQueue', () => {
     await sleep(90);
     expect(handled.map((h) => h.key)).toEqual(['slow', 'b']);
     expect(handled[1]!.at - from).toBeGreaterThanOrEqual(CONTROLLER_COALESCE_MS - 1);
+    queue.stop();
+  });
+
+  test("when the stream ends, a batch of keys that came from the controllers' own writes runs on the next turn, without waiting out its window", async () => {
+    const load = new ClientLoad();
+    const handled: Array<{ key: string; at: number }> = [];
+    const queue = new WorkQueue((key) => handled.push({ key, at: performance.now() }), timers, CONTROLLER_COALESCE_MS, load);
+    // Another controller (no coalescing) whose batch writes what gives `queue` its key.
+    const upstream = new WorkQueue((key) => queue.add(`next-${key}`), timers, 0, load);
+    let quietAt = 0;
+    let handledAtQuiet = -1;
+    const offQuiet = load.onQuiet(() => {
+      quietAt = performance.now();
+      handledAtQuiet = handled.length;
+    });
+    load.request();
+    load.request(); // a stream
+    upstream.add('a');
+    while (quietAt === 0) await sleep(1);
+    expect(handledAtQuiet).toBe(0); // during the stream the key waited for its window
+    await nextTurn();
+    await nextTurn();
+    expect(handled.map((h) => h.key)).toEqual(['next-a']);
+    expect(handled[0]!.at - quietAt).toBeLessThan(CONTROLLER_COALESCE_MS - STREAM_QUIET_MS);
+    offQuiet();
+    upstream.stop();
+    queue.stop();
+  });
+
+  test("a client's key in a window opened by a controller's write keeps the window's plain interval when the stream ends", async () => {
+    const load = new ClientLoad();
+    const handled: Array<{ key: string; at: number }> = [];
+    const queue = new WorkQueue((key) => handled.push({ key, at: performance.now() }), timers, CONTROLLER_COALESCE_MS, load);
+    const upstream = new WorkQueue((key) => queue.add(`next-${key}`), timers, 0, load);
+    load.request();
+    load.request();
+    const from = performance.now();
+    upstream.add('a');
+    await nextTurn();
+    await nextTurn();
+    queue.add('b'); // an apply's key (not a controller's write) joins the window
+    while (handled.length < 2) await sleep(2);
+    expect(handled.map((h) => h.key)).toEqual(['next-a', 'b']);
+    expect(handled[0]!.at - from).toBeGreaterThanOrEqual(CONTROLLER_COALESCE_MS - 1);
+    upstream.stop();
     queue.stop();
   });
 
