@@ -293,6 +293,25 @@ class HubFloor {
     await client.setOptions({ ca });
     await client.open();
     this.twin = await new Promise<Twin>((resolve, reject) => client.getTwin((err, twin) => (err || !twin ? reject(err ?? new Error('no twin')) : resolve(twin))));
+    // The SDK subscribes to desired patches when the first listener is added, without telling
+    // when the subscription holds: a patch set before it does never arrives (seen with the hub in
+    // its own process, under load). Set patches until one arrives, before anything is timed.
+    const value = ++this.count;
+    const arrived = new Promise<void>((resolve) => {
+      const listener = (patch: Json) => {
+        if (patch?.benchFloor !== value) return;
+        this.twin!.removeListener('properties.desired', listener);
+        resolve();
+      };
+      this.twin!.on('properties.desired', listener);
+    });
+    let done = false;
+    void arrived.then(() => (done = true));
+    for (const t0 = performance.now(); !done; ) {
+      if (performance.now() - t0 > 30_000) throw new BenchError('the floor client never received a desired patch after it subscribed');
+      await this.registry.updateTwin(this.deviceId, { properties: { desired: { benchFloor: value } } }, '*');
+      await Promise.race([arrived, sleep(1000)]);
+    }
   }
 
   /** A reported patch sent by the device until `getTwin` (polled every POLL_MS) shows it. */
