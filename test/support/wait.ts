@@ -20,3 +20,15 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Polls a synchronous `check` every 2 ms until it holds: for tests of in-process scheduling (a
+ * simulated controller alone), where 50 ms polls would blur the order of steps.
+ */
+export async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

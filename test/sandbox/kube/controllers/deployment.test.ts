@@ -5,36 +5,20 @@
  * flight (a new ReplicaSet, the status that shows its updated replica) run at once. The
  * ReplicaSet controller is left out: the test writes the ReplicaSets' status as it would.
  */
-import { afterEach, describe, expect, test } from '@jest/globals';
-import { KubeApi } from '../../../../sandbox/kube/api.js';
-import { SimpleAllocator } from '../../../../sandbox/kube/cluster.js';
+import { describe, expect, test } from '@jest/globals';
 import { startDeploymentController } from '../../../../sandbox/kube/controllers/deployment.js';
-import { Backlog, ClientLoad, EventRecorder, TimerSet, type ControllerContext } from '../../../../sandbox/kube/controllers/runtime.js';
+import { controllerContexts } from '../../../support/controller-context.js';
+import { until } from '../../../support/wait.js';
 import { findType } from '../../../../sandbox/kube/resources.js';
-import { ObjectStore } from '../../../../sandbox/kube/store.js';
 import type { KubeObject } from '../../../../sandbox/kube/types.js';
 
 const DEPLOYMENTS = findType('apps', 'deployments')!;
 const RS = findType('apps', 'replicasets')!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const stops: Array<() => void> = [];
-
-afterEach(() => {
-  for (const stop of stops.splice(0)) stop();
-});
+const startAlone = controllerContexts();
 
 function setUp() {
-  const api = new KubeApi(new ObjectStore(), new SimpleAllocator());
-  api.create(findType('', 'namespaces')!, undefined, { metadata: { name: 'ns' } }, { fieldManager: 'test' });
-  const backlog = new Backlog();
-  const timers = new TimerSet(0.01);
-  const ctx: ControllerContext = { api, timeFactor: 0.01, recorder: new EventRecorder(api, 'node', backlog), timers, load: new ClientLoad(), backlog };
-  const stop = startDeploymentController(ctx);
-  stops.push(() => {
-    stop();
-    timers.stop();
-    ctx.recorder.stop();
-  });
+  const { api, ctx } = startAlone((ctx) => startDeploymentController(ctx));
   const deployment = () => api.tryGet(DEPLOYMENTS, 'ns', 'd');
   const replicaSet = (revision: string) =>
     (api.list(RS, 'ns').items as KubeObject[]).find((rs) => rs.metadata.annotations?.['deployment.kubernetes.io/revision'] === revision);
@@ -44,7 +28,7 @@ function setUp() {
     const status = { replicas, fullyLabeledReplicas: replicas, readyReplicas: available, availableReplicas: available, observedGeneration: stored.metadata.generation };
     api.update(RS, 'ns', rs.metadata.name ?? '', { ...stored, status }, { fieldManager: 'test', subresource: 'status' });
   };
-  return { api, backlog, deployment, replicaSet, reportReplicas };
+  return { api, backlog: ctx.backlog, deployment, replicaSet, reportReplicas };
 }
 
 function deploymentBody(value: string): KubeObject {
@@ -56,14 +40,6 @@ function deploymentBody(value: string): KubeObject {
       template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'app:1', env: [{ name: 'V', value: value }] }] } },
     },
   } as KubeObject;
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
 }
 
 describe('Deployment controller: follow-ups of finished rollouts', () => {

@@ -3,46 +3,25 @@
  * are stopped once the controllers' queues are idle (or after at most a second), so that stopping
  * old pods does not hold back the steps of the rollouts in flight.
  */
-import { afterEach, describe, expect, test } from '@jest/globals';
-import { KubeApi } from '../../../../sandbox/kube/api.js';
+import { describe, expect, test } from '@jest/globals';
 import { ImageCatalog } from '../../../../sandbox/kube/catalog.js';
-import { SimpleAllocator } from '../../../../sandbox/kube/cluster.js';
 import { Kubelet } from '../../../../sandbox/kube/controllers/kubelet.js';
-import { Backlog, ClientLoad, EventRecorder, TimerSet, type ControllerContext } from '../../../../sandbox/kube/controllers/runtime.js';
+import { controllerContexts } from '../../../support/controller-context.js';
+import { until } from '../../../support/wait.js';
 import { findType } from '../../../../sandbox/kube/resources.js';
-import { ObjectStore } from '../../../../sandbox/kube/store.js';
 
 const PODS = findType('', 'pods')!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const stops: Array<() => void> = [];
-
-afterEach(() => {
-  for (const stop of stops.splice(0)) stop();
-});
+const startAlone = controllerContexts();
 
 function setUp() {
-  const api = new KubeApi(new ObjectStore(), new SimpleAllocator());
-  api.create(findType('', 'namespaces')!, undefined, { metadata: { name: 'ns' } }, { fieldManager: 'test' });
-  const backlog = new Backlog();
-  const timers = new TimerSet(0.01);
-  const ctx: ControllerContext = { api, timeFactor: 0.01, recorder: new EventRecorder(api, 'node', backlog), timers, load: new ClientLoad(), backlog };
-  const kubelet = new Kubelet(ctx, new ImageCatalog({ 'app:1': { kind: 'run', lines: ['hi'] } }), { networkSlot: 31 });
-  stops.push(() => {
-    kubelet.stop();
-    timers.stop();
-    ctx.recorder.stop();
+  const { api, ctx } = startAlone((ctx) => {
+    const kubelet = new Kubelet(ctx, new ImageCatalog({ 'app:1': { kind: 'run', lines: ['hi'] } }), { networkSlot: 31 });
+    return () => kubelet.stop();
   });
   const pod = () => api.tryGet(PODS, 'ns', 'p');
   const running = () => pod()?.status?.phase === 'Running';
-  return { api, backlog, pod, running };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
+  return { api, backlog: ctx.backlog, pod, running };
 }
 
 describe('Kubelet: stopping deleted pods', () => {
