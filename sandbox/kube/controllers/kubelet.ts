@@ -209,9 +209,7 @@ export class Kubelet {
     const graceSeconds = Number(pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
     const exits: Promise<unknown>[] = [];
     for (const c of run.containers) {
-      for (const t of c.timers) this.ctx.timers.cancel(t);
-      c.timers.clear();
-      this.pullEnded(c);
+      this.cancelWork(c);
       if (c.proc) {
         this.event(run, c, 'Normal', 'Killing', `Stopping container ${c.name}`);
         exits.push(
@@ -251,10 +249,7 @@ export class Kubelet {
   private forget(run: PodRun, graceMs = FORGET_GRACE_MS): void {
     if (run.done && !this.pods.has(run.uid)) return;
     run.done = true;
-    for (const c of run.containers) {
-      for (const t of c.timers) this.ctx.timers.cancel(t);
-      this.pullEnded(c);
-    }
+    for (const c of run.containers) this.cancelWork(c);
     for (const follower of run.followers) for (const c of run.containers) follower(c.name, null);
     run.followers.clear();
     this.pods.delete(run.uid);
@@ -393,6 +388,13 @@ export class Kubelet {
   /** The scheduler's turn for pod `uid` came (or never will): it no longer counts in the backlog. */
   private scheduled(uid: string): void {
     if (this.unscheduled.delete(uid)) this.ctx.backlog.leave();
+  }
+
+  /** Cancels the container's timers; a pull under way ends with them. */
+  private cancelWork(c: ContainerRun): void {
+    for (const t of c.timers) this.ctx.timers.cancel(t);
+    c.timers.clear();
+    this.pullEnded(c);
   }
 
   /** The container's pull ended (or its timer was cancelled): it no longer counts in the backlog. */
@@ -671,12 +673,7 @@ export class Kubelet {
       if (error instanceof KubeApiError && error.code === 404) this.forget(run);
       else throw error;
     }
-    if (finished) {
-      for (const c of run.containers) {
-        for (const t of c.timers) this.ctx.timers.cancel(t);
-        this.pullEnded(c);
-      }
-    }
+    if (finished) for (const c of run.containers) this.cancelWork(c);
   }
 
   private containerFor(pod: KubeObject, container: string | undefined): { run: PodRun; c: ContainerRun } {

@@ -415,6 +415,10 @@ interface WaitingEvent {
   /** The Event's name: a new one, or the one written before with the same key (then this is a repeat). */
   name: string;
   repeat: boolean;
+  /** The involved object's name, which the Event's name starts with ({@link EventRecorder.stampedName}). */
+  object: string;
+  /** The component that recorded it, the field manager of its writes. */
+  component: string;
   /** Everything but metadata, count and lastTimestamp (set when it is written). */
   body: JsonObject;
   count: number;
@@ -485,7 +489,8 @@ export class EventRecorder {
     };
     if (fieldPath) involvedObject.fieldPath = fieldPath;
     const seenName = this.seen.get(key);
-    const name = seenName ?? this.newName(obj);
+    const object = obj.metadata.name ?? 'object';
+    const name = seenName ?? this.stampedName(object);
     const body: JsonObject = {
       involvedObject,
       reason,
@@ -499,7 +504,7 @@ export class EventRecorder {
       reportingComponent: component,
       reportingInstance: component === 'kubelet' ? this.host : '',
     };
-    this.waiting.set(key, { namespace, name, repeat: seenName !== undefined, body, count: 1, lastTimestamp: now });
+    this.waiting.set(key, { namespace, name, repeat: seenName !== undefined, object, component, body, count: 1, lastTimestamp: now });
     if (seenName === undefined) this.remember(key, name);
     if (this.waiting.size >= MAX_WAITING) this.flush();
     else this.schedule();
@@ -519,8 +524,9 @@ export class EventRecorder {
     this.waiting.clear();
   }
 
-  private newName(obj: KubeObject): string {
-    return `${obj.metadata.name ?? 'object'}.${this.nextStamp().toString(16)}`;
+  /** `<object>.<hex of the Unix time in nanoseconds>`, as client-go names Events. */
+  private stampedName(object: string): string {
+    return `${object}.${this.nextStamp().toString(16)}`;
   }
 
   private remember(key: string, name: string): void {
@@ -549,17 +555,17 @@ export class EventRecorder {
       const existing = event.repeat ? this.api.tryPeek(EVENTS, namespace, event.name) : undefined;
       if (existing) {
         const count = Number(existing.count ?? 1) + event.count;
-        this.api.update(EVENTS, namespace, event.name, { ...existing, count, lastTimestamp: event.lastTimestamp }, { spread: true, shared: true, trusted: true, fieldManager: String((event.body.source as JsonObject).component) });
+        this.api.update(EVENTS, namespace, event.name, { ...existing, count, lastTimestamp: event.lastTimestamp }, { spread: true, shared: true, trusted: true, fieldManager: event.component });
         return;
       }
       // New, or the one it repeats is gone: a new Event.
       let name = event.name;
       if (event.repeat) {
-        name = `${name.slice(0, name.lastIndexOf('.'))}.${this.nextStamp().toString(16)}`;
+        name = this.stampedName(event.object);
         this.remember(key, name);
       }
       const body = event.body;
-      this.api.create(EVENTS, namespace, { metadata: { name, namespace }, ...body, count: event.count, lastTimestamp: event.lastTimestamp }, { fieldManager: String((body.source as JsonObject).component), spread: true, shared: true, trusted: true });
+      this.api.create(EVENTS, namespace, { metadata: { name, namespace }, ...body, count: event.count, lastTimestamp: event.lastTimestamp }, { fieldManager: event.component, spread: true, shared: true, trusted: true });
     } catch {
       // Events are best effort, as in the real cluster (e.g. the namespace is being deleted).
     }
