@@ -13,24 +13,33 @@ import { findType } from '../../../../sandbox/kube/resources.js';
 const PODS = findType('', 'pods')!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const startAlone = controllerContexts();
+/** Simulated durations at real speed: an image pull takes 500 ms. */
+const startAtRealSpeed = controllerContexts(1);
 
-function setUp() {
-  const { api, ctx } = startAlone((ctx) => {
+function setUp(start = startAlone) {
+  const { api, ctx } = start((ctx) => {
     const kubelet = new Kubelet(ctx, new ImageCatalog({ 'app:1': { kind: 'run', lines: ['hi'] } }), { networkSlot: 31 });
     return () => kubelet.stop();
   });
   const pod = () => api.tryGet(PODS, 'ns', 'p');
   const running = () => pod()?.status?.phase === 'Running';
-  return { api, backlog: ctx.backlog, pod, running };
+  /** Creates pod `p` with one container of `app:1` (pulled first with `Always`). */
+  const createPod = (imagePullPolicy?: 'Always') =>
+    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1', ...(imagePullPolicy ? { imagePullPolicy } : {}) }] } }, { fieldManager: 'test' });
+  /** Runs pod `p`, then deletes it while the workload controllers have keys waiting. */
+  const deleteRunningWhileBusy = async () => {
+    createPod();
+    await until('running', running);
+    ctx.backlog.enter();
+    api.delete(PODS, 'ns', 'p');
+  };
+  return { api, backlog: ctx.backlog, pod, running, createPod, deleteRunningWhileBusy };
 }
 
 describe('Kubelet: stopping deleted pods', () => {
   test("while the workload controllers have keys waiting, a deleted pod keeps running (marked); once they are idle it stops and goes", async () => {
-    const { api, backlog, pod, running } = setUp();
-    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1' }] } }, { fieldManager: 'test' });
-    await until('running', running);
-    backlog.enter();
-    api.delete(PODS, 'ns', 'p');
+    const { backlog, pod, deleteRunningWhileBusy } = setUp();
+    await deleteRunningWhileBusy();
     // Stopping takes 1 s simulated (10 ms here): 100 ms later it has not begun.
     await sleep(100);
     expect(pod()?.metadata.deletionTimestamp).toBeDefined();
@@ -40,11 +49,8 @@ describe('Kubelet: stopping deleted pods', () => {
   });
 
   test('the stop waits at most a second for the controllers', async () => {
-    const { api, backlog, pod, running } = setUp();
-    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1' }] } }, { fieldManager: 'test' });
-    await until('running', running);
-    backlog.enter();
-    api.delete(PODS, 'ns', 'p');
+    const { backlog, pod, deleteRunningWhileBusy } = setUp();
+    await deleteRunningWhileBusy();
     await until('gone', () => pod() === undefined, 2000);
     expect(backlog.idle).toBe(false);
   });
@@ -52,8 +58,8 @@ describe('Kubelet: stopping deleted pods', () => {
 
 describe('Kubelet: image pulls in the backlog', () => {
   test('while an image is pulled the controllers are not idle (work that waits for them, e.g. stopping old pods, comes after the start); once it runs they are', async () => {
-    const { api, backlog, running } = setUp();
-    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1', imagePullPolicy: 'Always' }] } }, { fieldManager: 'test' });
+    const { backlog, running, createPod } = setUp();
+    createPod('Always');
     await until('the pull begun', () => !backlog.idle, 500);
     const order: string[] = [];
     backlog.whenIdle(() => order.push(running() ? 'idle after the start' : 'idle before the start'));
@@ -63,9 +69,9 @@ describe('Kubelet: image pulls in the backlog', () => {
   });
 
   test("a new pod waiting for the scheduler's turn counts in the backlog until it is bound", async () => {
-    const { api, backlog, pod } = setUp();
+    const { backlog, pod, createPod } = setUp();
     const order: string[] = [];
-    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1' }] } }, { fieldManager: 'test' });
+    createPod();
     expect(backlog.idle).toBe(false);
     backlog.whenIdle(() => order.push(pod()?.spec?.nodeName ? 'idle once bound' : 'idle before the binding'));
     await until('idle', () => backlog.idle, 500);
@@ -73,11 +79,16 @@ describe('Kubelet: image pulls in the backlog', () => {
   });
 
   test('a pod deleted while its image is pulled leaves the backlog idle', async () => {
-    const { api, backlog, pod } = setUp();
-    api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'app:1', imagePullPolicy: 'Always' }] } }, { fieldManager: 'test' });
-    await until('the pull begun', () => !backlog.idle, 500);
+    // At real speed, so that the 500 ms pull is surely under way when the pod goes.
+    const { api, backlog, pod, createPod } = setUp(startAtRealSpeed);
+    createPod('Always');
+    const waiting = () => (pod()?.status?.containerStatuses as Array<{ state: { waiting?: { reason?: string } } }> | undefined)?.[0]?.state.waiting?.reason;
+    await until('the pull begun', () => waiting() === 'ContainerCreating', 500);
+    const deleted = Date.now();
     api.delete(PODS, 'ns', 'p', { gracePeriodSeconds: 0 });
     await until('gone', () => pod() === undefined, 2000);
     await until('idle', () => backlog.idle, 500);
+    // Idle because the pull ended with the pod, not because it ran out.
+    expect(Date.now() - deleted).toBeLessThan(400);
   });
 });

@@ -5,17 +5,32 @@
  * the keys added meanwhile are one batch, each key handled once.
  */
 import { describe, expect, test } from '@jest/globals';
-import { KubeApi } from '../../../../sandbox/kube/api.js';
-import { SimpleAllocator } from '../../../../sandbox/kube/cluster.js';
 import { Backlog, ClientLoad, CONTROLLER_COALESCE_MS, EVENT_MAX_DELAY_MS, EventRecorder, STREAM_QUIET_MS, TimerSet, WorkQueue } from '../../../../sandbox/kube/controllers/runtime.js';
 import { findType } from '../../../../sandbox/kube/resources.js';
-import { ObjectStore } from '../../../../sandbox/kube/store.js';
 import type { KubeObject } from '../../../../sandbox/kube/types.js';
+import { bareApi } from '../../../support/controller-context.js';
 
 const timers = new TimerSet(1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Resolves after the callbacks queued with setImmediate before it ran. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A coalescing queue (`queue`, what it handled in `handled`) and another controller's queue
+ * without coalescing (`upstream`) whose batch writes what gives `queue` the key `next-<key>`,
+ * on one ClientLoad.
+ */
+function chainedQueues() {
+  const load = new ClientLoad();
+  const handled: Array<{ key: string; at: number }> = [];
+  const queue = new WorkQueue((key) => handled.push({ key, at: performance.now() }), timers, CONTROLLER_COALESCE_MS, load);
+  const upstream = new WorkQueue((key) => queue.add(`next-${key}`), timers, 0, load);
+  const stop = () => {
+    upstream.stop();
+    queue.stop();
+  };
+  return { load, handled, queue, upstream, stop };
+}
 
 describe('ClientLoad', () => {
   test(`a stream starts with two requests within ${CONTROLLER_COALESCE_MS} ms and ends after ${STREAM_QUIET_MS} ms without one`, () => {
@@ -128,11 +143,7 @@ describe('WorkQueue', () => {
   });
 
   test("when the stream ends, a batch of keys that came from the controllers' own writes runs on the next turn, without waiting out its window", async () => {
-    const load = new ClientLoad();
-    const handled: Array<{ key: string; at: number }> = [];
-    const queue = new WorkQueue((key) => handled.push({ key, at: performance.now() }), timers, CONTROLLER_COALESCE_MS, load);
-    // Another controller (no coalescing) whose batch writes what gives `queue` its key.
-    const upstream = new WorkQueue((key) => queue.add(`next-${key}`), timers, 0, load);
+    const { load, handled, upstream, stop } = chainedQueues();
     let quietAt = 0;
     let handledAtQuiet = -1;
     const offQuiet = load.onQuiet(() => {
@@ -149,15 +160,11 @@ describe('WorkQueue', () => {
     expect(handled.map((h) => h.key)).toEqual(['next-a']);
     expect(handled[0]!.at - quietAt).toBeLessThan(CONTROLLER_COALESCE_MS - STREAM_QUIET_MS);
     offQuiet();
-    upstream.stop();
-    queue.stop();
+    stop();
   });
 
   test("a client's key in a window opened by a controller's write keeps the window's plain interval when the stream ends", async () => {
-    const load = new ClientLoad();
-    const handled: Array<{ key: string; at: number }> = [];
-    const queue = new WorkQueue((key) => handled.push({ key, at: performance.now() }), timers, CONTROLLER_COALESCE_MS, load);
-    const upstream = new WorkQueue((key) => queue.add(`next-${key}`), timers, 0, load);
+    const { load, handled, queue, upstream, stop } = chainedQueues();
     load.request();
     load.request();
     const from = performance.now();
@@ -168,8 +175,7 @@ describe('WorkQueue', () => {
     while (handled.length < 2) await sleep(2);
     expect(handled.map((h) => h.key)).toEqual(['next-a', 'b']);
     expect(handled[0]!.at - from).toBeGreaterThanOrEqual(CONTROLLER_COALESCE_MS - 1);
-    upstream.stop();
-    queue.stop();
+    stop();
   });
 
   test('without coalescing (the other controllers): the next turn, whatever the clients do', async () => {
@@ -232,8 +238,7 @@ describe('EventRecorder', () => {
   const EVENTS = findType('', 'events')!;
   const PODS = findType('', 'pods')!;
   const setUp = () => {
-    const api = new KubeApi(new ObjectStore(), new SimpleAllocator());
-    api.create(findType('', 'namespaces')!, undefined, { metadata: { name: 'ns' } }, { fieldManager: 'test' });
+    const api = bareApi();
     const pod = api.create(PODS, 'ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i' }] } }, { fieldManager: 'test' });
     const backlog = new Backlog();
     const recorder = new EventRecorder(api, 'node', backlog);
