@@ -140,7 +140,11 @@ export class Reconciler {
     const applied: string[] = [];
     const writableGroups = plan.groups.filter((g) => g.writes.length > 0);
     let alongside: Promise<unknown> | undefined;
-    const startAlongside = () => (alongside ??= hooks.alongsideLastWrites?.() ?? Promise.resolve());
+    // On the next turn of the event loop, not in the job that starts the last wave: Node hands a
+    // request to its pooled connection on process.nextTick, after the job and its microtasks, so
+    // work started in the same job (the bridge encodes, compresses and compares the last-good
+    // Secret) would hold the whole wave back (1-5 ms at 10 modules, traced in bench/bridge.ts).
+    const startAlongside = () => (alongside ??= nextTurn().then(() => hooks.alongsideLastWrites?.()));
     for (const [index, group] of writableGroups.entries()) {
       const written: Written[] = [];
       const waves = byKind(group.writes, (w) => w.object.kind);
@@ -342,6 +346,11 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
+/** Resolves on the event loop's next turn (its check phase), after the I/O this one started. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Awaits both (the second's failure is its caller's business: it should not throw); the first's result or failure. */
 async function bothSettled<T>(first: Promise<T>, second: Promise<unknown>): Promise<T> {
   const [a] = await Promise.allSettled([first, second]);
@@ -352,9 +361,10 @@ async function bothSettled<T>(first: Promise<T>, second: Promise<unknown>): Prom
 /** Work a reconcile runs together with its writes. */
 export interface ReconcileHooks {
   /**
-   * Started together with the last wave of writes (or after the plan when nothing is written),
-   * awaited before the reconcile goes on; it must not throw. The bridge writes the last-good
-   * Secret here, so that it is not one more round trip after the last module.
+   * Started together with the last wave of writes, on the event loop's turn after the wave's
+   * requests went out (or after the plan when nothing is written), awaited before the reconcile
+   * goes on; it must not throw. The bridge writes the last-good Secret here, so that it is not
+   * one more round trip after the last module.
    */
   alongsideLastWrites?: () => Promise<unknown>;
 }

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileFile } from '../../../translator/sources/index.js';
 import { InformerCache, LAST_GOOD_SECRET, Reconciler, type DesiredDeployment, type ReconcileOutcome } from '../../../translator/reconcile/index.js';
+import { KubeConfigLoader, type KubeConfig } from '../../../translator/kube/index.js';
+import { startWireClock } from '../../support/wire-clock.js';
 import { countingKubeConfig, desiredOf, manifestOf, openCluster, statusOf, waitFor, type CountingKubeConfig, type TestCluster, type TestModule } from './harness.js';
 
 jest.setTimeout(process.env.KUBECONFIG ? 120_000 : 30_000);
@@ -33,7 +35,7 @@ beforeAll(async () => {
 /** Informer caches made by the tests; stopped at the end. */
 const caches: InformerCache[] = [];
 
-function cacheFor(kubeConfig: k8s.KubeConfig, namespace: string): InformerCache {
+function cacheFor(kubeConfig: KubeConfig, namespace: string): InformerCache {
   const cache = new InformerCache({ kubeConfig, namespace, deviceId: DEVICE });
   caches.push(cache);
   return cache;
@@ -361,6 +363,44 @@ describe('last good deployment', () => {
     );
     expect(await reconciler.loadLastGood()).toBeUndefined();
     expect(logs.some((l) => l.level === 'warn' && l.msg.includes('unreadable'))).toBe(true);
+  });
+});
+
+describe('the work that goes alongside the last writes', () => {
+  // The wire clock reads plain HTTP: the emulator's. What it checks is the client's own order.
+  emulatorOnly("starts after the last wave's requests are on the wire, not before them", async () => {
+    const namespace = `${cluster.namespace}-alongside`;
+    const wire = await startWireClock(cluster.kc.getCurrentCluster()!.server);
+    // The bridge's own client: it reuses connections, as in production.
+    const kubeConfig = new KubeConfigLoader();
+    kubeConfig.loadFromString(cluster.kc.exportConfig());
+    kubeConfig.clusters = kubeConfig.clusters.map((c) => ({ ...c, server: wire.url }));
+    const reconciler = new Reconciler({ kubeConfig, namespace, deviceId: DEVICE, cache: cacheFor(kubeConfig, namespace) });
+    try {
+      await reconciler.ensureNamespace();
+      const desired = (value: string) => desiredOf(manifestOf({ a: { image: 'runs', env: { ROUND: value } }, b: { image: 'runs' } }), Number(value), namespace, DEVICE);
+      expectDone(await reconciler.reconcile(desired('1')));
+      // A change of one module: its Deployment is the last wave. The hook holds this thread for
+      // 300 ms, as heavy work of the bridge's would (encoding the last-good Secret).
+      let heldFrom = 0;
+      let heldUntil = 0;
+      const outcome = await reconciler.reconcile(desired('2'), {
+        alongsideLastWrites: () => {
+          heldFrom = Date.now();
+          while (Date.now() - heldFrom < 300);
+          heldUntil = Date.now();
+          return Promise.resolve();
+        },
+      });
+      expect(expectDone(outcome).applied).toEqual(['Deployment/a']);
+      const patch = (await wire.arrivals()).filter((a) => a.line.startsWith('PATCH ') && a.line.includes('/deployments/a?'));
+      expect(patch).toHaveLength(2);
+      // Before the hook let go of the thread (by a margin), not after it.
+      expect(heldUntil - heldFrom).toBeGreaterThanOrEqual(300);
+      expect(patch[1]!.at).toBeLessThan(heldUntil - 200);
+    } finally {
+      await wire.close();
+    }
   });
 });
 
