@@ -41,7 +41,8 @@ export function mergePatch(acknowledged: unknown, next: unknown): unknown {
 
 /** Applies a merge patch to `target` (RFC 7386 MergePatch); returns a new value, never mutates. */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return structuredClone(patch);
+  // Scalars are immutable: shared, not cloned (structuredClone costs microseconds even for a number).
+  if (!isObject(patch)) return patch !== null && typeof patch === 'object' ? structuredClone(patch) : patch;
   const out: JsonObject = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
