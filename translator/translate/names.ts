@@ -144,9 +144,10 @@ export function assignNames(
       result.set(id, { original: id, name: s.name, reason: 'sanitized' });
       continue;
     }
-    const group = groups.get(s.name) ?? [];
-    group.push(id);
-    groups.set(s.name, group);
+    // A list of one to start with: most names have no other id (a list started empty takes room for 17).
+    const group = groups.get(s.name);
+    if (group === undefined) groups.set(s.name, [id]);
+    else group.push(id);
   }
   for (const [name, group] of groups) {
     const owner = unavailable.get(name);
