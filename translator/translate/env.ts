@@ -94,10 +94,12 @@ class EnvList {
 
   set(v: EnvVar): void {
     const i = this.indexOf(v.name);
-    if (i >= 0) {
-      this.vars[i] = v;
-      return;
-    }
+    if (i >= 0) this.vars[i] = v;
+    else this.append(v);
+  }
+
+  /** Adds a variable whose name the list does not have. */
+  append(v: EnvVar): void {
     this.vars.push(v);
     if (this.index !== undefined) this.index.set(v.name, this.vars.length - 1);
     else if (this.vars.length > SCAN_LIMIT) this.index = new Map(this.vars.map((e, k) => [e.name, k]));
@@ -129,7 +131,7 @@ function setSystemVar(list: EnvList, v: EnvVar, module: ModuleModel, issues: Iss
   if (list.indexOf(v.name) >= 0) {
     issues.warn(module.pointer, `environment variable ${v.name} is set by the runtime; the module's value is replaced`, 'env-reserved');
     list.moveLast(v);
-  } else list.set(v);
+  } else list.append(v);
 }
 
 /** The container env of a module (see the file comment for the order). */

@@ -100,7 +100,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
     diagnostics.push(error(m.pointer, `module id '${m.name}' is reserved for the IoT Edge system module of that name`, 'reserved-module-name'));
     return false;
   });
-  const modules = [...(model.edgeHub ? [model.edgeHub] : []), ...userModules];
+  const modules = model.edgeHub ? [model.edgeHub].concat(userModules) : userModules;
   const names = assignModuleNames(
     modules.map((m) => m.name),
     model.edgeHub ? [model.edgeHub.name] : [],
