@@ -9,6 +9,7 @@
  * result is stable and different originals stay apart.
  */
 import { createHash } from 'node:crypto';
+import { sortStrings } from '../shared/index.js';
 
 /** Longest DNS-1123 / DNS-1035 label and label value. */
 export const MAX_LABEL_LENGTH = 63;
@@ -138,7 +139,7 @@ export function assignNames(
 ): Map<string, AssignedName> {
   const result = new Map<string, AssignedName>();
   const groups = new Map<string, string[]>();
-  for (const id of [...new Set(ids)].sort()) {
+  for (const id of uniqueSorted(ids)) {
     const s = sanitize(id);
     if (s.changed) {
       result.set(id, { original: id, name: s.name, reason: 'sanitized' });
@@ -168,6 +169,18 @@ export function assignNames(
     }
   }
   return result;
+}
+
+/**
+ * The distinct ids in code unit order (`[...new Set(ids)].sort()`): sorted first, so a repeat is
+ * next to its first; without a Set, and a short list without the native sort (see shared/sort.ts).
+ */
+function uniqueSorted(ids: readonly string[]): string[] {
+  const sorted = sortStrings(ids.slice());
+  let kept = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[kept - 1]) sorted[kept++] = sorted[i]!;
+  sorted.length = kept;
+  return sorted;
 }
 
 /** Kubernetes names (DNS-1035 labels) for module ids; see {@link assignNames}. */

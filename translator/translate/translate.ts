@@ -26,6 +26,7 @@ import { runtimeEnv as sharedRuntimeEnv, type RuntimeEnv } from './env.js';
 import { buildDeployment } from './deployment.js';
 import { buildJob } from './job.js';
 import { applyRank } from '../kinds/index.js';
+import { sortBy } from '../shared/index.js';
 import { leftoverPlaceholders } from './placeholders.js';
 import { checkObjectLimits, moduleSizeBound } from './limits.js';
 import { checkPodSecurity } from './pod-security.js';
@@ -69,7 +70,7 @@ function sortObjects(objects: readonly KubeObject[]): KubeObject[] {
     else list.push(object);
   }
   const out: KubeObject[] = [];
-  for (const rank of [...byRank.keys()].sort((a, b) => a - b)) {
+  for (const rank of sortBy([...byRank.keys()], (a, b) => a - b)) {
     const list = byRank.get(rank)!;
     for (const object of inNameOrder(list) ? list : list.sort(byObjectName)) out.push(object);
   }
@@ -95,7 +96,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   const device = deviceLabels(opts.deviceId, opts.hubHostname);
   const byName = (a: ModuleModel, b: ModuleModel): number => compareText(a.name, b.name);
   const systemIds = new Set([model.edgeAgent.name, ...(model.edgeHub ? [model.edgeHub.name] : [])]);
-  const userModules = [...model.modules].sort(byName).filter((m) => {
+  const userModules = sortBy(model.modules.slice(), byName).filter((m) => {
     if (!systemIds.has(m.name)) return true;
     diagnostics.push(error(m.pointer, `module id '${m.name}' is reserved for the IoT Edge system module of that name`, 'reserved-module-name'));
     return false;
