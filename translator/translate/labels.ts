@@ -40,6 +40,21 @@ export function objectLabels(device: DeviceLabels, objectName: string, moduleNam
   return labels;
 }
 
+/**
+ * {@link objectLabels} of a module-scoped object whose name the translation assigned (the module's
+ * name, its `-published` Service): such a name is a DNS-1035 label, which is already a label
+ * value, so it is not checked again for every module.
+ */
+export function assignedObjectLabels(device: DeviceLabels, objectName: string, moduleName: string): Record<string, string> {
+  return {
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    [NAME_LABEL]: objectName,
+    [DEVICE_LABEL]: device.deviceId,
+    [HUB_LABEL]: device.hub,
+    [MODULE_LABEL]: moduleName,
+  };
+}
+
 /** The selector of a module's pods: device, module and managed-by. */
 export function selectorLabels(device: DeviceLabels, moduleName: string): Record<string, string> {
   return { [MANAGED_BY_LABEL]: MANAGED_BY, [DEVICE_LABEL]: device.deviceId, [MODULE_LABEL]: moduleName };
@@ -80,7 +95,7 @@ export function moduleLabels(device: DeviceLabels, namespace: string, name: stri
   return { labels: metadata.labels, selector: selectorLabels(device, name), metadata };
 }
 
-/** Metadata of a module-scoped object. */
+/** Metadata of a module-scoped object; `name` is the module's assigned Kubernetes name (a DNS-1035 label). */
 export function moduleMetadata(
   device: DeviceLabels,
   namespace: string,
@@ -90,7 +105,7 @@ export function moduleMetadata(
   // Keys in output order (see canonical.ts), as in every builder.
   return {
     annotations: { [ORIGINAL_MODULE_ID_ANNOTATION]: originalModuleId },
-    labels: objectLabels(device, name, name),
+    labels: assignedObjectLabels(device, name, name),
     name,
     namespace,
   };

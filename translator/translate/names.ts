@@ -9,6 +9,7 @@
  * result is stable and different originals stay apart.
  */
 import { createHash } from 'node:crypto';
+import { sortStrings } from '../shared/index.js';
 
 /** Longest DNS-1123 / DNS-1035 label and label value. */
 export const MAX_LABEL_LENGTH = 63;
@@ -138,15 +139,16 @@ export function assignNames(
 ): Map<string, AssignedName> {
   const result = new Map<string, AssignedName>();
   const groups = new Map<string, string[]>();
-  for (const id of [...new Set(ids)].sort()) {
+  for (const id of uniqueSorted(ids)) {
     const s = sanitize(id);
     if (s.changed) {
       result.set(id, { original: id, name: s.name, reason: 'sanitized' });
       continue;
     }
-    const group = groups.get(s.name) ?? [];
-    group.push(id);
-    groups.set(s.name, group);
+    // A list of one to start with: most names have no other id (a list started empty takes room for 17).
+    const group = groups.get(s.name);
+    if (group === undefined) groups.set(s.name, [id]);
+    else group.push(id);
   }
   for (const [name, group] of groups) {
     const owner = unavailable.get(name);
@@ -169,6 +171,18 @@ export function assignNames(
   return result;
 }
 
+/**
+ * The distinct ids in code unit order (`[...new Set(ids)].sort()`): sorted first, so a repeat is
+ * next to its first; without a Set, and a short list without the native sort (see shared/sort.ts).
+ */
+function uniqueSorted(ids: readonly string[]): string[] {
+  const sorted = sortStrings(ids.slice());
+  let kept = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[kept - 1]) sorted[kept++] = sorted[i]!;
+  sorted.length = kept;
+  return sorted;
+}
+
 /** Kubernetes names (DNS-1035 labels) for module ids; see {@link assignNames}. */
 export function assignModuleNames(
   ids: readonly string[],
@@ -178,13 +192,27 @@ export function assignModuleNames(
   return assignNames(ids, toDnsLabel, reserved, unavailable);
 }
 
-const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
 /** An annotation or label key: `[prefix/]name`, prefix a DNS-1123 subdomain, name <= 63 characters. */
 export function isQualifiedName(key: string): boolean {
   const slash = key.lastIndexOf('/');
-  const prefix = slash < 0 ? undefined : key.slice(0, slash);
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  if (prefix !== undefined && (prefix === '' || !isDns1123Subdomain(prefix))) return false;
-  return name.length <= MAX_LABEL_LENGTH && QUALIFIED_NAME.test(name);
+  if (slash >= 0 && (slash === 0 || !isDns1123Subdomain(key.slice(0, slash)))) return false;
+  return isNamePart(key, slash + 1);
+}
+
+/**
+ * The name part of a qualified name, `text` from `start`: 1 to 63 characters of
+ * `[-A-Za-z0-9_.]`, alphanumeric at both ends (`/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/`),
+ * checked by character codes: the regular expression's call cost more than the check of these
+ * short keys, and needed the part cut out first.
+ */
+function isNamePart(text: string, start: number): boolean {
+  const end = text.length;
+  if (end - start < 1 || end - start > MAX_LABEL_LENGTH) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const alphanumeric = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+    const inner = c === 0x2d || c === 0x5f || c === 0x2e;
+    if (!alphanumeric && !(inner && i !== start && i !== end - 1)) return false;
+  }
+  return true;
 }

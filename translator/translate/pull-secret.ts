@@ -106,11 +106,17 @@ export function pullSecretRefs(): (names: readonly string[]) => readonly { name:
 export function pullSecretFinder(credentials: readonly RegistryCredential[], names: ReadonlyMap<string, AssignedName>): (image: string) => readonly string[] {
   const byRegistry = new Map<string, string[]>();
   const byPrefix = new Map<string, string[]>();
+  // The previous image's prefix and Secrets: the next module's image mostly has the same prefix,
+  // found then by a comparison, without cutting the prefix out and hashing it for the lookup.
+  let lastPrefix = '';
+  let lastSecrets: string[] | undefined;
   return (image) => {
     const slash = image.indexOf('/');
+    if (lastSecrets !== undefined && (slash < 0 ? 0 : slash) === lastPrefix.length && image.startsWith(lastPrefix)) return lastSecrets;
     const prefix = slash < 0 ? '' : image.slice(0, slash);
+    lastPrefix = prefix;
     let secrets = byPrefix.get(prefix);
-    if (secrets !== undefined) return secrets;
+    if (secrets !== undefined) return (lastSecrets = secrets);
     const registry = registryOf(image);
     secrets = byRegistry.get(registry);
     if (secrets === undefined) {
@@ -118,6 +124,6 @@ export function pullSecretFinder(credentials: readonly RegistryCredential[], nam
       byRegistry.set(registry, secrets);
     }
     byPrefix.set(prefix, secrets);
-    return secrets;
+    return (lastSecrets = secrets);
   };
 }

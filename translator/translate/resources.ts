@@ -182,9 +182,23 @@ export function checkResources(resources: Resources, pointer: string, issues: Is
 /** Resources in output form: empty maps left out. */
 export function resourcesField(resources: Resources): Record<string, Quantities> | undefined {
   const out: Record<string, Quantities> = {};
-  if (hasKeys(resources.limits)) out.limits = sortedRecord(quantityStrings(resources.limits));
-  if (hasKeys(resources.requests)) out.requests = sortedRecord(quantityStrings(resources.requests));
+  if (hasKeys(resources.limits)) out.limits = quantitiesField(resources.limits);
+  if (hasKeys(resources.requests)) out.requests = quantitiesField(resources.requests);
   return hasKeys(out) ? out : undefined;
+}
+
+/**
+ * One quantity map in output form: values as strings, keys sorted. The spec's maps are the
+ * translation's own records, and their values mostly strings already (Docker's resources are
+ * written as quantity strings; only k8s-experimental gives numbers): those are not copied first.
+ */
+function quantitiesField(quantities: Quantities): Record<string, string | number> {
+  return sortedRecord(onlyStrings(quantities) ? quantities : quantityStrings(quantities));
+}
+
+function onlyStrings(quantities: Quantities): boolean {
+  for (const key in quantities) if (typeof quantities[key] !== 'string') return false;
+  return true;
 }
 
 /** True when the resources ask for GPUs. */

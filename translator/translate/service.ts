@@ -21,7 +21,7 @@ import type { KubeObject } from './types.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec, Protocol, ServicePort } from './spec.js';
 import { isObject, readArray, readObject, readString, typeName } from './values.js';
-import { objectLabels, ORIGINAL_MODULE_ID_ANNOTATION, type DeviceLabels, type ModuleLabels, type ModuleMetadata } from './labels.js';
+import { assignedObjectLabels, ORIGINAL_MODULE_ID_ANNOTATION, type DeviceLabels, type ModuleLabels, type ModuleMetadata } from './labels.js';
 import { compareText, hasKeys, sortedRecord } from './canonical.js';
 import { MAX_LABEL_LENGTH, withHash } from './names.js';
 import { assignOwn, sortBy, sortedKeys } from '../shared/index.js';
@@ -289,7 +289,7 @@ function serviceMetadata(input: ServiceInput, name: string): ModuleMetadata {
   if (name === own.name && input.annotations === own.annotations) return own;
   return {
     annotations: input.annotations,
-    labels: name === own.name ? own.labels : objectLabels(input.device, name, input.name),
+    labels: name === own.name ? own.labels : assignedObjectLabels(input.device, name, input.name),
     name,
     namespace: input.options.namespace,
   };

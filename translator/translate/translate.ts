@@ -26,6 +26,7 @@ import { runtimeEnv as sharedRuntimeEnv, type RuntimeEnv } from './env.js';
 import { buildDeployment } from './deployment.js';
 import { buildJob } from './job.js';
 import { applyRank } from '../kinds/index.js';
+import { sortBy } from '../shared/index.js';
 import { leftoverPlaceholders } from './placeholders.js';
 import { checkObjectLimits, moduleSizeBound } from './limits.js';
 import { checkPodSecurity } from './pod-security.js';
@@ -57,7 +58,8 @@ interface Interpreted {
 /**
  * The objects in output order: by apply rank of their kind, then by name (stable). One list per
  * rank (a handful of kinds), each sorted by name: the objects of one kind come mostly in name
- * order already (modules are translated in name order), which the native sort finds as runs.
+ * order already (modules are translated in name order), so a list is checked first and sorted
+ * only when it is not (a stable sort leaves a list in order as it is).
  */
 function sortObjects(objects: readonly KubeObject[]): KubeObject[] {
   const byRank = new Map<number, KubeObject[]>();
@@ -68,11 +70,20 @@ function sortObjects(objects: readonly KubeObject[]): KubeObject[] {
     else list.push(object);
   }
   const out: KubeObject[] = [];
-  for (const rank of [...byRank.keys()].sort((a, b) => a - b)) for (const object of byRank.get(rank)!.sort(byObjectName)) out.push(object);
+  for (const rank of sortBy([...byRank.keys()], (a, b) => a - b)) {
+    const list = byRank.get(rank)!;
+    for (const object of inNameOrder(list) ? list : list.sort(byObjectName)) out.push(object);
+  }
   return out;
 }
 
 const byObjectName = (a: KubeObject, b: KubeObject): number => compareText(a.metadata.name, b.metadata.name);
+
+/** True when `objects` are in name order already (a native sort costs several times this check, and allocates). */
+function inNameOrder(objects: readonly KubeObject[]): boolean {
+  for (let i = 1; i < objects.length; i++) if (byObjectName(objects[i - 1]!, objects[i]!) > 0) return false;
+  return true;
+}
 
 /** Translates a deployment model into Kubernetes objects and diagnostics; never throws on model content. */
 export function translate(model: DeploymentModel, options: Partial<TranslateOptions> = {}): TranslationResult {
@@ -85,12 +96,12 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   const device = deviceLabels(opts.deviceId, opts.hubHostname);
   const byName = (a: ModuleModel, b: ModuleModel): number => compareText(a.name, b.name);
   const systemIds = new Set([model.edgeAgent.name, ...(model.edgeHub ? [model.edgeHub.name] : [])]);
-  const userModules = [...model.modules].sort(byName).filter((m) => {
+  const userModules = sortBy(model.modules.slice(), byName).filter((m) => {
     if (!systemIds.has(m.name)) return true;
     diagnostics.push(error(m.pointer, `module id '${m.name}' is reserved for the IoT Edge system module of that name`, 'reserved-module-name'));
     return false;
   });
-  const modules = [...(model.edgeHub ? [model.edgeHub] : []), ...userModules];
+  const modules = model.edgeHub ? [model.edgeHub].concat(userModules) : userModules;
   const names = assignModuleNames(
     modules.map((m) => m.name),
     model.edgeHub ? [model.edgeHub.name] : [],

@@ -376,8 +376,12 @@ function volumeName(source: MountSource, target: string, taken: ReadonlySet<stri
   const slug = slugOf(text);
   const full = slug === '' || (prefix === 'shm' && target === '/dev/shm') ? prefix : `${prefix}-${slug}`;
   let name = full.length <= MAX_LABEL_LENGTH ? full : withHash(full, `${prefix}:${text}`);
-  if (taken.has(name)) name = withHash(full, `${prefix}:${text}:${target}`);
-  for (let i = 2; taken.has(name); i++) name = withHash(full, `${prefix}:${text}:${target}:${i}`);
+  // Looked up only when some name is taken (a module with one mount: none). The lookup would
+  // flatten and hash the name, which is built of parts.
+  if (taken.size > 0 && taken.has(name)) {
+    name = withHash(full, `${prefix}:${text}:${target}`);
+    for (let i = 2; taken.has(name); i++) name = withHash(full, `${prefix}:${text}:${target}:${i}`);
+  }
   return name;
 }
 
