@@ -105,6 +105,15 @@ describe('parseLenientJson on strict JSON (read natively)', () => {
     expect(ok('{"Binds":[":/data"],"Cmd":["{\\"a\\": 1}"]}')).toEqual({ ok: true, value: { Binds: [':/data'], Cmd: ['{"a": 1}'] }, leniencies: [], duplicates: [] });
   });
 
+  it('reports a repeated key in a long text (scanned before it is parsed)', () => {
+    const pad = 'x:'.repeat(3000);
+    const r = ok(`{"pad":"${pad}","a" :1,"b":[{"c":":"}],"a":2}`);
+    expect(r.value).toEqual({ pad, a: 2, b: [{ c: ':' }] });
+    expect(r.duplicates).toEqual([{ pointer: '/a', key: 'a' }]);
+    expect(ok(`{"pad":"${pad}","a":1}`)).toEqual({ ok: true, value: { pad, a: 1 }, leniencies: [], duplicates: [] });
+    expect(refused(`{"pad":"${pad}","a":${'['.repeat(MAX_DEPTH)}${']'.repeat(MAX_DEPTH)}}`).message).toMatch(/too deep/);
+  });
+
   it('reads escaped and plain colons in keys and values, and top-level scalars', () => {
     expect(ok('{"a\\u003ab":"c\\u003a","d:e":["f:g",{"h":"i::"}]}')).toEqual({ ok: true, value: { 'a:b': 'c:', 'd:e': ['f:g', { h: 'i::' }] }, leniencies: [], duplicates: [] });
     expect(ok('"a:b"').value).toBe('a:b');
