@@ -56,9 +56,9 @@ function reaches(value: object, depth: number, max: number): boolean {
   }
   const record = value as Record<string, unknown>;
   for (const key in record) {
-    if (!Object.hasOwn(record, key)) continue;
     const v = record[key];
-    if (v !== null && typeof v === 'object' && reaches(v, depth + 1, max)) return true;
+    // Only own members count; most values are not containers, so ownership is checked after the type.
+    if (v !== null && typeof v === 'object' && Object.hasOwn(record, key) && reaches(v, depth + 1, max)) return true;
   }
   return false;
 }

@@ -90,6 +90,30 @@ describe('parseLenientJson on strict JSON (read natively)', () => {
     expect(r.duplicates).toEqual([{ pointer: '/k', key: 'k' }]);
   });
 
+  it('reports a repeated key whose colon follows whitespace', () => {
+    // Counted as a member only when the whitespace before the colon is skipped.
+    for (const space of [' ', '\t', '\r\n', ' \n\t']) {
+      const r = ok(`{"a"${space}:1,"a":2,"b":3}`);
+      expect(r.value).toEqual({ a: 2, b: 3 });
+      expect(r.duplicates).toEqual([{ pointer: '/a', key: 'a' }]);
+    }
+  });
+
+  it('reads strings that start with a colon or hold an escaped quote before one, repeated keys or not', () => {
+    expect(ok('{"a":":x","a":":y"}').duplicates).toEqual([{ pointer: '/a', key: 'a' }]);
+    expect(ok('{"Cmd":["{\\"a\\":1}"],"Cmd":[]}').duplicates).toEqual([{ pointer: '/Cmd', key: 'Cmd' }]);
+    expect(ok('{"Binds":[":/data"],"Cmd":["{\\"a\\": 1}"]}')).toEqual({ ok: true, value: { Binds: [':/data'], Cmd: ['{"a": 1}'] }, leniencies: [], duplicates: [] });
+  });
+
+  it('reports a repeated key in a long text (scanned before it is parsed)', () => {
+    const pad = 'x:'.repeat(3000);
+    const r = ok(`{"pad":"${pad}","a" :1,"b":[{"c":":"}],"a":2}`);
+    expect(r.value).toEqual({ pad, a: 2, b: [{ c: ':' }] });
+    expect(r.duplicates).toEqual([{ pointer: '/a', key: 'a' }]);
+    expect(ok(`{"pad":"${pad}","a":1}`)).toEqual({ ok: true, value: { pad, a: 1 }, leniencies: [], duplicates: [] });
+    expect(refused(`{"pad":"${pad}","a":${'['.repeat(MAX_DEPTH)}${']'.repeat(MAX_DEPTH)}}`).message).toMatch(/too deep/);
+  });
+
   it('reads escaped and plain colons in keys and values, and top-level scalars', () => {
     expect(ok('{"a\\u003ab":"c\\u003a","d:e":["f:g",{"h":"i::"}]}')).toEqual({ ok: true, value: { 'a:b': 'c:', 'd:e': ['f:g', { h: 'i::' }] }, leniencies: [], duplicates: [] });
     expect(ok('"a:b"').value).toBe('a:b');
