@@ -18,8 +18,26 @@ const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.
 /** The auths key Docker (and the kubelet) use for Docker Hub. */
 const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
 
+/**
+ * Registries already normalized, by address: a deployment names a few registries, and each is
+ * normalized for its Secret and again to match images, on every translation. Cleared when full,
+ * so a long-running bridge keeps at most this many addresses.
+ */
+const normalizedRegistries = new Map<string, string>();
+const MAX_NORMALIZED_REGISTRIES = 64;
+
 /** A registry address in comparable form: no scheme, no path, lowercase; Docker Hub aliases -> docker.io. */
 export function normalizeRegistry(address: string): string {
+  let registry = normalizedRegistries.get(address);
+  if (registry === undefined) {
+    if (normalizedRegistries.size >= MAX_NORMALIZED_REGISTRIES) normalizedRegistries.clear();
+    registry = registryHost(address);
+    normalizedRegistries.set(address, registry);
+  }
+  return registry;
+}
+
+function registryHost(address: string): string {
   let host = address.trim();
   // A scheme (`https://`): the text before the first ':' when `//` follows it and it is a scheme name.
   const colon = host.indexOf(':');
@@ -54,17 +72,46 @@ export function pullSecretNames(credentials: readonly RegistryCredential[], unav
 
 /** The Secret of one credential. */
 export function buildPullSecret(credential: RegistryCredential, name: string, device: DeviceLabels, options: TranslateOptions): KubeObject {
-  const registry = normalizeRegistry(credential.address);
-  const key = registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry;
-  const auth = Buffer.from(`${credential.username}:${credential.password}`, 'utf8').toString('base64');
-  const config = { auths: { [key]: { username: credential.username, password: credential.password, auth } } };
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { labels: objectLabels(device, name), name, namespace: options.namespace },
-    data: { '.dockerconfigjson': Buffer.from(JSON.stringify(config), 'utf8').toString('base64') },
+    data: { '.dockerconfigjson': dockerConfigData(credential) },
     type: 'kubernetes.io/dockerconfigjson',
   };
+}
+
+/** A credential and its Secret's data, as {@link dockerConfigData} made it. */
+interface EncodedCredential {
+  address: string;
+  username: string;
+  password: string;
+  data: string;
+}
+
+/**
+ * The data of the credentials encoded lately. The same credentials come back on every
+ * translation of a deployment, and their encoding (JSON, then two base64 passes through
+ * `Buffer`) was the largest fixed cost of a translation. A few entries: a deployment has a
+ * handful of credentials; the oldest goes first.
+ */
+const recentlyEncoded: EncodedCredential[] = [];
+const MAX_RECENTLY_ENCODED = 16;
+
+/** The base64 `.dockerconfigjson` of a credential: `{"auths": {address: {username, password, auth}}}`. */
+function dockerConfigData({ address, username, password }: RegistryCredential): string {
+  for (let i = 0; i < recentlyEncoded.length; i++) {
+    const e = recentlyEncoded[i]!;
+    if (e.address === address && e.username === username && e.password === password) return e.data;
+  }
+  const registry = normalizeRegistry(address);
+  const key = registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry;
+  const auth = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+  const config = { auths: { [key]: { username, password, auth } } };
+  const data = Buffer.from(JSON.stringify(config), 'utf8').toString('base64');
+  if (recentlyEncoded.length >= MAX_RECENTLY_ENCODED) recentlyEncoded.shift();
+  recentlyEncoded.push({ address, username, password, data });
+  return data;
 }
 
 /** The names of the pull Secrets matching an image, sorted. */

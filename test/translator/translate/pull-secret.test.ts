@@ -65,6 +65,21 @@ describe('pull Secrets', () => {
   it('produces valid objects', () => {
     assertValidK8s(result.objects);
   });
+
+  it('a later translation with a changed username, password or address encodes the new values (encodings are reused only for equal credentials)', () => {
+    const configOf = (c: ReturnType<typeof credential>): unknown => {
+      const secret = translate(deploymentModel([], { registryCredentials: [c] })).objects.find((o) => o.kind === 'Secret')!;
+      return JSON.parse(Buffer.from((secret.data as Record<string, string>)['.dockerconfigjson']!, 'base64').toString('utf8'));
+    };
+    const auths = (address: string, username: string, password: string): unknown => ({
+      auths: { [address]: { username, password, auth: Buffer.from(`${username}:${password}`).toString('base64') } },
+    });
+    expect(configOf(credential('c', 'reg.example.com', 'u', 'one'))).toEqual(auths('reg.example.com', 'u', 'one'));
+    expect(configOf(credential('c', 'reg.example.com', 'u', 'two'))).toEqual(auths('reg.example.com', 'u', 'two'));
+    expect(configOf(credential('c', 'reg.example.com', 'v', 'two'))).toEqual(auths('reg.example.com', 'v', 'two'));
+    expect(configOf(credential('c', 'other.example.com', 'v', 'two'))).toEqual(auths('other.example.com', 'v', 'two'));
+    expect(configOf(credential('c', 'reg.example.com', 'u', 'one'))).toEqual(auths('reg.example.com', 'u', 'one'));
+  });
 });
 
 describe('pullSecretFinder', () => {
