@@ -182,10 +182,20 @@ async function flow(namespace: string, kubeconfig: string): Promise<FlowResult> 
         // Our RunDeviceChecks: with install's Role every permission the check asks about is granted.
         'RunDeviceChecks',
         async () => {
-          const r = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', { methodName: 'RunDeviceChecks', payload: {}, responseTimeoutInSeconds: 10 });
-          const checks = (r.result.payload as Json)?.checks as { id: string; status: string; message: string }[] | undefined;
-          const bad = (checks ?? []).filter((c) => c.status === 'fail' || c.status === 'warn');
-          if (r.result.status !== 200 || !checks || bad.length > 0) throw new Error(`RunDeviceChecks answered ${r.result.status}: ${JSON.stringify(bad.length > 0 ? bad : r.result.payload)}`);
+          // RestartModule (the step before) rolls the modules out again and answers at once: until
+          // their new pods run, the modules check warns that they are starting. Only that may be
+          // waited out; any other warning or failure (a permission) fails the step at once.
+          const deadline = Date.now() + 20_000;
+          for (;;) {
+            const r = await service.invokeDeviceMethod(hub.deviceId, '$edgeAgent', { methodName: 'RunDeviceChecks', payload: {}, responseTimeoutInSeconds: 10 });
+            const checks = (r.result.payload as Json)?.checks as { id: string; status: string; message: string }[] | undefined;
+            const bad = (checks ?? []).filter((c) => c.status === 'fail' || c.status === 'warn');
+            const starting = bad.length > 0 && bad.every((c) => c.id === 'modules-running' && c.status === 'warn');
+            if (r.result.status === 200 && checks && bad.length === 0) return;
+            if (r.result.status !== 200 || !checks || !starting || Date.now() > deadline)
+              throw new Error(`RunDeviceChecks answered ${r.result.status}: ${JSON.stringify(bad.length > 0 ? bad : r.result.payload)}`);
+            await new Promise((res) => setTimeout(res, 200));
+          }
         },
       ],
       [
