@@ -30,14 +30,7 @@ export function deviceLabels(deviceId: string, hubHostname: string): DeviceLabel
 
 /** The labels of an object named `objectName`; `moduleName` (a Kubernetes name) for module-scoped objects. */
 export function objectLabels(device: DeviceLabels, objectName: string, moduleName?: string): Record<string, string> {
-  const labels: Record<string, string> = {
-    [MANAGED_BY_LABEL]: MANAGED_BY,
-    [NAME_LABEL]: toLabelValue(objectName),
-    [DEVICE_LABEL]: device.deviceId,
-    [HUB_LABEL]: device.hub,
-  };
-  if (moduleName !== undefined) labels[MODULE_LABEL] = moduleName;
-  return labels;
+  return labelsNamed(device, toLabelValue(objectName), moduleName);
 }
 
 /**
@@ -46,13 +39,19 @@ export function objectLabels(device: DeviceLabels, objectName: string, moduleNam
  * value, so it is not checked again for every module.
  */
 export function assignedObjectLabels(device: DeviceLabels, objectName: string, moduleName: string): Record<string, string> {
-  return {
+  return labelsNamed(device, objectName, moduleName);
+}
+
+/** The labels, `nameValue` being a label value already. */
+function labelsNamed(device: DeviceLabels, nameValue: string, moduleName: string | undefined): Record<string, string> {
+  const labels: Record<string, string> = {
     [MANAGED_BY_LABEL]: MANAGED_BY,
-    [NAME_LABEL]: objectName,
+    [NAME_LABEL]: nameValue,
     [DEVICE_LABEL]: device.deviceId,
     [HUB_LABEL]: device.hub,
-    [MODULE_LABEL]: moduleName,
   };
+  if (moduleName !== undefined) labels[MODULE_LABEL] = moduleName;
+  return labels;
 }
 
 /** The selector of a module's pods: device, module and managed-by. */

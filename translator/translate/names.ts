@@ -19,7 +19,6 @@ export const MAX_SUBDOMAIN_LENGTH = 253;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const IANA_SVC_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** 8 lowercase hex characters of the SHA-256 of `text`: a short, stable disambiguator. */
@@ -41,7 +40,25 @@ export function isDns1123Subdomain(name: string): boolean {
 
 /** A label value: at most 63 characters of `[A-Za-z0-9._-]`, alphanumeric at both ends (or empty). */
 export function isLabelValue(value: string): boolean {
-  return value.length <= MAX_LABEL_LENGTH && LABEL_VALUE.test(value);
+  return isLabelValueFrom(value, 0);
+}
+
+/**
+ * {@link isLabelValue} of `text` from `start` (`/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/`
+ * and at most 63 characters), checked by character codes: a regular expression's call cost more
+ * than the check of these short texts (labels, key names; several per module), and a part had to
+ * be cut out first.
+ */
+function isLabelValueFrom(text: string, start: number): boolean {
+  const end = text.length;
+  if (end - start > MAX_LABEL_LENGTH) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const alphanumeric = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+    const inner = c === 0x2d || c === 0x5f || c === 0x2e;
+    if (!alphanumeric && !(inner && i !== start && i !== end - 1)) return false;
+  }
+  return true;
 }
 
 /** A port name (IANA_SVC_NAME): at most 15 characters of `[a-z0-9-]`, at least one letter, no `--`. */
@@ -192,27 +209,9 @@ export function assignModuleNames(
   return assignNames(ids, toDnsLabel, reserved, unavailable);
 }
 
-/** An annotation or label key: `[prefix/]name`, prefix a DNS-1123 subdomain, name <= 63 characters. */
+/** An annotation or label key: `[prefix/]name`, prefix a DNS-1123 subdomain, name 1 to 63 characters of a label value. */
 export function isQualifiedName(key: string): boolean {
   const slash = key.lastIndexOf('/');
   if (slash >= 0 && (slash === 0 || !isDns1123Subdomain(key.slice(0, slash)))) return false;
-  return isNamePart(key, slash + 1);
-}
-
-/**
- * The name part of a qualified name, `text` from `start`: 1 to 63 characters of
- * `[-A-Za-z0-9_.]`, alphanumeric at both ends (`/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/`),
- * checked by character codes: the regular expression's call cost more than the check of these
- * short keys, and needed the part cut out first.
- */
-function isNamePart(text: string, start: number): boolean {
-  const end = text.length;
-  if (end - start < 1 || end - start > MAX_LABEL_LENGTH) return false;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    const alphanumeric = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
-    const inner = c === 0x2d || c === 0x5f || c === 0x2e;
-    if (!alphanumeric && !(inner && i !== start && i !== end - 1)) return false;
-  }
-  return true;
+  return key.length > slash + 1 && isLabelValueFrom(key, slash + 1);
 }
