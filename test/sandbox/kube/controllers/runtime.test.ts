@@ -164,18 +164,27 @@ describe('WorkQueue', () => {
   });
 
   test("a client's key in a window opened by a controller's write keeps the window's plain interval when the stream ends", async () => {
-    const { load, handled, queue, upstream, stop } = chainedQueues();
-    load.request();
-    load.request();
-    const from = performance.now();
-    upstream.add('a');
-    await nextTurn();
-    await nextTurn();
-    queue.add('b'); // an apply's key (not a controller's write) joins the window
-    while (handled.length < 2) await sleep(2);
-    expect(handled.map((h) => h.key)).toEqual(['next-a', 'b']);
-    expect(handled[0]!.at - from).toBeGreaterThanOrEqual(CONTROLLER_COALESCE_MS - 1);
-    stop();
+    // The case needs 'b' to join the window while the stream runs (it ends STREAM_QUIET_MS after
+    // the last request); on a busy machine the two turns before it can take longer than that, and
+    // such a run (the stream over, 'next-a' run alone) proves nothing: it is run again.
+    for (let attempt = 1; ; attempt++) {
+      const { load, handled, queue, upstream, stop } = chainedQueues();
+      load.request();
+      load.request();
+      const from = performance.now();
+      upstream.add('a');
+      await nextTurn();
+      await nextTurn();
+      const duringStream = handled.length === 0 && load.active(STREAM_QUIET_MS);
+      queue.add('b'); // an apply's key (not a controller's write) joins the window
+      while (handled.length < 2) await sleep(2);
+      stop();
+      if (!duringStream && attempt < 5) continue;
+      expect(duringStream).toBe(true);
+      expect(handled.map((h) => h.key)).toEqual(['next-a', 'b']);
+      expect(handled[0]!.at - from).toBeGreaterThanOrEqual(CONTROLLER_COALESCE_MS - 1);
+      return;
+    }
   });
 
   test('without coalescing (the other controllers): the next turn, whatever the clients do', async () => {
