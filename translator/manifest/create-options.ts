@@ -24,6 +24,8 @@ export interface CreateOptionsResult {
   pointer: string;
   /** Read-only: the usual result without diagnostics shares an empty list. */
   diagnostics: readonly Diagnostic[];
+  /** Length of the text the options were parsed from; absent when they were an object. */
+  textLength?: number;
 }
 
 interface Chunk {
@@ -100,9 +102,10 @@ export function assembleCreateOptions(settings: JsonObject, settingsPointer: str
     if (typeof text === 'string') {
       const pointer = `${settingsPointer}/createOptions`;
       const trimmed = text.trim();
-      if (trimmed === '' || trimmed === 'null') return { options: {}, pointer, diagnostics: NONE };
+      if (trimmed === '' || trimmed === 'null') return { options: {}, pointer, diagnostics: NONE, textLength: text.length };
       const parsed = parseLenientJson(text);
-      if (parsed.ok && parsed.leniencies.length === 0 && parsed.duplicates.length === 0 && isObject(parsed.value)) return { options: parsed.value, pointer, diagnostics: NONE };
+      if (parsed.ok && parsed.leniencies.length === 0 && parsed.duplicates.length === 0 && isObject(parsed.value))
+        return { options: parsed.value, pointer, diagnostics: NONE, textLength: text.length };
       return readParsed(parsed, [text], [{ index: 0, key: 'createOptions', value: text, pointer }], pointer, []);
     }
   }
@@ -146,7 +149,7 @@ export function assembleCreateOptions(settings: JsonObject, settingsPointer: str
   }
   const text = texts.length === 1 ? texts[0]! : texts.join('');
   const trimmed = text.trim();
-  if (trimmed === '' || trimmed === 'null') return { options: {}, pointer, diagnostics };
+  if (trimmed === '' || trimmed === 'null') return { options: {}, pointer, diagnostics, textLength: text.length };
 
   // As edgeAgent reads them (Newtonsoft.Json): see lenient-json.ts.
   return readParsed(parseLenientJson(text), texts, chunks, pointer, diagnostics);
@@ -154,8 +157,10 @@ export function assembleCreateOptions(settings: JsonObject, settingsPointer: str
 
 /** The result of the parsed createOptions `texts` of `chunks`, with a diagnostic for each leniency, repeated key or error. */
 function readParsed(parsed: LenientResult, texts: readonly string[], chunks: readonly Chunk[], pointer: string, diagnostics: Diagnostic[]): CreateOptionsResult {
+  let textLength = 0;
+  for (const t of texts) textLength += t.length;
   // Strict JSON of an object, the usual case: nothing to report.
-  if (parsed.ok && parsed.leniencies.length === 0 && parsed.duplicates.length === 0 && isObject(parsed.value)) return { options: parsed.value, pointer, diagnostics };
+  if (parsed.ok && parsed.leniencies.length === 0 && parsed.duplicates.length === 0 && isObject(parsed.value)) return { options: parsed.value, pointer, diagnostics, textLength };
   const where = (offset: number): { c: Chunk; at: string } => {
     const { chunk, local } = chunkAt(texts, offset);
     const { line, column } = lineColumn(texts[chunk]!, local);
@@ -184,7 +189,7 @@ function readParsed(parsed: LenientResult, texts: readonly string[], chunks: rea
     diagnostics.push(error(pointer, `createOptions must be a JSON object, not ${article(parsed.value)}`, 'create-options-type'));
     return { pointer, diagnostics };
   }
-  return { options: parsed.value, pointer, diagnostics };
+  return { options: parsed.value, pointer, diagnostics, textLength };
 }
 
 /** Which chunk holds character `offset` of the joined text (the end of input is in the last). */

@@ -44,6 +44,12 @@ export interface ModuleModel {
    * even when the options were a JSON string.
    */
   createOptionsPointer: string;
+  /**
+   * Length (UTF-16 units) of the JSON text the createOptions were parsed from, chunks joined;
+   * absent when they were an object (a deployment template). It bounds the options' size
+   * without a walk of them (see translate/limits.ts).
+   */
+  createOptionsLength?: number;
 }
 
 export interface RegistryCredential {

@@ -101,6 +101,7 @@ function normalizeModule(spec: ModuleSpec, input: NormalizeInput, diagnostics: D
   };
   const version = str(value['version']);
   if (version !== undefined) module.version = version;
+  if (created.textLength !== undefined) module.createOptionsLength = created.textLength;
   return module;
 }
 

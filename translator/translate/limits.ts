@@ -112,16 +112,32 @@ export function inputUnits(value: unknown): number {
 }
 
 /**
+ * Most units ({@link inputUnits}) per character of the JSON text a value was parsed from: a
+ * number takes one character or more and counts 24 units, a member or item {@link MEMBER_UNITS}
+ * more for its comma, colon or bracket; a string counts 6 per character and 2 for its quotes;
+ * the lenient reader's extras (comments, unquoted names, trailing commas) only add characters.
+ * `test/translator/translate/limits.test.ts` checks it on the value most dense in units.
+ */
+export const UNITS_PER_TEXT_CHARACTER = 24;
+
+/**
  * An upper bound of the JSON size (UTF-8 bytes) of every object translated from `module`,
  * found from what they are built from: its createOptions, env, name, image and version, the
  * options written into its objects, and the pull Secrets its pod names. Each unit of input
  * (see {@link inputUnits}) adds {@link BYTES_PER_INPUT_UNIT} bytes, on top of
- * {@link OBJECT_OVERHEAD_BYTES}.
+ * {@link OBJECT_OVERHEAD_BYTES}. The createOptions count by the length of the text they were
+ * parsed from (no walk of them, the usual case) unless that bound passes the limit, where the
+ * walk gives a tighter one.
  */
 export function moduleSizeBound(module: ModuleModel, options: TranslateOptions, pullSecrets: readonly string[]): number {
-  let units = inputUnits(module.createOptions) + textUnits(module.name) + textUnits(module.image) + textUnits(module.version ?? '');
+  let units = textUnits(module.name) + textUnits(module.image) + textUnits(module.version ?? '');
   units += textUnits(options.deviceId) + textUnits(options.hubHostname) + textUnits(options.namespace);
   for (const e of module.env) units += MEMBER_UNITS + textUnits(e.name) + textUnits(e.value);
   for (const s of pullSecrets) units += MEMBER_UNITS + textUnits(s);
-  return OBJECT_OVERHEAD_BYTES + BYTES_PER_INPUT_UNIT * units;
+  const length = module.createOptionsLength;
+  if (length !== undefined) {
+    const bound = OBJECT_OVERHEAD_BYTES + BYTES_PER_INPUT_UNIT * (units + UNITS_PER_TEXT_CHARACTER * length);
+    if (bound <= MAX_OBJECT_BYTES) return bound;
+  }
+  return OBJECT_OVERHEAD_BYTES + BYTES_PER_INPUT_UNIT * (units + inputUnits(module.createOptions));
 }

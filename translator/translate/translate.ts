@@ -51,6 +51,8 @@ function nameDiagnostic(what: string, pointer: string, n: AssignedName): Diagnos
 interface Interpreted {
   module: ModuleModel;
   name: string;
+  /** Name of its `<module>-published` Service. */
+  published: string;
   spec: ModuleSpec;
   issues: Issues;
 }
@@ -111,19 +113,18 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   // ends with the suffix, so only names that end with it can clash (usually none: no lookups).
   // (Indexed loops here and below: in this long function, for-of over a Map or list was not
   // inlined and allocated an iterator result per step, about 0.5 kB per module.)
+  const assigned: AssignedName[] = [];
+  for (let i = 0; i < modules.length; i++) assigned.push(names.get(modules[i]!.name)!);
   const clashing = new Set<string>();
   for (let i = 0; i < modules.length; i++) {
-    const name = names.get(modules[i]!.name)!.name;
+    const name = assigned[i]!.name;
     if (name.endsWith(PUBLISHED_SUFFIX)) clashing.add(name);
   }
   for (const reserved of reservedNames(['Service'], opts.namespace).keys()) if (reserved.endsWith(PUBLISHED_SUFFIX)) clashing.add(reserved);
-  const publishedNames = new Map<string, string>();
-  for (let i = 0; i < modules.length; i++) {
-    const n = names.get(modules[i]!.name)!;
+  const publishedName = (n: AssignedName): string => {
     const candidate = publishedServiceName(n.name);
-    const clash = clashing.size > 0 && clashing.has(candidate);
-    publishedNames.set(n.original, clash ? withHash(candidate, `${n.original}/published`) : candidate);
-  }
+    return clashing.size > 0 && clashing.has(candidate) ? withHash(candidate, `${n.original}/published`) : candidate;
+  };
 
   // Pull Secrets: one per credential.
   const credentials = [...model.registryCredentials].sort((a, b) => compareText(a.name, b.name));
@@ -139,7 +140,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   const interpreted: Interpreted[] = [];
   for (let i = 0; i < modules.length; i++) {
     const module = modules[i]!;
-    const n = names.get(module.name)!;
+    const n = assigned[i]!;
     const d = nameDiagnostic('module', module.pointer, n);
     if (d) diagnostics.push(d);
     let outcome: ReturnType<typeof interpretCreateOptions>;
@@ -150,7 +151,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
       continue;
     }
     if (outcome.issues.failed) for (const d of outcome.issues.diagnostics) diagnostics.push(d);
-    else interpreted.push({ module, name: n.name, spec: outcome.spec, issues: outcome.issues });
+    else interpreted.push({ module, name: n.name, published: publishedName(n), spec: outcome.spec, issues: outcome.issues });
   }
 
   // Claims: one per named volume, shared by the modules that mount it.
@@ -181,8 +182,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
 
   for (let i = 0; i < interpreted.length; i++) {
     const entry = interpreted[i]!;
-    const { module, issues } = entry;
-    const published = publishedNames.get(module.name)!;
+    const { module, issues, published } = entry;
     let built: KubeObject[] | undefined;
     // Labels, selector and metadata: one object each, shared by the module's objects.
     const meta = moduleLabels(device, opts.namespace, entry.name, module.name);

@@ -8,7 +8,8 @@ import { samplePath } from '../../golden/samples.js';
 /** A model without the pointers, which differ between a template and the content built from it. */
 function meaning(model: DeploymentModel | undefined): unknown {
   if (!model) return undefined;
-  const strip = ({ pointer: _p, createOptionsPointer: _c, ...rest }: ModuleModel) => rest;
+  // Where the options were read from: the template's objects became text in the content.
+  const strip = ({ pointer: _p, createOptionsPointer: _c, createOptionsLength: _l, ...rest }: ModuleModel) => rest;
   return {
     ...model,
     edgeAgent: strip(model.edgeAgent),

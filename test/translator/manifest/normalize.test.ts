@@ -75,6 +75,24 @@ describe('normalize', () => {
     ]);
   });
 
+  it('keeps the length of the createOptions text (chunks joined, lenient text too), and none for an object', () => {
+    const agent = agentDesired();
+    const text = JSON.stringify({ Env: ['A=1'], HostConfig: { Binds: ['/a:/b'] } });
+    agent.modules.web.settings = { image: 'r/web:1', createOptions: text.slice(0, 10), createOptions01: text.slice(10) };
+    agent.modules.lenient = { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image: 'r/l:1', createOptions: "{Env: ['A=1'],}" } };
+    agent.modules.empty = { type: 'docker', status: 'running', restartPolicy: 'always', settings: { image: 'r/e:1', createOptions: ' ' } };
+    const { model } = normalize(input(agent));
+    const byName = new Map(model!.modules.map((m) => [m.name, m]));
+    expect(byName.get('web')).toMatchObject({ createOptions: { Env: ['A=1'], HostConfig: { Binds: ['/a:/b'] } }, createOptionsLength: text.length });
+    expect(byName.get('lenient')).toMatchObject({ createOptions: { Env: ['A=1'] }, createOptionsLength: 15 });
+    expect(byName.get('empty')).toMatchObject({ createOptions: {}, createOptionsLength: 1 });
+    const template = agentDesired();
+    template.modules.web.settings = { image: 'r/web:1', createOptions: { Env: ['A=1'] } };
+    const fromObject = normalize(input(template, { allowObjectCreateOptions: true })).model!.modules[0]!;
+    expect(fromObject.createOptions).toEqual({ Env: ['A=1'] });
+    expect('createOptionsLength' in fromObject).toBe(false);
+  });
+
   it('skips modules that already have schema errors', () => {
     const agent = agentDesired();
     agent.modules.web.settings.createOptions = '{"a":';

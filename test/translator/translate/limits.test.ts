@@ -1,4 +1,4 @@
-import { BYTES_PER_INPUT_UNIT, checkObjectLimits, MAX_OBJECT_BYTES, moduleSizeBound, OBJECT_OVERHEAD_BYTES } from '../../../translator/translate/limits.js';
+import { BYTES_PER_INPUT_UNIT, checkObjectLimits, inputUnits, MAX_OBJECT_BYTES, moduleSizeBound, OBJECT_OVERHEAD_BYTES, UNITS_PER_TEXT_CHARACTER } from '../../../translator/translate/limits.js';
 import { translate } from '../../../translator/translate/index.js';
 import { withDefaults } from '../../../translator/translate/options.js';
 import type { ModuleModel } from '../../../translator/manifest/index.js';
@@ -163,6 +163,52 @@ describe('moduleSizeBound: an upper bound of every object of a module, from its 
     expect(worst).toBeLessThanOrEqual(BYTES_PER_INPUT_UNIT / 4);
     // The objects of a module with no input are far inside the overhead.
     expect(Math.max(...none.objects.map(utf8))).toBeLessThan(OBJECT_OVERHEAD_BYTES / 8);
+  });
+});
+
+describe('moduleSizeBound from the length of the createOptions text', () => {
+  const options = withDefaults({});
+  /** Texts most dense in units per character: one-digit numbers, empty keys and strings, escapes. */
+  const dense = [
+    '[1,1,1,1,1,1,1,1,1,1]',
+    '{"":1,"":2}',
+    '{"a":[],"b":{},"c":""}',
+    '[[[[[[[[]]]]]]]]',
+    '["","","",""]',
+    '{"a":"\\u0001\\u0002"}',
+    '{"k":[0,-1,2e5,1.5,true,false,null]}',
+    '1',
+    '""',
+  ];
+
+  it.each(dense)('counts at most UNITS_PER_TEXT_CHARACTER units per character of %s', (text) => {
+    expect(inputUnits(JSON.parse(text))).toBeLessThanOrEqual(UNITS_PER_TEXT_CHARACTER * text.length);
+  });
+
+  /** The lenient reader's forms (edgeAgent's Newtonsoft.Json reads them), with the value it builds. */
+  const lenient: [string, unknown][] = [
+    ["{a:1,b:NaN,c:Infinity,d:-Infinity,e:0x1f,f:07,'g':'h',}", { a: 1, b: Number.NaN, c: Infinity, d: -Infinity, e: 31, f: 7, g: 'h' }],
+    ['{/* c */"a":[1,2,],// d\n"b":undefined}', { a: [1, 2], b: null }],
+  ];
+
+  it.each(lenient)('counts at most UNITS_PER_TEXT_CHARACTER units per character of lenient %s', (text, value) => {
+    expect(inputUnits(value)).toBeLessThanOrEqual(UNITS_PER_TEXT_CHARACTER * text.length);
+  });
+
+  it('is at least the bound of the walk, and is the walk once it passes the limit', () => {
+    const small = { HostConfig: { Binds: range(50).map((i) => `/${i}:/${i}`) }, Env: ['A=1'] };
+    const text = JSON.stringify(small);
+    const walked = moduleSizeBound(moduleModel('mod', small), options, ['pull-a']);
+    const fromText = moduleSizeBound(moduleModel('mod', small, { createOptionsLength: text.length }), options, ['pull-a']);
+    expect(fromText).toBeGreaterThanOrEqual(walked);
+    expect(fromText).toBeLessThanOrEqual(MAX_OBJECT_BYTES);
+    // A text whose bound passes the limit: the walk decides (a tighter bound, so no serialization).
+    const large = { Labels: { a: 'x'.repeat(10_000) } };
+    const longText = JSON.stringify(large);
+    expect(OBJECT_OVERHEAD_BYTES + BYTES_PER_INPUT_UNIT * UNITS_PER_TEXT_CHARACTER * longText.length).toBeGreaterThan(MAX_OBJECT_BYTES);
+    const model = moduleModel('mod', large, { createOptionsLength: longText.length });
+    expect(moduleSizeBound(model, options, [])).toBe(moduleSizeBound(moduleModel('mod', large), options, []));
+    expect(moduleSizeBound(model, options, [])).toBeLessThanOrEqual(MAX_OBJECT_BYTES);
   });
 });
 
