@@ -234,7 +234,7 @@ if(pattern1.test(key1)){
 let data7 = data6[key1];
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 if(data7.username === undefined){
-const err12 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].required,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"],data:data7};
+const err12 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key1.indexOf("~") === -1 && key1.indexOf("/") === -1 ? key1 : key1.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].required,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"],data:data7};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -244,7 +244,7 @@ vErrors.push(err12);
 errors++;
 }
 if(data7.password === undefined){
-const err13 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].required,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"],data:data7};
+const err13 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key1.indexOf("~") === -1 && key1.indexOf("/") === -1 ? key1 : key1.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].required,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"],data:data7};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -254,7 +254,7 @@ vErrors.push(err13);
 errors++;
 }
 if(data7.address === undefined){
-const err14 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].required,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"],data:data7};
+const err14 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key1.indexOf("~") === -1 && key1.indexOf("/") === -1 ? key1 : key1.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].required,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"],data:data7};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -266,7 +266,7 @@ errors++;
 if(data7.username !== undefined){
 let data8 = data7.username;
 if(typeof data8 !== "string"){
-const err15 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/username",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.username.type,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.username,data:data8};
+const err15 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key1.indexOf("~") === -1 && key1.indexOf("/") === -1 ? key1 : key1.replace(/~/g, "~0").replace(/\//g, "~1"))+"/username",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.username.type,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.username,data:data8};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -279,7 +279,7 @@ errors++;
 if(data7.password !== undefined){
 let data9 = data7.password;
 if(typeof data9 !== "string"){
-const err16 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/password",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.password.type,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.password,data:data9};
+const err16 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key1.indexOf("~") === -1 && key1.indexOf("/") === -1 ? key1 : key1.replace(/~/g, "~0").replace(/\//g, "~1"))+"/password",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.password.type,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.password,data:data9};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -293,7 +293,7 @@ if(data7.address !== undefined){
 let data10 = data7.address;
 if(typeof data10 === "string"){
 if(!pattern3.test(data10)){
-const err17 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/address",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/properties/address/pattern",keyword:"pattern",params:{pattern: "^[^\\s]+$"},message:"must match pattern \""+"^[^\\s]+$"+"\"",schema:"^[^\\s]+$",parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.address,data:data10};
+const err17 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key1.indexOf("~") === -1 && key1.indexOf("/") === -1 ? key1 : key1.replace(/~/g, "~0").replace(/\//g, "~1"))+"/address",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/properties/address/pattern",keyword:"pattern",params:{pattern: "^[^\\s]+$"},message:"must match pattern \""+"^[^\\s]+$"+"\"",schema:"^[^\\s]+$",parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.address,data:data10};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -304,7 +304,7 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key1.replace(/~/g, "~0").replace(/\//g, "~1")+"/address",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.address.type,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.address,data:data10};
+const err18 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key1.indexOf("~") === -1 && key1.indexOf("/") === -1 ? key1 : key1.replace(/~/g, "~0").replace(/\//g, "~1"))+"/address",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.address.type,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].properties.address,data:data10};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -316,7 +316,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].type,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"],data:data7};
+const err19 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key1.indexOf("~") === -1 && key1.indexOf("/") === -1 ? key1 : key1.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"].type,parentSchema:schema15.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^.+$"],data:data7};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -460,7 +460,7 @@ if(pattern4.test(key4)){
 let data16 = data15[key4];
 if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 if(data16.value === undefined){
-const err30 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data16};
+const err30 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data16};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -472,7 +472,7 @@ errors++;
 if(data16.value !== undefined){
 let data17 = data16.value;
 if(((!(typeof data17 == "number")) && (typeof data17 !== "string")) && (typeof data17 !== "boolean")){
-const err31 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data17};
+const err31 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1"))+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data17};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -484,7 +484,7 @@ errors++;
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data16};
+const err32 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data16};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -601,7 +601,7 @@ if(pattern4.test(key6)){
 let data22 = data21[key6];
 if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
 if(data22.value === undefined){
-const err41 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data22};
+const err41 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + (key6.indexOf("~") === -1 && key6.indexOf("/") === -1 ? key6 : key6.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data22};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -613,7 +613,7 @@ errors++;
 if(data22.value !== undefined){
 let data23 = data22.value;
 if(((!(typeof data23 == "number")) && (typeof data23 !== "string")) && (typeof data23 !== "boolean")){
-const err42 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data23};
+const err42 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + (key6.indexOf("~") === -1 && key6.indexOf("/") === -1 ? key6 : key6.replace(/~/g, "~0").replace(/\//g, "~1"))+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data23};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -625,7 +625,7 @@ errors++;
 }
 }
 else {
-const err43 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data22};
+const err43 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + (key6.indexOf("~") === -1 && key6.indexOf("/") === -1 ? key6 : key6.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data22};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -718,7 +718,7 @@ if(pattern8.test(key8)){
 let data27 = data26[key8];
 if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
 if(data27.type === undefined){
-const err50 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data27};
+const err50 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data27};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -728,7 +728,7 @@ vErrors.push(err50);
 errors++;
 }
 if(data27.status === undefined){
-const err51 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data27};
+const err51 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data27};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -738,7 +738,7 @@ vErrors.push(err51);
 errors++;
 }
 if(data27.restartPolicy === undefined){
-const err52 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "restartPolicy"},message:"must have required property '"+"restartPolicy"+"'",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data27};
+const err52 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "restartPolicy"},message:"must have required property '"+"restartPolicy"+"'",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data27};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -748,7 +748,7 @@ vErrors.push(err52);
 errors++;
 }
 if(data27.settings === undefined){
-const err53 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data27};
+const err53 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data27};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -760,7 +760,7 @@ errors++;
 if(data27.version !== undefined){
 let data28 = data27.version;
 if(typeof data28 !== "string"){
-const err54 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].properties.version.type,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].properties.version,data:data28};
+const err54 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1"))+"/version",schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].properties.version.type,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].properties.version,data:data28};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -773,7 +773,7 @@ errors++;
 if(data27.type !== undefined){
 let data29 = data27.type;
 if(!(data29 === "docker")){
-const err55 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/definitions/moduleType/enum",keyword:"enum",params:{allowedValues: schema2.enum},message:"must be equal to one of the allowed values",schema:schema2.enum,parentSchema:schema2,data:data29};
+const err55 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1"))+"/type",schemaPath:"#/definitions/moduleType/enum",keyword:"enum",params:{allowedValues: schema2.enum},message:"must be equal to one of the allowed values",schema:schema2.enum,parentSchema:schema2,data:data29};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -786,7 +786,7 @@ errors++;
 if(data27.status !== undefined){
 let data30 = data27.status;
 if(!((data30 === "running") || (data30 === "stopped"))){
-const err56 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/definitions/status/enum",keyword:"enum",params:{allowedValues: schema9.enum},message:"must be equal to one of the allowed values",schema:schema9.enum,parentSchema:schema9,data:data30};
+const err56 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1"))+"/status",schemaPath:"#/definitions/status/enum",keyword:"enum",params:{allowedValues: schema9.enum},message:"must be equal to one of the allowed values",schema:schema9.enum,parentSchema:schema9,data:data30};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -799,7 +799,7 @@ errors++;
 if(data27.restartPolicy !== undefined){
 let data31 = data27.restartPolicy;
 if(!((((data31 === "never") || (data31 === "on-failure")) || (data31 === "on-unhealthy")) || (data31 === "always"))){
-const err57 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/restartPolicy",schemaPath:"#/definitions/restartPolicy/enum",keyword:"enum",params:{allowedValues: schema10.enum},message:"must be equal to one of the allowed values",schema:schema10.enum,parentSchema:schema10,data:data31};
+const err57 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1"))+"/restartPolicy",schemaPath:"#/definitions/restartPolicy/enum",keyword:"enum",params:{allowedValues: schema10.enum},message:"must be equal to one of the allowed values",schema:schema10.enum,parentSchema:schema10,data:data31};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -814,7 +814,7 @@ let data32 = data27.env;
 if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
 for(const key9 in data32){
 if(!(pattern4.test(key9))){
-const err58 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/definitions/env/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema6,data:data32};
+const err58 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env",schemaPath:"#/definitions/env/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema6,data:data32};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -829,7 +829,7 @@ if(pattern4.test(key10)){
 let data33 = data32[key10];
 if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
 if(data33.value === undefined){
-const err59 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data33};
+const err59 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env/" + (key10.indexOf("~") === -1 && key10.indexOf("/") === -1 ? key10 : key10.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data33};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -841,7 +841,7 @@ errors++;
 if(data33.value !== undefined){
 let data34 = data33.value;
 if(((!(typeof data34 == "number")) && (typeof data34 !== "string")) && (typeof data34 !== "boolean")){
-const err60 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data34};
+const err60 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env/" + (key10.indexOf("~") === -1 && key10.indexOf("/") === -1 ? key10 : key10.replace(/~/g, "~0").replace(/\//g, "~1"))+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data34};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -853,7 +853,7 @@ errors++;
 }
 }
 else {
-const err61 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data33};
+const err61 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env/" + (key10.indexOf("~") === -1 && key10.indexOf("/") === -1 ? key10 : key10.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data33};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -866,7 +866,7 @@ errors++;
 }
 }
 else {
-const err62 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/definitions/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.type,parentSchema:schema6,data:data32};
+const err62 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env",schemaPath:"#/definitions/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.type,parentSchema:schema6,data:data32};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -877,14 +877,14 @@ errors++;
 }
 }
 if(data27.settings !== undefined){
-if(!(validate2(data27.settings, {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings",parentData:data27,parentDataProperty:"settings",rootData}))){
+if(!(validate2(data27.settings, {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1"))+"/settings",parentData:data27,parentDataProperty:"settings",rootData}))){
 vErrors = vErrors === null ? validate2.errors : vErrors.concat(validate2.errors);
 errors = vErrors.length;
 }
 }
 }
 else {
-const err63 = {instancePath:instancePath+"/modules/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].type,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data27};
+const err63 = {instancePath:instancePath+"/modules/" + (key8.indexOf("~") === -1 && key8.indexOf("/") === -1 ? key8 : key8.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].type,parentSchema:schema15.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data27};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -1002,7 +1002,7 @@ for(const key1 in data){
 if(pattern4.test(key1)){
 let data1 = data[key1];
 if(typeof data1 !== "string"){
-const err3 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/createOptions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema5.type,parentSchema:schema5,data:data1};
+const err3 = {instancePath:instancePath+"/" + (key1.indexOf("~") === -1 && key1.indexOf("/") === -1 ? key1 : key1.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/createOptions/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema5.type,parentSchema:schema5,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1219,7 +1219,7 @@ if(pattern1.test(key4)){
 let data7 = data6[key4];
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 if(data7.username === undefined){
-const err15 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].required,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"],data:data7};
+const err15 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].required,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"],data:data7};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1229,7 +1229,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data7.password === undefined){
-const err16 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].required,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"],data:data7};
+const err16 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].required,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"],data:data7};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1239,7 +1239,7 @@ vErrors.push(err16);
 errors++;
 }
 if(data7.address === undefined){
-const err17 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].required,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"],data:data7};
+const err17 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].required,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"],data:data7};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1250,7 +1250,7 @@ errors++;
 }
 for(const key5 in data7){
 if(!(((key5 === "username") || (key5 === "password")) || (key5 === "address"))){
-const err18 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"],data:data7};
+const err18 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"],data:data7};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1263,7 +1263,7 @@ errors++;
 if(data7.username !== undefined){
 let data8 = data7.username;
 if(typeof data8 !== "string"){
-const err19 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/username",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.username.type,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.username,data:data8};
+const err19 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1"))+"/username",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.username.type,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.username,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1276,7 +1276,7 @@ errors++;
 if(data7.password !== undefined){
 let data9 = data7.password;
 if(typeof data9 !== "string"){
-const err20 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/password",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.password.type,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.password,data:data9};
+const err20 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1"))+"/password",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.password.type,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.password,data:data9};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1290,7 +1290,7 @@ if(data7.address !== undefined){
 let data10 = data7.address;
 if(typeof data10 === "string"){
 if(!pattern3.test(data10)){
-const err21 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/address",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/properties/address/pattern",keyword:"pattern",params:{pattern: "^[^\\s]+$"},message:"must match pattern \""+"^[^\\s]+$"+"\"",schema:"^[^\\s]+$",parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.address,data:data10};
+const err21 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1"))+"/address",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/properties/address/pattern",keyword:"pattern",params:{pattern: "^[^\\s]+$"},message:"must match pattern \""+"^[^\\s]+$"+"\"",schema:"^[^\\s]+$",parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.address,data:data10};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1301,7 +1301,7 @@ errors++;
 }
 }
 else {
-const err22 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/address",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.address.type,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.address,data:data10};
+const err22 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1"))+"/address",schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.address.type,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].properties.address,data:data10};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1313,7 +1313,7 @@ errors++;
 }
 }
 else {
-const err23 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].type,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"],data:data7};
+const err23 = {instancePath:instancePath+"/runtime/settings/registryCredentials/" + (key4.indexOf("~") === -1 && key4.indexOf("/") === -1 ? key4 : key4.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/runtime/properties/settings/properties/registryCredentials/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"].type,parentSchema:schema20.properties.runtime.properties.settings.properties.registryCredentials.patternProperties["^[^\\.\\$# ]+$"],data:data7};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1469,7 +1469,7 @@ if(pattern6.test(key9)){
 let data16 = data15[key9];
 if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 if(data16.value === undefined){
-const err35 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data16};
+const err35 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + (key9.indexOf("~") === -1 && key9.indexOf("/") === -1 ? key9 : key9.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data16};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -1480,7 +1480,7 @@ errors++;
 }
 for(const key10 in data16){
 if(!(key10 === "value")){
-const err36 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data16};
+const err36 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + (key9.indexOf("~") === -1 && key9.indexOf("/") === -1 ? key9 : key9.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data16};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -1493,7 +1493,7 @@ errors++;
 if(data16.value !== undefined){
 let data17 = data16.value;
 if(((!(typeof data17 == "number")) && (typeof data17 !== "string")) && (typeof data17 !== "boolean")){
-const err37 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + key9.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data17};
+const err37 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + (key9.indexOf("~") === -1 && key9.indexOf("/") === -1 ? key9 : key9.replace(/~/g, "~0").replace(/\//g, "~1"))+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data17};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -1505,7 +1505,7 @@ errors++;
 }
 }
 else {
-const err38 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data16};
+const err38 = {instancePath:instancePath+"/systemModules/edgeAgent/env/" + (key9.indexOf("~") === -1 && key9.indexOf("/") === -1 ? key9 : key9.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data16};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -1647,7 +1647,7 @@ if(pattern6.test(key13)){
 let data23 = data22[key13];
 if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
 if(data23.value === undefined){
-const err49 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data23};
+const err49 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + (key13.indexOf("~") === -1 && key13.indexOf("/") === -1 ? key13 : key13.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data23};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -1658,7 +1658,7 @@ errors++;
 }
 for(const key14 in data23){
 if(!(key14 === "value")){
-const err50 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data23};
+const err50 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + (key13.indexOf("~") === -1 && key13.indexOf("/") === -1 ? key13 : key13.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data23};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -1671,7 +1671,7 @@ errors++;
 if(data23.value !== undefined){
 let data24 = data23.value;
 if(((!(typeof data24 == "number")) && (typeof data24 !== "string")) && (typeof data24 !== "boolean")){
-const err51 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data24};
+const err51 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + (key13.indexOf("~") === -1 && key13.indexOf("/") === -1 ? key13 : key13.replace(/~/g, "~0").replace(/\//g, "~1"))+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data24};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -1683,7 +1683,7 @@ errors++;
 }
 }
 else {
-const err52 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data23};
+const err52 = {instancePath:instancePath+"/systemModules/edgeHub/env/" + (key13.indexOf("~") === -1 && key13.indexOf("/") === -1 ? key13 : key13.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data23};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -1824,7 +1824,7 @@ if(pattern10.test(key16)){
 let data30 = data29[key16];
 if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
 if(data30.type === undefined){
-const err63 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
+const err63 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -1834,7 +1834,7 @@ vErrors.push(err63);
 errors++;
 }
 if(data30.status === undefined){
-const err64 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
+const err64 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -1844,7 +1844,7 @@ vErrors.push(err64);
 errors++;
 }
 if(data30.restartPolicy === undefined){
-const err65 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "restartPolicy"},message:"must have required property '"+"restartPolicy"+"'",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
+const err65 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "restartPolicy"},message:"must have required property '"+"restartPolicy"+"'",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -1854,7 +1854,7 @@ vErrors.push(err65);
 errors++;
 }
 if(data30.settings === undefined){
-const err66 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
+const err66 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/required",keyword:"required",params:{missingProperty: "settings"},message:"must have required property '"+"settings"+"'",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].required,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -1865,7 +1865,7 @@ errors++;
 }
 for(const key17 in data30){
 if(!((((((((key17 === "version") || (key17 === "type")) || (key17 === "status")) || (key17 === "restartPolicy")) || (key17 === "env")) || (key17 === "settings")) || (key17 === "imagePullPolicy")) || (key17 === "startupOrder"))){
-const err67 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
+const err67 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -1878,7 +1878,7 @@ errors++;
 if(data30.version !== undefined){
 let data31 = data30.version;
 if(typeof data31 !== "string"){
-const err68 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/version",schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].properties.version.type,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].properties.version,data:data31};
+const err68 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/version",schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].properties.version.type,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].properties.version,data:data31};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -1891,7 +1891,7 @@ errors++;
 if(data30.type !== undefined){
 let data32 = data30.type;
 if(!(data32 === "docker")){
-const err69 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/type",schemaPath:"#/definitions/moduleType/enum",keyword:"enum",params:{allowedValues: schema2.enum},message:"must be equal to one of the allowed values",schema:schema2.enum,parentSchema:schema2,data:data32};
+const err69 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/type",schemaPath:"#/definitions/moduleType/enum",keyword:"enum",params:{allowedValues: schema2.enum},message:"must be equal to one of the allowed values",schema:schema2.enum,parentSchema:schema2,data:data32};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -1904,7 +1904,7 @@ errors++;
 if(data30.status !== undefined){
 let data33 = data30.status;
 if(!((data33 === "running") || (data33 === "stopped"))){
-const err70 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/definitions/status/enum",keyword:"enum",params:{allowedValues: schema10.enum},message:"must be equal to one of the allowed values",schema:schema10.enum,parentSchema:schema10,data:data33};
+const err70 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/status",schemaPath:"#/definitions/status/enum",keyword:"enum",params:{allowedValues: schema10.enum},message:"must be equal to one of the allowed values",schema:schema10.enum,parentSchema:schema10,data:data33};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -1917,7 +1917,7 @@ errors++;
 if(data30.restartPolicy !== undefined){
 let data34 = data30.restartPolicy;
 if(!((((data34 === "never") || (data34 === "on-failure")) || (data34 === "on-unhealthy")) || (data34 === "always"))){
-const err71 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/restartPolicy",schemaPath:"#/definitions/restartPolicy/enum",keyword:"enum",params:{allowedValues: schema11.enum},message:"must be equal to one of the allowed values",schema:schema11.enum,parentSchema:schema11,data:data34};
+const err71 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/restartPolicy",schemaPath:"#/definitions/restartPolicy/enum",keyword:"enum",params:{allowedValues: schema11.enum},message:"must be equal to one of the allowed values",schema:schema11.enum,parentSchema:schema11,data:data34};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -1932,7 +1932,7 @@ let data35 = data30.env;
 if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
 for(const key18 in data35){
 if(!(pattern6.test(key18))){
-const err72 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/definitions/env/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema6,data:data35};
+const err72 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env",schemaPath:"#/definitions/env/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema6,data:data35};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1947,7 +1947,7 @@ if(pattern6.test(key19)){
 let data36 = data35[key19];
 if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
 if(data36.value === undefined){
-const err73 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data36};
+const err73 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env/" + (key19.indexOf("~") === -1 && key19.indexOf("/") === -1 ? key19 : key19.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].required,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data36};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1958,7 +1958,7 @@ errors++;
 }
 for(const key20 in data36){
 if(!(key20 === "value")){
-const err74 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data36};
+const err74 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env/" + (key19.indexOf("~") === -1 && key19.indexOf("/") === -1 ? key19 : key19.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data36};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1971,7 +1971,7 @@ errors++;
 if(data36.value !== undefined){
 let data37 = data36.value;
 if(((!(typeof data37 == "number")) && (typeof data37 !== "string")) && (typeof data37 !== "boolean")){
-const err75 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key19.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data37};
+const err75 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env/" + (key19.indexOf("~") === -1 && key19.indexOf("/") === -1 ? key19 : key19.replace(/~/g, "~0").replace(/\//g, "~1"))+"/value",schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/properties/value/type",keyword:"type",params:{type: schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type},message:"must be number,string,boolean",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value.type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].properties.value,data:data37};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1983,7 +1983,7 @@ errors++;
 }
 }
 else {
-const err76 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/env/" + key19.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data36};
+const err76 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env/" + (key19.indexOf("~") === -1 && key19.indexOf("/") === -1 ? key19 : key19.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/definitions/env/patternProperties/%5E%5B%5E%5C%2B%23%24%5Cs%5C.%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"].type,parentSchema:schema6.patternProperties["^[^\\+#$\\s\\.]+$"],data:data36};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1996,7 +1996,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/definitions/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.type,parentSchema:schema6,data:data35};
+const err77 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/env",schemaPath:"#/definitions/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.type,parentSchema:schema6,data:data35};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -2007,7 +2007,7 @@ errors++;
 }
 }
 if(data30.settings !== undefined){
-if(!(validate2(data30.settings, {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/settings",parentData:data30,parentDataProperty:"settings",rootData}))){
+if(!(validate2(data30.settings, {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/settings",parentData:data30,parentDataProperty:"settings",rootData}))){
 vErrors = vErrors === null ? validate2.errors : vErrors.concat(validate2.errors);
 errors = vErrors.length;
 }
@@ -2015,7 +2015,7 @@ errors = vErrors.length;
 if(data30.imagePullPolicy !== undefined){
 let data39 = data30.imagePullPolicy;
 if(!((data39 === "never") || (data39 === "on-create"))){
-const err78 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/imagePullPolicy",schemaPath:"#/definitions/imagePullPolicy/enum",keyword:"enum",params:{allowedValues: schema7.enum},message:"must be equal to one of the allowed values",schema:schema7.enum,parentSchema:schema7,data:data39};
+const err78 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/imagePullPolicy",schemaPath:"#/definitions/imagePullPolicy/enum",keyword:"enum",params:{allowedValues: schema7.enum},message:"must be equal to one of the allowed values",schema:schema7.enum,parentSchema:schema7,data:data39};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -2028,7 +2028,7 @@ errors++;
 if(data30.startupOrder !== undefined){
 let data40 = data30.startupOrder;
 if(!((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40)))){
-const err79 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/startupOrder",schemaPath:"#/definitions/startupOrder/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data40};
+const err79 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/startupOrder",schemaPath:"#/definitions/startupOrder/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema13.type,parentSchema:schema13,data:data40};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2039,7 +2039,7 @@ errors++;
 }
 if(typeof data40 == "number"){
 if(data40 > 4294967295 || isNaN(data40)){
-const err80 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/startupOrder",schemaPath:"#/definitions/startupOrder/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295",schema:4294967295,parentSchema:schema13,data:data40};
+const err80 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/startupOrder",schemaPath:"#/definitions/startupOrder/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295",schema:4294967295,parentSchema:schema13,data:data40};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2049,7 +2049,7 @@ vErrors.push(err80);
 errors++;
 }
 if(data40 < 0 || isNaN(data40)){
-const err81 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1")+"/startupOrder",schemaPath:"#/definitions/startupOrder/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data40};
+const err81 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1"))+"/startupOrder",schemaPath:"#/definitions/startupOrder/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema13,data:data40};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2062,7 +2062,7 @@ errors++;
 }
 }
 else {
-const err82 = {instancePath:instancePath+"/modules/" + key16.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].type,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
+const err82 = {instancePath:instancePath+"/modules/" + (key16.indexOf("~") === -1 && key16.indexOf("/") === -1 ? key16 : key16.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/modules/patternProperties/%5E%5Ba-zA-Z0-9_-%5D%2B%24/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"].type,parentSchema:schema20.properties.modules.patternProperties["^[a-zA-Z0-9_-]+$"],data:data30};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2182,7 +2182,7 @@ if(pattern1.test(key0)){
 let data2 = data1[key0];
 if(typeof data2 === "string"){
 if(!pattern1.test(data2)){
-const err4 = {instancePath:instancePath+"/routes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.0.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E.%2B%24/pattern",keyword:"pattern",params:{pattern: "^.+$"},message:"must match pattern \""+"^.+$"+"\"",schema:"^.+$",parentSchema:schema29.properties.routes.patternProperties["^.+$"],data:data2};
+const err4 = {instancePath:instancePath+"/routes/" + (key0.indexOf("~") === -1 && key0.indexOf("/") === -1 ? key0 : key0.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.0.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E.%2B%24/pattern",keyword:"pattern",params:{pattern: "^.+$"},message:"must match pattern \""+"^.+$"+"\"",schema:"^.+$",parentSchema:schema29.properties.routes.patternProperties["^.+$"],data:data2};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2193,7 +2193,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/routes/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.0.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema29.properties.routes.patternProperties["^.+$"].type,parentSchema:schema29.properties.routes.patternProperties["^.+$"],data:data2};
+const err5 = {instancePath:instancePath+"/routes/" + (key0.indexOf("~") === -1 && key0.indexOf("/") === -1 ? key0 : key0.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.0.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E.%2B%24/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema29.properties.routes.patternProperties["^.+$"].type,parentSchema:schema29.properties.routes.patternProperties["^.+$"],data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2367,7 +2367,7 @@ let valid3 = false;
 const _errs10 = errors;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.route === undefined){
-const err6 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].required,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
+const err6 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].required,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2378,7 +2378,7 @@ errors++;
 }
 for(const key3 in data2){
 if(!(((key3 === "route") || (key3 === "priority")) || (key3 === "timeToLiveSecs"))){
-const err7 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
+const err7 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2392,7 +2392,7 @@ if(data2.route !== undefined){
 let data3 = data2.route;
 if(typeof data3 === "string"){
 if(!pattern29.test(data3)){
-const err8 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/route",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/route/pattern",keyword:"pattern",params:{pattern: "^.+$"},message:"must match pattern \""+"^.+$"+"\"",schema:"^.+$",parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route,data:data3};
+const err8 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/route",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/route/pattern",keyword:"pattern",params:{pattern: "^.+$"},message:"must match pattern \""+"^.+$"+"\"",schema:"^.+$",parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2403,7 +2403,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/route",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route.type,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route,data:data3};
+const err9 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/route",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route.type,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2416,7 +2416,7 @@ errors++;
 if(data2.priority !== undefined){
 let data4 = data2.priority;
 if(!((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4)))){
-const err10 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/priority",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority.type,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
+const err10 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/priority",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority.type,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2427,7 +2427,7 @@ errors++;
 }
 if(typeof data4 == "number"){
 if(data4 > 9 || isNaN(data4)){
-const err11 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/priority",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9},message:"must be <= 9",schema:9,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
+const err11 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/priority",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9},message:"must be <= 9",schema:9,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2437,7 +2437,7 @@ vErrors.push(err11);
 errors++;
 }
 if(data4 < 0 || isNaN(data4)){
-const err12 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/priority",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
+const err12 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/priority",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2451,7 +2451,7 @@ errors++;
 if(data2.timeToLiveSecs !== undefined){
 let data5 = data2.timeToLiveSecs;
 if(!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))){
-const err13 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeToLiveSecs",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs.type,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
+const err13 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/timeToLiveSecs",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs.type,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2462,7 +2462,7 @@ errors++;
 }
 if(typeof data5 == "number"){
 if(data5 > 4294967295 || isNaN(data5)){
-const err14 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeToLiveSecs",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295",schema:4294967295,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
+const err14 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/timeToLiveSecs",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295",schema:4294967295,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2472,7 +2472,7 @@ vErrors.push(err14);
 errors++;
 }
 if(data5 < 0 || isNaN(data5)){
-const err15 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeToLiveSecs",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
+const err15 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/timeToLiveSecs",schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2485,7 +2485,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].type,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
+const err16 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].type,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2500,7 +2500,7 @@ if(!valid3){
 const _errs19 = errors;
 if(typeof data2 === "string"){
 if(!pattern29.test(data2)){
-const err17 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^.+$"},message:"must match pattern \""+"^.+$"+"\"",schema:"^.+$",parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1],data:data2};
+const err17 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^.+$"},message:"must match pattern \""+"^.+$"+"\"",schema:"^.+$",parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2511,7 +2511,7 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1].type,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1],data:data2};
+const err18 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1].type,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -2524,7 +2524,7 @@ var _valid0 = _errs19 === errors;
 valid3 = valid3 || _valid0;
 }
 if(!valid3){
-const err19 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"],data:data2};
+const err19 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"https://json.schemastore.org/azure-iot-edgehub-deployment-1.1.json#/properties/$edgeHub/properties/properties.desired/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf,parentSchema:schema39.properties.routes.patternProperties["^[^\\.\\$# ]+$"],data:data2};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -2726,7 +2726,7 @@ let valid2 = false;
 const _errs9 = errors;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.route === undefined){
-const err6 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].required,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
+const err6 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].required,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2737,7 +2737,7 @@ errors++;
 }
 for(const key3 in data2){
 if(!(((key3 === "route") || (key3 === "priority")) || (key3 === "timeToLiveSecs"))){
-const err7 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
+const err7 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2751,7 +2751,7 @@ if(data2.route !== undefined){
 let data3 = data2.route;
 if(typeof data3 === "string"){
 if(!pattern29.test(data3)){
-const err8 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/route",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/route/pattern",keyword:"pattern",params:{pattern: "^.+$"},message:"must match pattern \""+"^.+$"+"\"",schema:"^.+$",parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route,data:data3};
+const err8 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/route",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/route/pattern",keyword:"pattern",params:{pattern: "^.+$"},message:"must match pattern \""+"^.+$"+"\"",schema:"^.+$",parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2762,7 +2762,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/route",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route.type,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route,data:data3};
+const err9 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/route",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route.type,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.route,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2775,7 +2775,7 @@ errors++;
 if(data2.priority !== undefined){
 let data4 = data2.priority;
 if(!((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4)))){
-const err10 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/priority",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority.type,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
+const err10 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/priority",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority.type,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2786,7 +2786,7 @@ errors++;
 }
 if(typeof data4 == "number"){
 if(data4 > 9 || isNaN(data4)){
-const err11 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/priority",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9},message:"must be <= 9",schema:9,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
+const err11 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/priority",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9},message:"must be <= 9",schema:9,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2796,7 +2796,7 @@ vErrors.push(err11);
 errors++;
 }
 if(data4 < 0 || isNaN(data4)){
-const err12 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/priority",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
+const err12 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/priority",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.priority,data:data4};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2810,7 +2810,7 @@ errors++;
 if(data2.timeToLiveSecs !== undefined){
 let data5 = data2.timeToLiveSecs;
 if(!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))){
-const err13 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeToLiveSecs",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs.type,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
+const err13 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/timeToLiveSecs",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs.type,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2821,7 +2821,7 @@ errors++;
 }
 if(typeof data5 == "number"){
 if(data5 > 4294967295 || isNaN(data5)){
-const err14 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeToLiveSecs",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295",schema:4294967295,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
+const err14 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/timeToLiveSecs",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295",schema:4294967295,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2831,7 +2831,7 @@ vErrors.push(err14);
 errors++;
 }
 if(data5 < 0 || isNaN(data5)){
-const err15 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/timeToLiveSecs",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
+const err15 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1"))+"/timeToLiveSecs",schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/properties/timeToLiveSecs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].properties.timeToLiveSecs,data:data5};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2844,7 +2844,7 @@ errors++;
 }
 }
 else {
-const err16 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].type,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
+const err16 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0].type,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[0],data:data2};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2859,7 +2859,7 @@ if(!valid2){
 const _errs18 = errors;
 if(typeof data2 === "string"){
 if(!pattern29.test(data2)){
-const err17 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^.+$"},message:"must match pattern \""+"^.+$"+"\"",schema:"^.+$",parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1],data:data2};
+const err17 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^.+$"},message:"must match pattern \""+"^.+$"+"\"",schema:"^.+$",parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2870,7 +2870,7 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1].type,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1],data:data2};
+const err18 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1].type,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf[1],data:data2};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -2883,7 +2883,7 @@ var _valid0 = _errs18 === errors;
 valid2 = valid2 || _valid0;
 }
 if(!valid2){
-const err19 = {instancePath:instancePath+"/routes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"],data:data2};
+const err19 = {instancePath:instancePath+"/routes/" + (key2.indexOf("~") === -1 && key2.indexOf("/") === -1 ? key2 : key2.replace(/~/g, "~0").replace(/\//g, "~1")),schemaPath:"#/properties/routes/patternProperties/%5E%5B%5E%5C.%5C%24%23%20%5D%2B%24/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"].anyOf,parentSchema:schema44.properties.routes.patternProperties["^[^\\.\\$# ]+$"],data:data2};
 if(vErrors === null){
 vErrors = [err19];
 }

@@ -102,4 +102,16 @@ describe('ahead-of-time schema validators', () => {
     // Both verdicts occur (the comparison is not of documents every validator accepts).
     expect(invalid).toBeGreaterThan(docs.length);
   });
+
+  it('escape `~` and `/` in the keys of instance paths, as the run-time compiled validators do', () => {
+    const doc = agentDesired() as { modules: { web: Doc }; runtime: { settings: { registryCredentials: Doc } } };
+    doc.modules.web['env'] = { 'a~b/c~/d': { value: {} }, plain: { value: [] } };
+    doc.runtime.settings.registryCredentials['r/1~'] = { username: 1, password: 'p', address: 'a' };
+    const ref = DESIRED_REFS.find((r) => r.includes('edgeagent-deployment-1.1'))!;
+    const expected = verdict(compileRef(loadRegistry(), ref), doc);
+    expect(verdict(precompiled[ref]!, doc)).toEqual(expected);
+    expect(expected.errors?.map((e) => e.instancePath)).toEqual(
+      expect.arrayContaining(['/modules/web/env/a~0b~1c~0~1d/value', '/modules/web/env/plain/value', '/runtime/settings/registryCredentials/r~11~0/username']),
+    );
+  });
 });
