@@ -51,9 +51,12 @@ function parsePortNumber(text: string, from: number, to: number): number | undef
   return n >= 1 && n <= 65535 ? n : undefined;
 }
 
-/** A port key's protocol name in any case (`tcp`, `UDP`); looked up as written first, as keys are mostly lower case. */
+/** A port key's protocol name in any case (`tcp`, `UDP`). */
 function protocolOf(name: string): Protocol | undefined {
-  return PROTOCOLS.get(name) ?? PROTOCOLS.get(name.toLowerCase());
+  // The usual names compared as written: a lookup in the Map would hash the new substring first.
+  if (name === 'tcp') return 'TCP';
+  if (name === 'udp') return 'UDP';
+  return PROTOCOLS.get(name.toLowerCase());
 }
 
 /** The ports of a Docker port key: `low` to `high` (the same for one port), one protocol. */
