@@ -292,10 +292,9 @@ export function interpretCreateOptions(module: ModuleModel): { spec: ModuleSpec;
     return { spec, issues };
   }
   applyKeys(module.createOptions, pointer, TOP_LEVEL_RULES, spec, issues, '');
-  const hostConfigPointer = joinPointer(pointer, 'HostConfig');
   checkDevices(spec, issues);
-  checkSecurity(spec, hostConfigPointer, issues);
-  checkDockerResources(spec, hostConfigPointer, issues);
+  checkSecurity(spec, pointer, issues);
+  checkDockerResources(spec, pointer, issues);
   if (spec.experimental.resources) {
     spec.resources = mergeResources(spec.resources, spec.experimental.resources);
     checkResources(spec.resources, joinPointer(pointer, EXPERIMENTAL_KEY, 'resources'), issues);

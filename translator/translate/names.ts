@@ -211,7 +211,9 @@ export function assignModuleNames(
 
 /** An annotation or label key: `[prefix/]name`, prefix a DNS-1123 subdomain, name 1 to 63 characters of a label value. */
 export function isQualifiedName(key: string): boolean {
-  const slash = key.lastIndexOf('/');
+  // The first `/` (indexOf, not lastIndexOf, a call into the runtime): with a second one, the
+  // name holds a `/` and fails as the prefix would.
+  const slash = key.indexOf('/');
   if (slash >= 0 && (slash === 0 || !isDns1123Subdomain(key.slice(0, slash)))) return false;
   return key.length > slash + 1 && isLabelValueFrom(key, slash + 1);
 }

@@ -135,16 +135,16 @@ export function readDeviceRequests(value: unknown, pointer: string, spec: Module
 }
 
 /** A request above its limit: memory is an error (Docker rejects it too), cpu is lowered to the limit. */
-export function checkDockerResources(spec: ModuleSpec, hostConfigPointer: string, issues: Issues): void {
+export function checkDockerResources(spec: ModuleSpec, createOptionsPointer: string, issues: Issues): void {
   const { requests, limits } = spec.resources;
   if (requests.memory !== undefined && limits.memory !== undefined && parseQuantity(requests.memory)! > parseQuantity(limits.memory)!)
     issues.error(
-      joinPointer(hostConfigPointer, 'MemoryReservation'),
+      joinPointer(createOptionsPointer, 'HostConfig', 'MemoryReservation'),
       `MemoryReservation (${requests.memory}) must not be greater than Memory (${limits.memory})`,
     );
   if (requests.cpu !== undefined && limits.cpu !== undefined && parseQuantity(requests.cpu)! > parseQuantity(limits.cpu)!) {
     issues.warn(
-      joinPointer(hostConfigPointer, 'CpuShares'),
+      joinPointer(createOptionsPointer, 'HostConfig', 'CpuShares'),
       `the cpu request from CpuShares (${requests.cpu}) is above the cpu limit (${limits.cpu}); Kubernetes needs request <= limit, so the request is lowered to ${limits.cpu}`,
     );
     requests.cpu = limits.cpu;

@@ -112,11 +112,11 @@ export function readSecurityOpt(value: unknown, pointer: string, spec: ModuleSpe
 }
 
 /** Privileged and no-new-privileges together are rejected by Kubernetes: privileged wins. */
-export function checkSecurity(spec: ModuleSpec, hostConfigPointer: string, issues: Issues): void {
+export function checkSecurity(spec: ModuleSpec, createOptionsPointer: string, issues: Issues): void {
   if (spec.securityContext.privileged === true && spec.securityContext.allowPrivilegeEscalation === false) {
     delete spec.securityContext.allowPrivilegeEscalation;
     issues.warn(
-      joinPointer(hostConfigPointer, 'SecurityOpt'),
+      joinPointer(createOptionsPointer, 'HostConfig', 'SecurityOpt'),
       'no-new-privileges is ignored because the container is privileged (Kubernetes rejects the combination)',
     );
   }

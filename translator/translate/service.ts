@@ -36,17 +36,27 @@ const PROTOCOLS: ReadonlyMap<string, Protocol> = new Map([
   ['sctp', 'SCTP'],
 ]);
 
-/** 1 to 5 ASCII digits (leading zeros allowed) of a number from 1 to 65535; read digit by digit. */
-function parsePortNumber(text: string): number | undefined {
-  const length = text.length;
-  if (length < 1 || length > 5) return undefined;
+/**
+ * The port number written in `text` from `from` to `to` (exclusive): 1 to 5 ASCII digits (leading
+ * zeros allowed) of a number from 1 to 65535, read digit by digit in place (no substring).
+ */
+function parsePortNumber(text: string, from: number, to: number): number | undefined {
+  if (to - from < 1 || to - from > 5) return undefined;
   let n = 0;
-  for (let i = 0; i < length; i++) {
+  for (let i = from; i < to; i++) {
     const digit = text.charCodeAt(i) - 0x30;
     if (digit < 0 || digit > 9) return undefined;
     n = n * 10 + digit;
   }
   return n >= 1 && n <= 65535 ? n : undefined;
+}
+
+/** A port key's protocol name in any case (`tcp`, `UDP`). */
+function protocolOf(name: string): Protocol | undefined {
+  // The usual names compared as written: a lookup in the Map would hash the new substring first.
+  if (name === 'tcp') return 'TCP';
+  if (name === 'udp') return 'UDP';
+  return PROTOCOLS.get(name.toLowerCase());
 }
 
 /** The ports of a Docker port key: `low` to `high` (the same for one port), one protocol. */
@@ -62,21 +72,19 @@ interface PortRange {
  * for an error: a port key holds a `/`, which a pointer escapes.)
  */
 function parsePortKey(key: string, parent: string, issues: Issues): PortRange | undefined {
-  // PORT[-PORT][/PROTOCOL], read with indexOf rather than split (no arrays for the usual `80/tcp`).
+  // PORT[-PORT][/PROTOCOL], read by position (no arrays or substrings for the port numbers).
   const slash = key.indexOf('/');
-  const range = slash < 0 ? key : key.slice(0, slash);
-  const proto = slash < 0 ? 'tcp' : key.slice(slash + 1);
-  const protocol = PROTOCOLS.get(proto.toLowerCase());
-  if (proto.includes('/') || protocol === undefined) {
+  const protocol = slash < 0 ? 'TCP' : protocolOf(key.slice(slash + 1));
+  if (protocol === undefined) {
     issues.error(joinPointer(parent, key), `port '${key}' must be PORT[/PROTOCOL] with protocol tcp, udp or sctp`);
     return undefined;
   }
-  const dash = range.indexOf('-');
-  const lowText = dash < 0 ? range : range.slice(0, dash);
-  const highText = dash < 0 ? undefined : range.slice(dash + 1);
-  const low = parsePortNumber(lowText);
-  const high = highText === undefined ? low : parsePortNumber(highText);
-  if (low === undefined || high === undefined || highText?.includes('-') === true || high < low) {
+  const end = slash < 0 ? key.length : slash;
+  // Any `-` is in the range: a protocol name with one was refused above.
+  const dash = key.indexOf('-');
+  const low = parsePortNumber(key, 0, dash < 0 ? end : dash);
+  const high = dash < 0 ? low : parsePortNumber(key, dash + 1, end);
+  if (low === undefined || high === undefined || high < low) {
     issues.error(joinPointer(parent, key), `port '${key}' must be a port number from 1 to 65535 (or a range LOW-HIGH)`);
     return undefined;
   }
@@ -137,11 +145,9 @@ function readBinding(binding: unknown, parent: string, key: string, i: number, r
     // The first two fields of hostPortText.split('-'), found with indexOf (split costs far more here).
     const dash = hostPortText.indexOf('-');
     const next = dash < 0 ? -1 : hostPortText.indexOf('-', dash + 1);
-    const lowText = dash < 0 ? hostPortText : hostPortText.slice(0, dash);
-    const highText = dash < 0 ? undefined : next < 0 ? hostPortText.slice(dash + 1) : hostPortText.slice(dash + 1, next);
-    const low = parsePortNumber(lowText);
-    const high = highText === undefined ? low : parsePortNumber(highText);
-    if (low === undefined || high === undefined || high - low + 1 !== (highText === undefined ? 1 : range.high - range.low + 1)) {
+    const low = parsePortNumber(hostPortText, 0, dash < 0 ? hostPortText.length : dash);
+    const high = dash < 0 ? low : parsePortNumber(hostPortText, dash + 1, next < 0 ? hostPortText.length : next);
+    if (low === undefined || high === undefined || high - low + 1 !== (dash < 0 ? 1 : range.high - range.low + 1)) {
       issues.error(joinPointer(parent, key, i, 'HostPort'), `HostPort '${hostPortText}' must be a port number from 1 to 65535 (or a range as long as the container range)`);
       return;
     }

@@ -94,6 +94,8 @@ export function readStringList(value: unknown, pointer: string, issues: Issues):
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return [value];
   if (!Array.isArray(value)) return wrong(issues, pointer, 'an array of strings', value);
+  // The usual list, strings only: copied at its length (a list built by push reserves room for 16).
+  if (allStrings(value)) return value.slice();
   const out: string[] = [];
   let ok = true;
   // A loop rather than forEach (no closure per list); holes are skipped, as forEach skips them.
@@ -107,6 +109,12 @@ export function readStringList(value: unknown, pointer: string, issues: Issues):
     }
   }
   return ok ? out : undefined;
+}
+
+/** True when every item of `list` is a string (a hole is not). */
+function allStrings(list: unknown[]): list is string[] {
+  for (let i = 0; i < list.length; i++) if (typeof list[i] !== 'string') return false;
+  return true;
 }
 
 /** An object whose values are all strings. */

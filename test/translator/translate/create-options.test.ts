@@ -146,6 +146,17 @@ describe('mapped keys', () => {
     expect(r.errors[0]!.code).toBe(400);
     expect(r.objects).toEqual([]);
   });
+
+  it('a string list with an item of another type is an error at that item; holes are skipped', () => {
+    const r = translateOne({ Cmd: ['run', 7, 'now', null] });
+    expect(r.errors.map((e) => [e.pointer, e.message])).toEqual([
+      [co('Cmd', 1), `expected a string at ${co('Cmd', 1)}, found number`],
+      [co('Cmd', 3), `expected a string at ${co('Cmd', 3)}, found null`],
+    ]);
+    expect(r.objects).toEqual([]);
+    // eslint-disable-next-line no-sparse-arrays
+    expect(translateOne({ Cmd: ['run', , 'now'] }).container.args).toEqual(['run', 'now']);
+  });
 });
 
 describe('docs/translation.md', () => {

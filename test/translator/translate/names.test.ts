@@ -124,4 +124,9 @@ describe('other name kinds', () => {
     expect(isQualifiedName('Bad Key')).toBe(false);
     expect(isQualifiedName('UPPER.example/x')).toBe(false);
   });
+
+  it('isQualifiedName refuses an empty prefix or name and a second slash', () => {
+    for (const key of ['/x', 'example.com/', 'a/b/c', 'example.com//x', 'example.com/x/', '', 'a'.repeat(63), `example.com/${'a'.repeat(64)}`])
+      expect([key, isQualifiedName(key)]).toEqual([key, key === 'a'.repeat(63)]);
+  });
 });

@@ -115,6 +115,12 @@ describe('ports and Services', () => {
     expect(r.container.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([7000, 7001, 7002]);
   });
 
+  it('maps a bound port range onto a HostPort range of its length, port by port', () => {
+    const r = translateOne({ HostConfig: { PortBindings: { '7000-7001/TCP': [{ HostPort: '9000-9001' }], '7005': [{ HostPort: '09005' }] } } });
+    const ports = (r.service!.spec as { ports: { port: number; targetPort: number }[] }).ports;
+    expect(ports.map((p) => `${p.port}->${p.targetPort}`)).toEqual(['9000->7000', '9001->7001', '9005->7005']);
+  });
+
   it('lists each container port once, sorted, however many (exposed and bound, both protocols)', () => {
     const r = translateOne({
       ExposedPorts: { '7000-7039/tcp': {}, '7005/udp': {} },
@@ -140,6 +146,13 @@ describe('ports and Services', () => {
     ['abc/tcp', { 'abc/tcp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', 'abc/tcp')],
     ['port 70000', { '70000/tcp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '70000/tcp')],
     ['protocol icmp', { '80/icmp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '80/icmp')],
+    ['two protocols', { '80/tcp/udp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '80/tcp/udp')],
+    ['no port', { '/tcp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '/tcp')],
+    ['range without a low port', { '-80/tcp': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '-80/tcp')],
+    ['range of three ports', { '80-81-82/tcp': [] }, co('HostConfig', 'PortBindings', '80-81-82/tcp')],
+    ['range high to low', { '81-80/tcp': [] }, co('HostConfig', 'PortBindings', '81-80/tcp')],
+    ['HostPort range for one port', { '80/tcp': [{ HostPort: '9000-9001' }] }, co('HostConfig', 'PortBindings', '80/tcp', 0, 'HostPort')],
+    ['HostPort range without a high port', { '80-81/tcp': [{ HostPort: '9000-' }] }, co('HostConfig', 'PortBindings', '80-81/tcp', 0, 'HostPort')],
     // A name of Object.prototype is no protocol (it was an internal error).
     ['protocol constructor', { '80/constructor': [{ HostPort: '80' }] }, co('HostConfig', 'PortBindings', '80/constructor')],
     ['HostPort 99999', { '80/tcp': [{ HostPort: '99999' }] }, co('HostConfig', 'PortBindings', '80/tcp', 0, 'HostPort')],

@@ -1,5 +1,5 @@
 import { translate } from '../../../translator/translate/index.js';
-import { slugOf } from '../../../translator/translate/volumes.js';
+import { bindType, slugOf } from '../../../translator/translate/volumes.js';
 import { co, deploymentModel, moduleModel, translateOne } from './builders.js';
 import { assertValidK8s } from '../../support/k8s-schema.js';
 import { shortHash } from '../../../translator/translate/names.js';
@@ -215,6 +215,15 @@ describe('storage', () => {
     expect(r.errors.map((e) => e.pointer)).toContain(pointer);
     expect(r.errors.every((e) => e.code === 400)).toBe(true);
     expect(r.objects).toEqual([]);
+  });
+});
+
+describe('bindType (socket binds)', () => {
+  it('is Socket for a path ending in .sock or .socket (any case), else DirectoryOrCreate', () => {
+    const socket = /\.sock(et)?$/i;
+    const paths = ['/var/run/docker.sock', '/run/a.socket', '/run/A.SOCK', '.sock', '/x.Socket', '/data', '/sock', '/a.sockets', '/x.sock/', '/dir.d/file', '/a.b/c', '', 'a.so'];
+    for (const path of paths) expect([path, bindType(path)]).toEqual([path, socket.test(path) ? 'Socket' : 'DirectoryOrCreate']);
+    expect(paths.filter((p) => bindType(p) === 'Socket')).toEqual(['/var/run/docker.sock', '/run/a.socket', '/run/A.SOCK', '.sock', '/x.Socket']);
   });
 });
 
