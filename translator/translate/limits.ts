@@ -56,13 +56,13 @@ function checkMountPaths(mounts: { mountPath?: unknown }[], pointer: string, iss
 }
 
 /**
- * Checks a module's objects; `pointer` is the module's createOptions. `bound` is an upper bound
- * of the JSON size of each of them ({@link moduleSizeBound}): objects are serialized to learn
- * their exact size only when it passes the limit, so the usual module costs no walk of its
- * objects.
+ * Checks a module's objects, those of `objects` from `from` on; `pointer` is the module's
+ * createOptions. `bound` is an upper bound of the JSON size of each of them
+ * ({@link moduleSizeBound}): objects are serialized to learn their exact size only when it
+ * passes the limit, so the usual module costs no walk of its objects.
  */
-export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues, bound: number): void {
-  for (let i = 0; i < objects.length; i++) {
+export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues, bound: number, from = 0): void {
+  for (let i = from; i < objects.length; i++) {
     const object = objects[i]!;
     const template = templateOf(object);
     const containers = template?.spec?.containers;
