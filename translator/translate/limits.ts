@@ -56,19 +56,23 @@ function checkMountPaths(mounts: { mountPath?: unknown }[], pointer: string, iss
 }
 
 /**
- * Checks a module's objects; `pointer` is the module's createOptions. `bound` is an upper bound
- * of the JSON size of each of them ({@link moduleSizeBound}): objects are serialized to learn
- * their exact size only when it passes the limit, so the usual module costs no walk of its
- * objects.
+ * Checks a module's objects, those of `objects` from `from` on; `pointer` is the module's
+ * createOptions. `bound` is an upper bound of the JSON size of each of them
+ * ({@link moduleSizeBound}): objects are serialized to learn their exact size only when it
+ * passes the limit, so the usual module costs no walk of its objects. Annotations are counted
+ * only when it passes their limit: their keys and values are part of the object's JSON.
  */
-export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues, bound: number): void {
-  for (let i = 0; i < objects.length; i++) {
+export function checkObjectLimits(objects: readonly KubeObject[], pointer: string, issues: Issues, bound: number, from = 0): void {
+  const annotationsFit = bound <= MAX_ANNOTATIONS_BYTES;
+  for (let i = from; i < objects.length; i++) {
     const object = objects[i]!;
     const template = templateOf(object);
     const containers = template?.spec?.containers;
     if (containers !== undefined) for (const container of containers) if (container.volumeMounts !== undefined) checkMountPaths(container.volumeMounts, pointer, issues);
-    checkAnnotations(object.metadata.annotations, object, false, pointer, issues);
-    checkAnnotations(template?.metadata?.annotations, object, true, pointer, issues);
+    if (!annotationsFit) {
+      checkAnnotations(object.metadata.annotations, object, false, pointer, issues);
+      checkAnnotations(template?.metadata?.annotations, object, true, pointer, issues);
+    }
     if (bound <= MAX_OBJECT_BYTES) continue;
     const size = bytes(JSON.stringify(object));
     if (size > MAX_OBJECT_BYTES) issues.error(pointer, `${object.kind} '${object.metadata.name}' would take ${size} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`);

@@ -155,37 +155,57 @@ export function assignNames(
   unavailable: ReadonlyMap<string, string> = new Map(),
 ): Map<string, AssignedName> {
   const result = new Map<string, AssignedName>();
-  const groups = new Map<string, string[]>();
+  // Two distinct ids share a candidate only when one of them was lowercased to it: the ids that
+  // are their own candidate (most) are looked up among those groups (usually few), not grouped.
+  const own: string[] = [];
+  const lowered = new Map<string, string[]>();
   for (const id of uniqueSorted(ids)) {
     const s = sanitize(id);
-    if (s.changed) {
-      result.set(id, { original: id, name: s.name, reason: 'sanitized' });
-      continue;
-    }
-    // A list of one to start with: most names have no other id (a list started empty takes room for 17).
-    const group = groups.get(s.name);
-    if (group === undefined) groups.set(s.name, [id]);
-    else group.push(id);
-  }
-  for (const [name, group] of groups) {
-    const owner = unavailable.get(name);
-    if (owner !== undefined) {
-      for (const id of group) result.set(id, { original: id, name: withHash(name, id), reason: 'reserved', reservedBy: owner });
-      continue;
-    }
-    const winner = group.length === 1 ? group[0] : (group.find((id) => reserved.includes(id)) ?? group.find((id) => id === id.toLowerCase()));
-    for (const id of group) {
-      if (id === winner) result.set(id, { original: id, name });
-      else
-        result.set(id, {
-          original: id,
-          name: withHash(name, id),
-          reason: 'collision',
-          collidedWith: group.filter((other) => other !== id),
-        });
+    if (s.changed) result.set(id, { original: id, name: s.name, reason: 'sanitized' });
+    else if (s.name === id) own.push(id);
+    else {
+      // A list of one to start with: most names have no other id (a list started empty takes room for 17).
+      const group = lowered.get(s.name);
+      if (group === undefined) lowered.set(s.name, [id]);
+      else group.push(id);
     }
   }
+  for (const id of own) {
+    const group = lowered.size > 0 ? lowered.get(id) : undefined;
+    if (group !== undefined) group.push(id);
+    else {
+      const owner = unavailable.get(id);
+      result.set(id, owner === undefined ? { original: id, name: id } : { original: id, name: withHash(id, id), reason: 'reserved', reservedBy: owner });
+    }
+  }
+  for (const [name, group] of lowered) assignShared(result, name, sortStrings(group), reserved, unavailable);
   return result;
+}
+
+/** Names for the ids of `group` (in code unit order), whose candidate is `name`; see {@link assignNames}. */
+function assignShared(
+  result: Map<string, AssignedName>,
+  name: string,
+  group: readonly string[],
+  reserved: readonly string[],
+  unavailable: ReadonlyMap<string, string>,
+): void {
+  const owner = unavailable.get(name);
+  if (owner !== undefined) {
+    for (const id of group) result.set(id, { original: id, name: withHash(name, id), reason: 'reserved', reservedBy: owner });
+    return;
+  }
+  const winner = group.length === 1 ? group[0] : (group.find((id) => reserved.includes(id)) ?? group.find((id) => id === id.toLowerCase()));
+  for (const id of group) {
+    if (id === winner) result.set(id, { original: id, name });
+    else
+      result.set(id, {
+        original: id,
+        name: withHash(name, id),
+        reason: 'collision',
+        collidedWith: group.filter((other) => other !== id),
+      });
+  }
 }
 
 /**

@@ -359,10 +359,12 @@ export function buildService(input: ServiceInput): KubeObject | undefined {
       'mixed-protocol-load-balancer',
     );
   }
+  const selector = input.module.selector;
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: serviceMetadata(input, input.publishedName),
-    spec: sortedRecord({ loadBalancerIP, ports, selector: input.module.selector, type }),
+    // Keys in output order (see canonical.ts), loadBalancerIP only when set.
+    spec: loadBalancerIP === undefined ? { ports, selector, type } : { loadBalancerIP, ports, selector, type },
   };
 }

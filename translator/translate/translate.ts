@@ -183,25 +183,26 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   for (let i = 0; i < interpreted.length; i++) {
     const entry = interpreted[i]!;
     const { module, issues, published } = entry;
-    let built: KubeObject[] | undefined;
     // Labels, selector and metadata: one object each, shared by the module's objects.
     const meta = moduleLabels(device, opts.namespace, entry.name, module.name);
+    // The module's objects go straight into the list, from `start` on, and are taken out again
+    // when the module fails.
+    const start = objects.length;
+    let built = false;
     let bound = 0;
     try {
       const pullSecrets = pullSecretsOf(module.image);
-      built = buildModule(entry, meta, published, opts, device, refsOf(pullSecrets), runtimeEnv, claimName);
+      buildModule(objects, entry, meta, published, opts, device, refsOf(pullSecrets), runtimeEnv, claimName);
       bound = moduleSizeBound(module, opts, pullSecrets);
+      built = true;
     } catch (e) {
       diagnostics.push(internalError(module, e));
-      built = undefined;
     }
-    if (built !== undefined) {
-      // The builders write canonical objects (no walk re-reads them); the size check takes a
-      // bound found from the module's inputs and serializes only when it passes the limit.
-      checkObjectLimits(built, module.createOptionsPointer, issues, bound);
-      // A module whose finished objects the API server would refuse produces none.
-      if (!issues.failed) for (let k = 0; k < built.length; k++) objects.push(built[k]!);
-    }
+    // The builders write canonical objects (no walk re-reads them); the size check takes a
+    // bound found from the module's inputs and serializes only when it passes the limit.
+    if (built) checkObjectLimits(objects, module.createOptionsPointer, issues, bound, start);
+    // A module whose finished objects the API server would refuse produces none.
+    if (!built || issues.failed) objects.length = start;
     const found = issues.diagnostics;
     for (let k = 0; k < found.length; k++) diagnostics.push(found[k]!);
   }
@@ -209,14 +210,25 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   // A module that breaks the chosen Pod Security Standard refuses the whole deployment.
   if (diagnostics.some((d) => d.rule === 'pod-security')) return { objects: [], diagnostics };
 
-  // A last check over every generated name: nothing may take an object Kubernetes or the bridge owns.
-  const kept = objects.filter((o) => {
-    const owner = reservedOwner(o, opts.namespace);
-    if (owner !== undefined) diagnostics.push(error('', `${o.kind} '${o.metadata.name}' would replace ${owner}`, NAME_RULE));
-    return owner === undefined;
-  });
+  dropReserved(objects, opts.namespace, diagnostics);
   // Every object is canonical as it was built (checked by the tests, see canonical.ts).
-  return { objects: sortObjects(kept), diagnostics };
+  return { objects: sortObjects(objects), diagnostics };
+}
+
+/**
+ * A last check over every generated name: nothing may take an object Kubernetes or the bridge
+ * owns. Such objects are taken out of `objects` (in place: the list is the translation's own),
+ * each with an error.
+ */
+function dropReserved(objects: KubeObject[], namespace: string, diagnostics: Diagnostic[]): void {
+  let kept = 0;
+  for (let i = 0; i < objects.length; i++) {
+    const object = objects[i]!;
+    const owner = reservedOwner(object, namespace);
+    if (owner === undefined) objects[kept++] = object;
+    else diagnostics.push(error('', `${object.kind} '${object.metadata.name}' would replace ${owner}`, NAME_RULE));
+  }
+  objects.length = kept;
 }
 
 /**
@@ -228,8 +240,12 @@ function internalError(module: ModuleModel, e: unknown): Diagnostic {
   return error(module.pointer, `module '${module.name}' could not be translated (internal ${name}); please report this with the manifest`, 'internal');
 }
 
-/** The ServiceAccount, Service and workload of one module; `meta` are its shared labels, selector and metadata. */
+/**
+ * Adds the ServiceAccount, Service and workload of one module to `objects`; `meta` are its
+ * shared labels, selector and metadata.
+ */
 function buildModule(
+  objects: KubeObject[],
   { module, name, spec, issues }: Interpreted,
   meta: ModuleLabels,
   publishedName: string,
@@ -238,8 +254,7 @@ function buildModule(
   imagePullSecrets: readonly { name: string }[],
   runtimeEnv: RuntimeEnv,
   claimName: (source: string) => string,
-): KubeObject[] {
-  const objects: KubeObject[] = [];
+): void {
   objects.push(buildServiceAccount(meta));
   const ports = containerPorts(spec);
   const annotations = serviceAnnotations(spec, meta);
@@ -269,5 +284,4 @@ function buildModule(
       issues.warn(joinPointer(module.createOptionsPointer, EXPERIMENTAL_KEY, 'strategy'), 'strategy is ignored: the module runs as a Job');
     if (module.status !== 'stopped') objects.push(buildJob(workload, module.restartPolicy as 'on-failure' | 'never'));
   }
-  return objects;
 }

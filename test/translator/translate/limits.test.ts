@@ -35,6 +35,15 @@ describe('checkObjectLimits', () => {
     expect(issues.diagnostics.map((d) => d.message)).toEqual([`ConfigMap 'm' would take ${utf8(object)} bytes; Kubernetes stores objects of at most ${MAX_OBJECT_BYTES} bytes (1.5 MiB)`]);
   });
 
+  it('checks the objects from `from` on: those before it belong to other modules', () => {
+    const object = configMap({ k: '\u0001'.repeat(300_000) });
+    const issues = new Issues();
+    checkObjectLimits([object, configMap({})], '/p', issues, boundOf(object), 1);
+    expect(issues.diagnostics).toEqual([]);
+    checkObjectLimits([configMap({}), object], '/p', issues, boundOf(object), 1);
+    expect(issues.diagnostics.map((d) => d.pointer)).toEqual(['/p']);
+  });
+
   it('passes an object just under the limit whose bound is over it', () => {
     const object = configMap({ k: 'x'.repeat(MAX_OBJECT_BYTES - 200) });
     expect(boundOf(object)).toBeGreaterThan(MAX_OBJECT_BYTES);

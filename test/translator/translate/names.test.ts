@@ -81,6 +81,13 @@ describe('assignModuleNames', () => {
     expect(names.get('edgehub')!.reason).toBe('collision');
   });
 
+  it('hashes a name something else owns, whether the id needed lowercasing or not', () => {
+    const names = assignModuleNames(['default', 'Kubernetes', 'app'], [], new Map([['default', 'the ServiceAccount'], ['kubernetes', 'the Service']]));
+    expect(names.get('default')).toEqual({ original: 'default', name: `default-${shortHash('default')}`, reason: 'reserved', reservedBy: 'the ServiceAccount' });
+    expect(names.get('Kubernetes')).toEqual({ original: 'Kubernetes', name: `kubernetes-${shortHash('Kubernetes')}`, reason: 'reserved', reservedBy: 'the Service' });
+    expect(names.get('app')).toEqual({ original: 'app', name: 'app' });
+  });
+
   it('does not depend on the input order', () => {
     const a = assignModuleNames(['B_x', 'b', 'B', 'c']);
     const b = assignModuleNames(['c', 'B', 'b', 'B_x']);

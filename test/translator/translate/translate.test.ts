@@ -282,6 +282,26 @@ describe('translate: behaviour', () => {
     const r = translate(deploymentModel([broken, moduleModel('fine')]));
     expect(r.diagnostics).toEqual([expect.objectContaining({ rule: 'internal', severity: 'error', pointer: expect.stringMatching(/modules\/broken$/) })]);
     expect(r.objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['fine']);
+    // Its ServiceAccount and Service were built before the exception: none of them is left.
+    expect(r.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ServiceAccount/fine', 'Service/fine', 'Deployment/fine']);
+  });
+
+  it('a module whose finished objects the API server would refuse produces none; the modules translated before and after it keep theirs', () => {
+    // Annotations over 256 KiB: found on the finished Service and pod template.
+    const big = { Labels: { 'example.com/big': 'x'.repeat(270 * 1024) } };
+    const r = translate(deploymentModel([moduleModel('charlie'), moduleModel('alpha'), moduleModel('bravo', big)]));
+    expect(r.diagnostics.map((d) => [d.severity, d.pointer.replace(/.*modules\//, '')])).toEqual([
+      ['error', 'bravo/settings/createOptions/Labels'],
+      ['error', 'bravo/settings/createOptions/Labels'],
+    ]);
+    expect(r.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ServiceAccount/alpha',
+      'ServiceAccount/charlie',
+      'Service/alpha',
+      'Service/charlie',
+      'Deployment/alpha',
+      'Deployment/charlie',
+    ]);
   });
 
   it('a user module named like a system module is an error and is not deployed twice', () => {
