@@ -114,11 +114,11 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   // (Indexed loops here and below: in this long function, for-of over a Map or list was not
   // inlined and allocated an iterator result per step, about 0.5 kB per module.)
   const assigned: AssignedName[] = [];
-  for (let i = 0; i < modules.length; i++) assigned.push(names.get(modules[i]!.name)!);
   const clashing = new Set<string>();
   for (let i = 0; i < modules.length; i++) {
-    const name = assigned[i]!.name;
-    if (name.endsWith(PUBLISHED_SUFFIX)) clashing.add(name);
+    const n = names.get(modules[i]!.name)!;
+    assigned.push(n);
+    if (n.name.endsWith(PUBLISHED_SUFFIX)) clashing.add(n.name);
   }
   for (const reserved of reservedNames(['Service'], opts.namespace).keys()) if (reserved.endsWith(PUBLISHED_SUFFIX)) clashing.add(reserved);
   const publishedName = (n: AssignedName): string => {
