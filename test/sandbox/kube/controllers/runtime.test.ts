@@ -91,27 +91,47 @@ describe('WorkQueue', () => {
   });
 
   test(`a stream of client requests: keys wait ${CONTROLLER_COALESCE_MS} ms and coalesce, each handled once`, async () => {
-    const load = new ClientLoad();
-    const handled: { key: string; at: number }[] = [];
-    const queue = new WorkQueue((key) => handled.push({ key, at: performance.now() }), timers, CONTROLLER_COALESCE_MS, load);
-    // One request (an apply at rest): its batch runs at once.
-    load.request();
-    queue.add('a');
-    await nextTurn();
-    await nextTurn();
-    expect(handled.map((h) => h.key)).toEqual(['a']);
-    const first = handled[0]!.at;
-    // Applies keep coming: their keys wait for the interval and are handled once each.
-    for (const key of ['b', 'a', 'b', 'c']) {
-      load.request();
-      queue.add(key);
-      await sleep(2);
+    // The case needs the applies to come as a stream (each within STREAM_QUIET_MS of the one
+    // before, the first within CONTROLLER_COALESCE_MS of the apply at rest) and the check to come
+    // within the interval; on a busy machine a 2 ms sleep can take longer than that, and such a
+    // run (the stream over, the batch run early) proves nothing: it is run again.
+    for (let attempt = 1; ; attempt++) {
+      const load = new ClientLoad();
+      const handled: { key: string; at: number }[] = [];
+      const queue = new WorkQueue((key) => handled.push({ key, at: performance.now() }), timers, CONTROLLER_COALESCE_MS, load);
+      // One request (an apply at rest): its batch runs at once.
+      const atRest = performance.now();
+      load.request(atRest);
+      queue.add('a');
+      await nextTurn();
+      await nextTurn();
+      expect(handled.map((h) => h.key)).toEqual(['a']);
+      const first = handled[0]!.at;
+      // Applies keep coming: their keys wait for the interval and are handled once each.
+      const times = [atRest];
+      for (const key of ['b', 'a', 'b', 'c']) {
+        const now = performance.now();
+        times.push(now);
+        load.request(now);
+        queue.add(key);
+        await sleep(2);
+      }
+      const checkedAt = performance.now();
+      const early = handled.map((h) => h.key);
+      const asStream =
+        times[1]! - atRest < CONTROLLER_COALESCE_MS && times.slice(2).every((t, i) => t - times[i + 1]! < STREAM_QUIET_MS) && checkedAt - times[1]! < CONTROLLER_COALESCE_MS;
+      if (!asStream && attempt < 5) {
+        queue.stop();
+        continue;
+      }
+      expect(asStream).toBe(true);
+      expect(early).toEqual(['a']);
+      while (handled.length < 4) await sleep(2);
+      expect(handled.slice(1).map((h) => h.key)).toEqual(['b', 'a', 'c']);
+      expect(handled[1]!.at - first).toBeGreaterThanOrEqual(CONTROLLER_COALESCE_MS - 1);
+      queue.stop();
+      return;
     }
-    expect(handled.map((h) => h.key)).toEqual(['a']);
-    while (handled.length < 4) await sleep(2);
-    expect(handled.slice(1).map((h) => h.key)).toEqual(['b', 'a', 'c']);
-    expect(handled[1]!.at - first).toBeGreaterThanOrEqual(CONTROLLER_COALESCE_MS - 1);
-    queue.stop();
   });
 
   test(`when the stream ends (${STREAM_QUIET_MS} ms without a request) a batch waits no longer than ${CONTROLLER_COALESCE_MS} ms, however long the last batch took`, async () => {
