@@ -9,6 +9,9 @@ describe('withDefaultTag', () => {
     ['localhost:5000/img:2', 'localhost:5000/img:2'],
     ['img@sha256:0123abcd', 'img@sha256:0123abcd'],
     ['host:5000/team/img@sha256:0123abcd', 'host:5000/team/img@sha256:0123abcd'],
+    ['host:5000/team:x/img', 'host:5000/team:x/img:latest'],
+    ['img:', 'img:'],
+    ['', ':latest'],
   ])('%s -> %s', (input, output) => {
     expect(withDefaultTag(input)).toBe(output);
   });
