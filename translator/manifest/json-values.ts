@@ -44,13 +44,26 @@ export function withoutTwinMetadata(obj: JsonObject): JsonObject {
   return copy;
 }
 
-/** True when `value` (a container at `depth`) is or holds a container at depth `max` or deeper. */
-function reaches(value: object, depth: number, max: number): boolean {
+/**
+ * A container {@link tooDeepAt} may leave unwalked: whoever passes it vouches that it holds at
+ * most `height` levels of containers below itself, or checks the document again when it cannot.
+ */
+export interface DepthExemption {
+  value: object;
+  height: number;
+}
+
+/**
+ * True when `value` (a container at `depth`) is or holds a container at depth `max` or deeper,
+ * `exempt` left out wherever its height keeps it above `max`.
+ */
+function reaches(value: object, depth: number, max: number, exempt: DepthExemption | undefined): boolean {
   if (depth >= max) return true;
+  if (value === exempt?.value && depth + exempt.height < max) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
-      if (v !== null && typeof v === 'object' && reaches(v, depth + 1, max)) return true;
+      if (v !== null && typeof v === 'object' && reaches(v, depth + 1, max, exempt)) return true;
     }
     return false;
   }
@@ -58,7 +71,7 @@ function reaches(value: object, depth: number, max: number): boolean {
   for (const key in record) {
     const v = record[key];
     // Only own members count; most values are not containers, so ownership is checked after the type.
-    if (v !== null && typeof v === 'object' && Object.hasOwn(record, key) && reaches(v, depth + 1, max)) return true;
+    if (v !== null && typeof v === 'object' && Object.hasOwn(record, key) && reaches(v, depth + 1, max, exempt)) return true;
   }
   return false;
 }
@@ -74,13 +87,14 @@ interface Visited {
 /**
  * The pointer of the first value nested deeper than `max` levels (objects and arrays), or
  * undefined. Iterative, so any depth is safe to inspect. Only containers are visited, and the
- * pointer is built only for the one returned.
+ * pointer is built only for the one returned. `exempt` is not walked (see {@link DepthExemption})
+ * unless something else is too deep: the pointer is then the one a walk of everything finds.
  */
-export function tooDeepAt(value: unknown, max: number): string | undefined {
+export function tooDeepAt(value: unknown, max: number, exempt?: DepthExemption): string | undefined {
   // The common case, nothing too deep, is answered by a walk that allocates nothing (its
   // recursion stops at `max` levels); only a document that is too deep is walked again to find
   // the pointer.
-  if (value === null || typeof value !== 'object' || !reaches(value, 0, max)) return undefined;
+  if (value === null || typeof value !== 'object' || !reaches(value, 0, max, exempt)) return undefined;
   const visited: Visited[] = [];
   const stack: number[] = [];
   const visit = (v: unknown, depth: number, parent: number, key: string): void => {

@@ -33,6 +33,17 @@ describe('tooDeepAt', () => {
     expect(tooDeepAt('scalar', 0)).toBeUndefined();
   });
 
+  it('leaves an exempt container unwalked only where its height keeps it above the limit, and names the first too-deep value met otherwise', () => {
+    const inner = { a: [[[1]]] };
+    const doc = { x: inner, y: 1 };
+    expect(tooDeepAt(doc, 3)).toBe('/x/a/0');
+    expect(tooDeepAt(doc, 3, { value: inner, height: 1 })).toBeUndefined();
+    expect(tooDeepAt(doc, 3, { value: inner, height: 2 })).toBe('/x/a/0');
+    // Something else too deep: the pointer is the one a walk of everything meets first.
+    expect(tooDeepAt({ z: [[[1]]], x: inner }, 3, { value: inner, height: 1 })).toBe('/x/a/0');
+    expect(tooDeepAt({ x: inner, z: [[[[1]]]] }, 3, { value: inner, height: 1 })).toBe('/z/0/0');
+  });
+
   it('walks any depth without overflowing the stack', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 200_000; i++) deep = { [`k${i % 3}`]: deep, s: i };

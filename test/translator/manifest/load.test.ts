@@ -1,8 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManifestLoadError } from '../../../translator/manifest/diagnostics.js';
-import { isTemplate, loadManifestFile, loadManifestSources } from '../../../translator/manifest/load.js';
+import { tooDeepAt } from '../../../translator/manifest/json-values.js';
+import {
+  isTemplate,
+  loadManifestFile,
+  loadManifestSources,
+  MAX_DOCUMENT_DEPTH,
+  SCHEMAS_BOUNDING_MODULES,
+  VALID_MODULES_HEIGHT,
+} from '../../../translator/manifest/load.js';
+import { AGENT_SCHEMA_VERSIONS } from '../../../translator/manifest/schemas.js';
+import { A, agentDesired, manifest, type Doc } from './fixtures.js';
 import { FIXTURES } from './fixtures.js';
 
 const T = FIXTURES + 'template/deployment.template.json';
@@ -181,5 +192,106 @@ describe('loadManifestSources: the result of a valid manifest', () => {
     expect(a.content).toBe(a.content);
     expect(a.content).not.toBe(b.content);
     expect(a.content!.modulesContent['$edgeAgent']).toBeDefined();
+  });
+});
+
+/** Levels of objects and arrays a value valid against `schema` can have; Infinity when the schema does not bound them. */
+function schemaLevels(schema: Doc, root: Doc): number {
+  if (typeof schema['$ref'] === 'string') {
+    const ref = schema['$ref'] as string;
+    if (!ref.startsWith('#/definitions/')) throw new Error(`unexpected $ref ${ref}`);
+    return schemaLevels(root['definitions'][ref.slice('#/definitions/'.length)], root);
+  }
+  const allowed = schema['enum'] as unknown;
+  if (Array.isArray(allowed) && allowed.every((v) => v === null || typeof v !== 'object')) return 0;
+  const types: unknown[] = [schema['type']].flat();
+  if (types.every((t) => typeof t === 'string' && ['string', 'number', 'integer', 'boolean', 'null'].includes(t))) return 0;
+  if (schema['type'] !== 'object' || schema['additionalProperties'] !== false) return Infinity;
+  const members = [...Object.values((schema['properties'] ?? {}) as Doc), ...Object.values((schema['patternProperties'] ?? {}) as Doc)];
+  return 1 + Math.max(0, ...members.map((m: Doc) => schemaLevels(m, root)));
+}
+
+/** `levels` nested arrays. */
+function nested(levels: number): unknown {
+  let v: unknown = [];
+  for (let i = 1; i < levels; i++) v = [v];
+  return v;
+}
+
+describe('loadManifestSources: depth', () => {
+  it('leaves the user modules to validation only for the schemas that bound them (derived from the vendored schemas)', () => {
+    for (const version of AGENT_SCHEMA_VERSIONS) {
+      const root = JSON.parse(readFileSync(new URL(`../../../schemas/azure-iot-edgeagent-deployment-${version}.json`, import.meta.url), 'utf8')) as Doc;
+      const modules = root['properties']['$edgeAgent']['properties']['properties.desired']['properties']['modules'] as Doc;
+      const height = schemaLevels(modules, root) - 1;
+      expect([version, height <= VALID_MODULES_HEIGHT]).toEqual([version, SCHEMAS_BOUNDING_MODULES.has(version)]);
+    }
+    expect(SCHEMAS_BOUNDING_MODULES.has('1.1')).toBe(true);
+  });
+
+  const tooDeepAlone = async (doc: Doc): Promise<void> => {
+    const expected = tooDeepAt(doc, MAX_DOCUMENT_DEPTH);
+    expect(expected).toBeDefined();
+    for (const document of [doc, JSON.stringify(doc)]) {
+      const r = await loadManifestSources({ document, path: '/m/deep.json' });
+      expect(r.model).toBeUndefined();
+      expect(r.diagnostics).toEqual([
+        { pointer: expected, code: 400, severity: 'error', rule: 'too-deep', message: expect.stringMatching(/^deep\.json is nested too deep: more than 100 levels/) as unknown },
+      ]);
+    }
+  };
+
+  it('reports a value nested too deep in a user module alone, as the walk of everything finds it first', async () => {
+    const unknownKey = manifest();
+    unknownKey['modulesContent']['$edgeAgent']['properties.desired']['modules']['web']['x'] = nested(120);
+    await tooDeepAlone(unknownKey);
+    const variable = manifest();
+    variable['modulesContent']['$edgeAgent']['properties.desired']['modules']['web']['env']['GREETING'] = { value: nested(120) };
+    await tooDeepAlone(variable);
+    const setting = manifest();
+    setting['modulesContent']['$edgeAgent']['properties.desired']['modules']['web']['settings']['createOptions'] = { a: nested(120) };
+    await tooDeepAlone(setting);
+  });
+
+  it('reports it alone beside other errors, and beside a value too deep elsewhere, whichever the walk meets first', async () => {
+    const withError = manifest();
+    const agent = withError['modulesContent']['$edgeAgent']['properties.desired'];
+    agent['runtime'] = 'docker';
+    agent['modules']['web']['x'] = nested(120);
+    await tooDeepAlone(withError);
+    for (const hubFirst of [false, true]) {
+      const doc = manifest();
+      const mc = doc['modulesContent'];
+      mc['$edgeAgent']['properties.desired']['modules']['web']['x'] = nested(120);
+      mc['$edgeHub']['properties.desired']['routes']['deep'] = nested(120);
+      // The walk takes the last key first: `$edgeHub` unless it comes first.
+      doc['modulesContent'] = hubFirst ? { $edgeHub: mc['$edgeHub'], $edgeAgent: mc['$edgeAgent'] } : mc;
+      await tooDeepAlone(doc);
+    }
+  });
+
+  it('reports a value too deep in a module that schema 1.0 accepts', async () => {
+    const agent = agentDesired();
+    agent['schemaVersion'] = '1.0';
+    const valid = await loadManifestSources({ document: manifest(agent) });
+    expect(valid.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    agent['modules']['web']['x'] = nested(120);
+    agent['modules']['web']['settings']['y'] = nested(120);
+    await tooDeepAlone(manifest(agent));
+  });
+
+  it('walks the user modules of a base with layers (a layer may replace them)', async () => {
+    const base = manifest();
+    base['modulesContent']['$edgeAgent']['properties.desired']['modules']['web']['x'] = nested(120);
+    const layer = { content: { modulesContent: { $edgeAgent: { 'properties.desired.modules': {} } } } };
+    const r = await loadManifestSources({ document: base, path: '/m/deep.json' }, { layers: [{ document: layer }] });
+    expect(r.diagnostics).toEqual([expect.objectContaining({ pointer: tooDeepAt(base, MAX_DOCUMENT_DEPTH), rule: 'too-deep' })]);
+  });
+
+  it('accepts user modules nested as deep as a valid deployment nests them', async () => {
+    const doc = manifest();
+    const r = await loadManifestSources({ document: JSON.stringify(doc) });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.model!.modules.map((m) => m.pointer)).toEqual([`${A}/modules/web`]);
   });
 });
