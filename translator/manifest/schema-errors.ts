@@ -136,6 +136,8 @@ function collapseAnyOf(errors: ErrorObject[]): ErrorObject[] {
  * file; `subject` names it in messages (`$edgeAgent desired properties`).
  */
 export function schemaDiagnostics(errors: readonly ErrorObject[], base: string, subject: string, show: ShowValue = showValue): Diagnostic[] {
+  // A valid document, the usual case: none of the copies, maps and filters below.
+  if (errors.length === 0) return [];
   const collapsed = collapseAnyOf([...errors]);
   const byPointer = new Map<string, ErrorObject>();
   for (const e of collapsed) {
