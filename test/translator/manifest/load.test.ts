@@ -288,6 +288,32 @@ describe('loadManifestSources: depth', () => {
     expect(r.diagnostics).toEqual([expect.objectContaining({ pointer: tooDeepAt(base, MAX_DOCUMENT_DEPTH), rule: 'too-deep' })]);
   });
 
+  it('refuses values nested 200,000 levels anywhere in a module, where nothing before the second walk may recurse into them', async () => {
+    // Arrays and objects this deep overflow any recursive reader: validation and normalization
+    // run on them before the second walk, so they must not go into the skipped modules' values.
+    const N = 200_000;
+    const places: [string, (web: Doc) => void][] = [
+      ['x', (web) => (web['x'] = 0)],
+      ['version', (web) => (web['version'] = 0)],
+      ['status', (web) => (web['status'] = 0)],
+      ['startupOrder', (web) => (web['startupOrder'] = 0)],
+      ['env/GREETING', (web) => (web['env']['GREETING'] = 0)],
+      ['env/GREETING/value', (web) => (web['env']['GREETING'] = { value: 0 })],
+      ['settings/image', (web) => (web['settings']['image'] = 0)],
+      ['settings/createOptions', (web) => (web['settings']['createOptions'] = 0)],
+    ];
+    for (const [place, put] of places) {
+      for (const [open, close] of [['[', ']'], ['{"a":', '}']] as const) {
+        const doc = manifest();
+        put(doc['modulesContent']['$edgeAgent']['properties.desired']['modules']['web']);
+        // The value 0 stands for the deep one, spliced into the text (JSON.parse reads any depth).
+        const text = JSON.stringify(doc).replace(/:0([,}])/, `:${open.repeat(N)}0${close.repeat(N)}$1`);
+        const r = await loadManifestSources({ document: text, path: '/m/deep.json' });
+        expect([place, r.diagnostics.map((d) => [d.rule, d.pointer.startsWith(`${A}/modules/web/${place}/`) || d.pointer === `${A}/modules/web/${place}`])]).toEqual([place, [['too-deep', true]]]);
+      }
+    }
+  });
+
   it('accepts user modules nested as deep as a valid deployment nests them', async () => {
     const doc = manifest();
     const r = await loadManifestSources({ document: JSON.stringify(doc) });
