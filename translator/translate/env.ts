@@ -116,8 +116,9 @@ class EnvList {
 /** Adds a user variable (createOptions `Env` or the module's `env`), `:` renamed to `__`; a name Kubernetes refuses warns instead. */
 function addUserVar(list: EnvList, v: EnvVar, fromModuleEnv: boolean, module: ModuleModel, issues: Issues): void {
   const name = v.name;
-  const k8sName = name.includes(':') ? name.replace(/:/g, '__') : name;
-  if (!isEnvName(k8sName)) {
+  // A valid name has no `:`, so only a name that fails as it is may be one to rename.
+  const k8sName = isEnvName(name) ? name : renamedEnvName(name);
+  if (k8sName === undefined) {
     // The pointer is built only for a warning: createOptions `Env`, or the module's `env` entry.
     const pointer = fromModuleEnv ? joinPointer(module.pointer, 'env', name) : joinPointer(module.createOptionsPointer, 'Env');
     issues.warn(pointer, `environment variable name '${name}' is not valid on Kubernetes and is left out`, 'env-name');
@@ -126,9 +127,28 @@ function addUserVar(list: EnvList, v: EnvVar, fromModuleEnv: boolean, module: Mo
   list.set(k8sName === name ? v : { name: k8sName, value: v.value });
 }
 
-/** Sets a variable of the runtime; a user value of the same name is replaced (and moves last) with a warning. */
-function setSystemVar(list: EnvList, v: EnvVar, module: ModuleModel, issues: Issues): void {
-  if (list.indexOf(v.name) >= 0) {
+/** `name` with each `:` renamed to `__`, when that makes it a valid name; else undefined. */
+function renamedEnvName(name: string): string | undefined {
+  if (!name.includes(':')) return undefined;
+  const renamed = name.replace(/:/g, '__');
+  return isEnvName(renamed) ? renamed : undefined;
+}
+
+/** The start of every name the runtime sets (those of {@link RuntimeEnv} and IOTEDGE_MODULEID). */
+const RUNTIME_PREFIX = 'IOTEDGE_';
+
+/** True when a variable of `vars` may have a name the runtime sets. */
+function hasRuntimeName(vars: readonly EnvVar[]): boolean {
+  for (let i = 0; i < vars.length; i++) if (vars[i]!.name.startsWith(RUNTIME_PREFIX)) return true;
+  return false;
+}
+
+/**
+ * Sets a variable of the runtime; a user value of the same name is replaced (and moves last)
+ * with a warning. `search` is false when the list holds no name the runtime sets.
+ */
+function setSystemVar(list: EnvList, v: EnvVar, search: boolean, module: ModuleModel, issues: Issues): void {
+  if (search && list.indexOf(v.name) >= 0) {
     issues.warn(module.pointer, `environment variable ${v.name} is set by the runtime; the module's value is replaced`, 'env-reserved');
     list.moveLast(v);
   } else list.append(v);
@@ -139,9 +159,12 @@ export function buildEnv(module: ModuleModel, spec: ModuleSpec, runtime: Runtime
   const list = new EnvList();
   for (const v of spec.env) addUserVar(list, v, false, module, issues);
   for (const v of module.env) addUserVar(list, v, true, module, issues);
-  setSystemVar(list, runtime.deviceId, module, issues);
-  setSystemVar(list, { name: 'IOTEDGE_MODULEID', value: module.name }, module, issues);
-  setSystemVar(list, runtime.hubHostname, module, issues);
-  if (!module.system) setSystemVar(list, runtime.gateway, module, issues);
+  // Searched for each runtime name only when a user name has the runtime's prefix (few modules
+  // set one): four searches of the list cost more than the check of its names.
+  const search = hasRuntimeName(list.vars);
+  setSystemVar(list, runtime.deviceId, search, module, issues);
+  setSystemVar(list, { name: 'IOTEDGE_MODULEID', value: module.name }, search, module, issues);
+  setSystemVar(list, runtime.hubHostname, search, module, issues);
+  if (!module.system) setSystemVar(list, runtime.gateway, search, module, issues);
   return list.vars;
 }

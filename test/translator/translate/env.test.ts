@@ -56,10 +56,38 @@ describe('environment', () => {
     expect(r.warnings.map((w) => w.rule)).toEqual(['env-reserved']);
   });
 
+  it('injected names replace user values wherever they are (createOptions or module env), and move last in the runtime order', () => {
+    const r = translateOne(
+      { Env: ['A=1', 'IOTEDGE_MODULEID=mine', 'IOTEDGE_EXTRA=kept'] },
+      { env: [{ name: 'IOTEDGE_GATEWAYHOSTNAME', value: 'gw' }, { name: 'B', value: '2' }] },
+      OPTIONS,
+    );
+    expect(r.container.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'IOTEDGE_EXTRA', value: 'kept' },
+      { name: 'B', value: '2' },
+      ...injected('mod'),
+      { name: 'IOTEDGE_GATEWAYHOSTNAME', value: 'edgehub' },
+    ]);
+    expect(r.warnings.map((w) => w.message)).toEqual([
+      "environment variable IOTEDGE_MODULEID is set by the runtime; the module's value is replaced",
+      "environment variable IOTEDGE_GATEWAYHOSTNAME is set by the runtime; the module's value is replaced",
+    ]);
+  });
+
   it('Env entries without = and invalid names warn and are left out', () => {
     const r = translateOne({ Env: ['HOSTVAR', 'OK=1', '1BAD=2'] }, { env: [{ name: 'has space', value: 'x' }] }, OPTIONS);
     expect(r.container.env.slice(0, 1)).toEqual([{ name: 'OK', value: '1' }]);
     expect(r.warnings.map((w) => w.pointer)).toEqual([co('Env', 0), co('Env'), '/modulesContent/$edgeAgent/properties.desired/modules/mod/env/has space']);
+  });
+
+  it('a name with `:` that is still invalid once renamed warns and is left out', () => {
+    const r = translateOne({ Env: ['ok:name=1', 'bad:name!=2', '9:lives=3'] }, {}, OPTIONS);
+    expect(r.container.env.slice(0, 2)).toEqual([{ name: 'ok__name', value: '1' }, ...injected('mod').slice(0, 1)]);
+    expect(r.warnings.map((w) => w.message)).toEqual([
+      "environment variable name 'bad:name!' is not valid on Kubernetes and is left out",
+      "environment variable name '9:lives' is not valid on Kubernetes and is left out",
+    ]);
   });
 
   it('Env of the wrong type is an error', () => {

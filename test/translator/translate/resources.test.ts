@@ -32,6 +32,13 @@ describe('resources from HostConfig', () => {
     assertValidK8s(r.objects);
   });
 
+  it('limits are written in key order, however many and in whatever order they are read', () => {
+    const memoryAndCpu = translateOne({ HostConfig: { Memory: 536870912, NanoCpus: 1500000000 } }).container.resources.limits;
+    expect(Object.entries(memoryAndCpu)).toEqual([['cpu', '1500m'], ['memory', '512Mi']]);
+    const withGpu = translateOne({ HostConfig: { Memory: 536870912, NanoCpus: 1500000000, DeviceRequests: [{ Driver: 'nvidia', Count: 1 }] } });
+    expect(Object.entries(withGpu.container.resources.limits)).toEqual([['cpu', '1500m'], ['memory', '512Mi'], ['nvidia.com/gpu', '1']]);
+  });
+
   it('CpuQuota / CpuPeriod -> cpu limit (period defaults to 100000)', () => {
     expect(translateOne({ HostConfig: { CpuQuota: 50000, CpuPeriod: 100000 } }).container.resources).toEqual({ limits: { cpu: '500m' } });
     expect(translateOne({ HostConfig: { CpuQuota: 200000 } }).container.resources).toEqual({ limits: { cpu: '2000m' } });
