@@ -300,8 +300,9 @@ export function interpretCreateOptions(module: ModuleModel): { spec: ModuleSpec;
     checkResources(spec.resources, joinPointer(pointer, EXPERIMENTAL_KEY, 'resources'), issues);
   }
   resetEntrypoint(spec, pointer, issues);
-  // Checked here, kept for the published Service (buildService).
-  spec.servicePorts = servicePorts(spec, pointer, issues);
+  // Checked here, kept for the published Service (buildService). A module without PortBindings
+  // or serviceOptions publishes none, and its exposed ports alone cannot conflict (port = target).
+  if (spec.portBindings.length > 0 || spec.experimental.serviceOptions !== undefined) spec.servicePorts = servicePorts(spec, pointer, issues);
   checkExperimentalMounts(spec, pointer, issues);
   if (spec.livenessProbe && JOB_POLICIES.has(module.restartPolicy)) {
     issues.warn(
