@@ -82,18 +82,18 @@ export const TOP_LEVEL_KEYS: Record<string, KeyRule> = {
   AttachStdin: ignore('attaching is done by the client (kubectl attach); the pod needs only stdin'),
   AttachStdout: ignore('container output is always captured by the kubelet'),
   AttachStderr: ignore('container output is always captured by the kubelet'),
-  ExposedPorts: map((v, p, s, i) => readExposedPorts(v, p, s, i)),
+  ExposedPorts: map(readExposedPorts),
   Tty: map(flag('tty')),
   OpenStdin: map(flag('stdin')),
   StdinOnce: map(flag('stdinOnce')),
-  Env: map((v, p, s, i) => readEnv(v, p, s, i)),
+  Env: map(readEnv),
   Cmd: map((v, p, s, i) => {
     s.args = readStringList(v, p, i);
   }),
-  Healthcheck: map((v, p, s, i) => readHealthcheck(v, p, s, i)),
+  Healthcheck: map(readHealthcheck),
   ArgsEscaped: ignore('Windows only'),
   Image: ignore("the module's settings.image is the image"),
-  Volumes: map((v, p, s, i) => readVolumes(v, p, s, i)),
+  Volumes: map(readVolumes),
   WorkingDir: map((v, p, s, i) => {
     s.workingDir = readString(v, p, i) || undefined;
   }),
@@ -126,16 +126,16 @@ const NODE_LEVEL = 'configured per node (kubelet / container runtime), not per p
 
 /** Keys of HostConfig. */
 export const HOST_CONFIG_KEYS: Record<string, KeyRule> = {
-  Binds: map((v, p, s, i) => readBinds(v, p, s, i)),
+  Binds: map(readBinds),
   ContainerIDFile: ignore('there is no container id file on Kubernetes'),
   LogConfig: ignore('the kubelet and container runtime own container logs (kubectl logs, GetModuleLogs)'),
-  NetworkMode: map((v, p, s, i) => readNetworkMode(v, p, s, i)),
-  PortBindings: map((v, p, s, i) => readPortBindings(v, p, s, i)),
+  NetworkMode: map(readNetworkMode),
+  PortBindings: map(readPortBindings),
   RestartPolicy: ignore("the module's restartPolicy decides restarts (Deployment or Job)"),
   AutoRemove: ignore('pods are removed by their controller'),
   VolumeDriver: ignore('volume drivers are replaced by StorageClasses (see the volumeBinding and storageClassName options)'),
   VolumesFrom: ignore('containers of different pods cannot share volumes; use a named volume (PersistentVolumeClaim)'),
-  Mounts: map((v, p, s, i) => readMounts(v, p, s, i)),
+  Mounts: map(readMounts),
   ConsoleSize: ignore('the terminal size is set by the attaching client'),
   Annotations: ignore('container runtime annotations cannot be set through the pod API'),
   CapAdd: map(readCapabilities('add')),
@@ -143,11 +143,11 @@ export const HOST_CONFIG_KEYS: Record<string, KeyRule> = {
   CgroupnsMode: ignore('cgroup namespaces are managed by the kubelet'),
   Cgroup: ignore('cgroups are managed by the kubelet'),
   CgroupParent: ignore('cgroups are managed by the kubelet'),
-  Dns: map((v, p, s, i) => readDns(v, p, s, i)),
-  DnsOptions: map((v, p, s, i) => readDnsOptions(v, p, s, i)),
-  DnsSearch: map((v, p, s, i) => readDnsSearch(v, p, s, i)),
-  ExtraHosts: map((v, p, s, i) => readExtraHosts(v, p, s, i)),
-  GroupAdd: map((v, p, s, i) => readGroupAdd(v, p, s, i)),
+  Dns: map(readDns),
+  DnsOptions: map(readDnsOptions),
+  DnsSearch: map(readDnsSearch),
+  ExtraHosts: map(readExtraHosts),
+  GroupAdd: map(readGroupAdd),
   IpcMode: map(readHostNamespace('hostIPC', ['private', 'shareable'])),
   Links: ignore('links are replaced by Services: reach a module at its name'),
   OomScoreAdj: ignore('the kubelet sets it from the pod QoS class'),
@@ -157,16 +157,16 @@ export const HOST_CONFIG_KEYS: Record<string, KeyRule> = {
   ReadonlyRootfs: map(readReadonlyRootfs),
   SecurityOpt: map(readSecurityOpt),
   StorageOpt: ignore(NODE_LEVEL),
-  Tmpfs: map((v, p, s, i) => readTmpfs(v, p, s, i)),
+  Tmpfs: map(readTmpfs),
   UTSMode: ignore('the UTS namespace follows hostNetwork'),
   UsernsMode: ignore('user namespaces are a pod-level setting (hostUsers) that is not mapped'),
-  ShmSize: map((v, p, s, i) => readShmSize(v, p, s, i)),
+  ShmSize: map(readShmSize),
   Sysctls: map(readSysctls),
   Runtime: ignore('runtimes are chosen with RuntimeClasses; GPUs come from nvidia.com/gpu (DeviceRequests or k8s-experimental.resources)'),
   Isolation: ignore(WINDOWS),
-  CpuShares: map((v, p, s, i) => readCpuShares(v, p, s, i)),
-  Memory: map((v, p, s, i) => readMemory(v, p, s, i)),
-  NanoCpus: map((v, p, s, i) => readNanoCpus(v, p, s, i)),
+  CpuShares: map(readCpuShares),
+  Memory: map(readMemory),
+  NanoCpus: map(readNanoCpus),
   BlkioWeight: ignore(BLKIO),
   BlkioWeightDevice: ignore(BLKIO),
   BlkioDeviceReadBps: ignore(BLKIO),
@@ -181,12 +181,12 @@ export const HOST_CONFIG_KEYS: Record<string, KeyRule> = {
   CpuRealtimeRuntime: ignore('real-time scheduling is not part of the pod API'),
   CpusetCpus: ignore("CPU pinning is done by the kubelet's CPU manager (Guaranteed pods with whole cpus)"),
   CpusetMems: ignore("memory node pinning is done by the kubelet's memory manager"),
-  Devices: map((v, p, s, i) => readDevices(v, p, s, i)),
+  Devices: map(readDevices),
   DeviceCgroupRules: ignore('device cgroup rules cannot be set per pod; use a privileged container or a device plugin'),
-  DeviceRequests: map((v, p, s, i) => readDeviceRequests(v, p, s, i)),
+  DeviceRequests: map(readDeviceRequests),
   KernelMemory: ignore('deprecated by Docker and not supported by cgroup v2'),
   KernelMemoryTCP: ignore('deprecated by Docker and not supported by cgroup v2'),
-  MemoryReservation: map((v, p, s, i) => readMemoryReservation(v, p, s, i)),
+  MemoryReservation: map(readMemoryReservation),
   MemorySwap: ignore(`swap is ${NODE_LEVEL}`),
   MemorySwappiness: ignore(`swappiness is ${NODE_LEVEL}`),
   OomKillDisable: ignore('the kubelet always enforces memory limits'),
@@ -233,10 +233,12 @@ const HOST_CONFIG_RULES = rulesOf(HOST_CONFIG_KEYS);
 
 /** Applies a table's `rules` ({@link rulesOf}) to every key of `obj`, in sorted order. */
 function applyKeys(obj: JsonObject, pointer: string, rules: ReadonlyMap<string, KeyRule>, spec: ModuleSpec, issues: Issues, prefix: string): void {
+  // The keys' common start, made once: each key's pointer is then one concatenation.
+  const base = `${pointer}/`;
   for (const key of sortedKeys(obj)) {
     const rule = rules.get(key);
     // A key of the table needs no escaping (see rulesOf).
-    const p = rule === undefined ? joinPointer(pointer, key) : `${pointer}/${key}`;
+    const p = rule === undefined ? joinPointer(pointer, key) : base + key;
     const value = obj[key];
     if (rule === undefined) issues.warn(p, `createOptions key '${prefix}${key}' is unknown and is ignored${hint(key, rules)}`);
     else if ('ignored' in rule) {
@@ -300,8 +302,9 @@ export function interpretCreateOptions(module: ModuleModel): { spec: ModuleSpec;
     checkResources(spec.resources, joinPointer(pointer, EXPERIMENTAL_KEY, 'resources'), issues);
   }
   resetEntrypoint(spec, pointer, issues);
-  // Checked here, kept for the published Service (buildService).
-  spec.servicePorts = servicePorts(spec, pointer, issues);
+  // Checked here, kept for the published Service (buildService). A module without PortBindings
+  // or serviceOptions publishes none, and its exposed ports alone cannot conflict (port = target).
+  if (spec.portBindings.length > 0 || spec.experimental.serviceOptions !== undefined) spec.servicePorts = servicePorts(spec, pointer, issues);
   checkExperimentalMounts(spec, pointer, issues);
   if (spec.livenessProbe && JOB_POLICIES.has(module.restartPolicy)) {
     issues.warn(

@@ -84,7 +84,7 @@ export interface ModuleSpec {
   /** Pod template annotations from createOptions.Labels. */
   annotations: Record<string, string>;
   experimental: Experimental;
-  /** The published Service's ports, found (and checked) once by interpretCreateOptions. */
+  /** The published Service's ports, found (and checked) once by interpretCreateOptions; empty when the module publishes none (no PortBindings, no serviceOptions). */
   servicePorts: ServicePort[];
 }
 

@@ -165,6 +165,32 @@ describe('ports and Services', () => {
     expect(r.objects).toEqual([]);
   });
 
+  it('rejects an exposed port that a binding publishes for another container port', () => {
+    const r = translateOne({ ExposedPorts: { '8080/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } });
+    expect(r.errors).toEqual([
+      expect.objectContaining({
+        pointer: co('HostConfig', 'PortBindings'),
+        message: 'ExposedPorts publishes tcp/8080 for container port 8080, but it already publishes container port 80',
+      }),
+    ]);
+    expect(r.objects).toEqual([]);
+  });
+
+  it('exposed ports alone never conflict: the same port twice is one port of the headless Service', () => {
+    const r = translateOne({ ExposedPorts: { '80': {}, '80/tcp': {} } });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.service).toBeUndefined();
+    expect(r.headless!.spec).toMatchObject({ ports: [{ name: 'tcp-80', port: 80, protocol: 'TCP', targetPort: 80 }] });
+  });
+
+  it('warns that serviceOptions without any port publish nothing', () => {
+    const r = translateOne({ 'k8s-experimental': { serviceOptions: { type: 'NodePort' } } });
+    expect(r.service).toBeUndefined();
+    expect(r.warnings).toEqual([
+      expect.objectContaining({ pointer: co('k8s-experimental', 'serviceOptions'), message: 'serviceOptions are ignored: the module publishes no ports' }),
+    ]);
+  });
+
   it('rejects a port range longer than 100', () => {
     const r = translateOne({ ExposedPorts: { '1000-2000/tcp': {} } });
     expect(r.errors[0]!.pointer).toBe(co('ExposedPorts', '1000-2000/tcp'));
