@@ -7,12 +7,13 @@
  * (1024 shares = 1 cpu); GPU `DeviceRequests` -> limits `nvidia.com/gpu`. CPU is written in
  * millicores, rounded up, at least 1m. `k8s-experimental.resources` overrides per resource.
  */
+import { sortedRecord } from './canonical.js';
 import { joinPointer } from '../manifest/index.js';
 import type { Issues } from './issues.js';
 import type { ModuleSpec, Quantities, Resources } from './spec.js';
-import { quantityString } from './quantity.js';
+import { quantityStrings } from './quantity.js';
 import { readArray, readInteger, readObject, readString, readStringList } from './values.js';
-import { sortStrings, sortedKeys } from '../shared/index.js';
+import { sortedKeys } from '../shared/index.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 /** CpuPeriod when only CpuQuota is given (Docker's default, microseconds). */
@@ -190,30 +191,20 @@ export function resourcesField(resources: Resources): Record<string, Quantities>
 /**
  * One quantity map in output form (values as strings, keys sorted, unset values left out), or
  * undefined when it has no keys. The spec's maps are the translation's own records: one already
- * in that form is returned as it is. Docker's resources are quantity strings (only
+ * in that form is returned as it is (sortedRecord). Docker's resources are quantity strings (only
  * k8s-experimental gives numbers), but its limits come out of order: `Memory` is read before
- * `NanoCpus`. That pair is written by a literal in output order (a copy key by key costs as much
- * again as the rest of the call); other maps are copied with their keys sorted.
+ * `NanoCpus`. That pair is written by a literal in output order (sortedRecord's copy key by key
+ * costs as much again as the rest of the call).
  */
 function quantitiesField(quantities: Quantities): Record<string, string | number> | undefined {
   const keys = Object.keys(quantities);
   if (keys.length === 0) return undefined;
-  if (inOutputForm(quantities, keys)) return quantities;
   if (isMemoryThenCpu(quantities, keys)) return { cpu: quantities.cpu, memory: quantities.memory };
-  const out: Record<string, string> = {};
-  for (const key of sortStrings(keys)) {
-    const value = quantities[key];
-    if (value !== undefined && value !== null) out[key] = quantityString(value);
-  }
-  return out;
+  return sortedRecord(onlyStrings(quantities) ? quantities : quantityStrings(quantities));
 }
 
-/** True when `keys` (those of `quantities`) are in order and every value is a string. */
-function inOutputForm(quantities: Quantities, keys: readonly string[]): boolean {
-  for (let i = 0; i < keys.length; i++) {
-    if (typeof quantities[keys[i]!] !== 'string') return false;
-    if (i > 0 && !(keys[i - 1]! < keys[i]!)) return false;
-  }
+function onlyStrings(quantities: Quantities): boolean {
+  for (const key in quantities) if (typeof quantities[key] !== 'string') return false;
   return true;
 }
 
