@@ -31,6 +31,11 @@ const RESERVED: readonly ReservedName[] = [
 
 /** Every reserved name, whatever its kind: most objects are none of them. */
 const RESERVED_NAMES: ReadonlySet<string> = new Set(RESERVED.map((r) => r.name));
+/**
+ * The lengths of the reserved names: a name of another length is none of them, found without
+ * hashing it (every object's name is a new string, which a Set lookup hashes first).
+ */
+const RESERVED_LENGTHS: ReadonlySet<number> = new Set(RESERVED.map((r) => r.name.length));
 
 /** Reserved names of `kinds` in `namespace`, each with what owns it. */
 export function reservedNames(kinds: readonly string[], namespace: string): Map<string, string> {
@@ -42,7 +47,8 @@ export function reservedNames(kinds: readonly string[], namespace: string): Map<
 
 /** What owns `object`'s kind and name in `namespace`, or undefined when nothing does. */
 export function reservedOwner(object: Pick<KubeObject, 'kind' | 'metadata'>, namespace: string): string | undefined {
-  if (!RESERVED_NAMES.has(object.metadata.name)) return undefined;
-  for (const r of RESERVED) if (r.kind === object.kind && r.name === object.metadata.name && (r.namespace === undefined || r.namespace === namespace)) return r.owner;
+  const name = object.metadata.name;
+  if (!RESERVED_LENGTHS.has(name.length) || !RESERVED_NAMES.has(name)) return undefined;
+  for (const r of RESERVED) if (r.kind === object.kind && r.name === name && (r.namespace === undefined || r.namespace === namespace)) return r.owner;
   return undefined;
 }
