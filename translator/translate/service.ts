@@ -311,13 +311,33 @@ const headlessPort = (p: ContainerPort): ServicePort => ({ name: p.name, port: p
  * the known container ports (port = targetPort, as headless Services require) for SRV records.
  */
 export function buildHeadlessService(input: ServiceInput): KubeObject {
-  const spec: Record<string, unknown> = { clusterIP: 'None' };
-  // map: a list of the exact length (one built by push takes room for 17 items).
-  if (input.containerPorts.length > 0) spec.ports = input.containerPorts.map(headlessPort);
-  // Docker resolves a container's name as soon as it runs, healthy or not.
-  spec.publishNotReadyAddresses = true;
-  spec.selector = input.module.selector;
+  const selector = input.module.selector;
+  // Docker resolves a container's name as soon as it runs, healthy or not: publishNotReadyAddresses.
+  // Keys in output order, ports only when there are some; map: a list of the exact length (one
+  // built by push takes room for 17 items).
+  const spec =
+    input.containerPorts.length === 0
+      ? { clusterIP: 'None', publishNotReadyAddresses: true, selector }
+      : { clusterIP: 'None', ports: input.containerPorts.map(headlessPort), publishNotReadyAddresses: true, selector };
   return { apiVersion: 'v1', kind: 'Service', metadata: serviceMetadata(input, input.name), spec };
+}
+
+/** True when `ports` have more than one protocol (checked without a Set: most have one). */
+function hasMixedProtocols(ports: readonly ServicePort[]): boolean {
+  for (let i = 1; i < ports.length; i++) if (ports[i]!.protocol !== ports[0]!.protocol) return true;
+  return false;
+}
+
+/** Warns when the published LoadBalancer Service has ports of more than one protocol. */
+function warnMixedProtocols(input: ServiceInput, ports: readonly ServicePort[]): void {
+  if (hasMixedProtocols(ports)) {
+    const protocols = new Set(ports.map((p) => p.protocol));
+    input.issues.warn(
+      joinPointer(input.pointer, 'HostConfig', 'PortBindings'),
+      `Service '${input.publishedName}' is a LoadBalancer with ${[...protocols].sort().join(' and ')} ports: Kubernetes allows this since 1.26, but some load balancers (MetalLB on Azure Stack Edge) need one Service per protocol`,
+      'mixed-protocol-load-balancer',
+    );
+  }
 }
 
 /**
@@ -351,14 +371,7 @@ export function buildService(input: ServiceInput): KubeObject | undefined {
     );
     loadBalancerIP = undefined;
   }
-  const protocols = new Set(ports.map((p) => p.protocol));
-  if (type === 'LoadBalancer' && protocols.size > 1) {
-    issues.warn(
-      joinPointer(input.pointer, 'HostConfig', 'PortBindings'),
-      `Service '${input.publishedName}' is a LoadBalancer with ${[...protocols].sort().join(' and ')} ports: Kubernetes allows this since 1.26, but some load balancers (MetalLB on Azure Stack Edge) need one Service per protocol`,
-      'mixed-protocol-load-balancer',
-    );
-  }
+  if (type === 'LoadBalancer') warnMixedProtocols(input, ports);
   const selector = input.module.selector;
   return {
     apiVersion: 'v1',

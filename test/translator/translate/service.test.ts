@@ -110,6 +110,13 @@ describe('ports and Services', () => {
     assertValidK8s(r.objects);
   });
 
+  it('finds a second protocol after several ports of the first, and none among ports of one protocol', () => {
+    const mixed = translateOne({ HostConfig: { PortBindings: { '53/tcp': [{ HostPort: '53' }], '80/tcp': [{ HostPort: '80' }], '161/udp': [{ HostPort: '161' }] } } });
+    expect(mixed.warnings).toEqual([expect.objectContaining({ rule: 'mixed-protocol-load-balancer', message: expect.stringContaining('with TCP and UDP ports') })]);
+    const tcp = translateOne({ HostConfig: { PortBindings: { '53/tcp': [{ HostPort: '53' }], '80/tcp': [{ HostPort: '80' }], '443/tcp': [{ HostPort: '443' }] } } });
+    expect(tcp.warnings).toEqual([]);
+  });
+
   it('expands small port ranges', () => {
     const r = translateOne({ ExposedPorts: { '7000-7002/udp': {} } });
     expect(r.container.ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([7000, 7001, 7002]);
