@@ -52,12 +52,14 @@ export interface PodInput {
 export function buildPodTemplate(input: PodInput): Record<string, unknown> {
   const { module, name, spec, issues } = input;
   const experimental = spec.experimental;
-  const extraVolumes = experimental.volumes ?? [];
-  const { volumes, volumeMounts } = podVolumes(spec.mounts, input.claimName, extraVolumes.length === 0 ? undefined : new Set(extraVolumes.map((v) => v.volume.name as string)));
-  for (const extra of extraVolumes) {
-    volumeMounts.push(...extra.volumeMounts);
-    volumes.push(extra.volume);
-  }
+  const extraVolumes = experimental.volumes;
+  const { volumes, volumeMounts } = podVolumes(spec.mounts, input.claimName, extraVolumes === undefined || extraVolumes.length === 0 ? undefined : new Set(extraVolumes.map((v) => v.volume.name as string)));
+  // Most modules have no k8s-experimental volumes: no list or iterator for them.
+  if (extraVolumes !== undefined)
+    for (const extra of extraVolumes) {
+      volumeMounts.push(...extra.volumeMounts);
+      volumes.push(extra.volume);
+    }
   sortBy(volumes, byName);
   sortBy(volumeMounts, byMountPath);
 
