@@ -127,6 +127,11 @@ function addUserVar(list: EnvList, v: EnvVar, fromModuleEnv: boolean, module: Mo
   list.set(k8sName === name ? v : { name: k8sName, value: v.value });
 }
 
+/** {@link addUserVar} for each of `vars`, in order. */
+function addUserVars(list: EnvList, vars: readonly EnvVar[], fromModuleEnv: boolean, module: ModuleModel, issues: Issues): void {
+  for (let i = 0; i < vars.length; i++) addUserVar(list, vars[i]!, fromModuleEnv, module, issues);
+}
+
 /** `name` with each `:` renamed to `__`, when that makes it a valid name; else undefined. */
 function renamedEnvName(name: string): string | undefined {
   if (!name.includes(':')) return undefined;
@@ -137,9 +142,16 @@ function renamedEnvName(name: string): string | undefined {
 /** The start of every name the runtime sets (those of {@link RuntimeEnv} and IOTEDGE_MODULEID). */
 const RUNTIME_PREFIX = 'IOTEDGE_';
 
+/** Where the prefix's last character, `_`, stands: read first, it rules out most names without a call to startsWith. */
+const PREFIX_END = RUNTIME_PREFIX.length - 1;
+const UNDERSCORE = 0x5f;
+
 /** True when a variable of `vars` may have a name the runtime sets. */
 function hasRuntimeName(vars: readonly EnvVar[]): boolean {
-  for (let i = 0; i < vars.length; i++) if (vars[i]!.name.startsWith(RUNTIME_PREFIX)) return true;
+  for (let i = 0; i < vars.length; i++) {
+    const name = vars[i]!.name;
+    if (name.charCodeAt(PREFIX_END) === UNDERSCORE && name.startsWith(RUNTIME_PREFIX)) return true;
+  }
   return false;
 }
 
@@ -157,8 +169,8 @@ function setSystemVar(list: EnvList, v: EnvVar, search: boolean, module: ModuleM
 /** The container env of a module (see the file comment for the order). */
 export function buildEnv(module: ModuleModel, spec: ModuleSpec, runtime: RuntimeEnv, issues: Issues): EnvVar[] {
   const list = new EnvList();
-  for (const v of spec.env) addUserVar(list, v, false, module, issues);
-  for (const v of module.env) addUserVar(list, v, true, module, issues);
+  addUserVars(list, spec.env, false, module, issues);
+  addUserVars(list, module.env, true, module, issues);
   // Searched for each runtime name only when a user name has the runtime's prefix (few modules
   // set one): four searches of the list cost more than the check of its names.
   const search = hasRuntimeName(list.vars);
