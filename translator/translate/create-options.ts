@@ -10,7 +10,7 @@
 import { joinPointer, type ModuleModel } from '../manifest/index.js';
 import { Issues } from './issues.js';
 import { emptySpec, type ModuleSpec } from './spec.js';
-import { isObject, isUnset, typeName, readBoolean, readInteger, readObject, readString, readStringList, readStringMap, type JsonObject } from './values.js';
+import { hasStringValues, isObject, isUnset, typeName, readBoolean, readInteger, readObject, readString, readStringList, readStringMap, type JsonObject } from './values.js';
 import { readEnv } from './env.js';
 import { readExposedPorts, readPortBindings, servicePorts } from './service.js';
 import { checkDevices, readBinds, readDevices, readMounts, readShmSize, readTmpfs, readVolumes } from './volumes.js';
@@ -58,11 +58,18 @@ const ANNOTATION_RESERVED = [ORIGINAL_MODULE_ID_ANNOTATION, MODULE_VERSION_ANNOT
 
 /** `Labels` -> pod template annotations (keys must be valid annotation keys). */
 function readLabels(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
-  const labels = readStringMap(value, pointer, issues);
-  for (const key of sortedKeys(labels ?? {})) {
+  const labels = readObject(value, pointer, issues);
+  if (labels === undefined) return;
+  // Read in place when every value is a string (no copy); else readStringMap records an error
+  // for each other value, and no label is kept.
+  if (!hasStringValues(labels)) {
+    readStringMap(labels, pointer, issues);
+    return;
+  }
+  for (const key of sortedKeys(labels)) {
     if (!isQualifiedName(key) || ANNOTATION_RESERVED.includes(key))
       issues.warn(joinPointer(pointer, key), `label '${key}' is not a valid (or is a reserved) annotation key and is left out`);
-    else spec.annotations[key] = labels![key]!;
+    else spec.annotations[key] = labels[key] as string;
   }
 }
 

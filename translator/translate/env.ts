@@ -33,6 +33,12 @@ function isEnvName(name: string): boolean {
 
 /** `Env`: `["K=V"]` -> spec.env. An entry without `=` (take from the host) warns. */
 export function readEnv(value: unknown, pointer: string, spec: ModuleSpec, issues: Issues): void {
+  // The usual list, NAME=VALUE strings only: read in place into a list of its length (no copy,
+  // and a list grown by push reserves room for 16).
+  if (Array.isArray(value) && allNameValues(value)) {
+    spec.env = value.map(envVarOf);
+    return;
+  }
   const entries = readStringList(value, pointer, issues);
   if (entries === undefined) return;
   for (let i = 0; i < entries.length; i++) {
@@ -45,8 +51,23 @@ export function readEnv(value: unknown, pointer: string, spec: ModuleSpec, issue
       );
       continue;
     }
-    spec.env.push({ name: entry.slice(0, eq), value: entry.slice(eq + 1) });
+    spec.env.push(envVarOf(entry));
   }
+}
+
+/** True when every item of `list` is a `NAME=VALUE` string (a hole is not). */
+function allNameValues(list: unknown[]): list is string[] {
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    if (typeof item !== 'string' || item.indexOf('=') <= 0) return false;
+  }
+  return true;
+}
+
+/** The variable of a `NAME=VALUE` entry (one with a `=` after its first character). */
+function envVarOf(entry: string): EnvVar {
+  const eq = entry.indexOf('=');
+  return { name: entry.slice(0, eq), value: entry.slice(eq + 1) };
 }
 
 export interface InjectedEnv {

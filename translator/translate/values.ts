@@ -117,6 +117,12 @@ function allStrings(list: unknown[]): list is string[] {
   return true;
 }
 
+/** True when every own enumerable value of `obj` is a string. */
+export function hasStringValues(obj: JsonObject): boolean {
+  for (const k in obj) if (Object.hasOwn(obj, k) && typeof obj[k] !== 'string') return false;
+  return true;
+}
+
 /** An object whose values are all strings. */
 export function readStringMap(value: unknown, pointer: string, issues: Issues): Record<string, string> | undefined {
   const obj = readObject(value, pointer, issues);

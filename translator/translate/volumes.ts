@@ -124,19 +124,26 @@ function readBind(entry: unknown, p: string, spec: ModuleSpec, issues: Issues): 
     issues.error(p, `Binds entry '${entry}' must be SOURCE:TARGET[:OPTIONS] with a source and a target`);
     return;
   }
+  const readOnly = opts === undefined || opts === '' ? false : bindReadOnly(opts, entry, p, issues);
+  if (readOnly === undefined) return;
+  const source = sourceOf(src, p, issues);
+  if (source) addMount(spec, { target: dst, readOnly, source, pointer: p }, issues);
+}
+
+/** Whether a bind's options (`ro,z`) make it read-only; undefined (with an error) for an unknown option. */
+function bindReadOnly(opts: string, entry: string, p: string, issues: Issues): boolean | undefined {
   let readOnly = false;
-  for (const opt of opts === undefined || opts === '' ? [] : opts.split(',')) {
+  for (const opt of opts.split(',')) {
     if (opt === 'ro') readOnly = true;
     else if (opt === 'rw') readOnly = false;
     else if (IGNORED_BIND_OPTIONS.has(opt))
       issues.warn(p, `bind option '${opt}' in '${entry}' has no Kubernetes equivalent and is ignored`);
     else {
       issues.error(p, `Binds entry '${entry}' has an unknown option '${opt}'`);
-      return;
+      return undefined;
     }
   }
-  const source = sourceOf(src, p, issues);
-  if (source) addMount(spec, { target: dst, readOnly, source, pointer: p }, issues);
+  return readOnly;
 }
 
 const MOUNT_FIELDS = new Set(['Type', 'Source', 'Target', 'ReadOnly', 'Consistency', 'BindOptions', 'VolumeOptions', 'TmpfsOptions']);

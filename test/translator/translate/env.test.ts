@@ -94,6 +94,20 @@ describe('environment', () => {
     expect(translateOne({ Env: { A: '1' } }).errors.map((e) => e.pointer)).toEqual([co('Env')]);
   });
 
+  it('an Env entry that is not a string is an error at the entry', () => {
+    expect(translateOne({ Env: ['A=1', 2] }).errors.map((e) => e.pointer)).toEqual([co('Env', 1)]);
+  });
+
+  it('an Env entry that starts with = warns and is left out, beside the entries read as they are', () => {
+    const r = translateOne({ Env: ['A=1', '=x', 'B='] }, {}, OPTIONS);
+    expect(r.container.env.slice(0, 2)).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: '' }]);
+    expect(r.warnings.map((w) => w.pointer)).toEqual([co('Env', 1)]);
+  });
+
+  it('a single Env string is a list of one', () => {
+    expect(translateOne({ Env: 'A=1' }, {}, OPTIONS).container.env[0]).toEqual({ name: 'A', value: '1' });
+  });
+
   it('the injected values follow the options', () => {
     const model = deploymentModel([moduleModel('m')]);
     const env = (translate(model, { deviceId: 'd2', hubHostname: 'h2' }).objects.find((o) => o.kind === 'Deployment')!.spec as any).template.spec.containers[0].env; // eslint-disable-line @typescript-eslint/no-explicit-any

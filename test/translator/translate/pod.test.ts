@@ -70,6 +70,13 @@ describe('pod template', () => {
 
   it('a Labels value that is not a string is an error', () => {
     expect(translateOne({ Labels: { a: 1 } }).errors.map((e) => e.pointer)).toEqual([co('Labels', 'a')]);
+    expect(translateOne({ Labels: { 'com.example.a': 'x', b: null, c: 2 } }).errors.map((e) => e.pointer)).toEqual([co('Labels', 'b'), co('Labels', 'c')]);
+  });
+
+  it('a label named __proto__ is not an annotation key: it warns and is left out', () => {
+    const r = translateOne({ Labels: JSON.parse('{"__proto__": "x", "com.example.a": "y"}') });
+    expect((r.workload!.spec as any).template.metadata.annotations['com.example.a']).toBe('y'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(r.warnings.map((w) => w.pointer)).toEqual([co('Labels', '__proto__')]);
   });
 });
 
