@@ -11,6 +11,7 @@ import type { KubeObject } from './types.js';
 import type { TranslateOptions } from './options.js';
 import { objectLabels, type DeviceLabels } from './labels.js';
 import { assignNames, toDnsSubdomain, type AssignedName } from './names.js';
+import { sortStrings } from '../shared/index.js';
 
 /** The registry Docker Hub images come from. */
 export const DOCKER_HUB = 'docker.io';
@@ -114,17 +115,22 @@ function dockerConfigData({ address, username, password }: RegistryCredential): 
   return data;
 }
 
-/** The names of the pull Secrets matching an image, sorted. */
+/**
+ * The names of the pull Secrets matching an image, sorted. Built by a loop, as are the entries of
+ * {@link pullSecretRefs}: an empty list (a registry without credentials) and a filled one differ
+ * in V8's element kind, and with `filter`/`map`/`sort` calls on both inlined into translate(), a
+ * 200-module translation fell into repeated deoptimizations there (`--trace-deopt`: over 100 per
+ * second, "wrong map") for seconds at a time.
+ */
 export function pullSecretsFor(
   image: string,
   credentials: readonly RegistryCredential[],
   names: ReadonlyMap<string, AssignedName>,
 ): string[] {
   const registry = registryOf(image);
-  return credentials
-    .filter((c) => normalizeRegistry(c.address) === registry)
-    .map((c) => names.get(c.name)!.name)
-    .sort();
+  const found: string[] = [];
+  for (const c of credentials) if (normalizeRegistry(c.address) === registry) found.push(names.get(c.name)!.name);
+  return sortStrings(found);
 }
 
 /**
@@ -137,7 +143,9 @@ export function pullSecretRefs(): (names: readonly string[]) => readonly { name:
   return (names) => {
     let list = refs.get(names);
     if (list === undefined) {
-      list = names.map((name) => ({ name }));
+      const entries: { name: string }[] = [];
+      for (const name of names) entries.push({ name });
+      list = entries;
       refs.set(names, list);
     }
     return list;

@@ -127,7 +127,7 @@ export function translate(model: DeploymentModel, options: Partial<TranslateOpti
   };
 
   // Pull Secrets: one per credential.
-  const credentials = [...model.registryCredentials].sort((a, b) => compareText(a.name, b.name));
+  const credentials = sortBy(model.registryCredentials.slice(), (a, b) => compareText(a.name, b.name));
   const secretNames = pullSecretNames(credentials, reservedNames(['Secret'], opts.namespace));
   for (const credential of credentials) {
     const n = secretNames.get(credential.name)!;

@@ -94,6 +94,12 @@ describe('pullSecretFinder', () => {
     expect(find('mcr.microsoft.com/azureiotedge-hub:1.5')).toEqual([]);
   });
 
+  it('pullSecretsFor sorts the names of a registry whatever the order of the credentials', () => {
+    const reversed = [credential('zeta', 'contoso.azurecr.io'), credential('hub', 'docker.io'), credential('alpha', 'contoso.azurecr.io')];
+    expect(pullSecretsFor('contoso.azurecr.io/a:1', reversed, pullSecretNames(reversed))).toEqual(['pull-alpha', 'pull-zeta']);
+    expect(pullSecretsFor('mcr.microsoft.com/azureiotedge-hub:1.5', reversed, pullSecretNames(reversed))).toEqual([]);
+  });
+
   it('answers as pullSecretsFor for every image, whatever was asked before (the lists are kept by the text before the first /)', () => {
     const images = ['nginx', 'library/nginx', 'docker.io/x', 'Docker.IO/y', 'index.docker.io/z', '/odd', 'localhost:5000/a', 'localhost/b', 'contoso.azurecr.io/a', 'HTTPS:', 'contoso.azurecr.io:443/c'];
     const names = pullSecretNames(credentials);
