@@ -4,7 +4,7 @@
  * from the cache's copy (a new model, or a Secret someone deleted), and a
  * bridge that starts runs it until a new deployment arrives, with or without IoT Hub.
  */
-import type { DeploymentModel } from '../manifest/index.js';
+import type { DeploymentModel, ModuleModel } from '../manifest/index.js';
 import type { LastGood } from './last-good.js';
 import type { ReconcileLog } from './types.js';
 
@@ -59,8 +59,26 @@ export class LastGoodKeeper {
 
   /** Keeps `deployment` (just reconciled cleanly) unless the store already holds its model; true when it wrote. */
   keep(deployment: KeptDeployment): Promise<boolean> {
-    return this.store.saveLastGood({ version: deployment.version, manifest: { model: deployment.model } });
+    return this.store.saveLastGood({ version: deployment.version, manifest: { model: storedModel(deployment.model) } });
   }
+}
+
+/**
+ * The model as the Secret keeps it: without the modules' `createOptionsLength`, which follows the
+ * spacing of the createOptions text, not what runs (a push that only re-spaces it must write
+ * nothing). A restored module without it has its size bound found by a walk of its options.
+ */
+function storedModel(model: DeploymentModel): DeploymentModel {
+  const stored = { ...model, edgeAgent: withoutTextLength(model.edgeAgent), modules: model.modules.map(withoutTextLength) };
+  if (model.edgeHub) stored.edgeHub = withoutTextLength(model.edgeHub);
+  return stored;
+}
+
+function withoutTextLength(module: ModuleModel): ModuleModel {
+  if (module.createOptionsLength === undefined) return module;
+  const copy = { ...module };
+  delete copy.createOptionsLength;
+  return copy;
 }
 
 function isModelBackup(value: unknown): value is { model: DeploymentModel } {

@@ -49,6 +49,26 @@ test('writes only a model the cluster does not hold yet, and a new keeper restor
   expect(counting.writes()).toHaveLength(1);
 });
 
+test('a push that only re-spaces a module\'s createOptions text writes nothing (the kept model does not hold the text\'s length)', async () => {
+  const { counting, keeper } = await setup();
+  const doc = manifestOf({ a: { image: 'runs', port: 8080 } });
+  const respaced = JSON.parse(JSON.stringify(doc)) as typeof doc;
+  const settings = (respaced as { modulesContent: { $edgeAgent: { 'properties.desired': { modules: { a: { settings: { createOptions: string } } } } } } })
+    .modulesContent.$edgeAgent['properties.desired'].modules.a.settings;
+  settings.createOptions = JSON.stringify(JSON.parse(settings.createOptions), null, 2);
+  const v1 = desiredOf(doc, 1, cluster.namespace, DEVICE);
+  const v2 = desiredOf(respaced, 2, cluster.namespace, DEVICE);
+  const lengthOf = (d: typeof v1) => d.model.modules.find((m) => m.name === 'a')!.createOptionsLength;
+  expect(lengthOf(v2)).toBeGreaterThan(lengthOf(v1)!);
+  const k = keeper();
+  await k.keep(v1);
+  counting.reset();
+  expect(await k.keep(v2)).toBe(false);
+  expect(counting.writes()).toHaveLength(0);
+  const restored = await keeper().restore();
+  expect(restored?.model.modules.find((m) => m.name === 'a')?.createOptionsLength).toBeUndefined();
+});
+
 test('a Secret that holds no model, or that cannot be read, restores nothing (logged)', async () => {
   const { reconciler, keeper, logs } = await setup();
   await reconciler.saveLastGood({ version: 7, manifest: 'not a model backup' });
