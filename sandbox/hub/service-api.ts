@@ -141,6 +141,10 @@ export class ServiceApi {
   /** Starts listening; fails with a ServiceBindError that names the address and the reason. */
   static async start(options: ServiceApiOptions): Promise<ServiceApi> {
     const server = createServer({ key: options.tls.key, cert: options.tls.cert });
+    // Idle connections stay open longer than a client waits between calls: with Node's 5 s default,
+    // a reused keep-alive socket can close as a service client (Node 20's agent keeps them) sends on it,
+    // a 'socket hang up' under load (as the kube emulator, sandbox/kube/index.ts). IoT Hub keeps idle connections for minutes.
+    server.keepAliveTimeout = 65_000;
     const api = new ServiceApi(options, server);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void api.handle(req, res));
     server.on('connection', (socket: Socket) => {
